@@ -1,0 +1,90 @@
+import type { HealthCheckConfig } from '../../config/config-schema.js';
+import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
+
+export interface HealthProbeResult {
+  ok: boolean;
+  status?: number;
+  reason: string;
+  ms: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Reads a dotted path (`checks.db.status`) out of a parsed JSON body. */
+function pick(body: unknown, path: string): unknown {
+  let value: unknown = body;
+  for (const key of path.split('.')) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+/** One probe: status and JSON expectations, bounded by the per-attempt timeout. */
+export async function probeOnce(config: HealthCheckConfig, version: string): Promise<HealthProbeResult> {
+  const started = performance.now();
+  const ms = () => Math.round(performance.now() - started);
+  try {
+    const response = await fetch(config.url, {
+      method: config.method,
+      headers: config.headers,
+      signal: AbortSignal.timeout(config.timeoutMs),
+      redirect: 'manual',
+    });
+    const expected = Array.isArray(config.expectStatus) ? config.expectStatus : [config.expectStatus];
+    const text = config.method === 'HEAD' ? '' : await response.text();
+    if (!expected.includes(response.status)) return { ok: false, status: response.status, reason: `status ${response.status}, expected ${expected.join('|')}`, ms: ms() };
+    if (config.json) {
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        return { ok: false, status: response.status, reason: 'body is not JSON', ms: ms() };
+      }
+      for (const [path, want] of Object.entries(config.json)) {
+        const expectedValue = typeof want === 'string' ? want.replaceAll('{{version}}', version) : want;
+        const actual = pick(body, path);
+        if (actual !== expectedValue) {
+          return { ok: false, status: response.status, reason: `${path} is ${JSON.stringify(actual)}, expected ${JSON.stringify(expectedValue)}`, ms: ms() };
+        }
+      }
+    }
+    return { ok: true, status: response.status, reason: `status ${response.status}`, ms: ms() };
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    const reason = (error as Error).name === 'TimeoutError' ? `timed out after ${config.timeoutMs} ms` : (cause ?? (error as Error).message);
+    return { ok: false, reason, ms: ms() };
+  }
+}
+
+/**
+ * Probes until healthy or out of retries: readiness delay, then up to 1 + retries attempts with
+ * exponential backoff. Returns a value; an unhealthy release is `failed`, not an exception.
+ */
+export async function checkHealth(config: HealthCheckConfig, version: string): Promise<Outcome> {
+  const started = performance.now();
+  if (config.readinessDelayMs > 0) await sleep(config.readinessDelayMs);
+  const attempts: HealthProbeResult[] = [];
+  let backoff = config.backoffMs;
+  for (let attempt = 0; attempt <= config.retries; attempt++) {
+    const result = await probeOnce(config, version);
+    attempts.push(result);
+    if (result.ok) {
+      return succeeded(`healthy: ${config.method} ${config.url} → ${result.reason} after ${attempts.length} attempt(s)`, {
+        attempts: attempts.length,
+        ms: Math.round(performance.now() - started),
+      });
+    }
+    if (attempt < config.retries) {
+      await sleep(backoff);
+      backoff = Math.min(backoff * 2, config.maxBackoffMs);
+    }
+  }
+  const last = attempts[attempts.length - 1]!;
+  return failed(`unhealthy: ${config.method} ${config.url} → ${last.reason} (${attempts.length} attempts)`, {
+    attempts: attempts.length,
+    lastReason: last.reason,
+    lastStatus: last.status,
+    ms: Math.round(performance.now() - started),
+  });
+}

@@ -1,0 +1,227 @@
+import { createReadStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Writable, type Readable, type Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
+import type { Connection, RowDataPacket } from 'mysql2/promise';
+import type { MysqlDatabaseConfig } from '../../config/config-schema.js';
+import { RewindError } from '../../errors/rewind-error.js';
+import type { BackupArtifact, BackupResult, DatabaseEngine, DatabaseSnapshot, MigrationTableState } from '../../ports/database-engine.js';
+import type { CommandSpec, StreamingExecutor } from '../../ports/executor.js';
+import { redactor } from '../../util/redact.js';
+import {
+  MIGRATION_TABLES,
+  assertIntact,
+  checksumProblem,
+  discardPartial,
+  finalize,
+  missingTable,
+  partialPath,
+  pickTool,
+  pipelineFailure,
+  splitTableName,
+  stableRows,
+  writeHashed,
+} from './backup-files.js';
+
+const quoteIdent = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
+/** mysqldump's last line; a dump without it was cut short. */
+const TRAILER = /-- Dump completed/;
+
+/**
+ * MySQL / MariaDB through mariadb-dump (or mysqldump) and the mariadb (or mysql) client, argv through
+ * the Executor, password in MYSQL_PWD; the mysql2 driver for ping and introspection.
+ *
+ * Backup: `mariadb-dump --single-transaction --routines --triggers --events --databases <db>
+ * --add-drop-database`, streamed through gzip (zlib level 1, in process) and sha256 into the file.
+ * `--add-drop-database` makes the dump itself replace the whole database on restore, so tables,
+ * views, routines and events created after the backup are gone too; grants live outside the database
+ * and survive. Restore streams the file through gunzip into the client's stdin. MySQL DDL is not
+ * transactional: a failed restore can leave the database half-restored (restore the safety backup).
+ */
+export class MysqlEngine implements DatabaseEngine {
+  readonly engine = 'mysql' as const;
+  readonly extension: string;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly user: string;
+  private readonly password: string;
+  private readonly database: string;
+  private readonly where: string;
+
+  constructor(
+    private readonly config: MysqlDatabaseConfig,
+    private readonly executor: StreamingExecutor,
+  ) {
+    const url = new URL(config.url);
+    this.host = url.hostname || 'localhost';
+    this.port = Number(url.port || 3306);
+    this.user = decodeURIComponent(url.username) || 'root';
+    this.password = decodeURIComponent(url.password);
+    this.database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+    if (!this.database) throw new RewindError('REWIND_E_CONFIG_INVALID', `database.url: name the database in the URL path (mysql://user@host:3306/<database>)`);
+    this.where = `${this.host}:${this.port}/${this.database}`;
+    this.extension = config.compression === 'gzip' ? '.sql.gz' : '.sql';
+  }
+
+  private get format(): string {
+    return this.config.compression === 'gzip' ? 'mysql-sql-gz' : 'mysql-sql';
+  }
+
+  private spec(argv: string[]): CommandSpec {
+    return { argv, env: this.password ? { MYSQL_PWD: this.password } : {}, redact: this.password ? [this.password] : [], timeoutMs: this.config.timeoutMs };
+  }
+
+  private connectionArgs(): string[] {
+    return [`--host=${this.host}`, `--port=${this.port}`, `--user=${this.user}`];
+  }
+
+  describeBackup(_destination: string): CommandSpec[][] {
+    const dump = pickTool(['mariadb-dump', 'mysqldump'], this.config.binDir);
+    return [
+      [
+        this.spec([
+          dump,
+          ...this.connectionArgs(),
+          '--single-transaction',
+          '--routines',
+          '--triggers',
+          '--events',
+          '--hex-blob',
+          '--no-tablespaces',
+          '--default-character-set=utf8mb4',
+          '--add-drop-database',
+          '--databases',
+          this.database,
+        ]),
+      ],
+    ];
+  }
+
+  describeRestore(_backup: BackupArtifact): CommandSpec[][] {
+    const client = pickTool(['mariadb', 'mysql'], this.config.binDir);
+    return [[this.spec([client, ...this.connectionArgs(), '--default-character-set=utf8mb4', '--batch'])]];
+  }
+
+  private async connect(): Promise<Connection> {
+    const mysql = await import('mysql2/promise');
+    try {
+      return await mysql.createConnection({
+        host: this.host,
+        port: this.port,
+        user: this.user,
+        password: this.password,
+        database: this.database,
+        connectTimeout: 10_000,
+        dateStrings: false,
+        supportBigNumbers: true,
+        bigNumberStrings: true,
+      });
+    } catch (error) {
+      throw new RewindError('REWIND_E_DB_UNREACHABLE', redactor.redact(`cannot connect to MySQL at ${this.where}: ${(error as Error).message}`), { engine: 'mysql', where: this.where });
+    }
+  }
+
+  async ping(): Promise<void> {
+    const connection = await this.connect();
+    try {
+      await connection.query('SELECT 1');
+    } finally {
+      await connection.end().catch(() => undefined);
+    }
+  }
+
+  async backup(destination: string, criticalTables: readonly string[]): Promise<BackupResult> {
+    await mkdir(dirname(destination), { recursive: true });
+    await discardPartial(destination);
+    // mysqldump's consistent snapshot cannot be shared, so the counts are read just before it starts:
+    // exact when writes are stopped, which is how a pre-upgrade backup is taken.
+    const snapshot = await this.snapshot(criticalTables);
+    let written: { size: number; sha256: string } | undefined;
+    try {
+      const transforms: Transform[] = this.config.compression === 'gzip' ? [createGzip({ level: this.config.compressionLevel })] : [];
+      const result = await this.executor.runPipeline(this.describeBackup(destination)[0]!, {
+        stdout: async (source) => {
+          written = await writeHashed(source, partialPath(destination), transforms);
+        },
+      });
+      if (!result.ok || !written) throw new RewindError('REWIND_E_BACKUP_FAILED', `dump of ${this.where} failed: ${pipelineFailure(result, [this.password])}`, { engine: 'mysql' });
+      await finalize(destination);
+    } catch (error) {
+      await discardPartial(destination);
+      throw error;
+    }
+    return { artifact: { path: destination, format: this.format, ...written }, snapshot };
+  }
+
+  private source(backup: BackupArtifact): Readable[] {
+    const file = createReadStream(backup.path);
+    return backup.format === 'mysql-sql-gz' ? [file, createGunzip()] : [file];
+  }
+
+  async verify(backup: BackupArtifact): Promise<{ ok: boolean; reason?: string }> {
+    const problem = await checksumProblem(backup);
+    if (problem) return { ok: false, reason: problem };
+    if (backup.format !== 'mysql-sql-gz' && backup.format !== 'mysql-sql') return { ok: false, reason: `format ${backup.format} is not a MySQL format` };
+    // Readable to the end (gzip checks its CRC) and complete (the dump's own trailer is there).
+    let tail = '';
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        tail = (tail + chunk.toString('latin1')).slice(-512);
+        callback();
+      },
+    });
+    try {
+      await pipeline([...this.source(backup), sink]);
+    } catch (error) {
+      return { ok: false, reason: `cannot read ${backup.path}: ${(error as Error).message}` };
+    }
+    if (!TRAILER.test(tail)) return { ok: false, reason: `${backup.path} is incomplete: the dump's "-- Dump completed" trailer is missing` };
+    return { ok: true };
+  }
+
+  async restore(backup: BackupArtifact): Promise<void> {
+    const stages = this.describeRestore(backup)[0]!;
+    await assertIntact(backup);
+    const result = await this.executor.runPipeline(stages, {
+      stdin: async (sink) => {
+        await pipeline([...this.source(backup), sink as NodeJS.WritableStream]);
+      },
+    });
+    if (!result.ok) throw new RewindError('REWIND_E_RESTORE_FAILED', `restore of ${backup.path} into ${this.where} failed: ${pipelineFailure(result, [this.password])}`, { engine: 'mysql', atomic: false });
+  }
+
+  async snapshot(criticalTables: readonly string[]): Promise<DatabaseSnapshot> {
+    const connection = await this.connect();
+    try {
+      await connection.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+      const rowCounts: Record<string, number> = {};
+      for (const table of criticalTables) {
+        const parts = splitTableName(table);
+        const [schema, name] = parts.length === 2 ? [parts[0]!, parts[1]!] : [this.database, parts[0]!];
+        const [found] = await connection.query<RowDataPacket[]>('SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?', [schema, name]);
+        if (found.length === 0) throw missingTable(table);
+        const [rows] = await connection.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${quoteIdent(schema)}.${quoteIdent(name)}`);
+        rowCounts[table] = Number(rows[0]!.n);
+      }
+      const [tables] = await connection.query<RowDataPacket[]>(
+        'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_type = ? AND table_name IN (?) ORDER BY table_name',
+        [this.database, 'BASE TABLE', MIGRATION_TABLES],
+      );
+      const migrationState: MigrationTableState[] = [];
+      for (const { name } of tables as { name: string }[]) {
+        const [rows, fields] = await connection.query<RowDataPacket[]>(`SELECT * FROM ${quoteIdent(this.database)}.${quoteIdent(name)}`);
+        migrationState.push({ name, columns: fields.map((f) => f.name), rows: stableRows(rows as Record<string, unknown>[]) });
+      }
+      await connection.query('COMMIT');
+      return { migrationState, rowCounts };
+    } finally {
+      await connection.end().catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    // Connections are per call; nothing stays open between operations.
+  }
+}

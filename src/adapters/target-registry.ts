@@ -1,0 +1,25 @@
+import type { EnvironmentConfig, RuntimeConfig } from '../config/config-schema.js';
+import type { Executor } from '../ports/executor.js';
+import type { Runtime } from '../ports/runtime.js';
+import type { Target } from '../ports/target.js';
+import { CommandRuntime } from './runtimes/command-runtime.js';
+import { Pm2Runtime } from './runtimes/pm2-runtime.js';
+import { ReleasesTarget } from './targets/releases-target.js';
+
+type RuntimeFactory = (config: RuntimeConfig, executor: Executor) => Runtime;
+type TargetFactory = (config: EnvironmentConfig['target'], runtime: Runtime) => Target;
+
+/** Adapters registered by their `type`; config picks one, nothing branches on type strings elsewhere. */
+const RUNTIMES: Record<RuntimeConfig['type'], RuntimeFactory> = {
+  pm2: (config, executor) => new Pm2Runtime(config as Extract<RuntimeConfig, { type: 'pm2' }>, executor),
+  command: (config, executor) => new CommandRuntime(config as Extract<RuntimeConfig, { type: 'command' }>, executor),
+};
+
+const TARGETS: Record<EnvironmentConfig['target']['type'], TargetFactory> = {
+  releases: (config, runtime) => new ReleasesTarget(config.path, runtime),
+};
+
+export function createTarget(config: EnvironmentConfig, executor: Executor): Target {
+  const runtime = RUNTIMES[config.target.runtime.type](config.target.runtime, executor);
+  return TARGETS[config.target.type](config.target, runtime);
+}

@@ -1,0 +1,189 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, readFile, readdir, readlink, rename, rm, statfs, symlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Outcome } from '../../ports/outcome.js';
+import { failed, succeeded } from '../../ports/outcome.js';
+import type { Runtime, RuntimeContext } from '../../ports/runtime.js';
+import type { ActionDescription, ReleaseArtifact, Target, TargetCapabilities } from '../../ports/target.js';
+import { artifactDigest, artifactKind } from '../../artifacts/artifact-digest.js';
+
+export const RELEASES_TARGET_TYPE = 'releases';
+const MARKER = '.rewind-release.json';
+
+/**
+ * Capistrano-style layout: `<path>/releases/<version>/` holds each unpacked release and
+ * `<path>/current` is a symlink to the active one, switched by writing a new link and renaming it
+ * over the old (rename is atomic, so no request ever sees a missing `current`).
+ */
+export class ReleasesTarget implements Target {
+  readonly type = RELEASES_TARGET_TYPE;
+  readonly capabilities: TargetCapabilities;
+
+  constructor(
+    private readonly root: string,
+    private readonly runtime: Runtime,
+  ) {
+    this.capabilities = {
+      atomicSwitch: true,
+      keepsPreviousWarm: false,
+      trafficSplit: false,
+      nativeRollback: false,
+      zeroDowntimeReload: runtime.supportsZeroDowntimeReload,
+    };
+  }
+
+  get releasesDir(): string {
+    return join(this.root, 'releases');
+  }
+
+  get currentLink(): string {
+    return join(this.root, 'current');
+  }
+
+  releaseDir(version: string): string {
+    return join(this.releasesDir, version);
+  }
+
+  private runtimeContext(version: string): RuntimeContext {
+    return { currentDir: this.currentLink, releaseDir: this.releaseDir(version), version };
+  }
+
+  describePrepare(release: ReleaseArtifact): ActionDescription {
+    return {
+      summary: `unpack ${release.artifact} into ${this.releaseDir(release.version)}`,
+      commands: [],
+      effects: [
+        `skip if ${this.releaseDir(release.version)}/${MARKER} records ${release.digest}`,
+        `verify sha256 of ${release.artifact} equals ${release.digest}`,
+        `copy/extract into ${this.releasesDir}/.tmp-${release.version}-*, then rename to ${this.releaseDir(release.version)}`,
+      ],
+    };
+  }
+
+  describeActivate(version: string): ActionDescription {
+    const runtime = this.runtime.describeActivate(this.runtimeContext(version));
+    return {
+      summary: `switch ${this.currentLink} -> releases/${version}; ${runtime.summary}`,
+      commands: runtime.commands,
+      effects: [`symlink ${this.currentLink}.tmp-* -> releases/${version}`, `rename it over ${this.currentLink}`, ...runtime.effects],
+    };
+  }
+
+  async prepare(release: ReleaseArtifact): Promise<Outcome> {
+    const destination = this.releaseDir(release.version);
+    const marker = await this.readMarker(release.version);
+    if (marker) {
+      if (marker.digest === release.digest) return succeeded(`${release.version} already unpacked`, { dir: destination, reused: true });
+      return failed(`${destination} holds digest ${marker.digest}, not the registered ${release.digest}`, { dir: destination }, 'REWIND_E_ARTIFACT_DIGEST_MISMATCH');
+    }
+    if (!existsSync(release.artifact)) {
+      return failed(`artifact ${release.artifact} is gone and ${release.version} is not unpacked`, { artifact: release.artifact }, 'REWIND_E_ARTIFACT_NOT_FOUND');
+    }
+    const digest = await artifactDigest(release.artifact);
+    if (digest !== release.digest) {
+      return failed(`artifact ${release.artifact} has digest ${digest}, but ${release.version} was registered with ${release.digest}`, { artifact: release.artifact, expected: release.digest, actual: digest }, 'REWIND_E_ARTIFACT_DIGEST_MISMATCH');
+    }
+    await mkdir(this.releasesDir, { recursive: true });
+    const staging = join(this.releasesDir, `.tmp-${release.version}-${randomBytes(4).toString('hex')}`);
+    try {
+      if ((await artifactKind(release.artifact)) === 'directory') {
+        await cp(release.artifact, staging, { recursive: true, verbatimSymlinks: true });
+      } else {
+        await extractTarball(release.artifact, staging);
+      }
+      await writeFile(join(staging, MARKER), JSON.stringify({ version: release.version, digest: release.digest, artifact: release.artifact }) + '\n');
+      await rename(staging, destination);
+    } catch (error) {
+      await rm(staging, { recursive: true, force: true });
+      return failed(`cannot unpack ${release.artifact}: ${(error as Error).message}`, { artifact: release.artifact }, 'REWIND_E_ARTIFACT_UNPACK');
+    }
+    return succeeded(`unpacked ${release.version}`, { dir: destination, reused: false });
+  }
+
+  async activate(version: string): Promise<Outcome> {
+    if (!(await this.readMarker(version))) return failed(`${this.releaseDir(version)} is not an unpacked release`, undefined, 'REWIND_E_ARTIFACT_NOT_FOUND');
+    const started = performance.now();
+    const target = join('releases', version);
+    let switched = false;
+    if ((await this.readCurrentLink()) !== target) {
+      const temporary = `${this.currentLink}.tmp-${randomBytes(4).toString('hex')}`;
+      await symlink(target, temporary);
+      await rename(temporary, this.currentLink);
+      switched = true;
+    }
+    const switchMs = performance.now() - started;
+    const runtime = await this.runtime.activate(this.runtimeContext(version));
+    return {
+      ...runtime,
+      message: `${switched ? 'switched' : 'already on'} ${version}; ${runtime.message}`,
+      detail: { ...runtime.detail, switched, switchMs: Math.round(switchMs * 1000) / 1000 },
+    };
+  }
+
+  async stop(): Promise<Outcome> {
+    const active = (await this.activeVersion()) ?? 'none';
+    return this.runtime.stop(this.runtimeContext(active));
+  }
+
+  async activeVersion(): Promise<string | null> {
+    const link = await this.readCurrentLink();
+    return link ? basename(link) : null;
+  }
+
+  async installedVersions(): Promise<string[]> {
+    if (!existsSync(this.releasesDir)) return [];
+    const entries = await readdir(this.releasesDir, { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+  }
+
+  async remove(version: string): Promise<void> {
+    if ((await this.activeVersion()) === version) throw new Error(`refusing to remove the active release ${version}`);
+    // Rename first so a half-deleted directory is never mistaken for a release.
+    const doomed = join(this.releasesDir, `.del-${version}-${randomBytes(4).toString('hex')}`);
+    await rename(this.releaseDir(version), doomed);
+    await rm(doomed, { recursive: true, force: true });
+  }
+
+  async freeBytes(): Promise<number> {
+    let probe = this.root;
+    while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
+    const info = await statfs(probe);
+    return info.bavail * info.bsize;
+  }
+
+  async close(): Promise<void> {
+    await this.runtime.close();
+  }
+
+  private async readCurrentLink(): Promise<string | null> {
+    try {
+      return await readlink(this.currentLink);
+    } catch {
+      return null;
+    }
+  }
+
+  private async readMarker(version: string): Promise<{ digest: string } | null> {
+    try {
+      return JSON.parse(await readFile(join(this.releaseDir(version), MARKER), 'utf8')) as { digest: string };
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** Extracts a gzip tarball; an npm-pack style single top-level folder becomes the release root. */
+async function extractTarball(file: string, destination: string): Promise<void> {
+  const tar = await import('tar');
+  const unpackDir = `${destination}.x`;
+  await mkdir(unpackDir, { recursive: true });
+  try {
+    await tar.x({ file, cwd: unpackDir, strict: true });
+    const entries = await readdir(unpackDir, { withFileTypes: true });
+    const root = entries.length === 1 && entries[0]!.isDirectory() ? join(unpackDir, entries[0]!.name) : unpackDir;
+    await rename(root, destination);
+  } finally {
+    await rm(unpackDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,263 @@
+#!/usr/bin/env node
+// Migration lint throughput: `rewind lint` against squawk-cli on the same generated corpus.
+//
+//   node dist/bench/lint-bench.js                 2,000 files / 20,000 statements, writes docs/benchmarks.md
+//   node dist/bench/lint-bench.js --no-write      print only
+//   SQUAWK_BIN=/path/to/squawk node dist/bench/lint-bench.js
+//
+// Both tools run as a user runs them: one whole process per measurement (node start, parser load,
+// reading files, linting, printing), timed from spawn to exit. squawk is installed from npm into a
+// temp directory when it is not found; if it cannot be installed or run, the report says so.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI_MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const SECTION = '## Migration lint';
+
+export interface LintBenchOptions {
+  files?: number;
+  statementsPerFile?: number;
+  /** Whole-process runs per tool; the median is reported. */
+  repeats?: number;
+  /** Append or refresh the `## Migration lint` section of docs/benchmarks.md (default true). */
+  writeDocs?: boolean;
+  squawkBin?: string;
+}
+
+export interface ToolTiming {
+  tool: string;
+  /** Median wall time of the whole process, ms. */
+  medianMs: number;
+  samplesMs: number[];
+  statementsPerSecond: number;
+  exitCode: number | null;
+}
+
+export interface LintBenchResult {
+  measuredAt: string;
+  machine: string;
+  corpus: { files: number; statements: number };
+  rewind: ToolTiming;
+  /** The same run with a worker thread forced (below the size at which the CLI starts one itself). */
+  rewindWithWorker: ToolTiming;
+  rewindColdStartMs: { median: number; samples: number[] };
+  squawk: (ToolTiming & { version: string; coldStartMs: number }) | { unavailable: string };
+  markdown: string;
+}
+
+// Statement templates, mostly the safe expand/contract steps real migrations are made of, with the
+// usual share of risky ones (so both tools have findings to report, as they would in CI).
+const TEMPLATES: ((n: number) => string)[] = [
+  (n) => `CREATE TABLE IF NOT EXISTS accounts_${n} (\n  id bigserial PRIMARY KEY,\n  email text NOT NULL,\n  created_at timestamptz NOT NULL DEFAULT now()\n);`,
+  (n) => `ALTER TABLE users ADD COLUMN nickname_${n} text;`,
+  (n) => `CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_${n}_idx ON users (email);`,
+  (n) => `ALTER TABLE orders ADD CONSTRAINT orders_user_${n}_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;`,
+  (n) => `ALTER TABLE orders VALIDATE CONSTRAINT orders_user_${n}_fk;`,
+  (n) => `-- backfill in one batch\nUPDATE users SET nickname_${n} = email WHERE id BETWEEN ${n * 1000} AND ${n * 1000 + 999};`,
+  (n) => `INSERT INTO settings (key, value) VALUES ('feature_${n}', 'on') ON CONFLICT (key) DO NOTHING;`,
+  (n) => `ALTER TABLE users DROP COLUMN legacy_${n};`,
+  (n) => `CREATE INDEX orders_created_${n}_idx ON orders (created_at);`,
+  (n) => `ALTER TABLE users ALTER COLUMN nickname_${n} SET NOT NULL;`,
+];
+
+export function generateCorpus(dir: string, files: number, perFile: number): number {
+  mkdirSync(dir, { recursive: true });
+  let statements = 0;
+  for (let f = 0; f < files; f += 1) {
+    const lines = [`-- migration ${f}: generated for the lint benchmark`];
+    for (let s = 0; s < perFile; s += 1) lines.push(TEMPLATES[(f + s) % TEMPLATES.length]!(f * perFile + s));
+    statements += perFile;
+    writeFileSync(join(dir, `${String(f).padStart(5, '0')}_migration.sql`), `${lines.join('\n')}\n`);
+  }
+  return statements;
+}
+
+interface Timed {
+  code: number | null;
+  ms: number;
+  stdout: string;
+  stderr: string;
+}
+
+function timed(argv: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<Timed> {
+  const [program, ...args] = argv;
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(program!, args, { cwd, env, shell: false, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, ms: performance.now() - started, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+  });
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+};
+const round = (x: number): number => Math.round(x * 10) / 10;
+
+/**
+ * Whole-process timings of several commands, interleaved (a, b, a, b, …) after one warm-up run
+ * each, so a busy machine slows every tool alike instead of whichever happened to run last.
+ */
+async function timeInterleaved(commands: { tool: string; argv: string[]; env?: NodeJS.ProcessEnv }[], cwd: string, repeats: number, statements: number): Promise<ToolTiming[]> {
+  const samples = commands.map(() => [] as number[]);
+  const exitCodes = commands.map(() => null as number | null);
+  for (const c of commands) {
+    const warm = await timed(c.argv, cwd, c.env); // warms the OS file cache
+    if (warm.code !== 0 && warm.stdout.length === 0) throw new Error(`${c.tool} failed (exit ${warm.code}): ${warm.stderr.slice(0, 500)}`);
+  }
+  for (let i = 0; i < repeats; i += 1) {
+    for (const [k, c] of commands.entries()) {
+      const run = await timed(c.argv, cwd, c.env);
+      exitCodes[k] = run.code;
+      samples[k]!.push(round(run.ms));
+    }
+  }
+  return commands.map((c, k) => {
+    const med = median(samples[k]!);
+    return { tool: c.tool, medianMs: round(med), samplesMs: samples[k]!, statementsPerSecond: Math.round(statements / (med / 1000)), exitCode: exitCodes[k]! };
+  });
+}
+
+/** squawk from SQUAWK_BIN, the project's node_modules, or an npm install into a cached temp prefix. */
+function findSquawk(explicit: string | undefined): { bin: string } | { unavailable: string } {
+  const candidates = [explicit, process.env.SQUAWK_BIN, join(PACKAGE_ROOT, 'node_modules', '.bin', 'squawk'), join(tmpdir(), 'rewind-bench-squawk', 'node_modules', '.bin', 'squawk')];
+  for (const c of candidates) if (c && existsSync(c)) return { bin: c };
+  const prefix = join(tmpdir(), 'rewind-bench-squawk');
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const install = spawnSync(npm, ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', prefix, 'squawk-cli'], { encoding: 'utf8', shell: false, timeout: 300_000 });
+  const bin = join(prefix, 'node_modules', '.bin', 'squawk');
+  if (install.status === 0 && existsSync(bin)) return { bin };
+  return { unavailable: `npm install squawk-cli failed (exit ${install.status}): ${(install.stderr || String(install.error ?? '')).trim().split('\n').slice(-3).join(' ')}` };
+}
+
+function machineLine(): string {
+  const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  return `${cpu}, ${availableParallelism()} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, ${process.platform}`;
+}
+
+export async function runLintBench(options: LintBenchOptions = {}): Promise<LintBenchResult> {
+  const files = options.files ?? 2000;
+  const perFile = options.statementsPerFile ?? 10;
+  const repeats = options.repeats ?? 7;
+  if (!existsSync(CLI_MAIN)) throw new Error(`${CLI_MAIN} is missing: build first (npx tsc -p .)`);
+  const root = mkdtempSync(join(tmpdir(), 'rewind-lint-bench-'));
+  try {
+    const dir = join(root, 'migrations');
+    const statements = generateCorpus(dir, files, perFile);
+    const one = join(root, 'one.sql');
+    writeFileSync(one, readFileSync(join(dir, '00000_migration.sql')));
+
+    const node = process.execPath;
+    const rewindWhole = { tool: 'rewind lint', argv: [node, CLI_MAIN, 'lint', dir, '--format', 'json'] };
+    const rewindWorkers = { tool: 'rewind lint, REWIND_LINT_THREADS=2', argv: rewindWhole.argv, env: { ...process.env, REWIND_LINT_THREADS: '2' } };
+    const rewindCold = { tool: 'rewind lint (one file)', argv: [node, CLI_MAIN, 'lint', one, '--format', 'json'] };
+    const found = findSquawk(options.squawkBin);
+    let squawkVersion: string | undefined;
+    let unavailable: string | undefined;
+    if ('unavailable' in found) unavailable = found.unavailable;
+    else {
+      const version = spawnSync(found.bin, ['--version'], { encoding: 'utf8', shell: false });
+      if (version.status === 0) squawkVersion = version.stdout.trim();
+      else unavailable = `${found.bin} --version failed (exit ${version.status}): ${(version.stderr || String(version.error ?? '')).trim()}`;
+    }
+    // squawk takes paths or globs it expands itself (a glob keeps argv short for 2,000 files).
+    const squawkCommands =
+      squawkVersion && 'bin' in found
+        ? [
+            { tool: 'squawk', argv: [found.bin, '--reporter', 'json', join(dir, '*.sql')] },
+            { tool: 'squawk (one file)', argv: [found.bin, '--reporter', 'json', one] },
+          ]
+        : [];
+    const timings = await timeInterleaved([rewindWhole, rewindWorkers, ...squawkCommands.slice(0, 1)], root, repeats, statements);
+    const cold = await timeInterleaved([rewindCold, ...squawkCommands.slice(1)], root, repeats, perFile);
+    const [rewind, rewindWithWorker, squawkTiming] = timings;
+    const squawk: LintBenchResult['squawk'] =
+      squawkVersion && squawkTiming && cold[1] ? { ...squawkTiming, version: squawkVersion, coldStartMs: cold[1].medianMs } : { unavailable: unavailable ?? 'squawk was not run' };
+    const coldSamples = cold[0]!.samplesMs;
+
+    const result: Omit<LintBenchResult, 'markdown'> = {
+      measuredAt: new Date().toISOString(),
+      machine: machineLine(),
+      corpus: { files, statements },
+      rewind: rewind!,
+      rewindWithWorker: rewindWithWorker!,
+      rewindColdStartMs: { median: round(median(coldSamples)), samples: coldSamples },
+      squawk,
+    };
+    const markdown = renderMarkdown(result);
+    if (options.writeDocs ?? true) writeSection(markdown);
+    return { ...result, markdown };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function renderMarkdown(r: Omit<LintBenchResult, 'markdown'>): string {
+  const n = (x: number): string => x.toLocaleString('en-US');
+  const rows = [
+    `| rewind lint (libpg-query, default: one thread at this size) | ${r.rewind.medianMs} | ${n(r.rewind.statementsPerSecond)} | ${r.rewindColdStartMs.median} |`,
+    `| rewind lint, REWIND_LINT_THREADS=2 (a worker thread forced) | ${r.rewindWithWorker.medianMs} | ${n(r.rewindWithWorker.statementsPerSecond)} | — |`,
+  ];
+  if ('unavailable' in r.squawk) rows.push('| squawk-cli | — | — | — |');
+  else rows.push(`| ${r.squawk.version} (npm squawk-cli: node wrapper + native binary) | ${r.squawk.medianMs} | ${n(r.squawk.statementsPerSecond)} | ${r.squawk.coldStartMs} |`);
+  return [
+    SECTION,
+    '',
+    `Measured ${r.measuredAt.slice(0, 16).replace('T', ' ')} UTC on ${r.machine}, by \`node dist/bench/lint-bench.js\``,
+    '(`runLintBench()` in src/bench/lint-bench.ts).',
+    '',
+    `Corpus: ${n(r.corpus.files)} generated PostgreSQL migration files, ${n(r.corpus.statements)} statements: mostly expand/contract`,
+    'steps plus the usual risky ones, so both tools report findings. Every figure is the median of',
+    `${r.rewind.samplesMs.length} whole-process runs (after one warm-up each), timed from spawn to exit, with the tools interleaved so`,
+    'that load from other processes hits them alike: process start, parser load, reading every file, linting and',
+    'printing the report (rewind `--format json`, squawk `--reporter json`). The one-file column is the cold start',
+    'on a single 10-statement file.',
+    '',
+    '| tool | whole corpus (ms) | statements/s | one file (ms) |',
+    '| --- | ---: | ---: | ---: |',
+    ...rows,
+    '',
+    'unavailable' in r.squawk
+      ? `squawk could not be measured here: ${r.squawk.unavailable}. rewind: ${n(r.rewind.statementsPerSecond)} statements/s (reference from the task: squawk at about 28,000/s on this machine).`
+      : `rewind lint: ${n(r.rewind.statementsPerSecond)} statements/s, ${(r.rewind.statementsPerSecond / r.squawk.statementsPerSecond).toFixed(2)}× squawk's ${n(r.squawk.statementsPerSecond)} on this run (target: at least squawk's throughput, quoted as about 28,000/s on this machine). squawk is a native binary that also uses both cores; each rewind run pays Node's start and the WebAssembly parser's load (the one-file column).`,
+    '',
+    `The CLI runs libpg-query's WebAssembly with V8's baseline compiler only (\`--liftoff-only\`): the optimising tier costs more CPU compiling the 1.7 MB module than a lint run wins back (measured while building this: about a third less CPU at 20,000 statements, no loss at 200,000). Worker threads start by themselves only from 8 MB of SQL (about 100,000 statements); forcing one here changed the time by ${workerDelta(r)} on this run.`,
+    '',
+  ].join('\n');
+}
+
+function workerDelta(r: Omit<LintBenchResult, 'markdown'>): string {
+  const change = (r.rewindWithWorker.medianMs - r.rewind.medianMs) / r.rewind.medianMs;
+  return `${change >= 0 ? '+' : '−'}${Math.abs(change * 100).toFixed(0)}%`;
+}
+
+/** Appends the section to docs/benchmarks.md (another benchmark writes the rest of that file). */
+function writeSection(markdown: string): void {
+  const path = join(PACKAGE_ROOT, 'docs', 'benchmarks.md');
+  writeFileSync(path, mergeBenchmarkSection(existsSync(path) ? readFileSync(path, 'utf8') : undefined, markdown));
+}
+
+/** The file with this section appended, or with an earlier copy of this section (only) replaced. */
+export function mergeBenchmarkSection(existing: string | undefined, markdown: string): string {
+  if (existing === undefined || existing.trim() === '') return markdown;
+  const start = existing.startsWith(`${SECTION}\n`) ? 0 : existing.indexOf(`\n${SECTION}\n`) + 1;
+  if (start === 0 && !existing.startsWith(`${SECTION}\n`)) return `${existing.replace(/\n*$/, '\n\n')}${markdown}`;
+  const next = existing.indexOf('\n## ', start + SECTION.length);
+  return `${existing.slice(0, start)}${markdown}${next === -1 ? '' : `\n${existing.slice(next + 1)}`}`;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const write = !process.argv.includes('--no-write');
+  const result = await runLintBench({ writeDocs: write });
+  process.stdout.write(result.markdown);
+}

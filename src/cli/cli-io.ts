@@ -1,0 +1,12 @@
+/** Where a command writes; tests pass their own. */
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+export const processIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+
+export const writeLine = (stream: NodeJS.WritableStream, line = ''): void => {
+  stream.write(`${line}\n`);
+};

@@ -1,0 +1,41 @@
+import { configSchema } from '../../config/config-schema.js';
+import { loadConfig, resolveConfigPath } from '../../config/load-config.js';
+import { RewindError } from '../../errors/rewind-error.js';
+import { redactor } from '../../util/redact.js';
+import { writeLine, type CliIo } from '../cli-io.js';
+import { parseCommandArgs } from '../parse-args.js';
+
+export const usage = 'rewind config check|schema [--config <path>] [--json]';
+export const help = `${usage}
+
+  check    validate rewind.yaml: YAML syntax, every key against the schema (errors name the path,
+           e.g. environments.production.target.path: required), and \${VAR} interpolation
+  schema   print the JSON Schema of rewind.yaml, for editor completion and validation`;
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const args = parseCommandArgs(argv, {}, { min: 1, max: 1, usage });
+  if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
+  const sub = args.positionals[0];
+  if (sub === 'schema') {
+    const { z } = await import('zod');
+    writeLine(io.stdout, JSON.stringify(z.toJSONSchema(configSchema, { io: 'input' }), null, 2));
+    return 0;
+  }
+  if (sub !== 'check') throw new RewindError('REWIND_E_USAGE', `unknown subcommand config ${JSON.stringify(sub)} — usage: ${usage}`);
+  const { config, path } = loadConfig(resolveConfigPath(args.string('config'), io.env), io.env);
+  const environments = Object.entries(config.environments).map(([name, env]) => ({
+    name,
+    target: env.target.type,
+    runtime: env.target.runtime.type,
+    path: env.target.path,
+    health: env.health?.url ?? null,
+  }));
+  if (args.flag('json')) {
+    writeLine(io.stdout, JSON.stringify(redactor.redactValue({ valid: true, path, ledger: config.ledger, environments })));
+    return 0;
+  }
+  writeLine(io.stdout, `${path} is valid`);
+  writeLine(io.stdout, `  ledger: ${redactor.redact(config.ledger)}`);
+  for (const env of environments) writeLine(io.stdout, `  ${env.name}: ${env.target} target at ${env.path}, runtime ${env.runtime}, health ${env.health ?? 'not configured'}`);
+  return 0;
+}

@@ -1,0 +1,115 @@
+import { environmentConfig } from '../../config/load-config.js';
+import { backupDatabase, describeDatabaseBackup, pruneBackups, requireDatabase, verifyBackup } from '../../core/database-backup.js';
+import { RewindError } from '../../errors/rewind-error.js';
+import type { BackupRecord } from '../../ports/ledger.js';
+import { redactor } from '../../util/redact.js';
+import { writeLine, type CliIo } from '../cli-io.js';
+import { buildServices, openContext } from '../cli-context.js';
+import { parseCommandArgs } from '../parse-args.js';
+
+export const usage = `rewind db backup <env> [--dry-run] [--json]
+       rewind db verify <backup-id|path> [--env <env>] [--json]
+       rewind db prune <env> [--dry-run] [--json]
+       rewind db list <env> [--all] [--json]`;
+export const help = `${usage}
+
+  backup  dump the environment's database (environments.<env>.database) into its backupDir, with the
+          sha256 computed while the dump streams; record it in the ledger (kind manual, release = the
+          current one) and in ops/backups.log. --dry-run prints the commands (argv) instead.
+  verify  check a recorded backup: its sha256, then that it is readable (pg_restore --list, gunzip to
+          the dump's trailer, PRAGMA integrity_check). Never touches the database. Exit 3
+          (REWIND_E_BACKUP_CORRUPT) when it fails.
+  prune   apply retention: keep the newest \`keep\`, everything younger than \`retainDays\`, and the
+          newest pre-upgrade backup of every release that can still be rolled back to; delete the rest.
+  list    recorded backups, newest first (--all includes pruned ones).
+
+Exit codes: 0 ok · 2 usage, unknown environment, no database configured · 3 database unreachable,
+backup corrupt or not found · 1 the dump failed. See docs/errors.md.`;
+
+const SUBCOMMANDS = ['backup', 'verify', 'prune', 'list'] as const;
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const args = parseCommandArgs(argv, { env: { type: 'string' }, 'dry-run': { type: 'boolean' }, all: { type: 'boolean' } }, { min: 2, max: 2, usage });
+  if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
+  const [sub, target] = args.positionals as [string, string];
+  if (!(SUBCOMMANDS as readonly string[]).includes(sub)) throw new RewindError('REWIND_E_USAGE', `unknown subcommand db ${JSON.stringify(sub)} — usage: ${usage}`);
+  const context = await openContext(args, io);
+  try {
+    const services = await buildServices(context, io, { json: false, quiet: true });
+    const json = args.flag('json');
+    if (sub === 'backup') {
+      const env = target;
+      requireDatabase(env, environmentConfig(context.config, env));
+      if (args.flag('dry-run')) {
+        const { describePipeline } = await import('../../exec/process-executor.js');
+        const plan = describeDatabaseBackup(services, env, { kind: 'manual' });
+        const commands = plan.commands.map((stages) => describePipeline(stages));
+        if (json) writeLine(io.stdout, JSON.stringify(redactor.redactValue({ dryRun: true, destination: plan.destination, commands })));
+        else {
+          writeLine(io.stdout, `would back up ${env} to ${plan.destination}`);
+          for (const command of commands) writeLine(io.stdout, `  $ ${command}`);
+          if (commands.length === 0) writeLine(io.stdout, '  (in process: SQLite online backup API)');
+        }
+        return 0;
+      }
+      if (!json) writeLine(io.stdout, `backing up ${env}…`);
+      const { backup, durationMs } = await backupDatabase(services, env, { kind: 'manual' });
+      if (json) writeLine(io.stdout, JSON.stringify({ backup, durationMs }));
+      else writeLine(io.stdout, `backup #${backup.id} ${backup.path} (${formatBytes(backup.size)}, sha256 ${backup.sha256}) in ${(durationMs / 1000).toFixed(1)} s`);
+      return 0;
+    }
+    if (sub === 'verify') {
+      const result = await verifyBackup(services, target, { env: args.string('env') });
+      if (!result.ok) {
+        throw new RewindError('REWIND_E_BACKUP_CORRUPT', `backup #${result.backup.id} failed verification: ${result.reason ?? 'unknown reason'}`, {
+          backupId: result.backup.id,
+          path: result.backup.path,
+          reason: result.reason,
+        });
+      }
+      if (json) writeLine(io.stdout, JSON.stringify({ ok: true, backup: result.backup }));
+      else writeLine(io.stdout, `backup #${result.backup.id} ok: ${result.backup.path} matches sha256 ${result.backup.sha256} and is readable`);
+      return 0;
+    }
+    const env = target;
+    requireDatabase(env, environmentConfig(context.config, env));
+    if (sub === 'prune') {
+      const outcome = await pruneBackups(services, env, { dryRun: args.flag('dry-run') });
+      if (json) {
+        writeLine(io.stdout, JSON.stringify({ dryRun: outcome.dryRun, deleted: outcome.deleted, kept: outcome.kept.map((k) => ({ id: k.backup.id, path: k.backup.path, reason: k.keptBecause })) }));
+        return 0;
+      }
+      const verb = outcome.dryRun ? 'would delete' : 'deleted';
+      for (const backup of outcome.deleted) writeLine(io.stdout, `${verb} #${backup.id} ${backup.path} (${formatBytes(backup.size)}, ${new Date(backup.createdAt).toISOString()})`);
+      for (const kept of outcome.kept) writeLine(io.stdout, `kept   #${kept.backup.id} ${kept.backup.path}: ${kept.keptBecause}`);
+      writeLine(io.stdout, `${outcome.deleted.length} ${outcome.dryRun ? 'to delete' : 'deleted'}, ${outcome.kept.length} kept`);
+      return 0;
+    }
+    const backups = await context.ledger.listBackups(env, { includeDeleted: args.flag('all') });
+    if (json) writeLine(io.stdout, JSON.stringify(backups));
+    else {
+      if (backups.length === 0) writeLine(io.stdout, `no backups recorded for ${env}`);
+      for (const backup of backups) writeLine(io.stdout, listLine(backup));
+    }
+    return 0;
+  } finally {
+    await context.close();
+  }
+}
+
+function listLine(backup: BackupRecord): string {
+  const state = backup.deletedAt !== null ? ' (pruned)' : '';
+  return `#${String(backup.id).padEnd(5)} ${new Date(backup.createdAt).toISOString()}  ${backup.kind.padEnd(11)} ${(backup.releaseVersion ?? '—').padEnd(12)} ${formatBytes(backup.size).padStart(9)}  ${backup.sha256.slice(0, 12)}  ${backup.path}${state}`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}

@@ -1,0 +1,22 @@
+import type { CliIo } from '../cli-io.js';
+import { parseCommandArgs } from '../parse-args.js';
+
+export const usage = 'rewind demo [--json] [--keep]';
+export const help = `${usage}
+
+A self-contained sandbox (temp directory, SQLite ledger, the sample app from examples/, real PM2
+with its own PM2_HOME): deploys 1.0.0 (healthy, becomes good), deploys 1.1.0 (its health check
+fails), rolls back to 1.0.0 by itself, checks 1.0.0 serves again, prints the timeline, and stops
+every process it started. Needs PM2 installed (it is a dev dependency of rewind).
+
+Options:
+  --json   print the event lines (JSON) instead of the human view
+  --keep   keep the sandbox directory for inspection`;
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const args = parseCommandArgs(argv, { keep: { type: 'boolean' } }, { min: 0, max: 0, usage });
+  if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
+  const { runDemo } = await import('../../demo/run-demo.js');
+  const result = await runDemo(io, { json: args.flag('json'), keep: args.flag('keep') });
+  return result.ok ? 0 : 1;
+}

@@ -1,0 +1,49 @@
+import { deploy } from '../../core/operations.js';
+import type { CliIo } from '../cli-io.js';
+import { buildServices, openContext } from '../cli-context.js';
+import { parseCommandArgs } from '../parse-args.js';
+import { finishOperation } from './operation-output.js';
+
+export const usage = 'rewind deploy <env> <version> [--dry-run] [--no-auto-rollback] [--no-baseline] [--allow-untested] [--json]';
+
+export const help = `${usage}
+
+Ship a registered release with a safety net. The plan (print it with --dry-run) is:
+  record running release and commit → check free disk space → baseline health of the running
+  release → unpack and verify the artifact's sha256 → activate (atomic symlink switch + reload)
+  → health of the new release → mark it good → prune old releases.
+A failure before activation changes nothing. A failure after activation rolls back by itself to
+the last known good release (unless --no-auto-rollback or deploy.autoRollback: false).
+
+Options:
+  --dry-run            print the plan, argv included, and change nothing
+  --no-auto-rollback   leave a failed release in place instead of rolling back
+  --no-baseline        skip the baseline health check of the running release
+  --allow-untested     deploy a release whose CI result is "failed"
+  --json               print events as JSON lines instead of the step list
+  -c, --config <path>  config file (default ./rewind.yaml or $REWIND_CONFIG)
+
+Exit codes: 0 deployed and good; 6 preflight failed (nothing changed); 7 failed and rolled back;
+8 failed and not rolled back; 9 the rollback failed too (see docs/errors.md).`;
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const args = parseCommandArgs(
+    argv,
+    { 'dry-run': { type: 'boolean' }, 'no-auto-rollback': { type: 'boolean' }, 'no-baseline': { type: 'boolean' }, 'allow-untested': { type: 'boolean' } },
+    { min: 2, max: 2, usage },
+  );
+  if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
+  const context = await openContext(args, io);
+  try {
+    const services = await buildServices(context, io, { json: args.flag('json'), quiet: args.flag('dry-run') });
+    const outcome = await deploy(services, args.positionals[0]!, args.positionals[1]!, {
+      dryRun: args.flag('dry-run'),
+      autoRollback: args.flag('no-auto-rollback') ? false : undefined,
+      baseline: args.flag('no-baseline') ? false : undefined,
+      allowUntested: args.flag('allow-untested'),
+    });
+    return finishOperation(outcome, io, args.flag('json'));
+  } finally {
+    await context.close();
+  }
+}

@@ -1,0 +1,60 @@
+import { environmentConfig } from '../../config/load-config.js';
+import { writeLine, type CliIo } from '../cli-io.js';
+import { openContext } from '../cli-context.js';
+import { parseCommandArgs } from '../parse-args.js';
+import { RewindError } from '../../errors/rewind-error.js';
+
+export const usage = 'rewind history <env> [--limit N] [--events] [--json]';
+export const help = `${usage}
+
+List the environment's operations, newest first, with each step of the journal; --events shows the
+append-only audit log instead (who did what, when, from which release to which).
+
+Options:
+  --limit N   how many operations (or events) to show (default 20)
+  --events    show the audit events instead of operations
+  --json      one JSON document (operations with their steps, or events)`;
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const args = parseCommandArgs(argv, { limit: { type: 'string' }, events: { type: 'boolean' } }, { min: 1, max: 1, usage });
+  if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
+  const limit = Number(args.string('limit') ?? '20');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new RewindError('REWIND_E_USAGE', `--limit must be an integer from 1 to 10000, not ${JSON.stringify(args.string('limit'))}`);
+  const env = args.positionals[0]!;
+  const context = await openContext(args, io);
+  try {
+    environmentConfig(context.config, env);
+    const { ledger } = context;
+    if (args.flag('events')) {
+      const events = await ledger.listEvents(env, { limit });
+      if (args.flag('json')) writeLine(io.stdout, JSON.stringify(events));
+      else for (const e of events) writeLine(io.stdout, `${new Date(e.at).toISOString()}  ${e.event.padEnd(18)} ${e.actor}  ${e.fromVersion ?? ''}${e.toVersion ? ` → ${e.toVersion}` : ''}  ${summarize(e.data)}`);
+      return 0;
+    }
+    const operations = await ledger.listOperations(env, { limit });
+    const withSteps = await Promise.all(operations.map(async (op) => ({ ...op, plan: undefined, steps: await ledger.listSteps(op.id) })));
+    if (args.flag('json')) {
+      writeLine(io.stdout, JSON.stringify(withSteps));
+      return 0;
+    }
+    if (operations.length === 0) writeLine(io.stdout, `no operations on ${env} yet`);
+    for (const op of withSteps) {
+      const duration = op.finishedAt ? `${op.finishedAt - op.startedAt} ms` : 'unfinished';
+      writeLine(io.stdout, `${new Date(op.startedAt).toISOString()}  ${op.kind.padEnd(8)} ${op.fromVersion ?? 'none'} → ${op.toVersion}  ${op.state}  ${duration}  ${op.actor}  ${op.id}${op.parentId ? ` (after ${op.parentId})` : ''}`);
+      if (op.error) writeLine(io.stdout, `    why: ${op.error}`);
+      for (const step of op.steps) {
+        const ms = step.finishedAt ? `${step.finishedAt - step.startedAt} ms` : 'in flight';
+        const message = (step.detail as { message?: string })?.message;
+        writeLine(io.stdout, `    ${step.state.padEnd(10)} ${step.stepId.padEnd(18)} ${ms.padStart(9)}${step.attempt > 1 ? `  attempt ${step.attempt}` : ''}${message ? `  ${message}` : ''}`);
+      }
+    }
+    return 0;
+  } finally {
+    await context.close();
+  }
+}
+
+function summarize(data: Record<string, unknown>): string {
+  const keys = ['step', 'status', 'success', 'durationMs', 'reason', 'error'];
+  return keys.filter((k) => data[k] !== undefined).map((k) => `${k}=${typeof data[k] === 'string' ? data[k] : JSON.stringify(data[k])}`).join(' ');
+}

@@ -1,0 +1,22 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { STARTER_CONFIG } from '../../config/starter-config.js';
+import { RewindError } from '../../errors/rewind-error.js';
+import { writeLine, type CliIo } from '../cli-io.js';
+import { parseCommandArgs } from '../parse-args.js';
+
+export const usage = 'rewind init [--config <path>] [--force]';
+export const help = `${usage}
+
+Write a commented starter rewind.yaml (every key, with its default). Refuses to overwrite an
+existing file unless --force.`;
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const args = parseCommandArgs(argv, { force: { type: 'boolean' } }, { min: 0, max: 0, usage });
+  if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
+  const path = resolve(args.string('config') ?? 'rewind.yaml');
+  if (existsSync(path) && !args.flag('force')) throw new RewindError('REWIND_E_CONFIG_EXISTS', `${path} already exists`, { path });
+  writeFileSync(path, STARTER_CONFIG, { mode: 0o644 });
+  writeLine(io.stdout, args.flag('json') ? JSON.stringify({ written: path }) : `wrote ${path} — edit it, then run \`rewind config check\``);
+  return 0;
+}

@@ -1,0 +1,41 @@
+import { resume } from '../../core/operations.js';
+import type { CliIo } from '../cli-io.js';
+import { buildServices, openContext } from '../cli-context.js';
+import { parseCommandArgs } from '../parse-args.js';
+import { writeLine } from '../cli-io.js';
+import { RewindError } from '../../errors/rewind-error.js';
+
+export const usage = 'rewind resume [<env>] [--abandon] [--json]';
+export const help = `${usage}
+
+Continue an operation that was interrupted (the runner crashed or was killed): steps the journal
+records as succeeded are skipped, the step that was in flight runs again (steps are idempotent), and
+a failed deploy still rolls back by itself. A lock left by a process that is gone is taken over.
+Without <env>, every environment in rewind.yaml that has an unfinished operation is resumed.
+
+Options:
+  --abandon   do not continue: mark the operation abandoned and make the ledger record what the
+              target actually runs`;
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const args = parseCommandArgs(argv, { abandon: { type: 'boolean' } }, { min: 0, max: 1, usage });
+  if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
+  const context = await openContext(args, io);
+  try {
+    const services = await buildServices(context, io, { json: args.flag('json') });
+    let envs = args.positionals.length ? [args.positionals[0]!] : [];
+    if (envs.length === 0) {
+      const running = await context.ledger.findRunningOperations();
+      envs = [...new Set(running.map((op) => op.env))].filter((env) => env in context.config.environments);
+      if (envs.length === 0) throw new RewindError('REWIND_E_NOTHING_TO_RESUME', 'no environment has an unfinished operation');
+    }
+    const outcomes = [];
+    for (const env of envs) outcomes.push(...(await resume(services, env, { abandon: args.flag('abandon') })));
+    if (args.flag('abandon') && !args.flag('json')) for (const o of outcomes) writeLine(io.stdout, `abandoned ${o.operation?.kind} ${o.plan.from ?? 'none'} → ${o.plan.to} (${o.operation?.id})`);
+    const failed = outcomes.find((o) => o.error);
+    if (failed?.error) throw failed.error;
+    return 0;
+  } finally {
+    await context.close();
+  }
+}

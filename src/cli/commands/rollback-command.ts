@@ -1,0 +1,70 @@
+import { createInterface } from 'node:readline/promises';
+import { rollback } from '../../core/operations.js';
+import { RewindError } from '../../errors/rewind-error.js';
+import { writeLine, type CliIo } from '../cli-io.js';
+import { buildServices, openContext } from '../cli-context.js';
+import { parseCommandArgs } from '../parse-args.js';
+import { renderPlan } from '../render-plan.js';
+import { finishOperation } from './operation-output.js';
+
+export const usage = 'rewind rollback <env> [--to <version>] [--dry-run] [--yes] [--allow-untested] [--force] [--reason <text>] [--json]';
+
+export const help = `${usage}
+
+Undo the current release: activate the last known good release (LKG) — the newest release that
+reached "good" before the current one, chosen by recorded outcome and sequence, never by position
+or file times — then check its health and record the outcome.
+
+Plan: rollback_start → unpack the LKG if it was pruned → activate (atomic switch + reload)
+→ health → rollback_complete.
+
+Options:
+  --to <version>     roll back to this release instead of the LKG (it must have reached good)
+  --dry-run          print the plan, argv included, and change nothing
+  --yes              do not ask for confirmation (required when stdin is not a terminal)
+  --allow-untested   allow a target whose CI result is not "passed" (seed 003: that is a separate incident)
+  --force            allow a --to release that never reached good
+  --reason <text>    why, for the audit log and the events
+  --json             print events as JSON lines
+
+Exit codes: 0 rolled back and healthy; 4 nothing to roll back to; 5 locked or interrupted;
+9 the rollback failed (see docs/errors.md).`;
+
+export async function run(argv: string[], io: CliIo, stdin: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin): Promise<number> {
+  const args = parseCommandArgs(
+    argv,
+    {
+      to: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      yes: { type: 'boolean', short: 'y' },
+      'allow-untested': { type: 'boolean' },
+      force: { type: 'boolean' },
+      reason: { type: 'string' },
+    },
+    { min: 1, max: 1, usage },
+  );
+  if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
+  const env = args.positionals[0]!;
+  const options = { to: args.string('to'), allowUntested: args.flag('allow-untested'), force: args.flag('force'), reason: args.string('reason') };
+  const context = await openContext(args, io);
+  try {
+    const json = args.flag('json');
+    if (args.flag('dry-run')) {
+      const services = await buildServices(context, io, { json, quiet: true });
+      return finishOperation(await rollback(services, env, { ...options, dryRun: true }), io, json);
+    }
+    if (!args.flag('yes')) {
+      if (!stdin.isTTY) throw new RewindError('REWIND_E_CONFIRM_REQUIRED', 'rollback changes production and stdin is not a terminal: pass --yes', { argument: '--yes' });
+      const preview = await rollback(await buildServices(context, io, { json, quiet: true }), env, { ...options, dryRun: true });
+      writeLine(io.stdout, renderPlan(preview.plan));
+      const prompt = createInterface({ input: stdin, output: io.stdout as NodeJS.WritableStream });
+      const answer = await prompt.question(`Roll ${env} back to ${preview.plan.to}? [y/N] `);
+      prompt.close();
+      if (!/^y(es)?$/i.test(answer.trim())) return (writeLine(io.stdout, 'aborted: nothing was changed'), 1);
+    }
+    const services = await buildServices(context, io, { json });
+    return finishOperation(await rollback(services, env, options), io, json);
+  } finally {
+    await context.close();
+  }
+}

@@ -1,0 +1,55 @@
+import { environmentConfig } from '../../config/load-config.js';
+import { writeLine, type CliIo } from '../cli-io.js';
+import { openContext } from '../cli-context.js';
+import { parseCommandArgs } from '../parse-args.js';
+
+export const usage = 'rewind status <env> [--json]';
+export const help = `${usage}
+
+Show what an environment runs: the current release and its state, the last known good release a
+rollback would return to, the lock, the last operation, and any unfinished operation to resume.`;
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const args = parseCommandArgs(argv, {}, { min: 1, max: 1, usage });
+  if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
+  const env = args.positionals[0]!;
+  const context = await openContext(args, io);
+  try {
+    environmentConfig(context.config, env);
+    const { ledger } = context;
+    const environment = await ledger.getEnvironment(env);
+    const current = environment?.currentVersion ? await ledger.getRelease(env, environment.currentVersion) : undefined;
+    const [lkg, lock, operations, unfinished] = await Promise.all([
+      ledger.findLastKnownGood(env, environment?.currentVersion ?? null),
+      ledger.getLock(env),
+      ledger.listOperations(env, { limit: 1 }),
+      ledger.findRunningOperations(env),
+    ]);
+    const last = operations[0];
+    const status = {
+      env,
+      current: current ? { version: current.version, state: current.state, ci: current.ci, commit: current.commit, digest: current.digest } : null,
+      lastKnownGood: lkg ? { version: lkg.version, ci: lkg.ci, goodSeq: lkg.goodSeq } : null,
+      lock: lock ? { holder: lock.holder, pid: lock.pid, host: lock.host, operationId: lock.operationId, expiresAt: new Date(lock.expiresAt).toISOString() } : null,
+      lastOperation: last
+        ? { id: last.id, kind: last.kind, from: last.fromVersion, to: last.toVersion, state: last.state, startedAt: new Date(last.startedAt).toISOString(), durationMs: last.finishedAt ? last.finishedAt - last.startedAt : null }
+        : null,
+      unfinished: unfinished.map((op) => ({ id: op.id, kind: op.kind, from: op.fromVersion, to: op.toVersion })),
+    };
+    if (args.flag('json')) {
+      writeLine(io.stdout, JSON.stringify(status));
+      return 0;
+    }
+    writeLine(io.stdout, `environment     ${env}`);
+    writeLine(io.stdout, `current         ${current ? `${current.version} (${current.state}, CI ${current.ci}${current.commit ? `, ${current.commit.slice(0, 12)}` : ''})` : 'nothing deployed'}`);
+    writeLine(io.stdout, `last known good ${lkg ? `${lkg.version} — \`rewind rollback ${env}\` returns here` : 'none'}`);
+    writeLine(io.stdout, `lock            ${lock ? `held by ${lock.holder} (pid ${lock.pid}, ${lock.operationId ?? 'no operation'}) until ${new Date(lock.expiresAt).toISOString()}` : 'free'}`);
+    if (last) {
+      writeLine(io.stdout, `last operation  ${last.kind} ${last.fromVersion ?? 'none'} → ${last.toVersion}: ${last.state} at ${new Date(last.startedAt).toISOString()}${status.lastOperation?.durationMs != null ? ` (${status.lastOperation.durationMs} ms)` : ''}`);
+    }
+    for (const op of unfinished) writeLine(io.stdout, `unfinished      ${op.kind} ${op.fromVersion ?? 'none'} → ${op.toVersion} (${op.id}): run \`rewind resume ${env}\``);
+    return 0;
+  } finally {
+    await context.close();
+  }
+}

@@ -1,0 +1,50 @@
+import type { EventSink, RewindEvent } from '../ports/event-sink.js';
+
+const MARK: Record<string, string> = { succeeded: '✓', failed: '✗', error: '!', inconclusive: '?', skipped: '-' };
+
+/**
+ * The human view: a live step list with timings. On a TTY the running step shows until it finishes
+ * and is then rewritten in place; elsewhere one line is printed per finished step.
+ */
+export class HumanRenderer implements EventSink {
+  constructor(private readonly out: NodeJS.WritableStream & { isTTY?: boolean }) {}
+
+  async emit(event: RewindEvent): Promise<void> {
+    const tty = Boolean(this.out.isTTY);
+    const line = (text: string) => this.out.write(`${text}\n`);
+    switch (event.event) {
+      case 'deploy_start':
+        line(`deploy ${event.env}: ${event.from ?? 'none'} → ${event.to}  (${event.operationId})`);
+        break;
+      case 'rollback_start':
+        line(`rollback ${event.env}: ${event.from ?? 'none'} → ${event.to}${event.automatic ? ' (automatic)' : ''}  (${event.operationId})`);
+        if (event.reason) line(`  reason: ${String(event.reason)}`);
+        break;
+      case 'operation_resumed':
+        line(`resume ${String(event.kind)} ${event.env}: ${event.from ?? 'none'} → ${event.to}  (${event.operationId})`);
+        break;
+      case 'step_start':
+        if (tty) this.out.write(`  … ${String(event.title)}`);
+        break;
+      case 'step_complete': {
+        const status = String(event.status);
+        const ms = `${String(event.durationMs).padStart(6)} ms`;
+        const text = `  ${MARK[status] ?? '?'} ${ms}  ${String(event.title)}${status === 'succeeded' ? '' : ` — ${String(event.message)}`}`;
+        if (tty) this.out.write(`\r\x1b[2K${text}\n`);
+        else line(text);
+        break;
+      }
+      case 'deploy_complete':
+        line(`${event.success ? '✓' : '✗'} deploy ${event.to} ${event.success ? 'succeeded' : 'failed'}${event.durationMs !== undefined ? ` in ${String(event.durationMs)} ms` : ''}`);
+        break;
+      case 'rollback_complete':
+        line(`${event.success ? '✓' : '✗'} rollback to ${event.to} ${event.success ? 'succeeded' : 'failed'} in ${String(event.durationMs)} ms`);
+        break;
+      case 'lock_taken_over':
+        line(`  note: took over the lock of ${String(event.previousHolder)} (${String(event.why)})`);
+        break;
+      default:
+        break;
+    }
+  }
+}

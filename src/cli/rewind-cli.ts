@@ -1,0 +1,68 @@
+// Kept tiny on purpose: `rewind --version` and `rewind status` must start fast, so every command,
+// and every heavy dependency behind it, is imported only when that command runs.
+import { readFileSync } from 'node:fs';
+import type { CliIo } from './cli-io.js';
+
+interface CommandModule {
+  run(argv: string[], io: CliIo): Promise<number>;
+  help: string;
+}
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  init: { summary: 'write a commented starter rewind.yaml', load: () => import('./commands/init-command.js') },
+  config: { summary: 'check rewind.yaml, or print its JSON Schema', load: () => import('./commands/config-command.js') },
+  release: { summary: 'register an immutable release, or list releases', load: () => import('./commands/release-command.js') },
+  deploy: { summary: 'ship a release: preflight, activate, verify; roll back by itself on failure', load: () => import('./commands/deploy-command.js') },
+  rollback: { summary: 'return to the last known good release, verified', load: () => import('./commands/rollback-command.js') },
+  status: { summary: 'what an environment runs, its LKG, lock and last operation', load: () => import('./commands/status-command.js') },
+  history: { summary: 'operations with their step journal, or the audit log', load: () => import('./commands/history-command.js') },
+  resume: { summary: 'continue (or abandon) an interrupted operation', load: () => import('./commands/resume-command.js') },
+  db: { summary: 'back up, verify, list and prune database backups', load: () => import('./commands/db-command.js') },
+  unlock: { summary: 'force-remove an environment lock, with a reason for the audit log', load: () => import('./commands/unlock-command.js') },
+  lint: { summary: 'check migration SQL for breaking, locking and irreversible changes (CI-ready)', load: () => import('./commands/lint-command.js') },
+  demo: { summary: 'deploy, break, and roll back a sample app under real PM2 in a sandbox', load: () => import('./commands/demo-command.js') },
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  return [
+    'rewind — release ledger and rollback orchestrator',
+    '',
+    'usage: rewind <command> [arguments] [--config rewind.yaml] [--json]',
+    '',
+    'commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `rewind <command> --help` for a command\'s arguments, flags and exit codes.',
+    'Exit codes and error codes: docs/errors.md. Config keys: docs/config.md.',
+  ].join('\n');
+}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V') return (io.stdout.write(`${version()}\n`), 0);
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') return (io.stdout.write(`${usage()}\n`), 0);
+  const command = COMMANDS[name];
+  const json = rest.includes('--json');
+  try {
+    if (!command) {
+      const { RewindError } = await import('../errors/rewind-error.js');
+      throw new RewindError('REWIND_E_USAGE', `unknown command ${JSON.stringify(name)}; commands: ${Object.keys(COMMANDS).join(', ')}`);
+    }
+    return await (await command.load()).run(rest, io);
+  } catch (error) {
+    const { toRewindError } = await import('../errors/rewind-error.js');
+    const { redactor } = await import('../util/redact.js');
+    const coded = toRewindError(error);
+    if (coded.code === 'REWIND_E_INTERNAL' && io.env.REWIND_DEBUG) io.stderr.write(`${(error as Error).stack}\n`);
+    if (json) io.stdout.write(`${JSON.stringify(redactor.redactValue({ error: coded.toJSON() }))}\n`);
+    io.stderr.write(`${redactor.redact(`error ${coded.code}: ${coded.message}\n  hint: ${coded.hint}`)}\n`);
+    return coded.exitCode;
+  }
+}
+

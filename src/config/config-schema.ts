@@ -1,0 +1,144 @@
+import { z } from 'zod';
+
+// Names end up in file paths, PM2 process names and ledger keys, so they are kept to a safe alphabet.
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ".", "_" and "-" only, at most 63 characters');
+const argv = z.array(z.string()).min(1, 'an argv array needs at least the program');
+const positiveMs = z.number().int().nonnegative();
+
+export const pm2RuntimeSchema = z.strictObject({
+  type: z.literal('pm2'),
+  name: name.describe('PM2 process name.'),
+  script: z.string().min(1).default('server.js').describe('Entry file, relative to the release directory.'),
+  execMode: z.enum(['cluster', 'fork']).default('cluster').describe('cluster allows zero-downtime reload; fork restarts.'),
+  instances: z.number().int().min(1).default(1),
+  env: z.record(z.string(), z.string()).default({}).describe('Environment passed to the app.'),
+  pm2Home: z.string().optional().describe('PM2_HOME for this app (default: PM2 default, ~/.pm2).'),
+  listenTimeoutMs: positiveMs.default(8000).describe('How long PM2 waits for a new worker to listen during reload.'),
+  killTimeoutMs: positiveMs.default(5000).describe('Grace period before PM2 kills an old worker.'),
+});
+
+export const commandRuntimeSchema = z.strictObject({
+  type: z.literal('command'),
+  start: argv.describe('argv run to start the app. {release_dir}, {current_dir} and {version} are substituted per argument.'),
+  reload: argv.describe('argv run to load the newly activated release.'),
+  stop: argv.optional().describe('argv run to stop the app.'),
+  status: argv.optional().describe('argv that exits 0 when the app is running.'),
+  zeroDowntime: z.boolean().default(false).describe('Declare that `reload` does not drop requests.'),
+  timeoutMs: positiveMs.default(30_000),
+});
+
+export const runtimeSchema = z.discriminatedUnion('type', [pm2RuntimeSchema, commandRuntimeSchema]);
+
+export const releasesTargetSchema = z.strictObject({
+  type: z.literal('releases'),
+  path: z.string().min(1).describe('Deploy root: holds releases/<version>/ and the `current` symlink.'),
+  keep: z.number().int().min(1).default(5).describe('Release directories kept; the current, the LKG and any in use are never pruned.'),
+  runtime: runtimeSchema,
+});
+
+export const targetSchema = z.discriminatedUnion('type', [releasesTargetSchema]);
+
+export const healthCheckSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }).describe('URL probed after activation, after rollback, and as preflight baseline.'),
+  method: z.enum(['GET', 'HEAD', 'POST']).default('GET'),
+  headers: z.record(z.string(), z.string()).default({}).describe('Sent with every probe; values are treated as secrets.'),
+  expectStatus: z.union([z.number().int().min(100).max(599), z.array(z.number().int().min(100).max(599)).min(1)]).default(200),
+  json: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
+    .optional()
+    .describe('Dotted path → expected value in the JSON body; "{{version}}" is the release being checked.'),
+  // 0 would abort every probe at once (AbortSignal.timeout(0)): an unhealthy verdict for a healthy app.
+  timeoutMs: z.number().int().min(1).default(2000).describe('Per-attempt timeout.'),
+  retries: z.number().int().min(0).max(100).default(5).describe('Attempts after the first.'),
+  backoffMs: positiveMs.default(200).describe('Wait before the first retry; doubles each retry.'),
+  maxBackoffMs: positiveMs.default(2000),
+  readinessDelayMs: positiveMs.default(0).describe('Wait after activation before the first probe.'),
+});
+
+export const deploySettingsSchema = z.strictObject({
+  autoRollback: z.boolean().default(true).describe('Roll back to the LKG by itself when a deploy fails after activation.'),
+  baselineHealth: z.boolean().default(true).describe('Probe the running release before changing anything.'),
+  minFreeMb: z.number().int().min(0).default(100).describe('Free space required on the target volume beyond the artifact size.'),
+});
+
+export const lockSettingsSchema = z.strictObject({
+  ttlMs: z.number().int().min(1000).default(60_000).describe('A lock whose heartbeat is older than this may be taken over.'),
+});
+
+// The database a release depends on: backed up before an upgrade, restored when a migration fails.
+const backupSettings = {
+  backupDir: z.string().min(1).optional().describe('Where backups are written (default ./backups/<env>); relative to the config file.'),
+  backupLog: z.string().min(1).default('./ops/backups.log').describe('Operator log: one JSON line per backup taken or pruned; relative to the config file.'),
+  retainDays: z.number().min(0).default(7).describe('Backups younger than this many days are never pruned.'),
+  keep: z.number().int().min(1).default(5).describe('The newest N backups are never pruned, however old.'),
+  criticalTables: z.array(z.string().min(1)).default([]).describe('Tables whose exact row counts are recorded with each backup and compared after a restore ("schema.table" allowed).'),
+  timeoutMs: z.number().int().min(1000).default(3_600_000).describe('Upper bound for one backup, verify or restore command.'),
+};
+
+export const postgresDatabaseSchema = z.strictObject({
+  engine: z.literal('postgres').describe('PostgreSQL: pg_dump / pg_restore / psql.'),
+  url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').describe('postgres://user:password@host:port/db; the password is passed to tools as PGPASSWORD and redacted everywhere.'),
+  format: z.enum(['custom', 'directory']).default('custom').describe('pg_dump archive format: custom (one file, restored in one transaction) or directory (parallel with `jobs`).'),
+  compression: z
+    .enum(['auto', 'zstd', 'gzip', 'none'])
+    .default('auto')
+    .describe('custom format: zstd (pg_dump -Z0 piped through `zstd`, fastest), gzip (pg_dump -Z), none; auto is zstd when the `zstd` tool is installed, else gzip. directory format: gzip or none.'),
+  compressionLevel: z.number().int().min(0).max(19).optional().describe('Level for the chosen compression (default: zstd 1, gzip 1).'),
+  jobs: z.number().int().min(1).max(64).default(1).describe('Parallel pg_dump/pg_restore jobs; more than 1 needs format: directory.'),
+  binDir: z.string().min(1).optional().describe('Directory holding pg_dump, pg_restore and psql (default: found on PATH).'),
+  ...backupSettings,
+});
+
+export const mysqlDatabaseSchema = z.strictObject({
+  engine: z.literal('mysql').describe('MySQL or MariaDB: mariadb-dump / mysqldump and the mariadb / mysql client.'),
+  url: z.string().regex(/^(mysql|mariadb):\/\//, 'a mysql:// URL').describe('mysql://user:password@host:port/db; the password is passed to tools as MYSQL_PWD and redacted everywhere.'),
+  compression: z.enum(['gzip', 'none']).default('gzip').describe('The dump is streamed through gzip (in process) or stored as plain SQL.'),
+  compressionLevel: z.number().int().min(1).max(9).default(1).describe('gzip level; 1 is fastest.'),
+  binDir: z.string().min(1).optional().describe('Directory holding the dump and client tools (default: found on PATH).'),
+  ...backupSettings,
+});
+
+export const sqliteDatabaseSchema = z.strictObject({
+  engine: z.literal('sqlite').describe('SQLite through better-sqlite3 (online backup API).'),
+  path: z.string().min(1).describe('The database file; relative to the config file.'),
+  ...backupSettings,
+});
+
+export const databaseSchema = z
+  .discriminatedUnion('engine', [postgresDatabaseSchema, mysqlDatabaseSchema, sqliteDatabaseSchema])
+  .refine((db) => db.engine !== 'postgres' || db.jobs === 1 || db.format === 'directory', { message: 'jobs > 1 needs format: directory', path: ['jobs'] })
+  .refine((db) => db.engine !== 'postgres' || db.compressionLevel === undefined || db.compressionLevel <= 9 || db.compression === 'zstd' || db.compression === 'auto', {
+    message: 'gzip levels are 0–9 (levels up to 19 are for zstd)',
+    path: ['compressionLevel'],
+  })
+  .refine((db) => db.engine !== 'postgres' || db.format !== 'directory' || db.compression !== 'zstd', {
+    message: 'zstd compression is for format: custom; use gzip or none with format: directory',
+    path: ['compression'],
+  });
+
+export const environmentSchema = z.strictObject({
+  target: targetSchema,
+  health: healthCheckSchema.optional(),
+  deploy: deploySettingsSchema.prefault({}),
+  lock: lockSettingsSchema.prefault({}),
+  database: databaseSchema.optional().describe('The database this environment\'s releases migrate: backed up, verified, restored.'),
+});
+
+export const configSchema = z.strictObject({
+  version: z.literal(1).default(1).describe('Config format version.'),
+  ledger: z.string().min(1).default('./rewind.db').describe('SQLite file path, or a postgres:// URL.'),
+  log: z.strictObject({ file: z.string().min(1).default('./rewind-events.log') }).prefault({}),
+  environments: z.record(name, environmentSchema).refine((envs) => Object.keys(envs).length > 0, 'at least one environment is required'),
+});
+
+export type RewindConfig = z.infer<typeof configSchema>;
+export type EnvironmentConfig = z.infer<typeof environmentSchema>;
+export type TargetConfig = z.infer<typeof targetSchema>;
+export type RuntimeConfig = z.infer<typeof runtimeSchema>;
+export type Pm2RuntimeConfig = z.infer<typeof pm2RuntimeSchema>;
+export type CommandRuntimeConfig = z.infer<typeof commandRuntimeSchema>;
+export type HealthCheckConfig = z.infer<typeof healthCheckSchema>;
+export type DatabaseConfig = z.infer<typeof databaseSchema>;
+export type PostgresDatabaseConfig = z.infer<typeof postgresDatabaseSchema>;
+export type MysqlDatabaseConfig = z.infer<typeof mysqlDatabaseSchema>;
+export type SqliteDatabaseConfig = z.infer<typeof sqliteDatabaseSchema>;

@@ -1,0 +1,94 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { RewindError } from '../errors/rewind-error.js';
+import { redactor } from '../util/redact.js';
+import { configSchema, type RewindConfig } from './config-schema.js';
+import { interpolateEnv } from './interpolate.js';
+
+export const DEFAULT_CONFIG_FILE = 'rewind.yaml';
+
+export interface LoadedConfig {
+  config: RewindConfig;
+  /** Absolute path of the file that was read. */
+  path: string;
+}
+
+export function resolveConfigPath(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(explicit ?? env.REWIND_CONFIG ?? DEFAULT_CONFIG_FILE);
+}
+
+/** Reads, interpolates and validates a config file. Relative paths in it are relative to the file. */
+export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  if (!existsSync(path)) {
+    throw new RewindError('REWIND_E_CONFIG_NOT_FOUND', `config file ${path} does not exist`, { path });
+  }
+  return { config: parseConfigText(readFileSync(path, 'utf8'), dirname(path), env), path };
+}
+
+export function parseConfigText(text: string, baseDir: string, env: NodeJS.ProcessEnv = process.env): RewindConfig {
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    const first = document.errors[0]!;
+    const where = first.linePos?.[0] ? `line ${first.linePos[0].line}, column ${first.linePos[0].col}` : 'unknown position';
+    throw new RewindError('REWIND_E_CONFIG_YAML', `rewind.yaml is not valid YAML (${where}): ${first.message.split('\n')[0]}`, {
+      line: first.linePos?.[0]?.line,
+      column: first.linePos?.[0]?.col,
+    });
+  }
+  const { value, secrets } = interpolateEnv(document.toJS() ?? {}, env);
+  const parsed = configSchema.safeParse(value, { reportInput: true });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(formatIssue);
+    throw new RewindError('REWIND_E_CONFIG_INVALID', `invalid config:\n  ${problems.join('\n  ')}`, { problems });
+  }
+  for (const secret of secrets) redactor.add(secret);
+  const config = parsed.data;
+  redactor.addUrlPassword(config.ledger);
+  return resolvePaths(config, baseDir);
+}
+
+/** One line per problem: `environments.production.target.path: required`. */
+export function formatIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.length ? issue.path.map(String).join('.') : '(root)';
+  if (issue.code === 'invalid_type' && issue.input === undefined) return `${path}: required`;
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => `${path === '(root)' ? key : `${path}.${key}`}: unknown key`).join('; ');
+  }
+  return `${path}: ${issue.message}`;
+}
+
+function resolvePaths(config: RewindConfig, baseDir: string): RewindConfig {
+  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const isUrl = /^postgres(ql)?:\/\//.test(config.ledger);
+  for (const [envName, envConfig] of Object.entries(config.environments)) {
+    envConfig.target.path = abs(envConfig.target.path);
+    const database = envConfig.database;
+    if (database) {
+      database.backupDir = abs(database.backupDir ?? join('backups', envName));
+      database.backupLog = abs(database.backupLog);
+      if (database.engine === 'sqlite') database.path = abs(database.path);
+      else {
+        redactor.addUrlPassword(database.url);
+        if (database.binDir) database.binDir = abs(database.binDir);
+      }
+    }
+    const runtime = envConfig.target.runtime;
+    if (runtime.type === 'pm2' && runtime.pm2Home) runtime.pm2Home = abs(runtime.pm2Home);
+    if (envConfig.health) {
+      for (const value of Object.values(envConfig.health.headers)) redactor.add(value);
+      redactor.addUrlPassword(envConfig.health.url);
+    }
+  }
+  return { ...config, ledger: isUrl ? config.ledger : abs(config.ledger), log: { file: abs(config.log.file) } };
+}
+
+export function environmentConfig(config: RewindConfig, env: string) {
+  const found = config.environments[env];
+  if (!found) {
+    const known = Object.keys(config.environments).join(', ');
+    throw new RewindError('REWIND_E_UNKNOWN_ENV', `environment ${JSON.stringify(env)} is not defined in rewind.yaml (known: ${known})`, { env, known });
+  }
+  return found;
+}

@@ -1,0 +1,80 @@
+/**
+ * DESIGN.md "Database-aware rollback": rolling back from the current release to the LKG picks, and
+ * says why, one of
+ *   code-only — every migration since the LKG is additive (old code runs against the new schema);
+ *   restore   — one is breaking (or could not be checked): restore the pre-upgrade backup taken
+ *               before the first release after the LKG, then activate the LKG;
+ *   down      — only on request, and only for exactly one migration (seed 003: never chain downs);
+ *   freeze    — neither is safe: stop and roll forward instead.
+ * Pure: the planner calls it with facts from the ledger.
+ */
+export type MigrationVerdict = 'none' | 'additive' | 'breaking' | 'unknown';
+export type DatabaseMode = 'code-only' | 'restore' | 'down' | 'freeze';
+export type DatabaseOverride = 'restore' | 'down' | 'skip';
+
+export interface ReleaseDatabaseFacts {
+  version: string;
+  /** Migrations this release applied, oldest first. */
+  migrations: { id: string; name: string; hasDown: boolean }[];
+  verdict: MigrationVerdict;
+  /** Why the verdict is what it is (lint findings, "JavaScript migration cannot be linted"…). */
+  reasons: string[];
+  /** The backup taken just before this release's migrations ran. */
+  preUpgradeBackup: { id: number; sha256: string; path: string } | null;
+}
+
+export interface DatabaseDecision {
+  mode: DatabaseMode;
+  reasons: string[];
+  /** For restore: the backup to restore. */
+  backup?: { id: number; sha256: string; path: string; takenBefore: string };
+  /** For down: the one migration to revert. */
+  down?: { release: string; id: string; name: string };
+}
+
+export interface DatabaseDecisionInput {
+  hasDatabase: boolean;
+  /** Releases after the LKG up to and including the current one, oldest first. */
+  since: ReleaseDatabaseFacts[];
+  override?: DatabaseOverride;
+}
+
+export function decideDatabaseRollback(input: DatabaseDecisionInput): DatabaseDecision {
+  if (!input.hasDatabase) return { mode: 'code-only', reasons: ['no database is configured for this environment'] };
+  const migrations = input.since.flatMap((r) => r.migrations.map((m) => ({ release: r.version, ...m })));
+  const first = input.since.find((r) => r.migrations.length > 0 || r.preUpgradeBackup) ?? input.since[0];
+  const backup = first?.preUpgradeBackup ? { ...first.preUpgradeBackup, takenBefore: first.version } : undefined;
+
+  if (input.override === 'skip') {
+    return { mode: 'code-only', reasons: ['the operator chose --db skip: the schema is left as it is (audited)'] };
+  }
+  if (input.override === 'down') {
+    if (migrations.length !== 1) {
+      return {
+        mode: 'freeze',
+        reasons: [`--db down reverts exactly one migration and ${migrations.length} were applied since the last known good release (seed 003: never chain downs)`],
+      };
+    }
+    const only = migrations[0]!;
+    if (!only.hasDown) return { mode: 'freeze', reasons: [`--db down: migration ${only.name} has no down migration`] };
+    return { mode: 'down', reasons: [`the operator chose --db down: revert ${only.name} (one step)`], down: { release: only.release, id: only.id, name: only.name } };
+  }
+  if (input.override === 'restore') {
+    if (!backup) return { mode: 'freeze', reasons: ['--db restore: no pre-upgrade backup is recorded for the releases since the last known good one'] };
+    return { mode: 'restore', reasons: [`the operator chose --db restore: backup #${backup.id} taken before ${backup.takenBefore}`], backup };
+  }
+
+  if (migrations.length === 0) return { mode: 'code-only', reasons: ['no migration was applied since the last known good release'] };
+  const risky = input.since.filter((r) => r.migrations.length > 0 && (r.verdict === 'breaking' || r.verdict === 'unknown'));
+  if (risky.length === 0) {
+    return {
+      mode: 'code-only',
+      reasons: [`migrations ${migrations.map((m) => m.name).join(', ')} are additive: the last known good code runs against the new schema (seed 000: do not revert the database)`],
+    };
+  }
+  const why = risky.flatMap((r) => (r.reasons.length ? r.reasons.map((reason) => `${r.version}: ${reason}`) : [`${r.version}: migrations are ${r.verdict}`]));
+  if (!backup) {
+    return { mode: 'freeze', reasons: [...why, 'no pre-upgrade backup is recorded to restore: roll forward with a fix instead (or --db skip at your own risk)'] };
+  }
+  return { mode: 'restore', reasons: [...why, `restore backup #${backup.id}, taken before ${backup.takenBefore} was deployed`], backup };
+}

@@ -1,0 +1,340 @@
+import { environmentConfig } from '../config/load-config.js';
+import { RewindError } from '../errors/rewind-error.js';
+import type { OperationRecord, ReleaseRecord } from '../ports/ledger.js';
+import { succeeded } from '../ports/outcome.js';
+import type { Target } from '../ports/target.js';
+import { parseVersion } from '../util/semver.js';
+import { newOperationId } from './clock.js';
+import { acquireEnvironmentLock, type HeldLock } from './lock-manager.js';
+import type { Plan } from './plan.js';
+import { planDeploy, planRollback } from './planner.js';
+import { runPlan } from './runner.js';
+import type { Services } from './services.js';
+import type { StepContext } from './steps/step-context.js';
+
+export interface OperationOutcome {
+  plan: Plan;
+  operation?: OperationRecord;
+  ok: boolean;
+  /** Set when the operation did not end as asked; carries the exit code for the CLI. */
+  error?: RewindError;
+  /** The automatic rollback a failed deploy started. */
+  rollback?: OperationOutcome;
+  dryRun?: boolean;
+}
+
+export interface DeployOptions {
+  dryRun?: boolean;
+  baseline?: boolean;
+  autoRollback?: boolean;
+  allowUntested?: boolean;
+}
+
+export interface RollbackOptions {
+  to?: string;
+  dryRun?: boolean;
+  allowUntested?: boolean;
+  force?: boolean;
+  reason?: string;
+}
+
+async function requireRelease(services: Services, env: string, version: string): Promise<ReleaseRecord> {
+  const release = await services.ledger.getRelease(env, version);
+  if (!release) throw new RewindError('REWIND_E_RELEASE_NOT_FOUND', `release ${version} is not registered for ${env}`, { env, version });
+  return release;
+}
+
+async function currentRelease(services: Services, env: string): Promise<ReleaseRecord | null> {
+  const environment = await services.ledger.getEnvironment(env);
+  return environment?.currentVersion ? ((await services.ledger.getRelease(env, environment.currentVersion)) ?? null) : null;
+}
+
+function stepContext(services: Services, env: string, target: Target, operation: OperationRecord): StepContext {
+  const config = environmentConfig(services.config, env);
+  return {
+    env,
+    config,
+    ledger: services.ledger,
+    target,
+    operation,
+    now: services.now,
+    probeHealth: (version) => (config.health ? services.checkHealth(config.health, version) : Promise.resolve(succeeded('no health check configured'))),
+  };
+}
+
+async function refuseIfInterrupted(services: Services, env: string): Promise<void> {
+  const running = await services.ledger.findRunningOperations(env);
+  if (running.length > 0) {
+    const op = running[0]!;
+    throw new RewindError('REWIND_E_OPERATION_INTERRUPTED', `${op.kind} ${op.fromVersion ?? 'none'} → ${op.toVersion} (${op.id}) on ${env} did not finish`, {
+      env,
+      operationId: op.id,
+    });
+  }
+}
+
+async function createOperation(services: Services, plan: Plan, parentId: string | null, reason: string | null): Promise<OperationRecord> {
+  const at = services.now();
+  const operation: OperationRecord = {
+    id: newOperationId(at),
+    env: plan.env,
+    kind: plan.kind,
+    fromVersion: plan.from,
+    toVersion: plan.to,
+    state: 'running',
+    plan,
+    actor: services.actor,
+    parentId,
+    reason,
+    error: null,
+    startedAt: at,
+    finishedAt: null,
+  };
+  await services.ledger.createOperation(operation);
+  return operation;
+}
+
+/** Opens the target, takes the lock, runs `work`, and always releases both. */
+async function withEnvironment<T>(services: Services, env: string, work: (target: Target, lock: HeldLock) => Promise<T>): Promise<T> {
+  const config = environmentConfig(services.config, env);
+  const target = services.createTarget(env, config);
+  try {
+    const lock = await acquireEnvironmentLock({ ledger: services.ledger, env, actor: services.actor, ttlMs: config.lock.ttlMs, sink: services.sink });
+    try {
+      return await work(target, lock);
+    } finally {
+      await lock.release();
+    }
+  } finally {
+    await target.close();
+  }
+}
+
+async function buildDeployPlan(services: Services, env: string, version: string, target: Target, options: DeployOptions): Promise<Plan> {
+  const config = environmentConfig(services.config, env);
+  const release = await requireRelease(services, env, version);
+  if (release.ci === 'failed' && !options.allowUntested) {
+    throw new RewindError('REWIND_E_RELEASE_UNTESTED', `release ${version} failed CI`, { env, version, ci: release.ci });
+  }
+  const current = await currentRelease(services, env);
+  if (current?.version === version && current.state === 'good') {
+    throw new RewindError('REWIND_E_NOTHING_TO_DO', `${env} already runs ${version} and it is good`, { env, version });
+  }
+  const lkg = (await services.ledger.findLastKnownGood(env, version)) ?? null;
+  return planDeploy({ env, config, target, release, current, lkg, options: { baseline: options.baseline, autoRollback: options.autoRollback } });
+}
+
+/** Ships a release: preflight, unpack, activate, verify, mark good; rolls back by itself on failure. */
+export async function deploy(services: Services, env: string, versionInput: string, options: DeployOptions = {}): Promise<OperationOutcome> {
+  const version = parseVersion(versionInput);
+  const config = environmentConfig(services.config, env);
+  await services.ledger.ensureEnvironment(env, services.now());
+  if (options.dryRun) {
+    const target = services.createTarget(env, config);
+    try {
+      return { plan: await buildDeployPlan(services, env, version, target, options), ok: true, dryRun: true };
+    } finally {
+      await target.close();
+    }
+  }
+  return withEnvironment(services, env, async (target, lock) => {
+    await refuseIfInterrupted(services, env);
+    const plan = await buildDeployPlan(services, env, version, target, options);
+    const operation = await createOperation(services, plan, null, null);
+    await lock.attach(operation.id);
+    await services.sink.emit({ event: 'deploy_start', env, operationId: operation.id, from: plan.from, to: plan.to });
+    return executeDeploy(services, target, plan, operation, lock);
+  });
+}
+
+async function executeDeploy(services: Services, target: Target, plan: Plan, operation: OperationRecord, lock: HeldLock): Promise<OperationOutcome> {
+  const { env } = plan;
+  const result = await runPlan(plan, stepContext(services, env, target, operation), services.sink);
+  const durationMs = services.now() - operation.startedAt;
+  if (result.ok) {
+    await services.ledger.finishOperation(operation.id, 'succeeded', null, services.now());
+    await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: true, durationMs });
+    return { plan, operation, ok: true };
+  }
+  const failure = `${result.failedStep!.id}: ${result.outcome!.message}`;
+  if (!result.changed) {
+    // Nothing that serves was touched: the release keeps its state, the environment runs what it ran.
+    await services.ledger.finishOperation(operation.id, 'failed', failure, services.now());
+    await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: false, durationMs, stage: 'preflight', error: failure });
+    const code = result.outcome!.code ?? 'REWIND_E_PREFLIGHT_FAILED';
+    return { plan, operation, ok: false, error: new RewindError(code, `deploy of ${plan.to} stopped before activation — nothing changed — at ${failure}`, { env, operationId: operation.id }) };
+  }
+
+  await services.ledger.setReleaseState(env, plan.to, 'failed', services.now());
+  const lkg = plan.rollbackTo ? await services.ledger.getRelease(env, plan.rollbackTo) : undefined;
+  if (!lkg) {
+    await services.ledger.finishOperation(operation.id, 'failed', failure, services.now());
+    await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: false, durationMs, error: failure });
+    return { plan, operation, ok: false, error: new RewindError('REWIND_E_DEPLOY_FAILED', `deploy of ${plan.to} failed at ${failure}; no automatic rollback (${plan.notes.at(-1)})`, { env, operationId: operation.id }) };
+  }
+  const rollbackPlan = planRollback({
+    env,
+    config: environmentConfig(services.config, env),
+    target,
+    from: (await services.ledger.getRelease(env, plan.to)) ?? null,
+    to: lkg,
+    reason: `deploy of ${plan.to} failed at ${failure}`,
+    automatic: true,
+  });
+  // The rollback operation exists before the deploy is closed, so a crash in between leaves it to resume.
+  const rollbackOperation = await createOperation(services, rollbackPlan, operation.id, rollbackPlan.reason ?? null);
+  await lock.attach(rollbackOperation.id);
+  await services.ledger.finishOperation(operation.id, 'failed', failure, services.now());
+  await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: false, durationMs, error: failure });
+  const rollback = await startRollback(services, target, rollbackPlan, rollbackOperation);
+  const error = rollback.ok
+    ? new RewindError('REWIND_E_DEPLOY_ROLLED_BACK', `deploy of ${plan.to} failed at ${failure}; rolled back to ${lkg.version}, which serves again`, { env, operationId: operation.id, rollbackOperationId: rollbackOperation.id })
+    : rollback.error!;
+  return { plan, operation, ok: false, error, rollback };
+}
+
+async function startRollback(services: Services, target: Target, plan: Plan, operation: OperationRecord): Promise<OperationOutcome> {
+  await services.sink.emit({ event: 'rollback_start', env: plan.env, operationId: operation.id, from: plan.from, to: plan.to, automatic: plan.automatic ?? false, reason: plan.reason });
+  return executeRollback(services, target, plan, operation);
+}
+
+async function executeRollback(services: Services, target: Target, plan: Plan, operation: OperationRecord): Promise<OperationOutcome> {
+  const { env } = plan;
+  const result = await runPlan(plan, stepContext(services, env, target, operation), services.sink);
+  const failure = result.ok ? null : `${result.failedStep!.id}: ${result.outcome!.message}`;
+  await services.ledger.finishOperation(operation.id, result.ok ? 'succeeded' : 'failed', failure, services.now());
+  await services.sink.emit({
+    event: 'rollback_complete',
+    env,
+    operationId: operation.id,
+    from: plan.from,
+    to: plan.to,
+    success: result.ok,
+    durationMs: services.now() - operation.startedAt,
+    ...(failure ? { error: failure } : {}),
+  });
+  if (result.ok) return { plan, operation, ok: true };
+  return {
+    plan,
+    operation,
+    ok: false,
+    error: new RewindError('REWIND_E_ROLLBACK_FAILED', `rollback ${plan.from ?? 'none'} → ${plan.to} failed at ${failure}`, { env, operationId: operation.id }),
+  };
+}
+
+async function buildRollbackPlan(services: Services, env: string, target: Target, options: RollbackOptions): Promise<Plan> {
+  const config = environmentConfig(services.config, env);
+  const current = await currentRelease(services, env);
+  let to: ReleaseRecord;
+  if (options.to !== undefined) {
+    to = await requireRelease(services, env, parseVersion(options.to, '--to'));
+    if (to.goodSeq === null && !options.force) {
+      throw new RewindError('REWIND_E_RELEASE_NOT_GOOD', `release ${to.version} never reached good (state ${to.state})`, { env, version: to.version, state: to.state });
+    }
+  } else {
+    const lkg = await services.ledger.findLastKnownGood(env, current?.version ?? null);
+    if (!lkg) throw new RewindError('REWIND_E_NO_LKG', `no release of ${env} reached good before ${current?.version ?? 'the current state'}`, { env });
+    to = lkg;
+  }
+  if (current?.version === to.version) throw new RewindError('REWIND_E_NOTHING_TO_DO', `${env} already runs ${to.version}`, { env, version: to.version });
+  if (to.ci !== 'passed' && !options.allowUntested) {
+    throw new RewindError('REWIND_E_RELEASE_UNTESTED', `rollback target ${to.version} has CI result "${to.ci}", not "passed"`, { env, version: to.version, ci: to.ci });
+  }
+  return planRollback({
+    env,
+    config,
+    target,
+    from: current,
+    to,
+    reason: options.reason ?? `requested by ${services.actor}`,
+    automatic: options.to === undefined,
+  });
+}
+
+/** Undoes the current release: back to the LKG (or --to), verified. */
+export async function rollback(services: Services, env: string, options: RollbackOptions = {}): Promise<OperationOutcome> {
+  const config = environmentConfig(services.config, env);
+  await services.ledger.ensureEnvironment(env, services.now());
+  if (options.dryRun) {
+    const target = services.createTarget(env, config);
+    try {
+      return { plan: await buildRollbackPlan(services, env, target, options), ok: true, dryRun: true };
+    } finally {
+      await target.close();
+    }
+  }
+  return withEnvironment(services, env, async (target, lock) => {
+    await refuseIfInterrupted(services, env);
+    const plan = await buildRollbackPlan(services, env, target, options);
+    const operation = await createOperation(services, plan, null, plan.reason ?? null);
+    await lock.attach(operation.id);
+    return startRollback(services, target, plan, operation);
+  });
+}
+
+export interface ResumeOptions {
+  abandon?: boolean;
+}
+
+/**
+ * Continues the unfinished operation of an environment from its journal, or abandons it
+ * (`abandon`), recording what the target actually runs. Takes over a lock whose holder is gone.
+ */
+export async function resume(services: Services, env: string, options: ResumeOptions = {}): Promise<OperationOutcome[]> {
+  environmentConfig(services.config, env);
+  const pending = await services.ledger.findRunningOperations(env);
+  if (pending.length === 0) throw new RewindError('REWIND_E_NOTHING_TO_RESUME', `${env} has no unfinished operation`, { env });
+  return withEnvironment(services, env, async (target, lock) => {
+    const outcomes: OperationOutcome[] = [];
+    const running = await services.ledger.findRunningOperations(env);
+    for (const operation of running) {
+      const plan = operation.plan as Plan;
+      await lock.attach(operation.id);
+      if (options.abandon) {
+        outcomes.push(await abandon(services, target, operation));
+        continue;
+      }
+      const child = running.find((other) => other.parentId === operation.id);
+      if (operation.kind === 'deploy' && child) {
+        // The deploy had already failed and handed over to its rollback; finish the deploy and let the loop resume the child.
+        await services.ledger.finishOperation(operation.id, 'failed', child.reason, services.now());
+        await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: false, error: child.reason, resumed: true });
+        continue;
+      }
+      await services.sink.emit({ event: 'operation_resumed', env, operationId: operation.id, kind: operation.kind, from: plan.from, to: plan.to });
+      outcomes.push(operation.kind === 'deploy' ? await executeDeploy(services, target, plan, operation, lock) : await executeRollback(services, target, plan, operation));
+    }
+    return outcomes;
+  });
+}
+
+async function abandon(services: Services, target: Target, operation: OperationRecord): Promise<OperationOutcome> {
+  const { env } = operation;
+  const plan = operation.plan as Plan;
+  const active = await target.activeVersion();
+  // The ledger follows what the target serves: the one thing an abandoned operation must not leave wrong.
+  await services.ledger.setCurrentVersion(env, active, services.now());
+  const release = await services.ledger.getRelease(env, operation.toVersion);
+  if (release && ['deploying', 'live'].includes(release.state) && active !== operation.toVersion) {
+    await services.ledger.setReleaseState(env, operation.toVersion, 'failed', services.now());
+  }
+  await services.ledger.finishOperation(operation.id, 'abandoned', `abandoned by ${services.actor}; target runs ${active ?? 'nothing'}`, services.now());
+  await services.sink.emit({ event: 'operation_abandoned', env, operationId: operation.id, kind: operation.kind, from: plan.from, to: plan.to, active });
+  return { plan, operation, ok: true };
+}
+
+/** Removes a lock whoever holds it, with a reason that lands in the audit log. */
+export async function forceUnlock(services: Services, env: string, reason: string): Promise<{ removed: boolean; holder?: string }> {
+  environmentConfig(services.config, env);
+  if (!reason.trim()) throw new RewindError('REWIND_E_USAGE', 'unlock --force needs --reason "<why>" for the audit log', { argument: '--reason' });
+  const holder = await services.ledger.forceReleaseLock(env);
+  await services.sink.emit({
+    event: 'lock_forced',
+    env,
+    operationId: holder?.operationId ?? null,
+    reason,
+    previousHolder: holder?.holder ?? null,
+    previousPid: holder?.pid ?? null,
+  });
+  return { removed: holder !== undefined, holder: holder?.holder };
+}

@@ -1,0 +1,50 @@
+import type { CommandSpec } from '../ports/executor.js';
+
+export const PLAN_FORMAT_VERSION = 1;
+
+export type StepKind =
+  | 'record-running'
+  | 'disk-space'
+  | 'baseline-health'
+  | 'prepare'
+  | 'activate'
+  | 'health'
+  | 'mark-good'
+  | 'prune'
+  | 'rollback-start'
+  | 'rollback-complete';
+
+/**
+ * `preflight` steps change nothing that serves traffic: a failure there leaves the environment as it
+ * was. From the first `change` step on, a failure means the world moved and may need a rollback.
+ */
+export type StepPhase = 'preflight' | 'change' | 'verify' | 'finalize';
+
+export interface PlanStep {
+  id: string;
+  kind: StepKind;
+  phase: StepPhase;
+  title: string;
+  params: Record<string, unknown>;
+  /** Processes the step will run, exactly as they will be run. */
+  commands: CommandSpec[];
+  /** File-system changes and API calls the step will make. */
+  effects: string[];
+}
+
+/** Plain, versioned data: printed by --dry-run, stored with the operation, applied by the runner. */
+export interface Plan {
+  version: typeof PLAN_FORMAT_VERSION;
+  kind: 'deploy' | 'rollback';
+  env: string;
+  from: string | null;
+  to: string;
+  /** Why this plan looks the way it does (LKG choice, skipped checks), for people. */
+  notes: string[];
+  /** Deploys: the release an automatic rollback returns to if a step after activation fails (null: none). */
+  rollbackTo?: string | null;
+  /** Rollbacks: whether rewind started it by itself, and why. */
+  automatic?: boolean;
+  reason?: string;
+  steps: PlanStep[];
+}

@@ -1,0 +1,19 @@
+import type { EnvironmentConfig, HealthCheckConfig, RewindConfig } from '../config/config-schema.js';
+import type { DatabaseEngine } from '../ports/database-engine.js';
+import type { EventSink } from '../ports/event-sink.js';
+import type { Ledger } from '../ports/ledger.js';
+import type { Outcome } from '../ports/outcome.js';
+import type { Target } from '../ports/target.js';
+
+/** What the operation drivers need from the outside world; the CLI, the demo and tests each wire one. */
+export interface Services {
+  config: RewindConfig;
+  ledger: Ledger;
+  sink: EventSink;
+  actor: string;
+  now: () => number;
+  createTarget(env: string, config: EnvironmentConfig): Target;
+  checkHealth(config: HealthCheckConfig, version: string): Promise<Outcome>;
+  /** The environment's database adapter (`database.engine`); REWIND_E_NO_DATABASE when it has none. */
+  createDatabaseEngine(env: string, config: EnvironmentConfig): DatabaseEngine;
+}

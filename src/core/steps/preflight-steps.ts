@@ -1,0 +1,58 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { failed, succeeded } from '../../ports/outcome.js';
+import type { StepExecutor } from './step-context.js';
+
+/** Seed 000 preflight 1: record the running release and commit, and check the target agrees with the ledger. */
+export const recordRunning: StepExecutor = async (step, { target, ledger, env }) => {
+  const expected = step.params.expected as string | null;
+  const active = await target.activeVersion();
+  if (active !== expected) {
+    return failed(`the target runs ${active ?? 'nothing'} but the ledger records ${expected ?? 'nothing'}; something changed outside rewind — inspect ${env} before deploying`, {
+      active,
+      expected,
+    }, 'REWIND_E_PREFLIGHT_FAILED');
+  }
+  const release = expected ? await ledger.getRelease(env, expected) : undefined;
+  return succeeded(expected ? `running ${expected}${release?.commit ? ` @ ${release.commit}` : ''}` : 'nothing running yet', {
+    version: expected,
+    commit: release?.commit ?? null,
+  });
+};
+
+async function bytesOf(path: string): Promise<number> {
+  const info = await stat(path);
+  if (!info.isDirectory()) return info.size;
+  let total = 0;
+  for (const entry of await readdir(path, { withFileTypes: true })) {
+    const full = join(path, entry.name);
+    total += entry.isDirectory() ? await bytesOf(full) : (await stat(full)).size;
+  }
+  return total;
+}
+
+/** Seed 000 preflight 4: room for the unpacked artifact plus the configured margin. */
+export const diskSpace: StepExecutor = async (step, { target }) => {
+  const artifact = step.params.artifact as string;
+  const minFree = (step.params.minFreeMb as number) * 1024 * 1024;
+  let size = 0;
+  try {
+    const info = await stat(artifact);
+    // A tarball unpacks to more than its compressed size; three times is a conservative estimate.
+    size = info.isDirectory() ? await bytesOf(artifact) : info.size * 3;
+  } catch {
+    size = 0; // artifact gone: the prepare step decides whether the unpacked copy suffices
+  }
+  const free = await target.freeBytes();
+  const needed = size + minFree;
+  const detail = { freeMb: Math.floor(free / 1048576), neededMb: Math.ceil(needed / 1048576) };
+  if (free < needed) return failed(`only ${detail.freeMb} MB free, ${detail.neededMb} MB needed`, detail, 'REWIND_E_PREFLIGHT_FAILED');
+  return succeeded(`${detail.freeMb} MB free, ${detail.neededMb} MB needed`, detail);
+};
+
+/** Seed 000 preflight 5: the running release answers its health check before anything changes. */
+export const baselineHealth: StepExecutor = async (step, { probeHealth }) => {
+  const outcome = await probeHealth(step.params.version as string);
+  return outcome.status === 'succeeded' ? outcome : { ...outcome, code: 'REWIND_E_PREFLIGHT_FAILED' };
+};

@@ -1,0 +1,85 @@
+import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
+import type { ReleaseArtifact } from '../../ports/target.js';
+import type { StepExecutor } from './step-context.js';
+
+export const prepare: StepExecutor = async (step, { target }) => target.prepare(step.params as unknown as ReleaseArtifact);
+
+/** Switches the target to the release and records it as current once it serves. */
+export const activate: StepExecutor = async (step, { target, ledger, env, now }) => {
+  const version = step.params.version as string;
+  if (step.params.mode === 'deploy') await ledger.setReleaseState(env, version, 'deploying', now());
+  let outcome: Outcome;
+  try {
+    outcome = await target.activate(version);
+  } catch (error) {
+    outcome = failed(`activation of ${version} failed: ${(error as Error).message}`);
+  }
+  if (outcome.status !== 'succeeded') return outcome;
+  await ledger.setCurrentVersion(env, version, now());
+  await ledger.setReleaseState(env, version, 'live', now());
+  return outcome;
+};
+
+export const health: StepExecutor = async (step, { probeHealth }) => probeHealth(step.params.version as string);
+
+/** The release passed its checks: it becomes good and the release it replaced is superseded. */
+export const markGood: StepExecutor = async (step, { ledger, env, now }) => {
+  const version = step.params.version as string;
+  const previous = step.params.previous as string | null;
+  await ledger.markReleaseGood(env, version, now());
+  if (previous && previous !== version) {
+    const prior = await ledger.getRelease(env, previous);
+    if (prior?.state === 'good') await ledger.setReleaseState(env, previous, 'superseded', now());
+  }
+  const marked = await ledger.getRelease(env, version);
+  return succeeded(`${version} is good (#${marked?.goodSeq})`, { goodSeq: marked?.goodSeq });
+};
+
+/**
+ * Keeps the newest `keep` releases by registration sequence (never by file times). The current
+ * release, the last known good one, and any release an unfinished operation names are kept whatever
+ * their age; directories the ledger does not know are left alone.
+ */
+export const prune: StepExecutor = async (step, { ledger, target, env }) => {
+  const keep = step.params.keep as number;
+  const installed = new Set(await target.installedVersions());
+  const known = (await ledger.listReleases(env, { limit: 100_000 })).filter((r) => installed.has(r.version));
+  const environment = await ledger.getEnvironment(env);
+  const protectedVersions = new Set<string>();
+  const active = await target.activeVersion();
+  if (active) protectedVersions.add(active);
+  if (environment?.currentVersion) protectedVersions.add(environment.currentVersion);
+  const lkg = await ledger.findLastKnownGood(env, environment?.currentVersion ?? null);
+  if (lkg) protectedVersions.add(lkg.version);
+  for (const op of await ledger.findRunningOperations(env)) {
+    protectedVersions.add(op.toVersion);
+    if (op.fromVersion) protectedVersions.add(op.fromVersion);
+  }
+  const newestFirst = known.sort((a, b) => b.seq - a.seq);
+  const removed: string[] = [];
+  newestFirst.forEach((release, index) => {
+    if (index >= keep && !protectedVersions.has(release.version)) removed.push(release.version);
+  });
+  for (const version of removed) await target.remove(version);
+  return succeeded(removed.length ? `removed ${removed.join(', ')}` : 'nothing to prune', { removed, kept: newestFirst.length - removed.length, protected: [...protectedVersions] });
+};
+
+export const rollbackStart: StepExecutor = async (step, { ledger, env }) => {
+  const to = step.params.to as string;
+  const release = await ledger.getRelease(env, to);
+  if (!release) return failed(`release ${to} is no longer in the ledger`, undefined, 'REWIND_E_RELEASE_NOT_FOUND');
+  return succeeded(`rolling back ${step.params.from ?? 'nothing'} → ${to}`, { from: step.params.from, to });
+};
+
+/** The rolled-back-to release is current and good again; the one rolled back from is marked so. */
+export const rollbackComplete: StepExecutor = async (step, { ledger, env, now }) => {
+  const to = step.params.to as string;
+  const from = step.params.from as string | null;
+  await ledger.markReleaseGood(env, to, now());
+  if (from && from !== to) {
+    const prior = await ledger.getRelease(env, from);
+    // A release whose deploy failed stays `failed`; one that had been serving becomes `rolled-back`.
+    if (prior && ['live', 'good', 'deploying', 'superseded'].includes(prior.state)) await ledger.setReleaseState(env, from, 'rolled-back', now());
+  }
+  return succeeded(`${to} is current and good`, { from, to });
+};

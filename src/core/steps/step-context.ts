@@ -1,0 +1,20 @@
+import type { EnvironmentConfig } from '../../config/config-schema.js';
+import type { Ledger, OperationRecord } from '../../ports/ledger.js';
+import type { Outcome } from '../../ports/outcome.js';
+import type { Target } from '../../ports/target.js';
+import type { PlanStep } from '../plan.js';
+
+/** Everything a step may touch. Adapters arrive through ports; steps import no adapter. */
+export interface StepContext {
+  env: string;
+  config: EnvironmentConfig;
+  ledger: Ledger;
+  target: Target;
+  operation: OperationRecord;
+  now: () => number;
+  /** Probes the configured health check for `version`. */
+  probeHealth: (version: string) => Promise<Outcome>;
+}
+
+/** Runs one kind of step. Must be idempotent: after a crash the runner calls it again. */
+export type StepExecutor = (step: PlanStep, context: StepContext) => Promise<Outcome>;

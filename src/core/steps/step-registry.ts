@@ -1,0 +1,18 @@
+import type { StepKind } from '../plan.js';
+import type { StepExecutor } from './step-context.js';
+import { baselineHealth, diskSpace, recordRunning } from './preflight-steps.js';
+import { activate, health, markGood, prepare, prune, rollbackComplete, rollbackStart } from './release-steps.js';
+
+/** One executor per step kind; the runner looks steps up here rather than branching on kind strings. */
+export const STEP_EXECUTORS: Record<StepKind, StepExecutor> = {
+  'record-running': recordRunning,
+  'disk-space': diskSpace,
+  'baseline-health': baselineHealth,
+  prepare,
+  activate,
+  health,
+  'mark-good': markGood,
+  prune,
+  'rollback-start': rollbackStart,
+  'rollback-complete': rollbackComplete,
+};

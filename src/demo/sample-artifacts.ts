@@ -1,0 +1,88 @@
+import { cp, mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+/** The sample app shipped in the package under examples/. */
+export const SAMPLE_APP_DIR = fileURLToPath(new URL('../../examples/sample-app', import.meta.url));
+
+export interface SampleRelease {
+  version: string;
+  fault?: { health?: 'fail'; bootDelayMs?: number };
+}
+
+/** Builds a release directory of the sample app: its code plus a release.json naming version and fault. */
+export async function buildSampleArtifact(root: string, release: SampleRelease): Promise<string> {
+  const dir = join(root, `sample-app-${release.version}`);
+  await mkdir(root, { recursive: true });
+  await cp(SAMPLE_APP_DIR, dir, { recursive: true });
+  await writeFile(join(dir, 'release.json'), `${JSON.stringify(release)}\n`);
+  return dir;
+}
+
+/** A TCP port that was free a moment ago on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A rewind.yaml for one environment running the sample app under PM2 inside `root`. */
+export function sampleConfigYaml(options: {
+  root: string;
+  env: string;
+  port: number;
+  appName: string;
+  retries?: number;
+  execMode?: 'cluster' | 'fork';
+  readinessDelayMs?: number;
+  /** A replacement `runtime:` mapping (YAML, indented for its place); PM2 by default. */
+  runtimeYaml?: string;
+  /** The ledger location; a SQLite file in `root` by default. */
+  ledger?: string;
+}): string {
+  const runtime =
+    options.runtimeYaml ??
+    `        type: pm2
+        name: ${options.appName}
+        script: server.js
+        execMode: ${options.execMode ?? 'cluster'}
+        instances: 1
+        pm2Home: ${join(options.root, 'pm2')}
+        env:
+          PORT: "${options.port}"
+          OPERATOR_TOKEN: demo-operator-token
+        killTimeoutMs: 2000`;
+  return `version: 1
+ledger: ${options.ledger ?? join(options.root, 'rewind.db')}
+log:
+  file: ${join(options.root, 'rewind-events.log')}
+environments:
+  ${options.env}:
+    target:
+      type: releases
+      path: ${join(options.root, 'srv')}
+      keep: 5
+      runtime:
+${runtime}
+    health:
+      url: http://127.0.0.1:${options.port}/health
+      expectStatus: 200
+      json:
+        status: ok
+        version: "{{version}}"
+      timeoutMs: 1000
+      retries: ${options.retries ?? 4}
+      backoffMs: 100
+      maxBackoffMs: 400
+      readinessDelayMs: ${options.readinessDelayMs ?? 0}
+    deploy:
+      autoRollback: true
+      minFreeMb: 10
+`;
+}

@@ -1,0 +1,51 @@
+/**
+ * The one registry of coded errors. Every error rewind reports to a person or a script has a code
+ * here, an exit code for the CLI, an HTTP status for the server, and a one-line hint saying what to
+ * do next. `docs/errors.md` lists exactly these codes; a test keeps the two equal.
+ */
+export interface ErrorSpec {
+  readonly exitCode: number;
+  readonly httpStatus: number;
+  readonly hint: string;
+}
+
+export const ERROR_REGISTRY = {
+  REWIND_E_USAGE: { exitCode: 2, httpStatus: 400, hint: 'Run the command with --help to see its arguments and flags.' },
+  REWIND_E_CONFIG_NOT_FOUND: { exitCode: 2, httpStatus: 500, hint: 'Run `rewind init` to write a starter rewind.yaml, or pass --config <path>.' },
+  REWIND_E_CONFIG_EXISTS: { exitCode: 2, httpStatus: 409, hint: 'Pass --force to overwrite the existing file.' },
+  REWIND_E_CONFIG_YAML: { exitCode: 2, httpStatus: 500, hint: 'Fix the YAML syntax at the line and column shown.' },
+  REWIND_E_CONFIG_INVALID: { exitCode: 2, httpStatus: 500, hint: 'Fix the listed keys; `rewind config schema` prints the full JSON Schema.' },
+  REWIND_E_CONFIG_ENV_MISSING: { exitCode: 2, httpStatus: 500, hint: 'Export the variable, or give a default with ${VAR:-default}.' },
+  REWIND_E_UNKNOWN_ENV: { exitCode: 2, httpStatus: 404, hint: 'Use one of the environments defined in rewind.yaml.' },
+  REWIND_E_BAD_VERSION: { exitCode: 2, httpStatus: 400, hint: 'Versions are SemVer: MAJOR.MINOR.PATCH with optional -prerelease and +build, an optional leading v.' },
+  REWIND_E_CONFIRM_REQUIRED: { exitCode: 2, httpStatus: 400, hint: 'Review the plan with --dry-run, then pass --yes to proceed.' },
+  REWIND_E_ARTIFACT_NOT_FOUND: { exitCode: 3, httpStatus: 404, hint: 'Pass --artifact with an existing directory or .tgz file.' },
+  REWIND_E_ARTIFACT_DIGEST_MISMATCH: { exitCode: 3, httpStatus: 409, hint: 'The artifact changed since it was registered; rebuild it and register a new version.' },
+  REWIND_E_ARTIFACT_UNPACK: { exitCode: 3, httpStatus: 500, hint: 'Check that the artifact is a readable directory or gzip tarball and the target path is writable.' },
+  REWIND_E_RELEASE_DIGEST_CONFLICT: { exitCode: 3, httpStatus: 409, hint: 'Releases are immutable: give the new build a new version.' },
+  REWIND_E_RELEASE_NOT_FOUND: { exitCode: 3, httpStatus: 404, hint: 'Register it first with `rewind release register <env> <version> --artifact <path>`.' },
+  REWIND_E_RELEASE_UNTESTED: { exitCode: 3, httpStatus: 409, hint: 'That release did not pass CI; pass --allow-untested if you accept running untested code.' },
+  REWIND_E_RELEASE_NOT_GOOD: { exitCode: 3, httpStatus: 409, hint: 'Only releases that reached good are rollback targets; pass --force to override.' },
+  REWIND_E_NO_LKG: { exitCode: 4, httpStatus: 409, hint: 'No release reached good before the current one; name one with --to <version>.' },
+  REWIND_E_NOTHING_TO_DO: { exitCode: 4, httpStatus: 409, hint: 'The environment already runs that release.' },
+  REWIND_E_NOTHING_TO_RESUME: { exitCode: 4, httpStatus: 404, hint: 'No interrupted operation was found; `rewind history <env>` shows what ran.' },
+  REWIND_E_LOCKED: { exitCode: 5, httpStatus: 423, hint: 'Wait for the holder to finish, or if it is gone run `rewind unlock <env> --force --reason "..."`.' },
+  REWIND_E_OPERATION_INTERRUPTED: { exitCode: 5, httpStatus: 409, hint: 'An earlier operation did not finish: run `rewind resume <env>` (or `rewind resume <env> --abandon`).' },
+  REWIND_E_PREFLIGHT_FAILED: { exitCode: 6, httpStatus: 412, hint: 'Nothing was changed; fix what the failed preflight step reports and deploy again.' },
+  REWIND_E_DEPLOY_ROLLED_BACK: { exitCode: 7, httpStatus: 500, hint: 'The new release failed and the last known good release serves again; see `rewind history <env>`.' },
+  REWIND_E_DEPLOY_FAILED: { exitCode: 8, httpStatus: 500, hint: 'The release failed after activation and was not rolled back; run `rewind rollback <env>`.' },
+  REWIND_E_ROLLBACK_FAILED: { exitCode: 9, httpStatus: 500, hint: 'The environment needs a human: read the journal with `rewind history <env> --json`, fix, then `rewind resume <env>`.' },
+  REWIND_E_RUNTIME_UNAVAILABLE: { exitCode: 3, httpStatus: 500, hint: 'Install the runtime (for PM2: `npm install -g pm2` or add it to your project).' },
+  REWIND_E_COMMAND_FAILED: { exitCode: 1, httpStatus: 500, hint: 'The command shown exited non-zero; its stderr is included.' },
+  REWIND_E_LEDGER: { exitCode: 3, httpStatus: 503, hint: 'Check the `ledger:` setting and that the database is reachable.' },
+  REWIND_E_NO_DATABASE: { exitCode: 2, httpStatus: 404, hint: 'Add a `database:` block (engine, url or path) to the environment in rewind.yaml.' },
+  REWIND_E_DB_UNREACHABLE: { exitCode: 3, httpStatus: 503, hint: 'Check `database.url` (host, port, user, password) and that the database server is running.' },
+  REWIND_E_BACKUP_FAILED: { exitCode: 1, httpStatus: 500, hint: 'The dump command failed and no backup was recorded; its stderr is included (disk space, privileges, client tools on PATH).' },
+  REWIND_E_BACKUP_CORRUPT: { exitCode: 3, httpStatus: 409, hint: 'The backup does not match its recorded sha256 or cannot be read; use another backup (`rewind db list <env>`).' },
+  REWIND_E_BACKUP_NOT_FOUND: { exitCode: 3, httpStatus: 404, hint: 'Pass a backup id or path from `rewind db list <env>`.' },
+  REWIND_E_RESTORE_FAILED: { exitCode: 1, httpStatus: 500, hint: 'The restore command failed; its stderr is included. A PostgreSQL custom-format restore is one transaction and changed nothing.' },
+  REWIND_E_LINT_FINDINGS: { exitCode: 10, httpStatus: 422, hint: 'Each finding names a safe alternative: fix the migration, or after review add `-- rewind:ignore <code> <reason>` above the statement (`rewind lint --help`).' },
+  REWIND_E_INTERNAL: { exitCode: 1, httpStatus: 500, hint: 'This is a bug in rewind; please report it with the output of --json.' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_REGISTRY;

@@ -1,0 +1,79 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { EventSink, RewindEvent } from '../ports/event-sink.js';
+import type { Ledger } from '../ports/ledger.js';
+import { redactor } from '../util/redact.js';
+
+/** Writes every event into the ledger's append-only audit table: who, what, when, from, to. */
+export class LedgerAuditSink implements EventSink {
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly actor: string,
+  ) {}
+
+  async emit(event: RewindEvent): Promise<void> {
+    const { event: name, env, operationId, from, to, at, actor, ...data } = event;
+    await this.ledger.appendEvent({
+      at: typeof at === 'number' ? at : Date.now(),
+      env,
+      operationId: operationId ?? null,
+      event: name,
+      actor: typeof actor === 'string' ? actor : this.actor,
+      fromVersion: from ?? null,
+      toVersion: to ?? null,
+      data,
+    });
+  }
+}
+
+interface LineWriter {
+  info(object: Record<string, unknown>): void;
+}
+
+/** One JSON line per event through pino, synchronously, so a SIGKILL never loses a written line. */
+export class JsonLinesSink implements EventSink {
+  private constructor(private readonly logger: LineWriter) {}
+
+  /** `destination` is a file path (appended to) or an already open stream such as stdout. */
+  static async create(destination: string | NodeJS.WritableStream): Promise<JsonLinesSink> {
+    const { pino } = await import('pino');
+    if (typeof destination === 'string') mkdirSync(dirname(destination), { recursive: true });
+    const stream = typeof destination === 'string' ? pino.destination({ dest: destination, sync: true, append: true }) : destination;
+    const logger = pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } }, stream);
+    return new JsonLinesSink(logger);
+  }
+
+  async emit(event: RewindEvent): Promise<void> {
+    this.logger.info({ ...event, at: undefined });
+  }
+}
+
+/** Stamps time and actor, redacts secrets, then fans out to every sink in order. */
+export class EventFanout implements EventSink {
+  readonly sinks: EventSink[];
+
+  constructor(
+    private readonly actor: string,
+    sinks: EventSink[] = [],
+  ) {
+    this.sinks = sinks;
+  }
+
+  add(sink: EventSink): void {
+    this.sinks.push(sink);
+  }
+
+  async emit(event: RewindEvent): Promise<void> {
+    const stamped = redactor.redactValue({ ...event, actor: event.actor ?? this.actor, at: Date.now() });
+    for (const sink of this.sinks) await sink.emit(stamped);
+  }
+}
+
+/** Keeps events in memory (the demo prints its timeline from these). */
+export class MemorySink implements EventSink {
+  readonly events: RewindEvent[] = [];
+
+  async emit(event: RewindEvent): Promise<void> {
+    this.events.push(event);
+  }
+}

@@ -1,0 +1,83 @@
+import type { Generated } from 'kysely';
+
+/** Row shapes as stored. Times are epoch milliseconds; JSON is stored as text on both dialects. */
+export interface LedgerTables {
+  environments: { name: string; current_version: string | null; updated_at: number };
+  releases: {
+    id: Generated<number>;
+    env: string;
+    version: string;
+    seq: number;
+    artifact: string;
+    digest: string;
+    commit_sha: string | null;
+    ci: string;
+    state: string;
+    good_seq: number | null;
+    created_at: number;
+    updated_at: number;
+  };
+  operations: {
+    id: string;
+    env: string;
+    kind: string;
+    from_version: string | null;
+    to_version: string;
+    state: string;
+    plan: string;
+    actor: string;
+    parent_id: string | null;
+    reason: string | null;
+    error: string | null;
+    started_at: number;
+    finished_at: number | null;
+  };
+  steps: {
+    operation_id: string;
+    idx: number;
+    step_id: string;
+    kind: string;
+    state: string;
+    attempt: number;
+    detail: string;
+    started_at: number;
+    finished_at: number | null;
+  };
+  events: {
+    id: Generated<number>;
+    at: number;
+    env: string;
+    operation_id: string | null;
+    event: string;
+    actor: string;
+    from_version: string | null;
+    to_version: string | null;
+    data: string;
+  };
+  backups: {
+    id: Generated<number>;
+    env: string;
+    release_version: string | null;
+    kind: string;
+    engine: string;
+    format: string;
+    path: string;
+    size: number;
+    sha256: string;
+    migration_state: string;
+    row_counts: string;
+    created_at: number;
+    deleted_at: number | null;
+  };
+  locks: {
+    env: string;
+    token: string;
+    holder: string;
+    host: string;
+    pid: number;
+    operation_id: string | null;
+    acquired_at: number;
+    heartbeat_at: number;
+    expires_at: number;
+  };
+}

@@ -1,0 +1,74 @@
+import type { CommandSpec } from './executor.js';
+
+/**
+ * A database a release depends on: backup, verify, restore, and the introspection the database-aware
+ * rollback needs. One adapter per engine (postgres, mysql, sqlite), each held to one contract suite
+ * against the real server. Adapters that shell out build CommandSpecs (argv) and run them through
+ * the Executor; they never build shell strings.
+ */
+export type DatabaseEngineName = 'postgres' | 'mysql' | 'sqlite';
+
+export interface BackupArtifact {
+  /** Absolute path of the dump (file or, for directory-format dumps, directory). */
+  path: string;
+  /** Bytes on disk (for a directory: the sum of its files). */
+  size: number;
+  /**
+   * sha256 (hex) of the dump, computed while it streamed (no second read). For a directory: the sha256
+   * of its `sha256sum`-style manifest, i.e. of the lines `<sha256 of file>  <relative/path>\n` sorted by path.
+   */
+  sha256: string;
+  /** Engine-specific format name: `pg-custom-zst`, `pg-custom`, `pg-directory`, `mysql-sql-gz`, `mysql-sql`, `sqlite-file`. */
+  format: string;
+}
+
+/** One migration history table as found in the database (the shape `src/migrations` readers take). */
+export interface MigrationTableState {
+  name: string;
+  columns: string[];
+  /** Rows in a stable order (sorted by their JSON form); values are JSON-safe (dates as ISO strings). */
+  rows: Record<string, unknown>[];
+}
+
+export interface DatabaseSnapshot {
+  /** Every known migration history table present (`_prisma_migrations`, `knex_migrations`, …); compared after a restore. */
+  migrationState: MigrationTableState[];
+  /** Exact row counts (`count(*)`) of the configured critical tables. A table that does not exist is an error. */
+  rowCounts: Record<string, number>;
+}
+
+export interface BackupResult {
+  artifact: BackupArtifact;
+  /**
+   * The snapshot of what the backup contains: PostgreSQL reads it in the very transaction snapshot
+   * pg_dump exports; SQLite reads it from the backup file; MySQL reads it just before the dump
+   * starts (exact when writes are stopped).
+   */
+  snapshot: DatabaseSnapshot;
+}
+
+export interface DatabaseEngine {
+  readonly engine: DatabaseEngineName;
+  /** Suffix rewind gives backup paths for this engine and format, e.g. `.dump.zst`, `.sql.gz`, `.sqlite`, `` (directory). */
+  readonly extension: string;
+  /**
+   * The argv a backup will run, for plans and dry-runs. Each inner array is one pipeline (each
+   * stage's stdout feeds the next stage's stdin); pipelines run in order. Empty for in-process engines (sqlite).
+   */
+  describeBackup(destination: string): CommandSpec[][];
+  describeRestore(backup: BackupArtifact): CommandSpec[][];
+  /** `SELECT 1` or equivalent; REWIND_E_DB_UNREACHABLE naming host and port when it fails. */
+  ping(): Promise<void>;
+  /** Writes the dump at exactly `destination` (through a `.partial` file renamed when complete). */
+  backup(destination: string, criticalTables: readonly string[]): Promise<BackupResult>;
+  /** Checksum, then readability (`pg_restore --list` or equivalent). Never touches the database. */
+  verify(backup: BackupArtifact): Promise<{ ok: boolean; reason?: string }>;
+  /**
+   * Replaces the database's contents with the backup's: objects created after the backup are gone
+   * too. Checks the checksum first and refuses a corrupt backup (REWIND_E_BACKUP_CORRUPT) before
+   * anything is touched. The caller stops writes first.
+   */
+  restore(backup: BackupArtifact): Promise<void>;
+  snapshot(criticalTables: readonly string[]): Promise<DatabaseSnapshot>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,21 @@
+import type { ActionDescription } from './target.js';
+import type { Outcome } from './outcome.js';
+
+export interface RuntimeContext {
+  /** The stable path that points at the active release (the `current` symlink). */
+  currentDir: string;
+  /** The real directory of the release being activated. */
+  releaseDir: string;
+  version: string;
+}
+
+/** What runs the app inside a releases target: PM2, or user-given commands for systemd and the like. */
+export interface Runtime {
+  readonly type: string;
+  readonly supportsZeroDowntimeReload: boolean;
+  describeActivate(context: RuntimeContext): ActionDescription;
+  /** Starts the app if it is not running, reloads it if it is. Idempotent. */
+  activate(context: RuntimeContext): Promise<Outcome>;
+  stop(context: RuntimeContext): Promise<Outcome>;
+  close(): Promise<void>;
+}

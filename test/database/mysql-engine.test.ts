@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import mysql from 'mysql2/promise';
+import { MysqlEngine } from '../../src/adapters/databases/mysql-engine.js';
+import { mysqlDatabaseSchema } from '../../src/config/config-schema.js';
+import { ProcessExecutor } from '../../src/exec/process-executor.js';
+import { runDatabaseEngineContract } from './database-engine-contract.js';
+
+// The contract on a real MariaDB / MySQL: a database of its own per run, dropped afterwards.
+const ADMIN = process.env.REWIND_TEST_MYSQL_ADMIN ?? 'mysql://root@127.0.0.1:3306/test';
+const database = `rewind_dbc_${randomBytes(5).toString('hex')}`;
+const executor = new ProcessExecutor();
+
+function urlFor(db: string, overrides: { port?: string; password?: string } = {}): string {
+  const url = new URL(ADMIN);
+  url.pathname = `/${db}`;
+  if (overrides.port) url.port = overrides.port;
+  if (overrides.password) url.password = overrides.password;
+  return url.toString();
+}
+
+async function withConnection<T>(url: string, work: (c: mysql.Connection) => Promise<T>): Promise<T> {
+  const u = new URL(url);
+  const connection = await mysql.createConnection({
+    host: u.hostname,
+    port: Number(u.port || 3306),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    database: u.pathname.slice(1) || undefined,
+  });
+  try {
+    return await work(connection);
+  } finally {
+    await connection.end();
+  }
+}
+
+runDatabaseEngineContract('mysql (MariaDB), gzip', {
+  create: () => withConnection(urlFor(''), (c) => c.query(`CREATE DATABASE ${database}`)).then(() => undefined),
+  drop: () => withConnection(urlFor(''), (c) => c.query(`DROP DATABASE IF EXISTS ${database}`)).then(() => undefined),
+  engine: (overrides = {}) =>
+    new MysqlEngine(mysqlDatabaseSchema.parse({ engine: 'mysql', url: urlFor(database, { port: overrides.unreachable ? '1' : undefined, password: overrides.password }) }), executor),
+  exec: (statements) =>
+    withConnection(urlFor(database), async (c) => {
+      for (const statement of statements) await c.query(statement);
+    }),
+  query: (sql) => withConnection(urlFor(database), async (c) => (await c.query(sql))[0] as Record<string, unknown>[]),
+});

@@ -1,0 +1,32 @@
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './support/sandbox.js';
+
+// The README's first command. The demo must pass on its own, print only JSON lines with --json,
+// clean its sandbox, and leave no process behind (it checks the PM2 daemon itself and fails if alive).
+describe('rewind demo', () => {
+  it('deploys 1.0.0, fails 1.1.0, rolls back by itself, and verifies 1.0.0 serves (--json)', async () => {
+    const before = new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('rewind-demo-')));
+    const result = await runCli(['demo', '--json'], 90_000);
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const events = lines.map((l) => l.event);
+    expect(events.filter((e) => e === 'deploy_start')).toHaveLength(2);
+    expect(lines.find((l) => l.event === 'rollback_start')).toMatchObject({ env: 'demo', from: '1.1.0', to: '1.0.0', automatic: true });
+    expect(lines.find((l) => l.event === 'rollback_complete')).toMatchObject({ success: true });
+    expect(lines.at(-1)).toMatchObject({ event: 'demo_complete', success: true, servedVersion: '1.0.0' });
+    const left = readdirSync(tmpdir()).filter((n) => n.startsWith('rewind-demo-') && !before.has(n));
+    expect(left).toEqual([]);
+  });
+
+  it('prints the human view with the step list and timeline', async () => {
+    const result = await runCli(['demo'], 90_000);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/✗ +\d+ ms {2}health of 1\.1\.0 — unhealthy/);
+    expect(result.stdout).toContain('rollback demo: 1.1.0 → 1.0.0 (automatic)');
+    expect(result.stdout).toContain('verified: GET /health → 200, version 1.0.0 serves again');
+    expect(result.stdout).toContain('timeline');
+    expect(result.stdout).toMatch(/✓ demo passed in \d+ ms; no process left running/);
+  });
+});

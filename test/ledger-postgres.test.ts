@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { beforeAll } from 'vitest';
+import { openLedger } from '../src/ledger/open-ledger.js';
+import { runLedgerContract } from './ledger/ledger-contract.js';
+
+// The ledger contract on a real PostgreSQL: a database of its own per run, dropped afterwards.
+const ADMIN = process.env.REWIND_TEST_PG_ADMIN ?? 'postgres://root@127.0.0.1:5432/test';
+const database = `rewind_ledger_${randomBytes(6).toString('hex')}`;
+const url = new URL(ADMIN);
+url.pathname = `/${database}`;
+const ledgerUrl = url.toString();
+
+async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: ADMIN });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+// File-level hook: runs before the contract's own beforeAll opens the ledger.
+beforeAll(async () => {
+  await admin((c) => c.query(`CREATE DATABASE ${database}`));
+});
+
+runLedgerContract('postgres', {
+  open: () => openLedger(ledgerUrl),
+  openSecond: () => openLedger(ledgerUrl),
+  rawExec: async (sql) => {
+    const client = new pg.Client({ connectionString: ledgerUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  },
+  // The contract has closed every ledger it opened by now; FORCE only guards against a leaked connection.
+  cleanup: async () => {
+    await admin((c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+  },
+});

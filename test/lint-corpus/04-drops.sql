@@ -1,0 +1,17 @@
+DROP TABLE IF EXISTS legacy_events;
+DROP TABLE audit_a, audit_b CASCADE;
+ALTER TABLE users DROP COLUMN legacy_flag;
+ALTER TABLE users DROP COLUMN IF EXISTS old_name CASCADE;
+DROP VIEW user_summary;
+DROP MATERIALIZED VIEW daily_totals;
+DROP SCHEMA reporting CASCADE;
+DROP TYPE mood;
+DROP DOMAIN email_address;
+DROP FUNCTION compute_total(integer);
+DROP PROCEDURE nightly_cleanup();
+DROP SEQUENCE order_numbers;
+DROP EXTENSION hstore;
+DROP INDEX users_legacy_idx;
+DROP INDEX CONCURRENTLY users_old_idx;
+DROP FOREIGN TABLE remote_orders;
+DROP TRIGGER set_updated_at ON users;

@@ -1,0 +1,13 @@
+ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);
+ALTER TABLE orders ADD CONSTRAINT orders_shop_fk FOREIGN KEY (shop_id) REFERENCES shops (id) NOT VALID;
+ALTER TABLE orders VALIDATE CONSTRAINT orders_shop_fk;
+ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0);
+ALTER TABLE orders ADD CONSTRAINT orders_qty_check CHECK (quantity > 0) NOT VALID;
+ALTER TABLE orders ADD CONSTRAINT orders_number_key UNIQUE (number);
+ALTER TABLE orders ADD PRIMARY KEY (id);
+ALTER TABLE orders ADD CONSTRAINT orders_pkey PRIMARY KEY USING INDEX orders_id_idx;
+ALTER TABLE orders ADD CONSTRAINT orders_code_key UNIQUE USING INDEX orders_code_idx;
+ALTER TABLE bookings ADD CONSTRAINT no_overlap EXCLUDE USING gist (room WITH =, during WITH &&);
+ALTER TABLE orders ADD COLUMN coupon_id bigint REFERENCES coupons (id);
+ALTER TABLE orders ADD COLUMN discount integer CHECK (discount BETWEEN 0 AND 100);
+ALTER TABLE orders ADD COLUMN ref text UNIQUE;

@@ -1,0 +1,14 @@
+CREATE INDEX orders_created_idx ON orders (created_at);
+CREATE UNIQUE INDEX orders_number_idx ON orders (number);
+CREATE INDEX IF NOT EXISTS orders_user_idx ON orders USING btree (user_id) WHERE deleted_at IS NULL;
+CREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);
+CREATE INDEX measurements_time_idx ON ONLY measurements (recorded_at);
+CREATE TABLE shipments (id bigint, order_id bigint, shipped_at timestamptz);
+CREATE INDEX shipments_order_idx ON shipments (order_id);
+CREATE UNIQUE INDEX shipments_id_idx ON public.shipments (id);
+CREATE TABLE app.parcels (id bigint);
+CREATE INDEX parcels_id_idx ON parcels (id);
+REINDEX TABLE orders;
+REINDEX INDEX orders_created_idx;
+REINDEX TABLE CONCURRENTLY orders;
+REINDEX (VERBOSE) INDEX CONCURRENTLY orders_number_idx;

@@ -1,0 +1,17 @@
+BEGIN;
+ALTER TABLE users ADD COLUMN theme text;
+CREATE INDEX CONCURRENTLY users_theme_idx ON users (theme);
+COMMIT;
+CREATE INDEX CONCURRENTLY users_theme2_idx ON users (theme);
+START TRANSACTION;
+DROP INDEX CONCURRENTLY users_theme2_idx;
+REINDEX INDEX CONCURRENTLY users_theme_idx;
+VACUUM users;
+ROLLBACK;
+BEGIN;
+SAVEPOINT before_index;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS users_locale_idx ON users (locale);
+RELEASE SAVEPOINT before_index;
+END;
+VACUUM ANALYZE users;
+DROP INDEX CONCURRENTLY IF EXISTS users_theme_idx;

@@ -1,0 +1,16 @@
+VACUUM FULL orders;
+VACUUM (FULL, ANALYZE, VERBOSE) orders;
+VACUUM (ANALYZE) orders;
+VACUUM FULL;
+CLUSTER orders USING orders_created_idx;
+CLUSTER;
+LOCK TABLE orders IN ACCESS EXCLUSIVE MODE;
+LOCK orders, order_items IN SHARE MODE;
+REFRESH MATERIALIZED VIEW daily_totals;
+REFRESH MATERIALIZED VIEW CONCURRENTLY weekly_totals;
+CREATE MATERIALIZED VIEW monthly_totals AS SELECT date_trunc('month', created_at) AS month, sum(total) FROM orders GROUP BY 1 WITH NO DATA;
+REFRESH MATERIALIZED VIEW monthly_totals;
+ALTER TABLE orders SET TABLESPACE fast_ssd;
+ALTER TABLE orders SET LOGGED;
+ALTER TABLE order_events SET UNLOGGED;
+ALTER TABLE order_events SET ACCESS METHOD heap;

@@ -1,0 +1,22 @@
+-- A table created in the same file has no rows, no traffic and no old code reading it.
+CREATE TABLE carts (id bigint, user_id bigint);
+ALTER TABLE carts ADD COLUMN token text NOT NULL;
+ALTER TABLE carts ADD COLUMN opened_at timestamptz DEFAULT clock_timestamp();
+ALTER TABLE carts ALTER COLUMN user_id SET NOT NULL;
+ALTER TABLE carts ADD CONSTRAINT carts_user_fk FOREIGN KEY (user_id) REFERENCES users (id);
+ALTER TABLE carts ADD PRIMARY KEY (id);
+CREATE INDEX carts_user_idx ON carts (user_id);
+ALTER TABLE carts ALTER COLUMN id TYPE numeric;
+ALTER TABLE carts DROP COLUMN token;
+ALTER TABLE carts RENAME COLUMN opened_at TO started_at;
+CREATE TYPE cart_state AS ENUM ('open', 'paid');
+ALTER TYPE cart_state RENAME VALUE 'paid' TO 'closed';
+DROP TYPE cart_state;
+DROP TABLE carts;
+CREATE TABLE public.wishlists (id bigint);
+CREATE INDEX wishlists_id_idx ON wishlists (id);
+CREATE TABLE wishlist_items (id bigint);
+CREATE INDEX wishlist_items_id_idx ON public.wishlist_items (id);
+CREATE TABLE staging.wishlists (id bigint);
+CREATE INDEX staging_wishlists_idx ON staging.wishlists (id);
+ALTER TABLE carts_archive ADD COLUMN token text NOT NULL;

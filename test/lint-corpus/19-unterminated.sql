@@ -1,0 +1,3 @@
+ALTER TABLE users ADD COLUMN nickname text;
+SELECT 'this string never ends;
+DROP TABLE sessions;

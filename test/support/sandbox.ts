@@ -1,0 +1,152 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Pm2Runtime } from '../../src/adapters/runtimes/pm2-runtime.js';
+import { createTarget } from '../../src/adapters/target-registry.js';
+import { createDatabaseEngine } from '../../src/adapters/database-registry.js';
+import { checkHealth } from '../../src/adapters/checks/http-health-check.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import type { RewindConfig } from '../../src/config/config-schema.js';
+import type { Services } from '../../src/core/services.js';
+import { registerRelease } from '../../src/core/register-release.js';
+import { EventFanout, JsonLinesSink, LedgerAuditSink, MemorySink } from '../../src/events/event-sinks.js';
+import { ProcessExecutor } from '../../src/exec/process-executor.js';
+import { openLedger } from '../../src/ledger/open-ledger.js';
+import type { Ledger } from '../../src/ports/ledger.js';
+import { buildSampleArtifact, freePort, sampleConfigYaml, type SampleRelease } from '../../src/demo/sample-artifacts.js';
+
+export const ENV = 'staging';
+export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  pid: number;
+}
+
+export interface Sandbox {
+  root: string;
+  port: number;
+  configPath: string;
+  config: RewindConfig;
+  ledger: Ledger;
+  services: Services;
+  memory: MemorySink;
+  /** Registers the sample app as `version`, optionally with a fault, CI passed unless told. */
+  release(version: string, options?: { fault?: SampleRelease['fault']; ci?: string }): Promise<void>;
+  served(): Promise<{ status: number; version?: string }>;
+  cli(args: string[], options?: { timeoutMs?: number }): Promise<CliResult>;
+  /** Starts the CLI without waiting, for tests that kill it or race it. */
+  spawnCli(args: string[]): ChildProcess;
+  close(): Promise<void>;
+}
+
+/** A throwaway environment: temp dir, SQLite ledger, the sample app under real PM2 with its own PM2_HOME. */
+export async function createSandbox(
+  options: {
+    /** Holds the health step open, to kill or race an operation in it. */
+    readinessDelayMs?: number;
+    /** Builds a replacement runtime block from the sandbox's root and port (PM2 by default). */
+    runtimeYaml?: (root: string, port: number) => string;
+    /** A postgres:// ledger instead of the SQLite file. */
+    ledger?: string;
+  } = {},
+): Promise<Sandbox> {
+  const root = await mkdtemp(join(tmpdir(), 'rewind-test-'));
+  const port = await freePort();
+  const configPath = join(root, 'rewind.yaml');
+  const yaml = sampleConfigYaml({
+    root,
+    env: ENV,
+    port,
+    appName: `rw-${port}`,
+    retries: 6,
+    readinessDelayMs: options.readinessDelayMs,
+    runtimeYaml: options.runtimeYaml?.(root, port),
+    ledger: options.ledger,
+  });
+  await writeFile(configPath, yaml);
+  const { config } = loadConfig(configPath);
+  const ledger = await openLedger(config.ledger);
+  const memory = new MemorySink();
+  const sink = new EventFanout('tester@test', [new LedgerAuditSink(ledger, 'tester@test'), await JsonLinesSink.create(config.log.file), memory]);
+  const executor = new ProcessExecutor();
+  const services: Services = {
+    config,
+    ledger,
+    sink,
+    actor: 'tester@test',
+    now: Date.now,
+    createTarget: (_env, envConfig) => createTarget(envConfig, executor),
+    checkHealth,
+    createDatabaseEngine: (env, envConfig) => createDatabaseEngine(env, envConfig, executor),
+  };
+  // Only a PM2 sandbox has a daemon to stop; never touch a PM2_HOME the sandbox did not create.
+  const runtimeConfig = config.environments[ENV]!.target.runtime;
+  const pm2 = runtimeConfig.type === 'pm2' && runtimeConfig.pm2Home?.startsWith(root) ? new Pm2Runtime(runtimeConfig, executor) : null;
+  return {
+    root,
+    port,
+    configPath,
+    config,
+    ledger,
+    services,
+    memory,
+    async release(version, releaseOptions = {}) {
+      const dir = await buildSampleArtifact(join(root, 'artifacts'), { version, fault: releaseOptions.fault });
+      await registerRelease(services, ENV, version, { artifact: dir, ci: releaseOptions.ci ?? 'passed', commit: 'abcdef1234567' });
+    },
+    async served() {
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) });
+        const body = (await response.json()) as { version?: string };
+        return { status: response.status, version: body.version };
+      } catch {
+        return { status: 0 };
+      }
+    },
+    cli(args, cliOptions = {}) {
+      return runCli([...args, '--config', configPath], cliOptions.timeoutMs);
+    },
+    spawnCli(args) {
+      return spawn(process.execPath, [CLI, ...args, '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    },
+    async close() {
+      await pm2?.destroy().catch(() => undefined);
+      await ledger.close().catch(() => undefined);
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+export function runCli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
+  return collect(spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }), timeoutMs);
+}
+
+/** Waits for a CLI child and gathers its output. */
+export function collect(child: ChildProcess, timeoutMs = 60_000): Promise<CliResult> {
+  return new Promise((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, pid: child.pid! });
+    });
+  });
+}
+
+export async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, intervalMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
