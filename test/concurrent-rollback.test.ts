@@ -23,11 +23,14 @@ describe('two rollbacks started at once on one environment (real PM2, two proces
     expect(loser.code).toBe(5);
     expect(loser.stderr).toContain('error REWIND_E_LOCKED: environment staging is locked by ');
     expect(loser.stderr).toContain(`(pid ${winner.pid} on `);
-    expect(loser.stderr).toMatch(/operation op_[0-9a-z]+\)/);
+    // The lock is taken before the operation is planned, so the holder may not have an operation yet;
+    // when it has one, it must be the winning rollback.
+    const named = /operation (op_[0-9a-z]+)\)/.exec(loser.stderr)?.[1];
 
     const rollbacks = (await sandbox.ledger.listOperations(ENV, { limit: 20 })).filter((o) => o.kind === 'rollback');
     expect(rollbacks).toHaveLength(1);
     expect(rollbacks[0]).toMatchObject({ state: 'succeeded', fromVersion: '1.1.0', toVersion: '1.0.0' });
+    if (named) expect(named).toBe(rollbacks[0]!.id);
     expect(await sandbox.served()).toEqual({ status: 200, version: '1.0.0' });
     expect(await sandbox.ledger.getLock(ENV)).toBeUndefined();
   });
