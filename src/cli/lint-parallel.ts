@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { combineLintParts, lintFileBatch, lintMigrations, prepareLinter, type LintPart } from '../lint/lint-sql.js';
 import type { LintEngine, LintResult, MigrationSource } from '../lint/lint-types.js';
 import { claimBatches } from './lint-batches.js';
+import { packageRoot } from '../util/package-root.js';
 
 /**
  * Runs the (pure, per-file) linter on several cores for very big inputs. A worker costs a thread
@@ -16,7 +17,8 @@ import { claimBatches } from './lint-batches.js';
  */
 const PARALLEL_MIN_BYTES = 8 * 1024 * 1024;
 const BATCH_SIZE = 25;
-const WORKER = fileURLToPath(new URL('./lint-worker.js', import.meta.url));
+// Always the built worker (tsc output or the bundle's own entry point, both at this path).
+const WORKER = join(packageRoot(), 'dist', 'cli', 'lint-worker.js');
 
 /** @param requestedThreads REWIND_LINT_THREADS: 1 never starts workers; N ≥ 2 uses up to N whatever the input size. */
 export async function lintSources(sources: MigrationSource[], engine: LintEngine, requestedThreads?: number): Promise<LintResult> {

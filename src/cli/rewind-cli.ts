@@ -1,7 +1,7 @@
 // Kept tiny on purpose: `rewind --version` and `rewind status` must start fast, so every command,
 // and every heavy dependency behind it, is imported only when that command runs.
-import { readFileSync } from 'node:fs';
 import type { CliIo } from './cli-io.js';
+import { packageVersion } from '../util/package-root.js';
 
 interface CommandModule {
   run(argv: string[], io: CliIo): Promise<number>;
@@ -23,11 +23,6 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   demo: { summary: 'deploy, break, and roll back a sample app under real PM2 in a sandbox', load: () => import('./commands/demo-command.js') },
 };
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
   return [
@@ -45,7 +40,7 @@ function usage(): string {
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === '--version' || name === '-V') return (io.stdout.write(`${version()}\n`), 0);
+  if (name === '--version' || name === '-V') return (io.stdout.write(`${packageVersion()}\n`), 0);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') return (io.stdout.write(`${usage()}\n`), 0);
   const command = COMMANDS[name];
   const json = rest.includes('--json');

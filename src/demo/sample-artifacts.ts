@@ -1,10 +1,10 @@
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { packageRoot } from '../util/package-root.js';
 
 /** The sample app shipped in the package under examples/. */
-export const SAMPLE_APP_DIR = fileURLToPath(new URL('../../examples/sample-app', import.meta.url));
+export const SAMPLE_APP_DIR = join(packageRoot(), 'examples', 'sample-app');
 
 export interface SampleRelease {
   version: string;

@@ -8,6 +8,7 @@ import { ERROR_REGISTRY } from '../../errors/error-registry.js';
 import { RewindError } from '../../errors/rewind-error.js';
 import { failingFindings } from '../../lint/lint-exit-policy.js';
 import { prepareLinter } from '../../lint/lint-sql.js';
+import { packageVersion } from '../../util/package-root.js';
 import { LINT_ENGINES, RULE_CLASSES, type LintEngine, type MigrationSource } from '../../lint/lint-types.js';
 import { renderLintSarif } from '../../lint/lint-sarif-renderer.js';
 import { renderLintText } from '../../lint/lint-text-renderer.js';
@@ -103,7 +104,3 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
   throw new RewindError('REWIND_E_USAGE', `${flag} must be one of ${allowed.join(', ')}, not ${JSON.stringify(value)}`);
 }
 
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}

@@ -1,0 +1,27 @@
+// Bundles the CLI after tsc: `rewind status` must start in under 150 ms, and Node spends most of a
+// cold start resolving and compiling the ~700 small ESM files of kysely, zod and friends. One
+// bundle with lazy chunks (each command is still imported only when it runs) removes that cost.
+// tsc's output stays the source of truth for types, tests and benchmarks; this only replaces the
+// two entry points the `rewind` bin and the lint workers start from.
+import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
+
+rmSync('dist/cli/chunks', { recursive: true, force: true });
+await build({
+  entryPoints: { main: 'src/cli/main.ts', 'lint-worker': 'src/cli/lint-worker.ts' },
+  outdir: 'dist/cli',
+  bundle: true,
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  minify: true,
+  logLevel: 'warning',
+  // Native addons, packages that load files next to themselves at run time (WASM, worker
+  // transports), and PM2, which is AGPL-3.0 and must come from the user's own install.
+  external: ['better-sqlite3', 'pm2', 'pg-native', 'libpg-query', 'pino', 'node-sql-parser'],
+  // Bundled CommonJS (pg, tar's deps) calls require(); give the ESM bundle one.
+  banner: { js: "import { createRequire as __rewindCreateRequire } from 'node:module'; const require = __rewindCreateRequire(import.meta.url);" },
+});

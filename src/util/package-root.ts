@@ -1,0 +1,25 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The directory holding rewind's own package.json. Found by walking up from this module, because
+ * the same code runs from `src/` (tests), from `dist/` (tsc output) and from the bundled CLI in
+ * `dist/cli/` and its chunks, each at a different depth.
+ */
+let root: string | undefined;
+export function packageRoot(): string {
+  if (root) return root;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'package.json');
+    if (existsSync(candidate) && (JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string }).name === 'rewind') return (root = dir);
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`rewind's package.json not found above ${fileURLToPath(import.meta.url)}`);
+    dir = parent;
+  }
+}
+
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
