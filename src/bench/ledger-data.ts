@@ -110,6 +110,7 @@ function planTemplates(env: string): { deploy: string; rollback: string; deployS
     ci: 'passed',
     state: goodSeq ? 'good' : 'registered',
     goodSeq,
+    database: null,
     createdAt: T0,
     updatedAt: T0,
   });

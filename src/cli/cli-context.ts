@@ -47,6 +47,7 @@ export async function buildServices(context: CliContext, io: CliIo, options: { j
     now: Date.now,
     createTarget: (_env, config) => createTarget(config, executor),
     checkHealth,
+    executor,
     createDatabaseEngine: (env, config) => createDatabaseEngine(env, config, executor),
   };
 }

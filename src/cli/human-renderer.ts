@@ -40,6 +40,15 @@ export class HumanRenderer implements EventSink {
       case 'rollback_complete':
         line(`${event.success ? '✓' : '✗'} rollback to ${event.to} ${event.success ? 'succeeded' : 'failed'} in ${String(event.durationMs)} ms`);
         break;
+      case 'restore_start':
+        line(`restore ${event.env}: backup #${String(event.backupId)}${event.release ? ` (running ${String(event.release)})` : ''}  (${event.operationId})`);
+        break;
+      case 'restore_complete':
+        line(`${event.success ? '✓' : '✗'} restore of backup #${String(event.backupId)} ${event.success ? 'succeeded' : 'failed'} in ${String(event.durationMs)} ms`);
+        break;
+      case 'rollback_database_skipped':
+        line(`  note: --db skip: the database is left as it is (recorded in the audit log)`);
+        break;
       case 'lock_taken_over':
         line(`  note: took over the lock of ${String(event.previousHolder)} (${String(event.why)})`);
         break;

@@ -65,8 +65,24 @@ export const lockSettingsSchema = z.strictObject({
   ttlMs: z.number().int().min(1000).default(60_000).describe('A lock whose heartbeat is older than this may be taken over.'),
 });
 
+// How a release's migrations are found and applied. The tool names the folder layout and the
+// history table rewind reads; rewind never guesses which migrations ran.
+export const MIGRATION_TOOL_NAMES = ['prisma', 'knex', 'node-pg-migrate', 'golang-migrate', 'flyway', 'drizzle', 'typeorm'] as const;
+export const migrationsSchema = z.strictObject({
+  tool: z.enum(MIGRATION_TOOL_NAMES).describe('The migration tool: its folder layout and history table.'),
+  dir: z.string().min(1).describe('Migrations folder, relative to the release directory (e.g. prisma/migrations).'),
+  apply: argv.describe('argv run in the new release directory to apply pending migrations (e.g. ["npx", "prisma", "migrate", "deploy"]); {release_dir} and {version} are substituted per argument.'),
+  env: z.record(z.string(), z.string()).default({}).describe('Environment for the apply command (e.g. DATABASE_URL: ${DATABASE_URL}); values are treated as secrets.'),
+  timeoutMs: z.number().int().min(1000).default(600_000).describe('Upper bound for the apply command.'),
+  allowBreaking: z
+    .boolean()
+    .default(false)
+    .describe('Deploy a pending migration the lint calls breaking even without a down migration (seed 000 preflight 3 refuses it otherwise; --allow-breaking does the same for one deploy).'),
+});
+
 // The database a release depends on: backed up before an upgrade, restored when a migration fails.
 const backupSettings = {
+  migrations: migrationsSchema.optional().describe('Where the release keeps its migrations and how to apply them; without it, deploys back up but run no migrations.'),
   backupDir: z.string().min(1).optional().describe('Where backups are written (default ./backups/<env>); relative to the config file.'),
   backupLog: z.string().min(1).default('./ops/backups.log').describe('Operator log: one JSON line per backup taken or pruned; relative to the config file.'),
   retainDays: z.number().min(0).default(7).describe('Backups younger than this many days are never pruned.'),
@@ -139,6 +155,7 @@ export type Pm2RuntimeConfig = z.infer<typeof pm2RuntimeSchema>;
 export type CommandRuntimeConfig = z.infer<typeof commandRuntimeSchema>;
 export type HealthCheckConfig = z.infer<typeof healthCheckSchema>;
 export type DatabaseConfig = z.infer<typeof databaseSchema>;
+export type MigrationsConfig = z.infer<typeof migrationsSchema>;
 export type PostgresDatabaseConfig = z.infer<typeof postgresDatabaseSchema>;
 export type MysqlDatabaseConfig = z.infer<typeof mysqlDatabaseSchema>;
 export type SqliteDatabaseConfig = z.infer<typeof sqliteDatabaseSchema>;

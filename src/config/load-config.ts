@@ -73,6 +73,11 @@ function resolvePaths(config: RewindConfig, baseDir: string): RewindConfig {
         redactor.addUrlPassword(database.url);
         if (database.binDir) database.binDir = abs(database.binDir);
       }
+      // The apply command's environment carries DATABASE_URL and the like: every value is a secret.
+      for (const value of Object.values(database.migrations?.env ?? {})) {
+        if (value.length >= 4) redactor.add(value);
+        redactor.addUrlPassword(value);
+      }
     }
     const runtime = envConfig.target.runtime;
     if (runtime.type === 'pm2' && runtime.pm2Home) runtime.pm2Home = abs(runtime.pm2Home);

@@ -27,16 +27,28 @@ describe('database-aware rollback decision', () => {
     expect(d.reasons[0]).toContain('001_add_col, 002_add_table are additive');
   });
 
-  it('restores the backup taken before the first release after the LKG when any migration is breaking', () => {
+  it('restores the backup taken just before the first breaking release, keeping the additive ones before it', () => {
     const d = decideDatabaseRollback({
       hasDatabase: true,
       since: [
         release('1.1.0', { migrations: [migration('001_add_col')], verdict: 'additive' }),
         release('1.2.0', { migrations: [migration('002_drop_col')], verdict: 'breaking', reasons: ['RW101 drop column users.name'] }),
+        release('1.3.0', { migrations: [migration('003_add_table')], verdict: 'additive' }),
       ],
     });
-    expect(d).toMatchObject({ mode: 'restore', backup: { id: 1, takenBefore: '1.1.0' } });
+    expect(d).toMatchObject({ mode: 'restore', backup: { id: 2, takenBefore: '1.2.0' }, undoes: ['1.2.0', '1.3.0'] });
     expect(d.reasons).toContain('1.2.0: RW101 drop column users.name');
+  });
+
+  it('falls back to an older backup when the breaking release has none, undoing more', () => {
+    const d = decideDatabaseRollback({
+      hasDatabase: true,
+      since: [
+        release('1.1.0', { migrations: [migration('001_add_col')], verdict: 'additive' }),
+        release('1.2.0', { migrations: [migration('002_drop_col')], verdict: 'breaking', preUpgradeBackup: null }),
+      ],
+    });
+    expect(d).toMatchObject({ mode: 'restore', backup: { id: 1, takenBefore: '1.1.0' }, undoes: ['1.1.0', '1.2.0'] });
   });
 
   it('treats migrations it could not check as breaking', () => {
@@ -62,7 +74,7 @@ describe('database-aware rollback decision', () => {
 
   it('honours --db restore and --db skip', () => {
     const since = [release('1.1.0', { migrations: [migration('001')], verdict: 'additive' })];
-    expect(decideDatabaseRollback({ hasDatabase: true, override: 'restore', since })).toMatchObject({ mode: 'restore', backup: { id: 1 } });
+    expect(decideDatabaseRollback({ hasDatabase: true, override: 'restore', since })).toMatchObject({ mode: 'restore', backup: { id: 1 }, undoes: ['1.1.0'] });
     expect(decideDatabaseRollback({ hasDatabase: true, override: 'skip', since: [release('1.1.0', { migrations: [migration('001')], verdict: 'breaking' })] })).toMatchObject({
       mode: 'code-only',
       reasons: [expect.stringContaining('--db skip')],

@@ -2,8 +2,9 @@
  * DESIGN.md "Database-aware rollback": rolling back from the current release to the LKG picks, and
  * says why, one of
  *   code-only — every migration since the LKG is additive (old code runs against the new schema);
- *   restore   — one is breaking (or could not be checked): restore the pre-upgrade backup taken
- *               before the first release after the LKG, then activate the LKG;
+ *   restore   — one is breaking (or could not be checked): restore the newest pre-upgrade backup
+ *               taken no later than the first risky release (the additive releases before it stay,
+ *               and with them the data written meanwhile), then activate the LKG;
  *   down      — only on request, and only for exactly one migration (seed 003: never chain downs);
  *   freeze    — neither is safe: stop and roll forward instead.
  * Pure: the planner calls it with facts from the ledger.
@@ -28,6 +29,8 @@ export interface DatabaseDecision {
   reasons: string[];
   /** For restore: the backup to restore. */
   backup?: { id: number; sha256: string; path: string; takenBefore: string };
+  /** For restore: the releases whose migrations the restore undoes (their recorded facts are cleared after it). */
+  undoes?: string[];
   /** For down: the one migration to revert. */
   down?: { release: string; id: string; name: string };
 }
@@ -42,8 +45,16 @@ export interface DatabaseDecisionInput {
 export function decideDatabaseRollback(input: DatabaseDecisionInput): DatabaseDecision {
   if (!input.hasDatabase) return { mode: 'code-only', reasons: ['no database is configured for this environment'] };
   const migrations = input.since.flatMap((r) => r.migrations.map((m) => ({ release: r.version, ...m })));
-  const first = input.since.find((r) => r.migrations.length > 0 || r.preUpgradeBackup) ?? input.since[0];
-  const backup = first?.preUpgradeBackup ? { ...first.preUpgradeBackup, takenBefore: first.version } : undefined;
+  /** The newest backup taken before release index `upTo` or earlier, and what restoring it undoes. */
+  const backupAtOrBefore = (upTo: number): Pick<DatabaseDecision, 'backup' | 'undoes'> => {
+    for (let i = upTo; i >= 0; i--) {
+      const release = input.since[i]!;
+      if (release.preUpgradeBackup) return { backup: { ...release.preUpgradeBackup, takenBefore: release.version }, undoes: input.since.slice(i).map((r) => r.version) };
+    }
+    return {};
+  };
+  const firstWithBackup = input.since.findIndex((r) => r.preUpgradeBackup);
+  const { backup } = firstWithBackup >= 0 ? backupAtOrBefore(firstWithBackup) : { backup: undefined };
 
   if (input.override === 'skip') {
     return { mode: 'code-only', reasons: ['the operator chose --db skip: the schema is left as it is (audited)'] };
@@ -61,7 +72,7 @@ export function decideDatabaseRollback(input: DatabaseDecisionInput): DatabaseDe
   }
   if (input.override === 'restore') {
     if (!backup) return { mode: 'freeze', reasons: ['--db restore: no pre-upgrade backup is recorded for the releases since the last known good one'] };
-    return { mode: 'restore', reasons: [`the operator chose --db restore: backup #${backup.id} taken before ${backup.takenBefore}`], backup };
+    return { mode: 'restore', reasons: [`the operator chose --db restore: backup #${backup.id} taken before ${backup.takenBefore}`], ...backupAtOrBefore(firstWithBackup) };
   }
 
   if (migrations.length === 0) return { mode: 'code-only', reasons: ['no migration was applied since the last known good release'] };
@@ -73,8 +84,9 @@ export function decideDatabaseRollback(input: DatabaseDecisionInput): DatabaseDe
     };
   }
   const why = risky.flatMap((r) => (r.reasons.length ? r.reasons.map((reason) => `${r.version}: ${reason}`) : [`${r.version}: migrations are ${r.verdict}`]));
-  if (!backup) {
+  const chosen = backupAtOrBefore(input.since.indexOf(risky[0]!));
+  if (!chosen.backup) {
     return { mode: 'freeze', reasons: [...why, 'no pre-upgrade backup is recorded to restore: roll forward with a fix instead (or --db skip at your own risk)'] };
   }
-  return { mode: 'restore', reasons: [...why, `restore backup #${backup.id}, taken before ${backup.takenBefore} was deployed`], backup };
+  return { mode: 'restore', reasons: [...why, `restore backup #${chosen.backup.id}, taken before ${chosen.backup.takenBefore} was deployed`], ...chosen };
 }

@@ -1,13 +1,15 @@
 import { environmentConfig } from '../config/load-config.js';
 import { RewindError } from '../errors/rewind-error.js';
-import type { OperationRecord, ReleaseRecord } from '../ports/ledger.js';
+import type { BackupRecord, OperationRecord, ReleaseRecord } from '../ports/ledger.js';
 import { succeeded } from '../ports/outcome.js';
 import type { Target } from '../ports/target.js';
 import { parseVersion } from '../util/semver.js';
 import { newOperationId } from './clock.js';
 import { acquireEnvironmentLock, type HeldLock } from './lock-manager.js';
 import type { Plan } from './plan.js';
-import { planDeploy, planRollback } from './planner.js';
+import { describeDatabaseBackup, findBackup, requireDatabase } from './database-backup.js';
+import { decideDatabaseRollback, type DatabaseDecision, type DatabaseOverride, type ReleaseDatabaseFacts } from './database-rollback-decision.js';
+import { planDeploy, planRestore, planRollback, type BackupDescription } from './planner.js';
 import { runPlan } from './runner.js';
 import type { Services } from './services.js';
 import type { StepContext } from './steps/step-context.js';
@@ -28,6 +30,8 @@ export interface DeployOptions {
   baseline?: boolean;
   autoRollback?: boolean;
   allowUntested?: boolean;
+  /** Deploy a breaking migration that has no down migration (seed 000 preflight 3 refuses it otherwise). */
+  allowBreaking?: boolean;
 }
 
 export interface RollbackOptions {
@@ -35,6 +39,15 @@ export interface RollbackOptions {
   dryRun?: boolean;
   allowUntested?: boolean;
   force?: boolean;
+  reason?: string;
+  /** Override the database plan: restore the pre-upgrade backup, or skip the database (audited). */
+  db?: Exclude<DatabaseOverride, 'down'>;
+}
+
+export interface RestoreOptions {
+  /** The backup to restore (default: the newest pre-upgrade backup of the environment). */
+  backupId?: number;
+  dryRun?: boolean;
   reason?: string;
 }
 
@@ -49,6 +62,34 @@ async function currentRelease(services: Services, env: string): Promise<ReleaseR
   return environment?.currentVersion ? ((await services.ledger.getRelease(env, environment.currentVersion)) ?? null) : null;
 }
 
+function describeBackup(services: Services, env: string, kind: 'pre-upgrade' | 'safety', releaseVersion: string | null): BackupDescription {
+  const { destination, commands } = describeDatabaseBackup(services, env, { kind, releaseVersion });
+  return { destination, pipelines: commands };
+}
+
+/**
+ * The facts the database-aware rollback decides from: every release deployed after the rollback
+ * target (by registration sequence) up to the one rolled back from, with what its deploy recorded.
+ */
+async function databaseDecision(services: Services, env: string, from: ReleaseRecord | null, to: ReleaseRecord, override?: DatabaseOverride): Promise<DatabaseDecision | undefined> {
+  if (!environmentConfig(services.config, env).database) return undefined;
+  const top = from?.seq ?? Number.POSITIVE_INFINITY;
+  const releases = (await services.ledger.listReleases(env, { limit: 10_000 })).filter((r) => r.seq > to.seq && r.seq <= top && r.database !== null).reverse();
+  const since: ReleaseDatabaseFacts[] = [];
+  for (const release of releases) {
+    const facts = release.database!;
+    const backup = facts.preUpgradeBackupId === null ? undefined : await services.ledger.getBackup(facts.preUpgradeBackupId);
+    since.push({
+      version: release.version,
+      migrations: facts.migrations,
+      verdict: facts.verdict,
+      reasons: facts.reasons,
+      preUpgradeBackup: backup && backup.deletedAt === null ? { id: backup.id, sha256: backup.sha256, path: backup.path } : null,
+    });
+  }
+  return decideDatabaseRollback({ hasDatabase: true, since, override });
+}
+
 function stepContext(services: Services, env: string, target: Target, operation: OperationRecord): StepContext {
   const config = environmentConfig(services.config, env);
   return {
@@ -59,6 +100,7 @@ function stepContext(services: Services, env: string, target: Target, operation:
     operation,
     now: services.now,
     probeHealth: (version) => (config.health ? services.checkHealth(config.health, version) : Promise.resolve(succeeded('no health check configured'))),
+    services,
   };
 }
 
@@ -121,7 +163,16 @@ async function buildDeployPlan(services: Services, env: string, version: string,
     throw new RewindError('REWIND_E_NOTHING_TO_DO', `${env} already runs ${version} and it is good`, { env, version });
   }
   const lkg = (await services.ledger.findLastKnownGood(env, version)) ?? null;
-  return planDeploy({ env, config, target, release, current, lkg, options: { baseline: options.baseline, autoRollback: options.autoRollback } });
+  return planDeploy({
+    env,
+    config,
+    target,
+    release,
+    current,
+    lkg,
+    options: { baseline: options.baseline, autoRollback: options.autoRollback, allowBreaking: options.allowBreaking },
+    backup: config.database ? describeBackup(services, env, 'pre-upgrade', current?.version ?? null) : undefined,
+  });
 }
 
 /** Ships a release: preflight, unpack, activate, verify, mark good; rolls back by itself on failure. */
@@ -172,14 +223,25 @@ async function executeDeploy(services: Services, target: Target, plan: Plan, ope
     await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: false, durationMs, error: failure });
     return { plan, operation, ok: false, error: new RewindError('REWIND_E_DEPLOY_FAILED', `deploy of ${plan.to} failed at ${failure}; no automatic rollback (${plan.notes.at(-1)})`, { env, operationId: operation.id }) };
   }
+  const failedRelease = (await services.ledger.getRelease(env, plan.to)) ?? null;
+  const database = await databaseDecision(services, env, failedRelease, lkg);
+  if (database?.mode === 'freeze') {
+    // Rolling the code back onto a schema it cannot use would make things worse: stop and tell a human.
+    const why = `deploy of ${plan.to} failed at ${failure}; automatic rollback refused: ${database.reasons.join('; ')}`;
+    await services.ledger.finishOperation(operation.id, 'failed', why, services.now());
+    await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: false, durationMs, error: why });
+    return { plan, operation, ok: false, error: new RewindError('REWIND_E_DEPLOY_FAILED', why, { env, operationId: operation.id }) };
+  }
   const rollbackPlan = planRollback({
     env,
     config: environmentConfig(services.config, env),
     target,
-    from: (await services.ledger.getRelease(env, plan.to)) ?? null,
+    from: failedRelease,
     to: lkg,
     reason: `deploy of ${plan.to} failed at ${failure}`,
     automatic: true,
+    database,
+    safetyBackup: database?.mode === 'restore' ? describeBackup(services, env, 'safety', plan.to) : undefined,
   });
   // The rollback operation exists before the deploy is closed, so a crash in between leaves it to resume.
   const rollbackOperation = await createOperation(services, rollbackPlan, operation.id, rollbackPlan.reason ?? null);
@@ -214,6 +276,11 @@ async function executeRollback(services: Services, target: Target, plan: Plan, o
     ...(failure ? { error: failure } : {}),
   });
   if (result.ok) return { plan, operation, ok: true };
+  if (!result.changed) {
+    // A preflight step (the backup check) refused: the environment is exactly as it was.
+    const code = result.outcome!.code ?? 'REWIND_E_PREFLIGHT_FAILED';
+    return { plan, operation, ok: false, error: new RewindError(code, `rollback ${plan.from ?? 'none'} → ${plan.to} stopped before anything was touched at ${failure}`, { env, operationId: operation.id }) };
+  }
   return {
     plan,
     operation,
@@ -240,6 +307,15 @@ async function buildRollbackPlan(services: Services, env: string, target: Target
   if (to.ci !== 'passed' && !options.allowUntested) {
     throw new RewindError('REWIND_E_RELEASE_UNTESTED', `rollback target ${to.version} has CI result "${to.ci}", not "passed"`, { env, version: to.version, ci: to.ci });
   }
+  const database = await databaseDecision(services, env, current, to, options.db);
+  if (database?.mode === 'freeze') {
+    throw new RewindError('REWIND_E_ROLLBACK_UNSAFE', `rolling ${env} back from ${current?.version ?? 'none'} to ${to.version} is not safe: ${database.reasons.join('; ')}`, {
+      env,
+      from: current?.version ?? null,
+      to: to.version,
+      reasons: database.reasons,
+    });
+  }
   return planRollback({
     env,
     config,
@@ -248,6 +324,8 @@ async function buildRollbackPlan(services: Services, env: string, target: Target
     to,
     reason: options.reason ?? `requested by ${services.actor}`,
     automatic: options.to === undefined,
+    database,
+    safetyBackup: database?.mode === 'restore' ? describeBackup(services, env, 'safety', current?.version ?? null) : undefined,
   });
 }
 
@@ -268,6 +346,9 @@ export async function rollback(services: Services, env: string, options: Rollbac
     const plan = await buildRollbackPlan(services, env, target, options);
     const operation = await createOperation(services, plan, null, plan.reason ?? null);
     await lock.attach(operation.id);
+    if (options.db === 'skip') {
+      await services.sink.emit({ event: 'rollback_database_skipped', env, operationId: operation.id, from: plan.from, to: plan.to, reasons: plan.database?.reasons ?? [] });
+    }
     return startRollback(services, target, plan, operation);
   });
 }
@@ -302,7 +383,8 @@ export async function resume(services: Services, env: string, options: ResumeOpt
         continue;
       }
       await services.sink.emit({ event: 'operation_resumed', env, operationId: operation.id, kind: operation.kind, from: plan.from, to: plan.to });
-      outcomes.push(operation.kind === 'deploy' ? await executeDeploy(services, target, plan, operation, lock) : await executeRollback(services, target, plan, operation));
+      const execute = { deploy: () => executeDeploy(services, target, plan, operation, lock), rollback: () => executeRollback(services, target, plan, operation), restore: () => executeRestore(services, target, plan, operation) };
+      outcomes.push(await execute[operation.kind]());
     }
     return outcomes;
   });
@@ -337,4 +419,75 @@ export async function forceUnlock(services: Services, env: string, reason: strin
     previousPid: holder?.pid ?? null,
   });
   return { removed: holder !== undefined, holder: holder?.holder };
+}
+
+async function chooseBackup(services: Services, env: string, backupId: number | undefined): Promise<BackupRecord> {
+  if (backupId !== undefined) {
+    const backup = await findBackup(services, String(backupId), { env });
+    if (backup.deletedAt !== null) throw new RewindError('REWIND_E_BACKUP_NOT_FOUND', `backup #${backup.id} was pruned at ${new Date(backup.deletedAt).toISOString()}`, { backup: backup.id });
+    return backup;
+  }
+  const newest = (await services.ledger.listBackups(env)).find((b) => b.kind === 'pre-upgrade');
+  if (!newest) throw new RewindError('REWIND_E_BACKUP_NOT_FOUND', `${env} has no pre-upgrade backup to restore; pass --backup <id> (see \`rewind db list ${env}\`)`, { env });
+  return newest;
+}
+
+/**
+ * Restores a database backup (seed 000, "Migration Failure / Incompatible Schema"): the backup is
+ * checked before anything is touched, the app is stopped, the current state is saved in a safety
+ * backup (seed 002), the backup is restored and verified, and the running release starts again.
+ */
+export async function restoreDatabase(services: Services, env: string, options: RestoreOptions = {}): Promise<OperationOutcome> {
+  const config = environmentConfig(services.config, env);
+  requireDatabase(env, config);
+  await services.ledger.ensureEnvironment(env, services.now());
+  const build = async (target: Target): Promise<Plan> => {
+    const backup = await chooseBackup(services, env, options.backupId);
+    const current = await currentRelease(services, env);
+    return planRestore({
+      env,
+      config,
+      target,
+      current,
+      backup,
+      safetyBackup: describeBackup(services, env, 'safety', current?.version ?? null),
+      reason: options.reason ?? `requested by ${services.actor}`,
+    });
+  };
+  if (options.dryRun) {
+    const target = services.createTarget(env, config);
+    try {
+      return { plan: await build(target), ok: true, dryRun: true };
+    } finally {
+      await target.close();
+    }
+  }
+  return withEnvironment(services, env, async (target, lock) => {
+    await refuseIfInterrupted(services, env);
+    const plan = await build(target);
+    const operation = await createOperation(services, plan, null, plan.reason ?? null);
+    await lock.attach(operation.id);
+    await services.sink.emit({ event: 'restore_start', env, operationId: operation.id, backupId: plan.database?.backupId, release: plan.from });
+    return executeRestore(services, target, plan, operation);
+  });
+}
+
+async function executeRestore(services: Services, target: Target, plan: Plan, operation: OperationRecord): Promise<OperationOutcome> {
+  const { env } = plan;
+  const result = await runPlan(plan, stepContext(services, env, target, operation), services.sink);
+  const failure = result.ok ? null : `${result.failedStep!.id}: ${result.outcome!.message}`;
+  await services.ledger.finishOperation(operation.id, result.ok ? 'succeeded' : 'failed', failure, services.now());
+  await services.sink.emit({
+    event: 'restore_complete',
+    env,
+    operationId: operation.id,
+    backupId: plan.database?.backupId,
+    success: result.ok,
+    durationMs: services.now() - operation.startedAt,
+    ...(failure ? { error: failure } : {}),
+  });
+  if (result.ok) return { plan, operation, ok: true };
+  const code = !result.changed ? (result.outcome!.code ?? 'REWIND_E_PREFLIGHT_FAILED') : (result.outcome!.code ?? 'REWIND_E_RESTORE_FAILED');
+  const prefix = result.changed ? 'restore failed' : 'restore stopped before anything was touched';
+  return { plan, operation, ok: false, error: new RewindError(code, `${prefix} at ${failure}`, { env, operationId: operation.id }) };
 }

@@ -12,7 +12,14 @@ export type StepKind =
   | 'mark-good'
   | 'prune'
   | 'rollback-start'
-  | 'rollback-complete';
+  | 'rollback-complete'
+  | 'db-backup'
+  | 'migrations-check'
+  | 'migrate'
+  | 'db-check-backup'
+  | 'stop-app'
+  | 'db-restore'
+  | 'db-verify';
 
 /**
  * `preflight` steps change nothing that serves traffic: a failure there leaves the environment as it
@@ -35,7 +42,7 @@ export interface PlanStep {
 /** Plain, versioned data: printed by --dry-run, stored with the operation, applied by the runner. */
 export interface Plan {
   version: typeof PLAN_FORMAT_VERSION;
-  kind: 'deploy' | 'rollback';
+  kind: 'deploy' | 'rollback' | 'restore';
   env: string;
   from: string | null;
   to: string;
@@ -46,5 +53,7 @@ export interface Plan {
   /** Rollbacks: whether rewind started it by itself, and why. */
   automatic?: boolean;
   reason?: string;
+  /** Rollbacks and restores: what happens to the database, and why (DESIGN.md "Database-aware rollback"). */
+  database?: { mode: string; reasons: string[]; backupId?: number };
   steps: PlanStep[];
 }

@@ -1,10 +1,19 @@
 import type { EnvironmentConfig } from '../config/config-schema.js';
-import type { ReleaseRecord } from '../ports/ledger.js';
+import type { CommandSpec } from '../ports/executor.js';
+import type { BackupRecord, ReleaseRecord } from '../ports/ledger.js';
+import { substituteArgv } from '../util/substitute-argv.js';
+import type { DatabaseDecision } from './database-rollback-decision.js';
 import type { Target } from '../ports/target.js';
 import { PLAN_FORMAT_VERSION, type Plan, type PlanStep } from './plan.js';
 
 /** The target's pure describers; the planner calls nothing else on it. */
-export type TargetDescriber = Pick<Target, 'describePrepare' | 'describeActivate' | 'capabilities' | 'type'>;
+export type TargetDescriber = Pick<Target, 'describePrepare' | 'describeActivate' | 'capabilities' | 'type' | 'releaseDir'>;
+
+/** What a backup will run, as the engine describes it (pipelines of argv), for plans and dry-runs. */
+export interface BackupDescription {
+  destination: string;
+  pipelines: CommandSpec[][];
+}
 
 export interface DeployPlanInput {
   env: string;
@@ -13,7 +22,9 @@ export interface DeployPlanInput {
   release: ReleaseRecord;
   current: ReleaseRecord | null;
   lkg: ReleaseRecord | null;
-  options?: { baseline?: boolean; autoRollback?: boolean };
+  options?: { baseline?: boolean; autoRollback?: boolean; allowBreaking?: boolean };
+  /** Set when the environment has a database: the pre-upgrade backup's commands. */
+  backup?: BackupDescription;
 }
 
 export interface RollbackPlanInput {
@@ -24,6 +35,20 @@ export interface RollbackPlanInput {
   to: ReleaseRecord;
   reason: string;
   automatic: boolean;
+  /** What to do with the database, decided by decideDatabaseRollback; absent: no database. */
+  database?: DatabaseDecision;
+  /** For a restore: the safety backup's commands. */
+  safetyBackup?: BackupDescription;
+}
+
+export interface RestorePlanInput {
+  env: string;
+  config: EnvironmentConfig;
+  target: TargetDescriber;
+  current: ReleaseRecord | null;
+  backup: BackupRecord;
+  safetyBackup: BackupDescription;
+  reason: string;
 }
 
 const step = (s: Omit<PlanStep, 'commands' | 'effects'> & Partial<Pick<PlanStep, 'commands' | 'effects'>>): PlanStep => ({
@@ -44,6 +69,43 @@ function healthStep(id: string, config: EnvironmentConfig, version: string, phas
       `${health.method} ${health.url} expecting ${JSON.stringify(health.expectStatus)}${health.json ? ` and ${JSON.stringify(health.json).replaceAll('{{version}}', version)}` : ''}; up to ${health.retries + 1} attempts`,
     ],
   });
+}
+
+
+function backupStep(id: string, kind: 'pre-upgrade' | 'safety', release: string | null, phase: PlanStep['phase'], described: BackupDescription | undefined): PlanStep {
+  const pipelines = described?.pipelines ?? [];
+  return step({
+    id,
+    kind: 'db-backup',
+    phase,
+    title: `${kind} database backup${release ? ` (state of ${release})` : ''}`,
+    params: { kind, release },
+    commands: pipelines.flat(),
+    effects: [
+      ...(described ? [`write ${described.destination} (final name fixed when it runs), sha256 computed while it streams`] : []),
+      ...pipelines.filter((p) => p.length > 1).map((p) => `pipeline: ${p.map((c) => c.argv[0]).join(' | ')}`),
+      ...(pipelines.length === 0 ? ['in process (SQLite online backup API)'] : []),
+      'record it in the ledger and one line in the backups log',
+    ],
+  });
+}
+
+/** Seed 000 "Migration Failure / Incompatible Schema": check the backup → stop writes → safety backup → restore → verify. */
+function restoreSteps(backupId: number, from: string | null, safety: BackupDescription | undefined, undoes: string[]): PlanStep[] {
+  return [
+    step({ id: 'db-check-backup', kind: 'db-check-backup', phase: 'preflight', title: `check backup #${backupId}: sha256 and readability`, params: { backupId }, effects: ['refuse before anything is touched if it does not match'] }),
+    step({ id: 'stop-app', kind: 'stop-app', phase: 'change', title: 'stop the app (no writes during the restore; the database keeps running)', params: {} }),
+    backupStep('db-safety-backup', 'safety', from, 'change', safety),
+    step({
+      id: 'db-restore',
+      kind: 'db-restore',
+      phase: 'change',
+      title: `restore backup #${backupId}`,
+      params: { backupId, undoes },
+      effects: ['checksum checked again first; replaces the database contents', ...(undoes.length ? [`then records that the migrations of ${undoes.join(', ')} are undone`] : [])],
+    }),
+    step({ id: 'db-verify', kind: 'db-verify', phase: 'verify', title: 'verify migration table state and critical row counts against the backup', params: { backupId } }),
+  ];
 }
 
 /** Deploy: record running → disk space → baseline health → unpack → activate → health → mark good → prune. Pure. */
@@ -81,8 +143,40 @@ export function planDeploy(input: DeployPlanInput): Plan {
     }),
   ];
   if (baseline) steps.push(healthStep('baseline-health', config, current!.version, 'preflight'));
+  const database = config.database;
+  if (database) steps.push(backupStep('db-backup', 'pre-upgrade', current?.version ?? null, 'preflight', input.backup));
+  steps.push(step({ id: 'prepare', kind: 'prepare', phase: 'preflight', title: prepare.summary, params: artifact, commands: prepare.commands, effects: prepare.effects }));
+  const migrations = database?.migrations;
+  if (migrations) {
+    const releaseDir = target.releaseDir?.(release.version) ?? `<release ${release.version}>`;
+    steps.push(
+      step({
+        id: 'migrations-check',
+        kind: 'migrations-check',
+        phase: 'preflight',
+        title: `check ${migrations.tool} migrations in ${migrations.dir}`,
+        params: { version: release.version, allowBreaking: input.options?.allowBreaking ?? false },
+        effects: [
+          `read the ${migrations.tool} history table; stop on a failed or dirty migration`,
+          `pending = in ${releaseDir}/${migrations.dir} and not applied; lint their SQL`,
+          migrations.allowBreaking || input.options?.allowBreaking ? 'breaking migrations allowed by request' : 'refuse a breaking migration that has no down migration',
+        ],
+      }),
+      step({
+        id: 'migrate',
+        kind: 'migrate',
+        phase: 'change',
+        title: `apply pending migrations of ${release.version}`,
+        params: { version: release.version },
+        commands: [{ argv: substituteArgv(migrations.apply, { releaseDir, currentDir: releaseDir, version: release.version }), cwd: releaseDir, env: migrations.env, timeoutMs: migrations.timeoutMs }],
+        effects: ['record the migrations, their verdict and the pre-upgrade backup on the release first', 'then confirm from the history table that every pending migration is applied'],
+      }),
+    );
+    notes.push(`a failure from the migration on rolls back by itself; the database plan is decided then from the lint verdict (restore when breaking)`);
+  } else if (database) {
+    steps.push(step({ id: 'migrate', kind: 'migrate', phase: 'preflight', title: 'record database facts (no migrations configured)', params: { version: release.version } }));
+  }
   steps.push(
-    step({ id: 'prepare', kind: 'prepare', phase: 'preflight', title: prepare.summary, params: artifact, commands: prepare.commands, effects: prepare.effects }),
     step({ id: 'activate', kind: 'activate', phase: 'change', title: `activate ${release.version}`, params: { version: release.version, mode: 'deploy' }, commands: activate.commands, effects: activate.effects }),
   );
   if (config.health) steps.push(healthStep('health', config, release.version, 'verify'));
@@ -115,10 +209,11 @@ export function planRollback(input: RollbackPlanInput): Plan {
   const artifact = { version: to.version, artifact: to.artifact, digest: to.digest };
   const prepare = target.describePrepare(artifact);
   const activate = target.describeActivate(to.version);
+  const decision = input.database;
   const notes = [
     `${to.version} is the ${input.automatic ? 'last known good release, chosen by recorded outcome and sequence' : 'requested target'}: reached good as #${to.goodSeq ?? '—'}, CI ${to.ci}`,
     `reason: ${input.reason}`,
-    'database: left as it is (code-only rollback)',
+    ...(decision ? decision.reasons.map((r) => `database (${decision.mode}): ${r}`) : ['database: none configured (code-only rollback)']),
   ];
   if (!config.health) notes.push('no health check configured: the rolled-back release is not probed');
   notes.push(
@@ -129,6 +224,7 @@ export function planRollback(input: RollbackPlanInput): Plan {
   const steps: PlanStep[] = [
     step({ id: 'rollback-start', kind: 'rollback-start', phase: 'preflight', title: `rollback_start ${from?.version ?? 'none'} → ${to.version}`, params: { from: from?.version ?? null, to: to.version } }),
     step({ id: 'prepare', kind: 'prepare', phase: 'preflight', title: prepare.summary, params: artifact, commands: prepare.commands, effects: prepare.effects }),
+    ...(decision?.mode === 'restore' && decision.backup ? restoreSteps(decision.backup.id, from?.version ?? null, input.safetyBackup, decision.undoes ?? []) : []),
     step({ id: 'activate', kind: 'activate', phase: 'change', title: `activate ${to.version}`, params: { version: to.version, mode: 'rollback' }, commands: activate.commands, effects: activate.effects }),
   ];
   if (config.health) steps.push(healthStep('health', config, to.version, 'verify'));
@@ -144,6 +240,38 @@ export function planRollback(input: RollbackPlanInput): Plan {
     notes,
     automatic: input.automatic,
     reason: input.reason,
+    ...(decision ? { database: { mode: decision.mode, reasons: decision.reasons, ...(decision.backup ? { backupId: decision.backup.id } : {}) } } : {}),
+    steps,
+  };
+}
+
+/** `rewind db restore`: the restore sequence, then the running release started again and probed. Pure. */
+export function planRestore(input: RestorePlanInput): Plan {
+  const { config, current, backup, target } = input;
+  const steps = restoreSteps(backup.id, current?.version ?? null, input.safetyBackup, []);
+  const notes = [
+    `restore backup #${backup.id} (${backup.kind}, taken ${new Date(backup.createdAt).toISOString()}${backup.releaseVersion ? ` while ${backup.releaseVersion} ran` : ''}, sha256 ${backup.sha256.slice(0, 12)}…)`,
+    `reason: ${input.reason}`,
+  ];
+  if (current) {
+    const activate = target.describeActivate(current.version);
+    steps.push(step({ id: 'activate', kind: 'activate', phase: 'change', title: `start ${current.version} again`, params: { version: current.version, mode: 'restore' }, commands: activate.commands, effects: activate.effects }));
+    if (config.health) steps.push(healthStep('health', config, current.version, 'verify'));
+    if (backup.releaseVersion && backup.releaseVersion !== current.version) {
+      notes.push(`the backup holds the database of ${backup.releaseVersion}, but ${current.version} runs: check that ${current.version} works with that schema, or roll back instead`);
+    }
+  } else {
+    notes.push('nothing is deployed to this environment: the app is not started afterwards');
+  }
+  return {
+    version: PLAN_FORMAT_VERSION,
+    kind: 'restore',
+    env: input.env,
+    from: current?.version ?? null,
+    to: current?.version ?? 'none',
+    notes,
+    reason: input.reason,
+    database: { mode: 'restore', reasons: [`restore backup #${backup.id}`], backupId: backup.id },
     steps,
   };
 }

@@ -1,6 +1,7 @@
 import type { EnvironmentConfig, HealthCheckConfig, RewindConfig } from '../config/config-schema.js';
 import type { DatabaseEngine } from '../ports/database-engine.js';
 import type { EventSink } from '../ports/event-sink.js';
+import type { Executor } from '../ports/executor.js';
 import type { Ledger } from '../ports/ledger.js';
 import type { Outcome } from '../ports/outcome.js';
 import type { Target } from '../ports/target.js';
@@ -14,6 +15,8 @@ export interface Services {
   now: () => number;
   createTarget(env: string, config: EnvironmentConfig): Target;
   checkHealth(config: HealthCheckConfig, version: string): Promise<Outcome>;
+  /** Runs user-given argv (the migration command); the only way core starts a process. */
+  executor: Executor;
   /** The environment's database adapter (`database.engine`); REWIND_E_NO_DATABASE when it has none. */
   createDatabaseEngine(env: string, config: EnvironmentConfig): DatabaseEngine;
 }

@@ -45,7 +45,16 @@ export const ERROR_REGISTRY = {
   REWIND_E_BACKUP_NOT_FOUND: { exitCode: 3, httpStatus: 404, hint: 'Pass a backup id or path from `rewind db list <env>`.' },
   REWIND_E_RESTORE_FAILED: { exitCode: 1, httpStatus: 500, hint: 'The restore command failed; its stderr is included. A PostgreSQL custom-format restore is one transaction and changed nothing.' },
   REWIND_E_LINT_FINDINGS: { exitCode: 10, httpStatus: 422, hint: 'Each finding names a safe alternative: fix the migration, or after review add `-- rewind:ignore <code> <reason>` above the statement (`rewind lint --help`).' },
+  REWIND_E_REPLAY_FAILED: { exitCode: 1, httpStatus: 422, hint: 'A migration failed when replayed into a scratch database (dropped again): fix the migration named, or give the database user CREATEDB.' },
+  REWIND_E_DRIFT: { exitCode: 11, httpStatus: 409, hint: 'The live schema differs from what its migrations build: review the listed differences, then write a migration for the wanted ones and revert the rest.' },
+  REWIND_E_MIGRATION_BLOCKED: { exitCode: 3, httpStatus: 409, hint: 'The migration history records a failed or dirty migration; resolve it with the migration tool (e.g. `prisma migrate resolve`) before deploying.' },
+  REWIND_E_MIGRATION_UNSAFE: { exitCode: 3, httpStatus: 409, hint: 'A pending migration is breaking and has no down migration (seed 000 preflight): make it additive (expand/contract), add a down migration, or pass --allow-breaking.' },
+  REWIND_E_MIGRATION_FAILED: { exitCode: 1, httpStatus: 500, hint: 'The migration command failed or left migrations unapplied; its output is included. The pre-upgrade backup is recorded for the rollback.' },
+  REWIND_E_RESTORE_MISMATCH: { exitCode: 1, httpStatus: 500, hint: 'After the restore the migration table or the critical tables\' row counts differ from the backup\'s record; the safety backup named in the message holds the state before the restore.' },
+  REWIND_E_ROLLBACK_UNSAFE: { exitCode: 4, httpStatus: 409, hint: 'Neither a code-only rollback nor a restore is safe (reasons listed): roll forward with a fix, or pass --db skip --yes to roll back the code only, at your own risk.' },
   REWIND_E_INTERNAL: { exitCode: 1, httpStatus: 500, hint: 'This is a bug in rewind; please report it with the output of --json.' },
+  REWIND_E_PITR_INVALID: { exitCode: 2, httpStatus: 400, hint: 'Nothing was changed: fix the option named (target time as ISO 8601 with a zone, after the base backup and not in the future; a new empty data directory; a free port; quotable paths).' },
+  REWIND_E_PITR_FAILED: { exitCode: 1, httpStatus: 500, hint: 'The restored server did not finish recovery and was stopped; read the server log tail included (WAL missing from the archive, a target after the last archived WAL, wrong binaries).' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;

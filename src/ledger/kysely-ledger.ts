@@ -17,6 +17,7 @@ import type {
   OperationState,
   ReleaseRecord,
   ReleaseState,
+  ReleaseDatabaseRecord,
   StepRecord,
   StepState,
 } from '../ports/ledger.js';
@@ -34,6 +35,7 @@ const toRelease = (r: Row<'releases'>): ReleaseRecord => ({
   ci: r.ci as CiResult,
   state: r.state as ReleaseState,
   goodSeq: r.good_seq === null ? null : Number(r.good_seq),
+  database: r.database_facts ? (JSON.parse(r.database_facts) as ReleaseDatabaseRecord) : null,
   createdAt: Number(r.created_at),
   updatedAt: Number(r.updated_at),
 });
@@ -157,6 +159,7 @@ export class KyselyLedger implements Ledger {
           ci: release.ci,
           state: 'registered',
           good_seq: null,
+          database_facts: null,
           created_at: now,
           updated_at: now,
         })
@@ -184,6 +187,15 @@ export class KyselyLedger implements Ledger {
 
   async setReleaseState(env: string, version: string, state: ReleaseState, now: number): Promise<void> {
     await this.db.updateTable('releases').set({ state, updated_at: now }).where('env', '=', env).where('version', '=', version).execute();
+  }
+
+  async setReleaseDatabase(env: string, version: string, facts: ReleaseDatabaseRecord, now: number): Promise<void> {
+    await this.db
+      .updateTable('releases')
+      .set({ database_facts: JSON.stringify(facts), updated_at: now })
+      .where('env', '=', env)
+      .where('version', '=', version)
+      .execute();
   }
 
   async markReleaseGood(env: string, version: string, now: number): Promise<void> {

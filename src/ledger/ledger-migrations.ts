@@ -142,6 +142,13 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('operations_env_state_started').on('operations').columns(['env', 'state', 'started_at']).execute();
       },
     },
+    '0005_release_database': {
+      async up(db: Kysely<any>) {
+        // What a release did to the database when it was deployed (migrations applied, their lint
+        // verdict, the pre-upgrade backup): the facts the database-aware rollback decides from.
+        await db.schema.alterTable('releases').addColumn('database_facts', 'text').execute();
+      },
+    },
   };
 }
 

@@ -14,6 +14,7 @@ export interface LedgerTables {
     ci: string;
     state: string;
     good_seq: number | null;
+    database_facts: string | null;
     created_at: number;
     updated_at: number;
   };

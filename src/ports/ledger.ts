@@ -6,7 +6,7 @@
 
 export type ReleaseState = 'registered' | 'deploying' | 'live' | 'good' | 'failed' | 'rolled-back' | 'superseded';
 export type CiResult = 'passed' | 'failed' | 'unknown';
-export type OperationKind = 'deploy' | 'rollback';
+export type OperationKind = 'deploy' | 'rollback' | 'restore';
 export type OperationState = 'running' | 'succeeded' | 'failed' | 'abandoned';
 export type StepState = 'running' | 'succeeded' | 'failed' | 'error' | 'inconclusive' | 'skipped';
 
@@ -28,8 +28,29 @@ export interface ReleaseRecord {
   state: ReleaseState;
   /** Order in which releases reached good; null if this one never did. The LKG is chosen by it. */
   goodSeq: number | null;
+  /** What deploying it did to the database; null until a deploy with a database recorded it. */
+  database: ReleaseDatabaseRecord | null;
   createdAt: number;
   updatedAt: number;
+}
+
+/** A migration a release applied when it was deployed. */
+export interface AppliedMigrationRecord {
+  id: string;
+  name: string;
+  /** Whether the release ships a down migration for it. */
+  hasDown: boolean;
+}
+
+/** Recorded by a deploy's migrate step; read by the database-aware rollback. */
+export interface ReleaseDatabaseRecord {
+  /** Migrations this release applied, oldest first (empty: it brought none). */
+  migrations: AppliedMigrationRecord[];
+  /** Lint verdict of those migrations: none (no migrations), additive, breaking, or unknown (not lintable). */
+  verdict: 'none' | 'additive' | 'breaking' | 'unknown';
+  reasons: string[];
+  /** The backup taken in this release's preflight, before its migrations ran. */
+  preUpgradeBackupId: number | null;
 }
 
 export interface NewRelease {
@@ -149,6 +170,8 @@ export interface Ledger {
   getRelease(env: string, version: string): Promise<ReleaseRecord | undefined>;
   listReleases(env: string, options?: { limit?: number }): Promise<ReleaseRecord[]>;
   setReleaseState(env: string, version: string, state: ReleaseState, now: number): Promise<void>;
+  /** Records what deploying the release did to the database (replaces an earlier record). */
+  setReleaseDatabase(env: string, version: string, facts: ReleaseDatabaseRecord, now: number): Promise<void>;
   /** Marks a release good and gives it the next good sequence number. */
   markReleaseGood(env: string, version: string, now: number): Promise<void>;
   /** The newest release (by good sequence) that reached good and still stands, other than `excluding`. */

@@ -43,6 +43,11 @@ export interface Target {
   activate(version: string): Promise<Outcome>;
   /** Stops the app (to stop writes before a restore). Idempotent. */
   stop(): Promise<Outcome>;
+  /**
+   * Where a prepared release's files are, for targets that unpack releases on this machine (the
+   * deploy reads and runs the release's migrations there). Absent on image-based targets.
+   */
+  releaseDir?(version: string): string;
   /** The version the target itself says is active, independent of the ledger. */
   activeVersion(): Promise<string | null>;
   installedVersions(): Promise<string[]>;

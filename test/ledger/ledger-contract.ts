@@ -219,6 +219,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
           ci: 'unknown',
           state: 'registered',
           goodSeq: null,
+          database: null,
           createdAt: T0 + 1,
           updatedAt: T0 + 1,
         });
@@ -320,6 +321,24 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
 
         await second.setReleaseState(env, '1.0.0', 'failed', T0 + 60);
         expect(await ledger.getRelease(env, '1.0.0')).toEqual({ ...r1, state: 'failed', updatedAt: T0 + 60 });
+      });
+
+      it('setReleaseDatabase records what a deploy did to the database, and nothing else changes', async () => {
+        const env = freshEnv('dbfacts');
+        const { release } = await ledger.registerRelease(newRelease(env, '1.0.0'), T0);
+        expect(release.database).toBeNull();
+        const facts = {
+          migrations: [{ id: '20260101_add_users', name: '20260101_add_users', hasDown: true }],
+          verdict: 'breaking' as const,
+          reasons: ['m.sql:1 RW101 drop column'],
+          preUpgradeBackupId: 42,
+        };
+        await ledger.setReleaseDatabase(env, '1.0.0', facts, T0 + 10);
+        expect(await second.getRelease(env, '1.0.0')).toEqual({ ...release, database: facts, updatedAt: T0 + 10 });
+        const replaced = { ...facts, migrations: [], verdict: 'none' as const, reasons: [], preUpgradeBackupId: null };
+        await second.setReleaseDatabase(env, '1.0.0', replaced, T0 + 20);
+        expect((await ledger.getRelease(env, '1.0.0'))?.database).toEqual(replaced);
+        expect((await ledger.listReleases(env))[0]?.database).toEqual(replaced);
       });
 
       it('markReleaseGood sets state good and gives increasing goodSeq', async () => {

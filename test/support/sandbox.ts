@@ -1,6 +1,6 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Pm2Runtime } from '../../src/adapters/runtimes/pm2-runtime.js';
 import { createTarget } from '../../src/adapters/target-registry.js';
@@ -35,8 +35,8 @@ export interface Sandbox {
   ledger: Ledger;
   services: Services;
   memory: MemorySink;
-  /** Registers the sample app as `version`, optionally with a fault, CI passed unless told. */
-  release(version: string, options?: { fault?: SampleRelease['fault']; ci?: string }): Promise<void>;
+  /** Registers the sample app as `version`, optionally with a fault and extra files (migrations), CI passed unless told. */
+  release(version: string, options?: { fault?: SampleRelease['fault']; ci?: string; files?: Record<string, string> }): Promise<void>;
   served(): Promise<{ status: number; version?: string }>;
   cli(args: string[], options?: { timeoutMs?: number }): Promise<CliResult>;
   /** Starts the CLI without waiting, for tests that kill it or race it. */
@@ -53,6 +53,8 @@ export async function createSandbox(
     runtimeYaml?: (root: string, port: number) => string;
     /** A postgres:// ledger instead of the SQLite file. */
     ledger?: string;
+    /** A `database:` block (YAML, indented 4 spaces) appended to the environment. */
+    databaseYaml?: (root: string) => string;
   } = {},
 ): Promise<Sandbox> {
   const root = await mkdtemp(join(tmpdir(), 'rewind-test-'));
@@ -68,7 +70,7 @@ export async function createSandbox(
     runtimeYaml: options.runtimeYaml?.(root, port),
     ledger: options.ledger,
   });
-  await writeFile(configPath, yaml);
+  await writeFile(configPath, options.databaseYaml ? `${yaml}${options.databaseYaml(root)}\n` : yaml);
   const { config } = loadConfig(configPath);
   const ledger = await openLedger(config.ledger);
   const memory = new MemorySink();
@@ -82,6 +84,7 @@ export async function createSandbox(
     now: Date.now,
     createTarget: (_env, envConfig) => createTarget(envConfig, executor),
     checkHealth,
+    executor,
     createDatabaseEngine: (env, envConfig) => createDatabaseEngine(env, envConfig, executor),
   };
   // Only a PM2 sandbox has a daemon to stop; never touch a PM2_HOME the sandbox did not create.
@@ -97,6 +100,10 @@ export async function createSandbox(
     memory,
     async release(version, releaseOptions = {}) {
       const dir = await buildSampleArtifact(join(root, 'artifacts'), { version, fault: releaseOptions.fault });
+      for (const [file, text] of Object.entries(releaseOptions.files ?? {})) {
+        await mkdir(dirname(join(dir, file)), { recursive: true });
+        await writeFile(join(dir, file), text);
+      }
       await registerRelease(services, ENV, version, { artifact: dir, ci: releaseOptions.ci ?? 'passed', commit: 'abcdef1234567' });
     },
     async served() {

@@ -4,14 +4,11 @@ import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
 import type { Runtime, RuntimeContext } from '../../ports/runtime.js';
 import type { ActionDescription } from '../../ports/target.js';
 import { describeCommand } from '../../exec/process-executor.js';
+import { substituteArgv } from '../../util/substitute-argv.js';
 
 export const COMMAND_RUNTIME_TYPE = 'command';
 
-/** Substitutes {release_dir}, {current_dir} and {version} inside each argument; never joins into a shell string. */
-export function substituteArgv(argv: readonly string[], context: RuntimeContext): string[] {
-  const values: Record<string, string> = { release_dir: context.releaseDir, current_dir: context.currentDir, version: context.version };
-  return argv.map((arg) => arg.replace(/\{(release_dir|current_dir|version)\}/g, (_, key: string) => values[key]!));
-}
+export { substituteArgv };
 
 /** Runs user-given argv arrays to start, reload and stop the app: systemd, supervisord, anything. */
 export class CommandRuntime implements Runtime {

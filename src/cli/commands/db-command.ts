@@ -4,13 +4,16 @@ import { RewindError } from '../../errors/rewind-error.js';
 import type { BackupRecord } from '../../ports/ledger.js';
 import { redactor } from '../../util/redact.js';
 import { writeLine, type CliIo } from '../cli-io.js';
-import { buildServices, openContext } from '../cli-context.js';
-import { parseCommandArgs } from '../parse-args.js';
+import { buildServices, openContext, type CliContext } from '../cli-context.js';
+import { parseCommandArgs, type ParsedArgs } from '../parse-args.js';
+import { restoreDatabase } from '../../core/operations.js';
+import { finishOperation } from './operation-output.js';
 
 export const usage = `rewind db backup <env> [--dry-run] [--json]
        rewind db verify <backup-id|path> [--env <env>] [--json]
        rewind db prune <env> [--dry-run] [--json]
-       rewind db list <env> [--all] [--json]`;
+       rewind db list <env> [--all] [--json]
+       rewind db restore <env> [--backup <id>] [--dry-run] [--yes] [--reason <text>] [--json]`;
 export const help = `${usage}
 
   backup  dump the environment's database (environments.<env>.database) into its backupDir, with the
@@ -22,21 +25,32 @@ export const help = `${usage}
   prune   apply retention: keep the newest \`keep\`, everything younger than \`retainDays\`, and the
           newest pre-upgrade backup of every release that can still be rolled back to; delete the rest.
   list    recorded backups, newest first (--all includes pruned ones).
+  restore put a recorded backup back (default: the newest pre-upgrade backup), as seed 000 says:
+          check its sha256 and readability (refused before anything is touched) → stop the app →
+          safety backup of the current state (seed 002) → restore → verify the migration table and
+          the critical tables' row counts against the backup's record → start the app again → health.
+          Every step is journaled (\`rewind history\`); a failed restore names the safety backup and
+          the command that puts it back. Needs --yes (or --dry-run to see the plan, argv included).
 
 Exit codes: 0 ok · 2 usage, unknown environment, no database configured · 3 database unreachable,
-backup corrupt or not found · 1 the dump failed. See docs/errors.md.`;
+backup corrupt or not found · 5 locked · 1 the dump or the restore failed. See docs/errors.md.`;
 
-const SUBCOMMANDS = ['backup', 'verify', 'prune', 'list'] as const;
+const SUBCOMMANDS = ['backup', 'verify', 'prune', 'list', 'restore'] as const;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const args = parseCommandArgs(argv, { env: { type: 'string' }, 'dry-run': { type: 'boolean' }, all: { type: 'boolean' } }, { min: 2, max: 2, usage });
+  const args = parseCommandArgs(
+    argv,
+    { env: { type: 'string' }, 'dry-run': { type: 'boolean' }, all: { type: 'boolean' }, backup: { type: 'string' }, yes: { type: 'boolean', short: 'y' }, reason: { type: 'string' } },
+    { min: 2, max: 2, usage },
+  );
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
   const [sub, target] = args.positionals as [string, string];
   if (!(SUBCOMMANDS as readonly string[]).includes(sub)) throw new RewindError('REWIND_E_USAGE', `unknown subcommand db ${JSON.stringify(sub)} — usage: ${usage}`);
   const context = await openContext(args, io);
   try {
-    const services = await buildServices(context, io, { json: false, quiet: true });
     const json = args.flag('json');
+    if (sub === 'restore') return await restore(target, args, context, io, json);
+    const services = await buildServices(context, io, { json: false, quiet: true });
     if (sub === 'backup') {
       const env = target;
       requireDatabase(env, environmentConfig(context.config, env));
@@ -95,6 +109,18 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   } finally {
     await context.close();
   }
+}
+
+async function restore(env: string, args: ParsedArgs, context: CliContext, io: CliIo, json: boolean): Promise<number> {
+  const raw = args.string('backup');
+  if (raw !== undefined && !/^[1-9]\d*$/.test(raw)) throw new RewindError('REWIND_E_USAGE', `--backup takes a backup id from \`rewind db list ${env}\`, not ${JSON.stringify(raw)}`, { argument: '--backup' });
+  const options = { backupId: raw === undefined ? undefined : Number(raw), reason: args.string('reason') };
+  const dryRun = args.flag('dry-run');
+  if (!dryRun && !args.flag('yes')) {
+    throw new RewindError('REWIND_E_CONFIRM_REQUIRED', 'db restore replaces the database and stops the app meanwhile: review it with --dry-run, then pass --yes', { argument: '--yes' });
+  }
+  const services = await buildServices(context, io, { json, quiet: dryRun });
+  return finishOperation(await restoreDatabase(services, env, { ...options, dryRun }), io, json);
 }
 
 function listLine(backup: BackupRecord): string {

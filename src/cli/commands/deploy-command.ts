@@ -4,14 +4,17 @@ import { buildServices, openContext } from '../cli-context.js';
 import { parseCommandArgs } from '../parse-args.js';
 import { finishOperation } from './operation-output.js';
 
-export const usage = 'rewind deploy <env> <version> [--dry-run] [--no-auto-rollback] [--no-baseline] [--allow-untested] [--json]';
+export const usage = 'rewind deploy <env> <version> [--dry-run] [--no-auto-rollback] [--no-baseline] [--allow-untested] [--allow-breaking] [--json]';
 
 export const help = `${usage}
 
 Ship a registered release with a safety net. The plan (print it with --dry-run) is:
   record running release and commit → check free disk space → baseline health of the running
-  release → unpack and verify the artifact's sha256 → activate (atomic symlink switch + reload)
-  → health of the new release → mark it good → prune old releases.
+  release → [database: pre-upgrade backup] → unpack and verify the artifact's sha256 →
+  [migrations: check history and lint pending → apply] → activate (atomic symlink switch +
+  reload) → health of the new release → mark it good → prune old releases.
+With environments.<env>.database.migrations, a pending migration that is breaking and has no
+down migration is refused in preflight (seed 000), unless --allow-breaking.
 A failure before activation changes nothing. A failure after activation rolls back by itself to
 the last known good release (unless --no-auto-rollback or deploy.autoRollback: false).
 
@@ -20,6 +23,7 @@ Options:
   --no-auto-rollback   leave a failed release in place instead of rolling back
   --no-baseline        skip the baseline health check of the running release
   --allow-untested     deploy a release whose CI result is "failed"
+  --allow-breaking     apply a pending migration the lint calls breaking even without a down migration
   --json               print events as JSON lines instead of the step list
   -c, --config <path>  config file (default ./rewind.yaml or $REWIND_CONFIG)
 
@@ -29,7 +33,7 @@ Exit codes: 0 deployed and good; 6 preflight failed (nothing changed); 7 failed 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(
     argv,
-    { 'dry-run': { type: 'boolean' }, 'no-auto-rollback': { type: 'boolean' }, 'no-baseline': { type: 'boolean' }, 'allow-untested': { type: 'boolean' } },
+    { 'dry-run': { type: 'boolean' }, 'no-auto-rollback': { type: 'boolean' }, 'no-baseline': { type: 'boolean' }, 'allow-untested': { type: 'boolean' }, 'allow-breaking': { type: 'boolean' } },
     { min: 2, max: 2, usage },
   );
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
@@ -41,6 +45,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       autoRollback: args.flag('no-auto-rollback') ? false : undefined,
       baseline: args.flag('no-baseline') ? false : undefined,
       allowUntested: args.flag('allow-untested'),
+      allowBreaking: args.flag('allow-breaking'),
     });
     return finishOperation(outcome, io, args.flag('json'));
   } finally {

@@ -7,7 +7,7 @@ import { parseCommandArgs } from '../parse-args.js';
 import { renderPlan } from '../render-plan.js';
 import { finishOperation } from './operation-output.js';
 
-export const usage = 'rewind rollback <env> [--to <version>] [--dry-run] [--yes] [--allow-untested] [--force] [--reason <text>] [--json]';
+export const usage = 'rewind rollback <env> [--to <version>] [--db restore|skip] [--dry-run] [--yes] [--allow-untested] [--force] [--reason <text>] [--json]';
 
 export const help = `${usage}
 
@@ -18,12 +18,21 @@ or file times — then check its health and record the outcome.
 Plan: rollback_start → unpack the LKG if it was pruned → activate (atomic switch + reload)
 → health → rollback_complete.
 
+With a database (environments.<env>.database) the plan also says what happens to it, and why:
+  code only  every migration since the LKG is additive: the LKG's code runs on the new schema
+  restore    one is breaking (or could not be checked): check the pre-upgrade backup's sha256 →
+             stop the app → safety backup → restore → verify migration table and row counts →
+             activate the LKG (seed 000, "Migration Failure / Incompatible Schema")
+  refuse     neither is safe (no backup to restore): REWIND_E_ROLLBACK_UNSAFE, roll forward instead
+
 Options:
   --to <version>     roll back to this release instead of the LKG (it must have reached good)
   --dry-run          print the plan, argv included, and change nothing
   --yes              do not ask for confirmation (required when stdin is not a terminal)
   --allow-untested   allow a target whose CI result is not "passed" (seed 003: that is a separate incident)
   --force            allow a --to release that never reached good
+  --db restore       restore the pre-upgrade backup even though the migrations look additive
+  --db skip          leave the database as it is whatever the migrations did (needs --yes; audited)
   --reason <text>    why, for the audit log and the events
   --json             print events as JSON lines
 
@@ -40,12 +49,20 @@ export async function run(argv: string[], io: CliIo, stdin: NodeJS.ReadableStrea
       'allow-untested': { type: 'boolean' },
       force: { type: 'boolean' },
       reason: { type: 'string' },
+      db: { type: 'string' },
     },
     { min: 1, max: 1, usage },
   );
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
   const env = args.positionals[0]!;
-  const options = { to: args.string('to'), allowUntested: args.flag('allow-untested'), force: args.flag('force'), reason: args.string('reason') };
+  const db = args.string('db');
+  if (db !== undefined && db !== 'restore' && db !== 'skip') {
+    throw new RewindError('REWIND_E_USAGE', `--db must be restore or skip, not ${JSON.stringify(db)} (a one-step down migration is \`rewind db down\`)`, { argument: '--db' });
+  }
+  if (db === 'skip' && !args.flag('yes') && !args.flag('dry-run')) {
+    throw new RewindError('REWIND_E_CONFIRM_REQUIRED', '--db skip rolls the code back onto a schema it may not handle: pass --yes to confirm (it is recorded in the audit log)', { argument: '--yes' });
+  }
+  const options = { to: args.string('to'), allowUntested: args.flag('allow-untested'), force: args.flag('force'), reason: args.string('reason'), db: db as 'restore' | 'skip' | undefined };
   const context = await openContext(args, io);
   try {
     const json = args.flag('json');

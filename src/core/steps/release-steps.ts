@@ -17,7 +17,8 @@ export const activate: StepExecutor = async (step, { target, ledger, env, now })
   }
   if (outcome.status !== 'succeeded') return outcome;
   await ledger.setCurrentVersion(env, version, now());
-  await ledger.setReleaseState(env, version, 'live', now());
+  // A restore starts the running release again after the database came back: its state stands.
+  if (step.params.mode !== 'restore') await ledger.setReleaseState(env, version, 'live', now());
   return outcome;
 };
 

@@ -3,6 +3,7 @@ import type { Ledger, OperationRecord } from '../../ports/ledger.js';
 import type { Outcome } from '../../ports/outcome.js';
 import type { Target } from '../../ports/target.js';
 import type { PlanStep } from '../plan.js';
+import type { Services } from '../services.js';
 
 /** Everything a step may touch. Adapters arrive through ports; steps import no adapter. */
 export interface StepContext {
@@ -14,6 +15,8 @@ export interface StepContext {
   now: () => number;
   /** Probes the configured health check for `version`. */
   probeHealth: (version: string) => Promise<Outcome>;
+  /** The ports behind this operation (database engine, executor, event sink), for steps that need more than the above. */
+  services: Services;
 }
 
 /** Runs one kind of step. Must be idempotent: after a crash the runner calls it again. */

@@ -1,0 +1,277 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { MigrationsConfig } from '../../config/config-schema.js';
+import { toRewindError } from '../../errors/rewind-error.js';
+import { lintMigrations } from '../../lint/lint-sql.js';
+import type { MigrationSource } from '../../lint/lint-types.js';
+import { readHistory } from '../../migrations/history-readers.js';
+import type { MigrationFile, MigrationHistory } from '../../migrations/migration-history.js';
+import { listMigrationFiles } from '../../migrations/migration-files.js';
+import { pendingMigrations, unknownApplied } from '../../migrations/pending-migrations.js';
+import type { DatabaseEngine, DatabaseSnapshot } from '../../ports/database-engine.js';
+import type { AppliedMigrationRecord, BackupKind, BackupRecord, ReleaseDatabaseRecord } from '../../ports/ledger.js';
+import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
+import { substituteArgv } from '../../util/substitute-argv.js';
+import { backupDatabase } from '../database-backup.js';
+import type { StepContext, StepExecutor } from './step-context.js';
+
+/**
+ * The database half of deploys, rollbacks and restores (seed 000): the pre-upgrade backup, the
+ * migration preflight (history blockers, pending migrations, their lint verdict), applying them,
+ * and the restore sequence — check the backup → stop writes → safety backup → restore → verify the
+ * migration table and critical row counts. Each is a journaled step; steps hand results to later
+ * ones through the journal (a crash between them loses nothing).
+ */
+
+async function withEngine<T>(context: StepContext, work: (engine: DatabaseEngine) => Promise<T>): Promise<T> {
+  const engine = context.services.createDatabaseEngine(context.env, context.config);
+  try {
+    return await work(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+/** The detail a succeeded step of this operation journaled, or undefined. */
+async function journaled(context: StepContext, stepId: string): Promise<Record<string, unknown> | undefined> {
+  const steps = await context.ledger.listSteps(context.operation.id);
+  const found = steps.filter((s) => s.stepId === stepId && s.state === 'succeeded').at(-1);
+  return found ? (found.detail as Record<string, unknown>) : undefined;
+}
+
+const asFailure = (error: unknown, prefix = ''): Outcome => {
+  const coded = toRewindError(error);
+  return failed(`${prefix}${coded.message}`, undefined, coded.code);
+};
+
+/** Takes a backup (pre-upgrade in a deploy's preflight, safety just before a restore). */
+export const dbBackup: StepExecutor = async (step, context) => {
+  const kind = step.params.kind as BackupKind;
+  try {
+    const { backup, durationMs } = await backupDatabase(context.services, context.env, { kind, releaseVersion: (step.params.release as string | null) ?? null });
+    return succeeded(`${kind} backup #${backup.id} ${backup.path} (${backup.size} bytes, sha256 ${backup.sha256.slice(0, 12)}…)`, {
+      backupId: backup.id,
+      path: backup.path,
+      sha256: backup.sha256,
+      size: backup.size,
+      rowCounts: backup.rowCounts,
+      backupMs: durationMs,
+    });
+  } catch (error) {
+    return asFailure(error, `${kind} backup failed: `);
+  }
+};
+
+function migrationsDir(context: StepContext, version: string, migrations: MigrationsConfig): string | Outcome {
+  if (!context.target.releaseDir) return failed(`the ${context.target.type} target has no release directory to read migrations from`, undefined, 'REWIND_E_CONFIG_INVALID');
+  return join(context.target.releaseDir(version), migrations.dir);
+}
+
+/** The history table of the configured tool, read through the engine (null: the tool has not run yet). */
+async function readToolHistory(engine: DatabaseEngine, tool: MigrationsConfig['tool']): Promise<MigrationHistory | null> {
+  const snapshot = await engine.snapshot([]);
+  for (const table of snapshot.migrationState) {
+    const history = readHistory({ name: table.name.split('.').at(-1)!, columns: table.columns, rows: table.rows });
+    if (history?.tool === tool) return history;
+  }
+  return null;
+}
+
+const SQL_FILE = /\.sql$/i;
+
+interface MigrationVerdict {
+  verdict: ReleaseDatabaseRecord['verdict'];
+  reasons: string[];
+  /** Pending migrations whose own SQL is breaking (or could not be checked). */
+  risky: string[];
+}
+
+/** Lints the pending migrations' SQL; script migrations cannot be read, so they count as unknown. */
+async function judge(pending: readonly MigrationFile[], engine: DatabaseEngine['engine']): Promise<MigrationVerdict> {
+  if (pending.length === 0) return { verdict: 'none', reasons: ['no pending migration'], risky: [] };
+  const scripts = pending.filter((m) => !SQL_FILE.test(m.upPath));
+  const sources: MigrationSource[] = [];
+  for (const m of pending.filter((p) => SQL_FILE.test(p.upPath))) sources.push({ path: m.upPath, sql: await readFile(m.upPath, 'utf8') });
+  const lint = sources.length ? await lintMigrations(sources, { engine }) : null;
+  const risky = new Set(scripts.map((m) => m.id));
+  for (const finding of lint?.findings ?? []) {
+    if (finding.class !== 'breaking' && finding.class !== 'unchecked') continue;
+    const owner = pending.find((m) => m.upPath === finding.file);
+    if (owner) risky.add(owner.id);
+  }
+  const reasons = [...(lint?.reasons ?? []), ...(lint?.notes ?? []), ...scripts.map((m) => `${m.name} is a script migration (${m.upPath}): it cannot be linted, so it counts as breaking`)];
+  const verdict = lint?.verdict === 'breaking' ? 'breaking' : scripts.length ? 'unknown' : 'additive';
+  return { verdict, reasons, risky: [...risky] };
+}
+
+/**
+ * Preflight (seed 000 step 3): the history must not record a failed or dirty migration, and every
+ * pending migration must be non-destructive or have a down migration. Changes nothing.
+ */
+export const migrationsCheck: StepExecutor = async (step, context) => {
+  const migrations = context.config.database?.migrations;
+  if (!migrations) return succeeded('no migrations configured');
+  const version = step.params.version as string;
+  const dir = migrationsDir(context, version, migrations);
+  if (typeof dir !== 'string') return dir;
+  try {
+    const history = await withEngine(context, (engine) => readToolHistory(engine, migrations.tool));
+    if (history && history.blockers.length > 0) {
+      return failed(`the ${migrations.tool} history blocks the deploy: ${history.blockers.join('; ')}`, { blockers: history.blockers }, 'REWIND_E_MIGRATION_BLOCKED');
+    }
+    const files = await listMigrationFiles(migrations.tool, dir);
+    const pending = pendingMigrations(history, files);
+    const engineName = context.config.database!.engine;
+    const judged = await judge(pending, engineName);
+    const records: AppliedMigrationRecord[] = pending.map((m) => ({ id: m.id, name: m.name, hasDown: m.downPath !== undefined }));
+    const detail = { dir, pending: records, verdict: judged.verdict, reasons: judged.reasons, unknownApplied: unknownApplied(history, files) };
+    const allowBreaking = migrations.allowBreaking || step.params.allowBreaking === true;
+    const withoutDown = pending.filter((m) => judged.risky.includes(m.id) && m.downPath === undefined);
+    if (withoutDown.length > 0 && !allowBreaking) {
+      return failed(
+        `pending migration${withoutDown.length > 1 ? 's' : ''} ${withoutDown.map((m) => m.name).join(', ')} ${withoutDown.length > 1 ? 'are' : 'is'} ${judged.verdict} and ha${withoutDown.length > 1 ? 've' : 's'} no down migration: ${judged.reasons.slice(0, 3).join('; ')}`,
+        detail,
+        'REWIND_E_MIGRATION_UNSAFE',
+      );
+    }
+    const names = records.map((m) => m.name).join(', ');
+    return succeeded(pending.length ? `${pending.length} pending (${names}): ${judged.verdict}` : 'no pending migration', detail);
+  } catch (error) {
+    return asFailure(error, 'migration preflight failed: ');
+  }
+};
+
+/**
+ * Applies the pending migrations with the user's command, in the new release's directory. The
+ * release's database facts are written before the command runs, so a crash or a half-applied
+ * migration still leaves the rollback what it needs; success is read back from the history table,
+ * never taken from the command's exit code alone.
+ */
+export const migrate: StepExecutor = async (step, context) => {
+  const migrations = context.config.database?.migrations;
+  const version = step.params.version as string;
+  const check = await journaled(context, 'migrations-check');
+  const backup = await journaled(context, 'db-backup');
+  const pending = ((check?.pending as AppliedMigrationRecord[] | undefined) ?? []).slice();
+  const facts: ReleaseDatabaseRecord = {
+    migrations: pending,
+    verdict: (check?.verdict as ReleaseDatabaseRecord['verdict'] | undefined) ?? 'none',
+    reasons: (check?.reasons as string[] | undefined) ?? [],
+    preUpgradeBackupId: (backup?.backupId as number | undefined) ?? null,
+  };
+  await context.ledger.setReleaseDatabase(context.env, version, facts, context.now());
+  if (!migrations || pending.length === 0) return succeeded('no pending migration to apply', { applied: [] });
+  const dir = migrationsDir(context, version, migrations);
+  if (typeof dir !== 'string') return dir;
+  const releaseDir = context.target.releaseDir!(version);
+
+  const partly = async (why: string, detail: Record<string, unknown>): Promise<Outcome> => {
+    await context.ledger.setReleaseDatabase(
+      context.env,
+      version,
+      { ...facts, verdict: 'unknown', reasons: [...facts.reasons, `${why}: the schema may be partly migrated, so only the pre-upgrade backup can undo it`] },
+      context.now(),
+    );
+    return failed(why, detail, 'REWIND_E_MIGRATION_FAILED');
+  };
+  const env = migrations.env;
+  const result = await context.services.executor.run({
+    argv: substituteArgv(migrations.apply, { releaseDir, currentDir: releaseDir, version }),
+    cwd: releaseDir,
+    env,
+    redact: Object.values(env).filter((v) => v.length >= 4),
+    timeoutMs: migrations.timeoutMs,
+  });
+  const output = `${result.stderr || result.stdout}`.trim().split('\n').slice(-5).join(' | ');
+  if (result.exitCode !== 0) {
+    return partly(`migration command ${result.timedOut ? 'timed out' : `exited ${result.exitCode ?? result.signal}`}${output ? `: ${output}` : ''}`, { exitCode: result.exitCode, durationMs: result.durationMs });
+  }
+  try {
+    const history = await withEngine(context, (engine) => readToolHistory(engine, migrations.tool));
+    const files = (await listMigrationFiles(migrations.tool, dir)).filter((f) => pending.some((p) => p.id === f.id));
+    const left = pendingMigrations(history, files);
+    if (history && history.blockers.length > 0) return partly(`after the migration command, the history reports: ${history.blockers.join('; ')}`, {});
+    if (left.length > 0) return partly(`the migration command exited 0 but ${left.map((m) => m.name).join(', ')} ${left.length > 1 ? 'are' : 'is'} not recorded as applied`, {});
+  } catch (error) {
+    return asFailure(error, 'could not read the migration history after migrating: ');
+  }
+  return succeeded(`applied ${pending.map((m) => m.name).join(', ')}`, { applied: pending.map((m) => m.id), commandMs: result.durationMs });
+};
+
+async function requireBackup(context: StepContext, id: number): Promise<BackupRecord | Outcome> {
+  const backup = await context.ledger.getBackup(id);
+  if (!backup || backup.env !== context.env) return failed(`backup #${id} is not recorded for ${context.env}`, undefined, 'REWIND_E_BACKUP_NOT_FOUND');
+  if (backup.deletedAt !== null) return failed(`backup #${id} was pruned at ${new Date(backup.deletedAt).toISOString()}`, undefined, 'REWIND_E_BACKUP_NOT_FOUND');
+  return backup;
+}
+
+/** Before anything is touched: the backup to restore must match its sha256 and be readable. */
+export const dbCheckBackup: StepExecutor = async (step, context) => {
+  const backup = await requireBackup(context, step.params.backupId as number);
+  if ('status' in backup) return backup;
+  const verdict = await withEngine(context, (engine) => engine.verify(backup));
+  if (!verdict.ok) return failed(`backup #${backup.id} refused before anything was touched: ${verdict.reason}`, { backupId: backup.id, path: backup.path }, 'REWIND_E_BACKUP_CORRUPT');
+  return succeeded(`backup #${backup.id} matches sha256 ${backup.sha256.slice(0, 12)}… and is readable`, { backupId: backup.id, path: backup.path });
+};
+
+/** Stops the app so nothing writes while the database is restored (seed 000 step 1; the database keeps running). */
+export const stopApp: StepExecutor = async (_step, { target }) => target.stop();
+
+function howToUndo(context: StepContext, safety: Record<string, unknown> | undefined): string {
+  return safety
+    ? `; the state before the restore is in safety backup #${String(safety.backupId)} (${String(safety.path)}): \`rewind db restore ${context.env} --backup ${String(safety.backupId)}\` puts it back`
+    : '';
+}
+
+export const dbRestore: StepExecutor = async (step, context) => {
+  const backup = await requireBackup(context, step.params.backupId as number);
+  if ('status' in backup) return backup;
+  const safety = await journaled(context, 'db-safety-backup');
+  try {
+    const started = performance.now();
+    await withEngine(context, (engine) => engine.restore(backup));
+    // The migrations of these releases are gone with the restore: a later rollback must not count them again.
+    const undoes = (step.params.undoes as string[] | undefined) ?? [];
+    for (const version of undoes) {
+      const release = await context.ledger.getRelease(context.env, version);
+      if (!release?.database) continue;
+      const reasons = [...release.database.reasons, `migrations undone by restoring backup #${backup.id} in operation ${context.operation.id}`];
+      await context.ledger.setReleaseDatabase(context.env, version, { ...release.database, migrations: [], verdict: 'none', reasons }, context.now());
+    }
+    return succeeded(`restored backup #${backup.id} (${backup.path})`, { backupId: backup.id, undoes, restoreMs: Math.round(performance.now() - started) });
+  } catch (error) {
+    const coded = toRewindError(error);
+    return failed(`restore of backup #${backup.id} failed: ${coded.message}${howToUndo(context, safety)}`, { backupId: backup.id, safetyBackupId: safety?.backupId ?? null }, coded.code);
+  }
+};
+
+function compareSnapshot(backup: BackupRecord, live: DatabaseSnapshot): string[] {
+  const problems: string[] = [];
+  const recorded = JSON.stringify(backup.migrationState);
+  if (JSON.stringify(live.migrationState) !== recorded) {
+    const names = (backup.migrationState as { name: string; rows: unknown[] }[]).map((t) => `${t.name} (${t.rows.length} rows)`).join(', ') || 'none';
+    const now = live.migrationState.map((t) => `${t.name} (${t.rows.length} rows)`).join(', ') || 'none';
+    problems.push(`migration tables differ from the backup's record: recorded ${names}, found ${now}`);
+  }
+  for (const [table, count] of Object.entries(backup.rowCounts)) {
+    if (live.rowCounts[table] !== count) problems.push(`${table}: ${live.rowCounts[table]} rows, the backup recorded ${count}`);
+  }
+  return problems;
+}
+
+/** Seed 000 step 3: the migration table state and the critical tables' row counts equal the backup's record. */
+export const dbVerify: StepExecutor = async (step, context) => {
+  const backup = await requireBackup(context, step.params.backupId as number);
+  if ('status' in backup) return backup;
+  try {
+    const live = await withEngine(context, (engine) => engine.snapshot(Object.keys(backup.rowCounts)));
+    const problems = compareSnapshot(backup, live);
+    if (problems.length > 0) {
+      return failed(`restored database does not match backup #${backup.id}: ${problems.join('; ')}${howToUndo(context, await journaled(context, 'db-safety-backup'))}`, { problems }, 'REWIND_E_RESTORE_MISMATCH');
+    }
+    const tables = Object.entries(live.rowCounts).map(([t, n]) => `${t} ${n}`).join(', ');
+    return succeeded(`migration tables match backup #${backup.id}${tables ? `; row counts ${tables}` : ''}`, { rowCounts: live.rowCounts, migrationTables: live.migrationState.map((t) => t.name) });
+  } catch (error) {
+    return asFailure(error, 'verification after restore failed: ');
+  }
+};
