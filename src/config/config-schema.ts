@@ -83,6 +83,7 @@ export const migrationsSchema = z.strictObject({
 // The database a release depends on: backed up before an upgrade, restored when a migration fails.
 const backupSettings = {
   migrations: migrationsSchema.optional().describe('Where the release keeps its migrations and how to apply them; without it, deploys back up but run no migrations.'),
+  driftCheck: z.boolean().default(true).describe('Deploy preflight: stop when the live schema differs from the one recorded for the running release (PostgreSQL).'),
   backupDir: z.string().min(1).optional().describe('Where backups are written (default ./backups/<env>); relative to the config file.'),
   backupLog: z.string().min(1).default('./ops/backups.log').describe('Operator log: one JSON line per backup taken or pruned; relative to the config file.'),
   retainDays: z.number().min(0).default(7).describe('Backups younger than this many days are never pruned.'),

@@ -19,7 +19,8 @@ export type StepKind =
   | 'db-check-backup'
   | 'stop-app'
   | 'db-restore'
-  | 'db-verify';
+  | 'db-verify'
+  | 'drift-check';
 
 /**
  * `preflight` steps change nothing that serves traffic: a failure there leaves the environment as it

@@ -91,7 +91,7 @@ function backupStep(id: string, kind: 'pre-upgrade' | 'safety', release: string 
 }
 
 /** Seed 000 "Migration Failure / Incompatible Schema": check the backup → stop writes → safety backup → restore → verify. */
-function restoreSteps(backupId: number, from: string | null, safety: BackupDescription | undefined, undoes: string[]): PlanStep[] {
+function restoreSteps(backupId: number, from: string | null, safety: BackupDescription | undefined, undoes: string[], recordFor: string | null = null): PlanStep[] {
   return [
     step({ id: 'db-check-backup', kind: 'db-check-backup', phase: 'preflight', title: `check backup #${backupId}: sha256 and readability`, params: { backupId }, effects: ['refuse before anything is touched if it does not match'] }),
     step({ id: 'stop-app', kind: 'stop-app', phase: 'change', title: 'stop the app (no writes during the restore; the database keeps running)', params: {} }),
@@ -104,7 +104,7 @@ function restoreSteps(backupId: number, from: string | null, safety: BackupDescr
       params: { backupId, undoes },
       effects: ['checksum checked again first; replaces the database contents', ...(undoes.length ? [`then records that the migrations of ${undoes.join(', ')} are undone`] : [])],
     }),
-    step({ id: 'db-verify', kind: 'db-verify', phase: 'verify', title: 'verify migration table state and critical row counts against the backup', params: { backupId } }),
+    step({ id: 'db-verify', kind: 'db-verify', phase: 'verify', title: 'verify migration table state and critical row counts against the backup', params: { backupId, recordFor } }),
   ];
 }
 
@@ -144,6 +144,18 @@ export function planDeploy(input: DeployPlanInput): Plan {
   ];
   if (baseline) steps.push(healthStep('baseline-health', config, current!.version, 'preflight'));
   const database = config.database;
+  if (database && current && database.driftCheck) {
+    steps.push(
+      step({
+        id: 'drift-check',
+        kind: 'drift-check',
+        phase: 'preflight',
+        title: `live schema equals the one recorded for ${current.version}`,
+        params: { version: current.version },
+        effects: ['read the schema from the catalog (PostgreSQL); stop on any difference'],
+      }),
+    );
+  }
   if (database) steps.push(backupStep('db-backup', 'pre-upgrade', current?.version ?? null, 'preflight', input.backup));
   steps.push(step({ id: 'prepare', kind: 'prepare', phase: 'preflight', title: prepare.summary, params: artifact, commands: prepare.commands, effects: prepare.effects }));
   const migrations = database?.migrations;
@@ -248,7 +260,7 @@ export function planRollback(input: RollbackPlanInput): Plan {
 /** `rewind db restore`: the restore sequence, then the running release started again and probed. Pure. */
 export function planRestore(input: RestorePlanInput): Plan {
   const { config, current, backup, target } = input;
-  const steps = restoreSteps(backup.id, current?.version ?? null, input.safetyBackup, []);
+  const steps = restoreSteps(backup.id, current?.version ?? null, input.safetyBackup, [], current?.version ?? null);
   const notes = [
     `restore backup #${backup.id} (${backup.kind}, taken ${new Date(backup.createdAt).toISOString()}${backup.releaseVersion ? ` while ${backup.releaseVersion} ran` : ''}, sha256 ${backup.sha256.slice(0, 12)}…)`,
     `reason: ${input.reason}`,

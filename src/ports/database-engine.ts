@@ -1,3 +1,4 @@
+import type { DatabaseSchema } from './database-schema.js';
 import type { CommandSpec } from './executor.js';
 
 /**
@@ -70,5 +71,12 @@ export interface DatabaseEngine {
    */
   restore(backup: BackupArtifact): Promise<void>;
   snapshot(criticalTables: readonly string[]): Promise<DatabaseSnapshot>;
+  /** The live schema from the catalog, for drift detection; absent on engines that cannot read one yet. */
+  readSchema?(): Promise<DatabaseSchema>;
+  /**
+   * The schema these migrations build, from a scratch database on the same server that is always
+   * dropped afterwards (REWIND_E_REPLAY_FAILED naming the file when one fails); absent where unsupported.
+   */
+  replaySchema?(migrations: readonly { id: string; upPath: string }[]): Promise<DatabaseSchema>;
   close(): Promise<void>;
 }

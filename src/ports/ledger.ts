@@ -1,3 +1,5 @@
+import type { DatabaseSchema } from './database-schema.js';
+
 /**
  * The ledger: the record of environments, releases, operations, their step journals, an append-only
  * audit log of events, and per-environment locks. One implementation serves SQLite and PostgreSQL;
@@ -51,6 +53,12 @@ export interface ReleaseDatabaseRecord {
   reasons: string[];
   /** The backup taken in this release's preflight, before its migrations ran. */
   preUpgradeBackupId: number | null;
+  /**
+   * The live schema as it was when this release last became current (after its migrations, or
+   * after a rollback or restore onto it): what drift detection compares against. Engines that
+   * cannot read a schema leave it out.
+   */
+  schema?: DatabaseSchema;
 }
 
 export interface NewRelease {

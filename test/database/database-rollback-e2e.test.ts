@@ -236,4 +236,30 @@ describe('database-aware rollback on the real PostgreSQL (real PM2)', () => {
     expect((await sandbox.ledger.listSteps(restore.id)).map((s) => s.stepId)).toEqual(['db-check-backup', 'stop-app', 'db-safety-backup', 'db-restore', 'db-verify', 'activate', 'health']);
     expect((await sandbox.ledger.getRelease(ENV, '1.0.0'))?.state).toBe('good');
   });
+
+  it('rewind db drift: recorded schema and scratch replay, and a deploy refused in preflight on drift', async () => {
+    // After the restore above, 1.0.0 runs on 2.0.0's broken schema: the restore recorded it, so only the replay disagrees.
+    const recorded = await sandbox.cli(['db', 'drift', ENV, '--no-replay']);
+    expect(recorded.code, recorded.stdout + recorded.stderr).toBe(0);
+    expect(recorded.stdout).toContain('✓ against the schema recorded when 1.0.0 became current: no drift');
+    const replay = await sandbox.cli(['db', 'drift', ENV]);
+    expect(replay.code).toBe(11);
+    expect(replay.stderr).toContain('REWIND_E_DRIFT');
+    expect(replay.stdout).toContain('- column public.users.nickname');
+    expect(replay.stdout).toContain('+ table public.audit');
+    expect(await query(`SELECT datname FROM pg_database WHERE datname LIKE 'rewind_scratch_%'`)).toEqual([]);
+
+    // A change by hand: drift against the recorded schema, and the next deploy stops before anything changes.
+    await query('ALTER TABLE users ADD COLUMN hand_made integer');
+    const json = await sandbox.cli(['db', 'drift', ENV, '--no-replay', '--json']);
+    expect(json.code).toBe(11);
+    const report = JSON.parse(json.stdout.split('\n')[0]!);
+    expect(report.comparisons[0].differences).toEqual([expect.objectContaining({ kind: 'unexpected', object: 'column', name: 'public.users.hand_made' })]);
+    const backups = (await sandbox.ledger.listBackups(ENV)).length;
+    const outcome = await deploy(sandbox.services, ENV, '2.1.0');
+    expect(outcome.error?.code).toBe('REWIND_E_DRIFT');
+    expect(outcome.error?.message).toMatch(/before activation — nothing changed — at drift-check/);
+    expect((await sandbox.ledger.listBackups(ENV)).length).toBe(backups);
+    expect(await sandbox.served()).toEqual({ status: 200, version: '1.0.0' });
+  });
 });

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import type { PostgresDatabaseConfig } from '../../config/config-schema.js';
 import { RewindError } from '../../errors/rewind-error.js';
 import type { BackupArtifact, BackupResult, DatabaseEngine, DatabaseSnapshot, MigrationTableState } from '../../ports/database-engine.js';
+import type { DatabaseSchema } from '../../ports/database-schema.js';
 import type { CommandSpec, PipelineResult, StreamingExecutor } from '../../ports/executor.js';
 import { redactor } from '../../util/redact.js';
 import {
@@ -290,6 +291,16 @@ export class PostgresEngine implements DatabaseEngine {
     } finally {
       await client.end().catch(() => undefined);
     }
+  }
+
+  async readSchema(): Promise<DatabaseSchema> {
+    const { readPostgresSchemaAt } = await import('./postgres-schema-reader.js');
+    return readPostgresSchemaAt(this.config.url);
+  }
+
+  async replaySchema(migrations: readonly { id: string; upPath: string }[]): Promise<DatabaseSchema> {
+    const { replayPostgresMigrations } = await import('./postgres-scratch-replay.js');
+    return (await replayPostgresMigrations({ url: this.config.url, migrations: [...migrations] })).schema;
   }
 
   async close(): Promise<void> {

@@ -13,7 +13,8 @@ export const usage = `rewind db backup <env> [--dry-run] [--json]
        rewind db verify <backup-id|path> [--env <env>] [--json]
        rewind db prune <env> [--dry-run] [--json]
        rewind db list <env> [--all] [--json]
-       rewind db restore <env> [--backup <id>] [--dry-run] [--yes] [--reason <text>] [--json]`;
+       rewind db restore <env> [--backup <id>] [--dry-run] [--yes] [--reason <text>] [--json]
+       rewind db drift <env> [--no-replay] [--json]`;
 export const help = `${usage}
 
   backup  dump the environment's database (environments.<env>.database) into its backupDir, with the
@@ -31,16 +32,21 @@ export const help = `${usage}
           the critical tables' row counts against the backup's record → start the app again → health.
           Every step is journaled (\`rewind history\`); a failed restore names the safety backup and
           the command that puts it back. Needs --yes (or --dry-run to see the plan, argv included).
+  drift   compare the live schema (read from the catalog) with the schema recorded when the current
+          release became current, and with the schema its migrations build when replayed into a
+          scratch database on the same server (dropped afterwards; --no-replay skips it). Prints a
+          diff (- expected, + found, ~ changed) and exits 11 (REWIND_E_DRIFT) on any difference.
+          PostgreSQL only. Every deploy runs the first comparison in preflight (database.driftCheck).
 
 Exit codes: 0 ok · 2 usage, unknown environment, no database configured · 3 database unreachable,
-backup corrupt or not found · 5 locked · 1 the dump or the restore failed. See docs/errors.md.`;
+backup corrupt or not found · 5 locked · 11 drift · 1 the dump or the restore failed. See docs/errors.md.`;
 
-const SUBCOMMANDS = ['backup', 'verify', 'prune', 'list', 'restore'] as const;
+const SUBCOMMANDS = ['backup', 'verify', 'prune', 'list', 'restore', 'drift'] as const;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(
     argv,
-    { env: { type: 'string' }, 'dry-run': { type: 'boolean' }, all: { type: 'boolean' }, backup: { type: 'string' }, yes: { type: 'boolean', short: 'y' }, reason: { type: 'string' } },
+    { env: { type: 'string' }, 'dry-run': { type: 'boolean' }, all: { type: 'boolean' }, backup: { type: 'string' }, yes: { type: 'boolean', short: 'y' }, reason: { type: 'string' }, 'no-replay': { type: 'boolean' } },
     { min: 2, max: 2, usage },
   );
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
@@ -50,6 +56,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   try {
     const json = args.flag('json');
     if (sub === 'restore') return await restore(target, args, context, io, json);
+    if (sub === 'drift') return await drift(target, args, context, io, json);
     const services = await buildServices(context, io, { json: false, quiet: true });
     if (sub === 'backup') {
       const env = target;
@@ -121,6 +128,23 @@ async function restore(env: string, args: ParsedArgs, context: CliContext, io: C
   }
   const services = await buildServices(context, io, { json, quiet: dryRun });
   return finishOperation(await restoreDatabase(services, env, { ...options, dryRun }), io, json);
+}
+
+async function drift(env: string, args: ParsedArgs, context: CliContext, io: CliIo, json: boolean): Promise<number> {
+  requireDatabase(env, environmentConfig(context.config, env));
+  const { detectDrift } = await import('../../core/database-drift.js');
+  const report = await detectDrift(await buildServices(context, io, { json: false, quiet: true }), env, { replay: !args.flag('no-replay') });
+  if (json) writeLine(io.stdout, JSON.stringify(report));
+  else {
+    for (const comparison of report.comparisons) {
+      writeLine(io.stdout, `${comparison.differences.length ? '✗' : '✓'} against ${comparison.description}: ${comparison.differences.length ? `${comparison.differences.length} difference(s)` : 'no drift'}`);
+      if (comparison.text) writeLine(io.stdout, comparison.text.replace(/^/gm, '    '));
+    }
+    for (const note of report.notes) writeLine(io.stdout, `  note: ${note}`);
+  }
+  if (!report.drift) return 0;
+  const counts = report.comparisons.filter((c) => c.differences.length).map((c) => `${c.differences.length} against ${c.against === 'recorded' ? 'the recorded schema' : 'the replayed migrations'}`);
+  throw new RewindError('REWIND_E_DRIFT', `the live schema of ${env} drifted: ${counts.join(', ')}`, { env, release: report.release });
 }
 
 function listLine(backup: BackupRecord): string {

@@ -13,6 +13,7 @@ import type { AppliedMigrationRecord, BackupKind, BackupRecord, ReleaseDatabaseR
 import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
 import { substituteArgv } from '../../util/substitute-argv.js';
 import { backupDatabase } from '../database-backup.js';
+import { diffSchemas, renderSchemaDiff } from '../schema-diff.js';
 import type { StepContext, StepExecutor } from './step-context.js';
 
 /**
@@ -37,6 +38,22 @@ async function journaled(context: StepContext, stepId: string): Promise<Record<s
   const steps = await context.ledger.listSteps(context.operation.id);
   const found = steps.filter((s) => s.stepId === stepId && s.state === 'succeeded').at(-1);
   return found ? (found.detail as Record<string, unknown>) : undefined;
+}
+
+/**
+ * Stores the live schema on the release that now runs against it (after its migrations, a rollback
+ * onto it, or a restore under it): the reference drift detection compares with later.
+ */
+export async function recordLiveSchema(context: StepContext, version: string): Promise<boolean> {
+  const release = await context.ledger.getRelease(context.env, version);
+  if (!release || !context.config.database) return false;
+  return withEngine(context, async (engine) => {
+    if (!engine.readSchema) return false;
+    const schema = await engine.readSchema();
+    const facts: ReleaseDatabaseRecord = release.database ?? { migrations: [], verdict: 'none', reasons: [], preUpgradeBackupId: null };
+    await context.ledger.setReleaseDatabase(context.env, version, { ...facts, schema }, context.now());
+    return true;
+  });
 }
 
 const asFailure = (error: unknown, prefix = ''): Outcome => {
@@ -160,7 +177,14 @@ export const migrate: StepExecutor = async (step, context) => {
     preUpgradeBackupId: (backup?.backupId as number | undefined) ?? null,
   };
   await context.ledger.setReleaseDatabase(context.env, version, facts, context.now());
-  if (!migrations || pending.length === 0) return succeeded('no pending migration to apply', { applied: [] });
+  if (!migrations || pending.length === 0) {
+    try {
+      await recordLiveSchema(context, version);
+    } catch (error) {
+      return asFailure(error, 'could not read the schema to record it: ');
+    }
+    return succeeded('no pending migration to apply', { applied: [] });
+  }
   const dir = migrationsDir(context, version, migrations);
   if (typeof dir !== 'string') return dir;
   const releaseDir = context.target.releaseDir!(version);
@@ -192,6 +216,7 @@ export const migrate: StepExecutor = async (step, context) => {
     const left = pendingMigrations(history, files);
     if (history && history.blockers.length > 0) return partly(`after the migration command, the history reports: ${history.blockers.join('; ')}`, {});
     if (left.length > 0) return partly(`the migration command exited 0 but ${left.map((m) => m.name).join(', ')} ${left.length > 1 ? 'are' : 'is'} not recorded as applied`, {});
+    await recordLiveSchema(context, version);
   } catch (error) {
     return asFailure(error, 'could not read the migration history after migrating: ');
   }
@@ -269,9 +294,35 @@ export const dbVerify: StepExecutor = async (step, context) => {
     if (problems.length > 0) {
       return failed(`restored database does not match backup #${backup.id}: ${problems.join('; ')}${howToUndo(context, await journaled(context, 'db-safety-backup'))}`, { problems }, 'REWIND_E_RESTORE_MISMATCH');
     }
+    if (typeof step.params.recordFor === 'string') await recordLiveSchema(context, step.params.recordFor);
     const tables = Object.entries(live.rowCounts).map(([t, n]) => `${t} ${n}`).join(', ');
     return succeeded(`migration tables match backup #${backup.id}${tables ? `; row counts ${tables}` : ''}`, { rowCounts: live.rowCounts, migrationTables: live.migrationState.map((t) => t.name) });
   } catch (error) {
     return asFailure(error, 'verification after restore failed: ');
+  }
+};
+
+/**
+ * Preflight (seed 000, "schema drift detection pre-upgrade"): the live schema must equal the one
+ * recorded when the running release became current. A hand-made change found here would otherwise
+ * be baked into the pre-upgrade backup and surprise the next migration.
+ */
+export const driftCheck: StepExecutor = async (step, context) => {
+  const version = step.params.version as string;
+  const recorded = (await context.ledger.getRelease(context.env, version))?.database?.schema;
+  if (!recorded) return succeeded(`no schema is recorded for ${version}: nothing to compare`);
+  try {
+    return await withEngine(context, async (engine) => {
+      if (!engine.readSchema) return succeeded(`the ${engine.engine} engine cannot read its schema: drift not checked`);
+      const differences = diffSchemas(recorded, await engine.readSchema());
+      if (differences.length === 0) return succeeded(`live schema matches the one recorded for ${version}`);
+      return failed(
+        `the live schema drifted from the one recorded for ${version} (${differences.length} difference${differences.length > 1 ? 's' : ''}):\n${renderSchemaDiff(differences)}`,
+        { differences },
+        'REWIND_E_DRIFT',
+      );
+    });
+  } catch (error) {
+    return asFailure(error, 'drift check failed: ');
   }
 };

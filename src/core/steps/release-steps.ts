@@ -1,6 +1,7 @@
 import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
 import type { ReleaseRecord } from '../../ports/ledger.js';
 import type { ReleaseArtifact } from '../../ports/target.js';
+import { recordLiveSchema } from './database-steps.js';
 import type { StepExecutor } from './step-context.js';
 
 export const prepare: StepExecutor = async (step, { target }) => target.prepare(step.params as unknown as ReleaseArtifact);
@@ -79,10 +80,19 @@ export const rollbackStart: StepExecutor = async (step, { ledger, env }) => {
 };
 
 /** The rolled-back-to release is current and good again; the one rolled back from is marked so. */
-export const rollbackComplete: StepExecutor = async (step, { ledger, env, now }) => {
+export const rollbackComplete: StepExecutor = async (step, context) => {
+  const { ledger, env, now } = context;
   const to = step.params.to as string;
   const from = step.params.from as string | null;
   await ledger.markReleaseGood(env, to, now());
+  // The LKG now runs on this schema (restored, or left with additive migrations): drift is judged against it from here on.
+  if (context.config.database) {
+    try {
+      await recordLiveSchema(context, to);
+    } catch (error) {
+      return succeeded(`${to} is current and good (its schema could not be recorded: ${(error as Error).message})`, { from, to });
+    }
+  }
   if (from && from !== to) {
     const prior = await ledger.getRelease(env, from);
     // A release whose deploy failed stays `failed`; one that had been serving becomes `rolled-back`.
