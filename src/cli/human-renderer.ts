@@ -46,6 +46,12 @@ export class HumanRenderer implements EventSink {
       case 'restore_complete':
         line(`${event.success ? '✓' : '✗'} restore of backup #${String(event.backupId)} ${event.success ? 'succeeded' : 'failed'} in ${String(event.durationMs)} ms`);
         break;
+      case 'down_start':
+        line(`down ${event.env}: revert ${String(event.migration)} of ${String(event.release)}  (${event.operationId})`);
+        break;
+      case 'down_complete':
+        line(`${event.success ? '✓' : '✗'} down migration ${event.success ? 'reverted' : 'failed'} in ${String(event.durationMs)} ms`);
+        break;
       case 'rollback_database_skipped':
         line(`  note: --db skip: the database is left as it is (recorded in the audit log)`);
         break;

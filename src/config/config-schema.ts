@@ -72,7 +72,12 @@ export const migrationsSchema = z.strictObject({
   tool: z.enum(MIGRATION_TOOL_NAMES).describe('The migration tool: its folder layout and history table.'),
   dir: z.string().min(1).describe('Migrations folder, relative to the release directory (e.g. prisma/migrations).'),
   apply: argv.describe('argv run in the new release directory to apply pending migrations (e.g. ["npx", "prisma", "migrate", "deploy"]); {release_dir} and {version} are substituted per argument.'),
-  env: z.record(z.string(), z.string()).default({}).describe('Environment for the apply command (e.g. DATABASE_URL: ${DATABASE_URL}); values are treated as secrets.'),
+  down: z
+    .array(argv)
+    .min(1)
+    .optional()
+    .describe('Commands (argv arrays, run in order in the release directory) that revert exactly one migration, the newest applied, for `rewind db down` and `rollback --db down`; {migration}, {down_file}, {release_dir} and {version} are substituted.'),
+  env: z.record(z.string(), z.string()).default({}).describe('Environment for the apply and down commands (e.g. DATABASE_URL: ${DATABASE_URL}); values are treated as secrets.'),
   timeoutMs: z.number().int().min(1000).default(600_000).describe('Upper bound for the apply command.'),
   allowBreaking: z
     .boolean()
@@ -103,6 +108,16 @@ export const postgresDatabaseSchema = z.strictObject({
   compressionLevel: z.number().int().min(0).max(19).optional().describe('Level for the chosen compression (default: zstd 1, gzip 1).'),
   jobs: z.number().int().min(1).max(64).default(1).describe('Parallel pg_dump/pg_restore jobs; more than 1 needs format: directory.'),
   binDir: z.string().min(1).optional().describe('Directory holding pg_dump, pg_restore and psql (default: found on PATH).'),
+  pitr: z
+    .strictObject({
+      archiveDir: z.string().min(1).describe('The local directory archive_command copies WAL segments into; relative to the config file.'),
+      baseBackupDir: z.string().min(1).optional().describe('Where `rewind db pitr base-backup` writes (default <backupDir>/base); relative to the config file.'),
+      restoreDir: z.string().min(1).optional().describe('Where `rewind db restore --to-time` creates the recovered data directory (default <backupDir>/pitr); relative to the config file.'),
+      restorePort: z.number().int().min(1).max(65535).default(5433).describe('Port the recovered server listens on (loopback only).'),
+      osUser: z.string().min(1).optional().describe('Run the recovered server as this OS user; needed when rewind runs as root, which PostgreSQL refuses.'),
+    })
+    .optional()
+    .describe('Point-in-time recovery from continuous WAL archiving (seed 000, seed 001).'),
   ...backupSettings,
 });
 

@@ -72,6 +72,12 @@ function resolvePaths(config: RewindConfig, baseDir: string): RewindConfig {
       else {
         redactor.addUrlPassword(database.url);
         if (database.binDir) database.binDir = abs(database.binDir);
+        if (database.engine === 'postgres' && database.pitr) {
+          const pitr = database.pitr;
+          pitr.archiveDir = abs(pitr.archiveDir);
+          pitr.baseBackupDir = abs(pitr.baseBackupDir ?? join(database.backupDir, 'base'));
+          pitr.restoreDir = abs(pitr.restoreDir ?? join(database.backupDir, 'pitr'));
+        }
       }
       // The apply command's environment carries DATABASE_URL and the like: every value is a secret.
       for (const value of Object.values(database.migrations?.env ?? {})) {

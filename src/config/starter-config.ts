@@ -46,4 +46,16 @@ environments:
       minFreeMb: 100
     lock:
       ttlMs: 60000
+    # The database your releases migrate: backed up before every deploy, restored when a breaking
+    # migration has to be undone (see docs/config.md for mysql and sqlite).
+    # database:
+    #   engine: postgres
+    #   url: \${DATABASE_URL}
+    #   criticalTables: [users, orders]   # row counts recorded with each backup, checked after a restore
+    #   migrations:
+    #     tool: prisma
+    #     dir: prisma/migrations          # relative to the release directory
+    #     apply: [npx, prisma, migrate, deploy]
+    #     env:
+    #       DATABASE_URL: \${DATABASE_URL}
 `;

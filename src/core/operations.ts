@@ -9,7 +9,8 @@ import { acquireEnvironmentLock, type HeldLock } from './lock-manager.js';
 import type { Plan } from './plan.js';
 import { describeDatabaseBackup, findBackup, requireDatabase } from './database-backup.js';
 import { decideDatabaseRollback, type DatabaseDecision, type DatabaseOverride, type ReleaseDatabaseFacts } from './database-rollback-decision.js';
-import { planDeploy, planRestore, planRollback, type BackupDescription } from './planner.js';
+import { findDownTarget, type DownTarget } from './database-down.js';
+import { planDeploy, planDown, planRestore, planRollback, type BackupDescription } from './planner.js';
 import { runPlan } from './runner.js';
 import type { Services } from './services.js';
 import type { StepContext } from './steps/step-context.js';
@@ -41,7 +42,7 @@ export interface RollbackOptions {
   force?: boolean;
   reason?: string;
   /** Override the database plan: restore the pre-upgrade backup, or skip the database (audited). */
-  db?: Exclude<DatabaseOverride, 'down'>;
+  db?: DatabaseOverride;
 }
 
 export interface RestoreOptions {
@@ -316,6 +317,13 @@ async function buildRollbackPlan(services: Services, env: string, target: Target
       reasons: database.reasons,
     });
   }
+  let down: DownTarget | undefined;
+  if (database?.mode === 'down') {
+    down = await findDownTarget(services, env, current!, target);
+    if (down.migration.id !== database.down!.id) {
+      throw new RewindError('REWIND_E_ROLLBACK_UNSAFE', `--db down: the newest applied migration is ${down.migration.id}, not ${database.down!.id} that ${database.down!.release} applied`, { env });
+    }
+  }
   return planRollback({
     env,
     config,
@@ -325,7 +333,8 @@ async function buildRollbackPlan(services: Services, env: string, target: Target
     reason: options.reason ?? `requested by ${services.actor}`,
     automatic: options.to === undefined,
     database,
-    safetyBackup: database?.mode === 'restore' ? describeBackup(services, env, 'safety', current?.version ?? null) : undefined,
+    safetyBackup: database?.mode === 'restore' || database?.mode === 'down' ? describeBackup(services, env, 'safety', current?.version ?? null) : undefined,
+    down,
   });
 }
 
@@ -383,7 +392,12 @@ export async function resume(services: Services, env: string, options: ResumeOpt
         continue;
       }
       await services.sink.emit({ event: 'operation_resumed', env, operationId: operation.id, kind: operation.kind, from: plan.from, to: plan.to });
-      const execute = { deploy: () => executeDeploy(services, target, plan, operation, lock), rollback: () => executeRollback(services, target, plan, operation), restore: () => executeRestore(services, target, plan, operation) };
+      const execute = {
+        deploy: () => executeDeploy(services, target, plan, operation, lock),
+        rollback: () => executeRollback(services, target, plan, operation),
+        restore: () => executeDatabaseOperation(services, target, plan, operation),
+        down: () => executeDatabaseOperation(services, target, plan, operation),
+      };
       outcomes.push(await execute[operation.kind]());
     }
     return outcomes;
@@ -468,17 +482,18 @@ export async function restoreDatabase(services: Services, env: string, options: 
     const operation = await createOperation(services, plan, null, plan.reason ?? null);
     await lock.attach(operation.id);
     await services.sink.emit({ event: 'restore_start', env, operationId: operation.id, backupId: plan.database?.backupId, release: plan.from });
-    return executeRestore(services, target, plan, operation);
+    return executeDatabaseOperation(services, target, plan, operation);
   });
 }
 
-async function executeRestore(services: Services, target: Target, plan: Plan, operation: OperationRecord): Promise<OperationOutcome> {
+/** Runs a restore or a down operation and reports it (`restore_complete` / `down_complete`). */
+async function executeDatabaseOperation(services: Services, target: Target, plan: Plan, operation: OperationRecord): Promise<OperationOutcome> {
   const { env } = plan;
   const result = await runPlan(plan, stepContext(services, env, target, operation), services.sink);
   const failure = result.ok ? null : `${result.failedStep!.id}: ${result.outcome!.message}`;
   await services.ledger.finishOperation(operation.id, result.ok ? 'succeeded' : 'failed', failure, services.now());
   await services.sink.emit({
-    event: 'restore_complete',
+    event: `${plan.kind}_complete`,
     env,
     operationId: operation.id,
     backupId: plan.database?.backupId,
@@ -487,7 +502,45 @@ async function executeRestore(services: Services, target: Target, plan: Plan, op
     ...(failure ? { error: failure } : {}),
   });
   if (result.ok) return { plan, operation, ok: true };
-  const code = !result.changed ? (result.outcome!.code ?? 'REWIND_E_PREFLIGHT_FAILED') : (result.outcome!.code ?? 'REWIND_E_RESTORE_FAILED');
-  const prefix = result.changed ? 'restore failed' : 'restore stopped before anything was touched';
+  const code = !result.changed ? (result.outcome!.code ?? 'REWIND_E_PREFLIGHT_FAILED') : (result.outcome!.code ?? (plan.kind === 'down' ? 'REWIND_E_MIGRATION_FAILED' : 'REWIND_E_RESTORE_FAILED'));
+  const prefix = result.changed ? `${plan.kind} failed` : `${plan.kind} stopped before anything was touched`;
   return { plan, operation, ok: false, error: new RewindError(code, `${prefix} at ${failure}`, { env, operationId: operation.id }) };
+}
+
+export interface DownOptions {
+  dryRun?: boolean;
+  reason?: string;
+}
+
+/**
+ * Reverts exactly one migration, the newest applied (seed 003): its down SQL and the lint's
+ * data-loss findings are in the plan, a safety backup is taken first, and the history table is
+ * checked afterwards. The app keeps running; its code is rolled back separately.
+ */
+export async function migrateDown(services: Services, env: string, options: DownOptions = {}): Promise<OperationOutcome> {
+  const config = environmentConfig(services.config, env);
+  requireDatabase(env, config);
+  await services.ledger.ensureEnvironment(env, services.now());
+  const build = async (target: Target): Promise<Plan> => {
+    const current = await currentRelease(services, env);
+    if (!current) throw new RewindError('REWIND_E_NOTHING_TO_DO', `nothing is deployed to ${env}: no release whose migrations to revert`, { env });
+    const down = await findDownTarget(services, env, current, target);
+    return planDown({ env, current, down, safetyBackup: describeBackup(services, env, 'safety', current.version), reason: options.reason ?? `requested by ${services.actor}` });
+  };
+  if (options.dryRun) {
+    const target = services.createTarget(env, config);
+    try {
+      return { plan: await build(target), ok: true, dryRun: true };
+    } finally {
+      await target.close();
+    }
+  }
+  return withEnvironment(services, env, async (target, lock) => {
+    await refuseIfInterrupted(services, env);
+    const plan = await build(target);
+    const operation = await createOperation(services, plan, null, plan.reason ?? null);
+    await lock.attach(operation.id);
+    await services.sink.emit({ event: 'down_start', env, operationId: operation.id, migration: plan.steps.at(-1)!.params.migration, release: plan.from });
+    return executeDatabaseOperation(services, target, plan, operation);
+  });
 }

@@ -20,7 +20,8 @@ export type StepKind =
   | 'stop-app'
   | 'db-restore'
   | 'db-verify'
-  | 'drift-check';
+  | 'drift-check'
+  | 'db-down';
 
 /**
  * `preflight` steps change nothing that serves traffic: a failure there leaves the environment as it
@@ -43,7 +44,7 @@ export interface PlanStep {
 /** Plain, versioned data: printed by --dry-run, stored with the operation, applied by the runner. */
 export interface Plan {
   version: typeof PLAN_FORMAT_VERSION;
-  kind: 'deploy' | 'rollback' | 'restore';
+  kind: 'deploy' | 'rollback' | 'restore' | 'down';
   env: string;
   from: string | null;
   to: string;

@@ -3,6 +3,7 @@ import type { CommandSpec } from '../ports/executor.js';
 import type { BackupRecord, ReleaseRecord } from '../ports/ledger.js';
 import { substituteArgv } from '../util/substitute-argv.js';
 import type { DatabaseDecision } from './database-rollback-decision.js';
+import { describeDownTarget, type DownTarget } from './database-down.js';
 import type { Target } from '../ports/target.js';
 import { PLAN_FORMAT_VERSION, type Plan, type PlanStep } from './plan.js';
 
@@ -37,8 +38,18 @@ export interface RollbackPlanInput {
   automatic: boolean;
   /** What to do with the database, decided by decideDatabaseRollback; absent: no database. */
   database?: DatabaseDecision;
-  /** For a restore: the safety backup's commands. */
+  /** For a restore or a down: the safety backup's commands. */
   safetyBackup?: BackupDescription;
+  /** For a down: the one migration and its commands. */
+  down?: DownTarget;
+}
+
+export interface DownPlanInput {
+  env: string;
+  current: ReleaseRecord;
+  down: DownTarget;
+  safetyBackup: BackupDescription;
+  reason: string;
 }
 
 export interface RestorePlanInput {
@@ -88,6 +99,22 @@ function backupStep(id: string, kind: 'pre-upgrade' | 'safety', release: string 
       'record it in the ledger and one line in the backups log',
     ],
   });
+}
+
+/** Seed 003: a safety backup, then exactly one down migration, checked against the history table. */
+function downSteps(down: DownTarget, safety: BackupDescription | undefined): PlanStep[] {
+  return [
+    backupStep('db-safety-backup', 'safety', down.release, 'change', safety),
+    step({
+      id: 'db-down',
+      kind: 'db-down',
+      phase: 'change',
+      title: `revert ${down.migration.name} (one step)`,
+      params: { migration: down.migration.id, release: down.release },
+      commands: down.commands,
+      effects: [`then check that ${down.migration.id}, and only it, is no longer applied`],
+    }),
+  ];
 }
 
 /** Seed 000 "Migration Failure / Incompatible Schema": check the backup → stop writes → safety backup → restore → verify. */
@@ -226,6 +253,7 @@ export function planRollback(input: RollbackPlanInput): Plan {
     `${to.version} is the ${input.automatic ? 'last known good release, chosen by recorded outcome and sequence' : 'requested target'}: reached good as #${to.goodSeq ?? '—'}, CI ${to.ci}`,
     `reason: ${input.reason}`,
     ...(decision ? decision.reasons.map((r) => `database (${decision.mode}): ${r}`) : ['database: none configured (code-only rollback)']),
+    ...(decision?.mode === 'down' && input.down ? describeDownTarget(input.down) : []),
   ];
   if (!config.health) notes.push('no health check configured: the rolled-back release is not probed');
   notes.push(
@@ -237,6 +265,7 @@ export function planRollback(input: RollbackPlanInput): Plan {
     step({ id: 'rollback-start', kind: 'rollback-start', phase: 'preflight', title: `rollback_start ${from?.version ?? 'none'} → ${to.version}`, params: { from: from?.version ?? null, to: to.version } }),
     step({ id: 'prepare', kind: 'prepare', phase: 'preflight', title: prepare.summary, params: artifact, commands: prepare.commands, effects: prepare.effects }),
     ...(decision?.mode === 'restore' && decision.backup ? restoreSteps(decision.backup.id, from?.version ?? null, input.safetyBackup, decision.undoes ?? []) : []),
+    ...(decision?.mode === 'down' && input.down ? downSteps(input.down, input.safetyBackup) : []),
     step({ id: 'activate', kind: 'activate', phase: 'change', title: `activate ${to.version}`, params: { version: to.version, mode: 'rollback' }, commands: activate.commands, effects: activate.effects }),
   ];
   if (config.health) steps.push(healthStep('health', config, to.version, 'verify'));
@@ -285,5 +314,20 @@ export function planRestore(input: RestorePlanInput): Plan {
     reason: input.reason,
     database: { mode: 'restore', reasons: [`restore backup #${backup.id}`], backupId: backup.id },
     steps,
+  };
+}
+
+/** `rewind db down`: a safety backup, then exactly one down migration. The app is left as it runs. Pure. */
+export function planDown(input: DownPlanInput): Plan {
+  return {
+    version: PLAN_FORMAT_VERSION,
+    kind: 'down',
+    env: input.env,
+    from: input.current.version,
+    to: input.current.version,
+    notes: [...describeDownTarget(input.down), `reason: ${input.reason}`, `the app keeps running ${input.current.version}; roll its code back with \`rewind rollback ${input.env} --db skip --yes\` if it needs the old schema`],
+    reason: input.reason,
+    database: { mode: 'down', reasons: [`revert ${input.down.migration.name}`] },
+    steps: downSteps(input.down, input.safetyBackup),
   };
 }

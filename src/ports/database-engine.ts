@@ -1,3 +1,4 @@
+import type { PitrSupport } from './database-pitr.js';
 import type { DatabaseSchema } from './database-schema.js';
 import type { CommandSpec } from './executor.js';
 
@@ -78,5 +79,7 @@ export interface DatabaseEngine {
    * dropped afterwards (REWIND_E_REPLAY_FAILED naming the file when one fails); absent where unsupported.
    */
   replaySchema?(migrations: readonly { id: string; upPath: string }[]): Promise<DatabaseSchema>;
+  /** Point-in-time recovery (continuous WAL archiving); absent on engines without it. */
+  readonly pitr?: PitrSupport;
   close(): Promise<void>;
 }

@@ -8,7 +8,7 @@ import type { DatabaseSchema } from './database-schema.js';
 
 export type ReleaseState = 'registered' | 'deploying' | 'live' | 'good' | 'failed' | 'rolled-back' | 'superseded';
 export type CiResult = 'passed' | 'failed' | 'unknown';
-export type OperationKind = 'deploy' | 'rollback' | 'restore';
+export type OperationKind = 'deploy' | 'rollback' | 'restore' | 'down';
 export type OperationState = 'running' | 'succeeded' | 'failed' | 'abandoned';
 export type StepState = 'running' | 'succeeded' | 'failed' | 'error' | 'inconclusive' | 'skipped';
 

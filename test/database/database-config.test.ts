@@ -41,6 +41,7 @@ describe('database config', () => {
       retainDays: 7,
       keep: 5,
       criticalTables: [],
+      driftCheck: true,
       timeoutMs: 3_600_000,
     });
     const sqlite = parseConfigText(env('      engine: sqlite\n      path: ./data/app.db\n      backupDir: /var/backups/app'), '/etc/rewind');

@@ -6,6 +6,7 @@ import type { PostgresDatabaseConfig } from '../../config/config-schema.js';
 import { RewindError } from '../../errors/rewind-error.js';
 import type { BackupArtifact, BackupResult, DatabaseEngine, DatabaseSnapshot, MigrationTableState } from '../../ports/database-engine.js';
 import type { DatabaseSchema } from '../../ports/database-schema.js';
+import type { PitrSupport } from '../../ports/database-pitr.js';
 import type { CommandSpec, PipelineResult, StreamingExecutor } from '../../ports/executor.js';
 import { redactor } from '../../util/redact.js';
 import {
@@ -292,6 +293,14 @@ export class PostgresEngine implements DatabaseEngine {
       await client.end().catch(() => undefined);
     }
   }
+
+  /** Point-in-time recovery; the functions load only when used (postgres-pitr.ts). */
+  readonly pitr: PitrSupport = {
+    check: async (options) => (await import('./postgres-pitr.js')).checkPitr({ ...options, url: this.config.url }),
+    baseBackup: async (options) =>
+      (await import('./postgres-pitr.js')).takeBaseBackup({ ...options, url: this.config.url, executor: this.executor, binDir: this.config.binDir, timeoutMs: this.config.timeoutMs }),
+    restoreToTime: async (options) => (await import('./postgres-pitr.js')).restoreToTime({ ...options, executor: this.executor, binDir: this.config.binDir }),
+  };
 
   async readSchema(): Promise<DatabaseSchema> {
     const { readPostgresSchemaAt } = await import('./postgres-schema-reader.js');

@@ -8,13 +8,17 @@ import { buildServices, openContext, type CliContext } from '../cli-context.js';
 import { parseCommandArgs, type ParsedArgs } from '../parse-args.js';
 import { restoreDatabase } from '../../core/operations.js';
 import { finishOperation } from './operation-output.js';
+import { renderPlan } from '../render-plan.js';
 
 export const usage = `rewind db backup <env> [--dry-run] [--json]
        rewind db verify <backup-id|path> [--env <env>] [--json]
        rewind db prune <env> [--dry-run] [--json]
        rewind db list <env> [--all] [--json]
        rewind db restore <env> [--backup <id>] [--dry-run] [--yes] [--reason <text>] [--json]
-       rewind db drift <env> [--no-replay] [--json]`;
+       rewind db drift <env> [--no-replay] [--json]
+       rewind db down <env> [--dry-run] [--yes] [--reason <text>] [--json]
+       rewind db pitr check|base-backup|list <env> [--json]
+       rewind db restore <env> --to-time <ISO time> [--data-dir <dir>] [--port <n>] [--dry-run] --yes [--json]`;
 export const help = `${usage}
 
   backup  dump the environment's database (environments.<env>.database) into its backupDir, with the
@@ -37,26 +41,45 @@ export const help = `${usage}
           scratch database on the same server (dropped afterwards; --no-replay skips it). Prints a
           diff (- expected, + found, ~ changed) and exits 11 (REWIND_E_DRIFT) on any difference.
           PostgreSQL only. Every deploy runs the first comparison in preflight (database.driftCheck).
+  down    revert exactly one migration, the newest applied (seed 003: never chain downs): prints its
+          down SQL, the lint findings on it (data loss) and the commands (database.migrations.down),
+          then with --yes takes a safety backup, runs them, and checks the history table shows that
+          migration, and only it, as no longer applied. The app keeps running; roll its code back
+          with \`rewind rollback <env> --db skip --yes\` (or use \`rollback --db down\` for both).
+  pitr    point-in-time recovery (PostgreSQL, database.pitr): \`check\` verifies wal_level, archive_mode,
+          archive_command, the archiver's last result and that the WAL segments in archiveDir have no
+          gap (exit 3 when one fails, each failure names the setting to change); \`base-backup\` runs
+          pg_basebackup into baseBackupDir, checked by pg_verifybackup; \`list\` shows base backups.
+  restore --to-time: recover the newest base backup that ended before the time into a NEW data
+          directory and replay the archived WAL up to it; the recovered server keeps running on
+          pitr.restorePort (loopback, archiving off) so you can inspect it and move data or traffic
+          over. The live cluster is never replaced in place.
 
 Exit codes: 0 ok · 2 usage, unknown environment, no database configured · 3 database unreachable,
 backup corrupt or not found · 5 locked · 11 drift · 1 the dump or the restore failed. See docs/errors.md.`;
 
-const SUBCOMMANDS = ['backup', 'verify', 'prune', 'list', 'restore', 'drift'] as const;
+const SUBCOMMANDS = ['backup', 'verify', 'prune', 'list', 'restore', 'drift', 'pitr', 'down'] as const;
+const PITR_ACTIONS = ['check', 'base-backup', 'list'] as const;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(
     argv,
-    { env: { type: 'string' }, 'dry-run': { type: 'boolean' }, all: { type: 'boolean' }, backup: { type: 'string' }, yes: { type: 'boolean', short: 'y' }, reason: { type: 'string' }, 'no-replay': { type: 'boolean' } },
-    { min: 2, max: 2, usage },
+    { env: { type: 'string' }, 'dry-run': { type: 'boolean' }, all: { type: 'boolean' }, backup: { type: 'string' }, yes: { type: 'boolean', short: 'y' }, reason: { type: 'string' }, 'no-replay': { type: 'boolean' }, 'to-time': { type: 'string' }, 'data-dir': { type: 'string' }, port: { type: 'string' } },
+    { min: 2, max: 3, usage },
   );
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
   const [sub, target] = args.positionals as [string, string];
   if (!(SUBCOMMANDS as readonly string[]).includes(sub)) throw new RewindError('REWIND_E_USAGE', `unknown subcommand db ${JSON.stringify(sub)} — usage: ${usage}`);
+  if ((sub === 'pitr') !== (args.positionals.length === 3)) throw new RewindError('REWIND_E_USAGE', `usage: ${usage}`);
+  if (sub === 'pitr' && !(PITR_ACTIONS as readonly string[]).includes(target)) throw new RewindError('REWIND_E_USAGE', `db pitr ${JSON.stringify(target)}: expected one of ${PITR_ACTIONS.join(', ')}`);
   const context = await openContext(args, io);
   try {
     const json = args.flag('json');
+    if (sub === 'pitr') return await pitr(target as (typeof PITR_ACTIONS)[number], args.positionals[2]!, context, io, json);
+    if (sub === 'restore' && args.string('to-time') !== undefined) return await restoreToTime(target, args, context, io, json);
     if (sub === 'restore') return await restore(target, args, context, io, json);
     if (sub === 'drift') return await drift(target, args, context, io, json);
+    if (sub === 'down') return await down(target, args, context, io, json);
     const services = await buildServices(context, io, { json: false, quiet: true });
     if (sub === 'backup') {
       const env = target;
@@ -128,6 +151,75 @@ async function restore(env: string, args: ParsedArgs, context: CliContext, io: C
   }
   const services = await buildServices(context, io, { json, quiet: dryRun });
   return finishOperation(await restoreDatabase(services, env, { ...options, dryRun }), io, json);
+}
+
+async function pitr(action: (typeof PITR_ACTIONS)[number], env: string, context: CliContext, io: CliIo, json: boolean): Promise<number> {
+  const core = await import('../../core/database-pitr.js');
+  const services = await buildServices(context, io, { json: false, quiet: true });
+  if (action === 'check') {
+    const result = await core.checkPitrReadiness(services, env);
+    if (json) writeLine(io.stdout, JSON.stringify(result));
+    else for (const check of result.checks) writeLine(io.stdout, `${check.ok ? '✓' : '✗'} ${check.name}: ${check.detail}`);
+    if (!result.ok) {
+      const failedChecks = result.checks.filter((c) => !c.ok).map((c) => c.name);
+      throw new RewindError('REWIND_E_PITR_NOT_READY', `point-in-time recovery of ${env} is not possible now: ${failedChecks.join(', ')} failed`, { env, failed: failedChecks });
+    }
+    return 0;
+  }
+  if (action === 'base-backup') {
+    if (!json) writeLine(io.stdout, `taking a base backup of ${env}…`);
+    const backup = await core.takePitrBaseBackup(services, env);
+    if (json) writeLine(io.stdout, JSON.stringify(backup));
+    else writeLine(io.stdout, `base backup ${backup.path} (${formatBytes(backup.size)}, sha256 ${backup.sha256.slice(0, 12)}…), WAL ${backup.startLsn}–${backup.endLsn}, ended ${backup.endTime}`);
+    return 0;
+  }
+  const backups = await core.listBaseBackups(services, env);
+  if (json) writeLine(io.stdout, JSON.stringify(backups));
+  else if (backups.length === 0) writeLine(io.stdout, `no base backups of ${env}`);
+  else for (const b of backups) writeLine(io.stdout, `${b.endTime}  ${formatBytes(b.size).padStart(9)}  ${b.sha256.slice(0, 12)}  ${b.path}`);
+  return 0;
+}
+
+async function restoreToTime(env: string, args: ParsedArgs, context: CliContext, io: CliIo, json: boolean): Promise<number> {
+  const rawPort = args.string('port');
+  if (rawPort !== undefined && !/^[1-9]\d{0,4}$/.test(rawPort)) throw new RewindError('REWIND_E_USAGE', `--port takes a TCP port, not ${JSON.stringify(rawPort)}`, { argument: '--port' });
+  if (args.string('backup') !== undefined) throw new RewindError('REWIND_E_USAGE', '--backup names a dump to restore; --to-time picks a base backup by itself: use one or the other', { argument: '--backup' });
+  const { planPointInTimeRestore, restoreToPointInTime } = await import('../../core/database-pitr.js');
+  const services = await buildServices(context, io, { json: false, quiet: true });
+  const options = { toTime: args.string('to-time')!, dataDir: args.string('data-dir'), port: rawPort === undefined ? undefined : Number(rawPort) };
+  if (args.flag('dry-run')) {
+    const plan = await planPointInTimeRestore(services, env, options);
+    if (json) writeLine(io.stdout, JSON.stringify({ dryRun: true, plan }));
+    else {
+      writeLine(io.stdout, `would recover ${env} to ${plan.toTime} from base backup ${plan.baseBackup.path} (ended ${plan.baseBackup.endTime})`);
+      writeLine(io.stdout, `  into a new data directory ${plan.dataDir}, server on 127.0.0.1:${plan.port}, WAL from ${plan.archiveDir}`);
+      writeLine(io.stdout, '(dry run: nothing was changed)');
+    }
+    return 0;
+  }
+  if (!args.flag('yes')) throw new RewindError('REWIND_E_CONFIRM_REQUIRED', 'db restore --to-time starts a recovered PostgreSQL server: review it with --dry-run, then pass --yes', { argument: '--yes' });
+  const result = await restoreToPointInTime(services, env, options);
+  if (json) writeLine(io.stdout, JSON.stringify(result));
+  else {
+    writeLine(io.stdout, `recovered ${env} to ${result.targetTime} from base backup ${result.baseBackup.path} in ${(result.durationMs / 1000).toFixed(1)} s`);
+    writeLine(io.stdout, `  server: 127.0.0.1:${result.port} (pid ${result.pid}), data directory ${result.dataDir}, timeline ${result.timeline}`);
+    if (result.lastReplayedCommit) writeLine(io.stdout, `  last replayed commit: ${result.lastReplayedCommit}`);
+    writeLine(io.stdout, `  inspect it, then move data or traffic over; stop it with pg_ctl -D ${result.dataDir} stop`);
+  }
+  return 0;
+}
+
+async function down(env: string, args: ParsedArgs, context: CliContext, io: CliIo, json: boolean): Promise<number> {
+  const { migrateDown } = await import('../../core/operations.js');
+  const reason = args.string('reason');
+  if (args.flag('dry-run') || !args.flag('yes')) {
+    // Seed 003: read the down before running it. Without --yes this shows it and stops.
+    const preview = await migrateDown(await buildServices(context, io, { json, quiet: true }), env, { dryRun: true, reason });
+    if (args.flag('dry-run')) return finishOperation(preview, io, json);
+    writeLine(io.stdout, json ? JSON.stringify(redactor.redactValue({ plan: preview.plan })) : renderPlan(preview.plan));
+    throw new RewindError('REWIND_E_CONFIRM_REQUIRED', 'db down reverts a migration and may lose data (see the findings above): pass --yes to run it', { argument: '--yes' });
+  }
+  return finishOperation(await migrateDown(await buildServices(context, io, { json }), env, { reason }), io, json);
 }
 
 async function drift(env: string, args: ParsedArgs, context: CliContext, io: CliIo, json: boolean): Promise<number> {

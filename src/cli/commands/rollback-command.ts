@@ -7,7 +7,7 @@ import { parseCommandArgs } from '../parse-args.js';
 import { renderPlan } from '../render-plan.js';
 import { finishOperation } from './operation-output.js';
 
-export const usage = 'rewind rollback <env> [--to <version>] [--db restore|skip] [--dry-run] [--yes] [--allow-untested] [--force] [--reason <text>] [--json]';
+export const usage = 'rewind rollback <env> [--to <version>] [--db restore|down|skip] [--dry-run] [--yes] [--allow-untested] [--force] [--reason <text>] [--json]';
 
 export const help = `${usage}
 
@@ -32,6 +32,8 @@ Options:
   --allow-untested   allow a target whose CI result is not "passed" (seed 003: that is a separate incident)
   --force            allow a --to release that never reached good
   --db restore       restore the pre-upgrade backup even though the migrations look additive
+  --db down          revert exactly one migration with its down commands instead of a restore (only when one
+                     migration was applied since the LKG and it has a down; its SQL and lint findings are shown)
   --db skip          leave the database as it is whatever the migrations did (needs --yes; audited)
   --reason <text>    why, for the audit log and the events
   --json             print events as JSON lines
@@ -56,13 +58,13 @@ export async function run(argv: string[], io: CliIo, stdin: NodeJS.ReadableStrea
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
   const env = args.positionals[0]!;
   const db = args.string('db');
-  if (db !== undefined && db !== 'restore' && db !== 'skip') {
-    throw new RewindError('REWIND_E_USAGE', `--db must be restore or skip, not ${JSON.stringify(db)} (a one-step down migration is \`rewind db down\`)`, { argument: '--db' });
+  if (db !== undefined && db !== 'restore' && db !== 'down' && db !== 'skip') {
+    throw new RewindError('REWIND_E_USAGE', `--db must be restore, down or skip, not ${JSON.stringify(db)}`, { argument: '--db' });
   }
   if (db === 'skip' && !args.flag('yes') && !args.flag('dry-run')) {
     throw new RewindError('REWIND_E_CONFIRM_REQUIRED', '--db skip rolls the code back onto a schema it may not handle: pass --yes to confirm (it is recorded in the audit log)', { argument: '--yes' });
   }
-  const options = { to: args.string('to'), allowUntested: args.flag('allow-untested'), force: args.flag('force'), reason: args.string('reason'), db: db as 'restore' | 'skip' | undefined };
+  const options = { to: args.string('to'), allowUntested: args.flag('allow-untested'), force: args.flag('force'), reason: args.string('reason'), db: db as 'restore' | 'down' | 'skip' | undefined };
   const context = await openContext(args, io);
   try {
     const json = args.flag('json');

@@ -85,7 +85,7 @@ function migrationsDir(context: StepContext, version: string, migrations: Migrat
 }
 
 /** The history table of the configured tool, read through the engine (null: the tool has not run yet). */
-async function readToolHistory(engine: DatabaseEngine, tool: MigrationsConfig['tool']): Promise<MigrationHistory | null> {
+export async function readToolHistory(engine: DatabaseEngine, tool: MigrationsConfig['tool']): Promise<MigrationHistory | null> {
   const snapshot = await engine.snapshot([]);
   for (const table of snapshot.migrationState) {
     const history = readHistory({ name: table.name.split('.').at(-1)!, columns: table.columns, rows: table.rows });
@@ -324,5 +324,50 @@ export const driftCheck: StepExecutor = async (step, context) => {
     });
   } catch (error) {
     return asFailure(error, 'drift check failed: ');
+  }
+};
+
+/**
+ * Reverts exactly one migration with the user's down commands (seed 003: one step, never chained),
+ * then checks from the history table that this migration, and only it, is no longer applied.
+ */
+export const dbDown: StepExecutor = async (step, context) => {
+  const migrations = context.config.database?.migrations;
+  if (!migrations) return failed('no database.migrations configured', undefined, 'REWIND_E_CONFIG_INVALID');
+  const id = step.params.migration as string;
+  try {
+    const before = await withEngine(context, (engine) => readToolHistory(engine, migrations.tool));
+    const applied = (history: MigrationHistory | null) => new Set((history?.applied ?? []).filter((m) => m.state === 'applied').map((m) => m.id));
+    const wasApplied = applied(before);
+    // Idempotent after a crash: if it is already reverted, do not revert another one.
+    if (before?.tool !== 'golang-migrate' && !wasApplied.has(id)) return succeeded(`${id} is not applied (already reverted)`, { migration: id, alreadyReverted: true });
+    if (before?.tool === 'golang-migrate' && before.applied[0]?.id !== id) return succeeded(`${id} is not the current version (already reverted)`, { migration: id, alreadyReverted: true });
+    for (const command of step.commands) {
+      const result = await context.services.executor.run(command);
+      if (result.exitCode !== 0) {
+        const output = `${result.stderr || result.stdout}`.trim().split('\n').slice(-5).join(' | ');
+        return failed(`down command ${command.argv[0]} ${result.timedOut ? 'timed out' : `exited ${result.exitCode ?? result.signal}`}${output ? `: ${output}` : ''}`, { migration: id }, 'REWIND_E_MIGRATION_FAILED');
+      }
+    }
+    const after = await withEngine(context, (engine) => readToolHistory(engine, migrations.tool));
+    if (after?.tool === 'golang-migrate') {
+      if (after.applied[0]?.id === id) return failed(`the down commands ran but ${id} is still the current version`, { migration: id }, 'REWIND_E_MIGRATION_FAILED');
+    } else {
+      const now = applied(after);
+      const gone = [...wasApplied].filter((m) => !now.has(m));
+      if (!gone.includes(id)) return failed(`the down commands ran but ${id} is still recorded as applied`, { migration: id }, 'REWIND_E_MIGRATION_FAILED');
+      if (gone.length > 1) return failed(`the down commands reverted ${gone.length} migrations (${gone.join(', ')}), not one`, { migration: id, reverted: gone }, 'REWIND_E_MIGRATION_FAILED');
+    }
+    const release = step.params.release as string;
+    const record = (await context.ledger.getRelease(context.env, release))?.database;
+    if (record) {
+      const reasons = [...record.reasons, `${id} reverted by a down migration in operation ${context.operation.id}`];
+      await context.ledger.setReleaseDatabase(context.env, release, { ...record, migrations: record.migrations.filter((m) => m.id !== id), reasons }, context.now());
+    }
+    // The release runs on the reverted schema by choice: drift is judged against it from here on.
+    await recordLiveSchema(context, release);
+    return succeeded(`reverted ${id} (one step)`, { migration: id });
+  } catch (error) {
+    return asFailure(error, 'down migration failed: ');
   }
 };
