@@ -143,4 +143,16 @@ describe('one-step down migrations (real PostgreSQL, real PM2)', () => {
     // The reverted schema is now what 1.2.0 runs on: no drift.
     expect((await sandbox.cli(['db', 'drift', ENV, '--no-replay'])).code).toBe(0);
   });
+
+  it('a failed Prisma migration (neither finished nor rolled back) stops the next deploy in preflight', async () => {
+    await sandbox.release('1.3.0', { files: { ...M0, ...M1, ...M2 } });
+    await query(`INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at) VALUES ('f0f0f0f0-0000-4000-8000-000000000000', 'x', '20260115000000_half_done', now())`);
+    const outcome = await deploy(sandbox.services, ENV, '1.3.0');
+    expect(outcome.error?.code).toBe('REWIND_E_MIGRATION_BLOCKED');
+    expect(outcome.error?.message).toContain('prisma migration 20260115000000_half_done failed');
+    expect(outcome.error?.message).toContain('nothing changed');
+    expect(await columns()).toEqual(['email', 'id', 'nickname']);
+    expect(await sandbox.served()).toEqual({ status: 200, version: '1.2.0' });
+    expect((await sandbox.ledger.getRelease(ENV, '1.3.0'))?.state).toBe('registered');
+  });
 });
