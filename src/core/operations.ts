@@ -1,5 +1,6 @@
 import { environmentConfig } from '../config/load-config.js';
 import { RewindError } from '../errors/rewind-error.js';
+import type { RewindEvent } from '../ports/event-sink.js';
 import type { BackupRecord, OperationRecord, ReleaseRecord } from '../ports/ledger.js';
 import { succeeded } from '../ports/outcome.js';
 import type { Target } from '../ports/target.js';
@@ -468,8 +469,22 @@ export async function restoreDatabase(services: Services, env: string, options: 
       reason: options.reason ?? `requested by ${services.actor}`,
     });
   };
-  if (options.dryRun) {
-    const target = services.createTarget(env, config);
+  return runDatabaseOperation(services, env, options.dryRun, build, (plan, operation) => ({ event: 'restore_start', env, operationId: operation.id, backupId: plan.database?.backupId, release: plan.from }));
+}
+
+/**
+ * The shared shape of `db restore` and `db down`: a dry-run plans against the target and changes
+ * nothing; a real run plans under the lock, creates the operation, announces it and applies it.
+ */
+async function runDatabaseOperation(
+  services: Services,
+  env: string,
+  dryRun: boolean | undefined,
+  build: (target: Target) => Promise<Plan>,
+  startEvent: (plan: Plan, operation: OperationRecord) => RewindEvent,
+): Promise<OperationOutcome> {
+  if (dryRun) {
+    const target = services.createTarget(env, environmentConfig(services.config, env));
     try {
       return { plan: await build(target), ok: true, dryRun: true };
     } finally {
@@ -481,7 +496,7 @@ export async function restoreDatabase(services: Services, env: string, options: 
     const plan = await build(target);
     const operation = await createOperation(services, plan, null, plan.reason ?? null);
     await lock.attach(operation.id);
-    await services.sink.emit({ event: 'restore_start', env, operationId: operation.id, backupId: plan.database?.backupId, release: plan.from });
+    await services.sink.emit(startEvent(plan, operation));
     return executeDatabaseOperation(services, target, plan, operation);
   });
 }
@@ -527,20 +542,5 @@ export async function migrateDown(services: Services, env: string, options: Down
     const down = await findDownTarget(services, env, current, target);
     return planDown({ env, current, down, safetyBackup: describeBackup(services, env, 'safety', current.version), reason: options.reason ?? `requested by ${services.actor}` });
   };
-  if (options.dryRun) {
-    const target = services.createTarget(env, config);
-    try {
-      return { plan: await build(target), ok: true, dryRun: true };
-    } finally {
-      await target.close();
-    }
-  }
-  return withEnvironment(services, env, async (target, lock) => {
-    await refuseIfInterrupted(services, env);
-    const plan = await build(target);
-    const operation = await createOperation(services, plan, null, plan.reason ?? null);
-    await lock.attach(operation.id);
-    await services.sink.emit({ event: 'down_start', env, operationId: operation.id, migration: plan.steps.at(-1)!.params.migration, release: plan.from });
-    return executeDatabaseOperation(services, target, plan, operation);
-  });
+  return runDatabaseOperation(services, env, options.dryRun, build, (plan, operation) => ({ event: 'down_start', env, operationId: operation.id, migration: plan.steps.at(-1)!.params.migration, release: plan.from }));
 }

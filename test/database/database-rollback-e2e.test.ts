@@ -1,19 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploy, rollback } from '../../src/core/operations.js';
+import { createAppDatabase, prismaDatabaseYaml, type AppDatabase } from '../support/app-database.js';
 import { createSandbox, ENV, type Sandbox } from '../support/sandbox.js';
 
 // End to end on the real PostgreSQL and real PM2 (seed 000, "Rollback Procedure (Migration Failure /
 // Incompatible Schema)"): a release whose migration is breaking fails its health check, and the
 // automatic rollback restores the pre-upgrade backup before the last known good code serves again.
-
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-const MIGRATE = join(import.meta.dirname, '..', 'fixtures', 'prisma-like-migrate.mjs');
 
 // Applied before rewind was adopted (the critical table must exist for the first pre-upgrade backup).
 const M0 = {
@@ -33,20 +27,9 @@ const M3 = { 'prisma/migrations/20260301000000_add_plan/migration.sql': 'ALTER T
 // Breaking without a down migration.
 const M4 = { 'prisma/migrations/20260401000000_rename/migration.sql': 'ALTER TABLE users RENAME COLUMN email TO mail;\n' };
 
-async function admin<T>(work: (client: pg.Client) => Promise<T>, url = ADMIN_URL): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 describe('database-aware rollback on the real PostgreSQL (real PM2)', () => {
-  const dbName = `rewind_e2e_${randomBytes(4).toString('hex')}`;
-  const dbUrl = `postgres://postgres@127.0.0.1:5432/${dbName}`;
-  const query = (sql: string) => admin(async (c) => (await c.query(sql)).rows, dbUrl);
+  let db: AppDatabase;
+  const query = (sql: string) => db.query(sql);
   const migrationNames = async () => (await query('SELECT migration_name FROM _prisma_migrations ORDER BY migration_name')).map((r) => r.migration_name as string);
   const columns = async () => (await query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'users' ORDER BY column_name`)).map((r) => r.column_name as string);
   let sandbox: Sandbox;
@@ -54,28 +37,9 @@ describe('database-aware rollback on the real PostgreSQL (real PM2)', () => {
   const files = (...sets: Record<string, string>[]) => Object.assign({}, ...sets) as Record<string, string>;
 
   beforeAll(async () => {
-    await admin((c) => c.query(`CREATE DATABASE ${dbName}`));
-    const seed = await mkdtemp(join(tmpdir(), 'rewind-m0-'));
-    for (const [file, text] of Object.entries(M0)) {
-      await mkdir(join(seed, file, '..'), { recursive: true });
-      await writeFile(join(seed, file), text);
-    }
-    execFileSync(process.execPath, [MIGRATE, join(seed, 'prisma', 'migrations')], { env: { ...process.env, DATABASE_URL: dbUrl } });
-    await rm(seed, { recursive: true, force: true });
-    sandbox = await createSandbox({
-      databaseYaml: (root) => `    database:
-      engine: postgres
-      url: ${dbUrl}
-      backupDir: ${join(root, 'backups')}
-      backupLog: ${join(root, 'ops', 'backups.log')}
-      criticalTables: [users]
-      migrations:
-        tool: prisma
-        dir: prisma/migrations
-        apply: ["${process.execPath}", "${MIGRATE}", "{release_dir}/prisma/migrations"]
-        env:
-          DATABASE_URL: ${dbUrl}`,
-    });
+    db = await createAppDatabase('rewind_e2e');
+    await db.migrate(M0);
+    sandbox = await createSandbox({ databaseYaml: (root) => prismaDatabaseYaml(db, root) });
     await sandbox.release('1.0.0', { files: files(M1) });
     await sandbox.release('2.0.0', { files: files(M1, M2), fault: { health: 'fail' } });
     await sandbox.release('2.1.0', { files: files(M1, M3) });
@@ -84,7 +48,7 @@ describe('database-aware rollback on the real PostgreSQL (real PM2)', () => {
   });
   afterAll(async () => {
     await sandbox?.close();
-    await admin((c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
+    await db?.drop();
   });
 
   it('deploys 1.0.0: pre-upgrade backup, migration applied and recorded on the release', async () => {

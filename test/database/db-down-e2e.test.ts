@@ -1,18 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploy } from '../../src/core/operations.js';
+import { createAppDatabase, MIGRATE, prismaDatabaseYaml, type AppDatabase } from '../support/app-database.js';
 import { createSandbox, ENV, type Sandbox } from '../support/sandbox.js';
 
 // Seed 003: `migrate down` rolls back exactly one step, after reading its down logic; some downs drop
 // columns and lose data. Real PostgreSQL, real PM2, the Prisma-style stand-in from test/fixtures.
 
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-const MIGRATE = join(import.meta.dirname, '..', 'fixtures', 'prisma-like-migrate.mjs');
 const M0 = { 'prisma/migrations/20251201000000_users/migration.sql': 'CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL);\n' };
 const M1 = {
   'prisma/migrations/20260101000000_nickname/migration.sql': 'ALTER TABLE users ADD COLUMN nickname text;\n',
@@ -23,51 +16,22 @@ const M2 = {
   'prisma/migrations/20260201000000_plan/down.sql': 'ALTER TABLE users DROP COLUMN plan;\n',
 };
 
-async function admin<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 describe('one-step down migrations (real PostgreSQL, real PM2)', () => {
-  const dbName = `rewind_down_${randomBytes(4).toString('hex')}`;
-  const dbUrl = `postgres://postgres@127.0.0.1:5432/${dbName}`;
-  const query = (sql: string) => admin(dbUrl, async (c) => (await c.query(sql)).rows);
+  let db: AppDatabase;
+  const query = (sql: string) => db.query(sql);
   const columns = async () => (await query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'users' ORDER BY column_name`)).map((r) => r.column_name as string);
   const applied = async () =>
     (await query('SELECT migration_name FROM _prisma_migrations WHERE rolled_back_at IS NULL AND finished_at IS NOT NULL ORDER BY migration_name')).map((r) => r.migration_name as string);
   let sandbox: Sandbox;
 
   beforeAll(async () => {
-    await admin(ADMIN_URL, (c) => c.query(`CREATE DATABASE ${dbName}`));
-    const seed = await mkdtemp(join(tmpdir(), 'rewind-m0-'));
-    for (const [file, text] of Object.entries(M0)) {
-      await mkdir(join(seed, file, '..'), { recursive: true });
-      await writeFile(join(seed, file), text);
-    }
-    execFileSync(process.execPath, [MIGRATE, join(seed, 'prisma', 'migrations')], { env: { ...process.env, DATABASE_URL: dbUrl } });
-    await rm(seed, { recursive: true, force: true });
-    sandbox = await createSandbox({
-      databaseYaml: (root) => `    database:
-      engine: postgres
-      url: ${dbUrl}
-      backupDir: ${join(root, 'backups')}
-      backupLog: ${join(root, 'ops', 'backups.log')}
-      criticalTables: [users]
-      migrations:
-        tool: prisma
-        dir: prisma/migrations
-        apply: ["${process.execPath}", "${MIGRATE}", "{release_dir}/prisma/migrations"]
+    db = await createAppDatabase('rewind_down');
+    await db.migrate(M0);
+    const down = `
         down:
-          - [psql, -X, -q, -v, ON_ERROR_STOP=1, -d, "${dbUrl}", -f, "{down_file}"]
-          - ["${process.execPath}", "${MIGRATE}", --rolled-back, "{migration}"]
-        env:
-          DATABASE_URL: ${dbUrl}`,
-    });
+          - [psql, -X, -q, -v, ON_ERROR_STOP=1, -d, "${db.url}", -f, "{down_file}"]
+          - ["${process.execPath}", "${MIGRATE}", --rolled-back, "{migration}"]`;
+    sandbox = await createSandbox({ databaseYaml: (root) => prismaDatabaseYaml(db, root, down) });
     await sandbox.release('1.0.0', { files: { ...M0 } });
     await sandbox.release('1.1.0', { files: { ...M0, ...M1 } });
     await sandbox.release('1.2.0', { files: { ...M0, ...M1, ...M2 } });
@@ -77,7 +41,7 @@ describe('one-step down migrations (real PostgreSQL, real PM2)', () => {
   });
   afterAll(async () => {
     await sandbox?.close();
-    await admin(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
+    await db?.drop();
   });
 
   it('shows the down SQL, its data-loss findings and the argv, and changes nothing without --yes', async () => {

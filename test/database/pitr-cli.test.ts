@@ -1,53 +1,16 @@
 import { appendFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asPostgres, BIN, executor, mustRun, OS_USER, sql, switchAndWaitArchived, urlFor } from '../support/pg-cluster.js';
 import { quoteConfString, quoteServerCommandArg, type BaseBackup } from '../../src/adapters/databases/postgres-pitr.js';
 import { freePort } from '../../src/demo/sample-artifacts.js';
-import { ProcessExecutor } from '../../src/exec/process-executor.js';
-import type { CommandSpec } from '../../src/ports/executor.js';
 import { runCli, type CliResult } from '../support/sandbox.js';
 
 // `rewind db pitr …` and `rewind db restore --to-time` end to end through the built CLI, against a
 // throwaway PostgreSQL 15 cluster archiving WAL into a temp directory (as in pitr.test.ts: the tests
 // run as root, which postgres refuses, so the server binaries run as `postgres`).
-const BIN = '/usr/lib/postgresql/15/bin';
-const OS_USER = 'postgres';
 const MAIN = process.env.REWIND_TEST_PG_ADMIN ?? 'postgres://root@127.0.0.1:5432/test';
-const executor = new ProcessExecutor();
-
-const asPostgres = (argv: string[]): string[] => ['runuser', '-u', OS_USER, '--', ...argv];
-
-async function mustRun(spec: CommandSpec): Promise<string> {
-  const result = await executor.run(spec);
-  if (result.exitCode !== 0) throw new Error(`${spec.argv.join(' ')} exited ${result.exitCode}: ${result.stderr}${result.stdout}`);
-  return result.stdout;
-}
-
-const urlFor = (port: number): string => `postgres://postgres@127.0.0.1:${port}/postgres`;
-
-async function sql<T extends pg.QueryResultRow = Record<string, unknown>>(port: number, text: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: urlFor(port) });
-  await client.connect();
-  try {
-    return (await client.query<T>(text)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-/** Forces the current segment out and waits until the archiver has stored it. */
-async function switchAndWaitArchived(port: number): Promise<void> {
-  const [{ segment }] = (await sql<{ segment: string }>(port, 'SELECT pg_walfile_name(pg_switch_wal()) AS segment')) as [{ segment: string }];
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    const [row] = await sql<{ last: string | null }>(port, 'SELECT last_archived_wal AS last FROM pg_stat_archiver');
-    if (row?.last && row.last.slice(0, 24) >= segment) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`segment ${segment} was not archived within 15 s`);
-}
 
 const serverNow = async (port: number): Promise<string> =>
   ((await sql<{ t: string }>(port, `SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS t`)) as [{ t: string }])[0].t;
