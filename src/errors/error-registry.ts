@@ -56,6 +56,10 @@ export const ERROR_REGISTRY = {
   REWIND_E_INTERNAL: { exitCode: 1, httpStatus: 500, hint: 'This is a bug in rewind; please report it with the output of --json.' },
   REWIND_E_PITR_INVALID: { exitCode: 2, httpStatus: 400, hint: 'Nothing was changed: fix the option named (target time as ISO 8601 with a zone, after the base backup and not in the future; a new empty data directory; a free port; quotable paths).' },
   REWIND_E_PITR_FAILED: { exitCode: 1, httpStatus: 500, hint: 'The restored server did not finish recovery and was stopped; read the server log tail included (WAL missing from the archive, a target after the last archived WAL, wrong binaries).' },
+  REWIND_E_METRIC_UNAVAILABLE: { exitCode: 3, httpStatus: 503, hint: 'The metric source at the URL shown could not be queried (refused, timed out, HTTP error): check its url, credentials and that it runs; the analysis counts this as an error, never a failure.' },
+  REWIND_E_METRIC_QUERY_INVALID: { exitCode: 2, httpStatus: 400, hint: 'The metric source rejected the query shown or answered with more than one number per point in time: fix the query (aggregate several series with sum() or max()).' },
+  REWIND_E_ROUTER_INVALID: { exitCode: 2, httpStatus: 400, hint: 'Nothing was changed: weights are whole percentages 0–100 for stable and canary that sum to 100 (e.g. { stable: 90, canary: 10 }); backend names, hosts and ports are plain tokens.' },
+  REWIND_E_ROUTER_FAILED: { exitCode: 1, httpStatus: 502, hint: 'The traffic router refused or did not confirm the change (nginx -t / reload output or the haproxy runtime API answer is included); the previous split still applies.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;
