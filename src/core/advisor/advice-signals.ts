@@ -1,0 +1,72 @@
+import type { CiResult, OperationKind, ReleaseState } from '../../ports/ledger.js';
+import type { DatabaseMode, MigrationVerdict } from '../database-rollback-decision.js';
+import type { StepPhase } from '../plan.js';
+
+/** What an operator knows and rewind cannot measure; every field is optional and absent means "not said". */
+export interface OperatorSignals {
+  /** `--data-corruption`: data is being corrupted now (seed 002, seed 004 "Database corruption"). */
+  dataCorruption?: boolean;
+  /** `--security`: the release introduced a security vulnerability. */
+  security?: boolean;
+  /** `--feature-broken`: a feature does not work (seed 004 "Feature not working"). */
+  featureBroken?: boolean;
+  /** `--minor`: the issue is a minor (UI) bug (seed 004 "Minor UI bug"). */
+  minor?: boolean;
+  /** `--root-cause-known`: absent means unknown, which argues for a rollback (seed 004). */
+  rootCauseKnown?: boolean;
+  /** `--fix-eta`: minutes until a fix can be live. */
+  fixEtaMinutes?: number;
+  /** `--users-affected`. */
+  usersAffected?: 'all' | 'many' | 'few';
+  /** `--error-rate` (or a metric source): failed requests as a fraction, 0–1. */
+  errorRate?: number;
+  /** `--latency-ratio` (or a metric source): current latency over the baseline; 1.5 is 50 % slower. */
+  latencyRatio?: number;
+}
+
+/** The newest deploy, when it failed: what the journal says went wrong and what happened next. */
+export interface FailedDeploySignal {
+  operationId: string;
+  version: string;
+  /** The step that failed, and its phase: a `preflight` failure changed nothing. */
+  failedStep: string | null;
+  phase: StepPhase | null;
+  error: string | null;
+  /** The automatic rollback it started, if any: running means it is still unfinished. */
+  rollback: 'none' | 'succeeded' | 'failed' | 'running';
+  rolledBackTo: string | null;
+  /** The failed step applied the release's migrations. */
+  migrationFailed: boolean;
+  /** The backup taken before those migrations ran. */
+  preUpgradeBackupId: number | null;
+  /** The failed release is the environment's current release (it was activated). */
+  stillCurrent: boolean;
+}
+
+/** What rewind reads itself: the ledger, the journal and the configured health check. */
+export interface LiveSignals {
+  env: string;
+  health: { status: 'ok' | 'failing' | 'unknown'; message: string };
+  current: { version: string; state: ReleaseState; ci: CiResult } | null;
+  /** Where `rewind rollback` would go, with its CI result (seed 003: confirm it passed CI). */
+  lastKnownGood: { version: string; ci: CiResult } | null;
+  /** Present when the environment has a database. */
+  database?: {
+    /** The current release's recorded migration verdict (null: nothing recorded). */
+    currentVerdict: MigrationVerdict | null;
+    /** What `rewind rollback` would do to the database on its own, and why; absent without a current release and an LKG. */
+    rollback?: { mode: DatabaseMode; reasons: string[]; backupId: number | null };
+    /** Whether `--db restore` has a pre-upgrade backup to restore. */
+    restoreAvailable: boolean;
+  };
+  lastDeploy?: FailedDeploySignal;
+  /** Operations still running (or interrupted): a rollback or deploy refuses until they are resumed. */
+  unfinished: { id: string; kind: OperationKind; from: string | null; to: string }[];
+  /** How long the newest successful rollback of this environment took: the measured rollback ceremony. */
+  lastRollbackMs?: number;
+}
+
+export interface AdviceSignals extends LiveSignals, OperatorSignals {
+  /** Appended to every suggested command, e.g. `['--config', 'ops/rewind.yaml']` when one was given. */
+  commandSuffix?: string[];
+}
