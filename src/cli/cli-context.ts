@@ -27,13 +27,14 @@ export async function openContext(args: ParsedArgs, io: CliIo): Promise<CliConte
  * JSON lines with --json or the human view otherwise), the target registry and the health checker.
  */
 export async function buildServices(context: CliContext, io: CliIo, options: { json: boolean; quiet?: boolean }): Promise<Services> {
-  const [{ EventFanout, JsonLinesSink, LedgerAuditSink }, { createTarget }, { ProcessExecutor }, { checkHealth }, { HumanRenderer }, { createDatabaseEngine }] = await Promise.all([
+  const [{ EventFanout, JsonLinesSink, LedgerAuditSink }, { createTarget }, { ProcessExecutor }, { checkHealth }, { HumanRenderer }, { createDatabaseEngine }, { runSmoke }] = await Promise.all([
     import('../events/event-sinks.js'),
     import('../adapters/target-registry.js'),
     import('../exec/process-executor.js'),
     import('../adapters/checks/http-health-check.js'),
     import('./human-renderer.js'),
     import('../adapters/database-registry.js'),
+    import('../adapters/checks/smoke-runner.js'),
   ]);
   const sink = new EventFanout(context.actor, [new LedgerAuditSink(context.ledger, context.actor), await JsonLinesSink.create(context.config.log.file)]);
   if (options.json) sink.add(await JsonLinesSink.create(io.stdout));
@@ -47,6 +48,7 @@ export async function buildServices(context: CliContext, io: CliIo, options: { j
     now: Date.now,
     createTarget: (_env, config) => createTarget(config, executor),
     checkHealth,
+    runSmoke,
     executor,
     createDatabaseEngine: (env, config) => createDatabaseEngine(env, config, executor),
   };

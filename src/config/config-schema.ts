@@ -55,6 +55,12 @@ export const healthCheckSchema = z.strictObject({
   readinessDelayMs: positiveMs.default(0).describe('Wait after activation before the first probe.'),
 });
 
+export const smokeSettingsSchema = z.strictObject({
+  suite: z.string().min(1).describe('The smoke suite file (YAML, see examples/smoke/minimal.yaml); relative to the config file.'),
+  baseUrl: z.url({ protocol: /^https?$/ }).optional().describe("Joined to the suite's relative step URLs (default: the suite's own baseUrl)."),
+  timeoutMs: z.number().int().min(1).default(5000).describe('Per-request timeout of a step that sets none.'),
+});
+
 export const deploySettingsSchema = z.strictObject({
   autoRollback: z.boolean().default(true).describe('Roll back to the LKG by itself when a deploy fails after activation.'),
   baselineHealth: z.boolean().default(true).describe('Probe the running release before changing anything.'),
@@ -151,6 +157,7 @@ export const databaseSchema = z
 export const environmentSchema = z.strictObject({
   target: targetSchema,
   health: healthCheckSchema.optional(),
+  smoke: smokeSettingsSchema.optional().describe('A smoke suite run after every activation and every rollback (seed 000), and by `rewind smoke`.'),
   deploy: deploySettingsSchema.prefault({}),
   lock: lockSettingsSchema.prefault({}),
   database: databaseSchema.optional().describe('The database this environment\'s releases migrate: backed up, verified, restored.'),
@@ -170,6 +177,7 @@ export type RuntimeConfig = z.infer<typeof runtimeSchema>;
 export type Pm2RuntimeConfig = z.infer<typeof pm2RuntimeSchema>;
 export type CommandRuntimeConfig = z.infer<typeof commandRuntimeSchema>;
 export type HealthCheckConfig = z.infer<typeof healthCheckSchema>;
+export type SmokeSettings = z.infer<typeof smokeSettingsSchema>;
 export type DatabaseConfig = z.infer<typeof databaseSchema>;
 export type MigrationsConfig = z.infer<typeof migrationsSchema>;
 export type PostgresDatabaseConfig = z.infer<typeof postgresDatabaseSchema>;

@@ -87,6 +87,9 @@ describe('database backups (core, on the SQLite engine and a SQLite ledger)', ()
       checkHealth: async () => {
         throw new Error('not used');
       },
+      runSmoke: async () => {
+        throw new Error('not used');
+      },
       executor,
       createDatabaseEngine: (env, envConfig) => createDatabaseEngine(env, envConfig, executor),
     };

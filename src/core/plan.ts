@@ -21,7 +21,8 @@ export type StepKind =
   | 'db-restore'
   | 'db-verify'
   | 'drift-check'
-  | 'db-down';
+  | 'db-down'
+  | 'smoke';
 
 /**
  * `preflight` steps change nothing that serves traffic: a failure there leaves the environment as it

@@ -135,6 +135,11 @@ function restoreSteps(backupId: number, from: string | null, safety: BackupDescr
   ];
 }
 
+function smokeStep(config: EnvironmentConfig, version: string): PlanStep[] {
+  if (!config.smoke) return [];
+  return [step({ id: 'smoke', kind: 'smoke', phase: 'verify', title: `smoke suite against ${version}`, params: { version }, effects: [`run ${config.smoke.suite}: steps in order, cleanup always`] })];
+}
+
 /** Deploy: record running → disk space → baseline health → unpack → activate → health → mark good → prune. Pure. */
 export function planDeploy(input: DeployPlanInput): Plan {
   const { config, release, current, lkg, target } = input;
@@ -219,6 +224,7 @@ export function planDeploy(input: DeployPlanInput): Plan {
     step({ id: 'activate', kind: 'activate', phase: 'change', title: `activate ${release.version}`, params: { version: release.version, mode: 'deploy' }, commands: activate.commands, effects: activate.effects }),
   );
   if (config.health) steps.push(healthStep('health', config, release.version, 'verify'));
+  steps.push(...smokeStep(config, release.version));
   steps.push(
     step({ id: 'mark-good', kind: 'mark-good', phase: 'finalize', title: `mark ${release.version} good`, params: { version: release.version, previous: current?.version ?? null } }),
     step({
@@ -269,6 +275,7 @@ export function planRollback(input: RollbackPlanInput): Plan {
     step({ id: 'activate', kind: 'activate', phase: 'change', title: `activate ${to.version}`, params: { version: to.version, mode: 'rollback' }, commands: activate.commands, effects: activate.effects }),
   ];
   if (config.health) steps.push(healthStep('health', config, to.version, 'verify'));
+  steps.push(...smokeStep(config, to.version));
   steps.push(
     step({ id: 'rollback-complete', kind: 'rollback-complete', phase: 'finalize', title: `rollback_complete: ${to.version} is current and good`, params: { from: from?.version ?? null, to: to.version } }),
   );
@@ -298,6 +305,7 @@ export function planRestore(input: RestorePlanInput): Plan {
     const activate = target.describeActivate(current.version);
     steps.push(step({ id: 'activate', kind: 'activate', phase: 'change', title: `start ${current.version} again`, params: { version: current.version, mode: 'restore' }, commands: activate.commands, effects: activate.effects }));
     if (config.health) steps.push(healthStep('health', config, current.version, 'verify'));
+    steps.push(...smokeStep(config, current.version));
     if (backup.releaseVersion && backup.releaseVersion !== current.version) {
       notes.push(`the backup holds the database of ${backup.releaseVersion}, but ${current.version} runs: check that ${current.version} works with that schema, or roll back instead`);
     }

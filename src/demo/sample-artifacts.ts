@@ -8,7 +8,8 @@ export const SAMPLE_APP_DIR = join(packageRoot(), 'examples', 'sample-app');
 
 export interface SampleRelease {
   version: string;
-  fault?: { health?: 'fail'; bootDelayMs?: number };
+  /** Faults the sample app injects (examples/sample-app/server.js documents each). */
+  fault?: { health?: 'fail'; auth?: 'fail'; bootDelayMs?: number; errorRate?: number; errorAfterMs?: number; latencyMs?: number; latencyJitterMs?: number };
 }
 
 /** Builds a release directory of the sample app: its code plus a release.json naming version and fault. */

@@ -6,6 +6,7 @@ import { Pm2Runtime } from '../../src/adapters/runtimes/pm2-runtime.js';
 import { createTarget } from '../../src/adapters/target-registry.js';
 import { createDatabaseEngine } from '../../src/adapters/database-registry.js';
 import { checkHealth } from '../../src/adapters/checks/http-health-check.js';
+import { runSmoke } from '../../src/adapters/checks/smoke-runner.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { RewindConfig } from '../../src/config/config-schema.js';
 import type { Services } from '../../src/core/services.js';
@@ -53,8 +54,8 @@ export async function createSandbox(
     runtimeYaml?: (root: string, port: number) => string;
     /** A postgres:// ledger instead of the SQLite file. */
     ledger?: string;
-    /** A `database:` block (YAML, indented 4 spaces) appended to the environment. */
-    databaseYaml?: (root: string) => string;
+    /** Extra environment keys (`database:`, `smoke:`; YAML indented 4 spaces) appended to the environment. */
+    databaseYaml?: (root: string, port: number) => string;
   } = {},
 ): Promise<Sandbox> {
   const root = await mkdtemp(join(tmpdir(), 'rewind-test-'));
@@ -70,7 +71,7 @@ export async function createSandbox(
     runtimeYaml: options.runtimeYaml?.(root, port),
     ledger: options.ledger,
   });
-  await writeFile(configPath, options.databaseYaml ? `${yaml}${options.databaseYaml(root)}\n` : yaml);
+  await writeFile(configPath, options.databaseYaml ? `${yaml}${options.databaseYaml(root, port)}\n` : yaml);
   const { config } = loadConfig(configPath);
   const ledger = await openLedger(config.ledger);
   const memory = new MemorySink();
@@ -84,6 +85,7 @@ export async function createSandbox(
     now: Date.now,
     createTarget: (_env, envConfig) => createTarget(envConfig, executor),
     checkHealth,
+    runSmoke,
     executor,
     createDatabaseEngine: (env, envConfig) => createDatabaseEngine(env, envConfig, executor),
   };

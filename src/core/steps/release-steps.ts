@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../errors/error-registry.js';
 import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
 import type { ReleaseRecord } from '../../ports/ledger.js';
 import type { ReleaseArtifact } from '../../ports/target.js';
@@ -24,6 +25,17 @@ export const activate: StepExecutor = async (step, { target, ledger, env, now })
 };
 
 export const health: StepExecutor = async (step, { probeHealth }) => probeHealth(step.params.version as string);
+
+/** Seed 000's smoke tests (auth, project CRUD, health internal), after every activation and rollback. */
+export const smoke: StepExecutor = async (step, { config, services }) => {
+  if (!config.smoke) return succeeded('no smoke suite configured');
+  try {
+    return await services.runSmoke(config.smoke, step.params.version as string);
+  } catch (error) {
+    // A suite that cannot be loaded is bad input, not a failing app: report it as such.
+    return failed(`smoke suite ${config.smoke.suite}: ${(error as Error).message}`, undefined, (error as { code?: ErrorCode }).code);
+  }
+};
 
 /** The release passed its checks: it becomes good and the release it replaced is superseded. */
 export const markGood: StepExecutor = async (step, { ledger, env, now }) => {

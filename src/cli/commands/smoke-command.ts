@@ -1,0 +1,55 @@
+import { environmentConfig } from '../../config/load-config.js';
+import { RewindError } from '../../errors/rewind-error.js';
+import { parseVersion } from '../../util/semver.js';
+import { writeLine, type CliIo } from '../cli-io.js';
+import { buildServices, openContext } from '../cli-context.js';
+import { parseCommandArgs } from '../parse-args.js';
+
+export const usage = 'rewind smoke <env> [--version <v>] [--json]';
+export const help = `${usage}
+
+Run the environment's smoke suite (environments.<env>.smoke.suite) against what it serves now, as a
+deploy and a rollback do after activation: the steps in order (the first failure skips the rest),
+then every cleanup step whatever happened. Prints each step with its HTTP status and time.
+{{version}} in the suite is the current release (or --version).
+
+Exit codes: 0 every step passed; 1 a step or a cleanup step failed; 2 no suite configured or the
+suite file is invalid (see docs/errors.md). Suite format: examples/smoke/minimal.yaml.`;
+
+interface StepLine {
+  name: string;
+  phase: string;
+  status: string;
+  httpStatus?: number;
+  ms: number;
+  reason?: string;
+}
+
+const MARK: Record<string, string> = { passed: '✓', failed: '✗', skipped: '-' };
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const args = parseCommandArgs(argv, { version: { type: 'string' } }, { min: 1, max: 1, usage });
+  if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
+  const env = args.positionals[0]!;
+  const context = await openContext(args, io);
+  try {
+    const config = environmentConfig(context.config, env);
+    if (!config.smoke) throw new RewindError('REWIND_E_CONFIG_INVALID', `environments.${env}.smoke: no smoke suite configured`, { env });
+    const given = args.string('version');
+    const version = given !== undefined ? parseVersion(given, '--version') : ((await context.ledger.getEnvironment(env))?.currentVersion ?? 'unknown');
+    const services = await buildServices(context, io, { json: false, quiet: true });
+    const outcome = await services.runSmoke(config.smoke, version);
+    const steps = ((outcome.detail?.steps as StepLine[] | undefined) ?? []);
+    if (args.flag('json')) writeLine(io.stdout, JSON.stringify({ env, version, status: outcome.status, message: outcome.message, ...outcome.detail }));
+    else {
+      for (const s of steps) {
+        const tag = s.phase === 'cleanup' ? ' (cleanup)' : '';
+        writeLine(io.stdout, `  ${MARK[s.status] ?? '?'} ${String(s.ms).padStart(5)} ms  ${s.name}${tag}${s.httpStatus ? `  ${s.httpStatus}` : ''}${s.reason ? ` — ${s.reason}` : ''}`);
+      }
+      writeLine(io.stdout, `${outcome.status === 'succeeded' ? '✓' : '✗'} ${outcome.message}`);
+    }
+    return outcome.status === 'succeeded' ? 0 : 1;
+  } finally {
+    await context.close();
+  }
+}

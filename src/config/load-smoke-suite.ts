@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { RewindError } from '../errors/rewind-error.js';
+import { redactor } from '../util/redact.js';
+import { interpolateEnv } from './interpolate.js';
+import { formatIssue } from './load-config.js';
+import { smokeSuiteSchema, type SmokeSuite } from './smoke-schema.js';
+
+/**
+ * Reads and validates a smoke suite file. `${VAR}` is resolved here, with the same rules as the
+ * config (secret-looking names are registered for redaction); `{{name}}` is left for the runner.
+ * Errors are coded and name the file and the key path.
+ */
+export function loadSmokeSuite(path: string, env: NodeJS.ProcessEnv = process.env): SmokeSuite {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new RewindError('REWIND_E_CONFIG_INVALID', `smoke suite ${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { path });
+  }
+  let document: unknown;
+  try {
+    document = parse(text);
+  } catch (error) {
+    throw new RewindError('REWIND_E_CONFIG_YAML', `smoke suite ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, { path });
+  }
+  const { value, secrets } = interpolateEnv(document ?? {}, env);
+  const parsed = smokeSuiteSchema.safeParse(value, { reportInput: true });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(formatIssue);
+    throw new RewindError('REWIND_E_CONFIG_INVALID', `invalid smoke suite ${path}:\n  ${problems.join('\n  ')}`, { path, problems });
+  }
+  for (const secret of secrets) redactor.add(secret);
+  return parsed.data;
+}
