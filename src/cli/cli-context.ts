@@ -27,7 +27,7 @@ export async function openContext(args: ParsedArgs, io: CliIo): Promise<CliConte
  * JSON lines with --json or the human view otherwise), the target registry and the health checker.
  */
 export async function buildServices(context: CliContext, io: CliIo, options: { json: boolean; quiet?: boolean }): Promise<Services> {
-  const [{ EventFanout, JsonLinesSink, LedgerAuditSink }, { createTarget }, { ProcessExecutor }, { checkHealth }, { HumanRenderer }, { createDatabaseEngine }, { runSmoke }] = await Promise.all([
+  const [{ EventFanout, JsonLinesSink, LedgerAuditSink }, { createTarget }, { ProcessExecutor }, { checkHealth }, { HumanRenderer }, { createDatabaseEngine }, { runSmoke }, { createMetricSource }] = await Promise.all([
     import('../events/event-sinks.js'),
     import('../adapters/target-registry.js'),
     import('../exec/process-executor.js'),
@@ -35,6 +35,7 @@ export async function buildServices(context: CliContext, io: CliIo, options: { j
     import('./human-renderer.js'),
     import('../adapters/database-registry.js'),
     import('../adapters/checks/smoke-runner.js'),
+    import('../adapters/metrics/metric-source-registry.js'),
   ]);
   const sink = new EventFanout(context.actor, [new LedgerAuditSink(context.ledger, context.actor), await JsonLinesSink.create(context.config.log.file)]);
   if (options.json) sink.add(await JsonLinesSink.create(io.stdout));
@@ -49,6 +50,7 @@ export async function buildServices(context: CliContext, io: CliIo, options: { j
     createTarget: (_env, config) => createTarget(config, executor),
     checkHealth,
     runSmoke,
+    createMetricSource,
     executor,
     createDatabaseEngine: (env, config) => createDatabaseEngine(env, config, executor),
   };

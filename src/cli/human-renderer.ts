@@ -46,6 +46,14 @@ export class HumanRenderer implements EventSink {
       case 'restore_complete':
         line(`${event.success ? '✓' : '✗'} restore of backup #${String(event.backupId)} ${event.success ? 'succeeded' : 'failed'} in ${String(event.durationMs)} ms`);
         break;
+      case 'watch_measurement': {
+        const readings = (event.readings as { metric: string; value: number | null; outcome?: string }[]).map((r) => `${r.metric} ${r.value === null ? '—' : Number(r.value.toFixed(4))} ${r.outcome ?? ''}`.trim());
+        line(`    watch ${String(event.seq)}/${String(event.of)}: ${readings.join(', ')}`);
+        break;
+      }
+      case 'watch_paused':
+        line(`  ! watch paused: ${(event.reasons as string[]).join('; ')} — ${String(event.version)} is live but not marked good; a human decides`);
+        break;
       case 'down_start':
         line(`down ${event.env}: revert ${String(event.migration)} of ${String(event.release)}  (${event.operationId})`);
         break;

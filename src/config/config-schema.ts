@@ -61,6 +61,37 @@ export const smokeSettingsSchema = z.strictObject({
   timeoutMs: z.number().int().min(1).default(5000).describe('Per-request timeout of a step that sets none.'),
 });
 
+// The watch window (seed 000 "Monitor logs for 2–5 minutes"; seed 002's triggers). Metric names are
+// the analysis' own (error_rate, latency_p95_ms); `queries` maps them to what the source answers.
+const httpProbeSourceSchema = z.strictObject({
+  type: z.literal('http-probe').describe('Synthetic requests from rewind itself: error rate and latency percentiles.'),
+  url: z.url({ protocol: /^https?$/ }).describe('The URL the probe requests (an ordinary page of the app, not /health).'),
+  headers: z.record(z.string(), z.string()).default({}).describe('Sent with every probe request; values are treated as secrets.'),
+  requests: z.number().int().min(1).max(1000).default(40).describe('Requests per measurement.'),
+  concurrency: z.number().int().min(1).max(16).default(2),
+  timeoutMs: z.number().int().min(1).default(2000),
+  queries: z.record(z.string(), z.string()).default({ error_rate: 'error_rate', latency_p95_ms: 'latency_p95' }),
+});
+const prometheusSourceSchema = z.strictObject({
+  type: z.literal('prometheus').describe('PromQL against a Prometheus server; {{window}} in a query is the interval as a PromQL duration.'),
+  url: z.url({ protocol: /^https?$/ }).describe('Base URL of the Prometheus HTTP API; credentials in it are sent as basic auth and redacted.'),
+  headers: z.record(z.string(), z.string()).default({}),
+  timeoutMs: z.number().int().min(1).default(10_000),
+  queries: z.record(z.string(), z.string()).describe('Metric name → PromQL: error_rate (a 0–1 ratio) and latency_p95_ms (milliseconds).'),
+});
+export const watchSettingsSchema = z.strictObject({
+  windowMs: z.number().int().min(1000).default(180_000).describe('How long a new release is watched before it is marked good (seed 000: 2–5 minutes).'),
+  intervalMs: z.number().int().min(100).default(10_000).describe('Time between measurements.'),
+  errorRateThreshold: z.number().min(0).max(1).default(0.05).describe('An error rate above this, with evidence, fails the release (seed 002: 5 %).'),
+  latencyFactor: z.number().min(1).default(1.5).describe('p95 latency above this multiple of the preflight baseline fails (seed 002: > 50 % slower).'),
+  latencyFloorMs: z
+    .number()
+    .min(0)
+    .default(50)
+    .describe('The baseline p95 is taken as at least this: on a fast service a few ms of scheduling noise is not "50 % slower" for anyone (0 turns it off).'),
+  source: z.discriminatedUnion('type', [httpProbeSourceSchema, prometheusSourceSchema]).describe('Where the numbers come from.'),
+});
+
 export const deploySettingsSchema = z.strictObject({
   autoRollback: z.boolean().default(true).describe('Roll back to the LKG by itself when a deploy fails after activation.'),
   baselineHealth: z.boolean().default(true).describe('Probe the running release before changing anything.'),
@@ -158,6 +189,7 @@ export const environmentSchema = z.strictObject({
   target: targetSchema,
   health: healthCheckSchema.optional(),
   smoke: smokeSettingsSchema.optional().describe('A smoke suite run after every activation and every rollback (seed 000), and by `rewind smoke`.'),
+  watch: watchSettingsSchema.optional().describe('Watch a new release for a window before marking it good; roll back by itself when a metric fails.'),
   deploy: deploySettingsSchema.prefault({}),
   lock: lockSettingsSchema.prefault({}),
   database: databaseSchema.optional().describe('The database this environment\'s releases migrate: backed up, verified, restored.'),
@@ -178,6 +210,7 @@ export type Pm2RuntimeConfig = z.infer<typeof pm2RuntimeSchema>;
 export type CommandRuntimeConfig = z.infer<typeof commandRuntimeSchema>;
 export type HealthCheckConfig = z.infer<typeof healthCheckSchema>;
 export type SmokeSettings = z.infer<typeof smokeSettingsSchema>;
+export type WatchSettings = z.infer<typeof watchSettingsSchema>;
 export type DatabaseConfig = z.infer<typeof databaseSchema>;
 export type MigrationsConfig = z.infer<typeof migrationsSchema>;
 export type PostgresDatabaseConfig = z.infer<typeof postgresDatabaseSchema>;

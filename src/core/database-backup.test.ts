@@ -90,6 +90,9 @@ describe('database backups (core, on the SQLite engine and a SQLite ledger)', ()
       runSmoke: async () => {
         throw new Error('not used');
       },
+      createMetricSource: () => {
+        throw new Error('not used');
+      },
       executor,
       createDatabaseEngine: (env, envConfig) => createDatabaseEngine(env, envConfig, executor),
     };

@@ -218,6 +218,12 @@ async function executeDeploy(services: Services, target: Target, plan: Plan, ope
     return { plan, operation, ok: false, error: new RewindError(code, `deploy of ${plan.to} stopped before activation — nothing changed — at ${failure}`, { env, operationId: operation.id }) };
   }
 
+  if (result.failedStep!.kind === 'watch' && result.outcome!.status !== 'failed') {
+    // Missing data is not evidence against the release: leave it live (not good) and tell a human.
+    await services.ledger.finishOperation(operation.id, 'failed', failure, services.now());
+    await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: false, durationMs, paused: true, error: failure });
+    return { plan, operation, ok: false, error: new RewindError('REWIND_E_WATCH_PAUSED', `deploy of ${plan.to} paused at ${failure}; ${plan.to} is live but not marked good`, { env, operationId: operation.id }) };
+  }
   await services.ledger.setReleaseState(env, plan.to, 'failed', services.now());
   const lkg = plan.rollbackTo ? await services.ledger.getRelease(env, plan.rollbackTo) : undefined;
   if (!lkg) {

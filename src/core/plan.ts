@@ -22,7 +22,9 @@ export type StepKind =
   | 'db-verify'
   | 'drift-check'
   | 'db-down'
-  | 'smoke';
+  | 'smoke'
+  | 'baseline-metrics'
+  | 'watch';
 
 /**
  * `preflight` steps change nothing that serves traffic: a failure there leaves the environment as it

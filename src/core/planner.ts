@@ -175,6 +175,9 @@ export function planDeploy(input: DeployPlanInput): Plan {
     }),
   ];
   if (baseline) steps.push(healthStep('baseline-health', config, current!.version, 'preflight'));
+  if (config.watch && current) {
+    steps.push(step({ id: 'baseline-metrics', kind: 'baseline-metrics', phase: 'preflight', title: `baseline p95 latency of ${current.version}`, params: { version: current.version }, effects: [`measure through ${config.watch.source.type}`] }));
+  }
   const database = config.database;
   if (database && current && database.driftCheck) {
     steps.push(
@@ -225,6 +228,23 @@ export function planDeploy(input: DeployPlanInput): Plan {
   );
   if (config.health) steps.push(healthStep('health', config, release.version, 'verify'));
   steps.push(...smokeStep(config, release.version));
+  if (config.watch) {
+    const w = config.watch;
+    steps.push(
+      step({
+        id: 'watch',
+        kind: 'watch',
+        phase: 'verify',
+        title: `watch ${release.version} for ${Math.round(w.windowMs / 1000)} s`,
+        params: { version: release.version },
+        effects: [
+          `every ${w.intervalMs / 1000} s through ${w.source.type}: error rate > ${w.errorRateThreshold * 100} % fails; p95 > ${w.latencyFactor} × baseline fails (twice)`,
+          'a failed metric rolls back by itself; source errors or no data pause for a human (no rollback)',
+        ],
+      }),
+    );
+    notes.push(`the release is marked good only after a ${Math.round(config.watch.windowMs / 1000)} s watch window`);
+  }
   steps.push(
     step({ id: 'mark-good', kind: 'mark-good', phase: 'finalize', title: `mark ${release.version} good`, params: { version: release.version, previous: current?.version ?? null } }),
     step({

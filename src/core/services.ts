@@ -1,4 +1,5 @@
-import type { EnvironmentConfig, HealthCheckConfig, RewindConfig, SmokeSettings } from '../config/config-schema.js';
+import type { EnvironmentConfig, HealthCheckConfig, RewindConfig, SmokeSettings, WatchSettings } from '../config/config-schema.js';
+import type { MetricSource } from '../ports/metric-source.js';
 import type { DatabaseEngine } from '../ports/database-engine.js';
 import type { EventSink } from '../ports/event-sink.js';
 import type { Executor } from '../ports/executor.js';
@@ -17,6 +18,8 @@ export interface Services {
   checkHealth(config: HealthCheckConfig, version: string): Promise<Outcome>;
   /** Loads and runs the environment's smoke suite against `version`; a failing app is a `failed` outcome. */
   runSmoke(config: SmokeSettings, version: string): Promise<Outcome>;
+  /** The watch window's metric source (`watch.source.type`), from the registry. */
+  createMetricSource(config: WatchSettings['source']): MetricSource;
   /** Runs user-given argv (the migration command); the only way core starts a process. */
   executor: Executor;
   /** The environment's database adapter (`database.engine`); REWIND_E_NO_DATABASE when it has none. */

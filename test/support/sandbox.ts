@@ -7,6 +7,7 @@ import { createTarget } from '../../src/adapters/target-registry.js';
 import { createDatabaseEngine } from '../../src/adapters/database-registry.js';
 import { checkHealth } from '../../src/adapters/checks/http-health-check.js';
 import { runSmoke } from '../../src/adapters/checks/smoke-runner.js';
+import { createMetricSource } from '../../src/adapters/metrics/metric-source-registry.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { RewindConfig } from '../../src/config/config-schema.js';
 import type { Services } from '../../src/core/services.js';
@@ -86,6 +87,7 @@ export async function createSandbox(
     createTarget: (_env, envConfig) => createTarget(envConfig, executor),
     checkHealth,
     runSmoke,
+    createMetricSource,
     executor,
     createDatabaseEngine: (env, envConfig) => createDatabaseEngine(env, envConfig, executor),
   };

@@ -2,6 +2,7 @@ import type { StepKind } from '../plan.js';
 import type { StepExecutor } from './step-context.js';
 import { baselineHealth, diskSpace, recordRunning } from './preflight-steps.js';
 import { dbBackup, dbCheckBackup, dbDown, dbRestore, dbVerify, driftCheck, migrate, migrationsCheck, stopApp } from './database-steps.js';
+import { baselineMetrics, watchWindow } from './watch-steps.js';
 import { activate, health, markGood, prepare, prune, rollbackComplete, rollbackStart, smoke } from './release-steps.js';
 
 /** One executor per step kind; the runner looks steps up here rather than branching on kind strings. */
@@ -26,4 +27,6 @@ export const STEP_EXECUTORS: Record<StepKind, StepExecutor> = {
   'drift-check': driftCheck,
   'db-down': dbDown,
   smoke,
+  'baseline-metrics': baselineMetrics,
+  watch: watchWindow,
 };
