@@ -9,7 +9,8 @@ import { newOperationId } from './clock.js';
 import { acquireEnvironmentLock, type HeldLock } from './lock-manager.js';
 import type { Plan } from './plan.js';
 import { describeDatabaseBackup, findBackup, requireDatabase } from './database-backup.js';
-import { decideDatabaseRollback, type DatabaseDecision, type DatabaseOverride, type ReleaseDatabaseFacts } from './database-rollback-decision.js';
+import { databaseFactsSince } from './database-facts.js';
+import { decideDatabaseRollback, type DatabaseDecision, type DatabaseOverride } from './database-rollback-decision.js';
 import { findDownTarget, type DownTarget } from './database-down.js';
 import { planDeploy, planDown, planRestore, planRollback, type BackupDescription } from './planner.js';
 import { runPlan } from './runner.js';
@@ -69,27 +70,10 @@ function describeBackup(services: Services, env: string, kind: 'pre-upgrade' | '
   return { destination, pipelines: commands };
 }
 
-/**
- * The facts the database-aware rollback decides from: every release deployed after the rollback
- * target (by registration sequence) up to the one rolled back from, with what its deploy recorded.
- */
+/** What a rollback from `from` to `to` does to the database (undefined: the environment has none). */
 async function databaseDecision(services: Services, env: string, from: ReleaseRecord | null, to: ReleaseRecord, override?: DatabaseOverride): Promise<DatabaseDecision | undefined> {
   if (!environmentConfig(services.config, env).database) return undefined;
-  const top = from?.seq ?? Number.POSITIVE_INFINITY;
-  const releases = (await services.ledger.listReleases(env, { limit: 10_000 })).filter((r) => r.seq > to.seq && r.seq <= top && r.database !== null).reverse();
-  const since: ReleaseDatabaseFacts[] = [];
-  for (const release of releases) {
-    const facts = release.database!;
-    const backup = facts.preUpgradeBackupId === null ? undefined : await services.ledger.getBackup(facts.preUpgradeBackupId);
-    since.push({
-      version: release.version,
-      migrations: facts.migrations,
-      verdict: facts.verdict,
-      reasons: facts.reasons,
-      preUpgradeBackup: backup && backup.deletedAt === null ? { id: backup.id, sha256: backup.sha256, path: backup.path } : null,
-    });
-  }
-  return decideDatabaseRollback({ hasDatabase: true, since, override });
+  return decideDatabaseRollback({ hasDatabase: true, since: await databaseFactsSince(services.ledger, env, from, to), override });
 }
 
 function stepContext(services: Services, env: string, target: Target, operation: OperationRecord): StepContext {

@@ -1,7 +1,8 @@
+import { databaseFactsSince } from '../database-facts.js';
 import type { HealthCheckConfig } from '../../config/config-schema.js';
 import { environmentConfig } from '../../config/load-config.js';
 import type { Ledger, OperationRecord, ReleaseRecord } from '../../ports/ledger.js';
-import { decideDatabaseRollback, type ReleaseDatabaseFacts } from '../database-rollback-decision.js';
+import { decideDatabaseRollback } from '../database-rollback-decision.js';
 import type { Plan } from '../plan.js';
 import type { Services } from '../services.js';
 import type { FailedDeploySignal, LiveSignals } from './advice-signals.js';
@@ -91,19 +92,7 @@ async function failedDeploy(ledger: Ledger, env: string, operations: OperationRe
 async function databaseSignal(ledger: Ledger, env: string, current: ReleaseRecord | null, lkg: ReleaseRecord | null): Promise<NonNullable<LiveSignals['database']>> {
   const currentVerdict = current?.database?.verdict ?? null;
   if (!current || !lkg) return { currentVerdict, restoreAvailable: false };
-  const releases = (await ledger.listReleases(env, { limit: 10_000 })).filter((r) => r.seq > lkg.seq && r.seq <= current.seq && r.database !== null).reverse();
-  const since: ReleaseDatabaseFacts[] = [];
-  for (const release of releases) {
-    const facts = release.database!;
-    const backup = facts.preUpgradeBackupId === null ? undefined : await ledger.getBackup(facts.preUpgradeBackupId);
-    since.push({
-      version: release.version,
-      migrations: facts.migrations,
-      verdict: facts.verdict,
-      reasons: facts.reasons,
-      preUpgradeBackup: backup && backup.deletedAt === null ? { id: backup.id, sha256: backup.sha256, path: backup.path } : null,
-    });
-  }
+  const since = await databaseFactsSince(ledger, env, current, lkg);
   const auto = decideDatabaseRollback({ hasDatabase: true, since });
   const forced = decideDatabaseRollback({ hasDatabase: true, since, override: 'restore' });
   return {
