@@ -5,6 +5,7 @@
 //   npm run bench -- --only cold          cold start of the CLI
 //   npm run bench -- --only rollback      code-only rollback vs a bash script, under real PM2
 //   npm run bench -- --only ledger        ledger queries at 100k releases / 1M+ events (SQLite, PostgreSQL)
+//   npm run bench -- --only traffic       traffic switching under wrk (nginx, haproxy) and the automatic-revert simulation
 //   --only may repeat or take a comma list; --scale 0.1 shrinks the ledger bench; --out FILE.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -13,11 +14,12 @@ import { CLI_MAIN, PACKAGE_ROOT, machineInfo, runCleanups } from './bench-util.j
 import { coldStartBench } from './cold-start-bench.js';
 import { ledgerScaleBench } from './ledger-scale-bench.js';
 import { rollbackBench } from './rollback-bench.js';
+import { trafficBench } from './traffic-bench.js';
 
-const BENCHES = ['cold', 'rollback', 'ledger'] as const;
+const BENCHES = ['cold', 'rollback', 'ledger', 'traffic'] as const;
 type BenchName = (typeof BENCHES)[number];
 
-const USAGE = `usage: node dist/bench/run.js [--only cold|rollback|ledger]… [--scale F] [--no-postgres] [--out bench-results.json]`;
+const USAGE = `usage: node dist/bench/run.js [--only cold|rollback|ledger|traffic]… [--scale F] [--no-postgres] [--out bench-results.json]`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -59,6 +61,7 @@ async function main(): Promise<number> {
   for (const name of selected) {
     if (name === 'cold') results.cold = await coldStartBench();
     if (name === 'rollback') results.rollback = await rollbackBench();
+    if (name === 'traffic') results.traffic = await trafficBench();
     if (name === 'ledger') {
       results.ledger = await ledgerScaleBench({ releases: Math.round(100_000 * scale), backends: values['no-postgres'] ? ['sqlite'] : ['sqlite', 'postgres'] });
       if (scale !== 1) (results.ledger as Record<string, unknown>).scale = scale;

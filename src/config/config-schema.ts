@@ -67,7 +67,7 @@ const httpProbeSourceSchema = z.strictObject({
   type: z.literal('http-probe').describe('Synthetic requests from rewind itself: error rate and latency percentiles.'),
   url: z.url({ protocol: /^https?$/ }).describe('The URL the probe requests (an ordinary page of the app, not /health).'),
   headers: z.record(z.string(), z.string()).default({}).describe('Sent with every probe request; values are treated as secrets.'),
-  requests: z.number().int().min(1).max(1000).default(40).describe('Requests per measurement.'),
+  requests: z.number().int().min(1).max(1000).default(100).describe('Requests per measurement: enough that a 20 % error rate is evidence within one interval (see docs/benchmarks.md).'),
   concurrency: z.number().int().min(1).max(16).default(2),
   timeoutMs: z.number().int().min(1).default(2000),
   queries: z.record(z.string(), z.string()).default({ error_rate: 'error_rate', latency_p95_ms: 'latency_p95' }),
