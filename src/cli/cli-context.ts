@@ -38,6 +38,10 @@ export async function buildServices(context: CliContext, io: CliIo, options: { j
     import('../adapters/metrics/metric-source-registry.js'),
   ]);
   const sink = new EventFanout(context.actor, [new LedgerAuditSink(context.ledger, context.actor), await JsonLinesSink.create(context.config.log.file)]);
+  if (Object.values(context.config.environments).some((e) => e.notify?.webhooks.length)) {
+    const { WebhookSink } = await import('../events/webhook-sink.js');
+    sink.add(new WebhookSink((env) => context.config.environments[env]?.notify?.webhooks ?? [], io.stderr));
+  }
   if (options.json) sink.add(await JsonLinesSink.create(io.stdout));
   else if (!options.quiet) sink.add(new HumanRenderer(io.stdout));
   const executor = new ProcessExecutor();

@@ -92,6 +92,22 @@ export const watchSettingsSchema = z.strictObject({
   source: z.discriminatedUnion('type', [httpProbeSourceSchema, prometheusSourceSchema]).describe('Where the numbers come from.'),
 });
 
+export const notifySettingsSchema = z.strictObject({
+  webhooks: z
+    .array(
+      z.strictObject({
+        url: z.url({ protocol: /^https?$/ }).describe('Receives a POST with {"text", "event"} (JSON) per chosen event; the text suits Slack-style incoming webhooks.'),
+        events: z
+          .array(z.string().min(1))
+          .default(['rollback_start', 'rollback_complete', 'watch_paused', 'deploy_complete', 'restore_complete', 'down_complete', 'lock_forced'])
+          .describe('Event names to send (deploy_complete only when a deploy failed).'),
+        headers: z.record(z.string(), z.string()).default({}).describe('Sent with every POST; values are treated as secrets.'),
+        timeoutMs: z.number().int().min(1).default(3000),
+      }),
+    )
+    .default([]),
+});
+
 export const deploySettingsSchema = z.strictObject({
   autoRollback: z.boolean().default(true).describe('Roll back to the LKG by itself when a deploy fails after activation.'),
   baselineHealth: z.boolean().default(true).describe('Probe the running release before changing anything.'),
@@ -190,6 +206,7 @@ export const environmentSchema = z.strictObject({
   health: healthCheckSchema.optional(),
   smoke: smokeSettingsSchema.optional().describe('A smoke suite run after every activation and every rollback (seed 000), and by `rewind smoke`.'),
   watch: watchSettingsSchema.optional().describe('Watch a new release for a window before marking it good; roll back by itself when a metric fails.'),
+  notify: notifySettingsSchema.optional().describe('Who hears about rollbacks, paused watches and failed deploys (seed 000: webhook notification on rollback events).'),
   deploy: deploySettingsSchema.prefault({}),
   lock: lockSettingsSchema.prefault({}),
   database: databaseSchema.optional().describe('The database this environment\'s releases migrate: backed up, verified, restored.'),

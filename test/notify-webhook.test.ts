@@ -1,0 +1,47 @@
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../src/demo/sample-artifacts.js';
+import { createSandbox, ENV, type Sandbox } from './support/sandbox.js';
+
+// Seed 000 "Slack / webhook notification on rollback events", through the built CLI and real PM2.
+describe('webhook notifications', () => {
+  let sandbox: Sandbox;
+  let server: Server;
+  const received: { text: string; event: { event: string; success?: boolean; from?: string; to?: string } }[] = [];
+  let dead = 0;
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push(JSON.parse(body));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    dead = await freePort();
+    sandbox = await createSandbox({
+      databaseYaml: () => `    notify:\n      webhooks:\n        - url: http://127.0.0.1:${port}/hook\n          headers: { authorization: "Bearer hook-secret-token" }\n        - url: http://127.0.0.1:${dead}/down\n          timeoutMs: 500`,
+    });
+    await sandbox.release('1.0.0');
+    await sandbox.release('1.1.0', { fault: { health: 'fail' } });
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('announces the automatic rollback of a failed deploy; a dead webhook only warns', async () => {
+    expect((await sandbox.cli(['deploy', ENV, '1.0.0'])).code).toBe(0);
+    expect(received).toEqual([]); // a successful deploy is not news
+    const failed = await sandbox.cli(['deploy', ENV, '1.1.0']);
+    expect(failed.code).toBe(7);
+    expect(failed.stderr).toContain(`warning: webhook http://127.0.0.1:${dead}/down failed for rollback_start`);
+    expect(received.map((r) => r.event.event)).toEqual(['deploy_complete', 'rollback_start', 'rollback_complete']);
+    expect(received[0]!.text).toMatch(/^rewind staging: deploy_complete 1\.0\.0 → 1\.1\.0 FAILED — health: unhealthy/);
+    expect(received[2]).toMatchObject({ text: 'rewind staging: rollback_complete 1.1.0 → 1.0.0 succeeded', event: { success: true, from: '1.1.0', to: '1.0.0' } });
+    expect(await sandbox.served()).toEqual({ status: 200, version: '1.0.0' });
+  });
+});
