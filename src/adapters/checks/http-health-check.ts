@@ -1,5 +1,6 @@
 import type { HealthCheckConfig } from '../../config/config-schema.js';
 import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
+import { pickJsonPath as pick } from '../../util/json-path.js';
 
 export interface HealthProbeResult {
   ok: boolean;
@@ -9,16 +10,6 @@ export interface HealthProbeResult {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Reads a dotted path (`checks.db.status`) out of a parsed JSON body. */
-function pick(body: unknown, path: string): unknown {
-  let value: unknown = body;
-  for (const key of path.split('.')) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<string, unknown>)[key];
-  }
-  return value;
-}
 
 /** One probe: status and JSON expectations, bounded by the per-attempt timeout. */
 export async function probeOnce(config: HealthCheckConfig, version: string): Promise<HealthProbeResult> {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { SmokeSettings } from '../../config/config-schema.js';
 import type { SmokeStep, SmokeSuite } from '../../config/smoke-schema.js';
 import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
+import { pickJsonPath as pick } from '../../util/json-path.js';
 
 /** One step's result, journaled with the smoke step and printed by `rewind smoke`. */
 export interface SmokeStepResult {
@@ -33,16 +34,6 @@ function fillDeep(value: unknown, vars: Record<string, string>): unknown {
   if (typeof value === 'string') return fill(value, vars);
   if (Array.isArray(value)) return value.map((v) => fillDeep(v, vars));
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillDeep(v, vars)]));
-  return value;
-}
-
-/** Reads a dotted path (`projects.0.id`) out of a parsed JSON body. */
-function pick(body: unknown, path: string): unknown {
-  let value: unknown = body;
-  for (const key of path.split('.')) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<string, unknown>)[key];
-  }
   return value;
 }
 
