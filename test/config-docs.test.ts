@@ -188,7 +188,7 @@ describe('docs/config.md examples and statements hold', () => {
 
   it('the paths it says are resolved against the config directory are, and the others are not', () => {
     const config = parseConfigText(
-      `ledger: db/rewind.db\nlog: { file: logs/events.log }\nenvironments:\n  a:\n    target:\n      type: releases\n      path: srv\n      runtime: { type: pm2, name: a, pm2Home: pm2, script: dist/main.js }\n`,
+      `ledger: db/rewind.db\nlog: { file: logs/events.log }\nenvironments:\n  a:\n    target:\n      type: releases\n      path: srv\n      runtime: { type: pm2, name: a, pm2Home: pm2, script: dist/main.js }\n    smoke: { suite: smoke/minimal.yaml }\n    database:\n      engine: postgres\n      url: postgres://db/app\n      migrations: { tool: prisma, dir: prisma/migrations, apply: [npx, prisma, migrate, deploy] }\n      pitr: { archiveDir: wal }\n`,
       '/etc/rewind',
       {},
     );
@@ -196,5 +196,9 @@ describe('docs/config.md examples and statements hold', () => {
     expect(config.log.file).toBe('/etc/rewind/logs/events.log');
     expect(config.environments.a!.target.path).toBe('/etc/rewind/srv');
     expect(config.environments.a!.target.runtime).toMatchObject({ pm2Home: '/etc/rewind/pm2', script: 'dist/main.js' });
+    expect(config.environments.a!.smoke!.suite).toBe('/etc/rewind/smoke/minimal.yaml');
+    const database = config.environments.a!.database!;
+    expect(database.migrations!.dir).toBe('prisma/migrations'); // relative to the release directory
+    expect(database.engine === 'postgres' && database.pitr).toMatchObject({ archiveDir: '/etc/rewind/wal', baseBackupDir: '/etc/rewind/backups/a/base', restoreDir: '/etc/rewind/backups/a/pitr' });
   });
 });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * A smoke suite: ordered HTTP steps with expectations, captures that feed later steps (a token from

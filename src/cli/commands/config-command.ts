@@ -17,7 +17,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
   const sub = args.positionals[0];
   if (sub === 'schema') {
-    const { z } = await import('zod');
+    const z = await import('zod');
     writeLine(io.stdout, JSON.stringify(z.toJSONSchema(configSchema, { io: 'input' }), null, 2));
     return 0;
   }
