@@ -5,6 +5,7 @@ import type { Target } from '../ports/target.js';
 import { CommandRuntime } from './runtimes/command-runtime.js';
 import { Pm2Runtime } from './runtimes/pm2-runtime.js';
 import { ReleasesTarget } from './targets/releases-target.js';
+import { SlottedReleasesTarget } from './targets/slotted-releases-target.js';
 
 type RuntimeFactory = (config: RuntimeConfig, executor: Executor) => Runtime;
 type TargetFactory = (config: EnvironmentConfig['target'], runtime: Runtime) => Target;
@@ -20,6 +21,9 @@ const TARGETS: Record<EnvironmentConfig['target']['type'], TargetFactory> = {
 };
 
 export function createTarget(config: EnvironmentConfig, executor: Executor): Target {
+  // Two warm slots behind a router (blue-green, canary); the schema allows them only with PM2.
+  const { slots, runtime: runtimeConfig } = config.target;
+  if (slots && runtimeConfig.type === 'pm2') return SlottedReleasesTarget.forPm2(config.target.path, slots, runtimeConfig, executor);
   const runtime = RUNTIMES[config.target.runtime.type](config.target.runtime, executor);
   return TARGETS[config.target.type](config.target, runtime);
 }

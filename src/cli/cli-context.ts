@@ -27,7 +27,7 @@ export async function openContext(args: ParsedArgs, io: CliIo): Promise<CliConte
  * JSON lines with --json or the human view otherwise), the target registry and the health checker.
  */
 export async function buildServices(context: CliContext, io: CliIo, options: { json: boolean; quiet?: boolean }): Promise<Services> {
-  const [{ EventFanout, JsonLinesSink, LedgerAuditSink }, { createTarget }, { ProcessExecutor }, { checkHealth }, { HumanRenderer }, { createDatabaseEngine }, { runSmoke }, { createMetricSource }] = await Promise.all([
+  const [{ EventFanout, JsonLinesSink, LedgerAuditSink }, { createTarget }, { ProcessExecutor }, { checkHealth }, { HumanRenderer }, { createDatabaseEngine }, { runSmoke }, { createMetricSource }, { createTrafficRouter }] = await Promise.all([
     import('../events/event-sinks.js'),
     import('../adapters/target-registry.js'),
     import('../exec/process-executor.js'),
@@ -36,6 +36,7 @@ export async function buildServices(context: CliContext, io: CliIo, options: { j
     import('../adapters/database-registry.js'),
     import('../adapters/checks/smoke-runner.js'),
     import('../adapters/metrics/metric-source-registry.js'),
+    import('../adapters/router-registry.js'),
   ]);
   const sink = new EventFanout(context.actor, [new LedgerAuditSink(context.ledger, context.actor), await JsonLinesSink.create(context.config.log.file)]);
   if (Object.values(context.config.environments).some((e) => e.notify?.webhooks.length)) {
@@ -55,6 +56,7 @@ export async function buildServices(context: CliContext, io: CliIo, options: { j
     checkHealth,
     runSmoke,
     createMetricSource,
+    createTrafficRouter: (_env, config) => createTrafficRouter(config, executor),
     executor,
     createDatabaseEngine: (env, config) => createDatabaseEngine(env, config, executor),
   };

@@ -29,11 +29,28 @@ export const commandRuntimeSchema = z.strictObject({
 
 export const runtimeSchema = z.discriminatedUnion('type', [pm2RuntimeSchema, commandRuntimeSchema]);
 
+const port = z.number().int().min(1).max(65535);
+const slotSchema = z.strictObject({ port: port.describe("The port this slot's process listens on (passed to the app in `portEnv`).") });
+
+// Two warm slots (blue-green, canary): each runs its own process on its own port from its own link
+// (<path>/slots/<slot> -> releases/<version>), so the previous release keeps serving, or stays ready to.
+export const slotsSchema = z
+  .strictObject({
+    blue: slotSchema,
+    green: slotSchema,
+    host: z.string().min(1).default('127.0.0.1').describe('Where both slots listen, as the router reaches them.'),
+    portEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').default('PORT').describe("The environment variable that tells the app its slot's port."),
+  })
+  .refine((s) => s.blue.port !== s.green.port, { message: 'blue and green need different ports', path: ['green', 'port'] });
+
 export const releasesTargetSchema = z.strictObject({
   type: z.literal('releases'),
   path: z.string().min(1).describe('Deploy root: holds releases/<version>/ and the `current` symlink.'),
-  keep: z.number().int().min(1).default(5).describe('Release directories kept; the current, the LKG and any in use are never pruned.'),
+  keep: z.number().int().min(1).default(5).describe('Release directories kept; the current, the LKG, any in use and any a slot runs are never pruned.'),
   runtime: runtimeSchema,
+  slots: slotsSchema
+    .optional()
+    .describe('Run releases in two warm slots (PM2 apps <name>-blue and <name>-green) behind a traffic router; needed by `traffic:` (blue-green and canary).'),
 });
 
 export const targetSchema = z.discriminatedUnion('type', [releasesTargetSchema]);
@@ -106,6 +123,48 @@ export const notifySettingsSchema = z.strictObject({
       }),
     )
     .default([]),
+});
+
+// The router in front of the two slots. The router's own names for the slots: haproxy server names
+// inside one backend, or the upstream in an nginx file rewind owns.
+const haproxyTrafficRouterSchema = z.strictObject({
+  type: z.literal('haproxy').describe('haproxy runtime API (`set weight`): switches without a reload, so no connection is dropped.'),
+  socket: z.string().min(1).describe('The admin stats socket (`stats socket <path> level admin` in haproxy.cfg).'),
+  backend: z.string().min(1).describe('The haproxy backend that holds both slot servers (balance roundrobin or another dynamic one).'),
+  servers: z
+    .strictObject({ blue: z.string().min(1).default('blue'), green: z.string().min(1).default('green') })
+    .prefault({})
+    .describe('The haproxy server names of the blue and green slots in that backend.'),
+  timeoutMs: z.number().int().min(1).default(5000).describe('Limit for each runtime-API request.'),
+});
+const nginxTrafficRouterSchema = z.strictObject({
+  type: z.literal('nginx').describe('Weighted upstream file + `nginx -t` + `nginx -s reload` (a reload closes idle keep-alive connections; see docs/benchmarks.md).'),
+  upstreamFile: z.string().min(1).describe('The file rewind owns and replaces on every switch; include it inside `http {}`.'),
+  upstream: z.string().min(1).default('rewind_app').describe('The upstream name, as in `proxy_pass http://<name>;`.'),
+  binary: z.string().min(1).default('nginx').describe('The nginx program.'),
+  configFile: z.string().min(1).optional().describe("nginx's main config (`-c`); default nginx's compiled-in one."),
+  prefix: z.string().min(1).optional().describe('The prefix (`-p`) of a non-system nginx.'),
+  errorLog: z.string().min(1).optional().describe('The error log nginx uses before it has read its config (`-e`).'),
+  pidFile: z.string().min(1).optional().describe("The master's pid file, read to confirm a reload took effect (default /run/nginx.pid)."),
+  timeoutMs: z.number().int().min(1).default(10_000).describe('Limit for each nginx command and for new workers to take over.'),
+});
+export const trafficSettingsSchema = z.strictObject({
+  strategy: z
+    .enum(['blue-green', 'canary'])
+    .describe('blue-green: boot the new release on the idle slot, probe it there, switch all traffic; canary: then move traffic in steps with analysis between them.'),
+  router: z.discriminatedUnion('type', [haproxyTrafficRouterSchema, nginxTrafficRouterSchema]).describe('The proxy in front of the two slots.'),
+  canary: z
+    .strictObject({
+      steps: z
+        .array(z.number().int().min(1).max(99))
+        .min(1)
+        .default([10, 50])
+        .refine((steps) => steps.every((w, i) => i === 0 || w > steps[i - 1]!), 'steps must rise: e.g. [10, 50]')
+        .describe('Percentages of traffic the new release gets, in order, before 100 %.'),
+      measurements: z.number().int().min(1).max(100).default(3).describe('Measurements (at watch.intervalMs) judged at each step before the next one.'),
+    })
+    .prefault({})
+    .describe('canary: the steps and how long each is judged (through the watch source, canary against stable).'),
 });
 
 export const deploySettingsSchema = z.strictObject({
@@ -201,7 +260,8 @@ export const databaseSchema = z
     path: ['compression'],
   });
 
-export const environmentSchema = z.strictObject({
+export const environmentSchema = z
+  .strictObject({
   target: targetSchema,
   health: healthCheckSchema.optional(),
   smoke: smokeSettingsSchema.optional().describe('A smoke suite run after every activation and every rollback (seed 000), and by `rewind smoke`.'),
@@ -210,7 +270,12 @@ export const environmentSchema = z.strictObject({
   deploy: deploySettingsSchema.prefault({}),
   lock: lockSettingsSchema.prefault({}),
   database: databaseSchema.optional().describe('The database this environment\'s releases migrate: backed up, verified, restored.'),
-});
+  traffic: trafficSettingsSchema.optional().describe('Blue-green or canary deploys through a router in front of the two warm slots of `target.slots`.'),
+})
+  .refine((e) => !e.traffic || e.target.slots !== undefined, { message: 'traffic needs target.slots: the two warm slots the router moves traffic between', path: ['traffic'] })
+  .refine((e) => !e.target.slots || e.target.runtime.type === 'pm2', { message: 'slots run under runtime type pm2 (one PM2 app per slot)', path: ['target', 'slots'] })
+  .refine((e) => !e.target.slots || e.traffic !== undefined, { message: 'target.slots needs traffic: a router to move traffic between the slots', path: ['target', 'slots'] })
+  .refine((e) => e.traffic?.strategy !== 'canary' || e.watch !== undefined, { message: 'a canary needs watch: its source measures the canary against stable between steps', path: ['traffic', 'strategy'] });
 
 export const configSchema = z.strictObject({
   version: z.literal(1).default(1).describe('Config format version.'),
@@ -228,6 +293,8 @@ export type CommandRuntimeConfig = z.infer<typeof commandRuntimeSchema>;
 export type HealthCheckConfig = z.infer<typeof healthCheckSchema>;
 export type SmokeSettings = z.infer<typeof smokeSettingsSchema>;
 export type WatchSettings = z.infer<typeof watchSettingsSchema>;
+export type TrafficSettings = z.infer<typeof trafficSettingsSchema>;
+export type SlotsConfig = z.infer<typeof slotsSchema>;
 export type DatabaseConfig = z.infer<typeof databaseSchema>;
 export type MigrationsConfig = z.infer<typeof migrationsSchema>;
 export type PostgresDatabaseConfig = z.infer<typeof postgresDatabaseSchema>;

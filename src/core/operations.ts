@@ -158,7 +158,13 @@ async function buildDeployPlan(services: Services, env: string, version: string,
     lkg,
     options: { baseline: options.baseline, autoRollback: options.autoRollback, allowBreaking: options.allowBreaking },
     backup: config.database ? describeBackup(services, env, 'pre-upgrade', current?.version ?? null) : undefined,
+    slots: await slotsOf(target, config),
   });
+}
+
+/** What each slot holds, for planning blue-green and canary operations (undefined without `traffic:`). */
+async function slotsOf(target: Target, config: ReturnType<typeof environmentConfig>) {
+  return config.traffic ? target.slots?.() : undefined;
 }
 
 /** Ships a release: preflight, unpack, activate, verify, mark good; rolls back by itself on failure. */
@@ -202,11 +208,14 @@ async function executeDeploy(services: Services, target: Target, plan: Plan, ope
     return { plan, operation, ok: false, error: new RewindError(code, `deploy of ${plan.to} stopped before activation — nothing changed — at ${failure}`, { env, operationId: operation.id }) };
   }
 
-  if (result.failedStep!.kind === 'watch' && result.outcome!.status !== 'failed') {
+  const pausable = result.failedStep!.kind === 'watch' || result.failedStep!.kind === 'canary-analysis';
+  if (pausable && result.outcome!.status !== 'failed') {
     // Missing data is not evidence against the release: leave it live (not good) and tell a human.
+    // A paused canary has already sent all traffic back to the stable release (its step did).
+    const where = result.failedStep!.kind === 'watch' ? `${plan.to} is live but not marked good` : `${plan.to} was not promoted and ${plan.from ?? 'the stable release'} serves`;
     await services.ledger.finishOperation(operation.id, 'failed', failure, services.now());
     await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: false, durationMs, paused: true, error: failure });
-    return { plan, operation, ok: false, error: new RewindError('REWIND_E_WATCH_PAUSED', `deploy of ${plan.to} paused at ${failure}; ${plan.to} is live but not marked good`, { env, operationId: operation.id }) };
+    return { plan, operation, ok: false, error: new RewindError('REWIND_E_WATCH_PAUSED', `deploy of ${plan.to} paused at ${failure}; ${where}`, { env, operationId: operation.id }) };
   }
   await services.ledger.setReleaseState(env, plan.to, 'failed', services.now());
   const lkg = plan.rollbackTo ? await services.ledger.getRelease(env, plan.rollbackTo) : undefined;
@@ -234,6 +243,7 @@ async function executeDeploy(services: Services, target: Target, plan: Plan, ope
     automatic: true,
     database,
     safetyBackup: database?.mode === 'restore' ? describeBackup(services, env, 'safety', plan.to) : undefined,
+    slots: await slotsOf(target, environmentConfig(services.config, env)),
   });
   // The rollback operation exists before the deploy is closed, so a crash in between leaves it to resume.
   const rollbackOperation = await createOperation(services, rollbackPlan, operation.id, rollbackPlan.reason ?? null);
@@ -326,6 +336,7 @@ async function buildRollbackPlan(services: Services, env: string, target: Target
     database,
     safetyBackup: database?.mode === 'restore' || database?.mode === 'down' ? describeBackup(services, env, 'safety', current?.version ?? null) : undefined,
     down,
+    slots: await slotsOf(target, config),
   });
 }
 

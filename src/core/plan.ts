@@ -24,7 +24,10 @@ export type StepKind =
   | 'db-down'
   | 'smoke'
   | 'baseline-metrics'
-  | 'watch';
+  | 'watch'
+  | 'start-slot'
+  | 'shift-traffic'
+  | 'canary-analysis';
 
 /**
  * `preflight` steps change nothing that serves traffic: a failure there leaves the environment as it

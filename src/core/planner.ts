@@ -4,11 +4,13 @@ import type { BackupRecord, ReleaseRecord } from '../ports/ledger.js';
 import { substituteArgv } from '../util/substitute-argv.js';
 import type { DatabaseDecision } from './database-rollback-decision.js';
 import { describeDownTarget, type DownTarget } from './database-down.js';
-import type { Target } from '../ports/target.js';
+import type { SlotState, Target } from '../ports/target.js';
+import { slotDeploySteps, slotRollbackSteps } from './traffic/slot-plan.js';
 import { PLAN_FORMAT_VERSION, type Plan, type PlanStep } from './plan.js';
+import { healthStep, smokeStep, step } from './plan-steps.js';
 
 /** The target's pure describers; the planner calls nothing else on it. */
-export type TargetDescriber = Pick<Target, 'describePrepare' | 'describeActivate' | 'capabilities' | 'type' | 'releaseDir'>;
+export type TargetDescriber = Pick<Target, 'describePrepare' | 'describeActivate' | 'describeStartOnSlot' | 'capabilities' | 'type' | 'releaseDir'>;
 
 /** What a backup will run, as the engine describes it (pipelines of argv), for plans and dry-runs. */
 export interface BackupDescription {
@@ -26,6 +28,8 @@ export interface DeployPlanInput {
   options?: { baseline?: boolean; autoRollback?: boolean; allowBreaking?: boolean };
   /** Set when the environment has a database: the pre-upgrade backup's commands. */
   backup?: BackupDescription;
+  /** Slotted targets with `traffic:`: what each slot holds now (blue-green, canary). */
+  slots?: SlotState[];
 }
 
 export interface RollbackPlanInput {
@@ -42,6 +46,8 @@ export interface RollbackPlanInput {
   safetyBackup?: BackupDescription;
   /** For a down: the one migration and its commands. */
   down?: DownTarget;
+  /** Slotted targets with `traffic:`: what each slot holds now. */
+  slots?: SlotState[];
 }
 
 export interface DownPlanInput {
@@ -61,27 +67,6 @@ export interface RestorePlanInput {
   safetyBackup: BackupDescription;
   reason: string;
 }
-
-const step = (s: Omit<PlanStep, 'commands' | 'effects'> & Partial<Pick<PlanStep, 'commands' | 'effects'>>): PlanStep => ({
-  commands: [],
-  effects: [],
-  ...s,
-});
-
-function healthStep(id: string, config: EnvironmentConfig, version: string, phase: PlanStep['phase']): PlanStep {
-  const health = config.health!;
-  return step({
-    id,
-    kind: id === 'baseline-health' ? 'baseline-health' : 'health',
-    phase,
-    title: `${id === 'baseline-health' ? 'baseline health of' : 'health of'} ${version}`,
-    params: { version },
-    effects: [
-      `${health.method} ${health.url} expecting ${JSON.stringify(health.expectStatus)}${health.json ? ` and ${JSON.stringify(health.json).replaceAll('{{version}}', version)}` : ''}; up to ${health.retries + 1} attempts`,
-    ],
-  });
-}
-
 
 function backupStep(id: string, kind: 'pre-upgrade' | 'safety', release: string | null, phase: PlanStep['phase'], described: BackupDescription | undefined): PlanStep {
   const pipelines = described?.pipelines ?? [];
@@ -135,11 +120,6 @@ function restoreSteps(backupId: number, from: string | null, safety: BackupDescr
   ];
 }
 
-function smokeStep(config: EnvironmentConfig, version: string): PlanStep[] {
-  if (!config.smoke) return [];
-  return [step({ id: 'smoke', kind: 'smoke', phase: 'verify', title: `smoke suite against ${version}`, params: { version }, effects: [`run ${config.smoke.suite}: steps in order, cleanup always`] })];
-}
-
 /** Deploy: record running → disk space → baseline health → unpack → activate → health → mark good → prune. Pure. */
 export function planDeploy(input: DeployPlanInput): Plan {
   const { config, release, current, lkg, target } = input;
@@ -150,7 +130,7 @@ export function planDeploy(input: DeployPlanInput): Plan {
   if (current === null) notes.push('first deploy to this environment: no running release to record or probe');
   if (!config.health) notes.push('no health check configured: activation is trusted without probing (configure `health:`)');
   if (current !== null && !baseline && config.health) notes.push('baseline health skipped by request');
-  if (current !== null && !target.capabilities.zeroDowntimeReload) notes.push(`the ${target.type} target restarts the app to activate: expect a brief interruption`);
+  if (current !== null && !target.capabilities.zeroDowntimeReload && !config.traffic) notes.push(`the ${target.type} target restarts the app to activate: expect a brief interruption`);
   notes.push(
     lkg
       ? `if a step after activation fails, ${autoRollback ? 'rewind rolls back by itself' : 'automatic rollback is off; run rollback'} to the last known good release ${lkg.version}`
@@ -223,9 +203,15 @@ export function planDeploy(input: DeployPlanInput): Plan {
   } else if (database) {
     steps.push(step({ id: 'migrate', kind: 'migrate', phase: 'preflight', title: 'record database facts (no migrations configured)', params: { version: release.version } }));
   }
-  steps.push(
-    step({ id: 'activate', kind: 'activate', phase: 'change', title: `activate ${release.version}`, params: { version: release.version, mode: 'deploy' }, commands: activate.commands, effects: activate.effects }),
-  );
+  if (config.traffic && input.slots) {
+    const slotted = slotDeploySteps({ config, target, release, current, slots: input.slots });
+    steps.push(...slotted.steps);
+    notes.push(...slotted.notes);
+  } else {
+    steps.push(
+      step({ id: 'activate', kind: 'activate', phase: 'change', title: `activate ${release.version}`, params: { version: release.version, mode: 'deploy' }, commands: activate.commands, effects: activate.effects }),
+    );
+  }
   if (config.health) steps.push(healthStep('health', config, release.version, 'verify'));
   steps.push(...smokeStep(config, release.version));
   if (config.watch) {
@@ -282,18 +268,31 @@ export function planRollback(input: RollbackPlanInput): Plan {
     ...(decision?.mode === 'down' && input.down ? describeDownTarget(input.down) : []),
   ];
   if (!config.health) notes.push('no health check configured: the rolled-back release is not probed');
-  notes.push(
-    target.capabilities.keepsPreviousWarm
-      ? `${to.version} is still warm: the rollback is a traffic switch`
-      : `${to.version} is booted again (${target.capabilities.zeroDowntimeReload ? 'zero-downtime reload' : 'restart'})`,
-  );
-  const steps: PlanStep[] = [
-    step({ id: 'rollback-start', kind: 'rollback-start', phase: 'preflight', title: `rollback_start ${from?.version ?? 'none'} → ${to.version}`, params: { from: from?.version ?? null, to: to.version } }),
-    step({ id: 'prepare', kind: 'prepare', phase: 'preflight', title: prepare.summary, params: artifact, commands: prepare.commands, effects: prepare.effects }),
+  const prepareStep = step({ id: 'prepare', kind: 'prepare', phase: 'preflight', title: prepare.summary, params: artifact, commands: prepare.commands, effects: prepare.effects });
+  const databaseSteps = [
     ...(decision?.mode === 'restore' && decision.backup ? restoreSteps(decision.backup.id, from?.version ?? null, input.safetyBackup, decision.undoes ?? []) : []),
     ...(decision?.mode === 'down' && input.down ? downSteps(input.down, input.safetyBackup) : []),
-    step({ id: 'activate', kind: 'activate', phase: 'change', title: `activate ${to.version}`, params: { version: to.version, mode: 'rollback' }, commands: activate.commands, effects: activate.effects }),
   ];
+  const steps: PlanStep[] = [step({ id: 'rollback-start', kind: 'rollback-start', phase: 'preflight', title: `rollback_start ${from?.version ?? 'none'} → ${to.version}`, params: { from: from?.version ?? null, to: to.version } })];
+  if (config.traffic && input.slots) {
+    const restart = decision?.mode === 'restore';
+    const slotted = slotRollbackSteps({ config, target, from, to, slots: input.slots, restart, prepare: prepareStep });
+    // A release on no slot is unpacked before the database is touched, so a missing artifact stops the rollback first.
+    if (!slotted.warm) steps.push(slotted.steps.shift()!);
+    steps.push(...databaseSteps, ...slotted.steps);
+    notes.push(...slotted.notes);
+  } else {
+    notes.push(
+      target.capabilities.keepsPreviousWarm
+        ? `${to.version} is still warm: the rollback is a traffic switch`
+        : `${to.version} is booted again (${target.capabilities.zeroDowntimeReload ? 'zero-downtime reload' : 'restart'})`,
+    );
+    steps.push(
+      prepareStep,
+      ...databaseSteps,
+      step({ id: 'activate', kind: 'activate', phase: 'change', title: `activate ${to.version}`, params: { version: to.version, mode: 'rollback' }, commands: activate.commands, effects: activate.effects }),
+    );
+  }
   if (config.health) steps.push(healthStep('health', config, to.version, 'verify'));
   steps.push(...smokeStep(config, to.version));
   steps.push(

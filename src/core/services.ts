@@ -6,6 +6,7 @@ import type { Executor } from '../ports/executor.js';
 import type { Ledger } from '../ports/ledger.js';
 import type { Outcome } from '../ports/outcome.js';
 import type { Target } from '../ports/target.js';
+import type { TrafficRouter } from '../ports/traffic-router.js';
 
 /** What the operation drivers need from the outside world; the CLI, the demo and tests each wire one. */
 export interface Services {
@@ -18,8 +19,13 @@ export interface Services {
   checkHealth(config: HealthCheckConfig, version: string): Promise<Outcome>;
   /** Loads and runs the environment's smoke suite against `version`; a failing app is a `failed` outcome. */
   runSmoke(config: SmokeSettings, version: string): Promise<Outcome>;
-  /** The watch window's metric source (`watch.source.type`), from the registry. */
-  createMetricSource(config: WatchSettings['source']): MetricSource;
+  /**
+   * The watch window's metric source (`watch.source.type`), from the registry; with `scope`, aimed
+   * at one server (a canary measures each slot on its own).
+   */
+  createMetricSource(config: WatchSettings['source'], scope?: { host: string; port: number; slot: string }): MetricSource;
+  /** The router in front of the environment's two slots (`traffic.router`); REWIND_E_CONFIG_INVALID without one. */
+  createTrafficRouter(env: string, config: EnvironmentConfig): TrafficRouter;
   /** Runs user-given argv (the migration command); the only way core starts a process. */
   executor: Executor;
   /** The environment's database adapter (`database.engine`); REWIND_E_NO_DATABASE when it has none. */

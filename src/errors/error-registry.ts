@@ -53,6 +53,7 @@ export const ERROR_REGISTRY = {
   REWIND_E_RESTORE_MISMATCH: { exitCode: 1, httpStatus: 500, hint: 'After the restore the migration table or the critical tables\' row counts differ from the backup\'s record; the safety backup named in the message holds the state before the restore.' },
   REWIND_E_ROLLBACK_UNSAFE: { exitCode: 4, httpStatus: 409, hint: 'Neither a code-only rollback nor a restore is safe (reasons listed): roll forward with a fix, or pass --db skip --yes to roll back the code only, at your own risk.' },
   REWIND_E_PITR_NOT_READY: { exitCode: 3, httpStatus: 409, hint: 'A point-in-time recovery check failed: change the setting each failure names (then restart PostgreSQL if it says so) and run `rewind db pitr check` again.' },
+  REWIND_E_CANARY_FAILED: { exitCode: 7, httpStatus: 409, hint: 'The canary failed its analysis at a traffic step (readings of both slots are in the journal); all traffic went back to the stable release.' },
   REWIND_E_WATCH_FAILED: { exitCode: 7, httpStatus: 409, hint: 'A metric failed during the watch window (the measurements are in the journal); the deploy rolled back by itself.' },
   REWIND_E_WATCH_PAUSED: { exitCode: 12, httpStatus: 409, hint: 'The watch window could not judge the release (metric source errors or no data): it is live but not marked good. Check the metric source, then run `rewind rollback <env>` or deploy again.' },
   REWIND_E_INTERNAL: { exitCode: 1, httpStatus: 500, hint: 'This is a bug in rewind; please report it with the output of --json.' },

@@ -17,5 +17,7 @@ export interface Runtime {
   /** Starts the app if it is not running, reloads it if it is. Idempotent. */
   activate(context: RuntimeContext): Promise<Outcome>;
   stop(context: RuntimeContext): Promise<Outcome>;
+  /** Whether the app runs now (PM2: a process of it is online). Absent when the runtime cannot tell. */
+  isRunning?(): Promise<boolean>;
   close(): Promise<void>;
 }

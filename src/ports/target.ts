@@ -30,6 +30,21 @@ export interface ReleaseArtifact {
   digest: string;
 }
 
+/**
+ * One of the two places a slotted target keeps a release running (blue-green and canary): its own
+ * process on its own port, so the release it holds stays warm while the other slot serves.
+ */
+export interface SlotState {
+  /** `blue` or `green`. */
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  /** The release the slot holds (its link), or null when it was never used. */
+  readonly version: string | null;
+  /** Whether the slot's process runs. */
+  readonly online: boolean;
+}
+
 export interface Target {
   readonly type: string;
   readonly capabilities: TargetCapabilities;
@@ -55,6 +70,19 @@ export interface Target {
   remove(version: string): Promise<void>;
   /** Free bytes where releases are prepared. */
   freeBytes(): Promise<number>;
+  /**
+   * Slotted targets (capabilities keepsPreviousWarm and trafficSplit): what each slot holds. The core
+   * reads it to plan; a router in front of the slots moves traffic between them.
+   */
+  slots?(): Promise<SlotState[]>;
+  describeStartOnSlot?(slot: string, version: string): ActionDescription;
+  /**
+   * Runs `version` on `slot` (boots it, or reloads the slot when it holds another release) without
+   * touching what the other slot serves. Idempotent.
+   */
+  startOnSlot?(slot: string, version: string): Promise<Outcome>;
+  /** Records `version` as the active release (the `current` link) once traffic reaches it. Idempotent. */
+  markActive?(version: string): Promise<void>;
   /** Releases connections (PM2 bus, SDK clients). */
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Pm2Runtime } from '../../src/adapters/runtimes/pm2-runtime.js';
 import { createTarget } from '../../src/adapters/target-registry.js';
+import { createTrafficRouter } from '../../src/adapters/router-registry.js';
 import { createDatabaseEngine } from '../../src/adapters/database-registry.js';
 import { checkHealth } from '../../src/adapters/checks/http-health-check.js';
 import { runSmoke } from '../../src/adapters/checks/smoke-runner.js';
@@ -88,6 +89,7 @@ export async function createSandbox(
     checkHealth,
     runSmoke,
     createMetricSource,
+    createTrafficRouter: (_env, envConfig) => createTrafficRouter(envConfig, executor),
     executor,
     createDatabaseEngine: (env, envConfig) => createDatabaseEngine(env, envConfig, executor),
   };

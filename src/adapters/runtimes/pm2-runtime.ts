@@ -75,6 +75,14 @@ export class Pm2Runtime implements Runtime {
     return succeeded(`pm2 ${action} ${this.config.name}`, { action, ms: Math.round(performance.now() - started) });
   }
 
+  async isRunning(): Promise<boolean> {
+    // No daemon means nothing runs; do not start one just to ask.
+    if (this.daemonPid() === null) return false;
+    const pm2 = await this.connect();
+    const list = (await pm2Call<Pm2ProcessDescription[]>((cb) => pm2.describe(this.config.name, cb))) ?? [];
+    return list.some((p) => p.pm2_env?.status === 'online');
+  }
+
   async stop(): Promise<Outcome> {
     const pm2 = await this.connect();
     const list = await pm2Call<Pm2ProcessDescription[]>((cb) => pm2.describe(this.config.name, cb));

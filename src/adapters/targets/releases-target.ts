@@ -104,14 +104,7 @@ export class ReleasesTarget implements Target {
   async activate(version: string): Promise<Outcome> {
     if (!(await this.readMarker(version))) return failed(`${this.releaseDir(version)} is not an unpacked release`, undefined, 'REWIND_E_ARTIFACT_NOT_FOUND');
     const started = performance.now();
-    const target = join('releases', version);
-    let switched = false;
-    if ((await this.readCurrentLink()) !== target) {
-      const temporary = `${this.currentLink}.tmp-${randomBytes(4).toString('hex')}`;
-      await symlink(target, temporary);
-      await rename(temporary, this.currentLink);
-      switched = true;
-    }
+    const switched = await pointLink(this.currentLink, join('releases', version));
     const switchMs = performance.now() - started;
     const runtime = await this.runtime.activate(this.runtimeContext(version));
     return {
@@ -156,12 +149,13 @@ export class ReleasesTarget implements Target {
     await this.runtime.close();
   }
 
-  private async readCurrentLink(): Promise<string | null> {
-    try {
-      return await readlink(this.currentLink);
-    } catch {
-      return null;
-    }
+  private readCurrentLink(): Promise<string | null> {
+    return readLinkOrNull(this.currentLink);
+  }
+
+  /** Whether `version` is unpacked here (its marker file exists). */
+  async isPrepared(version: string): Promise<boolean> {
+    return (await this.readMarker(version)) !== null;
   }
 
   private async readMarker(version: string): Promise<{ digest: string } | null> {
@@ -171,6 +165,27 @@ export class ReleasesTarget implements Target {
       return null;
     }
   }
+}
+
+/** Where a symlink points, or null when there is none. */
+export async function readLinkOrNull(link: string): Promise<string | null> {
+  try {
+    return await readlink(link);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Points `link` at `destination` atomically: a new link under a temporary name renamed over the old
+ * (rename is atomic, so nothing ever sees the link missing). False when it already pointed there.
+ */
+export async function pointLink(link: string, destination: string): Promise<boolean> {
+  if ((await readLinkOrNull(link)) === destination) return false;
+  const temporary = `${link}.tmp-${randomBytes(4).toString('hex')}`;
+  await symlink(destination, temporary);
+  await rename(temporary, link);
+  return true;
 }
 
 /** Extracts a gzip tarball; an npm-pack style single top-level folder becomes the release root. */

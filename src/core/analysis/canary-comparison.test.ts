@@ -114,3 +114,16 @@ describe('compareLatency', () => {
     expect(r.reasons[0]).toBe('1 non-finite samples were dropped');
   });
 });
+
+describe('compareLatency with a p95 floor (the watch latencyFloorMs)', () => {
+  it('does not call a significant 12 ms → 20 ms change worse when the floor is 50 ms, but does without it', () => {
+    const baseline = Array.from({ length: 60 }, (_, i) => 8 + (i % 5));
+    const canary = Array.from({ length: 60 }, (_, i) => 14 + (i % 7));
+    expect(compareLatency(canary, baseline).verdict).toBe('worse');
+    const floored = compareLatency(canary, baseline, { p95FloorMs: 50 });
+    expect(floored.verdict).toBe('no-evidence');
+    expect(floored.reasons.join(' ')).toContain('of the 50 ms floor');
+    // Slow beyond 1.5 × the floor is worse again.
+    expect(compareLatency(canary.map((x) => x + 80), baseline, { p95FloorMs: 50 }).verdict).toBe('worse');
+  });
+});

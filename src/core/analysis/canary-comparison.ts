@@ -38,6 +38,11 @@ export interface LatencyComparisonOptions {
   maxP95Ratio?: number;
   /** Fewer samples than this in either group is insufficient data. Default 10. */
   minSamples?: number;
+  /**
+   * The baseline p95 is taken as at least this many ms for the ratio (the watch's latencyFloorMs):
+   * 12 ms → 20 ms is "1.6 × slower" and significant, yet nobody notices it. Default 0 (off).
+   */
+  p95FloorMs?: number;
 }
 
 /**
@@ -65,10 +70,10 @@ export function compareLatency(canarySamples: readonly number[], baselineSamples
   const test = mw.method === 'exact' ? 'mann-whitney-exact' : 'mann-whitney-normal';
   const slower = mw.u > (mw.n1 * mw.n2) / 2;
   const p95c = groups.canary.p95!;
-  const p95b = groups.baseline.p95!;
+  const p95b = Math.max(groups.baseline.p95!, options.p95FloorMs ?? 0);
   // A zero baseline p95 makes any slower canary "infinitely" slower; the ratio then only needs the canary above 0.
   const ratio = p95b > 0 ? p95c / p95b : p95c > 0 ? Number.POSITIVE_INFINITY : 1;
-  const stats = `Mann-Whitney U ${formatNumber(mw.u)} of ${mw.n1 * mw.n2}, p = ${formatNumber(mw.pValue)}; p95 ${formatNumber(p95c)} vs ${formatNumber(p95b)} ms (× ${formatNumber(ratio)})`;
+  const stats = `Mann-Whitney U ${formatNumber(mw.u)} of ${mw.n1 * mw.n2}, p = ${formatNumber(mw.pValue)}; p95 ${formatNumber(p95c)} vs ${formatNumber(groups.baseline.p95!)} ms (× ${formatNumber(ratio)}${p95b > groups.baseline.p95! ? ` of the ${formatNumber(p95b)} ms floor` : ''})`;
   if (mw.pValue < alpha && slower && ratio > maxRatio) {
     reasons.push(`canary is slower: ${stats}, above × ${formatNumber(maxRatio)}`);
     return { verdict: 'worse', outcome: 'failed', test, pValue: mw.pValue, reasons, ...groups };

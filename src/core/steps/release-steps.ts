@@ -3,6 +3,7 @@ import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
 import type { ReleaseRecord } from '../../ports/ledger.js';
 import type { ReleaseArtifact } from '../../ports/target.js';
 import { recordLiveSchema } from './database-steps.js';
+import { urlOnHost } from '../../util/url-on-host.js';
 import type { StepExecutor } from './step-context.js';
 
 export const prepare: StepExecutor = async (step, { target }) => target.prepare(step.params as unknown as ReleaseArtifact);
@@ -24,7 +25,13 @@ export const activate: StepExecutor = async (step, { target, ledger, env, now })
   return outcome;
 };
 
-export const health: StepExecutor = async (step, { probeHealth }) => probeHealth(step.params.version as string);
+/** After activation, or (with a slot) on the new release's own port before any traffic reaches it. */
+export const health: StepExecutor = async (step, { probeHealth, config, services }) => {
+  const version = step.params.version as string;
+  const slot = step.params.slot as { host: string; port: number } | undefined;
+  if (slot && config.health) return services.checkHealth({ ...config.health, url: urlOnHost(config.health.url, slot.host, slot.port) }, version);
+  return probeHealth(version);
+};
 
 /** Seed 000's smoke tests (auth, project CRUD, health internal), after every activation and rollback. */
 export const smoke: StepExecutor = async (step, { config, services }) => {
@@ -71,6 +78,8 @@ export const prune: StepExecutor = async (step, { ledger, target, env }) => {
   if (environment?.currentVersion) protectedVersions.add(environment.currentVersion);
   const lkg = await ledger.findLastKnownGood(env, environment?.currentVersion ?? null);
   if (lkg) protectedVersions.add(lkg.version);
+  // A release a slot runs stays on disk: it is the warm one a rollback switches back to.
+  for (const slot of (await target.slots?.()) ?? []) if (slot.version) protectedVersions.add(slot.version);
   for (const op of await ledger.findRunningOperations(env)) {
     protectedVersions.add(op.toVersion);
     if (op.fromVersion) protectedVersions.add(op.fromVersion);

@@ -3,6 +3,7 @@ import type { StepExecutor } from './step-context.js';
 import { baselineHealth, diskSpace, recordRunning } from './preflight-steps.js';
 import { dbBackup, dbCheckBackup, dbDown, dbRestore, dbVerify, driftCheck, migrate, migrationsCheck, stopApp } from './database-steps.js';
 import { baselineMetrics, watchWindow } from './watch-steps.js';
+import { canaryAnalysis, shiftTraffic, startSlot } from './traffic-steps.js';
 import { activate, health, markGood, prepare, prune, rollbackComplete, rollbackStart, smoke } from './release-steps.js';
 
 /** One executor per step kind; the runner looks steps up here rather than branching on kind strings. */
@@ -29,4 +30,7 @@ export const STEP_EXECUTORS: Record<StepKind, StepExecutor> = {
   smoke,
   'baseline-metrics': baselineMetrics,
   watch: watchWindow,
+  'start-slot': startSlot,
+  'shift-traffic': shiftTraffic,
+  'canary-analysis': canaryAnalysis,
 };

@@ -15,10 +15,15 @@ import type { StepContext, StepExecutor } from './step-context.js';
  * rollback and tells a human, because missing data is not evidence of a bad release.
  */
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function measureOne(source: MetricSource, watch: WatchSettings, metric: string): Promise<Measurement> {
-  const query = watch.source.queries[metric];
+/**
+ * One reading of `metric` through `source`. `placeholders` fill `{{name}}` in the query: a canary
+ * measures each slot with the same PromQL, told apart by `{{instance}}` (host:port) or `{{slot}}`.
+ */
+export async function measureOne(source: MetricSource, watch: WatchSettings, metric: string, placeholders: Record<string, string> = {}): Promise<Measurement> {
+  const raw = watch.source.queries[metric];
+  const query = raw === undefined ? undefined : raw.replace(/\{\{(instance|slot)\}\}/g, (whole, key: string) => placeholders[key] ?? whole);
   if (query === undefined) return { metric, at: Date.now(), value: null, sourceError: `watch.source.queries has no query for ${metric}` };
   try {
     const m = await source.measure(query, { durationMs: watch.intervalMs });
@@ -47,13 +52,13 @@ export const baselineMetrics: StepExecutor = async (step, context) => {
   }
 };
 
-function templateFor(watch: WatchSettings, hasBaseline: boolean): AnalysisTemplate {
-  const template = defaultAnalysisTemplate({ watchWindowMs: watch.windowMs, intervalMs: watch.intervalMs, errorRateThreshold: watch.errorRateThreshold, latencyFactor: watch.latencyFactor });
+export function templateFor(watch: WatchSettings, hasBaseline: boolean, windowMs = watch.windowMs): AnalysisTemplate {
+  const template = defaultAnalysisTemplate({ watchWindowMs: windowMs, intervalMs: watch.intervalMs, errorRateThreshold: watch.errorRateThreshold, latencyFactor: watch.latencyFactor });
   // Without a baseline (first deploy, or no data in preflight) a relative latency condition cannot be judged.
   return hasBaseline ? template : { ...template, metrics: template.metrics.filter((m) => m.name !== LATENCY_P95_METRIC) };
 }
 
-async function baselineOf(context: StepContext): Promise<Record<string, number>> {
+export async function baselineOf(context: StepContext): Promise<Record<string, number>> {
   const steps = await context.ledger.listSteps(context.operation.id);
   const found = steps.find((s) => s.stepId === 'baseline-metrics' && s.state === 'succeeded');
   return ((found?.detail as { baseline?: Record<string, number> | null } | undefined)?.baseline ?? {}) as Record<string, number>;

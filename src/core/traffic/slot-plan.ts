@@ -1,0 +1,119 @@
+import type { EnvironmentConfig } from '../../config/config-schema.js';
+import type { ReleaseRecord } from '../../ports/ledger.js';
+import type { SlotState, Target } from '../../ports/target.js';
+import type { PlanStep } from '../plan.js';
+import { healthStep, step } from '../plan-steps.js';
+import { idleSlot, slotHolding } from './slot-choice.js';
+
+/**
+ * The blue-green and canary parts of deploy and rollback plans (pure). A deploy boots the new
+ * release on the idle slot and probes it there while the other slot keeps serving — a failure up to
+ * that point changed nothing anyone is served — then moves traffic: all at once (blue-green) or in
+ * steps judged by the analysis (canary). A rollback to a release that is still warm on its slot is
+ * only the traffic switch back.
+ */
+
+type SlotTarget = Pick<Target, 'describeStartOnSlot'>;
+
+const slotParams = (slot: SlotState) => ({ name: slot.name, host: slot.host, port: slot.port });
+
+function startSlotStep(target: SlotTarget, slot: SlotState, version: string, phase: PlanStep['phase']): PlanStep {
+  const described = target.describeStartOnSlot?.(slot.name, version);
+  return step({
+    id: 'start-slot',
+    kind: 'start-slot',
+    phase,
+    title: `run ${version} on slot ${slot.name} (${slot.host}:${slot.port})${slot.version && slot.version !== version ? `, replacing ${slot.version}` : ''}`,
+    params: { version, slot: slotParams(slot) },
+    commands: described?.commands ?? [],
+    effects: described?.effects ?? [],
+  });
+}
+
+export function shiftStep(id: string, version: string, slot: SlotState, percent: number, mode: 'deploy' | 'rollback', router: string): PlanStep {
+  return step({
+    id,
+    kind: 'shift-traffic',
+    phase: 'change',
+    title: percent === 100 ? `all traffic to ${version} on slot ${slot.name}` : `${percent} % of traffic to ${version} on slot ${slot.name}`,
+    params: { version, slot: slotParams(slot), percent, mode },
+    effects: [
+      `${router}: ${percent} % of new requests to slot ${slot.name} (${slot.host}:${slot.port}), ${100 - percent} % to the other slot`,
+      ...(percent === 100 ? [`then ${version} is the current release`] : []),
+    ],
+  });
+}
+
+export interface SlotDeployInput {
+  config: EnvironmentConfig;
+  target: SlotTarget;
+  release: ReleaseRecord;
+  current: ReleaseRecord | null;
+  slots: SlotState[];
+}
+
+/** From "boot on the idle slot" to "all traffic on the new release". */
+export function slotDeploySteps(input: SlotDeployInput): { steps: PlanStep[]; notes: string[] } {
+  const { config, release, current, slots } = input;
+  const traffic = config.traffic!;
+  const router = traffic.router.type;
+  const slot = idleSlot(slots, current?.version ?? null);
+  const stable = slotHolding(slots, current?.version);
+  const notes = [`${traffic.strategy}: ${release.version} boots on slot ${slot.name} while ${stable ? `${current!.version} keeps serving on slot ${stable.name}` : 'nothing else serves'}`];
+  const steps: PlanStep[] = [startSlotStep(input.target, slot, release.version, 'preflight')];
+  // Probed on its own port before any user reaches it: a failure here changed nothing that serves.
+  if (config.health) steps.push(healthStep('slot-health', config, release.version, 'preflight', slot));
+  const canary = traffic.strategy === 'canary' && stable !== undefined;
+  if (traffic.strategy === 'canary' && !stable) notes.push('canary: no release serves on the other slot to compare with, so traffic moves at once (as blue-green)');
+  if (canary) {
+    const { steps: weights, measurements } = traffic.canary;
+    for (const percent of weights) {
+      steps.push(shiftStep(`shift-${percent}`, release.version, slot, percent, 'deploy', router));
+      steps.push(
+        step({
+          id: `canary-${percent}`,
+          kind: 'canary-analysis',
+          phase: 'verify',
+          title: `judge ${release.version} at ${percent} % against ${current!.version}`,
+          params: { version: release.version, percent, measurements, slot: slotParams(slot), stable: { ...slotParams(stable!), version: current!.version } },
+          effects: [
+            `${measurements} measurement(s) every ${config.watch!.intervalMs / 1000} s through ${config.watch!.source.type}, of slot ${slot.name} and of slot ${stable!.name}`,
+            `error rate > ${config.watch!.errorRateThreshold * 100} % or p95 > ${config.watch!.latencyFactor} × baseline fails; then canary against stable: Fisher's exact test on errors, Mann-Whitney U on latency`,
+            'failed: abort — all traffic back to the stable slot at once (the rollback); no data: all traffic back to stable, the release is not promoted, a human decides',
+          ],
+        }),
+      );
+    }
+    notes.push(`canary: ${[...weights, 100].map((w) => `${w} %`).join(' → ')}, judged for ${measurements} measurement(s) at each step`);
+  }
+  steps.push(shiftStep(canary ? 'shift-100' : 'switch-traffic', release.version, slot, 100, 'deploy', router));
+  if (stable) notes.push(`${current!.version} stays warm on slot ${stable.name}: rolling back is a traffic switch`);
+  return { steps, notes };
+}
+
+export interface SlotRollbackInput {
+  config: EnvironmentConfig;
+  target: SlotTarget;
+  from: ReleaseRecord | null;
+  to: ReleaseRecord;
+  slots: SlotState[];
+  /** The app was stopped (a database restore): the slot is started again even if it holds `to`. */
+  restart: boolean;
+  /** The unpack step, for a release that is on no slot. */
+  prepare: PlanStep;
+}
+
+/** Back to `to`: only a traffic switch when it is warm on its slot; else boot it on the idle slot first. */
+export function slotRollbackSteps(input: SlotRollbackInput): { steps: PlanStep[]; notes: string[]; warm: boolean } {
+  const { config, to, slots } = input;
+  const router = config.traffic!.router.type;
+  const holding = slotHolding(slots, to.version);
+  const warm = holding !== undefined && holding.online && !input.restart;
+  if (warm) return { steps: [shiftStep('switch-traffic', to.version, holding, 100, 'rollback', router)], notes: [`${to.version} is warm on slot ${holding.name}: the rollback is a traffic switch, not a boot`], warm };
+  const slot = holding ?? idleSlot(slots, input.from?.version ?? null);
+  const steps = [input.prepare, startSlotStep(input.target, slot, to.version, 'change')];
+  if (config.health) steps.push(healthStep('slot-health', config, to.version, 'change', slot));
+  steps.push(shiftStep('switch-traffic', to.version, slot, 100, 'rollback', router));
+  const why = input.restart ? 'the app is stopped for the restore' : holding ? `slot ${holding.name} holds it but is not running` : 'no slot holds it';
+  return { steps, notes: [`${to.version} is booted on slot ${slot.name} (${why}), probed there, then gets all traffic`], warm };
+}
