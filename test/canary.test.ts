@@ -96,3 +96,52 @@ describe.each<RouterType>(['haproxy', 'nginx'])('canary through %s (real PM2 slo
     expect(await box.onSlot('blue')).toMatchObject({ status: 200, version: '1.0.0' });
   });
 });
+
+describe('a canary step without data (its metric source is down)', () => {
+  let box: SlottedSandbox;
+
+  beforeAll(async () => {
+    // Prometheus on a port nothing listens on: every reading is a source error, never a failure.
+    box = await createSlottedSandbox({
+      router: 'haproxy',
+      strategy: 'canary',
+      extraYaml: () => `      canary:
+        steps: [20]
+        measurements: 2
+    watch:
+      windowMs: 1000
+      intervalMs: 200
+      source:
+        type: prometheus
+        url: http://127.0.0.1:9
+        timeoutMs: 300
+        queries:
+          error_rate: sum(rate(http_requests_total{instance="{{instance}}",status=~"5.."}[{{window}}]))
+          latency_p95_ms: "1"`,
+    });
+    await box.release('1.0.0');
+    await box.release('1.1.0');
+    // The first deploy has no stable slot to compare with, so it moves at once and only the watch judges it: skip that.
+    const first = await deploy(box.services, ENV, '1.0.0');
+    expect(first.error?.code).toBe('REWIND_E_WATCH_PAUSED');
+    await box.ledger.markReleaseGood(ENV, '1.0.0', Date.now());
+  });
+  afterAll(async () => box?.close());
+
+  it('pauses without a rollback: all traffic back on stable, the release not promoted, a watch_paused event', async () => {
+    const outcome = await deploy(box.services, ENV, '1.1.0');
+    expect(outcome.error?.code).toBe('REWIND_E_WATCH_PAUSED');
+    expect(outcome.error?.message).toContain('1.1.0 was not promoted and 1.0.0 serves');
+    expect(outcome.rollback).toBeUndefined();
+    const steps = await box.ledger.listSteps(outcome.operation!.id);
+    const judged = steps.find((s) => s.stepId === 'canary-20')!;
+    expect(judged.state).toBe('inconclusive');
+    expect(judged.detail).toMatchObject({ trafficBack: true, code: 'REWIND_E_WATCH_PAUSED' });
+    expect(await box.router.currentWeights()).toEqual({ stable: 100, canary: 0 });
+    expect(await versionsThroughRouter(box.port, 10)).toEqual({ '1.0.0': 10 });
+    expect((await box.ledger.getRelease(ENV, '1.1.0'))?.state).toBe('registered');
+    expect((await box.ledger.getEnvironment(ENV))?.currentVersion).toBe('1.0.0');
+    expect(box.memory.events.some((e) => e.event === 'watch_paused' && e.version === '1.1.0' && e.trafficBackOn === '1.0.0')).toBe(true);
+    expect((await box.ledger.listOperations(ENV, { limit: 10 })).some((op) => op.kind === 'rollback')).toBe(false);
+  });
+});
