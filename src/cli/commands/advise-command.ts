@@ -12,9 +12,16 @@ export const help = `${usage}
 
 Rollback or fix forward? Reads the live signals — one pass of the configured health check, the
 current release and the last known good one (with their CI results), the newest deploy and what
-its journal says, unfinished operations, and what a rollback would do to the database (migration
-verdicts) — adds what you tell it, and applies the seeds' rules. It prints the action, the
-severity, the time to act, every reason, and the exact command to run. It changes nothing.
+its journal says, unfinished operations, what a rollback would do to the database (migration
+verdicts), and one measurement through the environment's watch.source (prometheus or http-probe):
+the error rate, and the p95 latency over the baseline p95 the newest deploy recorded — adds what
+you tell it, and applies the seeds' rules. It prints the action, the severity, the time to act,
+every reason (each number says whether it was measured, and via what, or given by a flag), and
+the exact command to run. It changes nothing.
+
+A metric that cannot be measured (no watch.source, the source is down or has no data, no
+recorded baseline) is reported as unknown and raises nothing; the advice stands on the rest.
+--error-rate and --latency-ratio override the measured values.
 
 Decision matrix (seed 004)                    severity   action
   critical bug affecting all users            critical   roll back immediately
@@ -33,7 +40,7 @@ only with the root cause known and a fix under 15 min for few users, or a hotfix
 ships faster than the rollback itself; otherwise: if unsure, roll back. A rollback target that did
 not pass CI is flagged (seed 003).
 
-Options (what rewind cannot measure):
+Options (what rewind cannot measure, and overrides for what it can):
   --data-corruption          data is being corrupted
   --security                 the release introduced a security vulnerability
   --feature-broken           a feature does not work
@@ -41,8 +48,8 @@ Options (what rewind cannot measure):
   --users-affected <reach>   all, many or few
   --root-cause-known         the cause is understood (absent: unknown, which argues for a rollback)
   --fix-eta <duration>       time until a fix is live: 20m, 1h, 90s, 1h30m
-  --error-rate <rate>        failed requests: a fraction (0.08) or a percentage (8%)
-  --latency-ratio <n>        latency over the baseline: 1.5 is 50 % slower
+  --error-rate <rate>        failed requests: a fraction (0.08) or a percentage (8%); overrides the measured rate
+  --latency-ratio <n>        latency over the baseline: 1.5 is 50 % slower; overrides the measured ratio
   --json                     print the advice and the signals as one JSON object
 
 Exit codes: 0 whenever advice is given, whatever it recommends (read "action" to act on it);
@@ -70,15 +77,21 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const operator = operatorSignals(args);
   const context = await openContext(args, io);
   try {
-    const [{ gatherLiveSignals }, { adviseRollback }, { checkHealth }] = await Promise.all([
+    const [{ gatherLiveSignals }, { combineSignals }, { adviseRollback }, { checkHealth }, { createMetricSource }] = await Promise.all([
       import('../../core/advisor/live-signals.js'),
+      import('../../core/advisor/combine-signals.js'),
       import('../../core/advisor/rollback-advisor.js'),
       import('../../adapters/checks/http-health-check.js'),
+      import('../../adapters/metrics/metric-source-registry.js'),
     ]);
-    const live = await gatherLiveSignals({ config: context.config, ledger: context.ledger, checkHealth }, env);
+    const live = await gatherLiveSignals({ config: context.config, ledger: context.ledger, checkHealth, createMetricSource }, env);
     const configArg = args.string('config');
-    const advice = adviseRollback({ ...live, ...operator, commandSuffix: configArg ? ['--config', configArg] : [] });
-    if (args.flag('json')) writeLine(io.stdout, JSON.stringify({ ...advice, signals: { ...live, ...operator } }));
+    const signals = combineSignals(live, operator, configArg ? ['--config', configArg] : []);
+    const advice = adviseRollback(signals);
+    if (args.flag('json')) {
+      const { commandSuffix: _suffix, ...shown } = signals;
+      writeLine(io.stdout, JSON.stringify({ ...advice, signals: shown }));
+    }
     else render(advice, io);
     return 0;
   } finally {

@@ -2,6 +2,24 @@ import type { CiResult, OperationKind, ReleaseState } from '../../ports/ledger.j
 import type { DatabaseMode, MigrationVerdict } from '../database-rollback-decision.js';
 import type { StepPhase } from '../plan.js';
 
+/** The watch source types, as `watch.source.type` names them. */
+export type MetricSourceKind = 'prometheus' | 'http-probe';
+
+/**
+ * One number rewind tried to measure itself through the environment's `watch.source`. `unknown`
+ * carries why (no source configured, the source failed, no data, no baseline): a value is never
+ * invented, and an unknown signal raises no finding.
+ */
+export type MeasuredSignal =
+  | { status: 'measured'; value: number; via: MetricSourceKind; detail: string }
+  | { status: 'unknown'; reason: string };
+
+/** Where the value the advice used came from: measured, given by the operator's flag, or not known. */
+export type SignalOrigin =
+  | { from: 'measured'; via: MetricSourceKind; detail: string }
+  | { from: 'flag'; flag: '--error-rate' | '--latency-ratio'; measured: MeasuredSignal }
+  | { from: 'unknown'; reason: string };
+
 /** What an operator knows and rewind cannot measure; every field is optional and absent means "not said". */
 export interface OperatorSignals {
   /** `--data-corruption`: data is being corrupted now (seed 002, seed 004 "Database corruption"). */
@@ -64,9 +82,17 @@ export interface LiveSignals {
   unfinished: { id: string; kind: OperationKind; from: string | null; to: string }[];
   /** How long the newest successful rollback of this environment took: the measured rollback ceremony. */
   lastRollbackMs?: number;
+  /**
+   * The error rate and the latency ratio measured now through `watch.source`; the ratio is the
+   * measured p95 over the baseline p95 a deploy's `baseline-metrics` step recorded. gatherLiveSignals
+   * always sets it; absent only for callers that build signals by hand.
+   */
+  metrics?: { errorRate: MeasuredSignal; latencyRatio: MeasuredSignal };
 }
 
 export interface AdviceSignals extends LiveSignals, OperatorSignals {
   /** Appended to every suggested command, e.g. `['--config', 'ops/rewind.yaml']` when one was given. */
   commandSuffix?: string[];
+  /** Where `errorRate` and `latencyRatio` came from, for the reasons; absent: not said (pure callers). */
+  origins?: { errorRate: SignalOrigin; latencyRatio: SignalOrigin };
 }

@@ -1,11 +1,15 @@
 import type { Finding, IssueKind } from './advice.js';
 import type { AdviceSignals } from './advice-signals.js';
+import { originNote } from './combine-signals.js';
 import { ISSUE_RULES, THRESHOLDS } from './decision-matrix.js';
 
 const capitalize = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
 
 /** A fraction as a percentage for people: 0.083 → "8.3%". */
 export const percent = (fraction: number): string => `${Number((fraction * 100).toFixed(2))}%`;
+
+/** A latency ratio for people: 1.8 → "1.8×". */
+export const times = (ratio: number): string => `${ratio}×`;
 
 function finding(issue: IssueKind, evidence: string): Finding {
   const rule = ISSUE_RULES[issue];
@@ -41,10 +45,11 @@ export function collectFindings(signals: AdviceSignals): Finding[] {
   if (signals.health.status === 'failing') found.push(finding('critical-bug-all-users', `the health check fails: ${signals.health.message}`));
   if (signals.usersAffected === 'all' && !signals.minor) found.push(finding('critical-bug-all-users', 'the operator reports that all users are affected'));
   if (signals.errorRate !== undefined && signals.errorRate > THRESHOLDS.errorRate) {
-    found.push(finding('error-rate', `error rate ${percent(signals.errorRate)} is above ${percent(THRESHOLDS.errorRate)}`));
+    found.push(finding('error-rate', `error rate ${percent(signals.errorRate)} is above ${percent(THRESHOLDS.errorRate)}${originNote(signals.origins?.errorRate, percent)}`));
   }
   if (signals.latencyRatio !== undefined && signals.latencyRatio > THRESHOLDS.latencyRatio) {
-    found.push(finding('performance-degradation', `latency is ${signals.latencyRatio}× the baseline (${percent(signals.latencyRatio - 1)} slower, over ${percent(THRESHOLDS.latencyRatio - 1)})`));
+    const note = originNote(signals.origins?.latencyRatio, times);
+    found.push(finding('performance-degradation', `latency is ${times(signals.latencyRatio)} the baseline (${percent(signals.latencyRatio - 1)} slower, over ${percent(THRESHOLDS.latencyRatio - 1)})${note}`));
   }
   if (signals.featureBroken) found.push(finding('feature-not-working', 'the operator reports a feature not working'));
   if (signals.minor) found.push(finding('minor-ui-bug', 'the operator reports a minor bug'));

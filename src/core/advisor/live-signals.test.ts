@@ -27,6 +27,10 @@ ${options.database ? `    database: { engine: sqlite, path: ${join(root, 'app.db
   return {
     config: parseConfigText(yaml, root),
     ledger,
+    // No watch: is configured here, so the metric source is never created (metric-signals.test.ts measures).
+    createMetricSource: () => {
+      throw new Error('no metric source is configured in these tests');
+    },
     checkHealth: async (config, version) => {
       probes.push({ config, version });
       return options.health ?? succeeded('healthy: status 200');

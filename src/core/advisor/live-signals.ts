@@ -6,9 +6,10 @@ import { decideDatabaseRollback } from '../database-rollback-decision.js';
 import type { Plan } from '../plan.js';
 import type { Services } from '../services.js';
 import type { FailedDeploySignal, LiveSignals } from './advice-signals.js';
+import { measureMetricSignals } from './metric-signals.js';
 
 /** The slice of the services the advisor reads: it never changes anything. */
-export type AdvisorServices = Pick<Services, 'config' | 'ledger' | 'checkHealth'>;
+export type AdvisorServices = Pick<Services, 'config' | 'ledger' | 'checkHealth' | 'createMetricSource'>;
 
 /** How far back the journal is read for the newest deploy, its rollback and the last rollback's duration. */
 const RECENT_OPERATIONS = 50;
@@ -16,8 +17,8 @@ const RECENT_OPERATIONS = 50;
 /**
  * Reads what rewind can know by itself about an environment: the current release and its LKG (with
  * CI results), one pass of the configured health check, the newest deploy if it failed and what its
- * journal says, unfinished operations, the last rollback's duration, and what a rollback would do to
- * the database. Read-only: no lock, no event, no ledger write. Throws REWIND_E_UNKNOWN_ENV.
+ * journal says, unfinished operations, the last rollback's duration, what a rollback would do to
+ * the database, and the error rate and latency ratio measured through `watch.source`. Read-only: no lock, no event, no ledger write. Throws REWIND_E_UNKNOWN_ENV.
  */
 export async function gatherLiveSignals(services: AdvisorServices, env: string): Promise<LiveSignals> {
   const config = environmentConfig(services.config, env);
@@ -29,8 +30,9 @@ export async function gatherLiveSignals(services: AdvisorServices, env: string):
     ledger.listOperations(env, { limit: RECENT_OPERATIONS }),
     ledger.findRunningOperations(env),
   ]);
-  const [health, lastDeploy, database] = await Promise.all([
+  const [health, metrics, lastDeploy, database] = await Promise.all([
     probeHealth(services, config.health, current),
+    measureMetricSignals(services, config.watch, env, current?.version ?? null, operations),
     failedDeploy(ledger, env, operations, current),
     config.database ? databaseSignal(ledger, env, current, lkg ?? null) : Promise.resolve(undefined),
   ]);
@@ -44,6 +46,7 @@ export async function gatherLiveSignals(services: AdvisorServices, env: string):
     ...(lastDeploy ? { lastDeploy } : {}),
     unfinished: unfinished.map((op) => ({ id: op.id, kind: op.kind, from: op.fromVersion, to: op.toVersion })),
     ...(lastRollback ? { lastRollbackMs: lastRollback.finishedAt! - lastRollback.startedAt } : {}),
+    metrics,
   };
 }
 

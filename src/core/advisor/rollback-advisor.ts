@@ -1,7 +1,8 @@
 import { SEVERITIES, type Advice, type AdviceAction, type Finding, type Severity } from './advice.js';
 import type { AdviceSignals } from './advice-signals.js';
 import { chooseAction } from './choose-action.js';
-import { collectFindings, percent } from './collect-findings.js';
+import { originNote } from './combine-signals.js';
+import { collectFindings, percent, times } from './collect-findings.js';
 import { ACT_WITHIN, THRESHOLDS } from './decision-matrix.js';
 import { commandLine, hotfixVersion } from './suggested-command.js';
 
@@ -45,6 +46,8 @@ export function adviseRollback(signals: AdviceSignals): Advice {
     if (signals.health.status === 'unknown') {
       caveats.push(`no live health signal (${signals.health.message}): add \`health:\` to ${env} in rewind.yaml, or pass --error-rate / --latency-ratio`);
     }
+    // "Keep watching" with a metric unknown rests on less evidence than it reads: say which, and how to add it.
+    for (const [name, flag] of unknownMetrics(signals)) caveats.push(`${name} is not known, so it cannot have fired: pass ${flag} if you have a number`);
     if (signals.lastDeploy?.rollback === 'succeeded') caveats.push('after a rollback, monitor for 30 minutes (seed 004 "Post-Rollback")');
     argv = rewind('status', env);
   } else {
@@ -69,6 +72,14 @@ export function adviseRollback(signals: AdviceSignals): Advice {
     argv = rewind('resume', env);
   }
   return { env, action, severity, actWithin, reasons, command: commandLine(argv), argv, caveats, findings };
+}
+
+/** The metrics the advice had no number for, with their flag; empty when the caller did not say (no origins). */
+function unknownMetrics(signals: AdviceSignals): [string, string][] {
+  const found: [string, string][] = [];
+  if (signals.origins?.errorRate.from === 'unknown') found.push(['the error rate', '--error-rate']);
+  if (signals.origins?.latencyRatio.from === 'unknown') found.push(['the latency ratio', '--latency-ratio']);
+  return found;
 }
 
 /** Whether `rewind rollback` would accept to run, as a fallback for a fix that does not land in time. */
@@ -163,8 +174,12 @@ function fixForward(signals: AdviceSignals, severity: Severity, actWithin: strin
 function context(signals: AdviceSignals): string[] {
   const lines: string[] = [];
   if (signals.health.status === 'ok') lines.push(`the health check passes: ${signals.health.message}`);
-  if (signals.errorRate !== undefined && signals.errorRate <= THRESHOLDS.errorRate) lines.push(`error rate ${percent(signals.errorRate)} is within ${percent(THRESHOLDS.errorRate)}`);
-  if (signals.latencyRatio !== undefined && signals.latencyRatio <= THRESHOLDS.latencyRatio) lines.push(`latency is ${signals.latencyRatio}× the baseline, within +${percent(THRESHOLDS.latencyRatio - 1)}`);
+  const origins = signals.origins;
+  if (signals.errorRate !== undefined && signals.errorRate <= THRESHOLDS.errorRate) lines.push(`error rate ${percent(signals.errorRate)} is within ${percent(THRESHOLDS.errorRate)}${originNote(origins?.errorRate, percent)}`);
+  if (signals.latencyRatio !== undefined && signals.latencyRatio <= THRESHOLDS.latencyRatio) lines.push(`latency is ${times(signals.latencyRatio)} the baseline, within +${percent(THRESHOLDS.latencyRatio - 1)}${originNote(origins?.latencyRatio, times)}`);
+  // A metric that could not be measured is said, never guessed: the advice stands on the rest.
+  if (origins?.errorRate.from === 'unknown') lines.push(`error rate unknown: ${origins.errorRate.reason}`);
+  if (origins?.latencyRatio.from === 'unknown') lines.push(`latency ratio unknown: ${origins.latencyRatio.reason}`);
   const deploy = signals.lastDeploy;
   if (deploy?.rollback === 'succeeded') lines.push(`the deploy of ${deploy.version} failed at ${deploy.failedStep ?? 'a step'}; rewind rolled back to ${deploy.rolledBackTo ?? 'the last known good release'} by itself`);
   if (deploy?.phase === 'preflight') lines.push(`the last deploy of ${deploy.version} stopped in preflight at ${deploy.failedStep ?? 'a step'}: nothing changed`);

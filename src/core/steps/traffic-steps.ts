@@ -7,7 +7,8 @@ import { compareErrorRates, compareLatency, type ComparisonResult } from '../ana
 import { ERROR_RATE_METRIC, LATENCY_P95_METRIC } from '../analysis/default-analysis.js';
 import { weightsForSlot } from '../traffic/slot-choice.js';
 import type { StepContext, StepExecutor } from './step-context.js';
-import { baselineOf, measureOne, sleep, templateFor } from './watch-steps.js';
+import { measureMetric } from '../analysis/measure-metric.js';
+import { baselineOf, sleep, templateFor } from './watch-steps.js';
 
 /**
  * Blue-green and canary steps. The slots come from the target (what each holds); the weights go to
@@ -107,7 +108,7 @@ export const canaryAnalysis: StepExecutor = async (step, context): Promise<Outco
     for (let seq = 1; seq <= template.count; seq++) {
       const started = Date.now();
       const read = async (side: 'canary' | 'stable') =>
-        Promise.all(template.metrics.map((metric) => measureOne(sources[side], watch, metric.name, placeholders(side === 'canary' ? canarySlot : stableSlot))));
+        Promise.all(template.metrics.map((metric) => measureMetric(sources[side], watch, metric.name, placeholders(side === 'canary' ? canarySlot : stableSlot))));
       const [canary, stable] = await Promise.all([read('canary'), read('stable')]);
       for (const reading of canary) state = recordMeasurement(state, reading);
       for (const [side, list] of [['canary', canary], ['stable', stable]] as const) {

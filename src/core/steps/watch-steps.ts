@@ -1,10 +1,9 @@
 import type { WatchSettings } from '../../config/config-schema.js';
-import { toRewindError } from '../../errors/rewind-error.js';
-import type { MetricSource } from '../../ports/metric-source.js';
 import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
 import { judgeAnalysisRun, recordMeasurement, startAnalysisRun } from '../analysis/analysis-run.js';
-import type { AnalysisTemplate, Measurement } from '../analysis/analysis-types.js';
+import type { AnalysisTemplate } from '../analysis/analysis-types.js';
 import { defaultAnalysisTemplate, LATENCY_P95_METRIC } from '../analysis/default-analysis.js';
+import { measureMetric as measureOne } from '../analysis/measure-metric.js';
 import type { StepContext, StepExecutor } from './step-context.js';
 
 /**
@@ -16,22 +15,6 @@ import type { StepContext, StepExecutor } from './step-context.js';
  */
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * One reading of `metric` through `source`. `placeholders` fill `{{name}}` in the query: a canary
- * measures each slot with the same PromQL, told apart by `{{instance}}` (host:port) or `{{slot}}`.
- */
-export async function measureOne(source: MetricSource, watch: WatchSettings, metric: string, placeholders: Record<string, string> = {}): Promise<Measurement> {
-  const raw = watch.source.queries[metric];
-  const query = raw === undefined ? undefined : raw.replace(/\{\{(instance|slot)\}\}/g, (whole, key: string) => placeholders[key] ?? whole);
-  if (query === undefined) return { metric, at: Date.now(), value: null, sourceError: `watch.source.queries has no query for ${metric}` };
-  try {
-    const m = await source.measure(query, { durationMs: watch.intervalMs });
-    return { metric, at: Date.now(), value: m.value, count: m.count, errors: m.errors, samples: m.samples };
-  } catch (error) {
-    return { metric, at: Date.now(), value: null, sourceError: toRewindError(error).message };
-  }
-}
 
 /** Preflight: the running release's p95 latency, the baseline the watch compares the new release with. */
 export const baselineMetrics: StepExecutor = async (step, context) => {
