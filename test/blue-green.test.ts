@@ -95,5 +95,15 @@ describe('blue-green deploys and rollbacks (real PM2 slots, real haproxy)', () =
     expect((await box.ledger.getRelease(ENV, '1.3.0'))?.state).toBe('rolled-back');
     expect((await box.ledger.getEnvironment(ENV))?.currentVersion).toBe('1.1.0');
     expect(box.memory.events.some((e) => e.event === 'traffic_shifted' && e.version === '1.1.0' && e.percent === 100)).toBe(true);
+
+    // `rewind status` shows each slot, whether it runs, and its share as haproxy reports it.
+    const status = await box.cli(['status', ENV, '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout).slots).toEqual([
+      { name: 'blue', host: '127.0.0.1', port: box.slots.blue, version: '1.3.0', online: true, trafficPercent: 0 },
+      { name: 'green', host: '127.0.0.1', port: box.slots.green, version: '1.1.0', online: true, trafficPercent: 100 },
+    ]);
+    const human = await box.cli(['status', ENV]);
+    expect(human.stdout).toMatch(/slot green\s+1\.1\.0 on 127\.0\.0\.1:\d+, running, 100 % of traffic/);
   });
 });

@@ -52,8 +52,22 @@ export class HumanRenderer implements EventSink {
         break;
       }
       case 'watch_paused':
-        line(`  ! watch paused: ${(event.reasons as string[]).join('; ')} — ${String(event.version)} is live but not marked good; a human decides`);
+        line(
+          event.trafficBackOn
+            ? `  ! canary paused at ${String(event.canaryPercent)} %: ${(event.reasons as string[]).join('; ')} — all traffic is back on ${String(event.trafficBackOn)}; ${String(event.version)} was not promoted; a human decides`
+            : `  ! watch paused: ${(event.reasons as string[]).join('; ')} — ${String(event.version)} is live but not marked good; a human decides`,
+        );
         break;
+      case 'traffic_shifted':
+        line(`    traffic: ${String(event.percent)} % to ${String(event.version)} on slot ${String(event.slot)} (${String(event.switchMs)} ms)`);
+        break;
+      case 'canary_measurement': {
+        const readings = (event.readings as { side: string; metric: string; value: number | null; outcome?: string }[]).map(
+          (r) => `${r.side} ${r.metric} ${r.value === null ? '—' : Number(r.value.toFixed(4))}${r.outcome ? ` ${r.outcome}` : ''}`,
+        );
+        line(`    canary ${String(event.percent)} % ${String(event.seq)}/${String(event.of)}: ${readings.join(', ')}`);
+        break;
+      }
       case 'down_start':
         line(`down ${event.env}: revert ${String(event.migration)} of ${String(event.release)}  (${event.operationId})`);
         break;

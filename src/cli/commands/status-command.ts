@@ -7,7 +7,9 @@ export const usage = 'rewind status <env> [--json]';
 export const help = `${usage}
 
 Show what an environment runs: the current release and its state, the last known good release a
-rollback would return to, the lock, the last operation, and any unfinished operation to resume.`;
+rollback would return to, the lock, the last operation, and any unfinished operation to resume.
+With blue-green or canary (\`traffic:\`), also what each slot holds, whether it runs, and its share
+of traffic as the router reports it.`;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(argv, {}, { min: 1, max: 1, usage });
@@ -15,7 +17,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const env = args.positionals[0]!;
   const context = await openContext(args, io);
   try {
-    environmentConfig(context.config, env);
+    const config = environmentConfig(context.config, env);
     const { ledger } = context;
     const environment = await ledger.getEnvironment(env);
     const current = environment?.currentVersion ? await ledger.getRelease(env, environment.currentVersion) : undefined;
@@ -35,6 +37,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         ? { id: last.id, kind: last.kind, from: last.fromVersion, to: last.toVersion, state: last.state, startedAt: new Date(last.startedAt).toISOString(), durationMs: last.finishedAt ? last.finishedAt - last.startedAt : null }
         : null,
       unfinished: unfinished.map((op) => ({ id: op.id, kind: op.kind, from: op.fromVersion, to: op.toVersion })),
+      ...(config.traffic ? { slots: await readSlots(config) } : {}),
     };
     if (args.flag('json')) {
       writeLine(io.stdout, JSON.stringify(status));
@@ -47,9 +50,41 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     if (last) {
       writeLine(io.stdout, `last operation  ${last.kind} ${last.fromVersion ?? 'none'} → ${last.toVersion}: ${last.state} at ${new Date(last.startedAt).toISOString()}${status.lastOperation?.durationMs != null ? ` (${status.lastOperation.durationMs} ms)` : ''}`);
     }
+    for (const slot of status.slots ?? []) {
+      const share = slot.trafficPercent === null ? 'traffic unknown' : `${slot.trafficPercent} % of traffic`;
+      writeLine(io.stdout, `slot ${slot.name.padEnd(10)} ${slot.version ?? 'empty'} on ${slot.host}:${slot.port}, ${slot.online ? 'running' : 'stopped'}, ${share}`);
+    }
+    if (status.slots?.some((s) => s.error)) writeLine(io.stdout, `router          ${status.slots.find((s) => s.error)!.error}`);
     for (const op of unfinished) writeLine(io.stdout, `unfinished      ${op.kind} ${op.fromVersion ?? 'none'} → ${op.toVersion} (${op.id}): run \`rewind resume ${env}\``);
     return 0;
   } finally {
     await context.close();
+  }
+}
+
+/** The slots as the target and the router see them; loaded only for environments with `traffic:`, so plain `status` stays fast. */
+async function readSlots(config: ReturnType<typeof environmentConfig>) {
+  const [{ createTarget }, { createTrafficRouter }, { ProcessExecutor }, { slotShare }] = await Promise.all([
+    import('../../adapters/target-registry.js'),
+    import('../../adapters/router-registry.js'),
+    import('../../exec/process-executor.js'),
+    import('../../core/traffic/slot-choice.js'),
+  ]);
+  const executor = new ProcessExecutor();
+  const target = createTarget(config, executor);
+  const router = createTrafficRouter(config, executor);
+  try {
+    const slots = (await target.slots?.()) ?? [];
+    let weights: Awaited<ReturnType<typeof router.currentWeights>> | null = null;
+    let error: string | undefined;
+    try {
+      weights = await router.currentWeights();
+    } catch (e) {
+      error = `cannot read the ${router.type} split: ${(e as Error).message}`;
+    }
+    return slots.map((slot) => ({ ...slot, trafficPercent: weights ? slotShare(slots, slot.name, weights) : null, ...(error ? { error } : {}) }));
+  } finally {
+    await router.close();
+    await target.close();
   }
 }
