@@ -1,0 +1,168 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildServices, openContext, type CliContext } from '../cli/cli-context.js';
+import type { ParsedArgs } from '../cli/parse-args.js';
+import { deploy, rollback } from '../core/operations.js';
+import { registerRelease } from '../core/register-release.js';
+import type { Services } from '../core/services.js';
+import { buildSampleArtifact, freePort, sampleConfigYaml } from '../demo/sample-artifacts.js';
+import { PM2_BIN, ms, onCleanup, run, silentIo, stats, table, verdict, type Stats } from './bench-util.js';
+import { startHaproxy, type ProxyServer } from './proxy-servers.js';
+import { parseWrk, type WrkSummary } from './traffic-bench.js';
+
+/**
+ * A real blue-green rollback under load: the sample app in two PM2 slots behind a real haproxy,
+ * `wrk` (20 keep-alive connections) through haproxy, and `rollback()` — the whole operation: lock,
+ * plan, journal, the switch through haproxy's runtime API, health, rollback_complete — run back and
+ * forth between the two warm releases while the load runs. Counts every request wrk saw fail, and
+ * times each rollback from its call to the first fresh-connection answer from the other release.
+ */
+
+const ENV = 'production';
+const RELEASES = ['1.0.0', '1.1.0'] as const;
+
+export interface BlueGreenResult {
+  measuredAt: string;
+  router: 'haproxy';
+  rollbacks: number;
+  wrk: WrkSummary & { connections: number; threads: number };
+  /** Per rollback, ms: the whole in-process operation. */
+  operationMs: Stats;
+  /** Per rollback, ms: the switch-traffic step as journaled (router call + ledger). */
+  switchStepMs: Stats;
+  /** Per rollback, ms: from the rollback call to the first fresh-connection answer from the other release. */
+  firstAnswerMs: Stats;
+  /** True when every rollback was a traffic switch only (no slot booted). */
+  switchOnly: boolean;
+  target: { failedRequests: 0; met: boolean };
+}
+
+async function versionOnce(port: number): Promise<string | null> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000), headers: { connection: 'close' } });
+    return ((await response.json()) as { version?: string }).version ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export async function blueGreenBench(options: { rollbacks?: number; log?: (line: string) => void } = {}): Promise<BlueGreenResult> {
+  const rollbacks = options.rollbacks ?? 5;
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const root = await mkdtemp(join(tmpdir(), 'rewind-bench-bluegreen-'));
+  const pm2Home = join(root, 'pm2');
+  let context: CliContext | undefined;
+  let proxy: ProxyServer | undefined;
+  const cleanup = async () => {
+    await context?.close().catch(() => undefined);
+    context = undefined;
+    await proxy?.stop();
+    if (existsSync(pm2Home)) await run([process.execPath, PM2_BIN, 'kill'], { env: { ...process.env, PM2_HOME: pm2Home }, timeoutMs: 30_000 });
+    await rm(root, { recursive: true, force: true });
+  };
+  const forget = onCleanup(cleanup);
+  try {
+    const [port, blue, green] = [await freePort(), await freePort(), await freePort()];
+    const proxyRoot = join(root, 'proxy');
+    await mkdir(proxyRoot, { recursive: true });
+    const runtimeYaml = `        type: pm2
+        name: bench-bg-${port}
+        script: server.js
+        execMode: fork
+        pm2Home: ${pm2Home}
+        env:
+          OPERATOR_TOKEN: bench
+        killTimeoutMs: 2000
+      slots:
+        blue: { port: ${blue} }
+        green: { port: ${green} }`;
+    const traffic = `    traffic:
+      strategy: blue-green
+      router: { type: haproxy, socket: ${join(proxyRoot, 'admin.sock')}, backend: app }
+`;
+    const configPath = join(root, 'rewind.yaml');
+    await writeFile(configPath, `${sampleConfigYaml({ root, env: ENV, port, appName: 'unused', runtimeYaml })}${traffic}`);
+    proxy = await startHaproxy(proxyRoot, [{ name: 'blue', host: '127.0.0.1', port: blue, weight: 100 }, { name: 'green', host: '127.0.0.1', port: green, weight: 0 }], port);
+
+    const io = silentIo();
+    const args: ParsedArgs = { values: {}, positionals: [], string: (n) => (n === 'config' ? configPath : undefined), flag: () => false };
+    context = await openContext(args, io);
+    const services: Services = await buildServices(context, io, { json: false, quiet: true });
+    for (const version of RELEASES) {
+      const artifact = await buildSampleArtifact(join(root, 'artifacts'), { version });
+      await registerRelease(services, ENV, version, { artifact, commit: 'b1e2e3f4a5', ci: 'passed' });
+      const outcome = await deploy(services, ENV, version);
+      if (!outcome.ok) throw new Error(`setup deploy of ${version} failed: ${outcome.error?.message}`);
+    }
+    log(`\nBlue-green rollback under load — haproxy :${port} in front of PM2 slots blue :${blue} / green :${green}, temp ${root}`);
+
+    const threads = 2;
+    const connections = 20;
+    const seconds = Math.max(6, rollbacks * 1.2 + 3);
+    const wrk = spawn('wrk', [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, `http://127.0.0.1:${port}/health`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let wrkOut = '';
+    wrk.stdout.on('data', (c: Buffer) => (wrkOut += c.toString()));
+    const wrkDone = new Promise<number | null>((resolve) => wrk.once('close', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+
+    const operation: number[] = [];
+    const switchStep: number[] = [];
+    const firstAnswer: number[] = [];
+    let switchOnly = true;
+    let serving: string = RELEASES[1];
+    for (let i = 0; i < rollbacks; i++) {
+      const to = serving === RELEASES[1] ? RELEASES[0] : RELEASES[1];
+      const started = performance.now();
+      let answered = NaN;
+      let polling = true;
+      const poll = (async () => {
+        while (polling) {
+          if ((await versionOnce(port)) === to) {
+            answered = performance.now() - started;
+            return;
+          }
+        }
+      })();
+      const outcome = await rollback(services, ENV, { to, reason: `bench round ${i + 1}` });
+      operation.push(performance.now() - started);
+      await Promise.race([poll, new Promise((resolve) => setTimeout(resolve, 3000))]);
+      polling = false;
+      if (!outcome.ok) throw new Error(`rollback to ${to} failed: ${outcome.error?.message}`);
+      const steps = await context.ledger.listSteps(outcome.operation!.id);
+      if (steps.some((s) => s.stepId === 'start-slot')) switchOnly = false;
+      const step = steps.find((s) => s.stepId === 'switch-traffic');
+      switchStep.push(Number((step?.detail as { durationMs?: number } | undefined)?.durationMs ?? NaN));
+      firstAnswer.push(answered);
+      serving = to;
+      await new Promise((resolve) => setTimeout(resolve, 800));
+    }
+    const code = await wrkDone;
+    if (code !== 0) throw new Error(`wrk exited ${code}: ${wrkOut}`);
+    const summary = { ...parseWrk(wrkOut), connections, threads };
+    const result: BlueGreenResult = {
+      measuredAt: new Date().toISOString(),
+      router: 'haproxy',
+      rollbacks,
+      wrk: summary,
+      operationMs: stats(operation),
+      switchStepMs: stats(switchStep),
+      firstAnswerMs: stats(firstAnswer),
+      switchOnly,
+      target: { failedRequests: 0, met: summary.failed === 0 },
+    };
+    log(
+      table(
+        ['rollbacks', 'wrk requests', 'failed (socket + non-2xx)', 'operation ms (median)', 'switch step ms (median)', 'first answer from the other release ms (median, max)'],
+        [[rollbacks, summary.requests, summary.failed, ms(result.operationMs.median), ms(result.switchStepMs.median), `${ms(result.firstAnswerMs.median)}, ${ms(result.firstAnswerMs.max)}`]],
+      ),
+    );
+    log(`every rollback a traffic switch only: ${switchOnly ? 'yes' : 'NO'}; 0 failed requests over ${rollbacks} rollbacks: ${verdict(result.target.met)}`);
+    return result;
+  } finally {
+    forget();
+    await cleanup();
+  }
+}
