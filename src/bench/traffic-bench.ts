@@ -16,7 +16,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { connect } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HaproxyRouter } from '../adapters/routers/haproxy-router.js';
@@ -32,6 +31,7 @@ import { ProcessExecutor } from '../exec/process-executor.js';
 import type { CommandResult } from '../ports/executor.js';
 import type { RouterBackends, TrafficWeights } from '../ports/traffic-router.js';
 import { ms, onCleanup, stats, table, verdict, type Stats } from './bench-util.js';
+import { accepts, haproxyCfg, nginxConf, waitUntil } from './proxy-servers.js';
 
 type Method = 'nginx -s reload (bare)' | 'NginxRouter.setWeights' | 'HaproxyRouter.setWeights';
 const METHODS: readonly Method[] = ['nginx -s reload (bare)', 'NginxRouter.setWeights', 'HaproxyRouter.setWeights'];
@@ -187,26 +187,6 @@ function startManaged(name: string, argv: string[], options: { stdin?: 'pipe' | 
   };
 }
 
-async function waitUntil(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (await probe()) return;
-    await sleep(20);
-  }
-  throw new Error(`${what} not within ${timeoutMs} ms`);
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 /**
  * The two backends in their own node process, so the bench's event loop (which times the switches)
  * is not the one serving wrk's load. It exits by itself when its stdin closes (the bench died).
@@ -244,51 +224,6 @@ async function startBackendsProcess(root: string): Promise<{ process: Managed; b
     process: managed,
     backends: { stable: { name: 'stable', host: '127.0.0.1', port: ports!.stable }, canary: { name: 'canary', host: '127.0.0.1', port: ports!.canary } },
   };
-}
-
-/** A private nginx (as in test/routers/nginx-router.test.ts): its own prefix, config, pid file and logs. */
-function nginxConf(root: string, port: number): string {
-  return `daemon off;
-worker_processes 2;
-pid ${root}/nginx.pid;
-error_log ${root}/error.log notice;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${root}/client_body;
-  proxy_temp_path ${root}/proxy;
-  fastcgi_temp_path ${root}/fastcgi;
-  uwsgi_temp_path ${root}/uwsgi;
-  scgi_temp_path ${root}/scgi;
-  include ${root}/upstream.conf;
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      proxy_pass http://${UPSTREAM};
-      proxy_http_version 1.1;
-    }
-  }
-}
-`;
-}
-
-/** A private haproxy (as in test/routers/haproxy-router.test.ts): foreground, admin socket in the temp dir. */
-function haproxyCfg(root: string, port: number, backends: RouterBackends): string {
-  return `global
-  stats socket ${root}/admin.sock mode 600 level admin
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 30s
-  timeout server 30s
-frontend fe
-  bind 127.0.0.1:${port}
-  default_backend app
-backend app
-  balance roundrobin
-  server stable ${backends.stable.host}:${backends.stable.port} weight 100
-  server canary ${backends.canary.host}:${backends.canary.port} weight 0
-`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -483,7 +418,7 @@ export async function trafficBench(options: TrafficBenchOptions = {}): Promise<T
     const nginxConfFile = join(root, 'nginx.conf');
     const upstreamFile = join(root, 'upstream.conf');
     const errorLog = join(root, 'error.log');
-    await writeFile(nginxConfFile, nginxConf(root, nginxPort));
+    await writeFile(nginxConfFile, nginxConf(root, nginxPort, UPSTREAM));
     nginxRouter = new NginxRouter({ backends, upstreamFile, upstream: UPSTREAM, prefix: root, configFile: nginxConfFile, errorLog, pidFile: join(root, 'nginx.pid') }, executor);
     await writeFile(upstreamFile, nginxRouter.render(CANARY));
     const nginxArgv = ['nginx', '-p', root, '-c', nginxConfFile, '-e', errorLog];
@@ -496,7 +431,7 @@ export async function trafficBench(options: TrafficBenchOptions = {}): Promise<T
     const haproxyPort = await freePort();
     const haproxyCfgFile = join(root, 'haproxy.cfg');
     const socket = join(root, 'admin.sock');
-    await writeFile(haproxyCfgFile, haproxyCfg(root, haproxyPort, backends));
+    await writeFile(haproxyCfgFile, haproxyCfg(root, haproxyPort, [{ ...backends.stable, weight: 100 }, { ...backends.canary, weight: 0 }]));
     haproxy = startManaged('haproxy', ['haproxy', '-db', '-f', haproxyCfgFile]);
     await waitUntil('haproxy listening', async () => {
       if (haproxy!.child.exitCode !== null) throw new Error(`haproxy exited: ${haproxy!.output()}`);

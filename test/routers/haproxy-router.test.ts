@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HaproxyRouter } from '../../src/adapters/routers/haproxy-router.js';
 import { HaproxyRuntimeClient } from '../../src/adapters/routers/haproxy-runtime-client.js';
+import { haproxyCfg } from '../../src/bench/proxy-servers.js';
 import { freePort } from '../../src/demo/sample-artifacts.js';
 import {
   accepts,
@@ -19,25 +20,6 @@ import {
   type ProxyProcess,
   type RouterHarness,
 } from './traffic-router-contract.js';
-
-/** A private haproxy: foreground (-db), admin stats socket and config in a temp dir. */
-function haproxyCfg(root: string, port: number, backends: Backends): string {
-  return `global
-  stats socket ${root}/admin.sock mode 600 level admin
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 30s
-  timeout server 30s
-frontend fe
-  bind 127.0.0.1:${port}
-  default_backend app
-backend app
-  balance roundrobin
-  server stable ${backends.stable.host}:${backends.stable.port} weight 100
-  server canary ${backends.canary.host}:${backends.canary.port} weight 0
-`;
-}
 
 describe('HaproxyRouter against a real haproxy', () => {
   let root: string;
@@ -53,7 +35,7 @@ describe('HaproxyRouter against a real haproxy', () => {
     const port = await freePort();
     const cfg = join(root, 'haproxy.cfg');
     socket = join(root, 'admin.sock');
-    await writeFile(cfg, haproxyCfg(root, port, backends));
+    await writeFile(cfg, haproxyCfg(root, port, [{ ...backends.stable, weight: 100 }, { ...backends.canary, weight: 0 }]));
     haproxy = startProxy(['haproxy', '-db', '-f', cfg]);
     await waitUntil('haproxy listening', async () => {
       if (haproxy!.child.exitCode !== null) throw new Error(`haproxy exited: ${haproxy!.output()}`);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NginxRouter } from '../../src/adapters/routers/nginx-router.js';
 import { nginxWorkers } from '../../src/adapters/routers/nginx-workers.js';
 import { STABLE_ONLY } from '../../src/adapters/routers/traffic-weights.js';
+import { nginxConf } from '../../src/bench/proxy-servers.js';
 import { freePort } from '../../src/demo/sample-artifacts.js';
 import { ProcessExecutor } from '../../src/exec/process-executor.js';
 import {
@@ -19,32 +20,6 @@ import {
   type ProxyProcess,
   type RouterHarness,
 } from './traffic-router-contract.js';
-
-/** A private nginx: its own prefix, config, pid file and logs in a temp dir; nothing under /etc or /var. */
-function nginxConf(root: string, port: number): string {
-  return `daemon off;
-worker_processes 2;
-pid ${root}/nginx.pid;
-error_log ${root}/error.log notice;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${root}/client_body;
-  proxy_temp_path ${root}/proxy;
-  fastcgi_temp_path ${root}/fastcgi;
-  uwsgi_temp_path ${root}/uwsgi;
-  scgi_temp_path ${root}/scgi;
-  include ${root}/upstream.conf;
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      proxy_pass http://rewind_app;
-      proxy_http_version 1.1;
-    }
-  }
-}
-`;
-}
 
 describe('NginxRouter against a real nginx', () => {
   let root: string;

@@ -1,8 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createServer, Agent, request, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { expect, it } from 'vitest';
 import type { TrafficRouter, TrafficWeights } from '../../src/ports/traffic-router.js';
+import { accepts, startProcess, waitUntil } from '../../src/bench/proxy-servers.js';
 
 /** What a router test file hands the contract once its proxy runs in front of the two backends. */
 export interface RouterHarness {
@@ -20,56 +21,9 @@ export function requireProgram(program: string, versionFlag: string, debianPacka
 }
 
 /** A proxy started in the foreground by the test, stopped by its own pid. */
-export interface ProxyProcess {
-  child: ChildProcess;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-export function startProxy(argv: string[]): ProxyProcess {
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    if (output.length < 64 * 1024) output += chunk.toString();
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    child,
-    output: () => output,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      // nginx and haproxy both stop at once on SIGTERM; SIGKILL if that took more than 5 s.
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-/** Resolves once `probe` is true, polling every 20 ms for at most `timeoutMs`. */
-export async function waitUntil(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (await probe()) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`${what} not within ${timeoutMs} ms`);
-}
-
-/** Whether something accepts TCP connections on 127.0.0.1:port. */
-export function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
+export type ProxyProcess = ReturnType<typeof startProcess>;
+export const startProxy = startProcess;
+export { accepts, waitUntil };
 
 /** Two tiny node:http backends answering their own name (`stable` / `canary`). */
 export interface Backends {
