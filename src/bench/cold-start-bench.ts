@@ -72,6 +72,8 @@ export async function coldStartBench(options: { runs?: number; warmups?: number;
       { name: 'node -e 0', argv: [process.execPath, '-e', '0'], check: (_out: string) => true },
       { name: 'rewind --version', argv: [process.execPath, CLI_MAIN, '--version'], check: (out: string) => /^\d+\.\d+\.\d+/.test(out) },
       { name: `rewind status ${ENV}`, argv: [process.execPath, CLI_MAIN, 'status', ENV], check: (out: string) => out.includes('current         1.2.0') },
+      // The first status after a config change validates in full (no stamp matches): what that costs.
+      { name: `rewind status ${ENV} (config validated in full)`, argv: [process.execPath, CLI_MAIN, 'status', ENV], env: { REWIND_CONFIG_CACHE: 'off' }, check: (out: string) => out.includes('current         1.2.0') },
     ];
     const samples = commands.map(() => [] as number[]);
     // Interleaved rounds, rotating the order, so drift in machine load hits every command alike.
@@ -79,7 +81,7 @@ export async function coldStartBench(options: { runs?: number; warmups?: number;
       for (let k = 0; k < commands.length; k++) {
         const index = (round + k) % commands.length;
         const command = commands[index]!;
-        const result = await run(command.argv, { cwd: root });
+        const result = await run(command.argv, { cwd: root, env: { ...process.env, ...('env' in command ? command.env : {}) } });
         if (result.code !== 0 || !command.check(result.stdout)) {
           throw new Error(`${command.name} failed (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
         }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { DEFAULT_LEDGER } from './known-valid-config.js';
 
 // Names end up in file paths, PM2 process names and ledger keys, so they are kept to a safe alphabet.
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ".", "_" and "-" only, at most 63 characters');
@@ -279,7 +280,7 @@ export const environmentSchema = z
 
 export const configSchema = z.strictObject({
   version: z.literal(1).default(1).describe('Config format version.'),
-  ledger: z.string().min(1).default('./rewind.db').describe('SQLite file path, or a postgres:// URL.'),
+  ledger: z.string().min(1).default(DEFAULT_LEDGER).describe('SQLite file path, or a postgres:// URL.'),
   log: z.strictObject({ file: z.string().min(1).default('./rewind-events.log') }).prefault({}),
   environments: z.record(name, environmentSchema).refine((envs) => Object.keys(envs).length > 0, 'at least one environment is required'),
 });

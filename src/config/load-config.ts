@@ -1,13 +1,15 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { CORE_SCHEMA, EVENT_ID, YAML11_SCHEMA, YAMLException, constructFromEvents, parseEvents } from 'js-yaml';
 import type { z } from 'zod';
 import { RewindError } from '../errors/rewind-error.js';
 import { redactor } from '../util/redact.js';
 import { configSchema, type RewindConfig } from './config-schema.js';
 import { interpolateEnv } from './interpolate.js';
+import { parseYaml } from './parse-yaml.js';
+import { resolveLedger, unknownEnvironment } from './known-valid-config.js';
+import { recordValidConfig } from './validated-config-stamp.js';
 
-export const DEFAULT_CONFIG_FILE = 'rewind.yaml';
+export { DEFAULT_CONFIG_FILE, resolveConfigPath } from './config-path.js';
 
 export interface LoadedConfig {
   config: RewindConfig;
@@ -15,19 +17,16 @@ export interface LoadedConfig {
   path: string;
 }
 
-export function resolveConfigPath(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(explicit ?? env.REWIND_CONFIG ?? DEFAULT_CONFIG_FILE);
-}
-
 /** Reads, interpolates and validates a config file. Relative paths in it are relative to the file. */
 export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   if (!existsSync(path)) {
     throw new RewindError('REWIND_E_CONFIG_NOT_FOUND', `config file ${path} does not exist`, { path });
   }
-  return { config: parseConfigText(readFileSync(path, 'utf8'), dirname(path), env), path };
+  return { config: parseConfigText(readFileSync(path, 'utf8'), dirname(path), env, path), path };
 }
 
-export function parseConfigText(text: string, baseDir: string, env: NodeJS.ProcessEnv = process.env): RewindConfig {
+/** `path`, when given, is where the file was read: a valid config is remembered for `status` (validated-config-stamp.ts). */
+export function parseConfigText(text: string, baseDir: string, env: NodeJS.ProcessEnv = process.env, path?: string): RewindConfig {
   const { value, secrets } = interpolateEnv(parseYaml(text) ?? {}, env);
   // jitless: zod's JIT generates and compiles a parser per object schema on its first parse, which
   // only pays off over many parses; a CLI process validates its config once, ~4 ms faster without.
@@ -38,44 +37,10 @@ export function parseConfigText(text: string, baseDir: string, env: NodeJS.Proce
     throw new RewindError('REWIND_E_CONFIG_INVALID', `invalid config:\n  ${problems.join('\n  ')}`, { problems });
   }
   for (const secret of secrets) redactor.add(secret);
+  if (path) recordValidConfig(path, value, env);
   const config = parsed.data;
   redactor.addUrlPassword(config.ledger);
   return resolvePaths(config, baseDir);
-}
-
-/**
- * One YAML 1.2 document (core schema; a `%YAML 1.1` directive selects 1.1), duplicate keys refused.
- * js-yaml rather than the `yaml` package because every command reads the config first: on a cold
- * start `yaml` costs ~15 ms more to compile and warm up for a file of this size.
- */
-function parseYaml(text: string): unknown {
-  try {
-    const events = parseEvents(text, {});
-    const documents = events.flatMap((event, index) => (event.type === EVENT_ID.DOCUMENT ? [{ event, index }] : []));
-    if (documents.length > 1) {
-      // The position of the second document's first node (its `---` line has no offset of its own).
-      const node = events.slice(documents[1]!.index).find((event) => 'start' in event || 'valueStart' in event);
-      const offset = node && ('start' in node ? node.start : 'valueStart' in node ? node.valueStart : undefined);
-      throw yamlError('the file holds more than one YAML document (one is expected)', offset === undefined ? undefined : lineAndColumn(text, offset));
-    }
-    const first = documents[0]?.event;
-    const yaml11 = first?.type === EVENT_ID.DOCUMENT && first.directives.some((d) => d.kind === 'yaml' && d.version === '1.1');
-    return constructFromEvents(events, { source: text, schema: yaml11 ? YAML11_SCHEMA : CORE_SCHEMA })[0];
-  } catch (error) {
-    if (!(error instanceof YAMLException)) throw error;
-    const reason = error.reason === 'duplicated mapping key' ? 'duplicated mapping key (map keys must be unique)' : error.reason;
-    throw yamlError(reason, error.mark ? { line: error.mark.line + 1, column: error.mark.column + 1 } : undefined);
-  }
-}
-
-function yamlError(reason: string, at: { line: number; column: number } | undefined): RewindError {
-  const where = at ? `line ${at.line}, column ${at.column}` : 'unknown position';
-  return new RewindError('REWIND_E_CONFIG_YAML', `rewind.yaml is not valid YAML (${where}): ${reason}`, { line: at?.line, column: at?.column });
-}
-
-function lineAndColumn(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset);
-  return { line: before.split('\n').length, column: offset - before.lastIndexOf('\n') };
 }
 
 /** One line per problem: `environments.production.target.path: required`. */
@@ -90,7 +55,6 @@ export function formatIssue(issue: z.core.$ZodIssue): string {
 
 function resolvePaths(config: RewindConfig, baseDir: string): RewindConfig {
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
-  const isUrl = /^postgres(ql)?:\/\//.test(config.ledger);
   for (const [envName, envConfig] of Object.entries(config.environments)) {
     envConfig.target.path = abs(envConfig.target.path);
     const database = envConfig.database;
@@ -122,14 +86,11 @@ function resolvePaths(config: RewindConfig, baseDir: string): RewindConfig {
       redactor.addUrlPassword(envConfig.health.url);
     }
   }
-  return { ...config, ledger: isUrl ? config.ledger : abs(config.ledger), log: { file: abs(config.log.file) } };
+  return { ...config, ledger: resolveLedger(config.ledger, baseDir), log: { file: abs(config.log.file) } };
 }
 
 export function environmentConfig(config: RewindConfig, env: string) {
   const found = config.environments[env];
-  if (!found) {
-    const known = Object.keys(config.environments).join(', ');
-    throw new RewindError('REWIND_E_UNKNOWN_ENV', `environment ${JSON.stringify(env)} is not defined in rewind.yaml (known: ${known})`, { env, known });
-  }
+  if (!found) throw unknownEnvironment(env, Object.keys(config.environments));
   return found;
 }

@@ -1,7 +1,8 @@
-import { environmentConfig } from '../../config/load-config.js';
+import type { EnvironmentConfig } from '../../config/config-schema.js';
+import { loadKnownValidConfig, unknownEnvironment } from '../../config/known-valid-config.js';
+import type { Ledger } from '../../ports/ledger.js';
 import { writeLine, type CliIo } from '../cli-io.js';
-import { openContext } from '../cli-context.js';
-import { parseCommandArgs } from '../parse-args.js';
+import { parseCommandArgs, type ParsedArgs } from '../parse-args.js';
 
 export const usage = 'rewind status <env> [--json]';
 export const help = `${usage}
@@ -15,9 +16,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(argv, {}, { min: 1, max: 1, usage });
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
   const env = args.positionals[0]!;
-  const context = await openContext(args, io);
+  const context = await openStatusContext(args, io, env);
   try {
-    const config = environmentConfig(context.config, env);
     const { ledger } = context;
     const environment = await ledger.getEnvironment(env);
     const current = environment?.currentVersion ? await ledger.getRelease(env, environment.currentVersion) : undefined;
@@ -37,7 +37,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         ? { id: last.id, kind: last.kind, from: last.fromVersion, to: last.toVersion, state: last.state, startedAt: new Date(last.startedAt).toISOString(), durationMs: last.finishedAt ? last.finishedAt - last.startedAt : null }
         : null,
       unfinished: unfinished.map((op) => ({ id: op.id, kind: op.kind, from: op.fromVersion, to: op.toVersion })),
-      ...(config.traffic ? { slots: await readSlots(config) } : {}),
+      ...(context.hasTraffic ? { slots: await readSlots(await context.fullConfig()) } : {}),
     };
     if (args.flag('json')) {
       writeLine(io.stdout, JSON.stringify(status));
@@ -62,8 +62,40 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+interface StatusContext {
+  ledger: Ledger;
+  hasTraffic: boolean;
+  /** The environment's validated config (loads the schema): only for the slots. */
+  fullConfig(): Promise<EnvironmentConfig>;
+  close(): Promise<void>;
+}
+
+/**
+ * Status is the command people run most, so it starts fast: when this exact config was validated
+ * before (known-valid-config.ts), it reads the ledger location without loading the schema library;
+ * otherwise it validates in full, like every other command.
+ */
+async function openStatusContext(args: ParsedArgs, io: CliIo, env: string): Promise<StatusContext> {
+  const [{ resolveConfigPath }, { openLedger }] = await Promise.all([import('../../config/config-path.js'), import('../../ledger/open-ledger.js')]);
+  const path = resolveConfigPath(args.string('config'), io.env);
+  const known = loadKnownValidConfig(path, io.env);
+  const full = async () => {
+    const { loadConfig, environmentConfig } = await import('../../config/load-config.js');
+    const { config } = loadConfig(path, io.env);
+    return { config, env: environmentConfig(config, env) };
+  };
+  if (known) {
+    if (!known.environments[env]) throw unknownEnvironment(env, Object.keys(known.environments));
+    const ledger = await openLedger(known.ledger);
+    return { ledger, hasTraffic: known.environments[env].traffic, fullConfig: async () => (await full()).env, close: () => ledger.close() };
+  }
+  const loaded = await full();
+  const ledger = await openLedger(loaded.config.ledger);
+  return { ledger, hasTraffic: loaded.env.traffic !== undefined, fullConfig: async () => loaded.env, close: () => ledger.close() };
+}
+
 /** The slots as the target and the router see them; loaded only for environments with `traffic:`, so plain `status` stays fast. */
-async function readSlots(config: ReturnType<typeof environmentConfig>) {
+async function readSlots(config: EnvironmentConfig) {
   const [{ createTarget }, { createTrafficRouter }, { ProcessExecutor }, { slotShare }] = await Promise.all([
     import('../../adapters/target-registry.js'),
     import('../../adapters/router-registry.js'),

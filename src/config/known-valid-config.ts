@@ -1,0 +1,46 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { RewindError } from '../errors/rewind-error.js';
+import { redactor } from '../util/redact.js';
+import { interpolateEnv } from './interpolate.js';
+import { parseYaml } from './parse-yaml.js';
+import { isKnownValidConfig } from './validated-config-stamp.js';
+
+export const DEFAULT_LEDGER = './rewind.db';
+
+/** A SQLite ledger path relative to the config file becomes absolute; a postgres:// URL is kept. */
+export function resolveLedger(ledger: string, baseDir: string): string {
+  return /^postgres(ql)?:\/\//.test(ledger) || isAbsolute(ledger) ? ledger : resolve(baseDir, ledger);
+}
+
+export function unknownEnvironment(env: string, names: string[]): RewindError {
+  const known = names.join(', ');
+  return new RewindError('REWIND_E_UNKNOWN_ENV', `environment ${JSON.stringify(env)} is not defined in rewind.yaml (known: ${known})`, { env, known });
+}
+
+/** What `status` reads from a config it need not validate again. */
+export interface KnownValidConfig {
+  ledger: string;
+  /** Environment name → whether it has `traffic:` (then status loads the full config for the slots). */
+  environments: Record<string, { traffic: boolean }>;
+}
+
+/**
+ * The config without the schema library, when this exact interpolated document passed validation
+ * before (validated-config-stamp.ts); null when it did not (or is unreadable), so the caller
+ * validates in full and reports any problem the usual way.
+ */
+export function loadKnownValidConfig(path: string, env: NodeJS.ProcessEnv = process.env): KnownValidConfig | null {
+  if (!existsSync(path)) return null;
+  try {
+    const { value, secrets } = interpolateEnv(parseYaml(readFileSync(path, 'utf8')) ?? {}, env);
+    if (!isKnownValidConfig(path, value, env)) return null;
+    for (const secret of secrets) redactor.add(secret);
+    const document = value as { ledger?: string; environments: Record<string, { traffic?: unknown }> };
+    const ledger = resolveLedger(document.ledger ?? DEFAULT_LEDGER, dirname(path));
+    redactor.addUrlPassword(ledger);
+    return { ledger, environments: Object.fromEntries(Object.entries(document.environments).map(([name, e]) => [name, { traffic: e.traffic !== undefined }])) };
+  } catch {
+    return null;
+  }
+}

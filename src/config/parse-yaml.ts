@@ -1,0 +1,37 @@
+import { CORE_SCHEMA, EVENT_ID, YAML11_SCHEMA, YAMLException, constructFromEvents, parseEvents } from 'js-yaml';
+import { RewindError } from '../errors/rewind-error.js';
+
+/**
+ * One YAML 1.2 document (core schema; a `%YAML 1.1` directive selects 1.1), duplicate keys refused.
+ * js-yaml rather than the `yaml` package because every command reads the config first: on a cold
+ * start `yaml` costs ~15 ms more to compile and warm up for a file of this size.
+ */
+export function parseYaml(text: string): unknown {
+  try {
+    const events = parseEvents(text, {});
+    const documents = events.flatMap((event, index) => (event.type === EVENT_ID.DOCUMENT ? [{ event, index }] : []));
+    if (documents.length > 1) {
+      // The position of the second document's first node (its `---` line has no offset of its own).
+      const node = events.slice(documents[1]!.index).find((event) => 'start' in event || 'valueStart' in event);
+      const offset = node && ('start' in node ? node.start : 'valueStart' in node ? node.valueStart : undefined);
+      throw yamlError('the file holds more than one YAML document (one is expected)', offset === undefined ? undefined : lineAndColumn(text, offset));
+    }
+    const first = documents[0]?.event;
+    const yaml11 = first?.type === EVENT_ID.DOCUMENT && first.directives.some((d) => d.kind === 'yaml' && d.version === '1.1');
+    return constructFromEvents(events, { source: text, schema: yaml11 ? YAML11_SCHEMA : CORE_SCHEMA })[0];
+  } catch (error) {
+    if (!(error instanceof YAMLException)) throw error;
+    const reason = error.reason === 'duplicated mapping key' ? 'duplicated mapping key (map keys must be unique)' : error.reason;
+    throw yamlError(reason, error.mark ? { line: error.mark.line + 1, column: error.mark.column + 1 } : undefined);
+  }
+}
+
+function yamlError(reason: string, at: { line: number; column: number } | undefined): RewindError {
+  const where = at ? `line ${at.line}, column ${at.column}` : 'unknown position';
+  return new RewindError('REWIND_E_CONFIG_YAML', `rewind.yaml is not valid YAML (${where}): ${reason}`, { line: at?.line, column: at?.column });
+}
+
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  return { line: before.split('\n').length, column: offset - before.lastIndexOf('\n') };
+}
