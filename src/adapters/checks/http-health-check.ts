@@ -1,6 +1,7 @@
 import type { HealthCheckConfig } from '../../config/config-schema.js';
 import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
 import { pickJsonPath as pick } from '../../util/json-path.js';
+import { plainHttpRequest } from './plain-http-request.js';
 
 export interface HealthProbeResult {
   ok: boolean;
@@ -16,14 +17,9 @@ export async function probeOnce(config: HealthCheckConfig, version: string): Pro
   const started = performance.now();
   const ms = () => Math.round(performance.now() - started);
   try {
-    const response = await fetch(config.url, {
-      method: config.method,
-      headers: config.headers,
-      signal: AbortSignal.timeout(config.timeoutMs),
-      redirect: 'manual',
-    });
+    const response = await plainHttpRequest(config.url, { method: config.method, headers: config.headers, timeoutMs: config.timeoutMs });
     const expected = Array.isArray(config.expectStatus) ? config.expectStatus : [config.expectStatus];
-    const text = config.method === 'HEAD' ? '' : await response.text();
+    const text = config.method === 'HEAD' ? '' : response.text;
     if (!expected.includes(response.status)) return { ok: false, status: response.status, reason: `status ${response.status}, expected ${expected.join('|')}`, ms: ms() };
     if (config.json) {
       let body: unknown;
@@ -42,8 +38,8 @@ export async function probeOnce(config: HealthCheckConfig, version: string): Pro
     }
     return { ok: true, status: response.status, reason: `status ${response.status}`, ms: ms() };
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code;
-    const reason = (error as Error).name === 'TimeoutError' ? `timed out after ${config.timeoutMs} ms` : (cause ?? (error as Error).message);
+    const code = (error as { code?: string }).code;
+    const reason = (error as Error).name === 'TimeoutError' ? `timed out after ${config.timeoutMs} ms` : (code ?? (error as Error).message);
     return { ok: false, reason, ms: ms() };
   }
 }
