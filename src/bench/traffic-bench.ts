@@ -716,7 +716,7 @@ export async function trafficBench(options: TrafficBenchOptions = {}): Promise<T
       ),
     );
     for (const s of spike) log(`  ${s.requestsPerInterval} req/interval: verdict came in the Nth interval after the onset: ${JSON.stringify(s.delayHistogram)}`);
-    log(`target: ${result.targets.revertWithinTwoIntervals.what} → ${verdict(allWithin)} (${result.targets.revertWithinTwoIntervals.detail})`);
+    log(`target: ${result.targets.revertWithinTwoIntervals.what} → ${verdict(result.targets.revertWithinTwoIntervals.met)} (${result.targets.revertWithinTwoIntervals.detail})`);
     log(`healthy: ${healthyRunCount} runs, ${healthyRequests} requests per interval, ${SIM.baseErrorRate * 100} % errors, seeds ${result.revert.healthy.seeds}: ${JSON.stringify(healthyDecisions)} → false rollbacks ${healthyDecisions.failed}, target 0: ${verdict(healthyDecisions.failed === 0)}`);
     return result;
   } finally {
