@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src/demo/sample-artifacts.js';
 import { createSandbox, ENV, type Sandbox } from './support/sandbox.js';
@@ -6,21 +6,14 @@ import { createSandbox, ENV, type Sandbox } from './support/sandbox.js';
 // Seed 000 "Slack / webhook notification on rollback events", through the built CLI and real PM2.
 describe('webhook notifications', () => {
   let sandbox: Sandbox;
-  let server: Server;
-  const received: { text: string; event: { event: string; success?: boolean; from?: string; to?: string } }[] = [];
+  let hooks: WebhookReceiver<{ text: string; event: { event: string; success?: boolean; from?: string; to?: string } }>;
+  let received: { text: string; event: { event: string; success?: boolean; from?: string; to?: string } }[] = [];
   let dead = 0;
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        received.push(JSON.parse(body));
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as { port: number }).port;
+    hooks = await startWebhookReceiver();
+    received = hooks.received;
+    const port = hooks.port;
     dead = await freePort();
     sandbox = await createSandbox({
       databaseYaml: () => `    notify:\n      webhooks:\n        - url: http://127.0.0.1:${port}/hook\n          headers: { authorization: "Bearer hook-secret-token" }\n        - url: http://127.0.0.1:${dead}/down\n          timeoutMs: 500`,
@@ -30,7 +23,7 @@ describe('webhook notifications', () => {
   });
   afterAll(async () => {
     await sandbox?.close();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await hooks?.close();
   });
 
   it('announces the automatic rollback of a failed deploy; a dead webhook only warns', async () => {

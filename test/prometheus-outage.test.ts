@@ -1,4 +1,3 @@
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploy } from '../src/core/operations.js';
@@ -7,6 +6,7 @@ import { WebhookSink } from '../src/events/webhook-sink.js';
 import type { RewindEvent } from '../src/ports/event-sink.js';
 import { freePort } from '../src/demo/sample-artifacts.js';
 import { startPrometheus, type PrometheusServer } from './support/prometheus-server.js';
+import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js';
 import { createSandbox, ENV, type Sandbox } from './support/sandbox.js';
 
 /*
@@ -34,21 +34,14 @@ interface Measured {
 describe('a real Prometheus outage during the watch window', () => {
   let sandbox: Sandbox;
   let prometheus: PrometheusServer;
-  let hooks: Server;
-  const received: { text: string; event: RewindEvent }[] = [];
+  let hooks: WebhookReceiver<{ text: string; event: RewindEvent }>;
+  let received: { text: string; event: RewindEvent }[] = [];
   let killedAtSeq: number | undefined;
 
   beforeAll(async () => {
-    hooks = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        received.push(JSON.parse(body));
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
-    const hookPort = (hooks.address() as { port: number }).port;
+    hooks = await startWebhookReceiver();
+    received = hooks.received;
+    const hookPort = hooks.port;
     // The config names Prometheus before it runs: it needs the app's port, which the sandbox picks.
     const promPort = await freePort();
     sandbox = await createSandbox({
@@ -92,7 +85,7 @@ describe('a real Prometheus outage during the watch window', () => {
   afterAll(async () => {
     await prometheus?.stop('SIGKILL');
     await sandbox?.close();
-    await new Promise<void>((resolve) => (hooks ? hooks.close(() => resolve()) : resolve()));
+    await hooks?.close();
   });
 
   it('measures succeeded then error, pauses and notifies; no rollback, and the release stays live, not good', async () => {
