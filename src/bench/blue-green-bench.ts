@@ -49,10 +49,9 @@ async function versionOnce(port: number): Promise<string | null> {
   }
 }
 
-export async function blueGreenBench(options: { rollbacks?: number; log?: (line: string) => void } = {}): Promise<BlueGreenResult> {
-  const rollbacks = options.rollbacks ?? 5;
-  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const root = await mkdtemp(join(tmpdir(), 'rewind-bench-bluegreen-'));
+/** The sample app in two PM2 slots behind a private haproxy on `port`, with rewind's services in process. */
+async function slottedSandbox(strategy: 'blue-green' | 'canary', extraYaml = '') {
+  const root = await mkdtemp(join(tmpdir(), `rewind-bench-${strategy}-`));
   const pm2Home = join(root, 'pm2');
   let context: CliContext | undefined;
   let proxy: ProxyServer | undefined;
@@ -69,7 +68,7 @@ export async function blueGreenBench(options: { rollbacks?: number; log?: (line:
     const proxyRoot = join(root, 'proxy');
     await mkdir(proxyRoot, { recursive: true });
     const runtimeYaml = `        type: pm2
-        name: bench-bg-${port}
+        name: bench-${strategy}-${port}
         script: server.js
         execMode: fork
         pm2Home: ${pm2Home}
@@ -80,32 +79,54 @@ export async function blueGreenBench(options: { rollbacks?: number; log?: (line:
         blue: { port: ${blue} }
         green: { port: ${green} }`;
     const traffic = `    traffic:
-      strategy: blue-green
+      strategy: ${strategy}
       router: { type: haproxy, socket: ${join(proxyRoot, 'admin.sock')}, backend: app }
-`;
+${extraYaml.replaceAll('PORT', String(port))}`;
     const configPath = join(root, 'rewind.yaml');
     await writeFile(configPath, `${sampleConfigYaml({ root, env: ENV, port, appName: 'unused', runtimeYaml })}${traffic}`);
     proxy = await startHaproxy(proxyRoot, [{ name: 'blue', host: '127.0.0.1', port: blue, weight: 100 }, { name: 'green', host: '127.0.0.1', port: green, weight: 0 }], port);
-
     const io = silentIo();
     const args: ParsedArgs = { values: {}, positionals: [], string: (n) => (n === 'config' ? configPath : undefined), flag: () => false };
     context = await openContext(args, io);
     const services: Services = await buildServices(context, io, { json: false, quiet: true });
-    for (const version of RELEASES) {
-      const artifact = await buildSampleArtifact(join(root, 'artifacts'), { version });
+    const release = async (version: string, fault?: Parameters<typeof buildSampleArtifact>[1]['fault']) => {
+      const artifact = await buildSampleArtifact(join(root, 'artifacts'), { version, fault });
       await registerRelease(services, ENV, version, { artifact, commit: 'b1e2e3f4a5', ci: 'passed' });
+    };
+    return { root, port, blue, green, services, ledger: context.ledger, release, close: async () => (forget(), await cleanup()) };
+  } catch (error) {
+    forget();
+    await cleanup();
+    throw error;
+  }
+}
+
+/** wrk through haproxy for `seconds`, started now; resolves with its summary. */
+function startWrk(port: number, seconds: number) {
+  const threads = 2;
+  const connections = 20;
+  const wrk = spawn('wrk', [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, `http://127.0.0.1:${port}/health`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  wrk.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  return new Promise<WrkSummary & { connections: number; threads: number }>((resolve, reject) =>
+    wrk.once('close', (code) => (code === 0 ? resolve({ ...parseWrk(out), connections, threads }) : reject(new Error(`wrk exited ${code}: ${out}`)))),
+  );
+}
+
+export async function blueGreenBench(options: { rollbacks?: number; log?: (line: string) => void } = {}): Promise<BlueGreenResult> {
+  const rollbacks = options.rollbacks ?? 5;
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const box = await slottedSandbox('blue-green');
+  try {
+    const { port, blue, green, services, root } = box;
+    for (const version of RELEASES) {
+      await box.release(version);
       const outcome = await deploy(services, ENV, version);
       if (!outcome.ok) throw new Error(`setup deploy of ${version} failed: ${outcome.error?.message}`);
     }
     log(`\nBlue-green rollback under load — haproxy :${port} in front of PM2 slots blue :${blue} / green :${green}, temp ${root}`);
 
-    const threads = 2;
-    const connections = 20;
-    const seconds = Math.max(6, rollbacks * 1.2 + 3);
-    const wrk = spawn('wrk', [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, `http://127.0.0.1:${port}/health`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let wrkOut = '';
-    wrk.stdout.on('data', (c: Buffer) => (wrkOut += c.toString()));
-    const wrkDone = new Promise<number | null>((resolve) => wrk.once('close', resolve));
+    const load = startWrk(port, Math.max(6, rollbacks * 1.2 + 3));
     await new Promise((resolve) => setTimeout(resolve, 1000));
 
     const operation: number[] = [];
@@ -131,7 +152,7 @@ export async function blueGreenBench(options: { rollbacks?: number; log?: (line:
       await Promise.race([poll, new Promise((resolve) => setTimeout(resolve, 3000))]);
       polling = false;
       if (!outcome.ok) throw new Error(`rollback to ${to} failed: ${outcome.error?.message}`);
-      const steps = await context.ledger.listSteps(outcome.operation!.id);
+      const steps = await box.ledger.listSteps(outcome.operation!.id);
       if (steps.some((s) => s.stepId === 'start-slot')) switchOnly = false;
       const step = steps.find((s) => s.stepId === 'switch-traffic');
       switchStep.push(Number((step?.detail as { durationMs?: number } | undefined)?.durationMs ?? NaN));
@@ -139,9 +160,7 @@ export async function blueGreenBench(options: { rollbacks?: number; log?: (line:
       serving = to;
       await new Promise((resolve) => setTimeout(resolve, 800));
     }
-    const code = await wrkDone;
-    if (code !== 0) throw new Error(`wrk exited ${code}: ${wrkOut}`);
-    const summary = { ...parseWrk(wrkOut), connections, threads };
+    const summary = await load;
     const result: BlueGreenResult = {
       measuredAt: new Date().toISOString(),
       router: 'haproxy',
@@ -162,7 +181,78 @@ export async function blueGreenBench(options: { rollbacks?: number; log?: (line:
     log(`every rollback a traffic switch only: ${switchOnly ? 'yes' : 'NO'}; 0 failed requests over ${rollbacks} rollbacks: ${verdict(result.target.met)}`);
     return result;
   } finally {
-    forget();
-    await cleanup();
+    await box.close();
+  }
+}
+
+export interface CanaryAbortResult {
+  measuredAt: string;
+  aborts: number;
+  wrk: WrkSummary & { connections: number; threads: number };
+  /** Per abort, ms: from the failed canary-analysis verdict (its step's end) to the end of the switch back. */
+  verdictToStableMs: Stats;
+  /** Per abort: the measurement (1-based) of the 10 % step that decided it. */
+  decidedAtMeasurement: number[];
+  target: { failedRequests: 0; met: boolean };
+}
+
+/**
+ * A canary that is slow (every ordinary request +250 ms; it still answers 200) is deployed under
+ * wrk load, judged at 10 %, and aborted by the deploy's automatic rollback: all traffic back on the
+ * stable slot. wrk must see no failed request throughout — the abort moves traffic without dropping
+ * any — and the abort's speed is the time from the analysis' verdict to the switch's end.
+ */
+export async function canaryAbortBench(options: { aborts?: number; log?: (line: string) => void } = {}): Promise<CanaryAbortResult> {
+  const aborts = options.aborts ?? 3;
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const box = await slottedSandbox(
+    'canary',
+    `      canary: { steps: [10], measurements: 4 }
+    watch:
+      windowMs: 2000
+      intervalMs: 500
+      source: { type: http-probe, url: "http://127.0.0.1:PORT/", requests: 40, concurrency: 2 }
+`,
+  );
+  try {
+    const { port, services } = box;
+    await box.release('1.0.0');
+    await box.release('1.1.0-slow', { latencyMs: 250 });
+    const first = await deploy(services, ENV, '1.0.0');
+    if (!first.ok) throw new Error(`setup deploy of 1.0.0 failed: ${first.error?.message}`);
+    log(`\nCanary abort under load — a canary 250 ms slower, judged at 10 % (4 × 500 ms), haproxy :${port}`);
+    const load = startWrk(port, aborts * 4 + 2);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const verdictToStable: number[] = [];
+    const decidedAt: number[] = [];
+    for (let i = 0; i < aborts; i++) {
+      const outcome = await deploy(services, ENV, '1.1.0-slow');
+      if (outcome.error?.code !== 'REWIND_E_DEPLOY_ROLLED_BACK' || !outcome.rollback?.ok) throw new Error(`abort ${i + 1}: expected a rolled-back canary, got ${outcome.error?.code}: ${outcome.error?.message}`);
+      const judged = (await box.ledger.listSteps(outcome.operation!.id)).find((s) => s.stepId === 'canary-10');
+      const switched = (await box.ledger.listSteps(outcome.rollback.operation!.id)).find((s) => s.stepId === 'switch-traffic');
+      if (judged?.state !== 'failed' || !switched?.finishedAt || !judged.finishedAt) throw new Error(`abort ${i + 1}: the journal lacks the failed canary step or the switch`);
+      verdictToStable.push(switched.finishedAt - judged.finishedAt);
+      const readings = (judged.detail as { measurements: { seq: number; side: string; outcome?: string }[] }).measurements;
+      decidedAt.push(Math.max(...readings.filter((r) => r.side === 'canary').map((r) => r.seq)));
+    }
+    const summary = await load;
+    const result: CanaryAbortResult = {
+      measuredAt: new Date().toISOString(),
+      aborts,
+      wrk: summary,
+      verdictToStableMs: stats(verdictToStable),
+      decidedAtMeasurement: decidedAt,
+      target: { failedRequests: 0, met: summary.failed === 0 },
+    };
+    log(
+      table(
+        ['aborts', 'wrk requests', 'failed (socket + non-2xx)', 'verdict → all traffic on stable, ms (median, max)', 'decided at measurement'],
+        [[aborts, summary.requests, summary.failed, `${ms(result.verdictToStableMs.median)}, ${ms(result.verdictToStableMs.max)}`, decidedAt.join(', ')]],
+      ),
+    );
+    log(`0 failed requests over ${aborts} canary aborts: ${verdict(result.target.met)}`);
+    return result;
+  } finally {
+    await box.close();
   }
 }

@@ -6,7 +6,7 @@
 //   npm run bench -- --only rollback      code-only rollback vs a bash script, under real PM2
 //   npm run bench -- --only ledger        ledger queries at 100k releases / 1M+ events (SQLite, PostgreSQL)
 //   npm run bench -- --only traffic       traffic switching under wrk (nginx, haproxy) and the automatic-revert simulation
-//   npm run bench -- --only bluegreen     real blue-green rollbacks (PM2 slots behind haproxy) under wrk
+//   npm run bench -- --only bluegreen     real blue-green rollbacks and canary aborts (PM2 slots behind haproxy) under wrk
 //   --only may repeat or take a comma list; --scale 0.1 shrinks the ledger bench; --out FILE.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -16,7 +16,7 @@ import { coldStartBench } from './cold-start-bench.js';
 import { ledgerScaleBench } from './ledger-scale-bench.js';
 import { rollbackBench } from './rollback-bench.js';
 import { trafficBench } from './traffic-bench.js';
-import { blueGreenBench } from './blue-green-bench.js';
+import { blueGreenBench, canaryAbortBench } from './blue-green-bench.js';
 
 const BENCHES = ['cold', 'rollback', 'ledger', 'traffic', 'bluegreen'] as const;
 type BenchName = (typeof BENCHES)[number];
@@ -64,7 +64,7 @@ async function main(): Promise<number> {
     if (name === 'cold') results.cold = await coldStartBench();
     if (name === 'rollback') results.rollback = await rollbackBench();
     if (name === 'traffic') results.traffic = await trafficBench();
-    if (name === 'bluegreen') results.bluegreen = await blueGreenBench();
+    if (name === 'bluegreen') results.bluegreen = { rollbacks: await blueGreenBench(), canaryAbort: await canaryAbortBench() };
     if (name === 'ledger') {
       results.ledger = await ledgerScaleBench({ releases: Math.round(100_000 * scale), backends: values['no-postgres'] ? ['sqlite'] : ['sqlite', 'postgres'] });
       if (scale !== 1) (results.ledger as Record<string, unknown>).scale = scale;
