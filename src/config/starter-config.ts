@@ -58,4 +58,10 @@ environments:
     #     apply: [npx, prisma, migrate, deploy]
     #     env:
     #       DATABASE_URL: \${DATABASE_URL}
+    # Blue-green or canary: two warm slots behind haproxy (or nginx), so a rollback is a traffic
+    # switch. Add under target:  slots: { blue: { port: 3001 }, green: { port: 3002 } }
+    # traffic:
+    #   strategy: blue-green              # or canary (needs watch:), see docs/config.md
+    #   router: { type: haproxy, socket: /run/haproxy/admin.sock, backend: app }
+    #   canary: { steps: [10, 50], measurements: 3 }
 `;
