@@ -17,6 +17,11 @@ With environments.<env>.database.migrations, a pending migration that is breakin
 down migration is refused in preflight (seed 000), unless --allow-breaking.
 A failure before activation changes nothing. A failure after activation rolls back by itself to
 the last known good release (unless --no-auto-rollback or deploy.autoRollback: false).
+With traffic: (blue-green or canary over target.slots), activation is: run the release on the idle
+slot → health on that slot's own port (a failure there still changed nothing) → move traffic, all
+at once (blue-green) or in traffic.canary.steps with the canary judged against the stable slot
+between steps; a failed step sends all traffic back to stable at once (exit 7), a step without
+data sends it back and pauses (exit 12).
 
 Options:
   --dry-run            print the plan, argv included, and change nothing
@@ -28,7 +33,8 @@ Options:
   -c, --config <path>  config file (default ./rewind.yaml or $REWIND_CONFIG)
 
 Exit codes: 0 deployed and good; 6 preflight failed (nothing changed); 7 failed and rolled back;
-8 failed and not rolled back; 9 the rollback failed too (see docs/errors.md).`;
+8 failed and not rolled back; 9 the rollback failed too; 12 the watch or a canary step paused
+for lack of data (see docs/errors.md).`;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(

@@ -16,7 +16,9 @@ reached "good" before the current one, chosen by recorded outcome and sequence, 
 or file times — then check its health and record the outcome.
 
 Plan: rollback_start → unpack the LKG if it was pruned → activate (atomic switch + reload)
-→ health → rollback_complete.
+→ health → rollback_complete. With traffic: (blue-green, canary) and the LKG still warm on its
+slot, the rollback is only a traffic switch: rollback_start → switch-traffic → health →
+rollback_complete; otherwise the LKG is booted on the idle slot and probed there first.
 
 With a database (environments.<env>.database) the plan also says what happens to it, and why:
   code only  every migration since the LKG is additive: the LKG's code runs on the new schema
