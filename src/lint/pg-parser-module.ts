@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ParseResult, ScanResult } from 'libpg-query';
 import type { PgQueryWasm } from 'libpg-query/wasm/libpg-query.js';
@@ -41,7 +42,17 @@ export async function loadPgParser(): Promise<PgParser> {
     // This file also runs inside the CommonJS bundle of the lint worker, where there is no import.meta.
     const requireHere = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
     const factory = requireHere('libpg-query/wasm/libpg-query.js') as typeof import('libpg-query/wasm/libpg-query.js').default;
-    loaded = wrap(await factory());
+    // The WebAssembly starts compiling (on V8's background threads) before this function returns:
+    // Emscripten's own loader only starts it a few promise hops later, that is after whatever
+    // synchronous work the caller does next (such as reading all the files to lint).
+    const compiled = WebAssembly.compile(readFileSync(requireHere.resolve('libpg-query/wasm/libpg-query.wasm')));
+    let failed: (error: unknown) => void = () => undefined;
+    const instantiateFailed = new Promise<never>((_, reject) => (failed = reject));
+    const instantiateWasm = (imports: WebAssembly.Imports, receive: (instance: WebAssembly.Instance) => void): object => {
+      compiled.then((module) => WebAssembly.instantiate(module, imports)).then(receive, failed);
+      return {};
+    };
+    loaded = wrap(await Promise.race([factory({ instantiateWasm }), instantiateFailed]));
     return loaded;
   })();
   return loading;
