@@ -35,6 +35,10 @@ export interface LintWorkerInput {
 
 /** @param requestedThreads REWIND_LINT_THREADS: 1 never starts workers; N ≥ 2 uses up to N whatever the input size. */
 export async function lintFiles(found: readonly FoundFile[], engine: LintEngine, requestedThreads?: number): Promise<LintResult> {
+  // Loading the parser (its WebAssembly compiles on V8's background threads) overlaps starting the
+  // workers and reading the files: it is what the main thread waits for before it can lint.
+  const parserReady = prepareLinter(engine);
+  parserReady.catch(() => undefined); // awaited below, after the files are read
   const files = found.map((f) => ({ path: f.display, absolute: f.absolute }));
   const threads = Math.min(requestedThreads ?? availableParallelism(), 8, Math.ceil(files.length / BATCH_SIZE));
   const worker = WORKERS.find((w) => existsSync(w));
@@ -43,8 +47,6 @@ export async function lintFiles(found: readonly FoundFile[], engine: LintEngine,
 
   const counter = new SharedArrayBuffer(4);
   const workers = parallel ? Array.from({ length: threads - 1 }, () => runWorker(worker, { files, engine, batchSize: BATCH_SIZE, counter })) : [];
-  // Loading the parser (its WebAssembly compiles off the main thread) overlaps reading the files.
-  const parserReady = prepareLinter(engine);
   let sources: MigrationSource[];
   try {
     sources = files.map((f) => ({ path: f.path, sql: readFileSync(f.absolute, 'utf8') }));
