@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { combineLintParts, lintFileBatch, lintMigrations, prepareLinter, type LintPart } from '../lint/lint-sql.js';
 import type { LintEngine, LintResult, MigrationSource } from '../lint/lint-types.js';
-import { claimBatches } from './lint-batches.js';
+import { batchCount, claimBatches, createBatchBoard, takeBatch, type BatchBoard } from './lint-batches.js';
 import type { FoundFile } from './lint-file-walker.js';
 import { packageRoot } from '../util/package-root.js';
 
@@ -25,13 +25,16 @@ const BATCH_SIZE = 25;
 const WORKER_DIR = join(packageRoot(), 'dist', 'cli');
 const WORKERS = [join(WORKER_DIR, 'lint-worker.cjs'), join(WORKER_DIR, 'lint-worker.js')];
 
-/** What a worker thread is given: files to read (by absolute path) and the shared batch counter. */
+/** What a worker thread is given: files to read (by absolute path) and the shared batch board. */
 export interface LintWorkerInput {
   files: { path: string; absolute: string }[];
   engine: LintEngine;
   batchSize: number;
-  counter: SharedArrayBuffer;
+  board: BatchBoard;
 }
+
+/** One batch's findings, a failure, or the end (nothing left to claim). */
+export type LintWorkerMessage = { index: number; part: LintPart } | { error: string } | { end: true };
 
 /** @param requestedThreads REWIND_LINT_THREADS: 1 never starts workers; N ≥ 2 uses up to N whatever the input size. */
 export async function lintFiles(found: readonly FoundFile[], engine: LintEngine, requestedThreads?: number): Promise<LintResult> {
@@ -45,8 +48,19 @@ export async function lintFiles(found: readonly FoundFile[], engine: LintEngine,
   // The worker is compiled .js next to this module; under a TypeScript test runner it is absent.
   const parallel = threads >= 2 && worker !== undefined && (requestedThreads !== undefined ? requestedThreads >= 2 : totalBytes(files) >= PARALLEL_MIN_BYTES);
 
-  const counter = new SharedArrayBuffer(4);
-  const workers = parallel ? Array.from({ length: threads - 1 }, () => runWorker(worker, { files, engine, batchSize: BATCH_SIZE, counter })) : [];
+  const batches = batchCount(files.length, BATCH_SIZE);
+  const board = createBatchBoard(batches);
+  const parts: (LintPart | undefined)[] = new Array(batches).fill(undefined);
+  let missing = batches;
+  let allDelivered: () => void = () => undefined;
+  const complete = new Promise<void>((resolve) => (allDelivered = resolve));
+  const deliver = (index: number, part: LintPart): void => {
+    if (parts[index] !== undefined) return;
+    parts[index] = part;
+    missing -= 1;
+    if (missing === 0) allDelivered();
+  };
+  const workers = parallel ? Array.from({ length: threads - 1 }, () => runWorker(worker, { files, engine, batchSize: BATCH_SIZE, board }, deliver)) : [];
   let sources: MigrationSource[];
   try {
     sources = files.map((f) => ({ path: f.path, sql: readFileSync(f.absolute, 'utf8') }));
@@ -58,17 +72,23 @@ export async function lintFiles(found: readonly FoundFile[], engine: LintEngine,
   if (!parallel) return lintMigrations(sources, { engine });
 
   // The main thread works too, while the workers start.
-  const mine = claimBatches(sources, BATCH_SIZE, new Int32Array(counter), (batch) => lintFileBatch(batch, engine));
-  let theirs: [number, LintPart][][];
+  const lint = (batch: readonly MigrationSource[]): LintPart => lintFileBatch(batch, engine);
+  claimBatches(sources, BATCH_SIZE, board, lint, deliver);
+  // Nothing left to claim: lint here whatever a worker claimed but has not finished, rather than
+  // wait for it. What a worker did finish is in its messages, which arrive once this thread awaits.
+  for (let b = 0; b < batches; b += 1) {
+    if (parts[b] === undefined && takeBatch(board, b)) deliver(b, lint(sources.slice(b * BATCH_SIZE, (b + 1) * BATCH_SIZE)));
+  }
   try {
-    theirs = await Promise.all(workers.map((w) => w.parts));
+    if (missing > 0) await Promise.race([complete, ...workers.map((w) => w.failed)]);
   } catch {
     // A worker that cannot start or dies must not cost the answer: lint everything here instead.
-    await Promise.all(workers.map((w) => w.stop()));
     return lintMigrations(sources, { engine });
+  } finally {
+    // A worker may still be linting a batch this thread did again; its copy is not needed.
+    for (const w of workers) void w.stop();
   }
-  const parts = [...mine, ...theirs.flat()].sort((a, b) => a[0] - b[0]).map(([, part]) => part);
-  return combineLintParts(parts, engine, sources.length);
+  return combineLintParts(parts as LintPart[], engine, sources.length);
 }
 
 function totalBytes(files: readonly { absolute: string }[]): number {
@@ -80,18 +100,28 @@ function totalBytes(files: readonly { absolute: string }[]): number {
   return bytes;
 }
 
-function runWorker(path: string, workerData: LintWorkerInput): { parts: Promise<[number, LintPart][]>; stop: () => Promise<unknown> } {
+/** Starts a worker; each batch it delivers goes to `deliver`. `failed` rejects if it fails or exits before it is done. */
+function runWorker(path: string, workerData: LintWorkerInput, deliver: (index: number, part: LintPart) => void): { failed: Promise<never>; stop: () => Promise<unknown> } {
   const worker = new Worker(path, { workerData });
-  const parts = new Promise<[number, LintPart][]>((resolve, reject) => {
-    worker.once('message', (message: { parts?: [number, LintPart][]; error?: string }) => {
-      if (message.parts) resolve(message.parts);
-      else reject(new Error(`lint worker failed: ${message.error}`));
+  let finished = false;
+  const failed = new Promise<never>((_, reject) => {
+    worker.on('message', (message: LintWorkerMessage) => {
+      if ('part' in message) deliver(message.index, message.part);
+      else if ('error' in message) reject(new Error(`lint worker failed: ${message.error}`));
+      else finished = true;
     });
     worker.once('error', reject);
     worker.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`lint worker exited with code ${code}`));
+      if (!finished) reject(new Error(`lint worker exited with code ${code} before it was done`));
     });
   });
-  parts.catch(() => undefined); // handled by whoever awaits it; never an unhandled rejection
-  return { parts, stop: () => worker.terminate() };
+  failed.catch(() => undefined); // handled by whoever awaits it; never an unhandled rejection
+  return {
+    failed,
+    stop: () => {
+      finished = true;
+      worker.unref();
+      return worker.terminate();
+    },
+  };
 }
