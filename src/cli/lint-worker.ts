@@ -1,24 +1,42 @@
+import { readFileSync, readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { lintFileBatch, prepareLinter, type LintPart } from '../lint/lint-sql.js';
-import type { LintEngine, MigrationSource } from '../lint/lint-types.js';
+import { lintFileBatch, prepareLinter } from '../lint/lint-sql.js';
 import { claimBatches } from './lint-batches.js';
+import type { LintWorkerInput, LintWorkerMessage } from './lint-parallel.js';
 
 /**
  * A `rewind lint` worker thread: loads the parser, then takes batches of files from the shared
- * counter until none are left, and sends back each batch's findings keyed by batch number.
+ * board until none are left, reads and lints them, and sends each batch's findings, keyed by batch
+ * number, as soon as it is done. (No top-level await: the bundle builds this entry as CommonJS,
+ * which a worker starts faster than an ES module.)
  */
-interface WorkerInput {
-  sources: MigrationSource[];
-  engine: LintEngine;
-  batchSize: number;
-  counter: SharedArrayBuffer;
+async function main(input: LintWorkerInput): Promise<void> {
+  const post = (message: LintWorkerMessage): void => parentPort!.postMessage(message);
+  lowerThreadPriority();
+  try {
+    await prepareLinter(input.engine);
+    const read = (batch: readonly { path: string; absolute: string }[]) => batch.map((f) => ({ path: f.path, sql: readFileSync(f.absolute, 'utf8') }));
+    claimBatches(input.files, input.batchSize, input.board, (batch) => lintFileBatch(read(batch), input.engine), (index, part) => post({ index, part }));
+    post({ end: true });
+  } catch (error) {
+    post({ error: (error as Error).stack ?? String(error) });
+  }
 }
 
-const input = workerData as WorkerInput;
-try {
-  await prepareLinter(input.engine);
-  const parts: [number, LintPart][] = claimBatches(input.sources, input.batchSize, new Int32Array(input.counter), (batch) => lintFileBatch(batch, input.engine));
-  parentPort!.postMessage({ parts });
-} catch (error) {
-  parentPort!.postMessage({ error: (error as Error).stack ?? String(error) });
+/**
+ * The worker is a helper: it should run on a core nobody else wants, not take CPU from the main
+ * thread (which does the same work, and lints again any batch a worker has not finished when it
+ * runs out) or from other programs on a busy machine. On Linux a thread has its own nice value,
+ * set through its thread id; elsewhere, or if it is not allowed, this does nothing.
+ */
+function lowerThreadPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 10);
+  } catch {
+    // no /proc/thread-self (not Linux) or not permitted: normal priority
+  }
 }
+
+void main(workerData as LintWorkerInput);

@@ -1,15 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { writeLine, type CliIo } from '../cli-io.js';
 import { findSqlFiles } from '../lint-file-walker.js';
-import { lintSources } from '../lint-parallel.js';
+import { lintFiles } from '../lint-parallel.js';
 import { parseCommandArgs } from '../parse-args.js';
 import { ERROR_REGISTRY } from '../../errors/error-registry.js';
 import { RewindError } from '../../errors/rewind-error.js';
 import { failingFindings } from '../../lint/lint-exit-policy.js';
-import { prepareLinter } from '../../lint/lint-sql.js';
 import { packageVersion } from '../../util/package-root.js';
-import { LINT_ENGINES, RULE_CLASSES, type LintEngine, type MigrationSource } from '../../lint/lint-types.js';
+import { LINT_ENGINES, RULE_CLASSES, type LintEngine } from '../../lint/lint-types.js';
 import { renderLintSarif } from '../../lint/lint-sarif-renderer.js';
 import { renderLintText } from '../../lint/lint-text-renderer.js';
 import { RULES } from '../../lint/rule-catalog.js';
@@ -48,7 +46,7 @@ Options:
                                  sarif is SARIF 2.1.0 for GitHub code scanning
   --engine postgres|mysql|sqlite SQL dialect (default postgres)
 
-From 8 MB of SQL the files are linted on every core; REWIND_LINT_THREADS=N sets the thread count
+From 1 MiB of SQL the files are linted on every core; REWIND_LINT_THREADS=N sets the thread count
 (1: never; N ≥ 2: up to N whatever the size).
 
 Classes:
@@ -79,12 +77,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   // (measured: about 35% less CPU for 20,000 statements, and no loss at 200,000). The flag must be
   // set before the module is compiled, and only affects this short-lived CLI process.
   if (engine === 'postgres') setFlagsFromString('--liftoff-only');
-  // Start loading the parser (its WebAssembly compiles off the main thread) while the files are read.
-  const parserReady = prepareLinter(engine);
-  const sources: MigrationSource[] = files.map((f) => ({ path: f.display, sql: readFileSync(f.absolute, 'utf8') }));
-  await parserReady;
   const threads = Number(io.env.REWIND_LINT_THREADS);
-  const result = await lintSources(sources, engine, Number.isInteger(threads) && threads > 0 ? threads : undefined);
+  // Reads the files (while the parser loads) and lints them, on several threads for big inputs.
+  const result = await lintFiles(files, engine, Number.isInteger(threads) && threads > 0 ? threads : undefined);
 
   if (format === 'json') writeLine(io.stdout, JSON.stringify(result));
   else if (format === 'sarif') io.stdout.write(renderLintSarif(result, { toolVersion: packageVersion() }));
