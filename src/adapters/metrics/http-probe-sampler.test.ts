@@ -132,6 +132,20 @@ describe('sampleHttp', () => {
 });
 
 describe('createHttpProbeSource', () => {
+  it('shares one burst between statistics asked for at the same time (the watch asks two per interval)', async () => {
+    const server = await serve((_req, res, n) => ok(res, n % 2 === 0 ? 500 : 200));
+    const source = createMetricSource({ type: 'http-probe', url: server.url, requests: 20, concurrency: 2 });
+    const [errorRate, p95] = await Promise.all([source.measure('error_rate', { durationMs: 5000 }), source.measure('latency_p95', { durationMs: 5000 })]);
+    // One burst of 20, not two interleaved ones that would split an alternating fault between them.
+    expect(server.requests).toHaveLength(20);
+    expect(errorRate).toMatchObject({ value: 0.5, count: 20, errors: 10 });
+    expect(p95).toMatchObject({ count: 20, errors: 10 });
+    expect(p95.samples).toEqual(errorRate.samples);
+    // The next interval is a fresh burst.
+    await source.measure('error_rate', { durationMs: 5000 });
+    expect(server.requests).toHaveLength(40);
+  });
+
   it('answers each statistic from a fresh burst: error_rate as a ratio, latencies in ms', async () => {
     const server = await serve((_req, res, n) => ok(res, n % 5 === 0 ? 503 : 200));
     const source = createMetricSource({ type: 'http-probe', url: server.url, requests: 10, concurrency: 2 });

@@ -177,14 +177,28 @@ export async function sampleHttp(config: HttpProbeConfig, options: { maxDuration
 }
 
 /**
- * The probe as a MetricSource. `query` is one of HTTP_PROBE_QUERIES; every measure sends a fresh
- * burst bounded by `window.durationMs` (see sampleHttp). Values: error_rate a 0–1 ratio, latency_*
+ * The probe as a MetricSource. `query` is one of HTTP_PROBE_QUERIES; a measure sends a fresh burst
+ * bounded by `window.durationMs` (see sampleHttp), except that measures asked for while a burst of
+ * the same window is in flight share it: the watch asks for error_rate and latency_p95 together,
+ * and they are two statistics of one burst — `requests` per interval, not per metric (a probe must
+ * never be the load that breaks a release, and two interleaved bursts would split its evidence). Values: error_rate a 0–1 ratio, latency_*
  * in ms; samples are the latencies in ms, count the requests sent, errors the failed ones.
  * Throws REWIND_E_CONFIG_INVALID for a bad config (at creation) and REWIND_E_METRIC_QUERY_INVALID
  * for an unknown query or an empty window; a broken server is data, not an exception.
  */
 export function createHttpProbeSource(config: HttpProbeConfig): MetricSource {
   resolveConfig(config);
+  let inflight: { durationMs: number; sample: Promise<HttpProbeSample> } | undefined;
+  const burst = (durationMs: number): Promise<HttpProbeSample> => {
+    if (inflight?.durationMs === durationMs) return inflight.sample;
+    const current = { durationMs, sample: sampleHttp(config, { maxDurationMs: durationMs }) };
+    inflight = current;
+    const done = () => {
+      if (inflight === current) inflight = undefined;
+    };
+    current.sample.then(done, done);
+    return current.sample;
+  };
   return {
     type: HTTP_PROBE_TYPE,
     supportsHistory: false,
@@ -195,7 +209,7 @@ export function createHttpProbeSource(config: HttpProbeConfig): MetricSource {
       if (!(window.durationMs > 0) || !Number.isFinite(window.durationMs)) {
         throw new RewindError('REWIND_E_METRIC_QUERY_INVALID', `http probe: window.durationMs must be a positive number, got ${window.durationMs}`, { query });
       }
-      const sample = await sampleHttp(config, { maxDurationMs: window.durationMs });
+      const sample = await burst(window.durationMs);
       const value = { error_rate: sample.errorRate, latency_p50: sample.p50, latency_p95: sample.p95, latency_p99: sample.p99 }[query as HttpProbeQuery];
       return { value, samples: sample.latenciesMs, count: sample.total, errors: sample.errors };
     },
