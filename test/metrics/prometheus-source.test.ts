@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleHttp } from '../../src/adapters/metrics/http-probe-sampler.js';
 import { createPrometheusSource } from '../../src/adapters/metrics/prometheus-source.js';
 import { freePort, SAMPLE_APP_DIR } from '../../src/demo/sample-artifacts.js';
-import { RewindError } from '../../src/errors/rewind-error.js';
 import type { MetricMeasurement, MetricSource } from '../../src/ports/metric-source.js';
+import { startPrometheus, type PrometheusServer } from '../support/prometheus-server.js';
+import { rejection } from '../support/rejection.js';
 
 /*
  * The Prometheus source against a real Prometheus (Debian's package, started by hand: no systemd)
@@ -17,7 +17,6 @@ import type { MetricMeasurement, MetricSource } from '../../src/ports/metric-sou
  * against what the probe itself saw.
  */
 
-const PROMETHEUS = '/usr/bin/prometheus';
 const ERROR_RATE = 0.25;
 const LATENCY_MS = 30;
 
@@ -25,8 +24,7 @@ let root: string;
 let appUrl: string;
 let promPort: number;
 let app: ChildProcess | undefined;
-let prometheus: ChildProcess | undefined;
-let prometheusLog = '';
+let prometheus: PrometheusServer | undefined;
 let source: MetricSource;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -44,7 +42,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
     }
     await sleep(100);
   }
-  throw new Error(`${what}: not within ${timeoutMs} ms (last error: ${String(last)})\nprometheus log:\n${prometheusLog.slice(-2000)}`);
+  throw new Error(`${what}: not within ${timeoutMs} ms (last error: ${String(last)})\nprometheus log:\n${prometheus?.log().slice(-2000) ?? ''}`);
 }
 
 /** Waits for a scrape to show `expected` for an instant query, then returns the measurement. */
@@ -65,19 +63,9 @@ async function stop(child: ChildProcess | undefined, graceMs = 5000): Promise<vo
   clearTimeout(timer);
 }
 
-async function rejection(promise: Promise<unknown>): Promise<RewindError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(RewindError);
-  return error as RewindError;
-}
-
 const burst = (requests: number) => sampleHttp({ url: appUrl, requests, concurrency: 2, timeoutMs: 2000 }, { maxDurationMs: 10_000 });
 
 beforeAll(async () => {
-  if (!existsSync(PROMETHEUS)) throw new Error(`${PROMETHEUS} is missing: install it with \`apt-get install -y prometheus\``);
   root = await mkdtemp(join(tmpdir(), 'rewind-prometheus-'));
 
   const appDir = join(root, 'app');
@@ -88,34 +76,14 @@ beforeAll(async () => {
   app = spawn(process.execPath, [join(appDir, 'server.js')], { cwd: appDir, env: { ...process.env, PORT: String(appPort), DRAIN_MS: '0' }, stdio: 'ignore' });
   await waitFor('sample app /health', async () => ((await fetch(`${appUrl}health`).catch(() => undefined))?.ok ? true : undefined), 10_000);
 
-  promPort = await freePort();
-  await writeFile(
-    join(root, 'prometheus.yml'),
-    `global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-  evaluation_interval: 1s
-scrape_configs:
-  - job_name: sample
-    static_configs:
-      - targets: ['127.0.0.1:${appPort}']
-`,
-  );
-  prometheus = spawn(
-    PROMETHEUS,
-    [`--config.file=${join(root, 'prometheus.yml')}`, `--storage.tsdb.path=${join(root, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn'],
-    { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  prometheus.stderr!.on('data', (chunk: Buffer) => {
-    if (prometheusLog.length < 64 * 1024) prometheusLog += chunk.toString();
-  });
-  source = createPrometheusSource({ url: `http://127.0.0.1:${promPort}`, timeoutMs: 5000 });
-  await waitFor('prometheus /-/ready', async () => ((await fetch(`http://127.0.0.1:${promPort}/-/ready`).catch(() => undefined))?.ok ? true : undefined), 20_000);
+  prometheus = await startPrometheus(join(root, 'prometheus'), [`127.0.0.1:${appPort}`]);
+  promPort = Number(new URL(prometheus.url).port);
+  source = createPrometheusSource({ url: prometheus.url, timeoutMs: 5000 });
   await scraped('up{job="sample"}', 1);
 }, 60_000);
 
 afterAll(async () => {
-  await stop(prometheus);
+  await prometheus?.stop();
   await stop(app);
   if (root) await rm(root, { recursive: true, force: true });
 });
@@ -177,7 +145,7 @@ describe('PrometheusSource against a real Prometheus scraping the sample app', (
     const withCredentials = createPrometheusSource({ url: `http://reader:hunter2-secret@127.0.0.1:${promPort}`, timeoutMs: 2000 });
     // Basic auth that Prometheus does not check must not get in the way while it is up.
     expect((await withCredentials.measure('up{job="sample"}', { durationMs: 60_000 })).value).toBe(1);
-    await stop(prometheus);
+    await prometheus!.stop();
     for (const window of [{ durationMs: 60_000 }, { durationMs: 60_000, stepMs: 1000 }]) {
       const error = await rejection(withCredentials.measure('up{job="sample"}', window));
       expect(error.code).toBe('REWIND_E_METRIC_UNAVAILABLE');

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RewindError } from '../../errors/rewind-error.js';
 import { createPrometheusSource, promDuration, redactUrl } from './prometheus-source.js';
+import { rejection } from '../../../test/support/rejection.js';
 
 // The request side and the error mapping, against a loopback stand-in that answers what each test
 // scripts; test/metrics/prometheus-source.test.ts holds the same source to a real Prometheus.
@@ -61,15 +61,6 @@ afterEach(async () => {
 
 const success = (data: unknown) => ({ status: 200, body: JSON.stringify({ status: 'success', data }) });
 const one = (value: string) => success({ resultType: 'vector', result: [{ metric: {}, value: [1717400000, value] }] });
-
-async function rejection(promise: Promise<unknown>): Promise<RewindError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(RewindError);
-  return error as RewindError;
-}
 
 describe('createPrometheusSource: requests', () => {
   it('instant query: POSTs the form to <base>/api/v1/query at the window end, {{window}} expanded', async () => {
