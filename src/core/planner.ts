@@ -276,10 +276,9 @@ export function planRollback(input: RollbackPlanInput): Plan {
   const steps: PlanStep[] = [step({ id: 'rollback-start', kind: 'rollback-start', phase: 'preflight', title: `rollback_start ${from?.version ?? 'none'} → ${to.version}`, params: { from: from?.version ?? null, to: to.version } })];
   if (config.traffic && input.slots) {
     const restart = decision?.mode === 'restore';
-    const slotted = slotRollbackSteps({ config, target, from, to, slots: input.slots, restart, prepare: prepareStep });
+    const slotted = slotRollbackSteps({ config, target, from, to, slots: input.slots, restart });
     // A release on no slot is unpacked before the database is touched, so a missing artifact stops the rollback first.
-    if (!slotted.warm) steps.push(slotted.steps.shift()!);
-    steps.push(...databaseSteps, ...slotted.steps);
+    steps.push(...(slotted.unpack ? [prepareStep] : []), ...databaseSteps, ...slotted.steps);
     notes.push(...slotted.notes);
   } else {
     notes.push(

@@ -3,7 +3,7 @@ import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
 import type { ReleaseRecord } from '../../ports/ledger.js';
 import type { ReleaseArtifact } from '../../ports/target.js';
 import { recordLiveSchema } from './database-steps.js';
-import { urlOnHost } from '../../util/url-on-host.js';
+import { urlOnSlot } from '../traffic/slot-choice.js';
 import type { StepExecutor } from './step-context.js';
 
 export const prepare: StepExecutor = async (step, { target }) => target.prepare(step.params as unknown as ReleaseArtifact);
@@ -29,7 +29,7 @@ export const activate: StepExecutor = async (step, { target, ledger, env, now })
 export const health: StepExecutor = async (step, { probeHealth, config, services }) => {
   const version = step.params.version as string;
   const slot = step.params.slot as { host: string; port: number } | undefined;
-  if (slot && config.health) return services.checkHealth({ ...config.health, url: urlOnHost(config.health.url, slot.host, slot.port) }, version);
+  if (slot && config.health) return services.checkHealth({ ...config.health, url: urlOnSlot(config.health.url, slot) }, version);
   return probeHealth(version);
 };
 

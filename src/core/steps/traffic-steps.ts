@@ -19,8 +19,8 @@ type SlotRef = Pick<SlotState, 'name' | 'host' | 'port'>;
 
 function slotTarget(context: StepContext) {
   const { target } = context;
-  if (!target.slots || !target.startOnSlot || !target.markActive) throw new RewindError('REWIND_E_CONFIG_INVALID', `the ${target.type} target has no slots (configure target.slots)`);
-  return { slots: target.slots.bind(target), startOnSlot: target.startOnSlot.bind(target), markActive: target.markActive.bind(target) };
+  if (!target.startOnSlot || !target.markActive) throw new RewindError('REWIND_E_CONFIG_INVALID', `the ${target.type} target has no slots (configure target.slots)`);
+  return { startOnSlot: target.startOnSlot.bind(target), markActive: target.markActive.bind(target) };
 }
 
 /** Boots (or reloads) the release on its slot; the other slot keeps serving what it serves. */
@@ -33,6 +33,9 @@ export const startSlot: StepExecutor = async (step, context) => {
     return failed(`starting ${version} on slot ${slot.name} failed: ${(error as Error).message}`);
   }
 };
+
+/** The slots in the router's backend order, as the plan recorded them. */
+const slotOrder = (order: unknown) => (order as string[]).map((name) => ({ name }));
 
 /** Sends `weights` through the environment's router, and always lets go of it. */
 async function applyWeights(context: StepContext, weights: TrafficWeights): Promise<Outcome> {
@@ -51,7 +54,7 @@ export const shiftTraffic: StepExecutor = async (step, context) => {
   const version = step.params.version as string;
   const percent = step.params.percent as number;
   const target = slotTarget(context);
-  const weights = weightsForSlot(await target.slots(), slot.name, percent);
+  const weights = weightsForSlot(slotOrder(step.params.order), slot.name, percent);
   const started = performance.now();
   const outcome = await applyWeights(context, weights);
   if (outcome.status !== 'succeeded') return outcome;
@@ -135,13 +138,13 @@ export const canaryAnalysis: StepExecutor = async (step, context): Promise<Outco
         decision: verdict.decision,
       });
       if (verdict.decision === 'failed') return failed(`canary at ${percent} %: ${verdict.reasons.join('; ')}`, { ...detail(), decidedBy: verdict.decidedBy }, 'REWIND_E_CANARY_FAILED');
-      if (verdict.decision === 'paused') return pauseCanary(context, stableSlot, version, percent, verdict.reasons, detail());
+      if (verdict.decision === 'paused') return pauseCanary(context, slotOrder(step.params.order), stableSlot, version, percent, verdict.reasons, detail());
       const wait = watch.intervalMs - (Date.now() - started);
       if (seq < template.count && wait > 0) await sleep(wait);
     }
     // Errors short of consecutiveErrorLimit do not pause a run, but a metric with no judged reading at all is no evidence.
     const unjudged = state.metrics.filter((m) => m.succeeded + m.failed + m.inconclusive === 0).map((m) => `${m.metric} has no usable reading in ${template.count} measurement(s) (${m.errors} source errors)`);
-    if (unjudged.length > 0) return pauseCanary(context, stableSlot, version, percent, unjudged, detail());
+    if (unjudged.length > 0) return pauseCanary(context, slotOrder(step.params.order), stableSlot, version, percent, unjudged, detail());
     const comparisons = compareSides(pooled, watch.latencyFactor, watch.latencyFloorMs);
     const worse = comparisons.filter((c) => c.verdict === 'worse');
     const reasons = comparisons.flatMap((c) => c.reasons);
@@ -166,9 +169,8 @@ function compareSides(pooled: Record<'canary' | 'stable', { errors: number; tota
 }
 
 /** Missing data is no evidence against the canary, but no reason to keep users on it either: all traffic back to stable. */
-async function pauseCanary(context: StepContext, stable: SlotRef & { version: string }, version: string, percent: number, reasons: string[], detail: Record<string, unknown>): Promise<Outcome> {
-  const target = slotTarget(context);
-  const back = await applyWeights(context, weightsForSlot(await target.slots(), stable.name, 100));
+async function pauseCanary(context: StepContext, order: { name: string }[], stable: SlotRef & { version: string }, version: string, percent: number, reasons: string[], detail: Record<string, unknown>): Promise<Outcome> {
+  const back = await applyWeights(context, weightsForSlot(order, stable.name, 100));
   // It never had all the traffic and nothing judged it bad: it can be deployed again.
   await context.ledger.setReleaseState(context.env, version, 'registered', context.now());
   await context.services.sink.emit({ event: 'watch_paused', env: context.env, operationId: context.operation.id, version, canaryPercent: percent, reasons, trafficBackOn: stable.version });

@@ -30,13 +30,17 @@ function startSlotStep(target: SlotTarget, slot: SlotState, version: string, pha
   });
 }
 
-export function shiftStep(id: string, version: string, slot: SlotState, percent: number, mode: 'deploy' | 'rollback', router: string): PlanStep {
+/**
+ * `order` is the slots in the router's backend order, recorded in the plan so the switch itself
+ * computes its weights without asking the target anything (it sits on the rollback's critical path).
+ */
+export function shiftStep(id: string, version: string, slot: SlotState, percent: number, mode: 'deploy' | 'rollback', router: string, order: string[]): PlanStep {
   return step({
     id,
     kind: 'shift-traffic',
     phase: 'change',
     title: percent === 100 ? `all traffic to ${version} on slot ${slot.name}` : `${percent} % of traffic to ${version} on slot ${slot.name}`,
-    params: { version, slot: slotParams(slot), percent, mode },
+    params: { version, slot: slotParams(slot), percent, mode, order },
     effects: [
       `${router}: ${percent} % of new requests to slot ${slot.name} (${slot.host}:${slot.port}), ${100 - percent} % to the other slot`,
       ...(percent === 100 ? [`then ${version} is the current release`] : []),
@@ -57,6 +61,7 @@ export function slotDeploySteps(input: SlotDeployInput): { steps: PlanStep[]; no
   const { config, release, current, slots } = input;
   const traffic = config.traffic!;
   const router = traffic.router.type;
+  const order = slots.map((s) => s.name);
   const slot = idleSlot(slots, current?.version ?? null);
   const stable = slotHolding(slots, current?.version);
   const notes = [`${traffic.strategy}: ${release.version} boots on slot ${slot.name} while ${stable ? `${current!.version} keeps serving on slot ${stable.name}` : 'nothing else serves'}`];
@@ -68,14 +73,14 @@ export function slotDeploySteps(input: SlotDeployInput): { steps: PlanStep[]; no
   if (canary) {
     const { steps: weights, measurements } = traffic.canary;
     for (const percent of weights) {
-      steps.push(shiftStep(`shift-${percent}`, release.version, slot, percent, 'deploy', router));
+      steps.push(shiftStep(`shift-${percent}`, release.version, slot, percent, 'deploy', router, order));
       steps.push(
         step({
           id: `canary-${percent}`,
           kind: 'canary-analysis',
           phase: 'verify',
           title: `judge ${release.version} at ${percent} % against ${current!.version}`,
-          params: { version: release.version, percent, measurements, slot: slotParams(slot), stable: { ...slotParams(stable!), version: current!.version } },
+          params: { version: release.version, percent, measurements, slot: slotParams(slot), stable: { ...slotParams(stable!), version: current!.version }, order },
           effects: [
             `${measurements} measurement(s) every ${config.watch!.intervalMs / 1000} s through ${config.watch!.source.type}, of slot ${slot.name} and of slot ${stable!.name}`,
             `error rate > ${config.watch!.errorRateThreshold * 100} % or p95 > ${config.watch!.latencyFactor} × baseline fails; then canary against stable: Fisher's exact test on errors, Mann-Whitney U on latency`,
@@ -86,7 +91,7 @@ export function slotDeploySteps(input: SlotDeployInput): { steps: PlanStep[]; no
     }
     notes.push(`canary: ${[...weights, 100].map((w) => `${w} %`).join(' → ')}, judged for ${measurements} measurement(s) at each step`);
   }
-  steps.push(shiftStep(canary ? 'shift-100' : 'switch-traffic', release.version, slot, 100, 'deploy', router));
+  steps.push(shiftStep(canary ? 'shift-100' : 'switch-traffic', release.version, slot, 100, 'deploy', router, order));
   if (stable) notes.push(`${current!.version} stays warm on slot ${stable.name}: rolling back is a traffic switch`);
   return { steps, notes };
 }
@@ -99,21 +104,25 @@ export interface SlotRollbackInput {
   slots: SlotState[];
   /** The app was stopped (a database restore): the slot is started again even if it holds `to`. */
   restart: boolean;
-  /** The unpack step, for a release that is on no slot. */
-  prepare: PlanStep;
 }
 
-/** Back to `to`: only a traffic switch when it is warm on its slot; else boot it on the idle slot first. */
-export function slotRollbackSteps(input: SlotRollbackInput): { steps: PlanStep[]; notes: string[]; warm: boolean } {
+/**
+ * Back to `to`: only a traffic switch when it is warm on its slot; else boot it on the idle slot
+ * first. `unpack` says whether the release must be unpacked (before any database step, so a missing
+ * artifact stops the rollback before the database is touched); `steps` come after the database.
+ */
+export function slotRollbackSteps(input: SlotRollbackInput): { unpack: boolean; steps: PlanStep[]; notes: string[] } {
   const { config, to, slots } = input;
   const router = config.traffic!.router.type;
+  const order = slots.map((s) => s.name);
   const holding = slotHolding(slots, to.version);
-  const warm = holding !== undefined && holding.online && !input.restart;
-  if (warm) return { steps: [shiftStep('switch-traffic', to.version, holding, 100, 'rollback', router)], notes: [`${to.version} is warm on slot ${holding.name}: the rollback is a traffic switch, not a boot`], warm };
+  if (holding !== undefined && holding.online && !input.restart) {
+    return { unpack: false, steps: [shiftStep('switch-traffic', to.version, holding, 100, 'rollback', router, order)], notes: [`${to.version} is warm on slot ${holding.name}: the rollback is a traffic switch, not a boot`] };
+  }
   const slot = holding ?? idleSlot(slots, input.from?.version ?? null);
-  const steps = [input.prepare, startSlotStep(input.target, slot, to.version, 'change')];
+  const steps = [startSlotStep(input.target, slot, to.version, 'change')];
   if (config.health) steps.push(healthStep('slot-health', config, to.version, 'change', slot));
-  steps.push(shiftStep('switch-traffic', to.version, slot, 100, 'rollback', router));
+  steps.push(shiftStep('switch-traffic', to.version, slot, 100, 'rollback', router, order));
   const why = input.restart ? 'the app is stopped for the restore' : holding ? `slot ${holding.name} holds it but is not running` : 'no slot holds it';
-  return { steps, notes: [`${to.version} is booted on slot ${slot.name} (${why}), probed there, then gets all traffic`], warm };
+  return { unpack: true, steps, notes: [`${to.version} is booted on slot ${slot.name} (${why}), probed there, then gets all traffic`] };
 }
