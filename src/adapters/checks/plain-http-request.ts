@@ -18,7 +18,7 @@ export async function plainHttpRequest(url: string, options: { method: string; h
   const target = new URL(url);
   const client = target.protocol === 'https:' ? await import('node:https') : await import('node:http');
   return new Promise((resolve, reject) => {
-    const request: RequestOptions = { method: options.method, headers: options.headers, agent: false, timeout: options.timeoutMs };
+    const request: RequestOptions = { method: options.method, headers: options.headers, agent: false };
     const req = client.request(target, request, (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -35,9 +35,8 @@ export async function plainHttpRequest(url: string, options: { method: string; h
         reject(error);
       });
     });
-    // The whole exchange is bounded, not only idle time on the socket (what `timeout` above covers).
+    // The whole exchange is bounded (connect, headers, body), not only idle time on the socket.
     const deadline = setTimeout(() => req.destroy(Object.assign(new Error(`timed out after ${options.timeoutMs} ms`), { name: 'TimeoutError' })), options.timeoutMs);
-    req.on('timeout', () => req.destroy(Object.assign(new Error(`timed out after ${options.timeoutMs} ms`), { name: 'TimeoutError' })));
     req.on('error', (error) => {
       clearTimeout(deadline);
       reject(error);
