@@ -1,5 +1,5 @@
 import type { DoStmt } from 'libpg-query';
-import type { FileLintOutput, LocatedHit } from './file-lint-output.js';
+import type { FileLintOutput, LocatedHit, RuleHit } from './file-lint-output.js';
 import { readPgComments } from './pg-comment-reader.js';
 import { expandDoBlock } from './pg-do-block-expander.js';
 import { FileScope } from './pg-file-scope.js';
@@ -26,7 +26,7 @@ export function lintPgFile(sql: string): FileLintOutput {
     }
     statements += 1;
     const line = item.span.startLine;
-    for (const hit of statementRules(item.node, scope, false)) hits.push({ ...hit, statementIndex, line, column: item.column, statement: item.text });
+    for (const hit of statementRules(item.node, scope, false)) hits.push(located(hit, statementIndex, line, item.text, item.column));
     if ('DoStmt' in item.node) statements += lintDoBlock(item, item.node.DoStmt, positions, scope, hits, statementIndex);
     scope.record(item.node, line);
   });
@@ -43,9 +43,18 @@ function lintDoBlock(item: PgStatementItem, stmt: DoStmt, positions: SourcePosit
   const bodyLine = location === undefined ? item.span.startLine : positions.lineOf(positions.charOfByte(item.byteBase + location));
   const contents = expandDoBlock(stmt, bodyLine);
   for (const nested of contents.statements) {
-    for (const hit of statementRules(nested.node, scope, true)) hits.push({ ...hit, statementIndex, line: nested.line, statement: nested.text });
+    for (const hit of statementRules(nested.node, scope, true)) hits.push(located(hit, statementIndex, nested.line, nested.text));
     scope.record(nested.node, nested.line);
   }
   for (const part of contents.opaque) hits.push({ code: 'RW002', message: part.message, statementIndex, line: part.line, statement: item.text });
   return contents.statements.length;
+}
+
+/**
+ * A rule hit placed in the file. Written out rather than `{ ...hit, … }`: object spread here was the
+ * single most expensive line of the linter in JavaScript (measured: rules alone 113 → 41 ms for
+ * 20,000 statements), and the hit has just these two fields.
+ */
+function located(hit: RuleHit, statementIndex: number, line: number, statement: string, column?: number): LocatedHit {
+  return column === undefined ? { code: hit.code, message: hit.message, statementIndex, line, statement } : { code: hit.code, message: hit.message, statementIndex, line, column, statement };
 }
