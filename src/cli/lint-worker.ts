@@ -3,7 +3,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { lintFileBatch, prepareLinter } from '../lint/lint-sql.js';
 import { claimBatches } from './lint-batches.js';
-import type { LintWorkerInput, LintWorkerMessage } from './lint-parallel.js';
+import type { LintParentMessage, LintWorkerInput, LintWorkerMessage } from './lint-parallel.js';
 
 /**
  * A `rewind lint` worker thread: loads the parser, then takes batches of files from the shared
@@ -13,9 +13,12 @@ import type { LintWorkerInput, LintWorkerMessage } from './lint-parallel.js';
  */
 async function main(input: LintWorkerInput): Promise<void> {
   const post = (message: LintWorkerMessage): void => parentPort!.postMessage(message);
+  post({ booted: true }); // the parent may change V8's flags now (see lintFiles)
   lowerThreadPriority();
   try {
-    await prepareLinter(input.engine);
+    // PostgreSQL's parser comes compiled from the parent thread (which compiles it anyway).
+    const pgModule = input.engine === 'postgres' ? new Promise<WebAssembly.Module>((resolve) => parentPort!.once('message', (m: LintParentMessage) => resolve(m.pgModule))) : undefined;
+    await prepareLinter(input.engine, pgModule);
     const read = (batch: readonly { path: string; absolute: string }[]) => batch.map((f) => ({ path: f.path, sql: readFileSync(f.absolute, 'utf8') }));
     claimBatches(input.files, input.batchSize, input.board, (batch) => lintFileBatch(read(batch), input.engine), (index, part) => post({ index, part }));
     post({ end: true });

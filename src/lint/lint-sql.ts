@@ -16,8 +16,9 @@ import { loadSqlishParser } from './sqlish-parser-module.js';
  * doors: `lintMigrations` (async, loads what it needs) and `lintMigrationsSync` after
  * `prepareLinter(engine)` for callers that must stay synchronous.
  */
-export async function prepareLinter(engine: LintEngine = 'postgres'): Promise<void> {
-  if (engine === 'postgres') await loadPgParser();
+/** @param pgModule PostgreSQL's parser compiled by another thread (see pgParserModule). */
+export async function prepareLinter(engine: LintEngine = 'postgres', pgModule?: Promise<WebAssembly.Module>): Promise<void> {
+  if (engine === 'postgres') await loadPgParser(pgModule);
   else await loadSqlishParser(engine);
 }
 

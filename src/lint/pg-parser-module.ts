@@ -35,21 +35,34 @@ export class SqlError extends Error {
 
 let loaded: PgParser | undefined;
 let loading: Promise<PgParser> | undefined;
+let compiling: Promise<WebAssembly.Module> | undefined;
 
-export async function loadPgParser(): Promise<PgParser> {
+// This file also runs inside the CommonJS bundle of the lint worker, where there is no import.meta.
+const requireHere = (): NodeRequire => createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
+
+/**
+ * The parser's compiled WebAssembly, once per thread. A WebAssembly.Module crosses threads without
+ * being compiled again, so a `rewind lint` worker thread is handed its parent's (loadPgParser's
+ * argument) rather than read and validate 1.7 MB while it competes with its parent for the cores.
+ */
+export function pgParserModule(): Promise<WebAssembly.Module> {
+  // The WebAssembly starts compiling (on V8's background threads) before this function returns:
+  // Emscripten's own loader only starts it a few promise hops later, that is after whatever
+  // synchronous work the caller does next (such as reading all the files to lint).
+  compiling ??= WebAssembly.compile(readFileSync(requireHere().resolve('libpg-query/wasm/libpg-query.wasm')));
+  return compiling;
+}
+
+/** @param compiled the module, when another thread compiled it (see pgParserModule). */
+export async function loadPgParser(compiled?: Promise<WebAssembly.Module>): Promise<PgParser> {
   if (loaded) return loaded;
   loading ??= (async () => {
-    // This file also runs inside the CommonJS bundle of the lint worker, where there is no import.meta.
-    const requireHere = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
-    const factory = requireHere('libpg-query/wasm/libpg-query.js') as typeof import('libpg-query/wasm/libpg-query.js').default;
-    // The WebAssembly starts compiling (on V8's background threads) before this function returns:
-    // Emscripten's own loader only starts it a few promise hops later, that is after whatever
-    // synchronous work the caller does next (such as reading all the files to lint).
-    const compiled = WebAssembly.compile(readFileSync(requireHere.resolve('libpg-query/wasm/libpg-query.wasm')));
+    const module = compiled ?? pgParserModule(); // compiling while the Emscripten glue loads
+    const factory = requireHere()('libpg-query/wasm/libpg-query.js') as typeof import('libpg-query/wasm/libpg-query.js').default;
     let failed: (error: unknown) => void = () => undefined;
     const instantiateFailed = new Promise<never>((_, reject) => (failed = reject));
     const instantiateWasm = (imports: WebAssembly.Imports, receive: (instance: WebAssembly.Instance) => void): object => {
-      compiled.then((module) => WebAssembly.instantiate(module, imports)).then(receive, failed);
+      module.then((m) => WebAssembly.instantiate(m, imports)).then(receive, failed);
       return {};
     };
     loaded = wrap(await Promise.race([factory({ instantiateWasm }), instantiateFailed]));

@@ -1,4 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
 import { writeLine, type CliIo } from '../cli-io.js';
 import { findSqlFiles } from '../lint-file-walker.js';
 import { lintFiles } from '../lint-parallel.js';
@@ -72,14 +71,10 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const engine = oneOf<LintEngine>('--engine', args.string('engine') ?? 'postgres', LINT_ENGINES);
 
   const files = findSqlFiles(args.positionals, process.cwd());
-  // PostgreSQL's parser is a large WebAssembly module. By default V8 also recompiles it with its
-  // optimising tier in the background, which costs more CPU than a lint run ever wins back
-  // (measured: about 35% less CPU for 20,000 statements, and no loss at 200,000). The flag must be
-  // set before the module is compiled, and only affects this short-lived CLI process.
-  if (engine === 'postgres') setFlagsFromString('--liftoff-only');
   const threads = Number(io.env.REWIND_LINT_THREADS);
-  // Reads the files (while the parser loads) and lints them, on several threads for big inputs.
-  const result = await lintFiles(files, engine, Number.isInteger(threads) && threads > 0 ? threads : undefined);
+  // Reads the files (while the parser loads) and lints them, on several threads for big inputs;
+  // this process exits after one run, so it may change V8's flags for the parser (see lintFiles).
+  const result = await lintFiles(files, engine, { threads: Number.isInteger(threads) && threads > 0 ? threads : undefined, liftoffOnly: true });
 
   if (format === 'json') writeLine(io.stdout, JSON.stringify(result));
   else if (format === 'sarif') io.stdout.write(renderLintSarif(result, { toolVersion: packageVersion() }));
