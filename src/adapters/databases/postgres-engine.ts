@@ -193,6 +193,9 @@ export class PostgresEngine implements DatabaseEngine {
       // The snapshot rewind records must describe what the dump holds, even while the app writes:
       // pg_dump runs inside the very snapshot this transaction exports, and the counts are read in it.
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      // The counts run beside the dump and only have to end before it does: one process, never a
+      // parallel scan whose workers would take cores from pg_dump's own backend.
+      await client.query('SET LOCAL max_parallel_workers_per_gather = 0');
       const { rows } = await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
       const stages = this.dumpStages(this.config.format === 'directory' ? partialPath(destination) : destination, rows[0]!.id)[0]!;
       // Both run to the end before either outcome is acted on: the dump must never outlive this call.
