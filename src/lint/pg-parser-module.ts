@@ -83,20 +83,37 @@ function wrap(wasm: PgQueryWasm): PgParser {
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
 
-  /** The text as a NUL-terminated UTF-8 string in WebAssembly memory; the caller frees it. */
+  // One input buffer for every call, grown when a text needs more: a malloc and a free per file
+  // are two more calls across the JavaScript/WebAssembly boundary, each through V8's generic wrapper.
+  let inputPtr = 0;
+  let inputSize = 0;
+  const inputBuffer = (size: number): number => {
+    if (size > inputSize) {
+      if (inputPtr) wasm._free(inputPtr);
+      inputSize = Math.max(size, 64 * 1024);
+      inputPtr = wasm._malloc(inputSize);
+      if (!inputPtr) {
+        inputSize = 0;
+        throw new Error('Failed to parse query: memory allocation failed');
+      }
+    }
+    return inputPtr;
+  };
+
+  /** The text as a NUL-terminated UTF-8 string in WebAssembly memory (the shared input buffer: valid until the next call). */
   const toPtr = (text: string): number => {
     if (typeof text !== 'string') throw new TypeError(`Expected a string, got ${typeof text}`);
     // Text that is not well-formed UTF-16 (a lone surrogate) goes through Emscripten's own encoder,
     // which encodes it differently from TextEncoder: the parser must see the bytes it always saw.
     if (!(text as string & { isWellFormed(): boolean }).isWellFormed()) {
       const size = wasm.lengthBytesUTF8(text) + 1;
-      const ptr = wasm._malloc(size);
+      const ptr = inputBuffer(size);
       wasm.stringToUTF8(text, ptr, size);
       return ptr;
     }
     const size = text.length * 3 + 1; // UTF-8 needs at most 3 bytes per UTF-16 code unit
-    const ptr = wasm._malloc(size);
-    const { written } = encoder.encodeInto(text, wasm.HEAPU8.subarray(ptr, ptr + size - 1));
+    const ptr = inputBuffer(size);
+    const { written } = encoder.encodeInto(text, wasm.HEAPU8.subarray(ptr, ptr + size - 1)); // read after malloc: memory may have grown
     wasm.HEAPU8[ptr + written] = 0;
     return ptr;
   };
@@ -116,7 +133,6 @@ function wrap(wasm: PgQueryWasm): PgParser {
       resultPtr = call(queryPtr);
       return fromPtr(resultPtr);
     } finally {
-      wasm._free(queryPtr);
       if (resultPtr) wasm._wasm_free_string(resultPtr);
     }
   };
@@ -150,7 +166,6 @@ function wrap(wasm: PgQueryWasm): PgParser {
         if (!treePtr) throw new Error('No parse tree generated');
         return JSON.parse(fromPtr(treePtr)) as ParseResult;
       } finally {
-        wasm._free(queryPtr);
         if (resultPtr) wasm._wasm_free_parse_result(resultPtr);
       }
     },
