@@ -230,11 +230,18 @@ function renderMarkdown(r: Omit<LintBenchResult, 'markdown'>): string {
     '',
     'unavailable' in r.squawk
       ? `squawk could not be measured here: ${r.squawk.unavailable}. rewind: ${n(r.rewind.statementsPerSecond)} statements/s (reference from the task: squawk at about 28,000/s on this machine).`
-      : `rewind lint: ${n(r.rewind.statementsPerSecond)} statements/s, ${(r.rewind.statementsPerSecond / r.squawk.statementsPerSecond).toFixed(2)}× squawk's ${n(r.squawk.statementsPerSecond)} on this run (target: at least squawk's throughput, quoted as about 28,000/s on this machine). squawk is a native binary that also uses both cores; each rewind run pays Node's start and the WebAssembly parser's load (the one-file column).`,
+      : `rewind lint: ${n(r.rewind.statementsPerSecond)} statements/s, ${(r.rewind.statementsPerSecond / r.squawk.statementsPerSecond).toFixed(2)}× squawk's ${n(r.squawk.statementsPerSecond)} on this run (target: at least squawk's throughput, quoted as about 28,000/s on this machine); round by round (each rewind run against the squawk run of the same round) ${pairedSpread(r.rewind, r.squawk)}. squawk is a native binary that also uses both cores; each rewind run pays Node's start and the WebAssembly parser's load (the one-file column).`,
     '',
-    `The CLI runs libpg-query's WebAssembly with V8's baseline compiler only (\`--liftoff-only\`): the optimising tier costs more CPU compiling the 1.7 MB module than a lint run wins back (measured while building this: about a third less CPU at 20,000 statements, no loss at 200,000). Worker threads start by themselves from 1 MiB of SQL (about 12,000 statements), before the files are read; a worker reads the files of the batches it takes, runs at a lower priority (nice 10), and whatever it has not finished when the main thread runs out of batches the main thread lints again instead of waiting. Without it (REWIND_LINT_THREADS=1) this run took ${workerDelta(r)} time.`,
+    `The CLI runs libpg-query's WebAssembly with V8's baseline compiler only (\`--liftoff-only\`): the optimising tier costs more CPU compiling the 1.7 MB module than a lint run wins back (measured while building this: about a third less CPU at 20,000 statements, no loss at 200,000). Worker threads start by themselves from 1 MiB of SQL (about 12,000 statements), before the files are read; a worker boots while the main thread reads the files, is then handed the parser the main thread compiled (V8's flag is set only after the worker booted: a flag change slows down every thread that boots after it), reads the files of the batches it takes, runs at a lower priority (nice 10), and whatever it has not finished when the main thread runs out of batches the main thread lints again instead of waiting. Without it (REWIND_LINT_THREADS=1) this run took ${workerDelta(r)} time.`,
     '',
   ].join('\n');
+}
+
+/** rewind's throughput over squawk's within each round of the interleaved runs: median and range. */
+function pairedSpread(rewind: ToolTiming, squawk: ToolTiming): string {
+  const ratios = rewind.samplesMs.map((ms, i) => squawk.samplesMs[i]! / ms).sort((a, b) => a - b);
+  if (ratios.length === 0) return 'no samples';
+  return `median ${median(ratios).toFixed(2)}× (${ratios[0]!.toFixed(2)}–${ratios.at(-1)!.toFixed(2)}×)`;
 }
 
 function workerDelta(r: Omit<LintBenchResult, 'markdown'>): string {
