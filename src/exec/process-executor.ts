@@ -114,6 +114,10 @@ async function runPipeline(stages: readonly CommandSpec[], io: StreamIo): Promis
     previous = child.stdout;
     running.push(new PipelineStage(spec, child, last && !io.stdout, started, state));
   });
+  if (io.onStageExit) {
+    const told = io.onStageExit;
+    running.forEach((stage, index) => void stage.done.then(() => told(index, stage.result!)));
+  }
   const killAll = (signal: NodeJS.Signals): void => {
     for (const stage of running) if (!stage.result) stage.child.kill(signal);
   };
@@ -152,7 +156,7 @@ async function runPipeline(stages: readonly CommandSpec[], io: StreamIo): Promis
   if (timer) clearTimeout(timer);
   const results = running.map((stage) => stage.result!);
   if (consumerError !== undefined) throw consumerError;
-  const ok = running.every((stage, index) => stageOk(running, index));
+  const ok = results.every((_, index) => stageSucceeded(results, index));
   if (stdinError !== undefined && ok) throw stdinError;
   return { stages: results, ok, durationMs: performance.now() - started };
 }
@@ -163,12 +167,12 @@ async function runPipeline(stages: readonly CommandSpec[], io: StreamIo): Promis
  * ignored SIGPIPE, and Node's stdio pipes are socket pairs). A stage that fails on its own while the
  * next one reads to the end (pg_dump dying while zstd sees a clean EOF) is a failure.
  */
-function stageOk(stages: PipelineStage[], index: number): boolean {
-  const result = stages[index]!.result!;
+export function stageSucceeded(results: readonly CommandResult[], index: number): boolean {
+  const result = results[index]!;
   if (result.timedOut) return false;
   if (result.exitCode === 0) return true;
-  const next = stages[index + 1];
-  if (next === undefined || next.result!.exitCode !== 0 || !stageOk(stages, index + 1)) return false;
+  const next = results[index + 1];
+  if (next === undefined || next.exitCode !== 0 || !stageSucceeded(results, index + 1)) return false;
   return result.signal === 'SIGPIPE' || /broken pipe|EPIPE|connection reset|ECONNRESET/i.test(result.stderr);
 }
 

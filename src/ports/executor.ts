@@ -31,6 +31,8 @@ export interface StreamIo {
   stdin?: (sink: NodeJS.WritableStream) => Promise<void>;
   /** Consumes the last stage's stdout (for example hash it into a file). Without it stdout is captured like run(). */
   stdout?: (source: NodeJS.ReadableStream) => Promise<void>;
+  /** Told as each stage exits, while later stages may still run (a restore decides on COMMIT when its producers are done). */
+  onStageExit?: (index: number, result: CommandResult) => void;
 }
 
 export interface PipelineResult {

@@ -25,6 +25,25 @@ describe('ProcessExecutor.runPipeline', () => {
     expect(result.stages.at(-1)!.stdout).toBe('a; echo $HOME | rev');
   });
 
+  it('tells each stage\'s exit as it happens, while later stages still run', async () => {
+    const told: { index: number; exitCode: number | null; at: number }[] = [];
+    const result = await executor.runPipeline(
+      [
+        { argv: script("process.stdout.write('data'); process.exitCode = 3") },
+        // Reads to the end, then keeps running: its exit must be told well after the first stage's.
+        { argv: script("process.stdin.resume(); process.stdin.on('end', () => setTimeout(() => process.stdout.write('done'), 400))") },
+      ],
+      { onStageExit: (index, stage) => told.push({ index, exitCode: stage.exitCode, at: performance.now() }) },
+    );
+    expect(told.map(({ index, exitCode }) => [index, exitCode])).toEqual([
+      [0, 3],
+      [1, 0],
+    ]);
+    expect(told[1]!.at - told[0]!.at).toBeGreaterThan(250);
+    expect(result.ok).toBe(false);
+    expect(result.stages.at(-1)!.stdout).toBe('done');
+  });
+
   it('hands the last stdout to a consumer that hashes it into a file', async () => {
     const file = join(dir, 'out.bin');
     let written: { size: number; sha256: string } | undefined;

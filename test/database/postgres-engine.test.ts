@@ -112,4 +112,30 @@ describe('postgres restore is one transaction', () => {
     expect(await run(`SELECT body FROM items WHERE id = -1`)).toEqual([{ body: 'marker' }]);
     expect(await run(`SELECT count(*)::int AS n FROM after_backup`)).toEqual([{ n: 0 }]);
   });
+
+  it('rolls back, and does not hang, when psql stops on an error before it reads the commit decision', async () => {
+    // The archive is intact, but it gives a table to a role that no longer exists: psql stops there
+    // (ON_ERROR_STOP) while pg_restore still succeeds, so rewind decides COMMIT for a psql that is gone.
+    const role = `rewind_gone_${randomBytes(4).toString('hex')}`;
+    await admin(`CREATE ROLE ${role}`);
+    try {
+      await run(`CREATE TABLE owned (id int); ALTER TABLE owned OWNER TO ${role}`);
+      const engine = new PostgresEngine(postgresDatabaseSchema.parse({ engine: 'postgres', url, compression: 'zstd' }), executor);
+      const { artifact } = await engine.backup(join(work, 'owned.dump.zst'), ['items']);
+      await run(`DROP TABLE owned`);
+      await admin(`DROP ROLE ${role}`);
+      await run(`CREATE TABLE after_owned (id int)`);
+      const error = await engine.restore(artifact).then(
+        () => undefined,
+        (e: unknown) => e as RewindError,
+      );
+      expect(error?.code).toBe('REWIND_E_RESTORE_FAILED');
+      expect(error?.message).toMatch(/nothing changed/);
+      expect(error?.message).toContain(role);
+      // Nothing of the backup arrived, nothing of now was dropped.
+      expect(await run(`SELECT to_regclass('owned')::text AS t, to_regclass('after_owned')::text AS a`)).toEqual([{ t: null, a: 'after_owned' }]);
+    } finally {
+      await admin(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
+    }
+  }, 60_000);
 });

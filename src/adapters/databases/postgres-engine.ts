@@ -1,14 +1,15 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import type { PostgresDatabaseConfig } from '../../config/config-schema.js';
 import { RewindError } from '../../errors/rewind-error.js';
 import type { BackupArtifact, BackupResult, DatabaseEngine, DatabaseSnapshot, MigrationTableState } from '../../ports/database-engine.js';
 import type { DatabaseSchema } from '../../ports/database-schema.js';
 import type { PitrSupport } from '../../ports/database-pitr.js';
-import type { CommandSpec, PipelineResult, StreamingExecutor } from '../../ports/executor.js';
+import type { CommandResult, CommandSpec, PipelineResult, StreamingExecutor } from '../../ports/executor.js';
 import { redactor } from '../../util/redact.js';
+import { stageSucceeded } from '../../exec/process-executor.js';
+import { CommitDecision } from './commit-decision.js';
 import {
   MIGRATION_TABLES,
   assertIntact,
@@ -138,15 +139,19 @@ export class PostgresEngine implements DatabaseEngine {
 
   /**
    * Custom format: `[zstd -dc |] pg_restore --file=- | psql`, where psql opens the transaction and
-   * resets the schemas (`--command`), then reads the script on stdin. rewind sits between pg_restore
-   * and psql and appends `COMMIT;` only after pg_restore exited 0: a script cut short by a failing
-   * pg_restore ends without COMMIT, so psql disconnects and the server rolls everything back
+   * resets the schemas (`--command`), then reads the script on stdin. restore() adds one more
+   * `--file`, a named pipe where rewind writes `COMMIT;` only after pg_restore (and zstd) exited 0
+   * (CommitDecision): a script cut short by a failing pg_restore is rolled back by the server
    * (`psql --single-transaction` would commit at end of input, truncated or not).
    */
   describeRestore(backup: BackupArtifact): CommandSpec[][] {
+    return this.restoreStages(backup, '<commit pipe>');
+  }
+
+  private restoreStages(backup: BackupArtifact, commitPipe: string): CommandSpec[][] {
     const psql = (extra: string[]): CommandSpec =>
       this.spec([this.tool('psql'), '--no-psqlrc', '--quiet', '--set=ON_ERROR_STOP=1', '--output=/dev/null', ...extra, `--dbname=${this.publicUrl}`]);
-    const transactional = [`--command=BEGIN;\n${POSTGRES_RESET_SQL}`, '--file=-'];
+    const transactional = [`--command=BEGIN;\n${POSTGRES_RESET_SQL}`, '--file=-', `--file=${commitPipe}`];
     switch (backup.format) {
       case 'pg-custom-zst':
         return [[{ argv: ['zstd', '-dc', '--quiet', '--', backup.path], timeoutMs: this.config.timeoutMs }, this.spec([this.tool('pg_restore'), '--file=-']), psql(transactional)]];
@@ -253,7 +258,7 @@ export class PostgresEngine implements DatabaseEngine {
   }
 
   async restore(backup: BackupArtifact): Promise<void> {
-    const pipelines = this.describeRestore(backup);
+    this.describeRestore(backup); // refuses a format that is not PostgreSQL's before anything runs
     await assertIntact(backup);
     const fail = (result: PipelineResult, atomic: boolean): RewindError =>
       new RewindError(
@@ -262,27 +267,37 @@ export class PostgresEngine implements DatabaseEngine {
         { engine: 'postgres', atomic },
       );
     if (backup.format === 'pg-directory') {
-      for (const stages of pipelines) {
+      for (const stages of this.restoreStages(backup, '')) {
         const result = await this.executor.runPipeline(stages);
         if (!result.ok) throw fail(result, false);
       }
       return;
     }
-    const stages = pipelines[0]!;
-    const producerStages = stages.slice(0, -1);
-    let produced: PipelineResult | undefined;
-    const applied = await this.executor.runPipeline(stages.slice(-1), {
-      stdin: async (sink) => {
-        produced = await this.executor.runPipeline(producerStages, {
-          stdout: (source) => pipeline(source as NodeJS.ReadableStream, sink, { end: false }),
-        });
-        if (produced.ok) sink.write('\nCOMMIT;\n');
-        sink.end();
-      },
-    });
-    if (produced && !produced.ok) throw fail(produced, true);
-    if (!applied.ok) throw fail(applied, true);
-    if (!produced) throw new RewindError('REWIND_E_RESTORE_FAILED', `restore of ${backup.path} into ${this.where} did not run`, { engine: 'postgres', atomic: true });
+    const decision = await CommitDecision.create(this.executor);
+    try {
+      const stages = this.restoreStages(backup, decision.path)[0]!;
+      const producers = stages.length - 1;
+      const exited: CommandResult[] = new Array(producers);
+      let waiting = producers;
+      const producedOk = (results: readonly CommandResult[]): boolean => results.every((_, index) => stageSucceeded(results, index));
+      const result = await this.executor.runPipeline(stages, {
+        // COMMIT only once zstd and pg_restore are done and succeeded: anything else, and psql rolls back.
+        onStageExit: (index, stage) => {
+          if (index >= producers) return;
+          exited[index] = stage;
+          waiting -= 1;
+          if (waiting === 0) void decision.decide(producedOk(exited)).catch(() => undefined);
+        },
+      });
+      const producerResults = result.stages.slice(0, producers);
+      const produced: PipelineResult = { ...result, stages: producerResults, ok: producedOk(producerResults) };
+      // psql stopping first (ON_ERROR_STOP) is what cut the producers off: its error is the one that explains.
+      if (result.stages[producers]!.exitCode !== 0) throw fail(result, true);
+      if (!produced.ok) throw fail(produced, true);
+      if (!result.ok) throw fail(result, true);
+    } finally {
+      await decision.close();
+    }
   }
 
   async snapshot(criticalTables: readonly string[]): Promise<DatabaseSnapshot> {
