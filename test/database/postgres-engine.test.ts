@@ -6,8 +6,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresEngine } from '../../src/adapters/databases/postgres-engine.js';
 import { postgresDatabaseSchema } from '../../src/config/config-schema.js';
-import type { RewindError } from '../../src/errors/rewind-error.js';
 import { ProcessExecutor } from '../../src/exec/process-executor.js';
+import { rejection } from '../support/rejection.js';
 import { runDatabaseEngineContract } from './database-engine-contract.js';
 
 // The contract on a real PostgreSQL: a database of its own per configuration, dropped afterwards.
@@ -102,12 +102,9 @@ describe('postgres restore is one transaction', () => {
 
     await run(`INSERT INTO items VALUES (-1, 'marker')`);
     await run(`CREATE TABLE after_backup (id int)`);
-    const error = await engine.restore(forged).then(
-      () => undefined,
-      (e: unknown) => e as RewindError,
-    );
-    expect(error?.code).toBe('REWIND_E_RESTORE_FAILED');
-    expect(error?.message).toMatch(/nothing changed/);
+    const error = await rejection(engine.restore(forged));
+    expect(error.code).toBe('REWIND_E_RESTORE_FAILED');
+    expect(error.message).toMatch(/nothing changed/);
     expect(await run(`SELECT count(*)::int AS n FROM items`)).toEqual([{ n: 20001 }]);
     expect(await run(`SELECT body FROM items WHERE id = -1`)).toEqual([{ body: 'marker' }]);
     expect(await run(`SELECT count(*)::int AS n FROM after_backup`)).toEqual([{ n: 0 }]);
@@ -125,13 +122,10 @@ describe('postgres restore is one transaction', () => {
       await run(`DROP TABLE owned`);
       await admin(`DROP ROLE ${role}`);
       await run(`CREATE TABLE after_owned (id int)`);
-      const error = await engine.restore(artifact).then(
-        () => undefined,
-        (e: unknown) => e as RewindError,
-      );
-      expect(error?.code).toBe('REWIND_E_RESTORE_FAILED');
-      expect(error?.message).toMatch(/nothing changed/);
-      expect(error?.message).toContain(role);
+      const error = await rejection(engine.restore(artifact));
+      expect(error.code).toBe('REWIND_E_RESTORE_FAILED');
+      expect(error.message).toMatch(/nothing changed/);
+      expect(error.message).toContain(role);
       // Nothing of the backup arrived, nothing of now was dropped.
       expect(await run(`SELECT to_regclass('owned')::text AS t, to_regclass('after_owned')::text AS a`)).toEqual([{ t: null, a: 'after_owned' }]);
     } finally {
