@@ -16,7 +16,7 @@ import { loadSqlishParser } from './sqlish-parser-module.js';
  * doors: `lintMigrations` (async, loads what it needs) and `lintMigrationsSync` after
  * `prepareLinter(engine)` for callers that must stay synchronous.
  */
-/** @param pgModule PostgreSQL's parser compiled by another thread (see pgParserModule). */
+// pgModule: PostgreSQL's parser as another thread compiled it (see pgParserModule).
 export async function prepareLinter(engine: LintEngine = 'postgres', pgModule?: Promise<WebAssembly.Module>): Promise<void> {
   if (engine === 'postgres') await loadPgParser(pgModule);
   else await loadSqlishParser(engine);
