@@ -3,7 +3,8 @@
 //
 //   node dist/bench/lint-bench.js                 2,000 files / 20,000 statements, writes docs/benchmarks.md
 //   node dist/bench/lint-bench.js --no-write      print only
-//   node dist/bench/lint-bench.js --repeats 11    runs per tool (default 7)
+//   node dist/bench/lint-bench.js --repeats 11    runs per tool (default 7; the large corpus runs at most 5)
+//   node dist/bench/lint-bench.js --no-large      skip the 20,000-file / 200,000-statement corpus
 //   SQUAWK_BIN=/path/to/squawk node dist/bench/lint-bench.js
 //
 // Both tools run as a user runs them: one whole process per measurement (node start, parser load,
@@ -27,6 +28,12 @@ export interface LintBenchOptions {
   /** Append or refresh the `## Migration lint` section of docs/benchmarks.md (default true). */
   writeDocs?: boolean;
   squawkBin?: string;
+  /**
+   * Files of the second, large corpus (default 20,000: 200,000 statements; 0 skips it). At 2,000
+   * files a whole process is mostly start-up (Node, the parser's WebAssembly, squawk's wrapper);
+   * ten times the statements shows what each tool does per statement once it runs.
+   */
+  largeFiles?: number;
 }
 
 export interface ToolTiming {
@@ -35,7 +42,17 @@ export interface ToolTiming {
   medianMs: number;
   samplesMs: number[];
   statementsPerSecond: number;
+  /** Median CPU time (user + system, all threads and child processes) of a run, ms; Linux only, in 10 ms clock ticks. */
+  medianCpuMs?: number;
   exitCode: number | null;
+}
+
+/** The large corpus: the same tools on ten times the statements. */
+export interface LargeCorpusResult {
+  corpus: { files: number; statements: number };
+  rewind: ToolTiming;
+  rewindOneThread: ToolTiming;
+  squawk?: ToolTiming;
 }
 
 export interface LintBenchResult {
@@ -47,6 +64,7 @@ export interface LintBenchResult {
   rewindOneThread: ToolTiming;
   rewindColdStartMs: { median: number; samples: number[] };
   squawk: (ToolTiming & { version: string; coldStartMs: number }) | { unavailable: string };
+  large?: LargeCorpusResult;
   markdown: string;
 }
 
@@ -80,6 +98,8 @@ export function generateCorpus(dir: string, files: number, perFile: number): num
 interface Timed {
   code: number | null;
   ms: number;
+  /** CPU time of the child and everything it waited for; undefined where /proc is missing. */
+  cpuMs?: number;
   stdout: string;
   stderr: string;
 }
@@ -88,15 +108,37 @@ function timed(argv: string[], cwd: string, env: NodeJS.ProcessEnv = process.env
   const [program, ...args] = argv;
   return new Promise((resolve, reject) => {
     const started = performance.now();
+    const cpuBefore = childrenCpuMs();
     const child = spawn(program!, args, { cwd, env, shell: false, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, ms: performance.now() - started, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+    child.on('close', (code) => {
+      const cpuAfter = childrenCpuMs();
+      resolve({ code, ms: performance.now() - started, cpuMs: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+    });
   });
 }
+
+/**
+ * CPU time of this process's reaped children (and of the children they reaped), from
+ * /proc/self/stat: Node has no getrusage(RUSAGE_CHILDREN). One child runs at a time, so the
+ * difference around a run is that run's, squawk's native binary included (its wrapper waits for it).
+ */
+function childrenCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 16 and 17 of proc(5) (cutime, cstime), counted from the state field (3).
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+// sysconf(_SC_CLK_TCK) is 100 on every Linux build Node supports.
+const CLOCK_TICKS = 100;
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -111,6 +153,7 @@ const round = (x: number): number => Math.round(x * 10) / 10;
  */
 async function timeInterleaved(commands: { tool: string; argv: string[]; env?: NodeJS.ProcessEnv }[], cwd: string, repeats: number, statements: number): Promise<ToolTiming[]> {
   const samples = commands.map(() => [] as number[]);
+  const cpu = commands.map(() => [] as number[]);
   const exitCodes = commands.map(() => null as number | null);
   for (const c of commands) {
     const warm = await timed(c.argv, cwd, c.env); // warms the OS file cache
@@ -121,11 +164,13 @@ async function timeInterleaved(commands: { tool: string; argv: string[]; env?: N
       const run = await timed(c.argv, cwd, c.env);
       exitCodes[k] = run.code;
       samples[k]!.push(round(run.ms));
+      if (run.cpuMs !== undefined) cpu[k]!.push(run.cpuMs);
     }
   }
   return commands.map((c, k) => {
     const med = median(samples[k]!);
-    return { tool: c.tool, medianMs: round(med), samplesMs: samples[k]!, statementsPerSecond: Math.round(statements / (med / 1000)), exitCode: exitCodes[k]! };
+    const medianCpuMs = cpu[k]!.length === repeats ? round(median(cpu[k]!)) : undefined;
+    return { tool: c.tool, medianMs: round(med), samplesMs: samples[k]!, statementsPerSecond: Math.round(statements / (med / 1000)), medianCpuMs, exitCode: exitCodes[k]! };
   });
 }
 
@@ -185,6 +230,7 @@ export async function runLintBench(options: LintBenchOptions = {}): Promise<Lint
     const squawk: LintBenchResult['squawk'] =
       squawkVersion && squawkTiming && cold[1] ? { ...squawkTiming, version: squawkVersion, coldStartMs: cold[1].medianMs } : { unavailable: unavailable ?? 'squawk was not run' };
     const coldSamples = cold[0]!.samplesMs;
+    const large = (options.largeFiles ?? 20_000) > 0 ? await largeCorpus(root, options.largeFiles ?? 20_000, perFile, Math.min(repeats, 5), found, squawk) : undefined;
 
     const result: Omit<LintBenchResult, 'markdown'> = {
       measuredAt: new Date().toISOString(),
@@ -194,6 +240,7 @@ export async function runLintBench(options: LintBenchOptions = {}): Promise<Lint
       rewindOneThread: rewindOneThreadTiming!,
       rewindColdStartMs: { median: round(median(coldSamples)), samples: coldSamples },
       squawk,
+      large,
     };
     const markdown = renderMarkdown(result);
     if (options.writeDocs ?? true) writeSection(markdown);
@@ -203,38 +250,77 @@ export async function runLintBench(options: LintBenchOptions = {}): Promise<Lint
   }
 }
 
+/** The same three commands on the large corpus (written next to the small one, removed with it). */
+async function largeCorpus(root: string, files: number, perFile: number, repeats: number, found: ReturnType<typeof findSquawk>, squawk: LintBenchResult['squawk']): Promise<LargeCorpusResult> {
+  const dir = join(root, 'large');
+  const statements = generateCorpus(dir, files, perFile);
+  const argv = [process.execPath, CLI_MAIN, 'lint', dir, '--format', 'json'];
+  const commands: { tool: string; argv: string[]; env?: NodeJS.ProcessEnv }[] = [
+    { tool: 'rewind lint', argv },
+    { tool: 'rewind lint, REWIND_LINT_THREADS=1', argv, env: { ...process.env, REWIND_LINT_THREADS: '1' } },
+  ];
+  if (!('unavailable' in squawk) && 'bin' in found) commands.push({ tool: 'squawk', argv: [found.bin, '--reporter', 'json', join(dir, '*.sql')] });
+  const [rewind, rewindOneThread, squawkTiming] = await timeInterleaved(commands, root, repeats, statements);
+  return { corpus: { files, statements }, rewind: rewind!, rewindOneThread: rewindOneThread!, squawk: squawkTiming };
+}
+
 function renderMarkdown(r: Omit<LintBenchResult, 'markdown'>): string {
   const n = (x: number): string => x.toLocaleString('en-US');
+  const cpu = (t: ToolTiming | undefined): string => (t?.medianCpuMs === undefined ? '—' : String(Math.round(t.medianCpuMs)));
+  const squawk = 'unavailable' in r.squawk ? undefined : r.squawk;
   const rows = [
-    `| rewind lint (libpg-query, default: a worker thread from 1 MiB, so here) | ${r.rewind.medianMs} | ${n(r.rewind.statementsPerSecond)} | ${r.rewindColdStartMs.median} |`,
-    `| rewind lint, REWIND_LINT_THREADS=1 (no worker thread) | ${r.rewindOneThread.medianMs} | ${n(r.rewindOneThread.statementsPerSecond)} | — |`,
+    `| rewind lint (libpg-query, default: a worker thread from 1 MiB, so here) | ${r.rewind.medianMs} | ${n(r.rewind.statementsPerSecond)} | ${cpu(r.rewind)} | ${r.rewindColdStartMs.median} |`,
+    `| rewind lint, REWIND_LINT_THREADS=1 (no worker thread) | ${r.rewindOneThread.medianMs} | ${n(r.rewindOneThread.statementsPerSecond)} | ${cpu(r.rewindOneThread)} | — |`,
+    squawk ? `| ${squawk.version} (npm squawk-cli: node wrapper + native binary) | ${squawk.medianMs} | ${n(squawk.statementsPerSecond)} | ${cpu(squawk)} | ${squawk.coldStartMs} |` : '| squawk-cli | — | — | — | — |',
   ];
-  if ('unavailable' in r.squawk) rows.push('| squawk-cli | — | — | — |');
-  else rows.push(`| ${r.squawk.version} (npm squawk-cli: node wrapper + native binary) | ${r.squawk.medianMs} | ${n(r.squawk.statementsPerSecond)} | ${r.squawk.coldStartMs} |`);
   return [
     SECTION,
     '',
     `Measured ${r.measuredAt.slice(0, 16).replace('T', ' ')} UTC on ${r.machine}, by \`node dist/bench/lint-bench.js\``,
-    '(`runLintBench()` in src/bench/lint-bench.ts).',
+    '(`runLintBench()` in src/bench/lint-bench.ts; this section is rewritten by each run, the notes below it are not).',
     '',
     `Corpus: ${n(r.corpus.files)} generated PostgreSQL migration files, ${n(r.corpus.statements)} statements: mostly expand/contract`,
     'steps plus the usual risky ones, so both tools report findings. Every figure is the median of',
     `${r.rewind.samplesMs.length} whole-process runs (after one warm-up each), timed from spawn to exit, with the tools interleaved so`,
     'that load from other processes hits them alike: process start, parser load, reading every file, linting and',
     'printing the report (rewind `--format json`, squawk `--reporter json`). The one-file column is the cold start',
-    'on a single 10-statement file.',
+    'on a single 10-statement file. CPU is user + system time of the whole process tree (all threads; squawk\'s',
+    'wrapper and its native binary), from the kernel in 10 ms ticks.',
     '',
-    '| tool | whole corpus (ms) | statements/s | one file (ms) |',
-    '| --- | ---: | ---: | ---: |',
+    '| tool | whole corpus (ms) | statements/s | CPU (ms) | one file (ms) |',
+    '| --- | ---: | ---: | ---: | ---: |',
     ...rows,
     '',
-    'unavailable' in r.squawk
-      ? `squawk could not be measured here: ${r.squawk.unavailable}. rewind: ${n(r.rewind.statementsPerSecond)} statements/s (reference from the task: squawk at about 28,000/s on this machine).`
-      : `rewind lint: ${n(r.rewind.statementsPerSecond)} statements/s, ${(r.rewind.statementsPerSecond / r.squawk.statementsPerSecond).toFixed(2)}× squawk's ${n(r.squawk.statementsPerSecond)} on this run (target: at least squawk's throughput, quoted as about 28,000/s on this machine); round by round (each rewind run against the squawk run of the same round) ${pairedSpread(r.rewind, r.squawk)}. squawk is a native binary that also uses both cores; each rewind run pays Node's start and the WebAssembly parser's load (the one-file column).`,
+    squawk
+      ? `rewind lint: ${n(r.rewind.statementsPerSecond)} statements/s, ${(r.rewind.statementsPerSecond / squawk.statementsPerSecond).toFixed(2)}× squawk's ${n(squawk.statementsPerSecond)} on this run (target: at least squawk's throughput; the issue quotes squawk at about 28,000/s on the machine it was written on); round by round (each rewind run against the squawk run of the same round) ${pairedSpread(r.rewind, squawk)}. Without the worker thread (REWIND_LINT_THREADS=1) this run took ${workerDelta(r.rewind, r.rewindOneThread)} time.`
+      : `squawk could not be measured here: ${'unavailable' in r.squawk ? r.squawk.unavailable : ''}. rewind: ${n(r.rewind.statementsPerSecond)} statements/s (the issue quotes squawk at about 28,000/s on the machine it was written on).`,
     '',
-    `The CLI runs libpg-query's WebAssembly with V8's baseline compiler only (\`--liftoff-only\`): the optimising tier costs more CPU compiling the 1.7 MB module than a lint run wins back (measured while building this: about a third less CPU at 20,000 statements, no loss at 200,000). Worker threads start by themselves from 1 MiB of SQL (about 12,000 statements), before the files are read; a worker boots while the main thread reads the files, is then handed the parser the main thread compiled (V8's flag is set only after the worker booted: a flag change slows down every thread that boots after it), reads the files of the batches it takes, runs at a lower priority (nice 10), and whatever it has not finished when the main thread runs out of batches the main thread lints again instead of waiting. Without it (REWIND_LINT_THREADS=1) this run took ${workerDelta(r)} time.`,
-    '',
+    ...(r.large ? renderLarge(r, r.large, n, cpu) : []),
   ].join('\n');
+}
+
+/** The large corpus's table, and what the two corpora together say per statement. */
+function renderLarge(r: Omit<LintBenchResult, 'markdown'>, large: LargeCorpusResult, n: (x: number) => string, cpu: (t: ToolTiming | undefined) => string): string[] {
+  const squawkSmall = 'unavailable' in r.squawk ? undefined : r.squawk;
+  // What one more statement costs once a process runs: the slope between the two corpora.
+  const perStatementUs = (small: ToolTiming, big: ToolTiming): string => (((big.medianMs - small.medianMs) * 1000) / (large.corpus.statements - r.corpus.statements)).toFixed(1);
+  const lines = [
+    `Large corpus: the same generator, ${n(large.corpus.files)} files, ${n(large.corpus.statements)} statements, ${large.rewind.samplesMs.length} interleaved runs each.`,
+    '',
+    `| tool | ${n(large.corpus.statements)} statements (ms) | statements/s | CPU (ms) | µs per extra statement |`,
+    '| --- | ---: | ---: | ---: | ---: |',
+    `| rewind lint (default: worker thread) | ${large.rewind.medianMs} | ${n(large.rewind.statementsPerSecond)} | ${cpu(large.rewind)} | ${perStatementUs(r.rewind, large.rewind)} |`,
+    `| rewind lint, REWIND_LINT_THREADS=1 | ${large.rewindOneThread.medianMs} | ${n(large.rewindOneThread.statementsPerSecond)} | ${cpu(large.rewindOneThread)} | ${perStatementUs(r.rewindOneThread, large.rewindOneThread)} |`,
+  ];
+  if (large.squawk && squawkSmall) lines.push(`| squawk | ${large.squawk.medianMs} | ${n(large.squawk.statementsPerSecond)} | ${cpu(large.squawk)} | ${perStatementUs(squawkSmall, large.squawk)} |`);
+  lines.push('');
+  if (large.squawk) {
+    lines.push(
+      `On ${n(large.corpus.statements)} statements rewind lints ${(large.rewind.statementsPerSecond / large.squawk.statementsPerSecond).toFixed(2)}× squawk's throughput (round by round ${pairedSpread(large.rewind, large.squawk)}); without the worker thread it takes ${workerDelta(large.rewind, large.rewindOneThread)} time. "µs per extra statement" is the slope between the two corpora: what a statement costs once the process has started, without the start-up both corpora pay once.`,
+      '',
+    );
+  }
+  return lines;
 }
 
 /** rewind's throughput over squawk's within each round of the interleaved runs: median and range. */
@@ -244,8 +330,8 @@ function pairedSpread(rewind: ToolTiming, squawk: ToolTiming): string {
   return `median ${median(ratios).toFixed(2)}× (${ratios[0]!.toFixed(2)}–${ratios.at(-1)!.toFixed(2)}×)`;
 }
 
-function workerDelta(r: Omit<LintBenchResult, 'markdown'>): string {
-  const change = (r.rewindOneThread.medianMs - r.rewind.medianMs) / r.rewind.medianMs;
+function workerDelta(withWorker: ToolTiming, oneThread: ToolTiming): string {
+  const change = (oneThread.medianMs - withWorker.medianMs) / withWorker.medianMs;
   return `${Math.abs(change * 100).toFixed(0)}% ${change >= 0 ? 'more' : 'less'}`;
 }
 
@@ -269,6 +355,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const at = process.argv.indexOf('--repeats');
   const repeats = at === -1 ? undefined : Number(process.argv[at + 1]);
   if (repeats !== undefined && !(Number.isInteger(repeats) && repeats > 0)) throw new Error('--repeats needs a positive whole number');
-  const result = await runLintBench({ writeDocs: write, repeats });
+  const result = await runLintBench({ writeDocs: write, repeats, largeFiles: process.argv.includes('--no-large') ? 0 : undefined });
   process.stdout.write(result.markdown);
 }
