@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,6 +156,24 @@ describe('rewind lint (CLI)', () => {
     expect(report).toMatchObject({ statements, files: 800 });
     expect(report.findings.length).toBeGreaterThan(1000);
     expect(parallel.stdout).toBe(single.stdout);
+  });
+
+  it('the built CLI ends with its own exit code and no stack trace when the reader closes stdout early', async () => {
+    const cliMain = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
+    generateCorpus(path('piped'), 300, 10); // ~0.6 MB of JSON: more than a pipe holds
+    const child = spawn(process.execPath, [cliMain, 'lint', path('piped'), '--format', 'json'], { shell: false, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    let first = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      first += chunk.toString();
+      if (first.length >= 1024) child.stdout.destroy(); // what `| head -c 1024` does once it has enough
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(first.startsWith('{"findings":[')).toBe(true);
+    expect(code, stderr).toBe(FINDINGS_EXIT);
+    expect(stderr).toContain('REWIND_E_LINT_FINDINGS');
+    expect(stderr).not.toMatch(/EPIPE|Unhandled|at .*\.js:\d+/);
   });
 
   it('is listed by `rewind --help`', async () => {

@@ -1,6 +1,14 @@
 #!/usr/bin/env node
 import { main } from './rewind-cli.js';
 
+// A reader that stops early (`rewind lint --json | head`) closes the pipe: the rest of the output has
+// nowhere to go, which is the reader's choice, not a failure to report with a stack trace. Later
+// writes are dropped and the command still ends with its own exit code; any other write error
+// still stops the process as before.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
+
 const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
 process.exitCode = code;
 // Everything rewind started has finished by now (operations, notifications, ledger writes); what
