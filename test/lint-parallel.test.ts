@@ -21,7 +21,7 @@ describe('lintFiles on worker threads', () => {
   it('a worker lints part of the files with the parser it was handed, and the report does not change', async () => {
     expect(existsSync(join(import.meta.dirname, '..', 'dist', 'cli', 'lint-worker.cjs')), 'build first: npm run build').toBe(true);
     const found = findSqlFiles([join(dir, 'corpus')], dir);
-    // liftoffOnly stays off: V8's flags are process-wide, and this process is the test runner.
+    // tuneV8ForOneRun stays off: V8's flags are process-wide, and this process is the test runner.
     const stats: LintThreadStats = { workers: 0, batches: 0, byWorkers: 0 };
     const parallel = await lintFiles(found, 'postgres', { threads: 2, stats });
     const single = await lintFiles(found, 'postgres', { threads: 1 });

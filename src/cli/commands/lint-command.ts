@@ -5,6 +5,7 @@ import { parseCommandArgs } from '../parse-args.js';
 import { ERROR_REGISTRY } from '../../errors/error-registry.js';
 import { RewindError } from '../../errors/rewind-error.js';
 import { failingFindings } from '../../lint/lint-exit-policy.js';
+import { writeJsonInSlices } from '../../util/json-slices.js';
 import { packageVersion } from '../../util/package-root.js';
 import { LINT_ENGINES, RULE_CLASSES, type LintEngine } from '../../lint/lint-types.js';
 import { renderLintSarif } from '../../lint/lint-sarif-renderer.js';
@@ -74,10 +75,13 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const threads = Number(io.env.REWIND_LINT_THREADS);
   // Reads the files (while the parser loads) and lints them, on several threads for big inputs;
   // this process exits after one run, so it may change V8's flags for the parser (see lintFiles).
-  const result = await lintFiles(files, engine, { threads: Number.isInteger(threads) && threads > 0 ? threads : undefined, liftoffOnly: true });
+  const result = await lintFiles(files, engine, { threads: Number.isInteger(threads) && threads > 0 ? threads : undefined, tuneV8ForOneRun: true });
 
-  if (format === 'json') writeLine(io.stdout, JSON.stringify(result));
-  else if (format === 'sarif') io.stdout.write(renderLintSarif(result, { toolVersion: packageVersion() }));
+  if (format === 'json') {
+    // The same bytes as JSON.stringify(result), written a slice of findings at a time (see json-slices).
+    writeJsonInSlices((chunk) => io.stdout.write(chunk), result);
+    io.stdout.write('\n');
+  } else if (format === 'sarif') io.stdout.write(renderLintSarif(result, { toolVersion: packageVersion() }));
   else io.stdout.write(renderLintText(result));
 
   const failing = failingFindings(result.findings);
