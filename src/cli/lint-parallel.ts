@@ -71,6 +71,8 @@ export interface LintThreadStats {
   batches: number;
   /** Batches whose findings came from a worker thread. */
   byWorkers: number;
+  /** Workers handed the main thread's compiled PostgreSQL parser (all of them, once it compiled). */
+  parserHandedOver: number;
 }
 
 /** How long the main thread waits for its workers to boot before it changes V8's flags anyway. */
@@ -99,8 +101,8 @@ export async function lintFiles(found: readonly FoundFile[], engine: LintEngine,
   let missing = batches;
   let allDelivered: () => void = () => undefined;
   const complete = new Promise<void>((resolve) => (allDelivered = resolve));
-  const stats = options.stats ?? { workers: 0, batches: 0, byWorkers: 0 };
-  Object.assign(stats, { workers: 0, batches, byWorkers: 0 });
+  const stats = options.stats ?? { workers: 0, batches: 0, byWorkers: 0, parserHandedOver: 0 };
+  Object.assign(stats, { workers: 0, batches, byWorkers: 0, parserHandedOver: 0 });
   const deliver = (index: number, part: LintPart, fromWorker = false): void => {
     if (parts[index] !== undefined) return;
     parts[index] = part;
@@ -121,7 +123,13 @@ export async function lintFiles(found: readonly FoundFile[], engine: LintEngine,
       // thread's compiled parser rather than compile their own (a module is shared, not copied).
       await Promise.race([Promise.all(workers.map((w) => w.booted)), delay(WORKER_BOOT_WAIT_MS, undefined, { ref: false })]);
       parserReady = loadParser();
-      if (engine === 'postgres') pgParserModule().then((pgModule) => workers.forEach((w) => w.send({ pgModule })), () => undefined);
+      if (engine === 'postgres') {
+        const handOver = (pgModule: WebAssembly.Module): void => {
+          for (const w of workers) w.send({ pgModule });
+          stats.parserHandedOver = workers.length;
+        };
+        pgParserModule().then(handOver, () => undefined);
+      }
     }
     await parserReady;
   } catch (error) {
