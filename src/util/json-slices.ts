@@ -10,7 +10,8 @@
  * JSON.stringify itself. `value` must not have a toJSON of its own.
  */
 export function writeJsonInSlices(write: (chunk: string) => void, value: object, sliceSize = 64): void {
-  if (!(sliceSize >= 1)) throw new RangeError(`sliceSize must be at least 1, got ${sliceSize}`);
+  // A fractional size would make Array.slice round the bounds down and repeat elements.
+  if (!Number.isInteger(sliceSize) || sliceSize < 1) throw new RangeError(`sliceSize must be a whole number of at least 1, got ${sliceSize}`);
   let first = true;
   write('{');
   for (const [key, item] of Object.entries(value)) {
