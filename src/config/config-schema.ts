@@ -16,6 +16,9 @@ export const pm2RuntimeSchema = z.strictObject({
   pm2Home: z.string().optional().describe('PM2_HOME for this app (default: PM2 default, ~/.pm2).'),
   listenTimeoutMs: positiveMs.default(8000).describe('How long PM2 waits for a new worker to listen during reload.'),
   killTimeoutMs: positiveMs.default(5000).describe('Grace period before PM2 kills an old worker.'),
+  busyTimeoutMs: positiveMs
+    .default(60_000)
+    .describe('How long to wait for the PM2 daemon while another rewind process (any environment sharing this PM2_HOME) or a `pm2 reload` by hand is using it.'),
 });
 
 export const commandRuntimeSchema = z.strictObject({

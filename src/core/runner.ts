@@ -29,6 +29,7 @@ export async function runPlan(plan: Plan, context: StepContext, sink: EventSink,
   for (const [index, step] of plan.steps.entries()) {
     const previous = journal.get(index);
     if (previous?.state === 'succeeded') continue;
+    const changedBefore = changed;
     if (step.phase !== 'preflight') changed = true;
 
     const record = await ledger.startStep({ operationId: operation.id, index, stepId: step.id, kind: step.kind, detail: {}, startedAt: context.now() });
@@ -45,7 +46,11 @@ export async function runPlan(plan: Plan, context: StepContext, sink: EventSink,
     const state: StepState = outcome.status;
     await ledger.finishStep(operation.id, index, state, { message: outcome.message, code: outcome.code, durationMs, ...outcome.detail }, context.now());
     await sink.emit({ event: 'step_complete', ...base, step: step.id, title: step.title, status: outcome.status, durationMs, message: outcome.message });
-    if (outcome.status !== 'succeeded') return { ok: false, changed, failedStep: step, outcome, durationMs: Math.round(performance.now() - started) };
+    if (outcome.status !== 'succeeded') {
+      // A step that failed without changing anything (refused before acting, or undid itself) leaves the operation where it stood.
+      if (outcome.unchanged) changed = changedBefore;
+      return { ok: false, changed, failedStep: step, outcome, durationMs: Math.round(performance.now() - started) };
+    }
   }
   return { ok: true, changed, durationMs: Math.round(performance.now() - started) };
 }

@@ -9,6 +9,11 @@ export interface Outcome {
   detail?: Record<string, unknown>;
   /** The registry code to report when this outcome ends an operation. */
   code?: ErrorCode;
+  /**
+   * A failure that left the world as it was: refused before acting, or undone by the step itself.
+   * The runner then treats the step like a preflight stop (no rollback is needed for it).
+   */
+  unchanged?: boolean;
 }
 
 export const succeeded = (message: string, detail?: Record<string, unknown>): Outcome => ({ status: 'succeeded', message, detail });

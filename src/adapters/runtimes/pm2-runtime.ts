@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Executor } from '../../ports/executor.js';
@@ -6,9 +6,23 @@ import type { Pm2RuntimeConfig } from '../../config/config-schema.js';
 import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
 import type { Runtime, RuntimeContext } from '../../ports/runtime.js';
 import type { ActionDescription } from '../../ports/target.js';
+import { HostMutex } from './host-mutex.js';
 import { createPm2Client, loadPm2, pm2Call, type Pm2Api, type Pm2ProcessDescription } from './pm2-loader.js';
+import { clearReloadLock, HOLDER_FILE, HolderFile, readReloadLock, realPathOr, type HolderRecord } from './pm2-daemon-files.js';
 
 export const PM2_RUNTIME_TYPE = 'pm2';
+
+/** PM2 states a process passes through during a start, reload or stop. */
+const TRANSITIONAL = new Set(['launching', 'stopping']);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What taking the shared daemon involved, for the step's outcome. */
+interface DaemonAccess {
+  note: string;
+  detail: Record<string, unknown>;
+  waitedForReloadLock: boolean;
+}
 
 /**
  * Runs the app under PM2 through its programmatic API. The app is started from the `current`
@@ -58,21 +72,115 @@ export class Pm2Runtime implements Runtime {
   }
 
   async activate(context: RuntimeContext): Promise<Outcome> {
-    const pm2 = await this.connect();
-    const list = (await pm2Call<Pm2ProcessDescription[]>((cb) => pm2.describe(this.config.name, cb))) ?? [];
-    const started = performance.now();
-    if (list.length === 0) {
-      await pm2Call((cb) => pm2.start(this.appSpec(context), cb));
-      return succeeded(`started ${this.config.name} under pm2`, { action: 'start', ms: Math.round(performance.now() - started) });
+    return this.exclusive('activate', async (pm2, access) => {
+      const list = await this.settledList(pm2);
+      const started = performance.now();
+      if (list.length === 0) {
+        await pm2Call((cb) => pm2.start(this.appSpec(context), cb));
+        return succeeded(`started ${this.config.name} under pm2${access.note}`, { action: 'start', ms: Math.round(performance.now() - started), ...access.detail });
+      }
+      const online = list.some((p) => p.pm2_env?.status === 'online');
+      const action = online && this.supportsZeroDowntimeReload ? 'reload' : 'restart';
+      try {
+        if (action === 'reload') await this.reloadWhenFree(pm2, access);
+        else await pm2Call((cb) => pm2.restart(this.config.name, cb));
+      } catch (error) {
+        return failed(`pm2 ${action} ${this.config.name} failed: ${(error as Error).message}${access.note}`, { action, ...access.detail });
+      }
+      return succeeded(`pm2 ${action} ${this.config.name}${access.note}`, { action, ms: Math.round(performance.now() - started), ...access.detail });
+    });
+  }
+
+  /**
+   * PM2's client refuses a reload while `PM2_HOME/reload.lock` holds a timestamp younger than 30 s;
+   * the client writes it, so a client that died mid-reload leaves it behind. The one a dead rewind
+   * left is recognised exactly (its content was recorded in the holder file) and was cleared when the
+   * daemon was taken over; any other is someone's reload in flight: retried with backoff, bounded.
+   */
+  private async reloadWhenFree(pm2: Pm2Api, access: DaemonAccess): Promise<void> {
+    const deadline = Date.now() + this.config.busyTimeoutMs;
+    let delay = 100;
+    for (;;) {
+      try {
+        await pm2Call((cb) => {
+          const before = readReloadLock(this.pm2Home);
+          pm2.reload(this.config.name, cb);
+          // PM2's client writes its lock synchronously inside reload(): if it wrote one, note it as
+          // ours at once, so that whoever takes the daemon over after a crash here can clear it.
+          const after = readReloadLock(this.pm2Home);
+          if (after !== before && after) this.holder.record({ reloadLock: after });
+        });
+        return;
+      } catch (error) {
+        if (!/reload in progress/i.test((error as Error).message) || Date.now() > deadline) throw error;
+        access.waitedForReloadLock = true;
+        await sleep(delay);
+        delay = Math.min(delay * 2, 1000);
+      }
     }
-    const online = list.some((p) => p.pm2_env?.status === 'online');
-    const action = online && this.supportsZeroDowntimeReload ? 'reload' : 'restart';
+  }
+
+  /**
+   * The app's processes once none is half-way (launching, stopping): a reload the daemon is still
+   * carrying out for a client that died finishes before another starts. Bounded: a process stuck
+   * in such a state does not block the activation for ever.
+   */
+  private async settledList(pm2: Pm2Api): Promise<Pm2ProcessDescription[]> {
+    const deadline = Date.now() + this.config.busyTimeoutMs;
+    let steadyReads = 0;
+    for (;;) {
+      const list = (await pm2Call<Pm2ProcessDescription[]>((cb) => pm2.describe(this.config.name, cb))) ?? [];
+      const moving = list.some((p) => TRANSITIONAL.has(p.pm2_env?.status ?? ''));
+      steadyReads = moving ? 0 : steadyReads + 1;
+      if (steadyReads >= 2 || (steadyReads === 1 && list.length === 0) || Date.now() > deadline) return list;
+      await sleep(moving ? 200 : 100);
+    }
+  }
+
+  /**
+   * Runs `work` while holding the PM2 daemon for this PM2_HOME. One daemon serves every app and
+   * environment that shares the PM2_HOME, and PM2's reload lock covers the whole daemon, so the
+   * per-environment lock is not enough: rewind processes take turns here, and one that has to wait
+   * says so in the step's outcome. A holder that died mid-way is recognised by the holder file it
+   * left, and the PM2 reload lock it left (if any) is cleared.
+   */
+  private async exclusive(action: string, work: (pm2: Pm2Api, access: DaemonAccess) => Promise<Outcome>): Promise<Outcome> {
+    // PM2 creates its home when its daemon first starts; the holder file may be needed before that.
+    mkdirSync(this.pm2Home, { recursive: true });
+    const mutex = new HostMutex(realPathOr(this.pm2Home), this.pm2Home);
+    let waitedFor: HolderRecord | null = null;
+    let waitedMs: number;
     try {
-      await pm2Call((cb) => (action === 'reload' ? pm2.reload(this.config.name, cb) : pm2.restart(this.config.name, cb)));
+      waitedMs = await mutex.acquire({ timeoutMs: this.config.busyTimeoutMs, onWait: () => (waitedFor = this.holder.read()) });
     } catch (error) {
-      return failed(`pm2 ${action} ${this.config.name} failed: ${(error as Error).message}`, { action });
+      const busy = this.holder.read();
+      const who = busy ? `${busy.app} (${busy.action}) by pid ${busy.pid}` : 'another rewind process';
+      const outcome = failed(`the PM2 daemon (PM2_HOME=${this.pm2Home}) stayed busy: ${who} — ${(error as Error).message}`, { busy }, 'REWIND_E_RUNTIME_BUSY');
+      return { ...outcome, unchanged: true };
     }
-    return succeeded(`pm2 ${action} ${this.config.name}`, { action, ms: Math.round(performance.now() - started) });
+    try {
+      const access: DaemonAccess = { note: '', detail: {}, waitedForReloadLock: false };
+      const left = this.holder.read();
+      if (left) {
+        // The mutex is ours, so whoever wrote this holder file died holding it.
+        const cleared = left.reloadLock !== undefined && left.reloadLock !== '' && readReloadLock(this.pm2Home) === left.reloadLock;
+        if (cleared) clearReloadLock(this.pm2Home);
+        access.detail.tookOverFrom = { pid: left.pid, app: left.app, action: left.action, clearedReloadLock: cleared };
+      }
+      this.holder.write({ pid: process.pid, app: this.config.name, action, since: Date.now() });
+      if (waitedMs > 0) {
+        const who = waitedFor as HolderRecord | null;
+        access.detail.waitedMs = waitedMs;
+        access.note = `; waited ${(waitedMs / 1000).toFixed(1)} s for the shared PM2 daemon${who ? ` (${who.app}: ${who.action} by pid ${who.pid})` : ''}`;
+      }
+      const pm2 = await this.connect();
+      const outcome = await work(pm2, access);
+      if (access.waitedForReloadLock) outcome.detail = { ...outcome.detail, waitedForReloadLock: true };
+      return outcome;
+    } finally {
+      this.holder.clear();
+      await mutex.release();
+    }
   }
 
   async isRunning(): Promise<boolean> {
@@ -84,11 +192,12 @@ export class Pm2Runtime implements Runtime {
   }
 
   async stop(): Promise<Outcome> {
-    const pm2 = await this.connect();
-    const list = await pm2Call<Pm2ProcessDescription[]>((cb) => pm2.describe(this.config.name, cb));
-    if (!list || list.length === 0) return succeeded(`${this.config.name} is not running under pm2`);
-    await pm2Call((cb) => pm2.stop(this.config.name, cb));
-    return succeeded(`stopped ${this.config.name} under pm2`);
+    return this.exclusive('stop', async (pm2, access) => {
+      const list = await this.settledList(pm2);
+      if (list.length === 0) return succeeded(`${this.config.name} is not running under pm2${access.note}`, access.detail);
+      await pm2Call((cb) => pm2.stop(this.config.name, cb));
+      return succeeded(`stopped ${this.config.name} under pm2${access.note}`, access.detail);
+    });
   }
 
   /** Removes the app from PM2 and stops the daemon; used by the demo and tests to leave nothing behind. */
@@ -105,6 +214,10 @@ export class Pm2Runtime implements Runtime {
     const client = this.client;
     this.client = undefined;
     if (client) await new Promise<void>((resolve) => client.disconnect(() => resolve()));
+  }
+
+  private get holder(): HolderFile {
+    return new HolderFile(join(this.pm2Home, HOLDER_FILE));
   }
 
   get pm2Home(): string {

@@ -103,10 +103,23 @@ export class ReleasesTarget implements Target {
 
   async activate(version: string): Promise<Outcome> {
     if (!(await this.readMarker(version))) return failed(`${this.releaseDir(version)} is not an unpacked release`, undefined, 'REWIND_E_ARTIFACT_NOT_FOUND');
+    const before = await this.readCurrentLink();
     const started = performance.now();
     const switched = await pointLink(this.currentLink, join('releases', version));
     const switchMs = performance.now() - started;
-    const runtime = await this.runtime.activate(this.runtimeContext(version));
+    let runtime: Outcome;
+    try {
+      runtime = await this.runtime.activate(this.runtimeContext(version));
+    } catch (error) {
+      runtime = failed(`${this.runtime.type} could not activate ${version}: ${(error as Error).message}`);
+    }
+    if (runtime.status !== 'succeeded' && switched) {
+      // Put the link back before reporting: `current` must never name a release the runtime did not
+      // take, or link, served release and ledger disagree once the failure is handled.
+      if (before) await pointLink(this.currentLink, before);
+      else await rm(this.currentLink, { force: true });
+      return { ...runtime, message: `${runtime.message}; ${this.currentLink} restored to ${before ? basename(before) : 'nothing'}`, detail: { ...runtime.detail, switched: false, restoredLink: before } };
+    }
     return {
       ...runtime,
       message: `${switched ? 'switched' : 'already on'} ${version}; ${runtime.message}`,
