@@ -3,15 +3,8 @@ import { hostname } from 'node:os';
 import { RewindError } from '../errors/rewind-error.js';
 import type { Ledger, LockRecord } from '../ports/ledger.js';
 import type { EventSink } from '../ports/event-sink.js';
+import { processAlive } from '../util/process-alive.js';
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** A lock may be taken over once it expired, or at once when its holder was a process on this host that is gone. */
 export function lockIsStale(holder: LockRecord, at: number, host: string = hostname()): boolean {

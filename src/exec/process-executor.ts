@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnChild } from './spawn-child.js';
 import type { Readable } from 'node:stream';
 import type { CommandResult, CommandSpec, PipelineResult, StreamIo, StreamingExecutor } from '../ports/executor.js';
 import { RewindError } from '../errors/rewind-error.js';
@@ -13,7 +14,7 @@ export class ProcessExecutor implements StreamingExecutor {
     if (!program) return Promise.reject(new RewindError('REWIND_E_INTERNAL', 'empty argv'));
     const started = performance.now();
     return new Promise((resolve, reject) => {
-      const child = spawn(program, args, {
+      const child = spawnChild(program, args, {
         cwd: command.cwd,
         env: command.env ? { ...process.env, ...command.env } : process.env,
         shell: false,
@@ -23,10 +24,10 @@ export class ProcessExecutor implements StreamingExecutor {
       let stderr = '';
       let timedOut = false;
       // Output is capped: a chatty command must not grow rewind's memory without bound.
-      child.stdout.on('data', (chunk: Buffer) => {
+      child.stdout!.on('data', (chunk: Buffer) => {
         if (stdout.length < OUTPUT_LIMIT) stdout += chunk.toString();
       });
-      child.stderr.on('data', (chunk: Buffer) => {
+      child.stderr!.on('data', (chunk: Buffer) => {
         if (stderr.length < OUTPUT_LIMIT) stderr += chunk.toString();
       });
       const timer = command.timeoutMs
@@ -103,7 +104,7 @@ async function runPipeline(stages: readonly CommandSpec[], io: StreamIo): Promis
     const [program, ...args] = spec.argv as [string, ...string[]];
     const last = index === stages.length - 1;
     const stdin = index === 0 ? (io.stdin ? 'pipe' : 'ignore') : previous!;
-    const child = spawn(program, args, {
+    const child = spawnChild(program, args, {
       cwd: spec.cwd,
       env: spec.env ? { ...process.env, ...spec.env } : process.env,
       shell: false,

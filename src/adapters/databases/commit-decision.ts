@@ -1,9 +1,10 @@
 import { constants } from 'node:fs';
-import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RewindError } from '../../errors/rewind-error.js';
 import type { Executor } from '../../ports/executor.js';
+import { processAlive } from '../../util/process-alive.js';
 
 /**
  * How a PostgreSQL restore commits only when the whole archive went through, with rewind out of
@@ -29,7 +30,9 @@ export class CommitDecision {
   ) {}
 
   static async create(executor: Executor): Promise<CommitDecision> {
-    const dir = await mkdtemp(join(tmpdir(), 'rewind-restore-'));
+    await sweepOrphans(tmpdir());
+    // The pid in the name tells a later restore whose directory it is once its owner is gone.
+    const dir = await mkdtemp(join(tmpdir(), `rewind-restore-${process.pid}-`));
     const path = join(dir, 'commit-decision');
     try {
       const made = await executor.run({ argv: ['mkfifo', '-m', '600', path], timeoutMs: 10_000 });
@@ -54,3 +57,25 @@ export class CommitDecision {
     await rm(this.dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Removes the temporary directories of restores whose rewind process died (SIGKILL, OOM, a lost
+ * runner): a killed restore cannot clean up after itself, and nothing else would.
+ */
+export async function sweepOrphans(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const owner = /^rewind-restore-(\d+)-/.exec(name);
+    if (!owner || processAlive(Number(owner[1]))) continue;
+    await rm(join(dir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
