@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { RewindError } from '../errors/rewind-error.js';
 import { redactor } from '../util/redact.js';
 import { interpolateEnv } from './interpolate.js';
@@ -21,8 +22,24 @@ export function unknownEnvironment(env: string, names: string[]): RewindError {
 /** What `status` reads from a config it need not validate again. */
 export interface KnownValidConfig {
   ledger: string;
-  /** Environment name → whether it has `traffic:` (then status loads the full config for the slots). */
-  environments: Record<string, { traffic: boolean }>;
+  /** Environment name → whether it has `traffic:` (then status loads the full config for the slots), and where to look at what it runs. */
+  environments: Record<string, { traffic: boolean; observe: ObservedTarget }>;
+}
+
+/** Where `status` looks at what a releases target runs: its link, and (PM2) the app's processes. */
+export interface ObservedTarget {
+  path: string;
+  pm2?: { home: string; name: string };
+}
+
+/** The observed slice of a target's config, resolved as load-config resolves it (relative to the file; PM2's default home). */
+export function observedTarget(target: { path: string; slots?: unknown; runtime: { type: string; name?: string; pm2Home?: string } }, baseDir: string, env: NodeJS.ProcessEnv = process.env): ObservedTarget {
+  const path = isAbsolute(target.path) ? target.path : resolve(baseDir, target.path);
+  const { runtime } = target;
+  // Slotted targets run one app per slot, both legitimately serving: status shows the slots instead.
+  if (runtime.type !== 'pm2' || !runtime.name || target.slots !== undefined) return { path };
+  const home = runtime.pm2Home ? (isAbsolute(runtime.pm2Home) ? runtime.pm2Home : resolve(baseDir, runtime.pm2Home)) : (env.PM2_HOME ?? join(env.HOME || homedir(), '.pm2'));
+  return { path, pm2: { home, name: runtime.name } };
 }
 
 /**
@@ -36,10 +53,11 @@ export function loadKnownValidConfig(path: string, env: NodeJS.ProcessEnv = proc
     const { value, secrets } = interpolateEnv(parseYaml(readFileSync(path, 'utf8')) ?? {}, env);
     if (!isKnownValidConfig(path, value, env)) return null;
     for (const secret of secrets) redactor.add(secret);
-    const document = value as { ledger?: string; environments: Record<string, { traffic?: unknown }> };
+    const document = value as { ledger?: string; environments: Record<string, { traffic?: unknown; target: Parameters<typeof observedTarget>[0] }> };
     const ledger = resolveLedger(document.ledger ?? DEFAULT_LEDGER, dirname(path));
     redactor.addUrlPassword(ledger);
-    return { ledger, environments: Object.fromEntries(Object.entries(document.environments).map(([name, e]) => [name, { traffic: e.traffic !== undefined }])) };
+    const environments = Object.entries(document.environments).map(([name, e]) => [name, { traffic: e.traffic !== undefined, observe: observedTarget(e.target, dirname(path), env) }]);
+    return { ledger, environments: Object.fromEntries(environments) };
   } catch {
     return null;
   }

@@ -19,5 +19,10 @@ export interface Runtime {
   stop(context: RuntimeContext): Promise<Outcome>;
   /** Whether the app runs now (PM2: a process of it is online). Absent when the runtime cannot tell. */
   isRunning?(): Promise<boolean>;
+  /**
+   * The real directory each live process of the app runs from (empty: nothing runs), or null when
+   * this runtime cannot tell. This is what serves, whatever the link or the ledger say.
+   */
+  servedDirs?(): Promise<string[] | null>;
   close(): Promise<void>;
 }

@@ -24,6 +24,12 @@ export interface ActionDescription {
   effects: string[];
 }
 
+export interface ServedProcess {
+  version: string | null;
+  /** Where it runs from, as the platform reports it. */
+  where: string;
+}
+
 export interface ReleaseArtifact {
   version: string;
   artifact: string;
@@ -65,6 +71,12 @@ export interface Target {
   releaseDir?(version: string): string;
   /** The version the target itself says is active, independent of the ledger. */
   activeVersion(): Promise<string | null>;
+  /**
+   * What really serves: one entry per live process, with the release it runs (null: something that
+   * is not a release of this target). Null when the target cannot tell. Absent for targets whose
+   * platform reports only what it was told (then the active version is all there is).
+   */
+  servedVersions?(): Promise<ServedProcess[] | null>;
   installedVersions(): Promise<string[]>;
   /** Removes an installed release. Never called for the active one. */
   remove(version: string): Promise<void>;

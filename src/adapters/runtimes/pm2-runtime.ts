@@ -7,6 +7,7 @@ import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
 import type { Runtime, RuntimeContext } from '../../ports/runtime.js';
 import type { ActionDescription } from '../../ports/target.js';
 import { HostMutex } from './host-mutex.js';
+import { pm2ServedDirs } from './pm2-served.js';
 import { createPm2Client, loadPm2, pm2Call, type Pm2Api, type Pm2ProcessDescription } from './pm2-loader.js';
 import { clearReloadLock, HOLDER_FILE, HolderFile, readReloadLock, realPathOr, type HolderRecord } from './pm2-daemon-files.js';
 
@@ -189,6 +190,10 @@ export class Pm2Runtime implements Runtime {
     const pm2 = await this.connect();
     const list = (await pm2Call<Pm2ProcessDescription[]>((cb) => pm2.describe(this.config.name, cb))) ?? [];
     return list.some((p) => p.pm2_env?.status === 'online');
+  }
+
+  async servedDirs(): Promise<string[] | null> {
+    return pm2ServedDirs(this.pm2Home, this.config.name);
   }
 
   async stop(): Promise<Outcome> {

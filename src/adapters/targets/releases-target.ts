@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, readdir, readlink, rename, rm, statfs, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { releaseOfDir } from './releases-observer.js';
 import type { Outcome } from '../../ports/outcome.js';
 import { failed, succeeded } from '../../ports/outcome.js';
 import type { Runtime, RuntimeContext } from '../../ports/runtime.js';
-import type { ActionDescription, ReleaseArtifact, Target, TargetCapabilities } from '../../ports/target.js';
+import type { ActionDescription, ReleaseArtifact, ServedProcess, Target, TargetCapabilities } from '../../ports/target.js';
 import { artifactDigest, artifactKind } from '../../artifacts/artifact-digest.js';
 
 export const RELEASES_TARGET_TYPE = 'releases';
@@ -135,6 +136,16 @@ export class ReleasesTarget implements Target {
   async activeVersion(): Promise<string | null> {
     const link = await this.readCurrentLink();
     return link ? basename(link) : null;
+  }
+
+  async servedVersions(): Promise<ServedProcess[] | null> {
+    const dirs = (await this.runtime.servedDirs?.()) ?? null;
+    return dirs === null ? null : dirs.map((dir) => ({ version: releaseOfDir(this.releasesDir, dir), where: dir }));
+  }
+
+  /** Points `current` at a release that already serves (repair), without reloading anything. */
+  async markActive(version: string): Promise<void> {
+    await pointLink(this.currentLink, join('releases', version));
   }
 
   async installedVersions(): Promise<string[]> {

@@ -1,5 +1,8 @@
 import type { EnvironmentConfig } from '../../config/config-schema.js';
-import { loadKnownValidConfig, unknownEnvironment } from '../../config/known-valid-config.js';
+import { dirname } from 'node:path';
+import { loadKnownValidConfig, observedTarget, unknownEnvironment, type ObservedTarget } from '../../config/known-valid-config.js';
+import { observeReleasesTarget } from '../../adapters/targets/releases-observer.js';
+import { describeServed, judgeAgreement } from '../../core/environment-agreement.js';
 import type { Ledger } from '../../ports/ledger.js';
 import { writeLine, type CliIo } from '../cli-io.js';
 import { parseCommandArgs, type ParsedArgs } from '../parse-args.js';
@@ -7,8 +10,14 @@ import { parseCommandArgs, type ParsedArgs } from '../parse-args.js';
 export const usage = 'rewind status <env> [--json]';
 export const help = `${usage}
 
-Show what an environment runs: the current release and its state, the last known good release a
-rollback would return to, the lock, the last operation, and any unfinished operation to resume.
+Show what an environment runs: the current release and its state, what really serves (the
+release each process of the app runs from), the last known good release a rollback would return
+to, the lock, the last operation, and any unfinished operation to resume.
+
+The ledger, the target's \`current\` link and the serving processes must name the same release.
+When they do not (a crash or a hand-run command in between), status says so line by line and
+names the command that reconciles them: \`rewind resume\` when an operation is unfinished,
+\`rewind repair\` otherwise.
 With blue-green or canary (\`traffic:\`), also what each slot holds, whether it runs, and its share
 of traffic as the router reports it.`;
 
@@ -28,6 +37,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       ledger.findRunningOperations(env),
     ]);
     const last = operations[0];
+    const seen = observeReleasesTarget(context.observe);
+    const agreement = judgeAgreement({ ledger: environment?.currentVersion ?? null, link: seen.link, served: seen.served });
     const status = {
       env,
       current: current ? { version: current.version, state: current.state, ci: current.ci, commit: current.commit, digest: current.digest } : null,
@@ -36,6 +47,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       lastOperation: last
         ? { id: last.id, kind: last.kind, from: last.fromVersion, to: last.toVersion, state: last.state, startedAt: new Date(last.startedAt).toISOString(), durationMs: last.finishedAt ? last.finishedAt - last.startedAt : null }
         : null,
+      target: { link: seen.link, served: agreement.served },
+      agreement: { agree: agreement.agree, problems: agreement.problems, fix: agreement.agree ? null : unfinished.length ? `rewind resume ${env}` : `rewind repair ${env}` },
       unfinished: unfinished.map((op) => ({ id: op.id, kind: op.kind, from: op.fromVersion, to: op.toVersion })),
       ...(context.hasTraffic ? { slots: await readSlots(await context.fullConfig()) } : {}),
     };
@@ -45,6 +58,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     }
     writeLine(io.stdout, `environment     ${env}`);
     writeLine(io.stdout, `current         ${current ? `${current.version} (${current.state}, CI ${current.ci}${current.commit ? `, ${current.commit.slice(0, 12)}` : ''})` : 'nothing deployed'}`);
+    if (!context.hasTraffic) writeLine(io.stdout, `served          ${describeServed(agreement.served)}`);
     writeLine(io.stdout, `last known good ${lkg ? `${lkg.version} — \`rewind rollback ${env}\` returns here` : 'none'}`);
     writeLine(io.stdout, `lock            ${lock ? `held by ${lock.holder} (pid ${lock.pid}, ${lock.operationId ?? 'no operation'}) until ${new Date(lock.expiresAt).toISOString()}` : 'free'}`);
     if (last) {
@@ -56,6 +70,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     }
     if (status.slots?.some((s) => s.error)) writeLine(io.stdout, `router          ${status.slots.find((s) => s.error)!.error}`);
     for (const op of unfinished) writeLine(io.stdout, `unfinished      ${op.kind} ${op.fromVersion ?? 'none'} → ${op.toVersion} (${op.id}): run \`rewind resume ${env}\``);
+    for (const problem of agreement.problems) writeLine(io.stdout, `DISAGREEMENT    ${problem}`);
+    if (!agreement.agree) writeLine(io.stdout, `                run \`${status.agreement.fix}\` to reconcile from what really serves`);
     return 0;
   } finally {
     await context.close();
@@ -65,6 +81,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
 interface StatusContext {
   ledger: Ledger;
   hasTraffic: boolean;
+  observe: ObservedTarget;
   /** The environment's validated config (loads the schema): only for the slots. */
   fullConfig(): Promise<EnvironmentConfig>;
   close(): Promise<void>;
@@ -85,13 +102,14 @@ async function openStatusContext(args: ParsedArgs, io: CliIo, env: string): Prom
     return { config, env: environmentConfig(config, env) };
   };
   if (known) {
-    if (!known.environments[env]) throw unknownEnvironment(env, Object.keys(known.environments));
+    const found = Object.hasOwn(known.environments, env) ? known.environments[env] : undefined;
+    if (!found) throw unknownEnvironment(env, Object.keys(known.environments));
     const ledger = await openLedger(known.ledger);
-    return { ledger, hasTraffic: known.environments[env].traffic, fullConfig: async () => (await full()).env, close: () => ledger.close() };
+    return { ledger, hasTraffic: found.traffic, observe: found.observe, fullConfig: async () => (await full()).env, close: () => ledger.close() };
   }
   const loaded = await full();
   const ledger = await openLedger(loaded.config.ledger);
-  return { ledger, hasTraffic: loaded.env.traffic !== undefined, fullConfig: async () => loaded.env, close: () => ledger.close() };
+  return { ledger, hasTraffic: loaded.env.traffic !== undefined, observe: observedTarget(loaded.env.target, dirname(path), io.env), fullConfig: async () => loaded.env, close: () => ledger.close() };
 }
 
 /** The slots as the target and the router see them; loaded only for environments with `traffic:`, so plain `status` stays fast. */

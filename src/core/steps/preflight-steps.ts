@@ -3,15 +3,22 @@ import { join } from 'node:path';
 import { readdir } from 'node:fs/promises';
 import { failed, succeeded } from '../../ports/outcome.js';
 import type { StepExecutor } from './step-context.js';
+import { judgeAgreement } from '../environment-agreement.js';
 
-/** Seed 000 preflight 1: record the running release and commit, and check the target agrees with the ledger. */
+/**
+ * Seed 000 preflight 1: record the running release and commit, and check that the ledger, the
+ * target's link and the serving processes agree (a stopped app is not a disagreement: baseline
+ * health judges that). A plan built on a wrong record would roll back to the wrong place.
+ */
 export const recordRunning: StepExecutor = async (step, { target, ledger, env }) => {
   const expected = step.params.expected as string | null;
   const active = await target.activeVersion();
-  if (active !== expected) {
-    return failed(`the target runs ${active ?? 'nothing'} but the ledger records ${expected ?? 'nothing'}; something changed outside rewind — inspect ${env} before deploying`, {
+  const agreement = judgeAgreement({ ledger: expected, link: active, served: (await target.servedVersions?.()) ?? null });
+  if (!agreement.agree && !agreement.onlyDown) {
+    return failed(`${agreement.problems.join('; ')}: something changed outside rewind or an earlier operation was cut short — run \`rewind repair ${env}\` (it reconciles the ledger and the link from what really serves), then deploy again`, {
       active,
       expected,
+      served: agreement.served,
     }, 'REWIND_E_PREFLIGHT_FAILED');
   }
   const release = expected ? await ledger.getRelease(env, expected) : undefined;

@@ -1,0 +1,35 @@
+import { readlinkSync, realpathSync } from 'node:fs';
+import { basename, isAbsolute, join, relative, sep } from 'node:path';
+import type { ObservedTarget } from '../../config/known-valid-config.js';
+import type { ServedProcess } from '../../ports/target.js';
+import { pm2ServedDirs } from '../runtimes/pm2-served.js';
+
+/**
+ * What a releases target runs, read from the files alone (no PM2 client, no schema): the `current`
+ * link, and the release each PM2 process of the app runs from. For `status`, which must start fast.
+ */
+export function observeReleasesTarget(target: ObservedTarget): { link: string | null; served: ServedProcess[] | null } {
+  let link: string | null = null;
+  try {
+    link = basename(readlinkSync(join(target.path, 'current')));
+  } catch {
+    // No link: nothing was ever activated.
+  }
+  const dirs = target.pm2 ? pm2ServedDirs(target.pm2.home, target.pm2.name) : null;
+  const releases = join(target.path, 'releases');
+  return { link, served: dirs === null ? null : dirs.map((dir) => ({ version: releaseOfDir(releases, dir), where: dir })) };
+}
+
+/** The release a process running from `dir` runs, when `dir` is a release directory of `releasesDir`. */
+export function releaseOfDir(releasesDir: string, dir: string): string | null {
+  let root = releasesDir;
+  try {
+    root = realpathSync(releasesDir);
+  } catch {
+    // No releases directory: nothing can run from it.
+  }
+  const rel = relative(root, dir);
+  if (!rel || rel.startsWith('..') || isAbsolute(rel)) return null;
+  const version = rel.split(sep)[0]!;
+  return version.startsWith('.') ? null : version;
+}
