@@ -59,5 +59,6 @@ export async function buildServices(context: CliContext, io: CliIo, options: { j
     createTrafficRouter: (_env, config) => createTrafficRouter(config, executor),
     executor,
     createDatabaseEngine: (env, config) => createDatabaseEngine(env, config, executor),
+    interruption: io.interruption,
   };
 }

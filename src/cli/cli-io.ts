@@ -3,6 +3,8 @@ export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
+  /** The real process's Ctrl-C / SIGTERM watch (main.ts); absent when a test drives the CLI in-process. */
+  interruption?: import('../core/services.js').Interruption;
 }
 
 export const processIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });

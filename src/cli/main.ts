@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { main } from './rewind-cli.js';
+import { watchSignals } from './signal-interruption.js';
 
 // A reader that stops early (`rewind lint --json | head`) closes the pipe: the rest of the output has
 // nowhere to go, which is the reader's choice, not a failure to report with a stack trace. Later
@@ -9,7 +10,9 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code !== 'EPIPE') throw error;
 });
 
-const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
+// Ctrl-C and SIGTERM stop an operation at its next safe point instead of killing it mid-step.
+const interruption = watchSignals(process.stderr);
+const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, interruption });
 process.exitCode = code;
 // Everything rewind started has finished by now (operations, notifications, ledger writes); what
 // can still hold the event loop is a client library's idle socket or timer (PM2's bus takes ~50 ms to

@@ -19,6 +19,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   history: { summary: 'operations with their step journal, or the audit log', load: () => import('./commands/history-command.js') },
   smoke: { summary: 'run the smoke suite against what an environment serves now', load: () => import('./commands/smoke-command.js') },
   resume: { summary: 'continue (or abandon) an interrupted operation', load: () => import('./commands/resume-command.js') },
+  repair: { summary: 'make the ledger and the link agree with what really serves', load: () => import('./commands/repair-command.js') },
   db: { summary: 'backups (verified), restore, drift, one-step down, point-in-time recovery', load: () => import('./commands/db-command.js') },
   unlock: { summary: 'force-remove an environment lock, with a reason for the audit log', load: () => import('./commands/unlock-command.js') },
   lint: { summary: 'check migration SQL for breaking, locking and irreversible changes (CI-ready)', load: () => import('./commands/lint-command.js') },

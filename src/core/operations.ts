@@ -12,8 +12,11 @@ import { describeDatabaseBackup, findBackup, requireDatabase } from './database-
 import { databaseFactsSince } from './database-facts.js';
 import { decideDatabaseRollback, type DatabaseDecision, type DatabaseOverride } from './database-rollback-decision.js';
 import { findDownTarget, type DownTarget } from './database-down.js';
-import { planDeploy, planDown, planRestore, planRollback, type BackupDescription } from './planner.js';
-import { runPlan } from './runner.js';
+import { planDeploy, planDown, planRepair, planRestore, planRollback, type BackupDescription } from './planner.js';
+import { runPlan, type RunResult } from './runner.js';
+import { failpoint } from './failpoints.js';
+import { describeServed, judgeAgreement, type EnvironmentObservation } from './environment-agreement.js';
+import { chooseRepair } from './repair-choice.js';
 import type { Services } from './services.js';
 import type { StepContext } from './steps/step-context.js';
 
@@ -26,6 +29,10 @@ export interface OperationOutcome {
   /** The automatic rollback a failed deploy started. */
   rollback?: OperationOutcome;
   dryRun?: boolean;
+  /** A signal stopped it between two steps; the operation is unfinished and resumable. */
+  interrupted?: boolean;
+  /** Abandoned: what still disagrees between ledger, link and what serves (repair fixes it). */
+  problems?: string[];
 }
 
 export interface DeployOptions {
@@ -190,10 +197,13 @@ export async function deploy(services: Services, env: string, versionInput: stri
   });
 }
 
-async function executeDeploy(services: Services, target: Target, plan: Plan, operation: OperationRecord, lock: HeldLock): Promise<OperationOutcome> {
+async function executeDeploy(services: Services, target: Target, plan: Plan, operation: OperationRecord, lock: HeldLock, resumedAt?: number): Promise<OperationOutcome> {
   const { env } = plan;
+  failpoint('deploy:operation:created');
   const result = await runPlan(plan, stepContext(services, env, target, operation), services.sink);
-  const durationMs = services.now() - operation.startedAt;
+  if (result.interrupted) return interrupted(services, target, plan, operation, result);
+  failpoint('deploy:operation:ran');
+  const durationMs = await activeDurationMs(services, operation, resumedAt);
   if (result.ok) {
     await services.ledger.finishOperation(operation.id, 'succeeded', null, services.now());
     await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: true, durationMs });
@@ -248,6 +258,7 @@ async function executeDeploy(services: Services, target: Target, plan: Plan, ope
   // The rollback operation exists before the deploy is closed, so a crash in between leaves it to resume.
   const rollbackOperation = await createOperation(services, rollbackPlan, operation.id, rollbackPlan.reason ?? null);
   await lock.attach(rollbackOperation.id);
+  failpoint('deploy:operation:handover');
   await services.ledger.finishOperation(operation.id, 'failed', failure, services.now());
   await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: false, durationMs, error: failure });
   const rollback = await startRollback(services, target, rollbackPlan, rollbackOperation);
@@ -262,9 +273,12 @@ async function startRollback(services: Services, target: Target, plan: Plan, ope
   return executeRollback(services, target, plan, operation);
 }
 
-async function executeRollback(services: Services, target: Target, plan: Plan, operation: OperationRecord): Promise<OperationOutcome> {
+async function executeRollback(services: Services, target: Target, plan: Plan, operation: OperationRecord, resumedAt?: number): Promise<OperationOutcome> {
   const { env } = plan;
+  failpoint('rollback:operation:created');
   const result = await runPlan(plan, stepContext(services, env, target, operation), services.sink);
+  if (result.interrupted) return interrupted(services, target, plan, operation, result);
+  failpoint('rollback:operation:ran');
   const failure = result.ok ? null : `${result.failedStep!.id}: ${result.outcome!.message}`;
   await services.ledger.finishOperation(operation.id, result.ok ? 'succeeded' : 'failed', failure, services.now());
   await services.sink.emit({
@@ -274,7 +288,7 @@ async function executeRollback(services: Services, target: Target, plan: Plan, o
     from: plan.from,
     to: plan.to,
     success: result.ok,
-    durationMs: services.now() - operation.startedAt,
+    durationMs: await activeDurationMs(services, operation, resumedAt),
     ...(failure ? { error: failure } : {}),
   });
   if (result.ok) return { plan, operation, ok: true };
@@ -394,31 +408,63 @@ export async function resume(services: Services, env: string, options: ResumeOpt
         continue;
       }
       await services.sink.emit({ event: 'operation_resumed', env, operationId: operation.id, kind: operation.kind, from: plan.from, to: plan.to });
+      const resumedAt = services.now();
       const execute = {
-        deploy: () => executeDeploy(services, target, plan, operation, lock),
-        rollback: () => executeRollback(services, target, plan, operation),
-        restore: () => executeDatabaseOperation(services, target, plan, operation),
-        down: () => executeDatabaseOperation(services, target, plan, operation),
+        deploy: () => executeDeploy(services, target, plan, operation, lock, resumedAt),
+        rollback: () => executeRollback(services, target, plan, operation, resumedAt),
+        restore: () => executeDatabaseOperation(services, target, plan, operation, resumedAt),
+        down: () => executeDatabaseOperation(services, target, plan, operation, resumedAt),
+        repair: () => executeRepair(services, target, plan, operation, resumedAt),
       };
-      outcomes.push(await execute[operation.kind]());
+      const outcome = await execute[operation.kind]();
+      outcomes.push(outcome);
+      // Stopped by a signal: leave the rest for the next resume.
+      if (outcome.interrupted) break;
     }
     return outcomes;
   });
 }
 
+/**
+ * Gives up on an unfinished operation without touching what serves: the step that was in flight is
+ * closed as abandoned, the link and the ledger are brought to what really serves when that needs
+ * no restart (a reload cut short across processes does: `rewind repair` then), and no release is
+ * left in a passing state — a release of the operation that serves is `live` (running, not judged),
+ * one that does not is `failed`, one rolled back from is `rolled-back`.
+ */
 async function abandon(services: Services, target: Target, operation: OperationRecord): Promise<OperationOutcome> {
   const { env } = operation;
   const plan = operation.plan as Plan;
-  const active = await target.activeVersion();
-  // The ledger follows what the target serves: the one thing an abandoned operation must not leave wrong.
-  await services.ledger.setCurrentVersion(env, active, services.now());
-  const release = await services.ledger.getRelease(env, operation.toVersion);
-  if (release && ['deploying', 'live'].includes(release.state) && active !== operation.toVersion) {
-    await services.ledger.setReleaseState(env, operation.toVersion, 'failed', services.now());
+  const at = services.now();
+  for (const step of await services.ledger.listSteps(operation.id)) {
+    if (step.state === 'running') await services.ledger.finishStep(operation.id, step.index, 'abandoned', { ...(step.detail as object), message: `abandoned by ${services.actor}` }, at);
   }
-  await services.ledger.finishOperation(operation.id, 'abandoned', `abandoned by ${services.actor}; target runs ${active ?? 'nothing'}`, services.now());
-  await services.sink.emit({ event: 'operation_abandoned', env, operationId: operation.id, kind: operation.kind, from: plan.from, to: plan.to, active });
-  return { plan, operation, ok: true };
+  const observation = await observeEnvironment(services, env, target);
+  const agreement = judgeAgreement(observation);
+  const choice = agreement.agree ? null : chooseRepair(observation, agreement);
+  let current = observation.link;
+  if (choice && choice.action !== 'activate') {
+    if (choice.action === 'relink' && target.markActive) await target.markActive(choice.version);
+    current = choice.version;
+  }
+  await services.ledger.setCurrentVersion(env, current, at);
+  const settle = async (version: string | null, next: (state: ReleaseRecord['state']) => ReleaseRecord['state'] | null) => {
+    const release = version ? await services.ledger.getRelease(env, version) : undefined;
+    const state = release ? next(release.state) : null;
+    if (release && state && state !== release.state) await services.ledger.setReleaseState(env, release.version, state, at);
+  };
+  if (plan.kind === 'rollback') {
+    await settle(plan.from, (state) => (current !== plan.from && ['live', 'good', 'deploying', 'superseded'].includes(state) ? 'rolled-back' : null));
+  }
+  // Whatever the kind, nothing stays `deploying`: it runs (live) or it does not (failed).
+  for (const release of await services.ledger.listReleases(env)) {
+    if (release.state === 'deploying') await settle(release.version, () => (release.version === current ? 'live' : 'failed'));
+  }
+  if (plan.kind === 'deploy') await settle(plan.to, (state) => (state === 'live' && plan.to !== current ? 'failed' : null));
+  const after = judgeAgreement({ ...observation, ledger: current, link: await target.activeVersion() });
+  await services.ledger.finishOperation(operation.id, 'abandoned', `abandoned by ${services.actor}; target runs ${current ?? 'nothing'}`, at);
+  await services.sink.emit({ event: 'operation_abandoned', env, operationId: operation.id, kind: operation.kind, from: plan.from, to: plan.to, active: current, served: after.served, problems: after.problems });
+  return { plan, operation, ok: true, problems: after.problems };
 }
 
 /** Removes a lock whoever holds it, with a reason that lands in the audit log. */
@@ -503,9 +549,12 @@ async function runDatabaseOperation(
 }
 
 /** Runs a restore or a down operation and reports it (`restore_complete` / `down_complete`). */
-async function executeDatabaseOperation(services: Services, target: Target, plan: Plan, operation: OperationRecord): Promise<OperationOutcome> {
+async function executeDatabaseOperation(services: Services, target: Target, plan: Plan, operation: OperationRecord, resumedAt?: number): Promise<OperationOutcome> {
   const { env } = plan;
+  failpoint(`${plan.kind}:operation:created`);
   const result = await runPlan(plan, stepContext(services, env, target, operation), services.sink);
+  if (result.interrupted) return interrupted(services, target, plan, operation, result);
+  failpoint(`${plan.kind}:operation:ran`);
   const failure = result.ok ? null : `${result.failedStep!.id}: ${result.outcome!.message}`;
   await services.ledger.finishOperation(operation.id, result.ok ? 'succeeded' : 'failed', failure, services.now());
   await services.sink.emit({
@@ -514,7 +563,7 @@ async function executeDatabaseOperation(services: Services, target: Target, plan
     operationId: operation.id,
     backupId: plan.database?.backupId,
     success: result.ok,
-    durationMs: services.now() - operation.startedAt,
+    durationMs: await activeDurationMs(services, operation, resumedAt),
     ...(failure ? { error: failure } : {}),
   });
   if (result.ok) return { plan, operation, ok: true };
@@ -544,4 +593,92 @@ export async function migrateDown(services: Services, env: string, options: Down
     return planDown({ env, current, down, safetyBackup: describeBackup(services, env, 'safety', current.version), reason: options.reason ?? `requested by ${services.actor}` });
   };
   return runDatabaseOperation(services, env, options.dryRun, build, (plan, operation) => ({ event: 'down_start', env, operationId: operation.id, migration: plan.steps.at(-1)!.params.migration, release: plan.from }));
+}
+
+/**
+ * How long an operation was at work: a resumed one does not count the time it lay interrupted
+ * (from its last journal entry before the resume to the resume).
+ */
+async function activeDurationMs(services: Services, operation: OperationRecord, resumedAt?: number): Promise<number> {
+  const now = services.now();
+  if (resumedAt === undefined) return now - operation.startedAt;
+  const before = (await services.ledger.listSteps(operation.id)).map((s) => s.finishedAt ?? s.startedAt).filter((at) => at < resumedAt);
+  const lastActivity = Math.max(operation.startedAt, ...before);
+  return lastActivity - operation.startedAt + (now - resumedAt);
+}
+
+/** Ledger record, target link and what serves, read now. */
+export async function observeEnvironment(services: Services, env: string, target: Target): Promise<EnvironmentObservation> {
+  const [environment, link, served] = await Promise.all([services.ledger.getEnvironment(env), target.activeVersion(), target.servedVersions?.() ?? Promise.resolve(null)]);
+  return { ledger: environment?.currentVersion ?? null, link, served };
+}
+
+/**
+ * A signal stopped the operation between two steps. It stays unfinished in the journal (resume
+ * continues it); the report says exactly where it stopped and what the environment runs now.
+ */
+async function interrupted(services: Services, target: Target, plan: Plan, operation: OperationRecord, result: RunResult): Promise<OperationOutcome> {
+  const { env } = plan;
+  const stop = result.interrupted!;
+  const seen = await observeEnvironment(services, env, target);
+  const agreement = judgeAgreement(seen);
+  const signal = services.interruption?.signal ?? 'a signal';
+  const where = `${stop.after ? `after ${stop.after.id}` : 'before its first step'}, before ${stop.next.id}`;
+  const now = `the ledger records ${seen.ledger ?? 'nothing'}, the link points at ${seen.link ?? 'nothing'}, serving: ${describeServed(agreement.served)}`;
+  await services.sink.emit({ event: 'operation_interrupted', env, operationId: operation.id, kind: plan.kind, from: plan.from, to: plan.to, signal, after: stop.after?.id ?? null, next: stop.next.id, ledger: seen.ledger, link: seen.link, served: agreement.served });
+  const message = `${plan.kind} ${plan.from ?? 'none'} → ${plan.to} stopped on ${signal} ${where}; nothing is half-done: ${now}. It is unfinished: run \`rewind resume ${env}\` to continue, or \`rewind resume ${env} --abandon\` to stop it here`;
+  return { plan, operation, ok: false, interrupted: true, error: new RewindError('REWIND_E_INTERRUPTED', message, { env, operationId: operation.id, after: stop.after?.id ?? null, next: stop.next.id }) };
+}
+
+export interface RepairOptions {
+  dryRun?: boolean;
+  reason?: string;
+}
+
+/**
+ * Makes the ledger, the target's link and the serving processes agree again, from what really
+ * serves (repair-choice.ts), journaled and audited like any operation. Refuses while an operation is
+ * unfinished (resume it first) and when everything already agrees.
+ */
+export async function repair(services: Services, env: string, options: RepairOptions = {}): Promise<OperationOutcome> {
+  const config = environmentConfig(services.config, env);
+  await services.ledger.ensureEnvironment(env, services.now());
+  const build = async (target: Target): Promise<Plan> => {
+    const observation = await observeEnvironment(services, env, target);
+    const agreement = judgeAgreement(observation);
+    if (agreement.agree) {
+      throw new RewindError('REWIND_E_NOTHING_TO_DO', `${env} is consistent: the ledger, the link and the processes all name ${observation.ledger ?? 'nothing'}`, { env, version: observation.ledger });
+    }
+    const choice = chooseRepair(observation, agreement);
+    if (!choice) throw new RewindError('REWIND_E_NOTHING_TO_DO', `${env} has nothing deployed to reconcile: ${agreement.problems.join('; ')}`, { env });
+    return planRepair({ env, config, target, observation, problems: agreement.problems, choice, reason: options.reason ?? `requested by ${services.actor}` });
+  };
+  if (options.dryRun) {
+    const target = services.createTarget(env, config);
+    try {
+      return { plan: await build(target), ok: true, dryRun: true };
+    } finally {
+      await target.close();
+    }
+  }
+  return withEnvironment(services, env, async (target, lock) => {
+    await refuseIfInterrupted(services, env);
+    const plan = await build(target);
+    const operation = await createOperation(services, plan, null, plan.reason ?? null);
+    await lock.attach(operation.id);
+    await services.sink.emit({ event: 'repair_start', env, operationId: operation.id, from: plan.from, to: plan.to, reason: plan.reason, found: plan.notes.filter((n) => n.startsWith('found: ')).map((n) => n.slice(7)) });
+    return executeRepair(services, target, plan, operation);
+  });
+}
+
+async function executeRepair(services: Services, target: Target, plan: Plan, operation: OperationRecord, resumedAt?: number): Promise<OperationOutcome> {
+  const { env } = plan;
+  const result = await runPlan(plan, stepContext(services, env, target, operation), services.sink);
+  if (result.interrupted) return interrupted(services, target, plan, operation, result);
+  const failure = result.ok ? null : `${result.failedStep!.id}: ${result.outcome!.message}`;
+  await services.ledger.finishOperation(operation.id, result.ok ? 'succeeded' : 'failed', failure, services.now());
+  await services.sink.emit({ event: 'repair_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: result.ok, durationMs: await activeDurationMs(services, operation, resumedAt), ...(failure ? { error: failure } : {}) });
+  if (result.ok) return { plan, operation, ok: true };
+  const code = result.outcome!.code ?? (result.failedStep!.kind === 'health' ? 'REWIND_E_DEPLOY_FAILED' : 'REWIND_E_ROLLBACK_FAILED');
+  return { plan, operation, ok: false, error: new RewindError(code, `repair of ${env} (→ ${plan.to}) failed at ${failure}`, { env, operationId: operation.id }) };
 }

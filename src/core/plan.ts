@@ -27,7 +27,9 @@ export type StepKind =
   | 'watch'
   | 'start-slot'
   | 'shift-traffic'
-  | 'canary-analysis';
+  | 'canary-analysis'
+  | 'reconcile'
+  | 'record-current';
 
 /**
  * `preflight` steps change nothing that serves traffic: a failure there leaves the environment as it
@@ -50,7 +52,7 @@ export interface PlanStep {
 /** Plain, versioned data: printed by --dry-run, stored with the operation, applied by the runner. */
 export interface Plan {
   version: typeof PLAN_FORMAT_VERSION;
-  kind: 'deploy' | 'rollback' | 'restore' | 'down';
+  kind: 'deploy' | 'rollback' | 'restore' | 'down' | 'repair';
   env: string;
   from: string | null;
   to: string;

@@ -8,6 +8,8 @@ import type { SlotState, Target } from '../ports/target.js';
 import { slotDeploySteps, slotRollbackSteps } from './traffic/slot-plan.js';
 import { PLAN_FORMAT_VERSION, type Plan, type PlanStep } from './plan.js';
 import { healthStep, smokeStep, step } from './plan-steps.js';
+import type { EnvironmentObservation } from './environment-agreement.js';
+import type { RepairChoice } from './repair-choice.js';
 
 /** The target's pure describers; the planner calls nothing else on it. */
 export type TargetDescriber = Pick<Target, 'describePrepare' | 'describeActivate' | 'describeStartOnSlot' | 'capabilities' | 'type' | 'releaseDir'>;
@@ -355,5 +357,41 @@ export function planDown(input: DownPlanInput): Plan {
     reason: input.reason,
     database: { mode: 'down', reasons: [`revert ${input.down.migration.name}`] },
     steps: downSteps(input.down, input.safetyBackup),
+  };
+}
+
+export interface RepairPlanInput {
+  env: string;
+  config: EnvironmentConfig;
+  target: TargetDescriber;
+  observation: EnvironmentObservation;
+  problems: string[];
+  choice: RepairChoice;
+  reason: string;
+}
+
+/** `rewind repair`: make the link and the ledger agree with what serves (or one release serve everywhere), then probe it. Pure. */
+export function planRepair(input: RepairPlanInput): Plan {
+  const { config, choice, observation, target } = input;
+  const activate = choice.action === 'activate' ? target.describeActivate(choice.version) : undefined;
+  const title = {
+    activate: `activate ${choice.version} again on every process`,
+    relink: `point the current link at ${choice.version} (it already serves; nothing restarts)`,
+    record: `the target already runs ${choice.version}`,
+  }[choice.action];
+  const steps: PlanStep[] = [
+    step({ id: 'reconcile', kind: 'reconcile', phase: 'change', title, params: { version: choice.version, action: choice.action, observed: observation }, commands: activate?.commands ?? [], effects: [...(activate?.effects ?? []), 'then check that the link and every process name the same release'] }),
+    step({ id: 'record-current', kind: 'record-current', phase: 'finalize', title: `record ${choice.version} as current in the ledger`, params: { version: choice.version, previous: observation.ledger }, effects: [`a release left "deploying" becomes live (serving) or failed (not serving)`] }),
+  ];
+  if (config.health) steps.push(healthStep('health', config, choice.version, 'verify'));
+  return {
+    version: PLAN_FORMAT_VERSION,
+    kind: 'repair',
+    env: input.env,
+    from: observation.ledger,
+    to: choice.version,
+    notes: [...input.problems.map((p) => `found: ${p}`), `decision: ${choice.why}`, `reason: ${input.reason}`],
+    reason: input.reason,
+    steps,
   };
 }

@@ -4,6 +4,7 @@ import { errored, type Outcome } from '../ports/outcome.js';
 import type { Plan, PlanStep } from './plan.js';
 import type { StepContext, StepExecutor } from './steps/step-context.js';
 import { STEP_EXECUTORS } from './steps/step-registry.js';
+import { failpoint, failpointAfter } from './failpoints.js';
 
 export interface RunResult {
   ok: boolean;
@@ -11,6 +12,8 @@ export interface RunResult {
   changed: boolean;
   failedStep?: PlanStep;
   outcome?: Outcome;
+  /** Set when a signal asked the operation to stop: it stopped between two steps, its journal resumable. */
+  interrupted?: { after: PlanStep | null; next: PlanStep };
   durationMs: number;
 }
 
@@ -20,28 +23,51 @@ export interface RunResult {
  * are skipped and the interrupted one runs again (steps are idempotent).
  */
 export async function runPlan(plan: Plan, context: StepContext, sink: EventSink, executors: Record<string, StepExecutor> = STEP_EXECUTORS): Promise<RunResult> {
+  const interruption = context.services.interruption;
+  interruption?.arm();
+  try {
+    return await runSteps(plan, context, sink, executors);
+  } finally {
+    interruption?.disarm();
+  }
+}
+
+async function runSteps(plan: Plan, context: StepContext, sink: EventSink, executors: Record<string, StepExecutor>): Promise<RunResult> {
   const started = performance.now();
   const { ledger, operation, env } = context;
   const journal = new Map((await ledger.listSteps(operation.id)).map((s) => [s.index, s]));
   let changed = [...journal.values()].some((s) => plan.steps[s.index]?.phase !== 'preflight');
   const base = { env, operationId: operation.id, from: plan.from, to: plan.to };
 
+  let last: PlanStep | null = null;
   for (const [index, step] of plan.steps.entries()) {
     const previous = journal.get(index);
-    if (previous?.state === 'succeeded') continue;
+    if (previous?.state === 'succeeded') {
+      last = step;
+      continue;
+    }
+    // A signal (Ctrl-C, SIGTERM) stops the operation here, between two steps: never in the middle of one.
+    if (context.services.interruption?.requested()) {
+      return { ok: false, changed, interrupted: { after: last, next: step }, durationMs: Math.round(performance.now() - started) };
+    }
     const changedBefore = changed;
     if (step.phase !== 'preflight') changed = true;
 
     const record = await ledger.startStep({ operationId: operation.id, index, stepId: step.id, kind: step.kind, detail: {}, startedAt: context.now() });
     await sink.emit({ event: 'step_start', ...base, step: step.id, title: step.title, attempt: record.attempt });
     const stepStarted = performance.now();
+    const point = `${plan.kind}:${step.id}`;
+    failpoint(`${point}:begin`);
+    const disarm = failpointAfter(point);
     let outcome: Outcome;
     try {
-      const executor = executors[step.kind];
+      const executor = Object.hasOwn(executors, step.kind) ? executors[step.kind] : undefined;
       outcome = executor ? await executor(step, context) : errored(`no executor for step kind ${step.kind}`);
     } catch (error) {
       outcome = errored(`${step.id} threw: ${(error as Error).message}`);
     }
+    disarm();
+    failpoint(`${point}:end`);
     const durationMs = Math.round(performance.now() - stepStarted);
     const state: StepState = outcome.status;
     await ledger.finishStep(operation.id, index, state, { message: outcome.message, code: outcome.code, durationMs, ...outcome.detail }, context.now());
@@ -51,6 +77,7 @@ export async function runPlan(plan: Plan, context: StepContext, sink: EventSink,
       if (outcome.unchanged) changed = changedBefore;
       return { ok: false, changed, failedStep: step, outcome, durationMs: Math.round(performance.now() - started) };
     }
+    last = step;
   }
   return { ok: true, changed, durationMs: Math.round(performance.now() - started) };
 }

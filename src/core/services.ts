@@ -30,4 +30,15 @@ export interface Services {
   executor: Executor;
   /** The environment's database adapter (`database.engine`); REWIND_E_NO_DATABASE when it has none. */
   createDatabaseEngine(env: string, config: EnvironmentConfig): DatabaseEngine;
+  /** Set by the CLI: whether a signal asked the operation to stop at its next safe point (between steps). */
+  interruption?: Interruption;
+}
+
+export interface Interruption {
+  requested(): boolean;
+  /** While armed (a plan's steps run), a first signal only asks; unarmed, it exits at once. */
+  arm(): void;
+  disarm(): void;
+  /** The signal that asked, for the report. */
+  readonly signal: string | null;
 }

@@ -8,9 +8,9 @@ import type { DatabaseSchema } from './database-schema.js';
 
 export type ReleaseState = 'registered' | 'deploying' | 'live' | 'good' | 'failed' | 'rolled-back' | 'superseded';
 export type CiResult = 'passed' | 'failed' | 'unknown';
-export type OperationKind = 'deploy' | 'rollback' | 'restore' | 'down';
+export type OperationKind = 'deploy' | 'rollback' | 'restore' | 'down' | 'repair';
 export type OperationState = 'running' | 'succeeded' | 'failed' | 'abandoned';
-export type StepState = 'running' | 'succeeded' | 'failed' | 'error' | 'inconclusive' | 'skipped';
+export type StepState = 'running' | 'succeeded' | 'failed' | 'error' | 'inconclusive' | 'skipped' | 'abandoned';
 
 export interface EnvironmentRecord {
   name: string;

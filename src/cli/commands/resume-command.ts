@@ -13,9 +13,14 @@ records as succeeded are skipped, the step that was in flight runs again (steps 
 a failed deploy still rolls back by itself. A lock left by a process that is gone is taken over.
 Without <env>, every environment in rewind.yaml that has an unfinished operation is resumed.
 
+A Ctrl-C or SIGTERM stops a resume like any operation: at the next safe point between two steps.
+
 Options:
-  --abandon   do not continue: mark the operation abandoned and make the ledger record what the
-              target actually runs`;
+  --abandon   do not continue: close the step in flight as abandoned, bring the link and the ledger
+              to what really serves (without restarting anything), and leave no release half-way:
+              one of the operation's releases that serves is "live", one that does not is
+              "failed", one rolled back from is "rolled-back". If processes still serve two
+              releases (a reload cut short), it says so: run \`rewind repair <env>\` then.`;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(argv, { abandon: { type: 'boolean' } }, { min: 0, max: 1, usage });
@@ -31,7 +36,12 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     }
     const outcomes = [];
     for (const env of envs) outcomes.push(...(await resume(services, env, { abandon: args.flag('abandon') })));
-    if (args.flag('abandon') && !args.flag('json')) for (const o of outcomes) writeLine(io.stdout, `abandoned ${o.operation?.kind} ${o.plan.from ?? 'none'} → ${o.plan.to} (${o.operation?.id})`);
+    if (args.flag('abandon') && !args.flag('json')) {
+      for (const o of outcomes) {
+        writeLine(io.stdout, `abandoned ${o.operation?.kind} ${o.plan.from ?? 'none'} → ${o.plan.to} (${o.operation?.id})`);
+        for (const problem of o.problems ?? []) writeLine(io.stdout, `  still inconsistent: ${problem} — run \`rewind repair ${o.plan.env}\``);
+      }
+    }
     const failed = outcomes.find((o) => o.error);
     if (failed?.error) throw failed.error;
     return 0;

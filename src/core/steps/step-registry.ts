@@ -4,6 +4,7 @@ import { baselineHealth, diskSpace, recordRunning } from './preflight-steps.js';
 import { dbBackup, dbCheckBackup, dbDown, dbRestore, dbVerify, driftCheck, migrate, migrationsCheck, stopApp } from './database-steps.js';
 import { baselineMetrics, watchWindow } from './watch-steps.js';
 import { canaryAnalysis, shiftTraffic, startSlot } from './traffic-steps.js';
+import { reconcile, recordCurrent } from './repair-steps.js';
 import { activate, health, markGood, prepare, prune, rollbackComplete, rollbackStart, smoke } from './release-steps.js';
 
 /** One executor per step kind; the runner looks steps up here rather than branching on kind strings. */
@@ -33,4 +34,6 @@ export const STEP_EXECUTORS: Record<StepKind, StepExecutor> = {
   'start-slot': startSlot,
   'shift-traffic': shiftTraffic,
   'canary-analysis': canaryAnalysis,
+  reconcile,
+  'record-current': recordCurrent,
 };

@@ -1,0 +1,41 @@
+import { failed, succeeded } from '../../ports/outcome.js';
+import { judgeAgreement } from '../environment-agreement.js';
+import type { RepairChoice } from '../repair-choice.js';
+import type { StepExecutor } from './step-context.js';
+
+/**
+ * `rewind repair`, step one: make the target itself consistent (the link names what every process
+ * runs). Idempotent: after a crash it looks again and does only what is still needed.
+ */
+export const reconcile: StepExecutor = async (step, { target }) => {
+  const version = step.params.version as string;
+  const action = step.params.action as RepairChoice['action'];
+  const link = await target.activeVersion();
+  if (action === 'activate') {
+    const outcome = await target.activate(version);
+    if (outcome.status !== 'succeeded') return outcome;
+  } else if (action === 'relink' && link !== version) {
+    if (!target.markActive) return failed(`the ${target.type} target cannot point its link without activating`, undefined, 'REWIND_E_INTERNAL');
+    await target.markActive(version);
+  }
+  const now = judgeAgreement({ ledger: version, link: await target.activeVersion(), served: (await target.servedVersions?.()) ?? null });
+  if (!now.agree) return failed(`after ${action}: ${now.problems.join('; ')}`, { served: now.served });
+  return succeeded(action === 'record' ? `the target already runs ${version}` : `${action === 'activate' ? 'activated' : 'pointed the link at'} ${version}; link and processes agree`, { action, served: now.served });
+};
+
+/** Step two: the ledger records what serves; no release is left half-way in `deploying`. */
+export const recordCurrent: StepExecutor = async (step, { ledger, env, now }) => {
+  const version = step.params.version as string;
+  await ledger.setCurrentVersion(env, version, now());
+  const fixed: string[] = [];
+  for (const release of await ledger.listReleases(env)) {
+    if (release.version === version && (release.state === 'deploying' || release.state === 'registered')) {
+      await ledger.setReleaseState(env, version, 'live', now());
+      fixed.push(`${version}: ${release.state} → live`);
+    } else if (release.version !== version && release.state === 'deploying') {
+      await ledger.setReleaseState(env, release.version, 'failed', now());
+      fixed.push(`${release.version}: deploying → failed`);
+    }
+  }
+  return succeeded(`the ledger records ${version} as current${fixed.length ? ` (${fixed.join(', ')})` : ''}`, { version, previous: step.params.previous, fixed });
+};
