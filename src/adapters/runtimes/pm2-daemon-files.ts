@@ -9,8 +9,8 @@ export interface HolderRecord {
   app: string;
   action: string;
   since: number;
-  /** The content of PM2's reload.lock this holder's own reload wrote, while that reload runs. */
-  reloadLock?: string;
+  /** When this holder's latest reload started (before PM2's client wrote its reload.lock). */
+  reloadStartedAt?: number;
 }
 
 /**

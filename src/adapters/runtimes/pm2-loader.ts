@@ -8,7 +8,8 @@ import { RewindError } from '../../errors/rewind-error.js';
  */
 export interface Pm2ProcessDescription {
   name?: string;
-  pm_id?: number;
+  /** A number; PM2 parks the outgoing worker of a reload under `_old_<id>` until it exits. */
+  pm_id?: number | string;
   pid?: number;
   pm2_env?: { status?: string; pm_exec_path?: string; exec_mode?: string; restart_time?: number };
 }

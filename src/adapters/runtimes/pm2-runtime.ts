@@ -93,27 +93,24 @@ export class Pm2Runtime implements Runtime {
   }
 
   /**
-   * PM2's client refuses a reload while `PM2_HOME/reload.lock` holds a timestamp younger than 30 s;
-   * the client writes it, so a client that died mid-reload leaves it behind. The one a dead rewind
-   * left is recognised exactly (its content was recorded in the holder file) and was cleared when the
-   * daemon was taken over; any other is someone's reload in flight: retried with backoff, bounded.
+   * PM2 refuses a reload in two places: its client, while `PM2_HOME/reload.lock` holds a timestamp
+   * younger than 30 s (the client writes it, so a client that died mid-reload leaves it behind),
+   * and its daemon, while the previous reload of a process still has the old worker parked. The
+   * lock a dead rewind left was cleared when the daemon was taken over (see exclusive()); anything
+   * else is someone's reload in flight: retried with backoff, bounded by busyTimeoutMs.
    */
   private async reloadWhenFree(pm2: Pm2Api, access: DaemonAccess): Promise<void> {
     const deadline = Date.now() + this.config.busyTimeoutMs;
     let delay = 100;
     for (;;) {
+      // Noted before PM2's client writes its lock: whoever takes the daemon over after a crash
+      // here knows that a lock written from now on is this reload's, and clears it.
+      this.holder.record({ reloadStartedAt: Date.now() });
       try {
-        await pm2Call((cb) => {
-          const before = readReloadLock(this.pm2Home);
-          pm2.reload(this.config.name, cb);
-          // PM2's client writes its lock synchronously inside reload(): if it wrote one, note it as
-          // ours at once, so that whoever takes the daemon over after a crash here can clear it.
-          const after = readReloadLock(this.pm2Home);
-          if (after !== before && after) this.holder.record({ reloadLock: after });
-        });
+        await pm2Call((cb) => pm2.reload(this.config.name, cb));
         return;
       } catch (error) {
-        if (!/reload in progress/i.test((error as Error).message) || Date.now() > deadline) throw error;
+        if (!/reload (already )?in progress/i.test((error as Error).message) || Date.now() > deadline) throw error;
         access.waitedForReloadLock = true;
         await sleep(delay);
         delay = Math.min(delay * 2, 1000);
@@ -128,13 +125,12 @@ export class Pm2Runtime implements Runtime {
    */
   private async settledList(pm2: Pm2Api): Promise<Pm2ProcessDescription[]> {
     const deadline = Date.now() + this.config.busyTimeoutMs;
-    let steadyReads = 0;
     for (;;) {
       const list = (await pm2Call<Pm2ProcessDescription[]>((cb) => pm2.describe(this.config.name, cb))) ?? [];
-      const moving = list.some((p) => TRANSITIONAL.has(p.pm2_env?.status ?? ''));
-      steadyReads = moving ? 0 : steadyReads + 1;
-      if (steadyReads >= 2 || (steadyReads === 1 && list.length === 0) || Date.now() > deadline) return list;
-      await sleep(moving ? 200 : 100);
+      // A worker parked under `_old_<id>` is the outgoing half of a reload the daemon is still doing.
+      const moving = list.some((p) => TRANSITIONAL.has(p.pm2_env?.status ?? '') || typeof p.pm_id !== 'number');
+      if (!moving || Date.now() > deadline) return list.filter((p) => typeof p.pm_id === 'number');
+      await sleep(200);
     }
   }
 
@@ -163,8 +159,10 @@ export class Pm2Runtime implements Runtime {
       const access: DaemonAccess = { note: '', detail: {}, waitedForReloadLock: false };
       const left = this.holder.read();
       if (left) {
-        // The mutex is ours, so whoever wrote this holder file died holding it.
-        const cleared = left.reloadLock !== undefined && left.reloadLock !== '' && readReloadLock(this.pm2Home) === left.reloadLock;
+        // The mutex is ours, so whoever wrote this holder file died holding it; a reload lock
+        // written since its reload started is that reload's (PM2 writes Date.now() in it).
+        const lock = Number(readReloadLock(this.pm2Home));
+        const cleared = left.reloadStartedAt !== undefined && lock > 0 && lock >= left.reloadStartedAt;
         if (cleared) clearReloadLock(this.pm2Home);
         access.detail.tookOverFrom = { pid: left.pid, app: left.app, action: left.action, clearedReloadLock: cleared };
       }
