@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { RewindError } from '../errors/rewind-error.js';
+import { nullPrototypeRecord } from '../util/own-property.js';
 import { redactor } from '../util/redact.js';
 import { interpolateEnv } from './interpolate.js';
 import { parseYaml } from './parse-yaml.js';
@@ -21,7 +22,7 @@ export function unknownEnvironment(env: string, names: string[]): RewindError {
 /** What `status` reads from a config it need not validate again. */
 export interface KnownValidConfig {
   ledger: string;
-  /** Environment name → whether it has `traffic:` (then status loads the full config for the slots). */
+  /** Environment name → whether it has `traffic:` (then status loads the full config for the slots). No prototype: looked up by argv. */
   environments: Record<string, { traffic: boolean }>;
 }
 
@@ -39,7 +40,7 @@ export function loadKnownValidConfig(path: string, env: NodeJS.ProcessEnv = proc
     const document = value as { ledger?: string; environments: Record<string, { traffic?: unknown }> };
     const ledger = resolveLedger(document.ledger ?? DEFAULT_LEDGER, dirname(path));
     redactor.addUrlPassword(ledger);
-    return { ledger, environments: Object.fromEntries(Object.entries(document.environments).map(([name, e]) => [name, { traffic: e.traffic !== undefined }])) };
+    return { ledger, environments: nullPrototypeRecord(Object.entries(document.environments).map(([name, e]) => [name, { traffic: e.traffic !== undefined }])) };
   } catch {
     return null;
   }

@@ -2,6 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { RewindError } from '../errors/rewind-error.js';
+import { nullPrototypeRecord, ownValue } from '../util/own-property.js';
 import { redactor } from '../util/redact.js';
 import { configSchema, type RewindConfig } from './config-schema.js';
 import { interpolateEnv } from './interpolate.js';
@@ -86,11 +87,14 @@ function resolvePaths(config: RewindConfig, baseDir: string): RewindConfig {
       redactor.addUrlPassword(envConfig.health.url);
     }
   }
-  return { ...config, ledger: resolveLedger(config.ledger, baseDir), log: { file: abs(config.log.file) } };
+  // Looked up by names from argv and the ledger: a record without a prototype has no `constructor`.
+  const environments = nullPrototypeRecord(Object.entries(config.environments));
+  return { ...config, environments, ledger: resolveLedger(config.ledger, baseDir), log: { file: abs(config.log.file) } };
 }
 
+/** The environment named on the command line (or in the ledger); REWIND_E_UNKNOWN_ENV unless rewind.yaml defines it. */
 export function environmentConfig(config: RewindConfig, env: string) {
-  const found = config.environments[env];
+  const found = ownValue(config.environments, env);
   if (!found) throw unknownEnvironment(env, Object.keys(config.environments));
   return found;
 }

@@ -1,6 +1,7 @@
 import type { EnvironmentConfig } from '../../config/config-schema.js';
 import { loadKnownValidConfig, unknownEnvironment } from '../../config/known-valid-config.js';
 import type { Ledger } from '../../ports/ledger.js';
+import { ownValue } from '../../util/own-property.js';
 import { writeLine, type CliIo } from '../cli-io.js';
 import { parseCommandArgs, type ParsedArgs } from '../parse-args.js';
 
@@ -85,9 +86,10 @@ async function openStatusContext(args: ParsedArgs, io: CliIo, env: string): Prom
     return { config, env: environmentConfig(config, env) };
   };
   if (known) {
-    if (!known.environments[env]) throw unknownEnvironment(env, Object.keys(known.environments));
+    const environment = ownValue(known.environments, env);
+    if (!environment) throw unknownEnvironment(env, Object.keys(known.environments));
     const ledger = await openLedger(known.ledger);
-    return { ledger, hasTraffic: known.environments[env].traffic, fullConfig: async () => (await full()).env, close: () => ledger.close() };
+    return { ledger, hasTraffic: environment.traffic, fullConfig: async () => (await full()).env, close: () => ledger.close() };
   }
   const loaded = await full();
   const ledger = await openLedger(loaded.config.ledger);
