@@ -27,6 +27,8 @@ describe('prototype names on the command line', () => {
   let cache: string;
   let config: string;
   let artifact: string;
+  /** rewind.yaml with a second environment named by each key. */
+  const configsNaming = new Map<string, string>();
   let snapshot: ReturnType<typeof worldSnapshot>;
 
   /** The real binary; the validated-config stamp (status' fast path) is kept outside the sandbox. */
@@ -56,7 +58,13 @@ describe('prototype names on the command line', () => {
     root = await mkdtemp(join(tmpdir(), 'rewind-hostile-names-'));
     cache = await mkdtemp(join(tmpdir(), 'rewind-hostile-names-cache-'));
     config = join(root, 'rewind.yaml');
-    await writeFile(config, sampleConfigYaml({ root, env: ENV, port: 9, appName: 'rw-hostile-names' }));
+    const yaml = sampleConfigYaml({ root, env: ENV, port: 9, appName: 'rw-hostile-names' });
+    await writeFile(config, yaml);
+    const environment = yaml.split('\nenvironments:\n')[1]!;
+    for (const name of ['__proto__', 'constructor']) {
+      configsNaming.set(name, join(root, `env-${name}.yaml`));
+      await writeFile(configsNaming.get(name)!, `${yaml}${environment.replace(`  ${ENV}:`, `  ${name}:`).replace('rw-hostile-names', 'rw-other')}`);
+    }
     artifact = join(root, 'artifacts', 'app-1.0.0');
     await mkdir(artifact, { recursive: true });
     await writeFile(join(artifact, 'server.js'), 'console.log("1.0.0");\n');
@@ -110,6 +118,14 @@ describe('prototype names on the command line', () => {
     expectRefused(await unchangedBy(snapshot, () => rewind(['db', 'constructor', ENV, '--config', config])), 'REWIND_E_USAGE', 'unknown subcommand db "constructor"');
     expectRefused(await unchangedBy(snapshot, () => rewind(['release', 'toString', ENV, '--config', config])), 'REWIND_E_USAGE', 'unknown subcommand release "toString"');
     expectRefused(await unchangedBy(snapshot, () => rewind(['config', '__proto__', '--config', config])), 'REWIND_E_USAGE', 'unknown subcommand config "__proto__"');
+  });
+
+  it.each(['__proto__', 'constructor'])('an environment named %s in rewind.yaml is refused by config check, status and deploy (REWIND_E_CONFIG_INVALID naming it)', async (name) => {
+    const problem = name === '__proto__' ? 'environments.__proto__: "__proto__" is not allowed as a key' : 'environments.constructor: reserved: ';
+    for (const argv of [['config', 'check'], ['status', name], ['status', ENV], ['deploy', name, '1.0.0'], ['unlock', name, '--force', '--reason', 'x']]) {
+      const result = await unchangedBy(snapshot, () => rewind([...argv, '--config', configsNaming.get(name)!]));
+      expectRefused(result, 'REWIND_E_CONFIG_INVALID', problem);
+    }
   });
 
   it('the real environment still works after all that: status staging exits 0', async () => {

@@ -7,6 +7,7 @@ import { redactor } from '../util/redact.js';
 import { configSchema, type RewindConfig } from './config-schema.js';
 import { interpolateEnv } from './interpolate.js';
 import { parseYaml } from './parse-yaml.js';
+import { PROTOTYPE_KEY_PROBLEM, prototypeKeyPaths } from './prototype-keys.js';
 import { resolveLedger, unknownEnvironment } from './known-valid-config.js';
 import { recordValidConfig } from './validated-config-stamp.js';
 
@@ -29,6 +30,8 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
 /** `path`, when given, is where the file was read: a valid config is remembered for `status` (validated-config-stamp.ts). */
 export function parseConfigText(text: string, baseDir: string, env: NodeJS.ProcessEnv = process.env, path?: string): RewindConfig {
   const { value, secrets } = interpolateEnv(parseYaml(text) ?? {}, env);
+  const prototypeKeys = prototypeKeyPaths(value).map((keyPath) => `${keyPath}: ${PROTOTYPE_KEY_PROBLEM}`);
+  if (prototypeKeys.length) throw new RewindError('REWIND_E_CONFIG_INVALID', `invalid config:\n  ${prototypeKeys.join('\n  ')}`, { problems: prototypeKeys });
   // jitless: zod's JIT generates and compiles a parser per object schema on its first parse, which
   // only pays off over many parses; a CLI process validates its config once, ~4 ms faster without.
   // The checks and the issues are the same either way.
@@ -48,6 +51,8 @@ export function parseConfigText(text: string, baseDir: string, env: NodeJS.Proce
 export function formatIssue(issue: z.core.$ZodIssue): string {
   const path = issue.path.length ? issue.path.map(String).join('.') : '(root)';
   if (issue.code === 'invalid_type' && issue.input === undefined) return `${path}: required`;
+  // A record key that fails its own schema (an environment name): say why, not only "Invalid key in record".
+  if (issue.code === 'invalid_key') return `${path}: ${issue.issues.map((inner) => inner.message).join('; ')}`;
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => `${path === '(root)' ? key : `${path}.${key}`}: unknown key`).join('; ');
   }
