@@ -1,10 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { RewindError } from '../errors/rewind-error.js';
 import { nullPrototypeRecord } from '../util/own-property.js';
 import { redactor } from '../util/redact.js';
 import { interpolateEnv } from './interpolate.js';
 import { parseYaml } from './parse-yaml.js';
+import { readConfigFile } from './read-config-file.js';
 import { isKnownValidConfig } from './validated-config-stamp.js';
 
 export const DEFAULT_LEDGER = './rewind.db';
@@ -34,7 +35,7 @@ export interface KnownValidConfig {
 export function loadKnownValidConfig(path: string, env: NodeJS.ProcessEnv = process.env): KnownValidConfig | null {
   if (!existsSync(path)) return null;
   try {
-    const { value, secrets } = interpolateEnv(parseYaml(readFileSync(path, 'utf8')) ?? {}, env);
+    const { value, secrets } = interpolateEnv(parseYaml(readConfigFile(path)) ?? {}, env);
     if (!isKnownValidConfig(path, value, env)) return null;
     for (const secret of secrets) redactor.add(secret);
     const document = value as { ledger?: string; environments: Record<string, { traffic?: unknown }> };

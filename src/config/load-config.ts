@@ -1,4 +1,4 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { RewindError } from '../errors/rewind-error.js';
@@ -7,6 +7,7 @@ import { redactor } from '../util/redact.js';
 import { configSchema, type RewindConfig } from './config-schema.js';
 import { interpolateEnv } from './interpolate.js';
 import { parseYaml } from './parse-yaml.js';
+import { readConfigFile } from './read-config-file.js';
 import { PROTOTYPE_KEY_PROBLEM, prototypeKeyPaths } from './prototype-keys.js';
 import { resolveLedger, unknownEnvironment } from './known-valid-config.js';
 import { recordValidConfig } from './validated-config-stamp.js';
@@ -24,7 +25,7 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
   if (!existsSync(path)) {
     throw new RewindError('REWIND_E_CONFIG_NOT_FOUND', `config file ${path} does not exist`, { path });
   }
-  return { config: parseConfigText(readFileSync(path, 'utf8'), dirname(path), env, path), path };
+  return { config: parseConfigText(readConfigFile(path), dirname(path), env, path), path };
 }
 
 /** `path`, when given, is where the file was read: a valid config is remembered for `status` (validated-config-stamp.ts). */
