@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleConfigYaml } from '../src/demo/sample-artifacts.js';
 import { ERROR_REGISTRY, type ErrorCode } from '../src/errors/error-registry.js';
@@ -132,5 +133,33 @@ describe('prototype names on the command line', () => {
     const result = await rewind(['status', ENV, '--config', config, '--json']);
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ env: ENV, current: null });
+  });
+
+  // Last: it writes to the ledger on purpose. A ledger row is data too: an operation of an
+  // environment named constructor, or of kind constructor, must not be resumed as one.
+  it('resume skips operations of environments rewind.yaml does not define, and refuses an operation kind it does not know (REWIND_E_LEDGER)', async () => {
+    const ledgerFile = join(root, 'rewind.db');
+    const insert = (id: string, env: string, kind: string) => {
+      const db = new Database(ledgerFile);
+      try {
+        const plan = JSON.stringify({ version: 1, kind, env, from: null, to: '1.0.0', notes: [], steps: [] });
+        db.prepare(
+          "INSERT INTO operations (id, env, kind, from_version, to_version, state, plan, actor, parent_id, reason, error, started_at, finished_at) VALUES (?, ?, ?, NULL, '1.0.0', 'running', ?, 'tester', NULL, NULL, NULL, 1, NULL)",
+        ).run(id, env, kind, plan);
+      } finally {
+        db.close();
+      }
+    };
+    insert('op_phantom_env', 'constructor', 'deploy');
+    const none = await unchangedBy(snapshot, () => rewind(['resume', '--config', config]));
+    expectRefused(none, 'REWIND_E_NOTHING_TO_RESUME', 'no environment has an unfinished operation');
+
+    insert('op_phantom_kind', ENV, 'constructor');
+    // Both operations stay as they were, nothing is announced as resumed, and the lock is let go.
+    const refused = await unchangedBy(snapshot, () => rewind(['resume', '--config', config]));
+    expectRefused(refused, 'REWIND_E_LEDGER', 'operation op_phantom_kind on staging has kind "constructor", which rewind cannot resume');
+    const again = await unchangedBy(snapshot, () => rewind(['resume', ENV, '--config', config]));
+    expectRefused(again, 'REWIND_E_LEDGER', 'op_phantom_kind');
+    expect(snapshot().ledger.locks).toEqual([]);
   });
 });

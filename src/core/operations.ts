@@ -393,13 +393,15 @@ export async function resume(services: Services, env: string, options: ResumeOpt
         await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: false, error: child.reason, resumed: true });
         continue;
       }
-      await services.sink.emit({ event: 'operation_resumed', env, operationId: operation.id, kind: operation.kind, from: plan.from, to: plan.to });
       const execute = {
         deploy: () => executeDeploy(services, target, plan, operation, lock),
         rollback: () => executeRollback(services, target, plan, operation),
         restore: () => executeDatabaseOperation(services, target, plan, operation),
         down: () => executeDatabaseOperation(services, target, plan, operation),
       };
+      // The kind comes from the ledger row: an own property, checked before anything is recorded.
+      if (!Object.hasOwn(execute, operation.kind)) throw new RewindError('REWIND_E_LEDGER', `operation ${operation.id} on ${env} has kind ${JSON.stringify(operation.kind)}, which rewind cannot resume`, { env, operationId: operation.id, kind: operation.kind });
+      await services.sink.emit({ event: 'operation_resumed', env, operationId: operation.id, kind: operation.kind, from: plan.from, to: plan.to });
       outcomes.push(await execute[operation.kind]());
     }
     return outcomes;

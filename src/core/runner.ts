@@ -36,7 +36,8 @@ export async function runPlan(plan: Plan, context: StepContext, sink: EventSink,
     const stepStarted = performance.now();
     let outcome: Outcome;
     try {
-      const executor = executors[step.kind];
+      // A stored plan is data from the ledger: its kind is looked up as an own property only.
+      const executor = Object.hasOwn(executors, step.kind) ? executors[step.kind] : undefined;
       outcome = executor ? await executor(step, context) : errored(`no executor for step kind ${step.kind}`);
     } catch (error) {
       outcome = errored(`${step.id} threw: ${(error as Error).message}`);
