@@ -2,6 +2,7 @@ import type { DatabaseConfig, EnvironmentConfig } from '../config/config-schema.
 import { RewindError } from '../errors/rewind-error.js';
 import type { DatabaseEngine, DatabaseEngineName } from '../ports/database-engine.js';
 import type { StreamingExecutor } from '../ports/executor.js';
+import { registeredAdapter } from './registered-adapter.js';
 import { MysqlEngine } from './databases/mysql-engine.js';
 import { PostgresEngine } from './databases/postgres-engine.js';
 import { SqliteEngine } from './databases/sqlite-engine.js';
@@ -19,5 +20,5 @@ export function createDatabaseEngine(env: string, config: EnvironmentConfig, exe
   if (!config.database) {
     throw new RewindError('REWIND_E_NO_DATABASE', `environment ${JSON.stringify(env)} has no database configured (environments.${env}.database)`, { env });
   }
-  return ENGINES[config.database.engine](config.database, executor);
+  return registeredAdapter(ENGINES, config.database.engine, 'database.engine')(config.database, executor);
 }

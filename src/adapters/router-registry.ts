@@ -2,6 +2,7 @@ import type { EnvironmentConfig } from '../config/config-schema.js';
 import { RewindError } from '../errors/rewind-error.js';
 import type { Executor } from '../ports/executor.js';
 import type { RouterBackends, TrafficRouter } from '../ports/traffic-router.js';
+import { registeredAdapter } from './registered-adapter.js';
 import { HaproxyRouter } from './routers/haproxy-router.js';
 import { NginxRouter } from './routers/nginx-router.js';
 
@@ -39,5 +40,5 @@ export function createTrafficRouter(config: EnvironmentConfig, executor: Executo
         executor,
       ),
   };
-  return (FACTORIES[traffic.router.type] as (router: RouterConfig) => TrafficRouter)(traffic.router);
+  return (registeredAdapter(FACTORIES, traffic.router.type, 'traffic.router.type') as (router: RouterConfig) => TrafficRouter)(traffic.router);
 }

@@ -2,6 +2,7 @@ import type { EnvironmentConfig, RuntimeConfig } from '../config/config-schema.j
 import type { Executor } from '../ports/executor.js';
 import type { Runtime } from '../ports/runtime.js';
 import type { Target } from '../ports/target.js';
+import { registeredAdapter } from './registered-adapter.js';
 import { CommandRuntime } from './runtimes/command-runtime.js';
 import { Pm2Runtime } from './runtimes/pm2-runtime.js';
 import { ReleasesTarget } from './targets/releases-target.js';
@@ -24,6 +25,6 @@ export function createTarget(config: EnvironmentConfig, executor: Executor): Tar
   // Two warm slots behind a router (blue-green, canary); the schema allows them only with PM2.
   const { slots, runtime: runtimeConfig } = config.target;
   if (slots && runtimeConfig.type === 'pm2') return SlottedReleasesTarget.forPm2(config.target.path, slots, runtimeConfig, executor);
-  const runtime = RUNTIMES[config.target.runtime.type](config.target.runtime, executor);
-  return TARGETS[config.target.type](config.target, runtime);
+  const runtime = registeredAdapter(RUNTIMES, config.target.runtime.type, 'target.runtime.type')(config.target.runtime, executor);
+  return registeredAdapter(TARGETS, config.target.type, 'target.type')(config.target, runtime);
 }

@@ -4,6 +4,7 @@ import { currentActor } from '../core/clock.js';
 import type { Services } from '../core/services.js';
 import { openLedger } from '../ledger/open-ledger.js';
 import type { Ledger } from '../ports/ledger.js';
+import { ownValue } from '../util/own-property.js';
 import type { CliIo } from './cli-io.js';
 import type { ParsedArgs } from './parse-args.js';
 
@@ -41,7 +42,7 @@ export async function buildServices(context: CliContext, io: CliIo, options: { j
   const sink = new EventFanout(context.actor, [new LedgerAuditSink(context.ledger, context.actor), await JsonLinesSink.create(context.config.log.file)]);
   if (Object.values(context.config.environments).some((e) => e.notify?.webhooks.length)) {
     const { WebhookSink } = await import('../events/webhook-sink.js');
-    sink.add(new WebhookSink((env) => context.config.environments[env]?.notify?.webhooks ?? [], io.stderr));
+    sink.add(new WebhookSink((env) => ownValue(context.config.environments, env)?.notify?.webhooks ?? [], io.stderr));
   }
   if (options.json) sink.add(await JsonLinesSink.create(io.stdout));
   else if (!options.quiet) sink.add(new HumanRenderer(io.stdout));

@@ -45,7 +45,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === '--version' || name === '-V') return (io.stdout.write(`${packageVersion()}\n`), 0);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') return (io.stdout.write(`${usage()}\n`), 0);
-  const command = COMMANDS[name];
+  // Own properties only: `rewind constructor` must not find Object.prototype.constructor.
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   const json = rest.includes('--json');
   try {
     if (!command) {

@@ -3,6 +3,17 @@ import { DEFAULT_LEDGER } from './known-valid-config.js';
 
 // Names end up in file paths, PM2 process names and ledger keys, so they are kept to a safe alphabet.
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ".", "_" and "-" only, at most 63 characters');
+
+/**
+ * The members of Object.prototype that the name alphabet lets through (the others start with "_").
+ * Every plain object answers to them, so an environment of that name is refused: rewind looks names
+ * up as own properties only (util/own-property.ts), and so must anything else that reads the ledger.
+ */
+export const RESERVED_ENVIRONMENT_NAMES = ['constructor', 'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString', 'toString', 'valueOf'] as const;
+const environmentName = name.regex(
+  new RegExp(`^(?!(?:${RESERVED_ENVIRONMENT_NAMES.join('|')})$)`),
+  `reserved: ${RESERVED_ENVIRONMENT_NAMES.join(', ')} are members of every JavaScript object, not environment names`,
+);
 const argv = z.array(z.string()).min(1, 'an argv array needs at least the program');
 const positiveMs = z.number().int().nonnegative();
 
@@ -285,7 +296,7 @@ export const configSchema = z.strictObject({
   version: z.literal(1).default(1).describe('Config format version.'),
   ledger: z.string().min(1).default(DEFAULT_LEDGER).describe('SQLite file path, or a postgres:// URL.'),
   log: z.strictObject({ file: z.string().min(1).default('./rewind-events.log') }).prefault({}),
-  environments: z.record(name, environmentSchema).refine((envs) => Object.keys(envs).length > 0, 'at least one environment is required'),
+  environments: z.record(environmentName, environmentSchema).refine((envs) => Object.keys(envs).length > 0, 'at least one environment is required'),
 });
 
 export type RewindConfig = z.infer<typeof configSchema>;

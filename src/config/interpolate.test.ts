@@ -32,6 +32,15 @@ describe('interpolateEnv', () => {
     expect(document.ledger).toBe('postgres://rewind@${DB_HOST}:5432/rewind');
   });
 
+  it.each(['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__'])('${%s} is an unset variable, in a plain object and in process.env', (name) => {
+    for (const env of [{}, process.env]) {
+      expect(missing({ a: { b: `x-\${${name}}` } }, env).details).toEqual({ path: 'a.b', variable: name });
+      expect(interpolateEnv({ a: `\${${name}:-fallback}` }, env).value).toEqual({ a: 'fallback' });
+    }
+    // A variable of that name that is really set is found like any other.
+    expect(interpolateEnv({ a: `\${${name}}` }, { [name]: 'own value' }).value).toEqual({ a: 'own value' });
+  });
+
   it('uses the default of ${VAR:-default} only when the variable is unset or empty', () => {
     expect(interpolateEnv({ a: '${PORT:-3000}' }, {}).value).toEqual({ a: '3000' });
     expect(interpolateEnv({ a: '${PORT:-3000}' }, { PORT: '8080' }).value).toEqual({ a: '8080' });

@@ -21,7 +21,8 @@ export function interpolateEnv(document: unknown, env: NodeJS.ProcessEnv): Inter
       return value.replace(PLACEHOLDER, (match, variable: string | undefined, fallback: string | undefined) => {
         if (match === '$${') return '${';
         const name = variable as string;
-        const found = env[name];
+        // Own variables only: process.env, like any object, answers to `constructor` and `toString`.
+        const found = Object.hasOwn(env, name) ? env[name] : undefined;
         if (found === undefined && fallback === undefined) {
           const where = path.length ? path.join('.') : '(root)';
           throw new RewindError('REWIND_E_CONFIG_ENV_MISSING', `${where}: environment variable ${name} is not set`, { path: where, variable: name });

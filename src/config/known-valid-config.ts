@@ -1,10 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { RewindError } from '../errors/rewind-error.js';
+import { nullPrototypeRecord } from '../util/own-property.js';
 import { redactor } from '../util/redact.js';
 import { interpolateEnv } from './interpolate.js';
 import { parseYaml } from './parse-yaml.js';
+import { readConfigFile } from './read-config-file.js';
 import { isKnownValidConfig } from './validated-config-stamp.js';
 
 export const DEFAULT_LEDGER = './rewind.db';
@@ -22,7 +24,7 @@ export function unknownEnvironment(env: string, names: string[]): RewindError {
 /** What `status` reads from a config it need not validate again. */
 export interface KnownValidConfig {
   ledger: string;
-  /** Environment name → whether it has `traffic:` (then status loads the full config for the slots), and where to look at what it runs. */
+  /** Environment name → whether it has `traffic:` (then status loads the full config for the slots), and where to look at what it runs. No prototype: looked up by argv. */
   environments: Record<string, { traffic: boolean; observe: ObservedTarget }>;
 }
 
@@ -50,14 +52,14 @@ export function observedTarget(target: { path: string; slots?: unknown; runtime:
 export function loadKnownValidConfig(path: string, env: NodeJS.ProcessEnv = process.env): KnownValidConfig | null {
   if (!existsSync(path)) return null;
   try {
-    const { value, secrets } = interpolateEnv(parseYaml(readFileSync(path, 'utf8')) ?? {}, env);
+    const { value, secrets } = interpolateEnv(parseYaml(readConfigFile(path)) ?? {}, env);
     if (!isKnownValidConfig(path, value, env)) return null;
     for (const secret of secrets) redactor.add(secret);
     const document = value as { ledger?: string; environments: Record<string, { traffic?: unknown; target: Parameters<typeof observedTarget>[0] }> };
     const ledger = resolveLedger(document.ledger ?? DEFAULT_LEDGER, dirname(path));
     redactor.addUrlPassword(ledger);
-    const environments = Object.entries(document.environments).map(([name, e]) => [name, { traffic: e.traffic !== undefined, observe: observedTarget(e.target, dirname(path), env) }]);
-    return { ledger, environments: Object.fromEntries(environments) };
+    const environments = Object.entries(document.environments).map(([name, e]) => [name, { traffic: e.traffic !== undefined, observe: observedTarget(e.target, dirname(path), env) }] as const);
+    return { ledger, environments: nullPrototypeRecord(environments) };
   } catch {
     return null;
   }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RewindError } from '../errors/rewind-error.js';
 import { redactor } from '../util/redact.js';
 import { environmentConfig, loadConfig, parseConfigText, resolveConfigPath } from './load-config.js';
+import { RESERVED_ENVIRONMENT_NAMES } from './config-schema.js';
 import { STARTER_CONFIG } from './starter-config.js';
 
 const BASE = `version: 1
@@ -115,7 +116,7 @@ describe('parseConfigText', () => {
 
   it('refuses environment names outside the safe alphabet', () => {
     const [problem] = problems(BASE.replace('production:', '"../prod":'));
-    expect(problem).toMatch(/^environments/);
+    expect(problem).toBe('environments.../prod: letters, digits, ".", "_" and "-" only, at most 63 characters');
   });
 
   it('refuses a health URL that is not http(s)', () => {
@@ -195,6 +196,68 @@ environments:
     const config = parse(STARTER_CONFIG);
     expect(Object.keys(config.environments)).toEqual(['production']);
     expect(config.environments.production!.health?.json).toEqual({ status: 'ok', version: '{{version}}' });
+  });
+});
+
+describe('hostile names and keys in rewind.yaml', () => {
+  const unpolluted = () => {
+    const probe = {} as Record<string, unknown>;
+    for (const key of ['target', 'polluted', 'evil', 'runtime', 'url']) expect(probe[key], key).toBeUndefined();
+  };
+
+  it.each(['constructor', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf'])('refuses an environment named %s, naming the key', (name) => {
+    expect(problems(BASE.replace('production:', `${name}:`))).toEqual([
+      `environments.${name}: reserved: ${RESERVED_ENVIRONMENT_NAMES.join(', ')} are members of every JavaScript object, not environment names`,
+    ]);
+  });
+
+  it('reserves every member of Object.prototype that the name alphabet would let through', () => {
+    const passAlphabet = Object.getOwnPropertyNames(Object.prototype).filter((member) => /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(member));
+    expect([...RESERVED_ENVIRONMENT_NAMES].sort()).toEqual(passAlphabet.sort());
+    // Only the exact names: another spelling is an ordinary own key.
+    expect(Object.keys(parse(BASE.replace('production:', 'Constructor:')).environments)).toEqual(['Constructor']);
+  });
+
+  it('refuses an environment named __proto__ (which zod would drop unseen), also beside a valid one', () => {
+    const alone = BASE.replace('production:', '__proto__:');
+    expect(problems(alone)).toEqual(['environments.__proto__: "__proto__" is not allowed as a key (JavaScript objects reserve it for their prototype)']);
+    const beside = `${BASE}${BASE.split('environments:\n')[1]!.replace('production:', '__proto__:')}`;
+    expect(problems(beside)).toEqual(['environments.__proto__: "__proto__" is not allowed as a key (JavaScript objects reserve it for their prototype)']);
+    expect(problems('environments: { __proto__: { target: { polluted: true } } }\n')).toEqual([
+      'environments.__proto__: "__proto__" is not allowed as a key (JavaScript objects reserve it for their prototype)',
+    ]);
+    unpolluted();
+  });
+
+  it('refuses __proto__ inside maps of strings (runtime.env, health.headers, migrations.env), naming every path', () => {
+    const text = `${BASE.replace('name: app', 'name: app\n        env:\n          __proto__: { polluted: yes }\n          PORT: "3000"')}    health:
+      url: http://127.0.0.1:3000/health
+      headers:
+        __proto__: evil
+    database:
+      engine: sqlite
+      path: ./app.db
+      migrations:
+        tool: prisma
+        dir: prisma/migrations
+        apply: [npx, prisma, migrate, deploy]
+        env:
+          __proto__: \${EVIL:-x}
+`;
+    expect(problems(text)).toEqual([
+      'environments.production.target.runtime.env.__proto__: "__proto__" is not allowed as a key (JavaScript objects reserve it for their prototype)',
+      'environments.production.health.headers.__proto__: "__proto__" is not allowed as a key (JavaScript objects reserve it for their prototype)',
+      'environments.production.database.migrations.env.__proto__: "__proto__" is not allowed as a key (JavaScript objects reserve it for their prototype)',
+    ]);
+    unpolluted();
+  });
+
+  it('a config that is valid looks environments up by own name only', () => {
+    const config = parse(BASE);
+    expect(Object.getPrototypeOf(config.environments)).toBeNull();
+    for (const name of ['constructor', '__proto__', 'toString']) {
+      expect(refusal(() => environmentConfig(config, name))).toMatchObject({ code: 'REWIND_E_UNKNOWN_ENV', details: { env: name, known: 'production' } });
+    }
   });
 });
 

@@ -1,11 +1,14 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { RewindError } from '../errors/rewind-error.js';
+import { nullPrototypeRecord, ownValue } from '../util/own-property.js';
 import { redactor } from '../util/redact.js';
 import { configSchema, type RewindConfig } from './config-schema.js';
 import { interpolateEnv } from './interpolate.js';
 import { parseYaml } from './parse-yaml.js';
+import { readConfigFile } from './read-config-file.js';
+import { PROTOTYPE_KEY_PROBLEM, prototypeKeyPaths } from './prototype-keys.js';
 import { resolveLedger, unknownEnvironment } from './known-valid-config.js';
 import { recordValidConfig } from './validated-config-stamp.js';
 
@@ -22,12 +25,14 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
   if (!existsSync(path)) {
     throw new RewindError('REWIND_E_CONFIG_NOT_FOUND', `config file ${path} does not exist`, { path });
   }
-  return { config: parseConfigText(readFileSync(path, 'utf8'), dirname(path), env, path), path };
+  return { config: parseConfigText(readConfigFile(path), dirname(path), env, path), path };
 }
 
 /** `path`, when given, is where the file was read: a valid config is remembered for `status` (validated-config-stamp.ts). */
 export function parseConfigText(text: string, baseDir: string, env: NodeJS.ProcessEnv = process.env, path?: string): RewindConfig {
   const { value, secrets } = interpolateEnv(parseYaml(text) ?? {}, env);
+  const prototypeKeys = prototypeKeyPaths(value).map((keyPath) => `${keyPath}: ${PROTOTYPE_KEY_PROBLEM}`);
+  if (prototypeKeys.length) throw new RewindError('REWIND_E_CONFIG_INVALID', `invalid config:\n  ${prototypeKeys.join('\n  ')}`, { problems: prototypeKeys });
   // jitless: zod's JIT generates and compiles a parser per object schema on its first parse, which
   // only pays off over many parses; a CLI process validates its config once, ~4 ms faster without.
   // The checks and the issues are the same either way.
@@ -47,6 +52,8 @@ export function parseConfigText(text: string, baseDir: string, env: NodeJS.Proce
 export function formatIssue(issue: z.core.$ZodIssue): string {
   const path = issue.path.length ? issue.path.map(String).join('.') : '(root)';
   if (issue.code === 'invalid_type' && issue.input === undefined) return `${path}: required`;
+  // A record key that fails its own schema (an environment name): say why, not only "Invalid key in record".
+  if (issue.code === 'invalid_key') return `${path}: ${issue.issues.map((inner) => inner.message).join('; ')}`;
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => `${path === '(root)' ? key : `${path}.${key}`}: unknown key`).join('; ');
   }
@@ -86,11 +93,14 @@ function resolvePaths(config: RewindConfig, baseDir: string): RewindConfig {
       redactor.addUrlPassword(envConfig.health.url);
     }
   }
-  return { ...config, ledger: resolveLedger(config.ledger, baseDir), log: { file: abs(config.log.file) } };
+  // Looked up by names from argv and the ledger: a record without a prototype has no `constructor`.
+  const environments = nullPrototypeRecord(Object.entries(config.environments));
+  return { ...config, environments, ledger: resolveLedger(config.ledger, baseDir), log: { file: abs(config.log.file) } };
 }
 
+/** The environment named on the command line (or in the ledger); REWIND_E_UNKNOWN_ENV unless rewind.yaml defines it. */
 export function environmentConfig(config: RewindConfig, env: string) {
-  const found = config.environments[env];
+  const found = ownValue(config.environments, env);
   if (!found) throw unknownEnvironment(env, Object.keys(config.environments));
   return found;
 }

@@ -4,6 +4,7 @@ import { RewindError } from '../errors/rewind-error.js';
 import { redactor } from '../util/redact.js';
 import { interpolateEnv } from './interpolate.js';
 import { formatIssue } from './load-config.js';
+import { PROTOTYPE_KEY_PROBLEM, prototypeKeyPaths } from './prototype-keys.js';
 import { smokeSuiteSchema, type SmokeSuite } from './smoke-schema.js';
 
 /**
@@ -25,6 +26,8 @@ export function loadSmokeSuite(path: string, env: NodeJS.ProcessEnv = process.en
     throw new RewindError('REWIND_E_CONFIG_YAML', `smoke suite ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, { path });
   }
   const { value, secrets } = interpolateEnv(document ?? {}, env);
+  const prototypeKeys = prototypeKeyPaths(value).map((keyPath) => `${keyPath}: ${PROTOTYPE_KEY_PROBLEM}`);
+  if (prototypeKeys.length) throw new RewindError('REWIND_E_CONFIG_INVALID', `invalid smoke suite ${path}:\n  ${prototypeKeys.join('\n  ')}`, { path, problems: prototypeKeys });
   const parsed = smokeSuiteSchema.safeParse(value, { reportInput: true });
   if (!parsed.success) {
     const problems = parsed.error.issues.map(formatIssue);

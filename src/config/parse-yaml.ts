@@ -1,8 +1,10 @@
 import { CORE_SCHEMA, EVENT_ID, YAML11_SCHEMA, YAMLException, constructFromEvents, parseEvents } from 'js-yaml';
 import { RewindError } from '../errors/rewind-error.js';
+import { findAliasOverrun, MAX_ALIASED_NODES } from './yaml-alias-budget.js';
 
 /**
- * One YAML 1.2 document (core schema; a `%YAML 1.1` directive selects 1.1), duplicate keys refused.
+ * One YAML 1.2 document (core schema; a `%YAML 1.1` directive selects 1.1), duplicate keys refused,
+ * aliases within a budget (yaml-alias-budget.ts: REWIND_E_CONFIG_TOO_LARGE past it).
  * js-yaml rather than the `yaml` package because every command reads the config first: on a cold
  * start `yaml` costs ~15 ms more to compile and warm up for a file of this size.
  */
@@ -15,6 +17,15 @@ export function parseYaml(text: string): unknown {
       const node = events.slice(documents[1]!.index).find((event) => 'start' in event || 'valueStart' in event);
       const offset = node && ('start' in node ? node.start : 'valueStart' in node ? node.valueStart : undefined);
       throw yamlError('the file holds more than one YAML document (one is expected)', offset === undefined ? undefined : lineAndColumn(text, offset));
+    }
+    const overrun = findAliasOverrun(events, text);
+    if (overrun) {
+      const at = lineAndColumn(text, overrun.offset);
+      const reason =
+        overrun.reason === 'cycle'
+          ? `alias *${overrun.anchor} is inside the collection it names, so it would repeat without end`
+          : `with alias *${overrun.anchor} its aliases stand for more than ${MAX_ALIASED_NODES.toLocaleString('en-US')} nodes (an alias counts as a copy of everything its anchor holds)`;
+      throw new RewindError('REWIND_E_CONFIG_TOO_LARGE', `rewind.yaml is too large (line ${at.line}, column ${at.column}): ${reason}`, { line: at.line, column: at.column, anchor: overrun.anchor });
     }
     const first = documents[0]?.event;
     const yaml11 = first?.type === EVENT_ID.DOCUMENT && first.directives.some((d) => d.kind === 'yaml' && d.version === '1.1');

@@ -407,7 +407,6 @@ export async function resume(services: Services, env: string, options: ResumeOpt
         await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: false, error: child.reason, resumed: true });
         continue;
       }
-      await services.sink.emit({ event: 'operation_resumed', env, operationId: operation.id, kind: operation.kind, from: plan.from, to: plan.to });
       const resumedAt = services.now();
       const execute = {
         deploy: () => executeDeploy(services, target, plan, operation, lock, resumedAt),
@@ -416,6 +415,9 @@ export async function resume(services: Services, env: string, options: ResumeOpt
         down: () => executeDatabaseOperation(services, target, plan, operation, resumedAt),
         repair: () => executeRepair(services, target, plan, operation, resumedAt),
       };
+      // The kind comes from the ledger row: an own property, checked before anything is recorded.
+      if (!Object.hasOwn(execute, operation.kind)) throw new RewindError('REWIND_E_LEDGER', `operation ${operation.id} on ${env} has kind ${JSON.stringify(operation.kind)}, which rewind cannot resume`, { env, operationId: operation.id, kind: operation.kind });
+      await services.sink.emit({ event: 'operation_resumed', env, operationId: operation.id, kind: operation.kind, from: plan.from, to: plan.to });
       const outcome = await execute[operation.kind]();
       outcomes.push(outcome);
       // Stopped by a signal: leave the rest for the next resume.

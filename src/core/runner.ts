@@ -61,6 +61,7 @@ async function runSteps(plan: Plan, context: StepContext, sink: EventSink, execu
     const disarm = failpointAfter(point);
     let outcome: Outcome;
     try {
+      // A stored plan is data from the ledger: its kind is looked up as an own property only.
       const executor = Object.hasOwn(executors, step.kind) ? executors[step.kind] : undefined;
       outcome = executor ? await executor(step, context) : errored(`no executor for step kind ${step.kind}`);
     } catch (error) {

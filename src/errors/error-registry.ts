@@ -14,6 +14,7 @@ export const ERROR_REGISTRY = {
   REWIND_E_CONFIG_NOT_FOUND: { exitCode: 2, httpStatus: 500, hint: 'Run `rewind init` to write a starter rewind.yaml, or pass --config <path>.' },
   REWIND_E_CONFIG_EXISTS: { exitCode: 2, httpStatus: 409, hint: 'Pass --force to overwrite the existing file.' },
   REWIND_E_CONFIG_YAML: { exitCode: 2, httpStatus: 500, hint: 'Fix the YAML syntax at the line and column shown.' },
+  REWIND_E_CONFIG_TOO_LARGE: { exitCode: 2, httpStatus: 500, hint: 'Keep rewind.yaml under 1 MiB and its aliases small: each *alias counts as a full copy of what its &anchor holds (docs/config.md, YAML limits).' },
   REWIND_E_CONFIG_INVALID: { exitCode: 2, httpStatus: 500, hint: 'Fix the listed keys; `rewind config schema` prints the full JSON Schema.' },
   REWIND_E_CONFIG_ENV_MISSING: { exitCode: 2, httpStatus: 500, hint: 'Export the variable, or give a default with ${VAR:-default}.' },
   REWIND_E_UNKNOWN_ENV: { exitCode: 2, httpStatus: 404, hint: 'Use one of the environments defined in rewind.yaml.' },

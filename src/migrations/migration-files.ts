@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { RewindError } from '../errors/rewind-error.js';
 import type { MigrationFile, MigrationTool } from './migration-history.js';
 
 const SCRIPT = /\.(js|cjs|mjs|ts|cts|mts)$/;
@@ -91,6 +92,8 @@ const LAYOUTS: Record<MigrationTool, Layout> = {
 
 /** Migrations on disk for `tool` in `dir`, oldest first. */
 export async function listMigrationFiles(tool: MigrationTool, dir: string): Promise<MigrationFile[]> {
+  // Own property only: the tool name comes from rewind.yaml (the schema admits only these).
+  if (!Object.hasOwn(LAYOUTS, tool)) throw new RewindError('REWIND_E_CONFIG_INVALID', `database.migrations.tool: ${JSON.stringify(tool)} is not a tool rewind knows (known: ${Object.keys(LAYOUTS).join(', ')})`, { tool });
   const list = await LAYOUTS[tool](dir);
   return list.sort((a, b) => compareVersions(a.id, b.id));
 }

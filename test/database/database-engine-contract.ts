@@ -126,6 +126,21 @@ export function runDatabaseEngineContract(name: string, factory: DatabaseEngineC
       await expectCode(engine.snapshot(['no_such_table']), 'REWIND_E_CONFIG_INVALID');
     });
 
+    it('counts critical tables named like members of every object (__proto__, constructor) like any other', async () => {
+      await factory.exec(['CREATE TABLE __proto__ (id INTEGER PRIMARY KEY)', 'CREATE TABLE constructor (id INTEGER PRIMARY KEY)', 'INSERT INTO __proto__ (id) VALUES (1), (2)']);
+      try {
+        const { rowCounts } = await engine.snapshot(['__proto__', 'constructor', 'users']);
+        // A plain {} would have taken `rowCounts.__proto__ = 2` as a prototype assignment and dropped the count.
+        expect(Object.entries(rowCounts)).toEqual([
+          ['__proto__', 2],
+          ['constructor', 0],
+          ['users', 50],
+        ]);
+      } finally {
+        await factory.exec(['DROP TABLE __proto__', 'DROP TABLE constructor']);
+      }
+    });
+
     it('backs up with size and a sha256 that match the bytes on disk', async () => {
       const destination = join(work, 'backups', `first${engine.extension}`);
       const result = await engine.backup(destination, CRITICAL);

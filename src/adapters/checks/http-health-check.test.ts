@@ -40,6 +40,13 @@ describe('HTTP health check', () => {
     expect(noToken).toMatchObject({ status: 'failed', detail: { lastStatus: 401 } });
   });
 
+  it('judges only fields the body has: "__proto__.__proto__" is not null for a body without it', async () => {
+    const { url } = await serve((_req, res) => json(res, 200, { status: 'ok' }));
+    // Read through inherited members, every JSON object body had Object.prototype's prototype: null.
+    const inherited = await checkHealth(config({ url, json: { '__proto__.__proto__': null } }), '1.0.0');
+    expect(inherited).toMatchObject({ status: 'failed', detail: { lastReason: '__proto__.__proto__ is undefined, expected null' } });
+  });
+
   it('retries with exponential backoff until healthy', async () => {
     const { url, hits } = await serve((_req, res, hit) => (hit < 3 ? json(res, 503, {}) : json(res, 200, { status: 'ok' })));
     const outcome = await checkHealth(config({ url, retries: 5, backoffMs: 40 }), '1.0.0');

@@ -96,6 +96,25 @@ describe('smoke suite runner', () => {
     expect(wrong.message).toContain('email is "a@x", expected "9.9.9"');
   });
 
+  it('knows only the variables and captures the suite has: {{constructor}} is not set, a body without "constructor" does not have it', async () => {
+    const unset = await runSmokeSuite(suite([{ name: 'me', request: { url: '/me', headers: { authorization: 'Bearer {{constructor}}' } } }]), { version: '1.0.0', timeoutMs: 1000 });
+    expect(unset.status).toBe('failed');
+    expect(unset.message).toContain('{{constructor}} is not set');
+    const absent = await runSmokeSuite(suite([{ name: 'login', request: { method: 'POST', url: '/login' }, expect: { exists: ['token', 'constructor', 'toString.name'] } }]), { version: '1.0.0', timeoutMs: 1000 });
+    expect(absent.message).toContain('constructor is missing from the response');
+    const capture = await runSmokeSuite(suite([{ name: 'login', request: { method: 'POST', url: '/login' }, capture: { valueOf: 'constructor.name' } }]), { version: '1.0.0', timeoutMs: 1000 });
+    expect(capture.message).toContain('capture valueOf: constructor.name is undefined, not a value');
+    // Those names are ordinary once the suite defines them.
+    const own = await runSmokeSuite(
+      suite([
+        { name: 'login', request: { method: 'POST', url: '/login' }, capture: { constructor: 'token' } },
+        { name: 'me', request: { url: '/me', headers: { authorization: 'Bearer {{constructor}}' } }, expect: { json: { email: 'a@x' } } },
+      ]),
+      { version: '1.0.0', timeoutMs: 1000 },
+    );
+    expect(own.status, own.message).toBe('succeeded');
+  });
+
   it('refuses a malformed suite with the key path named', () => {
     const result = smokeSuiteSchema.safeParse({ name: 't', steps: [{ name: 'x', request: { url: '/a', method: 'FETCH' } }] });
     expect(result.success).toBe(false);

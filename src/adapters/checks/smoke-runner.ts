@@ -22,22 +22,25 @@ class MissingVariable extends Error {
   }
 }
 
-function fill(text: string, vars: Record<string, string>): string {
+/** Suite variables and captures by name. A Map: `{{constructor}}` must be missing, not Object's source text. */
+type Variables = Map<string, string>;
+
+function fill(text: string, vars: Variables): string {
   return text.replace(VARIABLE, (_, name: string) => {
-    const value = vars[name];
+    const value = vars.get(name);
     if (value === undefined) throw new MissingVariable(name);
     return value;
   });
 }
 
-function fillDeep(value: unknown, vars: Record<string, string>): unknown {
+function fillDeep(value: unknown, vars: Variables): unknown {
   if (typeof value === 'string') return fill(value, vars);
   if (Array.isArray(value)) return value.map((v) => fillDeep(v, vars));
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillDeep(v, vars)]));
   return value;
 }
 
-async function runStep(step: SmokeStep, vars: Record<string, string>, baseUrl: string | undefined, defaultTimeoutMs: number, phase: SmokeStepResult['phase']): Promise<SmokeStepResult> {
+async function runStep(step: SmokeStep, vars: Variables, baseUrl: string | undefined, defaultTimeoutMs: number, phase: SmokeStepResult['phase']): Promise<SmokeStepResult> {
   const started = performance.now();
   const ms = () => Math.round(performance.now() - started);
   let url: string;
@@ -98,7 +101,7 @@ async function runStep(step: SmokeStep, vars: Record<string, string>, baseUrl: s
   for (const [name, path] of Object.entries(step.capture ?? {})) {
     const actual = pick(parsed, path);
     if (actual === undefined || actual === null || typeof actual === 'object') return fail(`capture ${name}: ${path} is ${JSON.stringify(actual)}, not a value`);
-    vars[name] = String(actual);
+    vars.set(name, String(actual));
   }
   return { name: step.name, phase, status: 'passed', httpStatus: response.status, ms: ms() };
 }
@@ -110,8 +113,11 @@ async function runStep(step: SmokeStep, vars: Record<string, string>, baseUrl: s
  */
 export async function runSmokeSuite(suite: SmokeSuite, options: { version: string; baseUrl?: string; timeoutMs: number }): Promise<Outcome> {
   const started = performance.now();
-  const vars: Record<string, string> = { version: options.version, run_id: `${Date.now().toString(36)}${randomBytes(3).toString('hex')}` };
-  for (const [name, value] of Object.entries(suite.variables)) vars[name] = fill(value, vars);
+  const vars: Variables = new Map([
+    ['version', options.version],
+    ['run_id', `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`],
+  ]);
+  for (const [name, value] of Object.entries(suite.variables)) vars.set(name, fill(value, vars));
   const baseUrl = options.baseUrl ?? suite.baseUrl;
   const results: SmokeStepResult[] = [];
   let failure: SmokeStepResult | undefined;

@@ -8,6 +8,7 @@ import { RewindError } from '../../errors/rewind-error.js';
 import type { BackupArtifact } from '../../ports/database-engine.js';
 import type { PipelineResult } from '../../ports/executor.js';
 import { redactor } from '../../util/redact.js';
+import { nullPrototypeRecord } from '../../util/own-property.js';
 
 /**
  * What the database adapters share: writing a dump through sha256 while it streams, digests of files
@@ -164,7 +165,8 @@ export const MIGRATION_TABLES: readonly string[] = [
 
 /** Driver values made JSON-stable: dates as ISO strings, bytes as hex, big integers as strings. */
 export function jsonSafeRow(row: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  // Keyed by the table's column names: without a prototype a column `__proto__` is kept like any other.
+  const out = nullPrototypeRecord<unknown>();
   for (const [key, value] of Object.entries(row)) {
     if (value instanceof Date) out[key] = Number.isNaN(value.getTime()) ? null : value.toISOString();
     else if (Buffer.isBuffer(value)) out[key] = value.toString('hex');

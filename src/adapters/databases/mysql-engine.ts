@@ -7,6 +7,7 @@ import { createGunzip, createGzip } from 'node:zlib';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import type { MysqlDatabaseConfig } from '../../config/config-schema.js';
 import { RewindError } from '../../errors/rewind-error.js';
+import { nullPrototypeRecord } from '../../util/own-property.js';
 import type { BackupArtifact, BackupResult, DatabaseEngine, DatabaseSnapshot, MigrationTableState } from '../../ports/database-engine.js';
 import type { CommandSpec, StreamingExecutor } from '../../ports/executor.js';
 import { redactor } from '../../util/redact.js';
@@ -196,7 +197,7 @@ export class MysqlEngine implements DatabaseEngine {
     const connection = await this.connect();
     try {
       await connection.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
-      const rowCounts: Record<string, number> = {};
+      const rowCounts = nullPrototypeRecord<number>(); // keyed by table names from rewind.yaml, `__proto__` included
       for (const table of criticalTables) {
         const parts = splitTableName(table);
         const [schema, name] = parts.length === 2 ? [parts[0]!, parts[1]!] : [this.database, parts[0]!];

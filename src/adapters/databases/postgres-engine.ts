@@ -9,6 +9,7 @@ import type { PitrSupport } from '../../ports/database-pitr.js';
 import type { CommandResult, CommandSpec, PipelineResult, StreamingExecutor } from '../../ports/executor.js';
 import { redactor } from '../../util/redact.js';
 import { stageSucceeded } from '../../exec/process-executor.js';
+import { nullPrototypeRecord } from '../../util/own-property.js';
 import { CommitDecision } from './commit-decision.js';
 import {
   MIGRATION_TABLES,
@@ -336,7 +337,7 @@ export class PostgresEngine implements DatabaseEngine {
 }
 
 async function readSnapshot(client: pg.Client, criticalTables: readonly string[]): Promise<DatabaseSnapshot> {
-  const rowCounts: Record<string, number> = {};
+  const rowCounts = nullPrototypeRecord<number>(); // keyed by table names from rewind.yaml, `__proto__` included
   for (const table of criticalTables) {
     const quoted = splitTableName(table).map(quoteIdent).join('.');
     const { rows } = await client.query<{ exists: string | null }>('SELECT to_regclass($1)::text AS exists', [quoted]);

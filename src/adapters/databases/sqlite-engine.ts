@@ -6,6 +6,7 @@ import type { SqliteDatabaseConfig } from '../../config/config-schema.js';
 import { RewindError } from '../../errors/rewind-error.js';
 import type { BackupArtifact, BackupResult, DatabaseEngine, DatabaseSnapshot, MigrationTableState } from '../../ports/database-engine.js';
 import type { CommandSpec } from '../../ports/executor.js';
+import { nullPrototypeRecord } from '../../util/own-property.js';
 import {
   MIGRATION_TABLES,
   assertIntact,
@@ -155,7 +156,7 @@ export class SqliteEngine implements DatabaseEngine {
 }
 
 function readSnapshot(db: Database, criticalTables: readonly string[]): DatabaseSnapshot {
-  const rowCounts: Record<string, number> = {};
+  const rowCounts = nullPrototypeRecord<number>(); // keyed by table names from rewind.yaml, `__proto__` included
   for (const table of criticalTables) {
     const parts = splitTableName(table);
     const [schema, name] = parts.length === 2 ? [parts[0]!, parts[1]!] : ['main', parts[0]!];

@@ -1,4 +1,5 @@
 import { urlOnHost } from '../../util/url-on-host.js';
+import { registeredAdapter } from '../registered-adapter.js';
 import type { MetricSource } from '../../ports/metric-source.js';
 import { createHttpProbeSource, HTTP_PROBE_TYPE, type HttpProbeConfig } from './http-probe-sampler.js';
 import { createPrometheusSource, PROMETHEUS_TYPE, type PrometheusSourceConfig } from './prometheus-source.js';
@@ -25,5 +26,5 @@ const METRIC_SOURCES: { [T in MetricSourceConfig['type']]: Factory<T> } = {
 
 /** Builds the source a config names. Throws REWIND_E_CONFIG_INVALID for settings the adapter refuses. */
 export function createMetricSource(config: MetricSourceConfig, scope?: MetricScope): MetricSource {
-  return (METRIC_SOURCES[config.type] as Factory<MetricSourceConfig['type']>)(config, scope);
+  return (registeredAdapter(METRIC_SOURCES, config.type, 'watch.source.type') as Factory<MetricSourceConfig['type']>)(config, scope);
 }

@@ -31,7 +31,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     let envs = args.positionals.length ? [args.positionals[0]!] : [];
     if (envs.length === 0) {
       const running = await context.ledger.findRunningOperations();
-      envs = [...new Set(running.map((op) => op.env))].filter((env) => env in context.config.environments);
+      envs = [...new Set(running.map((op) => op.env))].filter((env) => Object.hasOwn(context.config.environments, env));
       if (envs.length === 0) throw new RewindError('REWIND_E_NOTHING_TO_RESUME', 'no environment has an unfinished operation');
     }
     const outcomes = [];

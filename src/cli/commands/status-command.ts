@@ -4,6 +4,7 @@ import { loadKnownValidConfig, observedTarget, unknownEnvironment, type Observed
 import { observeReleasesTarget } from '../../adapters/targets/releases-observer.js';
 import { describeServed, judgeAgreement } from '../../core/environment-agreement.js';
 import type { Ledger } from '../../ports/ledger.js';
+import { ownValue } from '../../util/own-property.js';
 import { writeLine, type CliIo } from '../cli-io.js';
 import { parseCommandArgs, type ParsedArgs } from '../parse-args.js';
 
@@ -102,10 +103,10 @@ async function openStatusContext(args: ParsedArgs, io: CliIo, env: string): Prom
     return { config, env: environmentConfig(config, env) };
   };
   if (known) {
-    const found = Object.hasOwn(known.environments, env) ? known.environments[env] : undefined;
-    if (!found) throw unknownEnvironment(env, Object.keys(known.environments));
+    const environment = ownValue(known.environments, env);
+    if (!environment) throw unknownEnvironment(env, Object.keys(known.environments));
     const ledger = await openLedger(known.ledger);
-    return { ledger, hasTraffic: found.traffic, observe: found.observe, fullConfig: async () => (await full()).env, close: () => ledger.close() };
+    return { ledger, hasTraffic: environment.traffic, observe: environment.observe, fullConfig: async () => (await full()).env, close: () => ledger.close() };
   }
   const loaded = await full();
   const ledger = await openLedger(loaded.config.ledger);

@@ -15,6 +15,7 @@ import { substituteArgv } from '../../util/substitute-argv.js';
 import { backupDatabase } from '../database-backup.js';
 import { diffSchemas, renderSchemaDiff } from '../schema-diff.js';
 import type { StepContext, StepExecutor } from './step-context.js';
+import { ownValue } from '../../util/own-property.js';
 
 /**
  * The database half of deploys, rollbacks and restores (seed 000): the pre-upgrade backup, the
@@ -279,7 +280,8 @@ function compareSnapshot(backup: BackupRecord, live: DatabaseSnapshot): string[]
     problems.push(`migration tables differ from the backup's record: recorded ${names}, found ${now}`);
   }
   for (const [table, count] of Object.entries(backup.rowCounts)) {
-    if (live.rowCounts[table] !== count) problems.push(`${table}: ${live.rowCounts[table]} rows, the backup recorded ${count}`);
+    const found = ownValue(live.rowCounts, table);
+    if (found !== count) problems.push(`${table}: ${found} rows, the backup recorded ${count}`);
   }
   return problems;
 }

@@ -1,0 +1,54 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RewindError } from '../errors/rewind-error.js';
+import { loadSmokeSuite } from './load-smoke-suite.js';
+
+describe('loadSmokeSuite and __proto__ keys', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rewind-smoke-suite-'));
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  const suite = (extra: string) => `name: t
+variables:
+  who: someone${extra}
+steps:
+  - name: me
+    request:
+      url: http://127.0.0.1:9/me
+      headers:
+        x-a: b
+`;
+
+  it('refuses __proto__ as a variable or a header name, naming the path (zod would drop it unseen)', async () => {
+    const file = join(dir, 'proto.yaml');
+    await writeFile(file, suite('\n  __proto__: x').replace('        x-a: b\n', '        x-a: b\n        __proto__: { polluted: yes }\n'));
+    let error: unknown;
+    try {
+      loadSmokeSuite(file, {});
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(RewindError);
+    expect(error).toMatchObject({
+      code: 'REWIND_E_CONFIG_INVALID',
+      details: {
+        path: file,
+        problems: [
+          'variables.__proto__: "__proto__" is not allowed as a key (JavaScript objects reserve it for their prototype)',
+          'steps.0.request.headers.__proto__: "__proto__" is not allowed as a key (JavaScript objects reserve it for their prototype)',
+        ],
+      },
+    });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('loads the same suite without those keys', async () => {
+    const file = join(dir, 'plain.yaml');
+    await writeFile(file, suite(''));
+    expect(loadSmokeSuite(file, {})).toMatchObject({ name: 't', variables: { who: 'someone' }, steps: [{ name: 'me', request: { headers: { 'x-a': 'b' } } }] });
+  });
+});
