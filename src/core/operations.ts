@@ -13,6 +13,7 @@ import { databaseFactsSince } from './database-facts.js';
 import { decideDatabaseRollback, type DatabaseDecision, type DatabaseOverride } from './database-rollback-decision.js';
 import { findDownTarget, type DownTarget } from './database-down.js';
 import { planDeploy, planDown, planRestore, planRollback, type BackupDescription } from './planner.js';
+import { preflightStop } from './preflight-stop.js';
 import { runPlan } from './runner.js';
 import type { Services } from './services.js';
 import type { StepContext } from './steps/step-context.js';
@@ -204,8 +205,7 @@ async function executeDeploy(services: Services, target: Target, plan: Plan, ope
     // Nothing that serves was touched: the release keeps its state, the environment runs what it ran.
     await services.ledger.finishOperation(operation.id, 'failed', failure, services.now());
     await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: false, durationMs, stage: 'preflight', error: failure });
-    const code = result.outcome!.code ?? 'REWIND_E_PREFLIGHT_FAILED';
-    return { plan, operation, ok: false, error: new RewindError(code, `deploy of ${plan.to} stopped before activation — nothing changed — at ${failure}`, { env, operationId: operation.id }) };
+    return { plan, operation, ok: false, error: preflightStop(`deploy of ${plan.to} stopped before activation — nothing changed —`, result, { env, operationId: operation.id }) };
   }
 
   const pausable = result.failedStep!.kind === 'watch' || result.failedStep!.kind === 'canary-analysis';
@@ -253,7 +253,10 @@ async function executeDeploy(services: Services, target: Target, plan: Plan, ope
   const rollback = await startRollback(services, target, rollbackPlan, rollbackOperation);
   const error = rollback.ok
     ? new RewindError('REWIND_E_DEPLOY_ROLLED_BACK', `deploy of ${plan.to} failed at ${failure}; rolled back to ${lkg.version}, which serves again`, { env, operationId: operation.id, rollbackOperationId: rollbackOperation.id })
-    : rollback.error!;
+    : rollback.error!.code === 'REWIND_E_PREFLIGHT_FAILED'
+      ? // The deploy did change things: its rollback stopping in preflight leaves the failed release in place (exit 8), never "nothing changed".
+        new RewindError('REWIND_E_DEPLOY_FAILED', `deploy of ${plan.to} failed at ${failure}; not rolled back: ${rollback.error!.message}`, { ...rollback.error!.details, operationId: operation.id, rollbackOperationId: rollbackOperation.id })
+      : rollback.error!;
   return { plan, operation, ok: false, error, rollback };
 }
 
@@ -280,8 +283,7 @@ async function executeRollback(services: Services, target: Target, plan: Plan, o
   if (result.ok) return { plan, operation, ok: true };
   if (!result.changed) {
     // A preflight step (the backup check) refused: the environment is exactly as it was.
-    const code = result.outcome!.code ?? 'REWIND_E_PREFLIGHT_FAILED';
-    return { plan, operation, ok: false, error: new RewindError(code, `rollback ${plan.from ?? 'none'} → ${plan.to} stopped before anything was touched at ${failure}`, { env, operationId: operation.id }) };
+    return { plan, operation, ok: false, error: preflightStop(`rollback ${plan.from ?? 'none'} → ${plan.to} stopped before anything was touched`, result, { env, operationId: operation.id }) };
   }
   return {
     plan,
@@ -518,9 +520,9 @@ async function executeDatabaseOperation(services: Services, target: Target, plan
     ...(failure ? { error: failure } : {}),
   });
   if (result.ok) return { plan, operation, ok: true };
-  const code = !result.changed ? (result.outcome!.code ?? 'REWIND_E_PREFLIGHT_FAILED') : (result.outcome!.code ?? (plan.kind === 'down' ? 'REWIND_E_MIGRATION_FAILED' : 'REWIND_E_RESTORE_FAILED'));
-  const prefix = result.changed ? `${plan.kind} failed` : `${plan.kind} stopped before anything was touched`;
-  return { plan, operation, ok: false, error: new RewindError(code, `${prefix} at ${failure}`, { env, operationId: operation.id }) };
+  if (!result.changed) return { plan, operation, ok: false, error: preflightStop(`${plan.kind} stopped before anything was touched`, result, { env, operationId: operation.id }) };
+  const code = result.outcome!.code ?? (plan.kind === 'down' ? 'REWIND_E_MIGRATION_FAILED' : 'REWIND_E_RESTORE_FAILED');
+  return { plan, operation, ok: false, error: new RewindError(code, `${plan.kind} failed at ${failure}`, { env, operationId: operation.id }) };
 }
 
 export interface DownOptions {

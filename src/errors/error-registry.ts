@@ -31,7 +31,7 @@ export const ERROR_REGISTRY = {
   REWIND_E_NOTHING_TO_RESUME: { exitCode: 4, httpStatus: 404, hint: 'No interrupted operation was found; `rewind history <env>` shows what ran.' },
   REWIND_E_LOCKED: { exitCode: 5, httpStatus: 423, hint: 'Wait for the holder to finish, or if it is gone run `rewind unlock <env> --force --reason "..."`.' },
   REWIND_E_OPERATION_INTERRUPTED: { exitCode: 5, httpStatus: 409, hint: 'An earlier operation did not finish: run `rewind resume <env>` (or `rewind resume <env> --abandon`).' },
-  REWIND_E_PREFLIGHT_FAILED: { exitCode: 6, httpStatus: 412, hint: 'Nothing was changed; fix what the failed preflight step reports and deploy again.' },
+  REWIND_E_PREFLIGHT_FAILED: { exitCode: 6, httpStatus: 412, hint: 'Nothing was changed: the message names the preflight step that stopped and its cause code (`cause` with --json; its row in docs/errors.md says what to do); fix that and run the command again.' },
   REWIND_E_DEPLOY_ROLLED_BACK: { exitCode: 7, httpStatus: 500, hint: 'The new release failed and the last known good release serves again; see `rewind history <env>`.' },
   REWIND_E_DEPLOY_FAILED: { exitCode: 8, httpStatus: 500, hint: 'The release failed after activation and was not rolled back; run `rewind rollback <env>`.' },
   REWIND_E_ROLLBACK_FAILED: { exitCode: 9, httpStatus: 500, hint: 'The environment needs a human: read the journal with `rewind history <env> --json`, fix, then `rewind resume <env>`.' },
