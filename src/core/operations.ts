@@ -229,6 +229,7 @@ async function executeDeploy(services: Services, target: Target, plan: Plan, ope
   if (database?.mode === 'freeze') {
     // Rolling the code back onto a schema it cannot use would make things worse: stop and tell a human.
     const why = `deploy of ${plan.to} failed at ${failure}; automatic rollback refused: ${database.reasons.join('; ')}`;
+    await services.sink.emit({ event: 'rollback_refused', env, operationId: operation.id, from: plan.to, to: lkg.version, trigger: 'automatic', mode: database.mode, reasons: database.reasons });
     await services.ledger.finishOperation(operation.id, 'failed', why, services.now());
     await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: false, durationMs, error: why });
     return { plan, operation, ok: false, error: new RewindError('REWIND_E_DEPLOY_FAILED', why, { env, operationId: operation.id }) };
@@ -261,7 +262,13 @@ async function executeDeploy(services: Services, target: Target, plan: Plan, ope
 }
 
 async function startRollback(services: Services, target: Target, plan: Plan, operation: OperationRecord): Promise<OperationOutcome> {
-  await services.sink.emit({ event: 'rollback_start', env: plan.env, operationId: operation.id, from: plan.from, to: plan.to, automatic: plan.automatic ?? false, reason: plan.reason });
+  const automatic = plan.automatic ?? false;
+  const trigger = automatic ? 'automatic' : 'manual';
+  await services.sink.emit({ event: 'rollback_start', env: plan.env, operationId: operation.id, from: plan.from, to: plan.to, automatic, trigger, reason: plan.reason });
+  if (plan.database) {
+    // What the rollback does to the database, and why, belongs in the audit log, not only in --dry-run.
+    await services.sink.emit({ event: 'rollback_database_decision', env: plan.env, operationId: operation.id, from: plan.from, to: plan.to, trigger, ...plan.database });
+  }
   return executeRollback(services, target, plan, operation);
 }
 
@@ -317,6 +324,7 @@ async function buildRollbackPlan(services: Services, env: string, target: Target
       env,
       from: current?.version ?? null,
       to: to.version,
+      mode: database.mode,
       reasons: database.reasons,
     });
   }
@@ -324,7 +332,8 @@ async function buildRollbackPlan(services: Services, env: string, target: Target
   if (database?.mode === 'down') {
     down = await findDownTarget(services, env, current!, target);
     if (down.migration.id !== database.down!.id) {
-      throw new RewindError('REWIND_E_ROLLBACK_UNSAFE', `--db down: the newest applied migration is ${down.migration.id}, not ${database.down!.id} that ${database.down!.release} applied`, { env });
+      const why = `--db down: the newest applied migration is ${down.migration.id}, not ${database.down!.id} that ${database.down!.release} applied`;
+      throw new RewindError('REWIND_E_ROLLBACK_UNSAFE', why, { env, from: current?.version ?? null, to: to.version, mode: database.mode, reasons: [why] });
     }
   }
   return planRollback({
@@ -334,12 +343,27 @@ async function buildRollbackPlan(services: Services, env: string, target: Target
     from: current,
     to,
     reason: options.reason ?? `requested by ${services.actor}`,
-    automatic: options.to === undefined,
+    // A person asked for this rollback (with or without --to): only the one a failed deploy starts is automatic.
+    automatic: false,
+    chosenBy: options.to === undefined ? 'lkg' : 'request',
     database,
     safetyBackup: database?.mode === 'restore' || database?.mode === 'down' ? describeBackup(services, env, 'safety', current?.version ?? null) : undefined,
     down,
     slots: await slotsOf(target, config),
   });
+}
+
+/**
+ * A rollback refused as unsafe creates no operation (nothing ran), but the audit log still says who
+ * asked, what for, and why it was refused. Recording it never hides the refusal itself.
+ */
+async function auditRefusal(services: Services, refusal: RewindError, options: RollbackOptions): Promise<void> {
+  const { env, from, to, mode, reasons } = refusal.details as { env: string; from?: string | null; to?: string; mode?: string; reasons?: string[] };
+  await services.sink
+    .emit({ event: 'rollback_refused', env, from: from ?? null, to, trigger: 'manual', mode, reasons: reasons ?? [refusal.message], requested: { to: options.to ?? null, db: options.db ?? null, reason: options.reason ?? null } })
+    .catch((error: unknown) => {
+      refusal.details.auditError = (error as Error).message;
+    });
 }
 
 /** Undoes the current release: back to the LKG (or --to), verified. */
@@ -356,7 +380,10 @@ export async function rollback(services: Services, env: string, options: Rollbac
   }
   return withEnvironment(services, env, async (target, lock) => {
     await refuseIfInterrupted(services, env);
-    const plan = await buildRollbackPlan(services, env, target, options);
+    const plan = await buildRollbackPlan(services, env, target, options).catch(async (error: unknown) => {
+      if (error instanceof RewindError && error.code === 'REWIND_E_ROLLBACK_UNSAFE') await auditRefusal(services, error, options);
+      throw error;
+    });
     const operation = await createOperation(services, plan, null, plan.reason ?? null);
     await lock.attach(operation.id);
     if (options.db === 'skip') {
