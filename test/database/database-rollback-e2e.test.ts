@@ -9,7 +9,7 @@ import { createSandbox, ENV, type Sandbox } from '../support/sandbox.js';
 // Incompatible Schema)"): a release whose migration is breaking fails its health check, and the
 // automatic rollback restores the pre-upgrade backup before the last known good code serves again.
 
-// Applied before rewind was adopted (the critical table must exist for the first pre-upgrade backup).
+// Applied before rewind was adopted (critical-table-absent-e2e covers a first release that creates the table).
 const M0 = {
   'prisma/migrations/20251201000000_users/migration.sql': 'CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL, nickname text);\n',
 };
