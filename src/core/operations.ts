@@ -6,7 +6,9 @@ import { succeeded } from '../ports/outcome.js';
 import type { Target } from '../ports/target.js';
 import { parseVersion } from '../util/semver.js';
 import { newOperationId } from './clock.js';
+import { withCleanup } from '../util/keep-first-error.js';
 import { acquireEnvironmentLock, type HeldLock } from './lock-manager.js';
+import { ledgerLostDuring } from './ledger-loss.js';
 import type { Plan } from './plan.js';
 import { describeDatabaseBackup, findBackup, requireDatabase } from './database-backup.js';
 import { databaseFactsSince } from './database-facts.js';
@@ -123,20 +125,26 @@ async function createOperation(services: Services, plan: Plan, parentId: string 
   return operation;
 }
 
-/** Opens the target, takes the lock, runs `work`, and always releases both. */
+/**
+ * Opens the target, takes the lock, runs `work`, and always releases both. A failing release never
+ * replaces the error `work` ended with (it is attached to it), and a ledger lost mid-operation says
+ * what it left behind and how to resume.
+ */
 async function withEnvironment<T>(services: Services, env: string, work: (target: Target, lock: HeldLock) => Promise<T>): Promise<T> {
   const config = environmentConfig(services.config, env);
   const target = services.createTarget(env, config);
-  try {
-    const lock = await acquireEnvironmentLock({ ledger: services.ledger, env, actor: services.actor, ttlMs: config.lock.ttlMs, sink: services.sink });
-    try {
-      return await work(target, lock);
-    } finally {
-      await lock.release();
-    }
-  } finally {
-    await target.close();
-  }
+  return withCleanup(
+    async () => {
+      const lock = await acquireEnvironmentLock({ ledger: services.ledger, env, actor: services.actor, ttlMs: config.lock.ttlMs, sink: services.sink });
+      const guarded = () =>
+        work(target, lock).catch((error: unknown) => {
+          throw ledgerLostDuring(error, env, lock.operationId);
+        });
+      return withCleanup(guarded, 'releasing the lock', () => lock.release());
+    },
+    'closing the target',
+    () => target.close(),
+  );
 }
 
 async function buildDeployPlan(services: Services, env: string, version: string, target: Target, options: DeployOptions): Promise<Plan> {

@@ -37,7 +37,7 @@ export const ERROR_REGISTRY = {
   REWIND_E_ROLLBACK_FAILED: { exitCode: 9, httpStatus: 500, hint: 'The environment needs a human: read the journal with `rewind history <env> --json`, fix, then `rewind resume <env>`.' },
   REWIND_E_RUNTIME_UNAVAILABLE: { exitCode: 3, httpStatus: 500, hint: 'Install the runtime (for PM2: `npm install -g pm2` or add it to your project).' },
   REWIND_E_COMMAND_FAILED: { exitCode: 1, httpStatus: 500, hint: 'The command shown exited non-zero; its stderr is included.' },
-  REWIND_E_LEDGER: { exitCode: 3, httpStatus: 503, hint: 'Check the `ledger:` setting and that the database is reachable.' },
+  REWIND_E_LEDGER: { exitCode: 3, httpStatus: 503, hint: 'Check the `ledger:` setting and that the database is reachable; when it failed in the middle of an operation, run `rewind resume <env>` once it is back.' },
   REWIND_E_NO_DATABASE: { exitCode: 2, httpStatus: 404, hint: 'Add a `database:` block (engine, url or path) to the environment in rewind.yaml.' },
   REWIND_E_DB_UNREACHABLE: { exitCode: 3, httpStatus: 503, hint: 'Check `database.url` (host, port, user, password) and that the database server is running.' },
   REWIND_E_BACKUP_FAILED: { exitCode: 1, httpStatus: 500, hint: 'The dump command failed and no backup was recorded; its stderr is included (disk space, privileges, client tools on PATH).' },
