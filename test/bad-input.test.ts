@@ -369,7 +369,7 @@ describe('bad input is refused with a coded error and changes nothing', () => {
   });
 
   describe('a corrupted artifact', () => {
-    it('is caught at deploy by its digest: exit 3, nothing unpacked, no current link, the release still registered', async () => {
+    it('is caught at deploy by its digest: exit 6 naming the cause, nothing unpacked, no current link, the release still registered', async () => {
       const corrupt = join(root, 'artifacts', 'app-2.0.0');
       await cp(artifact, corrupt, { recursive: true });
       await writeFile(join(corrupt, 'server.js'), 'console.log("2.0.0");\n');
@@ -382,9 +382,10 @@ describe('bad input is refused with a coded error and changes nothing', () => {
       bytes[0] = bytes[0]! ^ 0x01;
       await writeFile(file, bytes);
 
+      // Stopped in preflight: exit 6, the digest mismatch named as the cause.
       const result = await spawnCli(['deploy', ENV, '2.0.0', '--config', config]);
-      expectRefused(result, 'REWIND_E_ARTIFACT_DIGEST_MISMATCH', `artifact ${corrupt} has digest sha256:`, 'nothing changed');
-      expect(result.code).toBe(3);
+      expectRefused(result, 'REWIND_E_PREFLIGHT_FAILED', `artifact ${corrupt} has digest sha256:`, 'nothing changed', 'at prepare (cause REWIND_E_ARTIFACT_DIGEST_MISMATCH)');
+      expect(result.code).toBe(6);
 
       const srv = join(root, 'srv');
       const releasesDir = join(srv, 'releases');
@@ -407,7 +408,7 @@ describe('bad input is refused with a coded error and changes nothing', () => {
 
       // A repeat is refused the same way and still changes nothing on disk.
       const again = await cli(['deploy', ENV, '2.0.0', '--config', config]);
-      expectRefused(again, 'REWIND_E_ARTIFACT_DIGEST_MISMATCH');
+      expectRefused(again, 'REWIND_E_PREFLIGHT_FAILED', '(cause REWIND_E_ARTIFACT_DIGEST_MISMATCH)');
       expect(existsSync(releasesDir) ? readdirSync(releasesDir) : []).toEqual([]);
     });
   });

@@ -1,11 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../src/config/config-schema.js';
 import { interpolateEnv } from '../src/config/interpolate.js';
 import { parseConfigText } from '../src/config/load-config.js';
+import { MIGRATION_TOOL_NAMES } from '../src/config/config-schema.js';
+import { listMigrationFiles } from '../src/migrations/migration-files.js';
 
 // docs/config.md documents every key of the config schema; this walks the schema (as the JSON Schema
 // `rewind config schema` prints) and holds the reference tables to it, so the two cannot drift.
@@ -200,5 +203,61 @@ describe('docs/config.md examples and statements hold', () => {
     const database = config.environments.a!.database!;
     expect(database.migrations!.dir).toBe('prisma/migrations'); // relative to the release directory
     expect(database.engine === 'postgres' && database.pitr).toMatchObject({ archiveDir: '/etc/rewind/wal', baseBackupDir: '/etc/rewind/backups/a/base', restoreDir: '/etc/rewind/backups/a/pitr' });
+  });
+});
+
+describe('docs/config.md: where each migration tool\'s up and down files are', () => {
+  const section = DOC.slice(DOC.indexOf("## Migrations: where each tool's up and down files are"));
+  const trees = new Map([...section.matchAll(/^#### `([a-z-]+)`\n\n```text\n([\s\S]*?)```/gm)].map((m) => [m[1]!, m[2]!]));
+
+  /** Builds the documented tree under `root`; returns the migrations dir and the files marked up and down. */
+  function build(root: string, tree: string): { dir: string; up: string[]; down: string[] } {
+    const [first, ...lines] = tree.trimEnd().split('\n');
+    const dir = join(root, first!.trim());
+    mkdirSync(dir, { recursive: true });
+    const parents = [dir];
+    const up: string[] = [];
+    const down: string[] = [];
+    for (const line of lines) {
+      const depth = (line.length - line.trimStart().length) / 2;
+      const [name, mark] = line.trim().split(/\s+/);
+      const path = join(parents[depth - 1]!, name!);
+      if (name!.endsWith('/')) {
+        mkdirSync(path, { recursive: true });
+        parents[depth] = path;
+        continue;
+      }
+      writeFileSync(path, '-- docs tree\n');
+      if (mark === 'up') up.push(path);
+      if (mark === 'down') down.push(path);
+    }
+    return { dir, up, down };
+  }
+
+  it('gives every tool the code knows a row and a tree', () => {
+    expect([...trees.keys()].sort()).toEqual([...MIGRATION_TOOL_NAMES].sort());
+    for (const tool of MIGRATION_TOOL_NAMES) expect(section).toContain(`| \`${tool}\` |`);
+  });
+
+  it('each tree is read by the tool\'s layout exactly as documented: these ups, these downs, no others', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'rewind-docs-layouts-'));
+    try {
+      for (const [tool, tree] of trees) {
+        const { dir, up, down } = build(join(root, tool), tree);
+        // Drizzle lists its migrations in a journal: the one for the documented .sql files.
+        if (tool === 'drizzle') {
+          const entries = up.map((path, index) => ({ idx: index, when: 1_700_000_000_000 + index, tag: basename(path, '.sql') }));
+          writeFileSync(join(dir, 'meta', '_journal.json'), JSON.stringify({ entries }));
+        }
+        const found = await listMigrationFiles(tool as (typeof MIGRATION_TOOL_NAMES)[number], dir);
+        expect(found.map((m) => m.upPath).sort(), tool).toEqual([...up].sort());
+        expect(found.flatMap((m) => (m.downPath ? [m.downPath] : [])).sort(), tool).toEqual([...down].sort());
+        // The row says "never" exactly for the tools whose layout cannot find a down file.
+        const row = section.split('\n').find((line) => line.startsWith(`| \`${tool}\` |`))!;
+        expect(row.includes('| never', 0), tool).toBe(down.length === 0);
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

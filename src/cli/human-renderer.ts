@@ -74,6 +74,12 @@ export class HumanRenderer implements EventSink {
       case 'down_complete':
         line(`${event.success ? '✓' : '✗'} down migration ${event.success ? 'reverted' : 'failed'} in ${String(event.durationMs)} ms`);
         break;
+      case 'rollback_database_decision':
+        line(`  database: ${describeDatabase(event)}`);
+        break;
+      case 'rollback_refused':
+        line(`✗ rollback ${event.env}: ${event.from ?? 'none'} → ${event.to ?? '?'} refused${event.trigger === 'automatic' ? ' (automatic)' : ''}: ${(event.reasons as string[]).join('; ')}`);
+        break;
       case 'rollback_database_skipped':
         line(`  note: --db skip: the database is left as it is (recorded in the audit log)`);
         break;
@@ -84,4 +90,10 @@ export class HumanRenderer implements EventSink {
         break;
     }
   }
+}
+
+/** `restore (backup #3): why; why` — a rollback's database decision in one line (events and history). */
+export function describeDatabase(database: { [key: string]: unknown }): string {
+  const reasons = Array.isArray(database.reasons) ? (database.reasons as string[]).join('; ') : '';
+  return `${String(database.mode)}${database.backupId !== undefined ? ` (backup #${String(database.backupId)})` : ''}${reasons ? `: ${reasons}` : ''}`;
 }

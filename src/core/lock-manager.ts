@@ -19,6 +19,8 @@ export function describeHolder(holder: LockRecord): string {
 /** A held per-environment lock with a heartbeat; release it in a finally. */
 export class HeldLock {
   private timer: NodeJS.Timeout | undefined;
+  /** The operation the lock was last attached to (set before the write, so a failed write still names it). */
+  operationId: string | undefined;
 
   constructor(
     private readonly ledger: Ledger,
@@ -34,6 +36,7 @@ export class HeldLock {
   }
 
   async attach(operationId: string): Promise<void> {
+    this.operationId = operationId;
     await this.ledger.setLockOperation(this.env, this.token, operationId);
   }
 

@@ -6,13 +6,16 @@ import { succeeded } from '../ports/outcome.js';
 import type { Target } from '../ports/target.js';
 import { parseVersion } from '../util/semver.js';
 import { newOperationId } from './clock.js';
+import { withCleanup } from '../util/keep-first-error.js';
 import { acquireEnvironmentLock, type HeldLock } from './lock-manager.js';
+import { ledgerLostDuring } from './ledger-loss.js';
 import type { Plan } from './plan.js';
 import { describeDatabaseBackup, findBackup, requireDatabase } from './database-backup.js';
 import { databaseFactsSince } from './database-facts.js';
 import { decideDatabaseRollback, type DatabaseDecision, type DatabaseOverride } from './database-rollback-decision.js';
 import { findDownTarget, type DownTarget } from './database-down.js';
 import { planDeploy, planDown, planRepair, planRestore, planRollback, type BackupDescription } from './planner.js';
+import { preflightStop } from './preflight-stop.js';
 import { runPlan, type RunResult } from './runner.js';
 import { failpoint } from './failpoints.js';
 import { describeServed, judgeAgreement, type EnvironmentObservation } from './environment-agreement.js';
@@ -129,20 +132,26 @@ async function createOperation(services: Services, plan: Plan, parentId: string 
   return operation;
 }
 
-/** Opens the target, takes the lock, runs `work`, and always releases both. */
+/**
+ * Opens the target, takes the lock, runs `work`, and always releases both. A failing release never
+ * replaces the error `work` ended with (it is attached to it), and a ledger lost mid-operation says
+ * what it left behind and how to resume.
+ */
 async function withEnvironment<T>(services: Services, env: string, work: (target: Target, lock: HeldLock) => Promise<T>): Promise<T> {
   const config = environmentConfig(services.config, env);
   const target = services.createTarget(env, config);
-  try {
-    const lock = await acquireEnvironmentLock({ ledger: services.ledger, env, actor: services.actor, ttlMs: config.lock.ttlMs, sink: services.sink });
-    try {
-      return await work(target, lock);
-    } finally {
-      await lock.release();
-    }
-  } finally {
-    await target.close();
-  }
+  return withCleanup(
+    async () => {
+      const lock = await acquireEnvironmentLock({ ledger: services.ledger, env, actor: services.actor, ttlMs: config.lock.ttlMs, sink: services.sink });
+      const guarded = () =>
+        work(target, lock).catch((error: unknown) => {
+          throw ledgerLostDuring(error, env, lock.operationId);
+        });
+      return withCleanup(guarded, 'releasing the lock', () => lock.release());
+    },
+    'closing the target',
+    () => target.close(),
+  );
 }
 
 async function buildDeployPlan(services: Services, env: string, version: string, target: Target, options: DeployOptions): Promise<Plan> {
@@ -214,8 +223,7 @@ async function executeDeploy(services: Services, target: Target, plan: Plan, ope
     // Nothing that serves was touched: the release keeps its state, the environment runs what it ran.
     await services.ledger.finishOperation(operation.id, 'failed', failure, services.now());
     await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: false, durationMs, stage: 'preflight', error: failure });
-    const code = result.outcome!.code ?? 'REWIND_E_PREFLIGHT_FAILED';
-    return { plan, operation, ok: false, error: new RewindError(code, `deploy of ${plan.to} stopped before activation — nothing changed — at ${failure}`, { env, operationId: operation.id }) };
+    return { plan, operation, ok: false, error: preflightStop(`deploy of ${plan.to} stopped before activation — nothing changed —`, result, { env, operationId: operation.id }) };
   }
 
   const pausable = result.failedStep!.kind === 'watch' || result.failedStep!.kind === 'canary-analysis';
@@ -239,6 +247,7 @@ async function executeDeploy(services: Services, target: Target, plan: Plan, ope
   if (database?.mode === 'freeze') {
     // Rolling the code back onto a schema it cannot use would make things worse: stop and tell a human.
     const why = `deploy of ${plan.to} failed at ${failure}; automatic rollback refused: ${database.reasons.join('; ')}`;
+    await services.sink.emit({ event: 'rollback_refused', env, operationId: operation.id, from: plan.to, to: lkg.version, trigger: 'automatic', mode: database.mode, reasons: database.reasons });
     await services.ledger.finishOperation(operation.id, 'failed', why, services.now());
     await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: false, durationMs, error: why });
     return { plan, operation, ok: false, error: new RewindError('REWIND_E_DEPLOY_FAILED', why, { env, operationId: operation.id }) };
@@ -264,12 +273,21 @@ async function executeDeploy(services: Services, target: Target, plan: Plan, ope
   const rollback = await startRollback(services, target, rollbackPlan, rollbackOperation);
   const error = rollback.ok
     ? new RewindError('REWIND_E_DEPLOY_ROLLED_BACK', `deploy of ${plan.to} failed at ${failure}; rolled back to ${lkg.version}, which serves again`, { env, operationId: operation.id, rollbackOperationId: rollbackOperation.id })
-    : rollback.error!;
+    : rollback.error!.code === 'REWIND_E_PREFLIGHT_FAILED'
+      ? // The deploy did change things: its rollback stopping in preflight leaves the failed release in place (exit 8), never "nothing changed".
+        new RewindError('REWIND_E_DEPLOY_FAILED', `deploy of ${plan.to} failed at ${failure}; not rolled back: ${rollback.error!.message}`, { ...rollback.error!.details, operationId: operation.id, rollbackOperationId: rollbackOperation.id })
+      : rollback.error!;
   return { plan, operation, ok: false, error, rollback };
 }
 
 async function startRollback(services: Services, target: Target, plan: Plan, operation: OperationRecord): Promise<OperationOutcome> {
-  await services.sink.emit({ event: 'rollback_start', env: plan.env, operationId: operation.id, from: plan.from, to: plan.to, automatic: plan.automatic ?? false, reason: plan.reason });
+  const automatic = plan.automatic ?? false;
+  const trigger = automatic ? 'automatic' : 'manual';
+  await services.sink.emit({ event: 'rollback_start', env: plan.env, operationId: operation.id, from: plan.from, to: plan.to, automatic, trigger, reason: plan.reason });
+  if (plan.database) {
+    // What the rollback does to the database, and why, belongs in the audit log, not only in --dry-run.
+    await services.sink.emit({ event: 'rollback_database_decision', env: plan.env, operationId: operation.id, from: plan.from, to: plan.to, trigger, ...plan.database });
+  }
   return executeRollback(services, target, plan, operation);
 }
 
@@ -294,8 +312,7 @@ async function executeRollback(services: Services, target: Target, plan: Plan, o
   if (result.ok) return { plan, operation, ok: true };
   if (!result.changed) {
     // A preflight step (the backup check) refused: the environment is exactly as it was.
-    const code = result.outcome!.code ?? 'REWIND_E_PREFLIGHT_FAILED';
-    return { plan, operation, ok: false, error: new RewindError(code, `rollback ${plan.from ?? 'none'} → ${plan.to} stopped before anything was touched at ${failure}`, { env, operationId: operation.id }) };
+    return { plan, operation, ok: false, error: preflightStop(`rollback ${plan.from ?? 'none'} → ${plan.to} stopped before anything was touched`, result, { env, operationId: operation.id }) };
   }
   return {
     plan,
@@ -329,6 +346,7 @@ async function buildRollbackPlan(services: Services, env: string, target: Target
       env,
       from: current?.version ?? null,
       to: to.version,
+      mode: database.mode,
       reasons: database.reasons,
     });
   }
@@ -336,7 +354,8 @@ async function buildRollbackPlan(services: Services, env: string, target: Target
   if (database?.mode === 'down') {
     down = await findDownTarget(services, env, current!, target);
     if (down.migration.id !== database.down!.id) {
-      throw new RewindError('REWIND_E_ROLLBACK_UNSAFE', `--db down: the newest applied migration is ${down.migration.id}, not ${database.down!.id} that ${database.down!.release} applied`, { env });
+      const why = `--db down: the newest applied migration is ${down.migration.id}, not ${database.down!.id} that ${database.down!.release} applied`;
+      throw new RewindError('REWIND_E_ROLLBACK_UNSAFE', why, { env, from: current?.version ?? null, to: to.version, mode: database.mode, reasons: [why] });
     }
   }
   return planRollback({
@@ -346,12 +365,27 @@ async function buildRollbackPlan(services: Services, env: string, target: Target
     from: current,
     to,
     reason: options.reason ?? `requested by ${services.actor}`,
-    automatic: options.to === undefined,
+    // A person asked for this rollback (with or without --to): only the one a failed deploy starts is automatic.
+    automatic: false,
+    chosenBy: options.to === undefined ? 'lkg' : 'request',
     database,
     safetyBackup: database?.mode === 'restore' || database?.mode === 'down' ? describeBackup(services, env, 'safety', current?.version ?? null) : undefined,
     down,
     slots: await slotsOf(target, config),
   });
+}
+
+/**
+ * A rollback refused as unsafe creates no operation (nothing ran), but the audit log still says who
+ * asked, what for, and why it was refused. Recording it never hides the refusal itself.
+ */
+async function auditRefusal(services: Services, refusal: RewindError, options: RollbackOptions): Promise<void> {
+  const { env, from, to, mode, reasons } = refusal.details as { env: string; from?: string | null; to?: string; mode?: string; reasons?: string[] };
+  await services.sink
+    .emit({ event: 'rollback_refused', env, from: from ?? null, to, trigger: 'manual', mode, reasons: reasons ?? [refusal.message], requested: { to: options.to ?? null, db: options.db ?? null, reason: options.reason ?? null } })
+    .catch((error: unknown) => {
+      refusal.details.auditError = (error as Error).message;
+    });
 }
 
 /** Undoes the current release: back to the LKG (or --to), verified. */
@@ -368,7 +402,10 @@ export async function rollback(services: Services, env: string, options: Rollbac
   }
   return withEnvironment(services, env, async (target, lock) => {
     await refuseIfInterrupted(services, env);
-    const plan = await buildRollbackPlan(services, env, target, options);
+    const plan = await buildRollbackPlan(services, env, target, options).catch(async (error: unknown) => {
+      if (error instanceof RewindError && error.code === 'REWIND_E_ROLLBACK_UNSAFE') await auditRefusal(services, error, options);
+      throw error;
+    });
     const operation = await createOperation(services, plan, null, plan.reason ?? null);
     await lock.attach(operation.id);
     if (options.db === 'skip') {
@@ -569,9 +606,9 @@ async function executeDatabaseOperation(services: Services, target: Target, plan
     ...(failure ? { error: failure } : {}),
   });
   if (result.ok) return { plan, operation, ok: true };
-  const code = !result.changed ? (result.outcome!.code ?? 'REWIND_E_PREFLIGHT_FAILED') : (result.outcome!.code ?? (plan.kind === 'down' ? 'REWIND_E_MIGRATION_FAILED' : 'REWIND_E_RESTORE_FAILED'));
-  const prefix = result.changed ? `${plan.kind} failed` : `${plan.kind} stopped before anything was touched`;
-  return { plan, operation, ok: false, error: new RewindError(code, `${prefix} at ${failure}`, { env, operationId: operation.id }) };
+  if (!result.changed) return { plan, operation, ok: false, error: preflightStop(`${plan.kind} stopped before anything was touched`, result, { env, operationId: operation.id }) };
+  const code = result.outcome!.code ?? (plan.kind === 'down' ? 'REWIND_E_MIGRATION_FAILED' : 'REWIND_E_RESTORE_FAILED');
+  return { plan, operation, ok: false, error: new RewindError(code, `${plan.kind} failed at ${failure}`, { env, operationId: operation.id }) };
 }
 
 export interface DownOptions {

@@ -191,7 +191,7 @@ describe('planRollback', () => {
   });
 
   it('has no health step without a health check, and handles a missing current release', () => {
-    const plan = planRollback({ env: 'production', config: noHealthConfig(), target: fakeTarget().target, from: null, to: good, reason: 'manual', automatic: false });
+    const plan = planRollback({ env: 'production', config: noHealthConfig(), target: fakeTarget().target, from: null, to: good, reason: 'manual', automatic: false, chosenBy: 'request' });
     expect(ids(plan)).toEqual(['rollback-start', 'prepare', 'activate', 'rollback-complete']);
     expect(plan.from).toBeNull();
     expect(plan.steps[0]!.title).toBe('rollback_start none → 1.0.0');

@@ -41,7 +41,10 @@ export interface RollbackPlanInput {
   from: ReleaseRecord | null;
   to: ReleaseRecord;
   reason: string;
+  /** True only for the rollback rewind starts by itself after a failed deploy. */
   automatic: boolean;
+  /** How the target was chosen: the last known good release (default), or named with --to. */
+  chosenBy?: 'lkg' | 'request';
   /** What to do with the database, decided by decideDatabaseRollback; absent: no database. */
   database?: DatabaseDecision;
   /** For a restore or a down: the safety backup's commands. */
@@ -264,7 +267,7 @@ export function planRollback(input: RollbackPlanInput): Plan {
   const activate = target.describeActivate(to.version);
   const decision = input.database;
   const notes = [
-    `${to.version} is the ${input.automatic ? 'last known good release, chosen by recorded outcome and sequence' : 'requested target'}: reached good as #${to.goodSeq ?? '—'}, CI ${to.ci}`,
+    `${to.version} is the ${input.chosenBy === 'request' ? 'requested target' : 'last known good release, chosen by recorded outcome and sequence'}: reached good as #${to.goodSeq ?? '—'}, CI ${to.ci}`,
     `reason: ${input.reason}`,
     ...(decision ? decision.reasons.map((r) => `database (${decision.mode}): ${r}`) : ['database: none configured (code-only rollback)']),
     ...(decision?.mode === 'down' && input.down ? describeDownTarget(input.down) : []),

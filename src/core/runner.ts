@@ -1,3 +1,4 @@
+import { RewindError } from '../errors/rewind-error.js';
 import type { EventSink } from '../ports/event-sink.js';
 import type { StepState } from '../ports/ledger.js';
 import { errored, type Outcome } from '../ports/outcome.js';
@@ -53,8 +54,13 @@ async function runSteps(plan: Plan, context: StepContext, sink: EventSink, execu
     const changedBefore = changed;
     if (step.phase !== 'preflight') changed = true;
 
-    const record = await ledger.startStep({ operationId: operation.id, index, stepId: step.id, kind: step.kind, detail: {}, startedAt: context.now() });
-    await sink.emit({ event: 'step_start', ...base, step: step.id, title: step.title, attempt: record.attempt });
+    // A step's own failure is an outcome; what can still throw is the journal or a sink: say which step was in flight.
+    const inFlight = (error: unknown): never => {
+      if (error instanceof RewindError) error.details.step ??= step.id;
+      throw error;
+    };
+    const record = await ledger.startStep({ operationId: operation.id, index, stepId: step.id, kind: step.kind, detail: {}, startedAt: context.now() }).catch(inFlight);
+    await sink.emit({ event: 'step_start', ...base, step: step.id, title: step.title, attempt: record.attempt }).catch(inFlight);
     const stepStarted = performance.now();
     const point = `${plan.kind}:${step.id}`;
     failpoint(`${point}:begin`);
@@ -71,8 +77,8 @@ async function runSteps(plan: Plan, context: StepContext, sink: EventSink, execu
     failpoint(`${point}:end`);
     const durationMs = Math.round(performance.now() - stepStarted);
     const state: StepState = outcome.status;
-    await ledger.finishStep(operation.id, index, state, { message: outcome.message, code: outcome.code, durationMs, ...outcome.detail }, context.now());
-    await sink.emit({ event: 'step_complete', ...base, step: step.id, title: step.title, status: outcome.status, durationMs, message: outcome.message });
+    await ledger.finishStep(operation.id, index, state, { message: outcome.message, code: outcome.code, durationMs, ...outcome.detail }, context.now()).catch(inFlight);
+    await sink.emit({ event: 'step_complete', ...base, step: step.id, title: step.title, status: outcome.status, durationMs, message: outcome.message }).catch(inFlight);
     if (outcome.status !== 'succeeded') {
       // A step that failed without changing anything (refused before acting, or undid itself) leaves the operation where it stood.
       if (outcome.unchanged) changed = changedBefore;

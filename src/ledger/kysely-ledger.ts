@@ -22,6 +22,7 @@ import type {
   StepState,
 } from '../ports/ledger.js';
 import type { LedgerTables } from './ledger-tables.js';
+import type { RowCounts } from '../ports/database-engine.js';
 
 type Row<T extends keyof LedgerTables> = Selectable<LedgerTables[T]>;
 
@@ -103,7 +104,7 @@ const toBackup = (r: Row<'backups'>): BackupRecord => ({
   size: Number(r.size),
   sha256: r.sha256,
   migrationState: JSON.parse(r.migration_state),
-  rowCounts: JSON.parse(r.row_counts) as Record<string, number>,
+  rowCounts: JSON.parse(r.row_counts) as RowCounts,
   createdAt: Number(r.created_at),
   deletedAt: r.deleted_at === null ? null : Number(r.deleted_at),
 });

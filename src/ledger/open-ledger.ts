@@ -6,6 +6,7 @@ import { RewindError } from '../errors/rewind-error.js';
 import type { Ledger } from '../ports/ledger.js';
 import { redactor } from '../util/redact.js';
 import { KyselyLedger } from './kysely-ledger.js';
+import { guardLedger, ledgerLocation } from './ledger-boundary.js';
 import { LATEST_LEDGER_MIGRATION, MIGRATION_LOCK_TABLE, MIGRATION_TABLE, ledgerMigrationProvider } from './ledger-migrations.js';
 import type { LedgerTables } from './ledger-tables.js';
 
@@ -31,12 +32,12 @@ export async function openLedger(location: string): Promise<Ledger> {
     await db.destroy().catch(() => undefined);
     throw ledgerError(location, error);
   }
-  return new KyselyLedger(db, dialect);
+  return guardLedger(new KyselyLedger(db, dialect), location);
 }
 
 function ledgerError(location: string, error: unknown): RewindError {
   const message = error instanceof Error ? error.message : String(error);
-  return new RewindError('REWIND_E_LEDGER', redactor.redact(`cannot open ledger ${location}: ${message}`), { ledger: redactor.redact(location) });
+  return new RewindError('REWIND_E_LEDGER', redactor.redact(`cannot open ledger ${ledgerLocation(location)}: ${message}`), { ledger: ledgerLocation(location) });
 }
 
 async function sqliteKysely(file: string): Promise<Kysely<LedgerTables>> {

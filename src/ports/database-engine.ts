@@ -32,11 +32,18 @@ export interface MigrationTableState {
   rows: Record<string, unknown>[];
 }
 
+/** Critical table → exact row count, or null when the table does not exist. */
+export type RowCounts = Record<string, number | null>;
+
 export interface DatabaseSnapshot {
   /** Every known migration history table present (`_prisma_migrations`, `knex_migrations`, …); compared after a restore. */
   migrationState: MigrationTableState[];
-  /** Exact row counts (`count(*)`) of the configured critical tables. A table that does not exist is an error. */
-  rowCounts: Record<string, number>;
+  /**
+   * Exact row counts (`count(*)`) of the configured critical tables; `null` for a table that does not
+   * exist (yet: the release's own migrations may create it). A restore of this snapshot's backup must
+   * give the same: the table absent again, never "0 rows".
+   */
+  rowCounts: RowCounts;
 }
 
 export interface BackupResult {

@@ -1,4 +1,5 @@
 import type { DatabaseSchema } from './database-schema.js';
+import type { RowCounts } from './database-engine.js';
 
 /**
  * The ledger: the record of environments, releases, operations, their step journals, an append-only
@@ -152,7 +153,8 @@ export interface NewBackup {
   sha256: string;
   /** Migration history tables as read with the backup (stored as JSON text). */
   migrationState: unknown;
-  rowCounts: Record<string, number>;
+  /** Critical table → row count when the backup was taken; null: the table did not exist then. */
+  rowCounts: RowCounts;
   createdAt: number;
 }
 

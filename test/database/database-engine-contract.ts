@@ -122,8 +122,9 @@ export function runDatabaseEngineContract(name: string, factory: DatabaseEngineC
       originalOrders = await orders();
     });
 
-    it('refuses a critical table that does not exist', async () => {
-      await expectCode(engine.snapshot(['no_such_table']), 'REWIND_E_CONFIG_INVALID');
+    it('counts a critical table that does not exist as absent (null), and refuses a name that is not a table name', async () => {
+      expect((await engine.snapshot(['users', 'no_such_table'])).rowCounts).toEqual({ users: 50, no_such_table: null });
+      await expectCode(engine.snapshot(['a.b.c']), 'REWIND_E_CONFIG_INVALID');
     });
 
     it('counts critical tables named like members of every object (__proto__, constructor) like any other', async () => {
@@ -215,12 +216,25 @@ export function runDatabaseEngineContract(name: string, factory: DatabaseEngineC
       expect(verdict.reason).not.toMatch(/checksum/);
     });
 
+    it('records a critical table created after the backup as absent, and restoring the backup makes it absent again', async () => {
+      const destination = join(work, 'backups', `before-later${engine.extension}`);
+      const before = await engine.backup(destination, ['users', 'later_table']);
+      expect(before.snapshot.rowCounts).toEqual({ users: 50, later_table: null });
+      // What a release's first migration does: create the table, and the app writes to it.
+      await factory.exec(['CREATE TABLE later_table (id INTEGER PRIMARY KEY)', 'INSERT INTO later_table (id) VALUES (1), (2)']);
+      expect((await engine.snapshot(['users', 'later_table'])).rowCounts).toEqual({ users: 50, later_table: 2 });
+
+      await engine.restore(before.artifact);
+      expect(await engine.snapshot(['users', 'later_table'])).toEqual(before.snapshot);
+      await expect(factory.query('SELECT * FROM later_table')).rejects.toThrow();
+    });
+
     it('leaves nothing behind when a backup cannot be taken', async () => {
       const destination = join(work, 'backups', `failed${engine.extension}`);
       await expectCode(factory.engine({ unreachable: true }).backup(destination, CRITICAL), 'REWIND_E_DB_UNREACHABLE');
       expect(existsSync(destination)).toBe(false);
       expect(existsSync(`${destination}.partial`)).toBe(false);
-      await expectCode(engine.backup(destination, ['users', 'no_such_table']), 'REWIND_E_CONFIG_INVALID');
+      await expectCode(engine.backup(destination, ['users', 'a.b.c']), 'REWIND_E_CONFIG_INVALID');
       expect(existsSync(destination)).toBe(false);
       expect(existsSync(`${destination}.partial`)).toBe(false);
     });

@@ -9,7 +9,7 @@ import { createSandbox, ENV, type Sandbox } from '../support/sandbox.js';
 // Incompatible Schema)"): a release whose migration is breaking fails its health check, and the
 // automatic rollback restores the pre-upgrade backup before the last known good code serves again.
 
-// Applied before rewind was adopted (the critical table must exist for the first pre-upgrade backup).
+// Applied before rewind was adopted (critical-table-absent-e2e covers a first release that creates the table).
 const M0 = {
   'prisma/migrations/20251201000000_users/migration.sql': 'CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL, nickname text);\n',
 };
@@ -115,8 +115,11 @@ describe('database-aware rollback on the real PostgreSQL (real PM2)', () => {
     const before = await migrationNames();
     const backupsBefore = (await sandbox.ledger.listBackups(ENV)).length;
     const outcome = await deploy(sandbox.services, ENV, '3.0.0');
-    expect(outcome.error?.code).toBe('REWIND_E_MIGRATION_UNSAFE');
-    expect(outcome.error?.message).toMatch(/20260401000000_rename .*no down migration/);
+    // A preflight stop exits 6 whatever the step said; the step's own code is the cause.
+    expect(outcome.error?.code).toBe('REWIND_E_PREFLIGHT_FAILED');
+    expect(outcome.error?.exitCode).toBe(6);
+    expect(outcome.error?.details).toMatchObject({ step: 'migrations-check', cause: 'REWIND_E_MIGRATION_UNSAFE' });
+    expect(outcome.error?.message).toMatch(/nothing changed — at migrations-check \(cause REWIND_E_MIGRATION_UNSAFE\): pending migration 20260401000000_rename .*no down migration/);
     expect(await migrationNames()).toEqual(before);
     expect(await columns()).toContain('email');
     expect(await sandbox.served()).toEqual({ status: 200, version: '1.0.0' });
@@ -138,8 +141,9 @@ describe('database-aware rollback on the real PostgreSQL (real PM2)', () => {
 
     const outcome = await rollback(sandbox.services, ENV, {});
     expect(outcome.ok).toBe(false);
-    expect(outcome.error?.code).toBe('REWIND_E_BACKUP_CORRUPT');
-    expect(outcome.error?.message).toMatch(/stopped before anything was touched/);
+    expect(outcome.error?.code).toBe('REWIND_E_PREFLIGHT_FAILED');
+    expect(outcome.error?.details).toMatchObject({ step: 'db-check-backup', cause: 'REWIND_E_BACKUP_CORRUPT' });
+    expect(outcome.error?.message).toMatch(/stopped before anything was touched at db-check-backup \(cause REWIND_E_BACKUP_CORRUPT\)/);
     // Still serving 3.0.1 on its schema, the new row is there, no safety backup was taken, the lock is free.
     expect(await sandbox.served()).toEqual({ status: 200, version: '3.0.1' });
     expect(await columns()).not.toContain('nickname');
@@ -175,9 +179,10 @@ describe('database-aware rollback on the real PostgreSQL (real PM2)', () => {
     expect(unconfirmed.stderr).toContain('REWIND_E_CONFIRM_REQUIRED');
 
     const corrupt = (await sandbox.ledger.getRelease(ENV, '3.0.1'))!.database!.preUpgradeBackupId!;
-    const refused = await sandbox.cli(['db', 'restore', ENV, '--backup', String(corrupt), '--yes']);
-    expect(refused.code).toBe(3);
-    expect(refused.stderr).toContain('REWIND_E_BACKUP_CORRUPT');
+    const refused = await sandbox.cli(['db', 'restore', ENV, '--backup', String(corrupt), '--yes', '--json']);
+    expect(refused.code).toBe(6);
+    expect(refused.stderr).toContain('error REWIND_E_PREFLIGHT_FAILED: restore stopped before anything was touched at db-check-backup (cause REWIND_E_BACKUP_CORRUPT)');
+    expect(JSON.parse(refused.stdout.trim().split('\n').at(-1)!).error).toMatchObject({ code: 'REWIND_E_PREFLIGHT_FAILED', step: 'db-check-backup', cause: 'REWIND_E_BACKUP_CORRUPT', causeHint: expect.stringContaining('rewind db list') });
     expect((await query('SELECT count(*)::int AS n FROM users'))[0]).toEqual({ n: 3 });
 
     // The safety backup taken during the first rollback holds 2.0.0's broken state: put it back.
@@ -221,8 +226,9 @@ describe('database-aware rollback on the real PostgreSQL (real PM2)', () => {
     expect(report.comparisons[0].differences).toEqual([expect.objectContaining({ kind: 'unexpected', object: 'column', name: 'public.users.hand_made' })]);
     const backups = (await sandbox.ledger.listBackups(ENV)).length;
     const outcome = await deploy(sandbox.services, ENV, '2.1.0');
-    expect(outcome.error?.code).toBe('REWIND_E_DRIFT');
-    expect(outcome.error?.message).toMatch(/before activation — nothing changed — at drift-check/);
+    expect(outcome.error?.code).toBe('REWIND_E_PREFLIGHT_FAILED');
+    expect(outcome.error?.details).toMatchObject({ step: 'drift-check', cause: 'REWIND_E_DRIFT' });
+    expect(outcome.error?.message).toMatch(/before activation — nothing changed — at drift-check \(cause REWIND_E_DRIFT\)/);
     expect((await sandbox.ledger.listBackups(ENV)).length).toBe(backups);
     expect(await sandbox.served()).toEqual({ status: 200, version: '1.0.0' });
   });

@@ -112,7 +112,8 @@ describe('one-step down migrations (real PostgreSQL, real PM2)', () => {
     await sandbox.release('1.3.0', { files: { ...M0, ...M1, ...M2 } });
     await query(`INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at) VALUES ('f0f0f0f0-0000-4000-8000-000000000000', 'x', '20260115000000_half_done', now())`);
     const outcome = await deploy(sandbox.services, ENV, '1.3.0');
-    expect(outcome.error?.code).toBe('REWIND_E_MIGRATION_BLOCKED');
+    expect(outcome.error?.code).toBe('REWIND_E_PREFLIGHT_FAILED');
+    expect(outcome.error?.details).toMatchObject({ step: 'migrations-check', cause: 'REWIND_E_MIGRATION_BLOCKED' });
     expect(outcome.error?.message).toContain('prisma migration 20260115000000_half_done failed');
     expect(outcome.error?.message).toContain('nothing changed');
     expect(await columns()).toEqual(['email', 'id', 'nickname']);

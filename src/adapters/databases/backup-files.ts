@@ -194,6 +194,3 @@ export function splitTableName(name: string): string[] {
   return parts;
 }
 
-export function missingTable(name: string): RewindError {
-  return new RewindError('REWIND_E_CONFIG_INVALID', `database.criticalTables: table ${JSON.stringify(name)} does not exist in the database`, { table: name });
-}

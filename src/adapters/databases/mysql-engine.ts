@@ -8,7 +8,7 @@ import type { Connection, RowDataPacket } from 'mysql2/promise';
 import type { MysqlDatabaseConfig } from '../../config/config-schema.js';
 import { RewindError } from '../../errors/rewind-error.js';
 import { nullPrototypeRecord } from '../../util/own-property.js';
-import type { BackupArtifact, BackupResult, DatabaseEngine, DatabaseSnapshot, MigrationTableState } from '../../ports/database-engine.js';
+import type { BackupArtifact, BackupResult, DatabaseEngine, DatabaseSnapshot, MigrationTableState, RowCounts } from '../../ports/database-engine.js';
 import type { CommandSpec, StreamingExecutor } from '../../ports/executor.js';
 import { redactor } from '../../util/redact.js';
 import {
@@ -17,7 +17,6 @@ import {
   checksumProblem,
   discardPartial,
   finalize,
-  missingTable,
   partialPath,
   pickTool,
   pipelineFailure,
@@ -197,12 +196,15 @@ export class MysqlEngine implements DatabaseEngine {
     const connection = await this.connect();
     try {
       await connection.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
-      const rowCounts = nullPrototypeRecord<number>(); // keyed by table names from rewind.yaml, `__proto__` included
+      const rowCounts: RowCounts = nullPrototypeRecord<number | null>(); // keyed by table names from rewind.yaml, `__proto__` included
       for (const table of criticalTables) {
         const parts = splitTableName(table);
         const [schema, name] = parts.length === 2 ? [parts[0]!, parts[1]!] : [this.database, parts[0]!];
         const [found] = await connection.query<RowDataPacket[]>('SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?', [schema, name]);
-        if (found.length === 0) throw missingTable(table);
+        if (found.length === 0) {
+          rowCounts[table] = null;
+          continue;
+        }
         const [rows] = await connection.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${quoteIdent(schema)}.${quoteIdent(name)}`);
         rowCounts[table] = Number(rows[0]!.n);
       }

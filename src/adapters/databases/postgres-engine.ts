@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import type pg from 'pg';
 import type { PostgresDatabaseConfig } from '../../config/config-schema.js';
 import { RewindError } from '../../errors/rewind-error.js';
-import type { BackupArtifact, BackupResult, DatabaseEngine, DatabaseSnapshot, MigrationTableState } from '../../ports/database-engine.js';
+import type { BackupArtifact, BackupResult, DatabaseEngine, DatabaseSnapshot, MigrationTableState, RowCounts } from '../../ports/database-engine.js';
 import type { DatabaseSchema } from '../../ports/database-schema.js';
 import type { PitrSupport } from '../../ports/database-pitr.js';
 import type { CommandResult, CommandSpec, PipelineResult, StreamingExecutor } from '../../ports/executor.js';
@@ -18,7 +18,6 @@ import {
   discardPartial,
   findTool,
   finalize,
-  missingTable,
   partialPath,
   pipelineFailure,
   splitTableName,
@@ -337,11 +336,14 @@ export class PostgresEngine implements DatabaseEngine {
 }
 
 async function readSnapshot(client: pg.Client, criticalTables: readonly string[]): Promise<DatabaseSnapshot> {
-  const rowCounts = nullPrototypeRecord<number>(); // keyed by table names from rewind.yaml, `__proto__` included
+  const rowCounts: RowCounts = nullPrototypeRecord<number | null>(); // keyed by table names from rewind.yaml, `__proto__` included
   for (const table of criticalTables) {
     const quoted = splitTableName(table).map(quoteIdent).join('.');
     const { rows } = await client.query<{ exists: string | null }>('SELECT to_regclass($1)::text AS exists', [quoted]);
-    if (!rows[0]?.exists) throw missingTable(table);
+    if (!rows[0]?.exists) {
+      rowCounts[table] = null;
+      continue;
+    }
     const counted = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoted}`);
     rowCounts[table] = Number(counted.rows[0]!.n);
   }

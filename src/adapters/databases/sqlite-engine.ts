@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { SqliteDatabaseConfig } from '../../config/config-schema.js';
 import { RewindError } from '../../errors/rewind-error.js';
-import type { BackupArtifact, BackupResult, DatabaseEngine, DatabaseSnapshot, MigrationTableState } from '../../ports/database-engine.js';
+import type { BackupArtifact, BackupResult, DatabaseEngine, DatabaseSnapshot, MigrationTableState, RowCounts } from '../../ports/database-engine.js';
 import type { CommandSpec } from '../../ports/executor.js';
 import { nullPrototypeRecord } from '../../util/own-property.js';
 import {
@@ -13,7 +13,6 @@ import {
   checksumProblem,
   discardPartial,
   finalize,
-  missingTable,
   partialPath,
   sha256File,
   splitTableName,
@@ -156,12 +155,15 @@ export class SqliteEngine implements DatabaseEngine {
 }
 
 function readSnapshot(db: Database, criticalTables: readonly string[]): DatabaseSnapshot {
-  const rowCounts = nullPrototypeRecord<number>(); // keyed by table names from rewind.yaml, `__proto__` included
+  const rowCounts: RowCounts = nullPrototypeRecord<number | null>(); // keyed by table names from rewind.yaml, `__proto__` included
   for (const table of criticalTables) {
     const parts = splitTableName(table);
     const [schema, name] = parts.length === 2 ? [parts[0]!, parts[1]!] : ['main', parts[0]!];
     const exists = db.prepare(`SELECT 1 FROM ${quoteIdent(schema)}.sqlite_master WHERE type = 'table' AND name = ?`).get(name);
-    if (!exists) throw missingTable(table);
+    if (!exists) {
+      rowCounts[table] = null;
+      continue;
+    }
     const row = db.prepare(`SELECT count(*) AS n FROM ${quoteIdent(schema)}.${quoteIdent(name)}`).get() as { n: number };
     rowCounts[table] = Number(row.n);
   }

@@ -56,7 +56,8 @@ export const help = `${usage}
           over. The live cluster is never replaced in place.
 
 Exit codes: 0 ok · 2 usage, unknown environment, no database configured · 3 database unreachable,
-backup corrupt or not found · 5 locked · 11 drift · 1 the dump or the restore failed. See docs/errors.md.`;
+backup corrupt or not found · 5 locked · 6 restore or down stopped in preflight, nothing changed (the
+cause is named, e.g. REWIND_E_BACKUP_CORRUPT) · 11 drift · 1 the dump or the restore failed. See docs/errors.md.`;
 
 const SUBCOMMANDS = ['backup', 'verify', 'prune', 'list', 'restore', 'drift', 'pitr', 'down'] as const;
 const PITR_ACTIONS = ['check', 'base-backup', 'list'] as const;

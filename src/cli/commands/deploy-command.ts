@@ -32,7 +32,8 @@ Options:
   --json               print events as JSON lines instead of the step list
   -c, --config <path>  config file (default ./rewind.yaml or $REWIND_CONFIG)
 
-Exit codes: 0 deployed and good; 6 preflight failed (nothing changed); 7 failed and rolled back;
+Exit codes: 0 deployed and good; 6 stopped in preflight, nothing changed (the step's own code is
+named as the cause, e.g. REWIND_E_MIGRATION_UNSAFE, REWIND_E_DRIFT); 7 failed and rolled back;
 8 failed and not rolled back; 9 the rollback failed too; 12 the watch or a canary step paused
 for lack of data (see docs/errors.md).`;
 

@@ -3,12 +3,16 @@ import { writeLine, type CliIo } from '../cli-io.js';
 import { openContext } from '../cli-context.js';
 import { parseCommandArgs } from '../parse-args.js';
 import { RewindError } from '../../errors/rewind-error.js';
+import type { Plan } from '../../core/plan.js';
+import { describeDatabase } from '../human-renderer.js';
 
 export const usage = 'rewind history <env> [--limit N] [--events] [--json]';
 export const help = `${usage}
 
-List the environment's operations, newest first, with each step of the journal; --events shows the
-append-only audit log instead (who did what, when, from which release to which).
+List the environment's operations, newest first, with each step of the journal and, for rollbacks,
+restores and downs, what happened to the database and why (code-only, restore, down); --events shows
+the append-only audit log instead (who did what, when, from which release to which, and whether a
+rollback was automatic or manual).
 
 Options:
   --limit N   how many operations (or events) to show (default 20)
@@ -32,7 +36,13 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       return 0;
     }
     const operations = await ledger.listOperations(env, { limit });
-    const withSteps = await Promise.all(operations.map(async (op) => ({ ...op, plan: undefined, steps: await ledger.listSteps(op.id) })));
+    // The plan stays out (it is large), but what a rollback did to the database, and why, is part of its story.
+    const withSteps = await Promise.all(
+      operations.map(async (op) => {
+        const database = (op.plan as Plan | null)?.database;
+        return { ...op, plan: undefined, ...(database ? { database } : {}), steps: await ledger.listSteps(op.id) };
+      }),
+    );
     if (args.flag('json')) {
       writeLine(io.stdout, JSON.stringify(withSteps));
       return 0;
@@ -42,6 +52,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       const duration = op.finishedAt ? `${op.finishedAt - op.startedAt} ms` : 'unfinished';
       writeLine(io.stdout, `${new Date(op.startedAt).toISOString()}  ${op.kind.padEnd(8)} ${op.fromVersion ?? 'none'} → ${op.toVersion}  ${op.state}  ${duration}  ${op.actor}  ${op.id}${op.parentId ? ` (after ${op.parentId})` : ''}`);
       if (op.error) writeLine(io.stdout, `    why: ${op.error}`);
+      if (op.database) writeLine(io.stdout, `    database: ${describeDatabase(op.database)}`);
       for (const step of op.steps) {
         const ms = step.finishedAt ? `${step.finishedAt - step.startedAt} ms` : 'in flight';
         const message = (step.detail as { message?: string })?.message;
@@ -55,6 +66,6 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
 }
 
 function summarize(data: Record<string, unknown>): string {
-  const keys = ['step', 'status', 'success', 'durationMs', 'reason', 'error'];
+  const keys = ['step', 'status', 'success', 'durationMs', 'trigger', 'mode', 'backupId', 'reasons', 'reason', 'error'];
   return keys.filter((k) => data[k] !== undefined).map((k) => `${k}=${typeof data[k] === 'string' ? data[k] : JSON.stringify(data[k])}`).join(' ');
 }

@@ -40,7 +40,8 @@ Options:
   --reason <text>    why, for the audit log and the events
   --json             print events as JSON lines
 
-Exit codes: 0 rolled back and healthy; 4 nothing to roll back to; 5 locked or interrupted;
+Exit codes: 0 rolled back and healthy; 4 nothing to roll back to, or refused as unsafe; 5 locked or
+interrupted; 6 stopped in preflight, nothing changed (the cause is named, e.g. REWIND_E_BACKUP_CORRUPT);
 9 the rollback failed (see docs/errors.md).`;
 
 export async function run(argv: string[], io: CliIo, stdin: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin): Promise<number> {

@@ -8,7 +8,7 @@ import { readHistory } from '../../migrations/history-readers.js';
 import type { MigrationFile, MigrationHistory } from '../../migrations/migration-history.js';
 import { listMigrationFiles } from '../../migrations/migration-files.js';
 import { pendingMigrations, unknownApplied } from '../../migrations/pending-migrations.js';
-import type { DatabaseEngine, DatabaseSnapshot } from '../../ports/database-engine.js';
+import type { DatabaseEngine, DatabaseSnapshot, RowCounts } from '../../ports/database-engine.js';
 import type { AppliedMigrationRecord, BackupKind, BackupRecord, ReleaseDatabaseRecord } from '../../ports/ledger.js';
 import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
 import { substituteArgv } from '../../util/substitute-argv.js';
@@ -67,7 +67,10 @@ export const dbBackup: StepExecutor = async (step, context) => {
   const kind = step.params.kind as BackupKind;
   try {
     const { backup, durationMs } = await backupDatabase(context.services, context.env, { kind, releaseVersion: (step.params.release as string | null) ?? null });
-    return succeeded(`${kind} backup #${backup.id} ${backup.path} (${backup.size} bytes, sha256 ${backup.sha256.slice(0, 12)}…)`, {
+    // A critical table the release's own migrations create is absent before its first deploy: recorded as such, said here.
+    const absent = Object.keys(backup.rowCounts).filter((table) => backup.rowCounts[table] === null);
+    const note = absent.length ? `; critical table${absent.length > 1 ? 's' : ''} ${absent.join(', ')} not there yet (recorded as absent)` : '';
+    return succeeded(`${kind} backup #${backup.id} ${backup.path} (${backup.size} bytes, sha256 ${backup.sha256.slice(0, 12)}…)${note}`, {
       backupId: backup.id,
       path: backup.path,
       sha256: backup.sha256,
@@ -271,6 +274,14 @@ export const dbRestore: StepExecutor = async (step, context) => {
   }
 };
 
+const describeCount = (count: number | null): string => (count === null ? 'no such table' : `${count} rows`);
+
+/** `users 3, orders absent`: critical row counts for step messages. */
+const listCounts = (counts: RowCounts): string =>
+  Object.entries(counts)
+    .map(([table, n]) => `${table} ${n === null ? 'absent' : n}`)
+    .join(', ');
+
 function compareSnapshot(backup: BackupRecord, live: DatabaseSnapshot): string[] {
   const problems: string[] = [];
   const recorded = JSON.stringify(backup.migrationState);
@@ -279,9 +290,10 @@ function compareSnapshot(backup: BackupRecord, live: DatabaseSnapshot): string[]
     const now = live.migrationState.map((t) => `${t.name} (${t.rows.length} rows)`).join(', ') || 'none';
     problems.push(`migration tables differ from the backup's record: recorded ${names}, found ${now}`);
   }
+  // A table absent when the backup was taken (null) must be absent again: the restore removes what came after.
   for (const [table, count] of Object.entries(backup.rowCounts)) {
-    const found = ownValue(live.rowCounts, table);
-    if (found !== count) problems.push(`${table}: ${found} rows, the backup recorded ${count}`);
+    const now = ownValue(live.rowCounts, table) ?? null;
+    if (now !== count) problems.push(`${table}: ${describeCount(now)}, the backup recorded ${describeCount(count)}`);
   }
   return problems;
 }
@@ -297,7 +309,7 @@ export const dbVerify: StepExecutor = async (step, context) => {
       return failed(`restored database does not match backup #${backup.id}: ${problems.join('; ')}${howToUndo(context, await journaled(context, 'db-safety-backup'))}`, { problems }, 'REWIND_E_RESTORE_MISMATCH');
     }
     if (typeof step.params.recordFor === 'string') await recordLiveSchema(context, step.params.recordFor);
-    const tables = Object.entries(live.rowCounts).map(([t, n]) => `${t} ${n}`).join(', ');
+    const tables = listCounts(live.rowCounts);
     return succeeded(`migration tables match backup #${backup.id}${tables ? `; row counts ${tables}` : ''}`, { rowCounts: live.rowCounts, migrationTables: live.migrationState.map((t) => t.name) });
   } catch (error) {
     return asFailure(error, 'verification after restore failed: ');
