@@ -46,6 +46,8 @@ export function sampleConfigYaml(options: {
   runtimeYaml?: string;
   /** The ledger location; a SQLite file in `root` by default. */
   ledger?: string;
+  /** Headers the health check sends with every probe. */
+  healthHeaders?: Record<string, string>;
 }): string {
   const runtime =
     options.runtimeYaml ??
@@ -73,7 +75,7 @@ environments:
 ${runtime}
     health:
       url: http://127.0.0.1:${options.port}/health
-      expectStatus: 200
+      expectStatus: 200${options.healthHeaders ? `\n      headers: ${JSON.stringify(options.healthHeaders)}` : ''}
       json:
         status: ok
         version: "{{version}}"
