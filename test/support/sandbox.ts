@@ -9,6 +9,7 @@ import { createDatabaseEngine } from '../../src/adapters/database-registry.js';
 import { checkHealth } from '../../src/adapters/checks/http-health-check.js';
 import { runSmoke } from '../../src/adapters/checks/smoke-runner.js';
 import { createMetricSource } from '../../src/adapters/metrics/metric-source-registry.js';
+import { ConfigSecrets } from '../../src/config/config-secrets.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { RewindConfig } from '../../src/config/config-schema.js';
 import type { Services } from '../../src/core/services.js';
@@ -82,7 +83,7 @@ export async function createSandbox(
   const ledger = await openLedger(config.ledger);
   const memory = new MemorySink();
   const sink = new EventFanout('tester@test', [new LedgerAuditSink(ledger, 'tester@test'), await JsonLinesSink.create(config.log.file), memory]);
-  const executor = new ProcessExecutor();
+  const executor = new ProcessExecutor(new ConfigSecrets(config));
   const services: Services = {
     config,
     ledger,
