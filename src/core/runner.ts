@@ -1,4 +1,5 @@
 import type { EventSink } from '../ports/event-sink.js';
+import { redactor } from '../util/redact.js';
 import type { StepState } from '../ports/ledger.js';
 import { errored, type Outcome } from '../ports/outcome.js';
 import type { Plan, PlanStep } from './plan.js';
@@ -43,7 +44,8 @@ export async function runPlan(plan: Plan, context: StepContext, sink: EventSink,
     }
     const durationMs = Math.round(performance.now() - stepStarted);
     const state: StepState = outcome.status;
-    await ledger.finishStep(operation.id, index, state, { message: outcome.message, code: outcome.code, durationMs, ...outcome.detail }, context.now());
+    // A second net: a message may quote a tool's output, and the journal is a ledger row like any other.
+    await ledger.finishStep(operation.id, index, state, { message: redactor.redact(outcome.message), code: outcome.code, durationMs, ...outcome.detail }, context.now());
     await sink.emit({ event: 'step_complete', ...base, step: step.id, title: step.title, status: outcome.status, durationMs, message: outcome.message });
     if (outcome.status !== 'succeeded') return { ok: false, changed, failedStep: step, outcome, durationMs: Math.round(performance.now() - started) };
   }
