@@ -31,3 +31,20 @@ export function maskUrlPastHost(value: string): string {
   const rest = (url.pathname && url.pathname !== '/') || url.search || url.hash ? '/***' : '';
   return `${url.protocol}//${userinfo}${url.host}${rest}`;
 }
+
+/**
+ * A URL for a plan or a message when only its password is secret (a health check's URL):
+ * `http://probe:***@host/health`. The user name, host and path stay readable. Not a URL: as it is.
+ */
+export function urlWithoutPassword(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return value;
+  }
+  if (!url.password && !url.searchParams.has('password')) return value;
+  if (url.searchParams.has('password')) url.searchParams.set('password', '***');
+  const userinfo = url.username || url.password ? `${url.username}${url.password ? ':***' : ''}@` : '';
+  return `${url.protocol}//${userinfo}${url.host}${url.pathname}${url.search}${url.hash}`;
+}
