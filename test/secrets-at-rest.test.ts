@@ -43,6 +43,7 @@ function plant(withLedgerPassword: boolean): Planted {
     migrationsDsnPassword: secret('migdsn'),
     migrationsPgPassword: secret('migpgpw'),
     healthHeader: secret('health'),
+    healthUrlPassword: secret('healthurl'),
     runtimeLiteral: secret('runlit'),
     runtimeInterpolated: secret('runvar'),
     webhookUser: secret('hookuser'),
@@ -168,6 +169,7 @@ async function runScenario(ledgerKind: 'sqlite' | 'postgres', cleanup: (() => Pr
     ledger,
     runtimeYaml: (root, port) => runtimeYaml(planted, root, port),
     healthHeaders: { authorization: `Bearer ${s.healthHeader}` },
+    healthUserinfo: `probe:${s.healthUrlPassword}`,
     databaseYaml: (root) => databaseYaml(planted, db, root, hooks.port),
   });
   cleanup.unshift(() => sandbox.close());

@@ -48,6 +48,8 @@ export function sampleConfigYaml(options: {
   ledger?: string;
   /** Headers the health check sends with every probe. */
   healthHeaders?: Record<string, string>;
+  /** `user:password` the health check sends in its URL. */
+  healthUserinfo?: string;
 }): string {
   const runtime =
     options.runtimeYaml ??
@@ -74,7 +76,7 @@ environments:
       runtime:
 ${runtime}
     health:
-      url: http://127.0.0.1:${options.port}/health
+      url: http://${options.healthUserinfo ? `${options.healthUserinfo}@` : ''}127.0.0.1:${options.port}/health
       expectStatus: 200${options.healthHeaders ? `\n      headers: ${JSON.stringify(options.healthHeaders)}` : ''}
       json:
         status: ok

@@ -62,6 +62,8 @@ export async function createSandbox(
     databaseYaml?: (root: string, port: number) => string;
     /** Headers the health check sends with every probe. */
     healthHeaders?: Record<string, string>;
+    /** `user:password` the health check sends in its URL. */
+    healthUserinfo?: string;
   } = {},
 ): Promise<Sandbox> {
   const root = await mkdtemp(join(tmpdir(), 'rewind-test-'));
@@ -77,6 +79,7 @@ export async function createSandbox(
     runtimeYaml: options.runtimeYaml?.(root, port),
     ledger: options.ledger,
     healthHeaders: options.healthHeaders,
+    healthUserinfo: options.healthUserinfo,
   });
   await writeFile(configPath, options.databaseYaml ? `${yaml}${options.databaseYaml(root, port)}\n` : yaml);
   const { config } = loadConfig(configPath);
