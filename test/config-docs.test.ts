@@ -181,9 +181,9 @@ describe('docs/config.md examples and statements hold', () => {
   });
 
   it('the variable names it calls secret are returned as secrets', () => {
-    const words = /contains `TOKEN`, `SECRET`, `PASSW`,\s+`KEY`, `CREDENTIAL` or `AUTH`, or ends in `PASS`/;
+    const words = /contains `TOKEN`, `SECRET`, `PASSW`,\s+`KEY`, `CREDENTIAL`, `AUTH`, `DSN`, `DATABASE_URL`, `WEBHOOK` or `PRIVATE`, or ends in `PASS`/;
     expect(DOC).toMatch(words);
-    for (const name of ['MY_TOKEN', 'APP_SECRET', 'DB_PASSWORD', 'API_KEY', 'GCP_CREDENTIALS', 'BASIC_AUTH', 'LEDGER_PASS', 'my_token']) {
+    for (const name of ['MY_TOKEN', 'APP_SECRET', 'DB_PASSWORD', 'API_KEY', 'GCP_CREDENTIALS', 'BASIC_AUTH', 'LEDGER_PASS', 'my_token', 'SENTRY_DSN', 'DATABASE_URL', 'SLACK_WEBHOOK_URL', 'PRIVATE_PEM']) {
       expect(interpolateEnv({ a: `\${${name}}` }, { [name]: 'value-1234' }).secrets, name).toEqual(['value-1234']);
     }
     expect(interpolateEnv({ a: '${PORT}' }, { PORT: '3000' }).secrets).toEqual([]);

@@ -31,10 +31,43 @@ describe('webhook notifications', () => {
     expect(received).toEqual([]); // a successful deploy is not news
     const failed = await sandbox.cli(['deploy', ENV, '1.1.0']);
     expect(failed.code).toBe(7);
-    expect(failed.stderr).toContain(`warning: webhook http://127.0.0.1:${dead}/down failed for rollback_start`);
+    expect(failed.stderr).toContain(`warning: webhook http://127.0.0.1:${dead}/*** failed for rollback_start`); // the path of a webhook URL is its token
     expect(received.map((r) => r.event.event)).toEqual(['deploy_complete', 'rollback_start', 'rollback_complete']);
     expect(received[0]!.text).toMatch(/^rewind staging: deploy_complete 1\.0\.0 → 1\.1\.0 FAILED — health: unhealthy/);
     expect(received[2]).toMatchObject({ text: 'rewind staging: rollback_complete 1.1.0 → 1.0.0 succeeded', event: { success: true, from: '1.1.0', to: '1.0.0' } });
     expect(await sandbox.served()).toEqual({ status: 200, version: '1.0.0' });
   });
+});
+
+// Issue 12 item 9: a webhook host that accepts the connection, reads the POST and never answers must
+// not hold an operation beyond the webhook's timeoutMs, least of all an automatic rollback.
+describe('a webhook host that never answers', () => {
+  let sandbox: Sandbox;
+  let hung: WebhookReceiver<{ text: string; event: { event: string } }>;
+
+  beforeAll(async () => {
+    hung = await startWebhookReceiver({ silent: true });
+    sandbox = await createSandbox({ databaseYaml: () => `    notify:\n      webhooks:\n        - url: http://127.0.0.1:${hung.port}/hung\n          timeoutMs: 300` });
+    await sandbox.release('1.0.0');
+    await sandbox.release('1.1.0', { fault: { health: 'fail' } });
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+    await hung?.close();
+  });
+
+  it('gets each POST but does not hold the automatic rollback: it completes and the CLI exits 7 by itself', async () => {
+    expect((await sandbox.cli(['deploy', ENV, '1.0.0'])).code).toBe(0);
+    // The outer bound is generous; a CLI still running then is killed, which the signal would show.
+    const failed = await sandbox.cli(['deploy', ENV, '1.1.0'], { timeoutMs: 90_000 });
+    expect(failed.signal).toBeNull();
+    expect(failed.code).toBe(7);
+    expect(failed.stderr).toContain('REWIND_E_DEPLOY_ROLLED_BACK');
+    expect(failed.stderr).toContain(`warning: webhook http://127.0.0.1:${hung.port}/*** failed for rollback_start`);
+    expect(hung.received.map((r) => r.event.event)).toEqual(['deploy_complete', 'rollback_start', 'rollback_complete']);
+    expect(await sandbox.served()).toEqual({ status: 200, version: '1.0.0' });
+    const [rollback] = await sandbox.ledger.listOperations(ENV, { limit: 1 });
+    expect(rollback).toMatchObject({ kind: 'rollback', state: 'succeeded' });
+    expect(await sandbox.ledger.getLock(ENV)).toBeUndefined();
+  }, 150_000);
 });

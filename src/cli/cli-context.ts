@@ -28,7 +28,7 @@ export async function openContext(args: ParsedArgs, io: CliIo): Promise<CliConte
  * JSON lines with --json or the human view otherwise), the target registry and the health checker.
  */
 export async function buildServices(context: CliContext, io: CliIo, options: { json: boolean; quiet?: boolean }): Promise<Services> {
-  const [{ EventFanout, JsonLinesSink, LedgerAuditSink }, { createTarget }, { ProcessExecutor }, { checkHealth }, { HumanRenderer }, { createDatabaseEngine }, { runSmoke }, { createMetricSource }, { createTrafficRouter }] = await Promise.all([
+  const [{ EventFanout, JsonLinesSink, LedgerAuditSink }, { createTarget }, { ProcessExecutor }, { checkHealth }, { HumanRenderer }, { createDatabaseEngine }, { runSmoke }, { createMetricSource }, { createTrafficRouter }, { ConfigSecrets }] = await Promise.all([
     import('../events/event-sinks.js'),
     import('../adapters/target-registry.js'),
     import('../exec/process-executor.js'),
@@ -38,6 +38,7 @@ export async function buildServices(context: CliContext, io: CliIo, options: { j
     import('../adapters/checks/smoke-runner.js'),
     import('../adapters/metrics/metric-source-registry.js'),
     import('../adapters/router-registry.js'),
+    import('../config/config-secrets.js'),
   ]);
   const sink = new EventFanout(context.actor, [new LedgerAuditSink(context.ledger, context.actor), await JsonLinesSink.create(context.config.log.file)]);
   if (Object.values(context.config.environments).some((e) => e.notify?.webhooks.length)) {
@@ -46,7 +47,8 @@ export async function buildServices(context: CliContext, io: CliIo, options: { j
   }
   if (options.json) sink.add(await JsonLinesSink.create(io.stdout));
   else if (!options.quiet) sink.add(new HumanRenderer(io.stdout));
-  const executor = new ProcessExecutor();
+  // The one place commands' secret references become values, read from this config as each command starts.
+  const executor = new ProcessExecutor(new ConfigSecrets(context.config));
   return {
     config: context.config,
     ledger: context.ledger,

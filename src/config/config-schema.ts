@@ -23,7 +23,7 @@ export const pm2RuntimeSchema = z.strictObject({
   script: z.string().min(1).default('server.js').describe('Entry file, relative to the release directory.'),
   execMode: z.enum(['cluster', 'fork']).default('cluster').describe('cluster allows zero-downtime reload; fork restarts.'),
   instances: z.number().int().min(1).default(1),
-  env: z.record(z.string(), z.string()).default({}).describe('Environment passed to the app.'),
+  env: z.record(z.string(), z.string()).default({}).describe('Environment passed to the app; plans show the keys only, secret-looking keys and URL passwords are redacted.'),
   pm2Home: z.string().optional().describe('PM2_HOME for this app (default: PM2 default, ~/.pm2).'),
   listenTimeoutMs: positiveMs.default(8000).describe('How long PM2 waits for a new worker to listen during reload.'),
   killTimeoutMs: positiveMs.default(5000).describe('Grace period before PM2 kills an old worker.'),
@@ -204,7 +204,7 @@ export const migrationsSchema = z.strictObject({
     .min(1)
     .optional()
     .describe('Commands (argv arrays, run in order in the release directory) that revert exactly one migration, the newest applied, for `rewind db down` and `rollback --db down`; {migration}, {down_file}, {release_dir} and {version} are substituted.'),
-  env: z.record(z.string(), z.string()).default({}).describe('Environment for the apply and down commands (e.g. DATABASE_URL: ${DATABASE_URL}); values are treated as secrets.'),
+  env: z.record(z.string(), z.string()).default({}).describe('Environment for the apply and down commands (e.g. DATABASE_URL: ${DATABASE_URL}); plans name the values by key; secret-looking keys and URL passwords are redacted.'),
   timeoutMs: z.number().int().min(1000).default(600_000).describe('Upper bound for the apply command.'),
   allowBreaking: z
     .boolean()

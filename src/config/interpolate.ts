@@ -1,7 +1,7 @@
 import { RewindError } from '../errors/rewind-error.js';
+import { isSecretName } from './secret-policy.js';
 
 const PLACEHOLDER = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
-const SECRET_NAME = /TOKEN|SECRET|PASSW|PASS$|KEY|CREDENTIAL|AUTH/i;
 
 export interface InterpolationResult {
   value: unknown;
@@ -29,7 +29,7 @@ export function interpolateEnv(document: unknown, env: NodeJS.ProcessEnv): Inter
         }
         // Shell semantics of `:-`: the default applies when the variable is unset or empty.
         const resolved = fallback !== undefined && !found ? fallback : (found as string);
-        if (SECRET_NAME.test(name)) secrets.push(resolved);
+        if (isSecretName(name)) secrets.push(resolved);
         return resolved;
       });
     }

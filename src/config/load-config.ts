@@ -5,6 +5,7 @@ import { RewindError } from '../errors/rewind-error.js';
 import { nullPrototypeRecord, ownValue } from '../util/own-property.js';
 import { redactor } from '../util/redact.js';
 import { configSchema, type RewindConfig } from './config-schema.js';
+import { configSecretValues } from './config-secrets.js';
 import { interpolateEnv } from './interpolate.js';
 import { parseYaml } from './parse-yaml.js';
 import { readConfigFile } from './read-config-file.js';
@@ -44,7 +45,7 @@ export function parseConfigText(text: string, baseDir: string, env: NodeJS.Proce
   for (const secret of secrets) redactor.add(secret);
   if (path) recordValidConfig(path, value, env);
   const config = parsed.data;
-  redactor.addUrlPassword(config.ledger);
+  for (const secret of configSecretValues(config)) redactor.add(secret);
   return resolvePaths(config, baseDir);
 }
 
@@ -70,7 +71,6 @@ function resolvePaths(config: RewindConfig, baseDir: string): RewindConfig {
       database.backupLog = abs(database.backupLog);
       if (database.engine === 'sqlite') database.path = abs(database.path);
       else {
-        redactor.addUrlPassword(database.url);
         if (database.binDir) database.binDir = abs(database.binDir);
         if (database.engine === 'postgres' && database.pitr) {
           const pitr = database.pitr;
@@ -79,19 +79,10 @@ function resolvePaths(config: RewindConfig, baseDir: string): RewindConfig {
           pitr.restoreDir = abs(pitr.restoreDir ?? join(database.backupDir, 'pitr'));
         }
       }
-      // The apply command's environment carries DATABASE_URL and the like: every value is a secret.
-      for (const value of Object.values(database.migrations?.env ?? {})) {
-        if (value.length >= 4) redactor.add(value);
-        redactor.addUrlPassword(value);
-      }
     }
     if (envConfig.smoke) envConfig.smoke.suite = abs(envConfig.smoke.suite);
     const runtime = envConfig.target.runtime;
     if (runtime.type === 'pm2' && runtime.pm2Home) runtime.pm2Home = abs(runtime.pm2Home);
-    if (envConfig.health) {
-      for (const value of Object.values(envConfig.health.headers)) redactor.add(value);
-      redactor.addUrlPassword(envConfig.health.url);
-    }
   }
   // Looked up by names from argv and the ledger: a record without a prototype has no `constructor`.
   const environments = nullPrototypeRecord(Object.entries(config.environments));

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { migrationsEnvRefs } from '../config/config-secrets.js';
 import { environmentConfig } from '../config/load-config.js';
 import { RewindError } from '../errors/rewind-error.js';
 import { lintMigrations } from '../lint/lint-sql.js';
@@ -59,14 +60,14 @@ export async function findDownTarget(services: Services, env: string, release: R
   if (needsFile && !newest.downPath) throw new RewindError('REWIND_E_MIGRATION_UNSAFE', `${newest.name} has no down migration file`, { env, migration: newest.id });
   const downSql = newest.downPath ? await readFile(newest.downPath, 'utf8') : null;
   const findings = downSql && newest.downPath ? (await lintMigrations([{ path: newest.downPath, sql: downSql }], { engine: database.engine })).findings : [];
-  const commandEnv = migrations.env;
+  // By reference: these commands are stored in the plan and run later (perhaps by `resume`).
+  const commandEnv = migrationsEnvRefs(env, migrations.env);
   const commands = migrations.down.map((argv) => ({
     argv: substituteArgv(argv, { releaseDir, currentDir: releaseDir, version: release.version }).map((arg) =>
       arg.replaceAll('{migration}', newest.id).replaceAll('{down_file}', newest.downPath ?? ''),
     ),
     cwd: releaseDir,
     env: commandEnv,
-    redact: Object.values(commandEnv).filter((v) => v.length >= 4),
     timeoutMs: migrations.timeoutMs,
   }));
   return { release: release.version, migration: { id: newest.id, name: newest.name }, downPath: newest.downPath ?? null, downSql, findings, commands };

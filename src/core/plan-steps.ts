@@ -1,6 +1,7 @@
 import type { EnvironmentConfig } from '../config/config-schema.js';
 import type { SlotState } from '../ports/target.js';
 import type { PlanStep } from './plan.js';
+import { urlWithoutPassword } from '../util/url-credentials.js';
 import { urlOnSlot } from './traffic/slot-choice.js';
 
 /** Step builders shared by the planners (plain data, no I/O). */
@@ -14,7 +15,8 @@ export const step = (s: Omit<PlanStep, 'commands' | 'effects'> & Partial<Pick<Pl
 /** A health probe of `version`; with `slot`, sent to that slot directly instead of through the router. */
 export function healthStep(id: string, config: EnvironmentConfig, version: string, phase: PlanStep['phase'], slot?: SlotState): PlanStep {
   const health = config.health!;
-  const url = slot ? urlOnSlot(health.url, slot) : health.url;
+  // The plan is printed and stored: a password in the URL is not part of it (the probe reads the config).
+  const url = urlWithoutPassword(slot ? urlOnSlot(health.url, slot) : health.url);
   return step({
     id,
     kind: id === 'baseline-health' ? 'baseline-health' : 'health',

@@ -1,4 +1,5 @@
 import type { EnvironmentConfig } from '../config/config-schema.js';
+import { migrationsEnvRefs } from '../config/config-secrets.js';
 import type { CommandSpec } from '../ports/executor.js';
 import type { BackupRecord, ReleaseRecord } from '../ports/ledger.js';
 import { substituteArgv } from '../util/substitute-argv.js';
@@ -200,7 +201,7 @@ export function planDeploy(input: DeployPlanInput): Plan {
         phase: 'change',
         title: `apply pending migrations of ${release.version}`,
         params: { version: release.version },
-        commands: [{ argv: substituteArgv(migrations.apply, { releaseDir, currentDir: releaseDir, version: release.version }), cwd: releaseDir, env: migrations.env, timeoutMs: migrations.timeoutMs }],
+        commands: [{ argv: substituteArgv(migrations.apply, { releaseDir, currentDir: releaseDir, version: release.version }), cwd: releaseDir, env: migrationsEnvRefs(input.env, migrations.env), timeoutMs: migrations.timeoutMs }],
         effects: ['record the migrations, their verdict and the pre-upgrade backup on the release first', 'then confirm from the history table that every pending migration is applied'],
       }),
     );

@@ -1,5 +1,6 @@
 import { RewindError } from '../errors/rewind-error.js';
 import type { EventSink } from '../ports/event-sink.js';
+import { redactor } from '../util/redact.js';
 import type { StepState } from '../ports/ledger.js';
 import { errored, type Outcome } from '../ports/outcome.js';
 import type { Plan, PlanStep } from './plan.js';
@@ -77,7 +78,8 @@ async function runSteps(plan: Plan, context: StepContext, sink: EventSink, execu
     failpoint(`${point}:end`);
     const durationMs = Math.round(performance.now() - stepStarted);
     const state: StepState = outcome.status;
-    await ledger.finishStep(operation.id, index, state, { message: outcome.message, code: outcome.code, durationMs, ...outcome.detail }, context.now()).catch(inFlight);
+    // A second net: a message may quote a tool's output, and the journal is a ledger row like any other.
+    await ledger.finishStep(operation.id, index, state, { message: redactor.redact(outcome.message), code: outcome.code, durationMs, ...outcome.detail }, context.now()).catch(inFlight);
     await sink.emit({ event: 'step_complete', ...base, step: step.id, title: step.title, status: outcome.status, durationMs, message: outcome.message }).catch(inFlight);
     if (outcome.status !== 'succeeded') {
       // A step that failed without changing anything (refused before acting, or undid itself) leaves the operation where it stood.

@@ -46,6 +46,10 @@ export function sampleConfigYaml(options: {
   runtimeYaml?: string;
   /** The ledger location; a SQLite file in `root` by default. */
   ledger?: string;
+  /** Headers the health check sends with every probe. */
+  healthHeaders?: Record<string, string>;
+  /** `user:password` the health check sends in its URL. */
+  healthUserinfo?: string;
 }): string {
   const runtime =
     options.runtimeYaml ??
@@ -72,8 +76,8 @@ environments:
       runtime:
 ${runtime}
     health:
-      url: http://127.0.0.1:${options.port}/health
-      expectStatus: 200
+      url: http://${options.healthUserinfo ? `${options.healthUserinfo}@` : ''}127.0.0.1:${options.port}/health
+      expectStatus: 200${options.healthHeaders ? `\n      headers: ${JSON.stringify(options.healthHeaders)}` : ''}
       json:
         status: ok
         version: "{{version}}"

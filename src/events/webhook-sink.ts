@@ -1,5 +1,6 @@
 import type { EventSink, RewindEvent } from '../ports/event-sink.js';
 import { redactor } from '../util/redact.js';
+import { maskUrlPastHost, splitUrlCredentials } from '../util/url-credentials.js';
 
 /** A webhook and the events it wants (seed 000: "Slack / webhook notification on rollback events"). */
 export interface WebhookTarget {
@@ -16,10 +17,20 @@ function summary(event: RewindEvent): string {
   return `rewind ${event.env}: ${event.event}${move}${outcome}${why}`;
 }
 
+/** The request for one webhook: user info in the URL becomes a Basic header (fetch refuses URLs with credentials); a header the config sets wins. */
+function request(target: WebhookTarget, payload: string): { url: string; init: RequestInit } {
+  const { url, authorization } = splitUrlCredentials(target.url);
+  const headers = new Headers({ 'content-type': 'application/json' });
+  if (authorization) headers.set('authorization', authorization);
+  for (const [name, value] of Object.entries(target.headers)) headers.set(name, value);
+  return { url, init: { method: 'POST', headers, body: payload, signal: AbortSignal.timeout(target.timeoutMs) } };
+}
+
 /**
  * POSTs chosen events as JSON (`{ text, event }`, `text` for chat webhooks) to each environment's
  * webhooks. A webhook that is down must never break an operation: failures are reported on stderr
- * and swallowed, each POST is bounded by its timeout. Secrets are redacted before anything leaves.
+ * and swallowed, each POST is bounded by its timeout. Secrets are redacted before anything leaves,
+ * and a webhook is named by scheme and host only (its path and query carry its token).
  * `deploy_complete` is sent only when the deploy failed.
  */
 export class WebhookSink implements EventSink {
@@ -35,16 +46,13 @@ export class WebhookSink implements EventSink {
     const payload = JSON.stringify(redactor.redactValue({ text: summary(event), event: { ...event, at: new Date().toISOString() } }));
     await Promise.all(
       wanted.map(async (target) => {
+        const shown = maskUrlPastHost(target.url);
         try {
-          const response = await fetch(target.url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', ...target.headers },
-            body: payload,
-            signal: AbortSignal.timeout(target.timeoutMs),
-          });
-          if (!response.ok) this.stderr.write(`warning: webhook ${redactor.redact(target.url)} answered ${response.status} to ${event.event}\n`);
+          const { url, init } = request(target, payload);
+          const response = await fetch(url, init);
+          if (!response.ok) this.stderr.write(`warning: webhook ${shown} answered ${response.status} to ${event.event}\n`);
         } catch (error) {
-          this.stderr.write(`warning: webhook ${redactor.redact(target.url)} failed for ${event.event}: ${(error as Error).message}\n`);
+          this.stderr.write(`warning: webhook ${shown} failed for ${event.event}: ${redactor.redact((error as Error).message)}\n`);
         }
       }),
     );

@@ -84,6 +84,57 @@ describe('ProcessExecutor', () => {
   });
 });
 
+describe('ProcessExecutor and secret references', () => {
+  const printEnv = (name: string) => [node, '-e', `process.stdout.write(process.env.${name} ?? '<unset>')`];
+  const values: Record<string, string> = { 'environments.x.database.url#password': 'ref-secret-value-1' };
+  const resolver = {
+    resolve: (ref: { secret: string }) => {
+      const value = values[ref.secret];
+      if (value === undefined) throw new RewindError('REWIND_E_CONFIG_INVALID', `${ref.secret} is not in the config`);
+      return value;
+    },
+  };
+  const withSecrets = new ProcessExecutor(resolver);
+  const executor = new ProcessExecutor();
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rewind-exec-refs-'));
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('hands the child the value behind a reference; the command itself only names it', async () => {
+    const command = { argv: printEnv('PGPASSWORD'), env: { PGPASSWORD: { secret: 'environments.x.database.url#password' } } };
+    expect((await withSecrets.run(command)).stdout).toBe('ref-secret-value-1');
+    expect(JSON.stringify(command)).not.toContain('ref-secret-value-1');
+    const pipeline = await withSecrets.runPipeline([command, { argv: ['cat'] }]);
+    expect(pipeline.stages[1]!.stdout).toBe('ref-secret-value-1');
+  });
+
+  it('uses a plain string as it is (plans stored before references existed hold values)', async () => {
+    expect((await withSecrets.run({ argv: printEnv('PGPASSWORD'), env: { PGPASSWORD: 'legacy-value-2' }, redact: ['legacy-value-2'] })).stdout).toBe('legacy-value-2');
+  });
+
+  it('starts nothing when a reference cannot be resolved, and says which, without a value', async () => {
+    const marker = join(dir, 'started');
+    const touch = [node, '-e', `require('node:fs').writeFileSync(${JSON.stringify(marker)}, '')`];
+    await expect(withSecrets.run({ argv: touch, env: { A: { secret: 'environments.gone.database.url#password' } } })).rejects.toMatchObject({ code: 'REWIND_E_CONFIG_INVALID' });
+    await expect(withSecrets.runPipeline([{ argv: touch }, { argv: ['cat'], env: { A: { secret: 'environments.gone.database.url#password' } } }])).rejects.toMatchObject({
+      code: 'REWIND_E_CONFIG_INVALID',
+    });
+    await expect(executor.run({ argv: touch, env: { A: { secret: 'environments.x.database.url#password' } } })).rejects.toMatchObject({ code: 'REWIND_E_INTERNAL' });
+    expect(await readdir(dir)).not.toContain('started');
+  });
+
+  it('masks a resolved value in its own error messages', async () => {
+    const error = (await withSecrets
+      .run({ argv: ['/nonexistent/rewind-tool', '--flag=ref-secret-value-1'], env: { P: { secret: 'environments.x.database.url#password' } } })
+      .catch((e: unknown) => e)) as RewindError;
+    expect(error.code).toBe('REWIND_E_COMMAND_FAILED');
+    expect(error.message).not.toContain('ref-secret-value-1');
+    expect(error.details.argv).toEqual(['/nonexistent/rewind-tool', '--flag=***']);
+  });
+});
+
 describe('describeCommand and redactArgv', () => {
   it('quotes arguments for display only where needed', () => {
     expect(describeCommand({ argv: ['systemctl', 'reload', 'app@1.service'] })).toBe('systemctl reload app@1.service');

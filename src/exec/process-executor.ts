@@ -2,21 +2,58 @@ import type { ChildProcess } from 'node:child_process';
 import { spawnChild } from './spawn-child.js';
 import type { Readable } from 'node:stream';
 import type { CommandResult, CommandSpec, PipelineResult, StreamIo, StreamingExecutor } from '../ports/executor.js';
+import { isSecretRef, type SecretResolver } from '../ports/secret-ref.js';
 import { RewindError } from '../errors/rewind-error.js';
 import { redactor } from '../util/redact.js';
 
 const OUTPUT_LIMIT = 64 * 1024;
 
-/** Runs argv arrays without a shell. The only place in rewind that starts a child process. */
+/** A command's environment with every SecretRef turned into its value, and those values (to mask in what this executor prints). */
+interface ResolvedEnv {
+  env: NodeJS.ProcessEnv;
+  secrets: string[];
+}
+
+function resolveEnv(command: CommandSpec, resolver: SecretResolver | undefined): ResolvedEnv {
+  if (!command.env) return { env: process.env, secrets: [] };
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  const secrets: string[] = [];
+  for (const [name, value] of Object.entries(command.env)) {
+    if (!isSecretRef(value)) {
+      env[name] = value;
+      continue;
+    }
+    if (!resolver) throw new RewindError('REWIND_E_INTERNAL', `${command.argv[0] ?? 'a command'} needs ${name} from ${value.secret}, and this executor has no secrets to read it from`);
+    const resolved = resolver.resolve(value);
+    env[name] = resolved;
+    // The redactor's rule: a value under 4 characters would mask ordinary text.
+    if (resolved.length >= 4) secrets.push(resolved);
+  }
+  return { env, secrets };
+}
+
+/**
+ * Runs argv arrays without a shell. The only place in rewind that starts a child process, and the
+ * only place a SecretRef in a command's `env` becomes a value (through `secrets`, built from the
+ * loaded config), right before the spawn: the value is never in the command, so never in a plan.
+ */
 export class ProcessExecutor implements StreamingExecutor {
+  constructor(private readonly secrets?: SecretResolver) {}
+
   run(command: CommandSpec): Promise<CommandResult> {
     const [program, ...args] = command.argv;
     if (!program) return Promise.reject(new RewindError('REWIND_E_INTERNAL', 'empty argv'));
+    let resolved: ResolvedEnv;
+    try {
+      resolved = resolveEnv(command, this.secrets);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const started = performance.now();
     return new Promise((resolve, reject) => {
       const child = spawnChild(program, args, {
         cwd: command.cwd,
-        env: command.env ? { ...process.env, ...command.env } : process.env,
+        env: resolved.env,
         shell: false,
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -38,7 +75,8 @@ export class ProcessExecutor implements StreamingExecutor {
         : undefined;
       child.on('error', (error) => {
         if (timer) clearTimeout(timer);
-        reject(new RewindError('REWIND_E_COMMAND_FAILED', `cannot run ${describeCommand(command)}: ${error.message}`, { argv: redactArgv(command) }));
+        const shown = { ...command, redact: [...(command.redact ?? []), ...resolved.secrets] };
+        reject(new RewindError('REWIND_E_COMMAND_FAILED', `cannot run ${describeCommand(shown)}: ${maskAll(error.message, shown.redact)}`, { argv: redactArgv(shown) }));
       });
       child.on('close', (exitCode, signal) => {
         if (timer) clearTimeout(timer);
@@ -48,7 +86,7 @@ export class ProcessExecutor implements StreamingExecutor {
   }
 
   runPipeline(stages: readonly CommandSpec[], io: StreamIo = {}): Promise<PipelineResult> {
-    return runPipeline(stages, io);
+    return runPipeline(stages, io, this.secrets);
   }
 }
 
@@ -94,8 +132,10 @@ class PipelineStage {
  * stdin (the pipe's file descriptor is handed to the child, and rewind closes its own copy so a
  * stage that stops reading makes its writer see EPIPE, as in a shell).
  */
-async function runPipeline(stages: readonly CommandSpec[], io: StreamIo): Promise<PipelineResult> {
+async function runPipeline(stages: readonly CommandSpec[], io: StreamIo, secrets: SecretResolver | undefined): Promise<PipelineResult> {
   if (stages.length === 0 || stages.some((stage) => stage.argv.length === 0)) throw new RewindError('REWIND_E_INTERNAL', 'empty pipeline or argv');
+  // Every reference is resolved before the first stage starts: a missing one starts nothing.
+  const environments = stages.map((stage) => resolveEnv(stage, secrets));
   const started = performance.now();
   const state = { timedOut: false };
   const running: PipelineStage[] = [];
@@ -104,16 +144,17 @@ async function runPipeline(stages: readonly CommandSpec[], io: StreamIo): Promis
     const [program, ...args] = spec.argv as [string, ...string[]];
     const last = index === stages.length - 1;
     const stdin = index === 0 ? (io.stdin ? 'pipe' : 'ignore') : previous!;
+    const { env, secrets: values } = environments[index]!;
     const child = spawnChild(program, args, {
       cwd: spec.cwd,
-      env: spec.env ? { ...process.env, ...spec.env } : process.env,
+      env,
       shell: false,
       stdio: [stdin, 'pipe', 'pipe'],
     });
     // The child holds its own duplicate of the pipe now; ours would keep the writer from seeing EPIPE.
     previous?.destroy();
     previous = child.stdout;
-    running.push(new PipelineStage(spec, child, last && !io.stdout, started, state));
+    running.push(new PipelineStage(values.length ? { ...spec, redact: [...(spec.redact ?? []), ...values] } : spec, child, last && !io.stdout, started, state));
   });
   if (io.onStageExit) {
     const told = io.onStageExit;
@@ -177,12 +218,15 @@ export function stageSucceeded(results: readonly CommandResult[], index: number)
   return result.signal === 'SIGPIPE' || /broken pipe|EPIPE|connection reset|ECONNRESET/i.test(result.stderr);
 }
 
+function maskAll(text: string, secrets: readonly string[] | undefined): string {
+  let out = redactor.redact(text);
+  // Longest first, as the redactor does: a secret containing a shorter one is masked whole.
+  for (const secret of [...(secrets ?? [])].sort((a, b) => b.length - a.length)) if (secret) out = out.split(secret).join('***');
+  return out;
+}
+
 export function redactArgv(command: CommandSpec): string[] {
-  return command.argv.map((arg) => {
-    let out = redactor.redact(arg);
-    for (const secret of command.redact ?? []) if (secret) out = out.split(secret).join('***');
-    return out;
-  });
+  return command.argv.map((arg) => maskAll(arg, command.redact));
 }
 
 /** A printable, redacted rendering for plans and errors; quoting only for display, never executed. */

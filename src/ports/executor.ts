@@ -1,9 +1,21 @@
-/** A command as data: what `exec/` runs, what dry-run prints, what unit tests assert. Never a shell string. */
+import type { SecretRef } from './secret-ref.js';
+
+/**
+ * A command as data: what `exec/` runs, what dry-run prints, what unit tests assert. Never a shell
+ * string. Commands end up in plans, which are printed and stored in the ledger: a secret goes in
+ * `env` as a SecretRef (resolved by the executor right before it spawns), never as a value, and
+ * never in argv.
+ */
 export interface CommandSpec {
   argv: readonly string[];
   cwd?: string;
-  env?: Record<string, string>;
-  /** Strings to mask wherever this command is printed or logged. */
+  /** Added to rewind's own environment. A plain string is used as it is (plans stored before references existed hold values here). */
+  env?: Record<string, string | SecretRef>;
+  /**
+   * Extra strings to mask wherever this command is printed or logged. New code leaves it out: the
+   * values behind `env` references are masked anyway. Plans stored before references existed carry
+   * their values here; they are still honoured.
+   */
   redact?: readonly string[];
   timeoutMs?: number;
 }

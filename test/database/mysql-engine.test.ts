@@ -8,7 +8,6 @@ import { runDatabaseEngineContract } from './database-engine-contract.js';
 // The contract on a real MariaDB / MySQL: a database of its own per run, dropped afterwards.
 const ADMIN = process.env.REWIND_TEST_MYSQL_ADMIN ?? 'mysql://root@127.0.0.1:3306/test';
 const database = `rewind_dbc_${randomBytes(5).toString('hex')}`;
-const executor = new ProcessExecutor();
 
 function urlFor(db: string, overrides: { port?: string; password?: string } = {}): string {
   const url = new URL(ADMIN);
@@ -37,8 +36,13 @@ async function withConnection<T>(url: string, work: (c: mysql.Connection) => Pro
 runDatabaseEngineContract('mysql (MariaDB), gzip', {
   create: () => withConnection(urlFor(''), (c) => c.query(`CREATE DATABASE ${database}`)).then(() => undefined),
   drop: () => withConnection(urlFor(''), (c) => c.query(`DROP DATABASE IF EXISTS ${database}`)).then(() => undefined),
-  engine: (overrides = {}) =>
-    new MysqlEngine(mysqlDatabaseSchema.parse({ engine: 'mysql', url: urlFor(database, { port: overrides.unreachable ? '1' : undefined, password: overrides.password }) }), executor),
+  engine: (overrides = {}) => {
+    const url = urlFor(database, { port: overrides.unreachable ? '1' : undefined, password: overrides.password });
+    // As database-registry.ts wires it: the password by reference, read when a tool starts.
+    return new MysqlEngine(mysqlDatabaseSchema.parse({ engine: 'mysql', url }), new ProcessExecutor({ resolve: () => decodeURIComponent(new URL(url).password) }), {
+      passwordRef: { secret: 'environments.test.database.url#password' },
+    });
+  },
   exec: (statements) =>
     withConnection(urlFor(database), async (c) => {
       for (const statement of statements) await c.query(statement);

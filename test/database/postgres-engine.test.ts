@@ -7,12 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresEngine } from '../../src/adapters/databases/postgres-engine.js';
 import { postgresDatabaseSchema } from '../../src/config/config-schema.js';
 import { ProcessExecutor } from '../../src/exec/process-executor.js';
+import { urlPassword } from '../../src/config/secret-policy.js';
 import { rejection } from '../support/rejection.js';
 import { runDatabaseEngineContract } from './database-engine-contract.js';
 
 // The contract on a real PostgreSQL: a database of its own per configuration, dropped afterwards.
 const ADMIN = process.env.REWIND_TEST_PG_ADMIN ?? 'postgres://root@127.0.0.1:5432/test';
 const executor = new ProcessExecutor();
+const PASSWORD_REF = { secret: 'environments.test.database.url#password' };
 
 async function admin(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: ADMIN });
@@ -37,11 +39,11 @@ function postgresContract(label: string, options: Record<string, unknown>): void
   runDatabaseEngineContract(`postgres ${label}`, {
     create: () => admin(`CREATE DATABASE ${database}`),
     drop: () => admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`),
-    engine: (overrides = {}) =>
-      new PostgresEngine(
-        postgresDatabaseSchema.parse({ engine: 'postgres', url: urlFor(database, { port: overrides.unreachable ? '1' : undefined, password: overrides.password }), ...options }),
-        executor,
-      ),
+    engine: (overrides = {}) => {
+      const url = urlFor(database, { port: overrides.unreachable ? '1' : undefined, password: overrides.password });
+      // As database-registry.ts wires it: the password by reference, read when a tool starts.
+      return new PostgresEngine(postgresDatabaseSchema.parse({ engine: 'postgres', url, ...options }), new ProcessExecutor({ resolve: () => urlPassword(url) }), { passwordRef: PASSWORD_REF });
+    },
     exec: async (statements) => {
       const client = new pg.Client({ connectionString: urlFor(database) });
       await client.connect();

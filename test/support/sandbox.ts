@@ -9,6 +9,7 @@ import { createDatabaseEngine } from '../../src/adapters/database-registry.js';
 import { checkHealth } from '../../src/adapters/checks/http-health-check.js';
 import { runSmoke } from '../../src/adapters/checks/smoke-runner.js';
 import { createMetricSource } from '../../src/adapters/metrics/metric-source-registry.js';
+import { ConfigSecrets } from '../../src/config/config-secrets.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { RewindConfig } from '../../src/config/config-schema.js';
 import type { Services } from '../../src/core/services.js';
@@ -41,7 +42,8 @@ export interface Sandbox {
   /** Registers the sample app as `version`, optionally with a fault and extra files (migrations), CI passed unless told. */
   release(version: string, options?: { fault?: SampleRelease['fault']; ci?: string; files?: Record<string, string> }): Promise<void>;
   served(): Promise<{ status: number; version?: string }>;
-  cli(args: string[], options?: { timeoutMs?: number }): Promise<CliResult>;
+  /** Runs the built CLI on this sandbox's config; `env` is added to the test's own environment. */
+  cli(args: string[], options?: { timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<CliResult>;
   /** Starts the CLI without waiting, for tests that kill it or race it. */
   spawnCli(args: string[]): ChildProcess;
   close(): Promise<void>;
@@ -58,6 +60,10 @@ export async function createSandbox(
     ledger?: string;
     /** Extra environment keys (`database:`, `smoke:`; YAML indented 4 spaces) appended to the environment. */
     databaseYaml?: (root: string, port: number) => string;
+    /** Headers the health check sends with every probe. */
+    healthHeaders?: Record<string, string>;
+    /** `user:password` the health check sends in its URL. */
+    healthUserinfo?: string;
   } = {},
 ): Promise<Sandbox> {
   const root = await mkdtemp(join(tmpdir(), 'rewind-test-'));
@@ -72,13 +78,15 @@ export async function createSandbox(
     readinessDelayMs: options.readinessDelayMs,
     runtimeYaml: options.runtimeYaml?.(root, port),
     ledger: options.ledger,
+    healthHeaders: options.healthHeaders,
+    healthUserinfo: options.healthUserinfo,
   });
   await writeFile(configPath, options.databaseYaml ? `${yaml}${options.databaseYaml(root, port)}\n` : yaml);
   const { config } = loadConfig(configPath);
   const ledger = await openLedger(config.ledger);
   const memory = new MemorySink();
   const sink = new EventFanout('tester@test', [new LedgerAuditSink(ledger, 'tester@test'), await JsonLinesSink.create(config.log.file), memory]);
-  const executor = new ProcessExecutor();
+  const executor = new ProcessExecutor(new ConfigSecrets(config));
   const services: Services = {
     config,
     ledger,
@@ -122,7 +130,7 @@ export async function createSandbox(
       }
     },
     cli(args, cliOptions = {}) {
-      return runCli([...args, '--config', configPath], cliOptions.timeoutMs);
+      return runCli([...args, '--config', configPath], cliOptions.timeoutMs, cliOptions.env);
     },
     spawnCli(args) {
       return spawn(process.execPath, [CLI, ...args, '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -135,8 +143,8 @@ export async function createSandbox(
   };
 }
 
-export function runCli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
-  return collect(spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }), timeoutMs);
+export function runCli(args: string[], timeoutMs = 60_000, env?: NodeJS.ProcessEnv): Promise<CliResult> {
+  return collect(spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: env ? { ...process.env, ...env } : process.env }), timeoutMs);
 }
 
 /** Waits for a CLI child and gathers its output. */

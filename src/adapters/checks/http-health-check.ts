@@ -1,6 +1,7 @@
 import type { HealthCheckConfig } from '../../config/config-schema.js';
 import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
 import { pickJsonPath as pick } from '../../util/json-path.js';
+import { urlWithoutPassword } from '../../util/url-credentials.js';
 import { plainHttpRequest } from './plain-http-request.js';
 
 export interface HealthProbeResult {
@@ -57,7 +58,7 @@ export async function checkHealth(config: HealthCheckConfig, version: string): P
     const result = await probeOnce(config, version);
     attempts.push(result);
     if (result.ok) {
-      return succeeded(`healthy: ${config.method} ${config.url} → ${result.reason} after ${attempts.length} attempt(s)`, {
+      return succeeded(`healthy: ${config.method} ${urlWithoutPassword(config.url)} → ${result.reason} after ${attempts.length} attempt(s)`, {
         attempts: attempts.length,
         ms: Math.round(performance.now() - started),
       });
@@ -68,7 +69,7 @@ export async function checkHealth(config: HealthCheckConfig, version: string): P
     }
   }
   const last = attempts[attempts.length - 1]!;
-  return failed(`unhealthy: ${config.method} ${config.url} → ${last.reason} (${attempts.length} attempts)`, {
+  return failed(`unhealthy: ${config.method} ${urlWithoutPassword(config.url)} → ${last.reason} (${attempts.length} attempts)`, {
     attempts: attempts.length,
     lastReason: last.reason,
     lastStatus: last.status,

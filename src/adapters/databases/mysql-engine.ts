@@ -10,6 +10,7 @@ import { RewindError } from '../../errors/rewind-error.js';
 import { nullPrototypeRecord } from '../../util/own-property.js';
 import type { BackupArtifact, BackupResult, DatabaseEngine, DatabaseSnapshot, MigrationTableState, RowCounts } from '../../ports/database-engine.js';
 import type { CommandSpec, StreamingExecutor } from '../../ports/executor.js';
+import type { SecretRef } from '../../ports/secret-ref.js';
 import { redactor } from '../../util/redact.js';
 import {
   MIGRATION_TABLES,
@@ -46,19 +47,26 @@ export class MysqlEngine implements DatabaseEngine {
   private readonly host: string;
   private readonly port: number;
   private readonly user: string;
+  /** For the driver's own connection (in process); tools get it through passwordRef. */
   private readonly password: string;
+  /** Where MYSQL_PWD is read when a tool runs; the value itself is never in a command (commands go into plans). */
+  private readonly passwordRef: SecretRef | undefined;
   private readonly database: string;
   private readonly where: string;
 
+  /** `options.passwordRef` names the config key of `config.url` (database-registry.ts); required when the URL has a password. */
   constructor(
     private readonly config: MysqlDatabaseConfig,
     private readonly executor: StreamingExecutor,
+    options: { passwordRef?: SecretRef } = {},
   ) {
     const url = new URL(config.url);
     this.host = url.hostname || 'localhost';
     this.port = Number(url.port || 3306);
     this.user = decodeURIComponent(url.username) || 'root';
     this.password = decodeURIComponent(url.password);
+    if (this.password && !options.passwordRef) throw new RewindError('REWIND_E_INTERNAL', 'a MySQL engine for a URL with a password needs the reference to it (passwordRef)');
+    this.passwordRef = this.password ? options.passwordRef : undefined;
     this.database = decodeURIComponent(url.pathname.replace(/^\//, ''));
     if (!this.database) throw new RewindError('REWIND_E_CONFIG_INVALID', `database.url: name the database in the URL path (mysql://user@host:3306/<database>)`);
     this.where = `${this.host}:${this.port}/${this.database}`;
@@ -70,7 +78,7 @@ export class MysqlEngine implements DatabaseEngine {
   }
 
   private spec(argv: string[]): CommandSpec {
-    return { argv, env: this.password ? { MYSQL_PWD: this.password } : {}, redact: this.password ? [this.password] : [], timeoutMs: this.config.timeoutMs };
+    return { argv, env: this.passwordRef ? { MYSQL_PWD: this.passwordRef } : {}, timeoutMs: this.config.timeoutMs };
   }
 
   private connectionArgs(): string[] {

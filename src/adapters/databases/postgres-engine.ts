@@ -7,6 +7,8 @@ import type { BackupArtifact, BackupResult, DatabaseEngine, DatabaseSnapshot, Mi
 import type { DatabaseSchema } from '../../ports/database-schema.js';
 import type { PitrSupport } from '../../ports/database-pitr.js';
 import type { CommandResult, CommandSpec, PipelineResult, StreamingExecutor } from '../../ports/executor.js';
+import type { SecretRef } from '../../ports/secret-ref.js';
+import { urlPassword } from '../../config/secret-policy.js';
 import { redactor } from '../../util/redact.js';
 import { stageSucceeded } from '../../exec/process-executor.js';
 import { nullPrototypeRecord } from '../../util/own-property.js';
@@ -76,18 +78,26 @@ export class PostgresEngine implements DatabaseEngine {
   readonly extension: string;
   private readonly compression: Compression;
   private readonly level: number;
+  /** Where PGPASSWORD is read when a tool runs; the value itself is never in a command (commands go into plans). */
+  private readonly passwordRef: SecretRef | undefined;
+  /** Only to mask it in the tools' error output. */
   private readonly password: string;
   /** The URL without its password: safe in argv, the password goes in PGPASSWORD. */
   private readonly publicUrl: string;
   private readonly where: string;
 
+  /** `options.passwordRef` names the config key of `config.url` (database-registry.ts); required when the URL has a password. */
   constructor(
     private readonly config: PostgresDatabaseConfig,
     private readonly executor: StreamingExecutor,
+    options: { passwordRef?: SecretRef } = {},
   ) {
     const url = new URL(config.url);
     // libpq also reads `?password=`; either way the password leaves the URL and travels in PGPASSWORD.
-    this.password = decodeURIComponent(url.password) || (url.searchParams.get('password') ?? '');
+    this.password = urlPassword(config.url);
+    const hasPassword = this.password !== '';
+    if (hasPassword && !options.passwordRef) throw new RewindError('REWIND_E_INTERNAL', 'a PostgreSQL engine for a URL with a password needs the reference to it (passwordRef)');
+    this.passwordRef = hasPassword ? options.passwordRef : undefined;
     url.password = '';
     url.searchParams.delete('password');
     this.publicUrl = url.toString();
@@ -105,9 +115,7 @@ export class PostgresEngine implements DatabaseEngine {
   }
 
   private spec(argv: string[]): CommandSpec {
-    const env: Record<string, string> = { PGAPPNAME: 'rewind' };
-    if (this.password) env.PGPASSWORD = this.password;
-    return { argv, env, redact: this.password ? [this.password] : [], timeoutMs: this.config.timeoutMs };
+    return { argv, env: { PGAPPNAME: 'rewind', ...(this.passwordRef ? { PGPASSWORD: this.passwordRef } : {}) }, timeoutMs: this.config.timeoutMs };
   }
 
   private get format(): string {

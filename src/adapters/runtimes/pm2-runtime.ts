@@ -67,7 +67,9 @@ export class Pm2Runtime implements Runtime {
       commands: [],
       effects: [
         `pm2 API: describe ${this.config.name}`,
-        `pm2 API: ${this.supportsZeroDowntimeReload ? 'reload' : 'restart'} ${this.config.name} if it runs, else start ${JSON.stringify(this.appSpec(context))}`,
+        `pm2 API: ${this.supportsZeroDowntimeReload ? 'reload' : 'restart'} ${this.config.name} if it runs, else start ${JSON.stringify({ ...this.appSpec(context), env: undefined })}`,
+        // Names only: a plan is printed and stored in the ledger, and runtime.env holds the app's secrets.
+        ...(Object.keys(this.config.env).length ? [`env ${Object.keys(this.config.env).join(', ')} from runtime.env (values read from the config when it starts)`] : []),
       ],
     };
   }

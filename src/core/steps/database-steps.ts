@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MigrationsConfig } from '../../config/config-schema.js';
+import { migrationsEnvRefs } from '../../config/config-secrets.js';
 import { toRewindError } from '../../errors/rewind-error.js';
 import { lintMigrations } from '../../lint/lint-sql.js';
 import type { MigrationSource } from '../../lint/lint-types.js';
@@ -202,12 +203,11 @@ export const migrate: StepExecutor = async (step, context) => {
     );
     return failed(why, detail, 'REWIND_E_MIGRATION_FAILED');
   };
-  const env = migrations.env;
+  // The same command the plan shows: its environment by reference, read from the config by the executor.
   const result = await context.services.executor.run({
     argv: substituteArgv(migrations.apply, { releaseDir, currentDir: releaseDir, version }),
     cwd: releaseDir,
-    env,
-    redact: Object.values(env).filter((v) => v.length >= 4),
+    env: migrationsEnvRefs(context.env, migrations.env),
     timeoutMs: migrations.timeoutMs,
   });
   const output = `${result.stderr || result.stdout}`.trim().split('\n').slice(-5).join(' | ');
@@ -356,6 +356,8 @@ export const dbDown: StepExecutor = async (step, context) => {
     // Idempotent after a crash: if it is already reverted, do not revert another one.
     if (before?.tool !== 'golang-migrate' && !wasApplied.has(id)) return succeeded(`${id} is not applied (already reverted)`, { migration: id, alreadyReverted: true });
     if (before?.tool === 'golang-migrate' && before.applied[0]?.id !== id) return succeeded(`${id} is not the current version (already reverted)`, { migration: id, alreadyReverted: true });
+    // The commands come from the stored plan: their environment holds references (or, in a plan stored
+    // before references existed, values), which the executor resolves from the config as it runs them.
     for (const command of step.commands) {
       const result = await context.services.executor.run(command);
       if (result.exitCode !== 0) {
