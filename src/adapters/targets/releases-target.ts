@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Outcome } from '../../ports/outcome.js';
 import { failed, succeeded } from '../../ports/outcome.js';
 import type { Runtime, RuntimeContext } from '../../ports/runtime.js';
-import type { ActionDescription, ReleaseArtifact, Target, TargetCapabilities } from '../../ports/target.js';
+import type { ActionDescription, FreeSpace, ReleaseArtifact, Target, TargetCapabilities } from '../../ports/target.js';
 import { inspectArtifact, type ArtifactInspection } from '../../artifacts/artifact-digest.js';
 import { RELEASE_MARKER as MARKER } from '../../artifacts/artifact-tree.js';
 import { scanDirectory } from '../../artifacts/directory-scan.js';
@@ -171,11 +171,12 @@ export class ReleasesTarget implements Target {
     await rm(doomed, { recursive: true, force: true });
   }
 
-  async freeBytes(): Promise<number> {
-    let probe = this.root;
+  /** Measured where releases are unpacked: `releases/` (or its nearest existing ancestor), which may be its own mount. */
+  async freeSpace(): Promise<FreeSpace> {
+    let probe = this.releasesDir;
     while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
     const info = await statfs(probe);
-    return info.bavail * info.bsize;
+    return { bytes: info.bavail * info.bsize, path: probe };
   }
 
   async close(): Promise<void> {
