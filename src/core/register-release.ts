@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { artifactDigest } from '../artifacts/artifact-digest.js';
+import { inspectArtifact } from '../artifacts/artifact-digest.js';
 import { environmentConfig } from '../config/load-config.js';
 import { RewindError } from '../errors/rewind-error.js';
 import type { CiResult, ReleaseRecord } from '../ports/ledger.js';
@@ -27,7 +27,9 @@ export async function registerRelease(services: Services, env: string, versionIn
     throw new RewindError('REWIND_E_USAGE', `--commit must be a git SHA (7–64 hex digits), not ${JSON.stringify(options.commit)}`, { argument: '--commit' });
   }
   const artifact = resolve(options.artifact);
-  const digest = await artifactDigest(artifact);
+  // Checks every entry against the artifact rules before anything is written: an artifact that
+  // breaks them is refused with REWIND_E_ARTIFACT_UNSAFE and never reaches the ledger.
+  const { digest } = await inspectArtifact(artifact);
   await services.ledger.ensureEnvironment(env, services.now());
   const result = await services.ledger.registerRelease({ env, version, artifact, digest, commit: options.commit ?? null, ci }, services.now());
   if (!result.created && result.release.digest !== digest) {

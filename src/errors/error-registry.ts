@@ -23,6 +23,7 @@ export const ERROR_REGISTRY = {
   REWIND_E_ARTIFACT_NOT_FOUND: { exitCode: 3, httpStatus: 404, hint: 'Pass --artifact with an existing directory or .tgz file.' },
   REWIND_E_ARTIFACT_DIGEST_MISMATCH: { exitCode: 3, httpStatus: 409, hint: 'The artifact changed since it was registered; rebuild it and register a new version.' },
   REWIND_E_ARTIFACT_UNPACK: { exitCode: 3, httpStatus: 500, hint: 'Check that the artifact is a readable directory or gzip tarball and the target path is writable.' },
+  REWIND_E_ARTIFACT_UNSAFE: { exitCode: 3, httpStatus: 422, hint: 'The artifact holds an entry rewind does not install (only regular files, directories, and symlinks that resolve inside the release): remove the named entries from the build, then register it again.' },
   REWIND_E_RELEASE_DIGEST_CONFLICT: { exitCode: 3, httpStatus: 409, hint: 'Releases are immutable: give the new build a new version.' },
   REWIND_E_RELEASE_NOT_FOUND: { exitCode: 3, httpStatus: 404, hint: 'Register it first with `rewind release register <env> <version> --artifact <path>`.' },
   REWIND_E_RELEASE_UNTESTED: { exitCode: 3, httpStatus: 409, hint: 'That release did not pass CI; pass --allow-untested if you accept running untested code.' },

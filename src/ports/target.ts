@@ -36,6 +36,13 @@ export interface ReleaseArtifact {
   digest: string;
 }
 
+export interface FreeSpace {
+  /** Bytes an unprivileged writer may still use there. */
+  bytes: number;
+  /** The path whose file system was measured. */
+  path: string;
+}
+
 /**
  * One of the two places a slotted target keeps a release running (blue-green and canary): its own
  * process on its own port, so the release it holds stays warm while the other slot serves.
@@ -80,8 +87,11 @@ export interface Target {
   installedVersions(): Promise<string[]>;
   /** Removes an installed release. Never called for the active one. */
   remove(version: string): Promise<void>;
-  /** Free bytes where releases are prepared. */
-  freeBytes(): Promise<number>;
+  /**
+   * Free space on the file system where releases are prepared (not necessarily the one of the
+   * target's root: a releases folder may be its own mount), and the path that was measured.
+   */
+  freeSpace(): Promise<FreeSpace>;
   /**
    * Slotted targets (capabilities keepsPreviousWarm and trafficSplit): what each slot holds. The core
    * reads it to plan; a router in front of the slots moves traffic between them.

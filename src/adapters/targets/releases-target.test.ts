@@ -1,10 +1,14 @@
-import { mkdtemp, mkdir, readFile, readlink, readdir, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, mkdir, readFile, readlink, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { artifactDigest } from '../../artifacts/artifact-digest.js';
+import { artifactDigest, inspectArtifact } from '../../artifacts/artifact-digest.js';
+import { scanDirectory } from '../../artifacts/directory-scan.js';
+import { treeDigest } from '../../artifacts/tree-digest.js';
+import { craftTarball } from '../../../test/support/craft-tarball.js';
 import { succeeded } from '../../ports/outcome.js';
 import type { Runtime, RuntimeContext } from '../../ports/runtime.js';
 import { ReleasesTarget } from './releases-target.js';
@@ -115,5 +119,64 @@ describe('ReleasesTarget', () => {
     await target.activate('1.0.0');
     await expect(target.remove('1.0.0')).rejects.toThrow(/active release/);
     expect(await target.installedVersions()).toEqual(['1.0.0']);
+  });
+  it('records the tree digest it verified in the marker (the marker itself left out), and reports it when reusing', async () => {
+    const artifact = await makeDirArtifact('m', 'console.log(5)\n');
+    const digest = await artifactDigest(artifact);
+    const first = await target.prepare({ version: '1.0.0', artifact, digest });
+    const dir = join(root, 'srv', 'releases', '1.0.0');
+    const marker = JSON.parse(await readFile(join(dir, '.rewind-release.json'), 'utf8')) as Record<string, unknown>;
+    const installed = treeDigest((await scanDirectory(dir, { skipMarker: true })).entries);
+    expect(marker).toEqual({ version: '1.0.0', digest, artifact, tree: installed });
+    expect(installed).toBe((await inspectArtifact(artifact)).tree);
+    expect(first.detail).toMatchObject({ reused: false, tree: installed });
+    expect(await target.prepare({ version: '1.0.0', artifact, digest })).toMatchObject({ status: 'succeeded', detail: { reused: true, tree: installed } });
+  });
+
+  it('reuses a release unpacked by an older rewind (a marker without a tree digest), saying it was not re-verified', async () => {
+    const artifact = await makeDirArtifact('old', 'console.log(6)\n');
+    const digest = await artifactDigest(artifact);
+    const dir = join(root, 'srv', 'releases', '1.0.0');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, '.rewind-release.json'), JSON.stringify({ version: '1.0.0', digest, artifact }) + '\n');
+    const outcome = await target.prepare({ version: '1.0.0', artifact, digest });
+    expect(outcome).toMatchObject({ status: 'succeeded', detail: { reused: true, tree: null } });
+    expect(outcome.message).toContain('not re-verified');
+  });
+
+  it('unpacks a tarball faithfully: implicit folders, entries out of order, a path given twice (the last wins), modes', async () => {
+    const file = join(root, 'artifacts', 'crafted.tgz');
+    await mkdir(join(root, 'artifacts'), { recursive: true });
+    await craftTarball(file, [
+      { path: 'z/last.txt', type: 'File', content: 'z\n' },
+      { path: 'bin/run', type: 'File', content: '#!/bin/sh\n', mode: 0o755 },
+      { path: 'a.txt', type: 'File', content: 'first\n' },
+      { path: 'empty/', type: 'Directory' },
+      { path: 'a.txt', type: 'File', content: 'second, longer\n' },
+      { path: 'bin/again', type: 'Link', linkpath: 'bin/run' },
+      { path: 'link', type: 'SymbolicLink', linkpath: 'z/last.txt' },
+    ]);
+    const digest = await artifactDigest(file);
+    const outcome = await target.prepare({ version: '1.0.0', artifact: file, digest });
+    expect(outcome, outcome.message).toMatchObject({ status: 'succeeded' });
+    const dir = join(root, 'srv', 'releases', '1.0.0');
+    expect((await readdir(dir)).sort()).toEqual(['.rewind-release.json', 'a.txt', 'bin', 'empty', 'link', 'z']);
+    expect(await readFile(join(dir, 'a.txt'), 'utf8')).toBe('second, longer\n');
+    expect((await stat(join(dir, 'bin', 'run'))).mode & 0o777).toBe(0o755);
+    expect((await stat(join(dir, 'bin', 'again'))).ino).toBe((await stat(join(dir, 'bin', 'run'))).ino);
+    expect((await stat(join(dir, 'a.txt'))).mode & 0o777).toBe(0o644);
+    expect(await readlink(join(dir, 'link'))).toBe('z/last.txt');
+  });
+
+  it('a truncated tarball is unreadable (REWIND_E_ARTIFACT_UNPACK) at inspection and at prepare, never a hang, nothing left', { timeout: 20_000 }, async () => {
+    const source = await makeDirArtifact('package', 'x'.repeat(200_000));
+    await writeFile(join(source, 'noise.bin'), randomBytes(300_000)); // incompressible: the cut lands inside it
+    const file = join(root, 'artifacts', 'cut.tgz');
+    await tar.c({ gzip: true, file, cwd: join(root, 'artifacts') }, ['package']);
+    await truncate(file, Math.floor((await stat(file)).size / 2));
+    await expect(inspectArtifact(file)).rejects.toMatchObject({ code: 'REWIND_E_ARTIFACT_UNPACK', message: expect.stringContaining(`cannot read artifact ${file}: `) });
+    const outcome = await target.prepare({ version: '1.0.0', artifact: file, digest: 'sha256:whatever' });
+    expect(outcome).toMatchObject({ status: 'failed', code: 'REWIND_E_ARTIFACT_UNPACK' });
+    expect(existsSync(join(root, 'srv', 'releases'))).toBe(false);
   });
 });

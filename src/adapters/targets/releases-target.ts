@@ -1,16 +1,31 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readFile, readdir, readlink, rename, rm, statfs, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, readlink, rename, rm, statfs, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { releaseOfDir } from './releases-observer.js';
 import type { Outcome } from '../../ports/outcome.js';
 import { failed, succeeded } from '../../ports/outcome.js';
 import type { Runtime, RuntimeContext } from '../../ports/runtime.js';
-import type { ActionDescription, ReleaseArtifact, ServedProcess, Target, TargetCapabilities } from '../../ports/target.js';
-import { artifactDigest, artifactKind } from '../../artifacts/artifact-digest.js';
+import type { ActionDescription, FreeSpace, ReleaseArtifact, ServedProcess, Target, TargetCapabilities } from '../../ports/target.js';
+import { inspectArtifact, type ArtifactInspection } from '../../artifacts/artifact-digest.js';
+import { RELEASE_MARKER as MARKER } from '../../artifacts/artifact-tree.js';
+import { scanDirectory } from '../../artifacts/directory-scan.js';
+import { readTarball } from '../../artifacts/tarball-scan.js';
+import { TreeWriter, TreeWriteError } from '../../artifacts/tree-writer.js';
+import { verifyUnpackedTree } from '../../artifacts/unpacked-tree.js';
+import { isRewindError } from '../../errors/rewind-error.js';
 
 export const RELEASES_TARGET_TYPE = 'releases';
-const MARKER = '.rewind-release.json';
+
+/** What prepare writes into an unpacked release, after its tree was verified. */
+interface ReleaseMarker {
+  version: string;
+  /** The registered digest of the artifact it was unpacked from. */
+  digest: string;
+  artifact: string;
+  /** The tree digest the unpacked files were verified against (absent in markers of older rewinds). */
+  tree?: string;
+}
 
 /**
  * Capistrano-style layout: `<path>/releases/<version>/` holds each unpacked release and
@@ -56,8 +71,9 @@ export class ReleasesTarget implements Target {
       commands: [],
       effects: [
         `skip if ${this.releaseDir(release.version)}/${MARKER} records ${release.digest}`,
+        `check ${release.artifact} holds only regular files, directories and symlinks inside the release`,
         `verify sha256 of ${release.artifact} equals ${release.digest}`,
-        `copy/extract into ${this.releasesDir}/.tmp-${release.version}-*, then rename to ${this.releaseDir(release.version)}`,
+        `copy/extract into ${this.releasesDir}/.tmp-${release.version}-*, verify the copy's tree digest, then rename to ${this.releaseDir(release.version)}`,
       ],
     };
   }
@@ -75,31 +91,48 @@ export class ReleasesTarget implements Target {
     const destination = this.releaseDir(release.version);
     const marker = await this.readMarker(release.version);
     if (marker) {
-      if (marker.digest === release.digest) return succeeded(`${release.version} already unpacked`, { dir: destination, reused: true });
-      return failed(`${destination} holds digest ${marker.digest}, not the registered ${release.digest}`, { dir: destination }, 'REWIND_E_ARTIFACT_DIGEST_MISMATCH');
+      if (marker.digest !== release.digest) {
+        return failed(`${destination} holds digest ${marker.digest}, not the registered ${release.digest}`, { dir: destination }, 'REWIND_E_ARTIFACT_DIGEST_MISMATCH');
+      }
+      // The marker is written only after the unpacked tree matched the artifact, and names that tree.
+      if (marker.tree) return succeeded(`${release.version} already unpacked`, { dir: destination, reused: true, tree: marker.tree });
+      return succeeded(`${release.version} already unpacked (by an older rewind that recorded no tree digest; not re-verified)`, { dir: destination, reused: true, tree: null });
     }
     if (!existsSync(release.artifact)) {
       return failed(`artifact ${release.artifact} is gone and ${release.version} is not unpacked`, { artifact: release.artifact }, 'REWIND_E_ARTIFACT_NOT_FOUND');
     }
-    const digest = await artifactDigest(release.artifact);
-    if (digest !== release.digest) {
-      return failed(`artifact ${release.artifact} has digest ${digest}, but ${release.version} was registered with ${release.digest}`, { artifact: release.artifact, expected: release.digest, actual: digest }, 'REWIND_E_ARTIFACT_DIGEST_MISMATCH');
+    // The rules again, not only at register: the artifact may have changed since, or have been
+    // registered by a rewind that did not check them.
+    let inspection: ArtifactInspection;
+    try {
+      inspection = await inspectArtifact(release.artifact);
+    } catch (error) {
+      if (isRewindError(error)) return failed(error.message, error.details, error.code);
+      throw error;
+    }
+    if (inspection.digest !== release.digest) {
+      return failed(`artifact ${release.artifact} has digest ${inspection.digest}, but ${release.version} was registered with ${release.digest}`, { artifact: release.artifact, expected: release.digest, actual: inspection.digest }, 'REWIND_E_ARTIFACT_DIGEST_MISMATCH');
     }
     await mkdir(this.releasesDir, { recursive: true });
     const staging = join(this.releasesDir, `.tmp-${release.version}-${randomBytes(4).toString('hex')}`);
     try {
-      if ((await artifactKind(release.artifact)) === 'directory') {
-        await cp(release.artifact, staging, { recursive: true, verbatimSymlinks: true });
-      } else {
-        await extractTarball(release.artifact, staging);
-      }
-      await writeFile(join(staging, MARKER), JSON.stringify({ version: release.version, digest: release.digest, artifact: release.artifact }) + '\n');
+      await mkdir(staging);
+      // Every write is awaited in turn: when this throws, nothing is still writing into `staging`.
+      const writer = new TreeWriter(staging);
+      if (inspection.kind === 'directory') await scanDirectory(release.artifact, { writer });
+      else await readTarball(release.artifact, { writer, root: inspection.root });
+      const tree = await verifyUnpackedTree(staging, { tree: inspection.tree, directoryDigest: inspection.kind === 'directory' ? release.digest : undefined }, release.artifact);
+      const record: ReleaseMarker = { version: release.version, digest: release.digest, artifact: release.artifact, tree };
+      await writeFile(join(staging, MARKER), JSON.stringify(record) + '\n');
       await rename(staging, destination);
+      return succeeded(`unpacked ${release.version}`, { dir: destination, reused: false, tree });
     } catch (error) {
       await rm(staging, { recursive: true, force: true });
-      return failed(`cannot unpack ${release.artifact}: ${(error as Error).message}`, { artifact: release.artifact }, 'REWIND_E_ARTIFACT_UNPACK');
+      if (isRewindError(error)) return failed(error.message, error.details, error.code);
+      const cause = error as NodeJS.ErrnoException;
+      const path = error instanceof TreeWriteError ? error.path : cause.path;
+      return failed(`cannot unpack ${release.artifact}: ${cause.message}`, { artifact: release.artifact, staging, path, cause: cause.code }, 'REWIND_E_ARTIFACT_UNPACK');
     }
-    return succeeded(`unpacked ${release.version}`, { dir: destination, reused: false });
   }
 
   async activate(version: string): Promise<Outcome> {
@@ -162,11 +195,12 @@ export class ReleasesTarget implements Target {
     await rm(doomed, { recursive: true, force: true });
   }
 
-  async freeBytes(): Promise<number> {
-    let probe = this.root;
+  /** Measured where releases are unpacked: `releases/` (or its nearest existing ancestor), which may be its own mount. */
+  async freeSpace(): Promise<FreeSpace> {
+    let probe = this.releasesDir;
     while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
     const info = await statfs(probe);
-    return info.bavail * info.bsize;
+    return { bytes: info.bavail * info.bsize, path: probe };
   }
 
   async close(): Promise<void> {
@@ -182,9 +216,9 @@ export class ReleasesTarget implements Target {
     return (await this.readMarker(version)) !== null;
   }
 
-  private async readMarker(version: string): Promise<{ digest: string } | null> {
+  private async readMarker(version: string): Promise<ReleaseMarker | null> {
     try {
-      return JSON.parse(await readFile(join(this.releaseDir(version), MARKER), 'utf8')) as { digest: string };
+      return JSON.parse(await readFile(join(this.releaseDir(version), MARKER), 'utf8')) as ReleaseMarker;
     } catch {
       return null;
     }
@@ -210,19 +244,4 @@ export async function pointLink(link: string, destination: string): Promise<bool
   await symlink(destination, temporary);
   await rename(temporary, link);
   return true;
-}
-
-/** Extracts a gzip tarball; an npm-pack style single top-level folder becomes the release root. */
-async function extractTarball(file: string, destination: string): Promise<void> {
-  const tar = await import('tar');
-  const unpackDir = `${destination}.x`;
-  await mkdir(unpackDir, { recursive: true });
-  try {
-    await tar.x({ file, cwd: unpackDir, strict: true });
-    const entries = await readdir(unpackDir, { withFileTypes: true });
-    const root = entries.length === 1 && entries[0]!.isDirectory() ? join(unpackDir, entries[0]!.name) : unpackDir;
-    await rename(root, destination);
-  } finally {
-    await rm(unpackDir, { recursive: true, force: true });
-  }
 }

@@ -4,7 +4,7 @@ import type { Pm2RuntimeConfig, SlotsConfig } from '../../config/config-schema.j
 import type { Executor } from '../../ports/executor.js';
 import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
 import type { Runtime, RuntimeContext } from '../../ports/runtime.js';
-import type { ActionDescription, ReleaseArtifact, SlotState, Target, TargetCapabilities } from '../../ports/target.js';
+import type { ActionDescription, FreeSpace, ReleaseArtifact, SlotState, Target, TargetCapabilities } from '../../ports/target.js';
 import { Pm2Runtime } from '../runtimes/pm2-runtime.js';
 import { pointLink, readLinkOrNull, ReleasesTarget } from './releases-target.js';
 
@@ -138,8 +138,8 @@ export class SlottedReleasesTarget implements Target {
     await this.files.remove(version);
   }
 
-  freeBytes(): Promise<number> {
-    return this.files.freeBytes();
+  freeSpace(): Promise<FreeSpace> {
+    return this.files.freeSpace();
   }
 
   async close(): Promise<void> {

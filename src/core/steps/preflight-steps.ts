@@ -51,11 +51,11 @@ export const diskSpace: StepExecutor = async (step, { target }) => {
   } catch {
     size = 0; // artifact gone: the prepare step decides whether the unpacked copy suffices
   }
-  const free = await target.freeBytes();
+  const free = await target.freeSpace();
   const needed = size + minFree;
-  const detail = { freeMb: Math.floor(free / 1048576), neededMb: Math.ceil(needed / 1048576) };
-  if (free < needed) return failed(`only ${detail.freeMb} MB free, ${detail.neededMb} MB needed`, detail, 'REWIND_E_PREFLIGHT_FAILED');
-  return succeeded(`${detail.freeMb} MB free, ${detail.neededMb} MB needed`, detail);
+  const detail = { freeMb: Math.floor(free.bytes / 1048576), neededMb: Math.ceil(needed / 1048576), path: free.path };
+  if (free.bytes < needed) return failed(`only ${detail.freeMb} MB free on ${free.path}, ${detail.neededMb} MB needed`, detail, 'REWIND_E_PREFLIGHT_FAILED');
+  return succeeded(`${detail.freeMb} MB free on ${free.path}, ${detail.neededMb} MB needed`, detail);
 };
 
 /** Seed 000 preflight 5: the running release answers its health check before anything changes. */
