@@ -236,7 +236,7 @@ describe('artifact rules: one set for directories and tarballs, at register and 
       await expectPrepareRefused(dir, 'sha256:whatever', 'lib/pipe: a FIFO (named pipe)');
     });
 
-    it('a FIFO added after registration: `rewind deploy` (the real binary) exits 3 without hanging, nothing unpacked', { timeout: 40_000 }, async () => {
+    it('a FIFO added after registration: `rewind deploy` (the real binary) stops in preflight (exit 6, cause REWIND_E_ARTIFACT_UNSAFE) without hanging, nothing unpacked', { timeout: 40_000 }, async () => {
       const dir = await appDir('fifo-later');
       const version = nextVersion();
       const registered = await run('release', 'register', ENV, version, '--artifact', dir, '--ci', 'passed');
@@ -245,7 +245,8 @@ describe('artifact rules: one set for directories and tarballs, at register and 
       const before = srvListing();
       const result = await spawnCli(['deploy', ENV, version, '--config', config]);
       expect(result.killed).toBe(false);
-      expectRefused(result, UNSAFE, 'queue: a FIFO (named pipe)');
+      // A deploy that stops before anything changed exits 6 and names the step's own code as the cause.
+      expectRefused(result, 'REWIND_E_PREFLIGHT_FAILED', 'at prepare (cause REWIND_E_ARTIFACT_UNSAFE)', 'queue: a FIFO (named pipe)');
       expect(srvListing()).toEqual(before);
       expect(before.filter((path) => path.startsWith(`releases/${version}`) || path.includes('.tmp-'))).toEqual([]);
       expect(() => lstatSync(join(srv, 'current'))).toThrow();

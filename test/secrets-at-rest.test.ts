@@ -208,7 +208,9 @@ async function runScenario(ledgerKind: 'sqlite' | 'postgres', cleanup: (() => Pr
   await cli(['db', 'restore', ENV, '--backup', String(backup.backup.id), '--dry-run', '--json'], 0);
   await cli(['db', 'restore', ENV, '--backup', String(backup.backup.id), '--yes'], 0);
 
-  const records = readFileSync(argvLog, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as ArgvRecord);
+  // rewind starts its children as `setpriv --pdeathsig KILL -- <program> …` (they die with it): the argv checked is the program's.
+  const unwrap = (argv: string[]) => (argv[0] === '/usr/bin/setpriv' && argv.includes('--') ? argv.slice(argv.indexOf('--') + 1) : argv);
+  const records = readFileSync(argvLog, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as ArgvRecord).map((r) => ({ ...r, argv: unwrap(r.argv) }));
   // And nowhere else.
   const haystacks: Record<string, string> = {};
   for (const [table, text] of Object.entries(await ledgerTables(sandbox.config.ledger))) haystacks[`ledger ${table}`] = text;
@@ -259,7 +261,7 @@ async function runScenario(ledgerKind: 'sqlite' | 'postgres', cleanup: (() => Pr
   const migrateRuns = records.filter((r) => r.argv[1] === MIGRATE);
   expect(migrateRuns.length).toBeGreaterThanOrEqual(3); // apply × 2 (1.0.0, 1.1.0; 2.0.0 too), --rolled-back × 1
   for (const run of migrateRuns) expect(run.digests.DATABASE_URL).toBe(sha256(`postgres://postgres:${s.migrationsDsnPassword}@127.0.0.1:5432/${db.name}`));
-  const downPsql = records.filter((r) => r.by !== MIGRATE && r.argv[0] === 'psql' && r.argv.includes('-f'));
+  const downPsql = records.filter((r) => r.by !== MIGRATE && /(^|\/)psql$/.test(r.argv[0] ?? '') && r.argv.includes('-f'));
   expect(downPsql).toHaveLength(1);
   expect(downPsql[0]!.digests.PGPASSWORD).toBe(sha256(s.migrationsPgPassword!));
 }

@@ -1,5 +1,5 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadKnownValidConfig } from './known-valid-config.js';
@@ -25,7 +25,7 @@ describe('the validated-config stamp (status without the schema library)', () =>
     const { dir, path, env } = fixture();
     expect(loadKnownValidConfig(path, env)).toBeNull();
     loadConfig(path, env);
-    expect(loadKnownValidConfig(path, env)).toEqual({ ledger: join(dir, 'state', 'rewind.db'), environments: { production: { traffic: false } } });
+    expect(loadKnownValidConfig(path, env)).toEqual({ ledger: join(dir, 'state', 'rewind.db'), environments: { production: { traffic: false, observe: { path: '/srv/app', pm2: { home: join(homedir(), '.pm2'), name: 'app' } } } } });
     // Only a digest is stored: no value, so no secret, ever reaches the cache.
     const stamps = readdirSync(join(dir, 'cache', 'rewind', 'valid-configs'));
     expect(stamps).toHaveLength(1);

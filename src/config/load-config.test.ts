@@ -49,7 +49,7 @@ describe('parseConfigText', () => {
             type: 'releases',
             path: '/etc/rewind/srv',
             keep: 5,
-            runtime: { type: 'pm2', name: 'app', script: 'server.js', execMode: 'cluster', instances: 1, env: {}, listenTimeoutMs: 8000, killTimeoutMs: 5000 },
+            runtime: { type: 'pm2', name: 'app', script: 'server.js', execMode: 'cluster', instances: 1, env: {}, listenTimeoutMs: 8000, killTimeoutMs: 5000, busyTimeoutMs: 60000 },
           },
           deploy: { autoRollback: true, baselineHealth: true, minFreeMb: 100 },
           lock: { ttlMs: 60000 },

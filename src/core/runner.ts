@@ -25,7 +25,7 @@ export interface RunResult {
  * are skipped and the interrupted one runs again (steps are idempotent).
  */
 export async function runPlan(plan: Plan, context: StepContext, sink: EventSink, executors: Record<string, StepExecutor> = STEP_EXECUTORS): Promise<RunResult> {
-  const interruption = context.services.interruption;
+  const interruption = context.services?.interruption;
   interruption?.arm();
   try {
     return await runSteps(plan, context, sink, executors);
@@ -49,7 +49,7 @@ async function runSteps(plan: Plan, context: StepContext, sink: EventSink, execu
       continue;
     }
     // A signal (Ctrl-C, SIGTERM) stops the operation here, between two steps: never in the middle of one.
-    if (context.services.interruption?.requested()) {
+    if (context.services?.interruption?.requested()) {
       return { ok: false, changed, interrupted: { after: last, next: step }, durationMs: Math.round(performance.now() - started) };
     }
     const changedBefore = changed;

@@ -18,7 +18,8 @@ export function pm2ServedDirs(pm2Home: string, appName: string): string[] | null
   const dirs: string[] = [];
   for (const pid of childrenOf(daemon)) {
     try {
-      if (appOf(pid) === appName) dirs.push(readlinkSync(`/proc/${pid}/cwd`));
+      // Linux marks a working directory removed since with " (deleted)": the process still runs that release.
+      if (appOf(pid) === appName) dirs.push(readlinkSync(`/proc/${pid}/cwd`).replace(/ \(deleted\)$/, ''));
     } catch {
       // Gone between the listing and the read: it serves nothing.
     }

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { crashPoints, crashThenResume, expectConverged, planOf, privateTmp, stepDurations } from './support/crash-matrix.js';
+import { createSandbox, ENV, type Sandbox } from './support/sandbox.js';
+
+/**
+ * Crash matrix, rollback plans (real PM2): the automatic rollback of a deploy whose release fails
+ * its health check, and a manual rollback, each killed at the start, the end and (long steps) the
+ * middle of every step, and at the deploy's hand-over to its rollback; then resumed. Every resume
+ * must complete the rollback: the last known good release serves, and ledger, link and processes
+ * agree.
+ */
+describe('crash matrix: every step of a rollback, killed, then resumed (real PM2)', () => {
+  let sandbox: Sandbox;
+  let tmp: string;
+  let n = 0;
+
+  beforeAll(async () => {
+    sandbox = await createSandbox();
+    tmp = await privateTmp(sandbox);
+    await sandbox.release('1.0.0');
+    await sandbox.release('1.1.0');
+    for (const version of ['1.0.0', '1.1.0']) {
+      const deployed = await sandbox.cli(['deploy', ENV, version]);
+      expect(deployed.code, deployed.stderr).toBe(0);
+    }
+  }, 120_000);
+  afterAll(async () => sandbox?.close());
+
+  /** A new release whose health check fails: its deploy rolls back by itself to 1.1.0. */
+  async function nextBroken(): Promise<string> {
+    n += 1;
+    const version = `9.0.${n}`;
+    await sandbox.release(version, { fault: { health: 'fail' } });
+    return version;
+  }
+
+  it('automatic rollback: converges from a SIGKILL at every point of its plan and at the hand-over', async () => {
+    const warm = await nextBroken();
+    const run = await sandbox.cli(['deploy', ENV, warm, '--json']);
+    expect(run.code, run.stderr).toBe(7);
+    const events = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rollbackId = events.find((e) => e.event === 'rollback_start')!.operationId as string;
+    const plan = (await sandbox.ledger.getOperation(rollbackId))!.plan as Parameters<typeof crashPoints>[0];
+    expect(plan.steps.map((s) => s.id)).toEqual(['rollback-start', 'prepare', 'activate', 'health', 'rollback-complete']);
+    const points = ['deploy:operation:handover', ...crashPoints(plan, await stepDurations(sandbox, rollbackId))];
+
+    for (const point of points) {
+      const broken = await nextBroken();
+      const { resumed } = await crashThenResume(sandbox, ['deploy', ENV, broken, '--json'], point, tmp);
+      expect(resumed.code, `${point}: ${resumed.stderr}`).toBe(0);
+      await expectConverged(sandbox, point, '1.1.0', { tmp });
+      expect((await sandbox.ledger.getRelease(ENV, broken))?.state, point).toBe('failed');
+      expect((await sandbox.ledger.findLastKnownGood(ENV, '1.1.0'))?.version, point).toBe('1.0.0');
+    }
+  }, 900_000);
+
+  it('manual rollback: converges from a SIGKILL at every point of its plan', async () => {
+    // Back and forth between the two good releases: every run is the same plan shape.
+    const plan = await planOf(sandbox, ['rollback', ENV, '--to', '1.0.0']);
+    expect(plan.steps.map((s) => s.id)).toEqual(['rollback-start', 'prepare', 'activate', 'health', 'rollback-complete']);
+    const clean = await sandbox.cli(['rollback', ENV, '--to', '1.0.0', '--yes', '--json']);
+    expect(clean.code, clean.stderr).toBe(0);
+    const operationId = (JSON.parse(clean.stdout.split('\n')[0]!) as { operationId: string }).operationId;
+    const points = crashPoints(plan, await stepDurations(sandbox, operationId));
+
+    let current = '1.0.0';
+    for (const point of points) {
+      const to = current === '1.0.0' ? '1.1.0' : '1.0.0';
+      const { resumed } = await crashThenResume(sandbox, ['rollback', ENV, '--to', to, '--yes', '--json'], point, tmp);
+      expect(resumed.code, `${point}: ${resumed.stderr}`).toBe(0);
+      await expectConverged(sandbox, point, to, { tmp });
+      expect((await sandbox.ledger.getRelease(ENV, current))?.state, point).toBe('rolled-back');
+      current = to;
+    }
+  }, 900_000);
+});

@@ -1,0 +1,89 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import type { Plan } from '../../src/core/plan.js';
+import { ENV, type CliResult, type Sandbox } from './sandbox.js';
+
+/**
+ * The crash matrix (issue "Never wedged", item 1): for every step of a plan, SIGKILL rewind right
+ * after the journal says the step runs (`begin`), right after the step did its work but before the
+ * journal says so (`end`), and for the long steps half-way through (`after=<ms>`), then run
+ * `rewind resume` and require that it converges. The kills are the real thing: rewind SIGKILLs
+ * itself at the named point (src/core/failpoints.ts), as an OOM kill or a lost runner would.
+ */
+
+/** The plan a command would run, from its own --dry-run --json. */
+export async function planOf(sandbox: Sandbox, args: string[]): Promise<Plan> {
+  const result = await sandbox.cli([...args, '--dry-run', '--json']);
+  expect(result.code, result.stderr).toBe(0);
+  return (JSON.parse(result.stdout) as { plan: Plan }).plan;
+}
+
+/**
+ * Every kill point of a plan: `begin` and `end` of every step, the middle of each step that took
+ * at least `longMs` when it last ran (its journaled duration), and the operation's own points.
+ */
+export function crashPoints(plan: Plan, durations: Record<string, number> = {}, longMs = 150): string[] {
+  const points = [`${plan.kind}:operation:created`];
+  for (const step of plan.steps) {
+    points.push(`${plan.kind}:${step.id}:begin`);
+    const took = durations[step.id] ?? 0;
+    if (took >= longMs) points.push(`${plan.kind}:${step.id}:after=${Math.round(took / 2)}`);
+    points.push(`${plan.kind}:${step.id}:end`);
+  }
+  points.push(`${plan.kind}:operation:ran`);
+  return points;
+}
+
+/** Journaled durations of the steps of an operation, by step id. */
+export async function stepDurations(sandbox: Sandbox, operationId: string): Promise<Record<string, number>> {
+  const steps = await sandbox.ledger.listSteps(operationId);
+  return Object.fromEntries(steps.map((s) => [s.stepId, Number((s.detail as { durationMs?: number }).durationMs ?? 0)]));
+}
+
+/** A private TMPDIR for the CLI processes, so that what a killed restore leaves there can be seen. */
+export async function privateTmp(sandbox: Sandbox): Promise<string> {
+  const dir = join(sandbox.root, 'tmp');
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+/** Runs the command with `point` armed; it must die there. Then `rewind resume`, which must end well. */
+export async function crashThenResume(sandbox: Sandbox, args: string[], point: string, tmp: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ killed: CliResult; resumed: CliResult }> {
+  const env = { ...extraEnv, TMPDIR: tmp };
+  const killed = await sandbox.cli(args, { env: { ...env, REWIND_FAILPOINTS: point }, timeoutMs: 120_000 });
+  expect(killed.signal, `${point}: the command was not killed there (exit ${killed.code}): ${killed.stderr}`).toBe('SIGKILL');
+  const resumed = await sandbox.cli(['resume', ENV, '--json'], { env, timeoutMs: 120_000 });
+  return { killed, resumed };
+}
+
+interface StatusJson {
+  current: { version: string; state: string } | null;
+  lastKnownGood: { version: string } | null;
+  target: { link: string | null; served: { version: string | null; processes: number }[] | null };
+  agreement: { agree: boolean; problems: string[] };
+  unfinished: unknown[];
+  lock: unknown;
+}
+
+/**
+ * What "converged" means: nothing unfinished, no lock, ledger, link and every serving process name
+ * `version`, which answers its health check; the release is in `state`; no temp directory of a
+ * killed rewind is left in `tmp`.
+ */
+export async function expectConverged(sandbox: Sandbox, point: string, version: string, options: { state?: string; tmp?: string } = {}): Promise<StatusJson> {
+  const status = await sandbox.cli(['status', ENV, '--json']);
+  expect(status.code, `${point}: ${status.stderr}`).toBe(0);
+  const parsed = JSON.parse(status.stdout) as StatusJson;
+  expect(parsed.agreement, point).toMatchObject({ agree: true, problems: [] });
+  expect(parsed.unfinished, point).toEqual([]);
+  expect(parsed.lock, point).toBeNull();
+  expect(parsed.current?.version, point).toBe(version);
+  expect(parsed.current?.state, point).toBe(options.state ?? 'good');
+  expect(parsed.target.served?.map((s) => s.version), point).toEqual([version]);
+  expect(await sandbox.served(), point).toEqual({ status: 200, version });
+  expect(await sandbox.ledger.findRunningOperations(ENV), point).toEqual([]);
+  if (options.tmp && existsSync(options.tmp)) expect(readdirSync(options.tmp).filter((n) => n.startsWith('rewind-restore-')), point).toEqual([]);
+  return parsed;
+}
