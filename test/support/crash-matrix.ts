@@ -49,13 +49,37 @@ export async function privateTmp(sandbox: Sandbox): Promise<string> {
   return dir;
 }
 
-/** Runs the command with `point` armed; it must die there. Then `rewind resume`, which must end well. */
-export async function crashThenResume(sandbox: Sandbox, args: string[], point: string, tmp: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ killed: CliResult; resumed: CliResult }> {
+/**
+ * Runs the command with `point` armed; it must die there. Then `rewind resume`, which must end well.
+ * A middle point (`after=<ms>`) is a time: a step can end sooner than it did when it was measured,
+ * and then the command simply completes. That returns null (the caller sets up again and retries
+ * with `halve(point)`); any other point must kill.
+ */
+export async function crashThenResume(sandbox: Sandbox, args: string[], point: string, tmp: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ killed: CliResult; resumed: CliResult } | null> {
   const env = { ...extraEnv, TMPDIR: tmp };
   const killed = await sandbox.cli(args, { env: { ...env, REWIND_FAILPOINTS: point }, timeoutMs: 120_000 });
+  if (killed.signal !== 'SIGKILL' && point.includes(':after=') && killed.code === 0) {
+    expect(await sandbox.ledger.findRunningOperations(ENV), point).toEqual([]);
+    return null;
+  }
   expect(killed.signal, `${point}: the command was not killed there (exit ${killed.code}): ${killed.stderr}`).toBe('SIGKILL');
   const resumed = await sandbox.cli(['resume', ENV, '--json'], { env, timeoutMs: 120_000 });
   return { killed, resumed };
+}
+
+/**
+ * Runs `attempt` at `point` until the kill lands: a middle point whose step ended first is tried
+ * again at half the delay (down to the first millisecond of the step).
+ */
+export async function atPoint(point: string, attempt: (point: string) => Promise<boolean>): Promise<void> {
+  let current = point;
+  for (;;) {
+    if (await attempt(current)) return;
+    const match = /^(.*:after=)(\d+)$/.exec(current);
+    const ms = Number(match?.[2]);
+    if (!match || ms <= 1) throw new Error(`${point}: the step always ended before the kill`);
+    current = `${match[1]}${Math.floor(ms / 2)}`;
+  }
 }
 
 interface StatusJson {

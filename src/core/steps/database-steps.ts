@@ -234,6 +234,24 @@ async function requireBackup(context: StepContext, id: number): Promise<BackupRe
   return backup;
 }
 
+/**
+ * A down migration is the user's commands (the SQL, then marking it reverted): a crash between or
+ * inside them leaves a state no command can tell apart (a table half dropped, dropped but still
+ * recorded as applied), and running them again would fail or do it twice. So when the journal
+ * says an earlier attempt of this step was cut short, the database goes back to the safety backup
+ * this operation took just before, and the down runs again from that known state.
+ */
+async function restartFromSafetyBackup(context: StepContext, stepId: string): Promise<{ backupId: number } | Outcome | null> {
+  const steps = await context.ledger.listSteps(context.operation.id);
+  if ((steps.find((s) => s.stepId === stepId)?.attempt ?? 1) < 2) return null;
+  const safety = await journaled(context, 'db-safety-backup');
+  if (!safety) return failed(`an earlier attempt of ${stepId} was cut short and this operation has no safety backup to start again from`, undefined, 'REWIND_E_MIGRATION_FAILED');
+  const backup = await requireBackup(context, safety.backupId as number);
+  if ('status' in backup) return backup;
+  await withEngine(context, (engine) => engine.restore(backup));
+  return { backupId: backup.id };
+}
+
 /** Before anything is touched: the backup to restore must match its sha256 and be readable. */
 export const dbCheckBackup: StepExecutor = async (step, context) => {
   const backup = await requireBackup(context, step.params.backupId as number);
@@ -353,36 +371,41 @@ export const dbDown: StepExecutor = async (step, context) => {
     const before = await withEngine(context, (engine) => readToolHistory(engine, migrations.tool));
     const applied = (history: MigrationHistory | null) => new Set((history?.applied ?? []).filter((m) => m.state === 'applied').map((m) => m.id));
     const wasApplied = applied(before);
-    // Idempotent after a crash: if it is already reverted, do not revert another one.
-    if (before?.tool !== 'golang-migrate' && !wasApplied.has(id)) return succeeded(`${id} is not applied (already reverted)`, { migration: id, alreadyReverted: true });
-    if (before?.tool === 'golang-migrate' && before.applied[0]?.id !== id) return succeeded(`${id} is not the current version (already reverted)`, { migration: id, alreadyReverted: true });
-    // The commands come from the stored plan: their environment holds references (or, in a plan stored
-    // before references existed, values), which the executor resolves from the config as it runs them.
-    for (const command of step.commands) {
-      const result = await context.services.executor.run(command);
-      if (result.exitCode !== 0) {
-        const output = `${result.stderr || result.stdout}`.trim().split('\n').slice(-5).join(' | ');
-        return failed(`down command ${command.argv[0]} ${result.timedOut ? 'timed out' : `exited ${result.exitCode ?? result.signal}`}${output ? `: ${output}` : ''}`, { migration: id }, 'REWIND_E_MIGRATION_FAILED');
+    // Idempotent after a crash: if it is already reverted, do not revert another one (but still
+    // record it below: a crash may have come between the down commands and the record).
+    const alreadyReverted = before?.tool === 'golang-migrate' ? before.applied[0]?.id !== id : !wasApplied.has(id);
+    const restarted = !alreadyReverted ? await restartFromSafetyBackup(context, step.id) : null;
+    if (restarted && 'status' in restarted) return restarted;
+    if (!alreadyReverted) {
+      // The commands come from the stored plan: their environment holds references (or, in a plan stored
+      // before references existed, values), which the executor resolves from the config as it runs them.
+      for (const command of step.commands) {
+        const result = await context.services.executor.run(command);
+        if (result.exitCode !== 0) {
+          const output = `${result.stderr || result.stdout}`.trim().split('\n').slice(-5).join(' | ');
+          return failed(`down command ${command.argv[0]} ${result.timedOut ? 'timed out' : `exited ${result.exitCode ?? result.signal}`}${output ? `: ${output}` : ''}`, { migration: id }, 'REWIND_E_MIGRATION_FAILED');
+        }
       }
-    }
-    const after = await withEngine(context, (engine) => readToolHistory(engine, migrations.tool));
-    if (after?.tool === 'golang-migrate') {
-      if (after.applied[0]?.id === id) return failed(`the down commands ran but ${id} is still the current version`, { migration: id }, 'REWIND_E_MIGRATION_FAILED');
-    } else {
-      const now = applied(after);
-      const gone = [...wasApplied].filter((m) => !now.has(m));
-      if (!gone.includes(id)) return failed(`the down commands ran but ${id} is still recorded as applied`, { migration: id }, 'REWIND_E_MIGRATION_FAILED');
-      if (gone.length > 1) return failed(`the down commands reverted ${gone.length} migrations (${gone.join(', ')}), not one`, { migration: id, reverted: gone }, 'REWIND_E_MIGRATION_FAILED');
+      const after = await withEngine(context, (engine) => readToolHistory(engine, migrations.tool));
+      if (after?.tool === 'golang-migrate') {
+        if (after.applied[0]?.id === id) return failed(`the down commands ran but ${id} is still the current version`, { migration: id }, 'REWIND_E_MIGRATION_FAILED');
+      } else {
+        const now = applied(after);
+        const gone = [...wasApplied].filter((m) => !now.has(m));
+        if (!gone.includes(id)) return failed(`the down commands ran but ${id} is still recorded as applied`, { migration: id }, 'REWIND_E_MIGRATION_FAILED');
+        if (gone.length > 1) return failed(`the down commands reverted ${gone.length} migrations (${gone.join(', ')}), not one`, { migration: id, reverted: gone }, 'REWIND_E_MIGRATION_FAILED');
+      }
     }
     const release = step.params.release as string;
     const record = (await context.ledger.getRelease(context.env, release))?.database;
-    if (record) {
+    if (record?.migrations.some((m) => m.id === id)) {
       const reasons = [...record.reasons, `${id} reverted by a down migration in operation ${context.operation.id}`];
       await context.ledger.setReleaseDatabase(context.env, release, { ...record, migrations: record.migrations.filter((m) => m.id !== id), reasons }, context.now());
     }
     // The release runs on the reverted schema by choice: drift is judged against it from here on.
     await recordLiveSchema(context, release);
-    return succeeded(`reverted ${id} (one step)`, { migration: id });
+    if (alreadyReverted) return succeeded(`${id} is not applied (already reverted)`, { migration: id, alreadyReverted: true });
+    return succeeded(`reverted ${id} (one step)${restarted ? ` after restoring safety backup #${restarted.backupId}: an earlier attempt was cut short` : ''}`, { migration: id, ...(restarted ? { restartedFrom: restarted.backupId } : {}) });
   } catch (error) {
     return asFailure(error, 'down migration failed: ');
   }
