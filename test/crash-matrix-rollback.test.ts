@@ -79,4 +79,20 @@ describe('crash matrix: every step of a rollback, killed, then resumed (real PM2
       });
     }
   }, 900_000);
+
+  it('repair: converges from a SIGKILL at every point of its plan', async () => {
+    // A disagreement to repair: the ledger records 1.1.0 while the link and every process run 1.0.0.
+    const serving = (await sandbox.ledger.getEnvironment(ENV))!.currentVersion!;
+    const other = serving === '1.0.0' ? '1.1.0' : '1.0.0';
+    const break_ = () => sandbox.ledger.setCurrentVersion(ENV, other, Date.now());
+    await break_();
+    const plan = await planOf(sandbox, ['repair', ENV]);
+    expect(plan.steps.map((s) => s.id)).toEqual(['reconcile', 'record-current', 'health']);
+    for (const point of crashPoints(plan)) {
+      await break_();
+      const run = await crashThenResume(sandbox, ['repair', ENV, '--json'], point, tmp);
+      expect(run!.resumed.code, `${point}: ${run!.resumed.stderr}`).toBe(0);
+      await expectConverged(sandbox, point, serving, { tmp });
+    }
+  }, 300_000);
 });

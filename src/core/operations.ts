@@ -712,8 +712,10 @@ export async function repair(services: Services, env: string, options: RepairOpt
 
 async function executeRepair(services: Services, target: Target, plan: Plan, operation: OperationRecord, resumedAt?: number): Promise<OperationOutcome> {
   const { env } = plan;
+  failpoint('repair:operation:created');
   const result = await runPlan(plan, stepContext(services, env, target, operation), services.sink);
   if (result.interrupted) return interrupted(services, target, plan, operation, result);
+  failpoint('repair:operation:ran');
   const failure = result.ok ? null : `${result.failedStep!.id}: ${result.outcome!.message}`;
   await services.ledger.finishOperation(operation.id, result.ok ? 'succeeded' : 'failed', failure, services.now());
   await services.sink.emit({ event: 'repair_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: result.ok, durationMs: await activeDurationMs(services, operation, resumedAt), ...(failure ? { error: failure } : {}) });
