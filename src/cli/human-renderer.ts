@@ -1,6 +1,6 @@
 import type { EventSink, RewindEvent } from '../ports/event-sink.js';
 
-const MARK: Record<string, string> = { succeeded: '✓', failed: '✗', error: '!', inconclusive: '?', skipped: '-' };
+const MARK: Record<string, string> = { succeeded: '✓', failed: '✗', error: '!', inconclusive: '?', skipped: '-', abandoned: '-' };
 
 /**
  * The human view: a live step list with timings. On a TTY the running step shows until it finishes
@@ -82,6 +82,19 @@ export class HumanRenderer implements EventSink {
         break;
       case 'rollback_database_skipped':
         line(`  note: --db skip: the database is left as it is (recorded in the audit log)`);
+        break;
+      case 'repair_start':
+        line(`repair ${event.env}: ${event.from ?? 'none'} → ${event.to}  (${event.operationId})`);
+        for (const problem of (event.found as string[] | undefined) ?? []) line(`  found: ${problem}`);
+        break;
+      case 'repair_complete':
+        line(`${event.success ? '✓' : '✗'} repair to ${event.to} ${event.success ? 'succeeded' : 'failed'} in ${String(event.durationMs)} ms`);
+        break;
+      case 'app_restarted':
+        line(`  ${event.success ? 'note' : '!'}: ${String(event.why)}: ${String(event.to)} ${event.success ? 'was started again and serves' : `could not be started again (${String(event.message)})`}`);
+        break;
+      case 'operation_interrupted':
+        line(`■ ${String(event.kind)} stopped on ${String(event.signal)} ${event.after ? `after ${String(event.after)}` : 'before its first step'}, before ${String(event.next)} (unfinished: \`rewind resume ${event.env}\` continues it)`);
         break;
       case 'lock_taken_over':
         line(`  note: took over the lock of ${String(event.previousHolder)} (${String(event.why)})`);

@@ -297,7 +297,8 @@ async function executeRollback(services: Services, target: Target, plan: Plan, o
   const result = await runPlan(plan, stepContext(services, env, target, operation), services.sink);
   if (result.interrupted) return interrupted(services, target, plan, operation, result);
   failpoint('rollback:operation:ran');
-  const failure = result.ok ? null : `${result.failedStep!.id}: ${result.outcome!.message}`;
+  const undone = !result.ok && result.changed ? await restartAppStoppedForNothing(services, target, operation, result.failedStep!.id) : '';
+  const failure = result.ok ? null : `${result.failedStep!.id}: ${result.outcome!.message}${undone}`;
   await services.ledger.finishOperation(operation.id, result.ok ? 'succeeded' : 'failed', failure, services.now());
   await services.sink.emit({
     event: 'rollback_complete',
@@ -594,7 +595,8 @@ async function executeDatabaseOperation(services: Services, target: Target, plan
   const result = await runPlan(plan, stepContext(services, env, target, operation), services.sink);
   if (result.interrupted) return interrupted(services, target, plan, operation, result);
   failpoint(`${plan.kind}:operation:ran`);
-  const failure = result.ok ? null : `${result.failedStep!.id}: ${result.outcome!.message}`;
+  const undone = !result.ok && result.changed ? await restartAppStoppedForNothing(services, target, operation, result.failedStep!.id) : '';
+  const failure = result.ok ? null : `${result.failedStep!.id}: ${result.outcome!.message}${undone}`;
   await services.ledger.finishOperation(operation.id, result.ok ? 'succeeded' : 'failed', failure, services.now());
   await services.sink.emit({
     event: `${plan.kind}_complete`,
@@ -722,4 +724,27 @@ async function executeRepair(services: Services, target: Target, plan: Plan, ope
   if (result.ok) return { plan, operation, ok: true };
   const code = result.outcome!.code ?? (result.failedStep!.kind === 'health' ? 'REWIND_E_DEPLOY_FAILED' : 'REWIND_E_ROLLBACK_FAILED');
   return { plan, operation, ok: false, error: new RewindError(code, `repair of ${env} (→ ${plan.to}) failed at ${failure}`, { env, operationId: operation.id }) };
+}
+
+/**
+ * A restore stops the app before it touches the database. When it then fails without changing the
+ * database (its safety backup failed, or a restore that is one transaction rolled back), what the
+ * app ran against is still there: start it again rather than leave the service down. A restore that
+ * may have changed the database leaves the app stopped, and says so. Returns what was done, for the
+ * operation's error message.
+ */
+async function restartAppStoppedForNothing(services: Services, target: Target, operation: OperationRecord, failedStep: string): Promise<string> {
+  const steps = await services.ledger.listSteps(operation.id);
+  const stopped = steps.some((s) => s.stepId === 'stop-app' && s.state === 'succeeded');
+  if (!stopped || steps.some((s) => s.stepId === 'db-restore' && s.state === 'succeeded')) return '';
+  const failure = steps.filter((s) => s.stepId === failedStep).at(-1);
+  const untouched = failedStep === 'db-safety-backup' || (failedStep === 'db-restore' && (failure?.detail as { untouched?: boolean } | undefined)?.untouched === true);
+  const version = await target.activeVersion();
+  if (!untouched || !version) return `; the app stopped for the restore stays stopped (the database may have changed): \`rewind status ${operation.env}\` shows it`;
+  let outcome = await target.activate(version);
+  // Started is not serving: the same health check as after any activation says when it is back.
+  const health = environmentConfig(services.config, operation.env).health;
+  if (outcome.status === 'succeeded' && health) outcome = await services.checkHealth(health, version);
+  await services.sink.emit({ event: 'app_restarted', env: operation.env, operationId: operation.id, to: version, success: outcome.status === 'succeeded', why: `${failedStep} failed before the database changed`, message: outcome.message });
+  return outcome.status === 'succeeded' ? `; the database is as it was, and ${version}, stopped for the restore, serves again` : `; starting ${version} again failed too: ${outcome.message}`;
 }

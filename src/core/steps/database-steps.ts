@@ -288,7 +288,8 @@ export const dbRestore: StepExecutor = async (step, context) => {
     return succeeded(`restored backup #${backup.id} (${backup.path})`, { backupId: backup.id, undoes, restoreMs: Math.round(performance.now() - started) });
   } catch (error) {
     const coded = toRewindError(error);
-    return failed(`restore of backup #${backup.id} failed: ${coded.message}${howToUndo(context, safety)}`, { backupId: backup.id, safetyBackupId: safety?.backupId ?? null }, coded.code);
+    // `untouched`: the engine says the failed restore changed nothing (one transaction), so the app may run again on it.
+    return failed(`restore of backup #${backup.id} failed: ${coded.message}${howToUndo(context, safety)}`, { backupId: backup.id, safetyBackupId: safety?.backupId ?? null, untouched: coded.details.atomic === true }, coded.code);
   }
 };
 
