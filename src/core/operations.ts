@@ -556,19 +556,20 @@ export async function restoreDatabase(services: Services, env: string, options: 
       reason: options.reason ?? `requested by ${services.actor}`,
     });
   };
-  return runDatabaseOperation(services, env, options.dryRun, build, (plan, operation) => ({ event: 'restore_start', env, operationId: operation.id, backupId: plan.database?.backupId, release: plan.from }));
+  return runPlannedOperation(services, env, options.dryRun, build, (plan, operation) => ({ event: 'restore_start', env, operationId: operation.id, backupId: plan.database?.backupId, release: plan.from }));
 }
 
 /**
- * The shared shape of `db restore` and `db down`: a dry-run plans against the target and changes
- * nothing; a real run plans under the lock, creates the operation, announces it and applies it.
+ * The shared shape of `db restore`, `db down` and `repair`: a dry-run plans against the target and
+ * changes nothing; a real run plans under the lock, creates the operation, announces it and applies it.
  */
-async function runDatabaseOperation(
+async function runPlannedOperation(
   services: Services,
   env: string,
   dryRun: boolean | undefined,
   build: (target: Target) => Promise<Plan>,
   startEvent: (plan: Plan, operation: OperationRecord) => RewindEvent,
+  execute: (services: Services, target: Target, plan: Plan, operation: OperationRecord) => Promise<OperationOutcome> = executeDatabaseOperation,
 ): Promise<OperationOutcome> {
   if (dryRun) {
     const target = services.createTarget(env, environmentConfig(services.config, env));
@@ -584,7 +585,7 @@ async function runDatabaseOperation(
     const operation = await createOperation(services, plan, null, plan.reason ?? null);
     await lock.attach(operation.id);
     await services.sink.emit(startEvent(plan, operation));
-    return executeDatabaseOperation(services, target, plan, operation);
+    return execute(services, target, plan, operation);
   });
 }
 
@@ -633,7 +634,7 @@ export async function migrateDown(services: Services, env: string, options: Down
     const down = await findDownTarget(services, env, current, target);
     return planDown({ env, current, down, safetyBackup: describeBackup(services, env, 'safety', current.version), reason: options.reason ?? `requested by ${services.actor}` });
   };
-  return runDatabaseOperation(services, env, options.dryRun, build, (plan, operation) => ({ event: 'down_start', env, operationId: operation.id, migration: plan.steps.at(-1)!.params.migration, release: plan.from }));
+  return runPlannedOperation(services, env, options.dryRun, build, (plan, operation) => ({ event: 'down_start', env, operationId: operation.id, migration: plan.steps.at(-1)!.params.migration, release: plan.from }));
 }
 
 /**
@@ -694,22 +695,8 @@ export async function repair(services: Services, env: string, options: RepairOpt
     if (!choice) throw new RewindError('REWIND_E_NOTHING_TO_DO', `${env} has nothing deployed to reconcile: ${agreement.problems.join('; ')}`, { env });
     return planRepair({ env, config, target, observation, problems: agreement.problems, choice, reason: options.reason ?? `requested by ${services.actor}` });
   };
-  if (options.dryRun) {
-    const target = services.createTarget(env, config);
-    try {
-      return { plan: await build(target), ok: true, dryRun: true };
-    } finally {
-      await target.close();
-    }
-  }
-  return withEnvironment(services, env, async (target, lock) => {
-    await refuseIfInterrupted(services, env);
-    const plan = await build(target);
-    const operation = await createOperation(services, plan, null, plan.reason ?? null);
-    await lock.attach(operation.id);
-    await services.sink.emit({ event: 'repair_start', env, operationId: operation.id, from: plan.from, to: plan.to, reason: plan.reason, found: plan.notes.filter((n) => n.startsWith('found: ')).map((n) => n.slice(7)) });
-    return executeRepair(services, target, plan, operation);
-  });
+  const found = (plan: Plan) => plan.notes.filter((n) => n.startsWith('found: ')).map((n) => n.slice('found: '.length));
+  return runPlannedOperation(services, env, options.dryRun, build, (plan, operation) => ({ event: 'repair_start', env, operationId: operation.id, from: plan.from, to: plan.to, reason: plan.reason, found: found(plan) }), executeRepair);
 }
 
 async function executeRepair(services: Services, target: Target, plan: Plan, operation: OperationRecord, resumedAt?: number): Promise<OperationOutcome> {
