@@ -6,16 +6,17 @@ import type { Interruption } from '../core/services.js';
  * serve where the plan did not say canary), the journal keeps the operation resumable, and the
  * command reports exactly what serves and what to run. The second exits at once (exit 130); the
  * journal still says which step was in flight, and `rewind resume` continues from there.
+ *
+ * Outside a plan's steps (reading config, listing, linting) there is nothing to finish first, and
+ * rewind does not listen at all: the signal's default action ends the process at once, even in the
+ * middle of synchronous work (a listener would run only once the event loop is free again, which a
+ * lint of a large tree is not until it has printed its report).
  */
 export function watchSignals(stderr: NodeJS.WritableStream, exit: (code: number) => void = (code) => process.exit(code)): Interruption {
   let signal: NodeJS.Signals | null = null;
   let armed = 0;
+  let listening = false;
   const onSignal = (received: NodeJS.Signals) => {
-    // Outside a plan's steps (reading config, listing, linting) there is nothing to finish first.
-    if (armed === 0) {
-      exit(130);
-      return;
-    }
     if (signal) {
       stderr.write(`\n${received} again: exiting now. The operation stays unfinished in the journal: run \`rewind resume\` to continue it.\n`);
       exit(130);
@@ -24,12 +25,26 @@ export function watchSignals(stderr: NodeJS.WritableStream, exit: (code: number)
     signal = received;
     stderr.write(`\n${received}: stopping after the step in flight (it is left to finish so nothing is half-done); ${received === 'SIGINT' ? 'Ctrl-C' : received} again exits at once.\n`);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // Listen while steps run, and from a first signal on (the second must print what it leaves behind).
+  const listen = () => {
+    const wanted = armed > 0 || signal !== null;
+    if (wanted === listening) return;
+    for (const name of ['SIGINT', 'SIGTERM'] as const) {
+      if (wanted) process.on(name, onSignal);
+      else process.off(name, onSignal);
+    }
+    listening = wanted;
+  };
   return {
     requested: () => signal !== null,
-    arm: () => void armed++,
-    disarm: () => void armed--,
+    arm: () => {
+      armed++;
+      listen();
+    },
+    disarm: () => {
+      armed--;
+      listen();
+    },
     get signal() {
       return signal;
     },
