@@ -47,7 +47,7 @@ describe('runPlan with step kinds from a stored plan', () => {
     const events: RewindEvent[] = [];
     const called: string[] = [];
     const executors = { 'disk-space': async (s: PlanStep) => (called.push(s.id), succeeded('ok')) };
-    const context = { env: 'staging', ledger, operation, now: () => 2 } as unknown as StepContext;
+    const context = { env: 'staging', ledger, operation, now: () => 2, services: {} } as unknown as StepContext;
     const result = await runPlan(plan, context, { emit: async (event) => void events.push(event) }, executors);
     return { result, called, steps: await ledger.listSteps(operation.id) };
   }
