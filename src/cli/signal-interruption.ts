@@ -1,4 +1,4 @@
-import type { Interruption } from '../core/services.js';
+import type { InterruptibleOperation, Interruption } from '../core/services.js';
 
 /**
  * Ctrl-C and SIGTERM during an operation. The first asks the operation to stop at its next safe
@@ -16,14 +16,23 @@ export function watchSignals(stderr: NodeJS.WritableStream, exit: (code: number)
   let signal: NodeJS.Signals | null = null;
   let armed = 0;
   let listening = false;
+  // The operation whose steps run (or last ran), and its step journaled as running, for the second signal's message.
+  let operation: InterruptibleOperation | null = null;
+  let step: string | null = null;
   const onSignal = (received: NodeJS.Signals) => {
     if (signal) {
-      stderr.write(`\n${received} again: exiting now. The operation stays unfinished in the journal: run \`rewind resume\` to continue it.\n`);
+      stderr.write(`\n${received} again: exiting now. ${leftBehind(operation, step)}\n`);
       exit(130);
       return;
     }
     signal = received;
-    stderr.write(`\n${received}: stopping after the step in flight (it is left to finish so nothing is half-done); ${received === 'SIGINT' ? 'Ctrl-C' : received} again exits at once.\n`);
+    const again = `${received === 'SIGINT' ? 'Ctrl-C' : received} again exits at once`;
+    const running = operation ? ` of ${operation.kind} ${operation.from ?? 'none'} → ${operation.to} on ${operation.env}` : '';
+    stderr.write(
+      step
+        ? `\n${received}: stopping after the step in flight (${step}${running}), which is left to finish so nothing is half-done; ${again}.\n`
+        : `\n${received}: stopping before the next step${running}; ${again}.\n`,
+    );
   };
   // Listen while steps run, and from a first signal on (the second must print what it leaves behind).
   const listen = () => {
@@ -37,9 +46,14 @@ export function watchSignals(stderr: NodeJS.WritableStream, exit: (code: number)
   };
   return {
     requested: () => signal !== null,
-    arm: () => {
+    arm: (running) => {
+      operation = running;
+      step = null;
       armed++;
       listen();
+    },
+    inFlight: (stepId) => {
+      step = stepId;
     },
     disarm: () => {
       armed--;
@@ -49,4 +63,14 @@ export function watchSignals(stderr: NodeJS.WritableStream, exit: (code: number)
       return signal;
     },
   };
+}
+
+/** What exiting now leaves: the step cut short (the journal says it runs), and the command that continues. */
+function leftBehind(operation: InterruptibleOperation | null, step: string | null): string {
+  if (!operation) return 'The operation stays unfinished in the journal: run `rewind resume` to continue it.';
+  const { env, kind, from, to, operationId } = operation;
+  const what = `${kind} ${from ?? 'none'} → ${to} on ${env} (${operationId})`;
+  const resume = `\`rewind resume ${env}\``;
+  if (!step) return `${what} stays unfinished in the journal, between two steps: run ${resume} to continue it.`;
+  return `Step ${step} of ${what} is cut short and may be half-done; the journal records it as running. \`rewind status ${env}\` shows what serves now; ${resume} runs ${step} again and continues.`;
 }
