@@ -226,6 +226,10 @@ describe('Ctrl-C and SIGTERM during an operation (real PM2, two cluster workers)
     expect((await sandbox.ledger.listSteps(operation.id)).find((s) => s.stepId === 'activate')).toMatchObject({ state: 'running', attempt: 1 });
     const seen = await status();
     expect(seen.unfinished.map((u) => u.id)).toEqual([operation.id]);
+    // What serves may be cut in two here; repair leaves that to the resume of the unfinished operation.
+    const repair = await sandbox.cli(['repair', ENV]);
+    expect(repair.code, repair.stderr).toBe(5);
+    expect(repair.stderr).toContain('REWIND_E_OPERATION_INTERRUPTED');
 
     const resumed = await sandbox.cli(['resume', ENV]);
     expect(resumed.code, resumed.stderr).toBe(0);
