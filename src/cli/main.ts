@@ -10,7 +10,8 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code !== 'EPIPE') throw error;
 });
 
-// Ctrl-C and SIGTERM stop an operation at its next safe point instead of killing it mid-step.
+// Ctrl-C and SIGTERM stop an operation at its next safe point instead of killing it mid-step
+// (outside an operation they end rewind at once, as any program).
 const interruption = watchSignals(process.stderr);
 const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, interruption });
 process.exitCode = code;

@@ -26,7 +26,7 @@ export interface RunResult {
  */
 export async function runPlan(plan: Plan, context: StepContext, sink: EventSink, executors: Record<string, StepExecutor> = STEP_EXECUTORS): Promise<RunResult> {
   const interruption = context.services?.interruption;
-  interruption?.arm();
+  interruption?.arm({ env: context.env, operationId: context.operation.id, kind: plan.kind, from: plan.from, to: plan.to });
   try {
     return await runSteps(plan, context, sink, executors);
   } finally {
@@ -61,6 +61,8 @@ async function runSteps(plan: Plan, context: StepContext, sink: EventSink, execu
       throw error;
     };
     const record = await ledger.startStep({ operationId: operation.id, index, stepId: step.id, kind: step.kind, detail: {}, startedAt: context.now() }).catch(inFlight);
+    // From here until its end is journaled, a second signal (which does not wait) leaves this step running in the journal.
+    context.services?.interruption?.inFlight(step.id);
     await sink.emit({ event: 'step_start', ...base, step: step.id, title: step.title, attempt: record.attempt }).catch(inFlight);
     const stepStarted = performance.now();
     const point = `${plan.kind}:${step.id}`;
@@ -80,6 +82,7 @@ async function runSteps(plan: Plan, context: StepContext, sink: EventSink, execu
     const state: StepState = outcome.status;
     // A second net: a message may quote a tool's output, and the journal is a ledger row like any other.
     await ledger.finishStep(operation.id, index, state, { message: redactor.redact(outcome.message), code: outcome.code, durationMs, ...outcome.detail }, context.now()).catch(inFlight);
+    context.services?.interruption?.inFlight(null);
     await sink.emit({ event: 'step_complete', ...base, step: step.id, title: step.title, status: outcome.status, durationMs, message: outcome.message }).catch(inFlight);
     if (outcome.status !== 'succeeded') {
       // A step that failed without changing anything (refused before acting, or undid itself) leaves the operation where it stood.

@@ -37,8 +37,19 @@ export interface Services {
 export interface Interruption {
   requested(): boolean;
   /** While armed (a plan's steps run), a first signal only asks; unarmed, it exits at once. */
-  arm(): void;
+  arm(operation: InterruptibleOperation): void;
   disarm(): void;
+  /** The step running now (null between steps): a second signal exits without waiting for it, and says which step it cut short. */
+  inFlight(stepId: string | null): void;
   /** The signal that asked, for the report. */
   readonly signal: string | null;
+}
+
+/** What a second signal's message names: the operation it leaves unfinished. */
+export interface InterruptibleOperation {
+  env: string;
+  operationId: string;
+  kind: string;
+  from: string | null;
+  to: string;
 }

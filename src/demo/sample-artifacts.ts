@@ -41,6 +41,8 @@ export function sampleConfigYaml(options: {
   appName: string;
   retries?: number;
   execMode?: 'cluster' | 'fork';
+  /** PM2 processes of the app (cluster mode: workers sharing the port); 1 by default. */
+  instances?: number;
   readinessDelayMs?: number;
   /** A replacement `runtime:` mapping (YAML, indented for its place); PM2 by default. */
   runtimeYaml?: string;
@@ -57,7 +59,7 @@ export function sampleConfigYaml(options: {
         name: ${options.appName}
         script: server.js
         execMode: ${options.execMode ?? 'cluster'}
-        instances: 1
+        instances: ${options.instances ?? 1}
         pm2Home: ${join(options.root, 'pm2')}
         env:
           PORT: "${options.port}"

@@ -44,8 +44,8 @@ export interface Sandbox {
   served(): Promise<{ status: number; version?: string }>;
   /** Runs the built CLI on this sandbox's config; `env` is added to the test's own environment. */
   cli(args: string[], options?: { timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<CliResult>;
-  /** Starts the CLI without waiting, for tests that kill it or race it. */
-  spawnCli(args: string[]): ChildProcess;
+  /** Starts the CLI without waiting, for tests that kill it or race it; `detached`: its own process group, as a terminal's foreground job. */
+  spawnCli(args: string[], options?: { detached?: boolean }): ChildProcess;
   close(): Promise<void>;
 }
 
@@ -54,6 +54,8 @@ export async function createSandbox(
   options: {
     /** Holds the health step open, to kill or race an operation in it. */
     readinessDelayMs?: number;
+    /** PM2 cluster workers of the app (1 by default); two can serve two releases at once. */
+    instances?: number;
     /** Builds a replacement runtime block from the sandbox's root and port (PM2 by default). */
     runtimeYaml?: (root: string, port: number) => string;
     /** A postgres:// ledger instead of the SQLite file. */
@@ -76,6 +78,7 @@ export async function createSandbox(
     appName: `rw-${port}`,
     retries: 6,
     readinessDelayMs: options.readinessDelayMs,
+    instances: options.instances,
     runtimeYaml: options.runtimeYaml?.(root, port),
     ledger: options.ledger,
     healthHeaders: options.healthHeaders,
@@ -132,8 +135,8 @@ export async function createSandbox(
     cli(args, cliOptions = {}) {
       return runCli([...args, '--config', configPath], cliOptions.timeoutMs, cliOptions.env);
     },
-    spawnCli(args) {
-      return spawn(process.execPath, [CLI, ...args, '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    spawnCli(args, spawnOptions = {}) {
+      return spawn(process.execPath, [CLI, ...args, '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'], detached: spawnOptions.detached ?? false });
     },
     async close() {
       await pm2?.destroy().catch(() => undefined);

@@ -80,7 +80,8 @@ export class Pm2Runtime implements Runtime {
       const started = performance.now();
       if (list.length === 0) {
         await pm2Call((cb) => pm2.start(this.appSpec(context), cb));
-        return succeeded(`started ${this.config.name} under pm2${access.note}`, { action: 'start', ms: Math.round(performance.now() - started), ...access.detail });
+        const settled = await this.untilRunningFrom(context.currentDir);
+        return succeeded(`started ${this.config.name} under pm2${settled.note}${access.note}`, { action: 'start', ms: Math.round(performance.now() - started), ...settled.detail, ...access.detail });
       }
       const online = list.some((p) => p.pm2_env?.status === 'online');
       const action = online && this.supportsZeroDowntimeReload ? 'reload' : 'restart';
@@ -90,7 +91,8 @@ export class Pm2Runtime implements Runtime {
       } catch (error) {
         return failed(`pm2 ${action} ${this.config.name} failed: ${(error as Error).message}${access.note}`, { action, ...access.detail });
       }
-      return succeeded(`pm2 ${action} ${this.config.name}${access.note}`, { action, ms: Math.round(performance.now() - started), ...access.detail });
+      const settled = await this.untilRunningFrom(context.currentDir);
+      return succeeded(`pm2 ${action} ${this.config.name}${settled.note}${access.note}`, { action, ms: Math.round(performance.now() - started), ...settled.detail, ...access.detail });
     });
   }
 
@@ -117,6 +119,31 @@ export class Pm2Runtime implements Runtime {
         await sleep(delay);
         delay = Math.min(delay * 2, 1000);
       }
+    }
+  }
+
+  /**
+   * PM2 calls a start or a restart done once it has forked the processes, and a cluster worker is
+   * forked in the daemon's own directory: PM2's container changes into the app's `cwd` (the
+   * `current` link, resolved then) only right before it loads the app. Until every process has
+   * got there, the release does not run yet, and what serves cannot be told from what does not
+   * (a worker still in the daemon's directory looks like one running from outside the releases).
+   * So activation ends when every process of the app runs from the directory the link names, or,
+   * for a release that never gets there (it crashes at boot), after listenTimeoutMs, saying so:
+   * the health check then judges it.
+   */
+  private async untilRunningFrom(currentDir: string): Promise<{ note: string; detail: Record<string, unknown> }> {
+    const release = realPathOr(currentDir);
+    const deadline = Date.now() + this.config.listenTimeoutMs;
+    for (;;) {
+      const dirs = pm2ServedDirs(this.pm2Home, this.config.name);
+      if (dirs === null || (dirs.length > 0 && dirs.every((dir) => dir === release))) return { note: '', detail: {} };
+      if (Date.now() > deadline) {
+        const elsewhere = dirs.filter((dir) => dir !== release).length;
+        const note = `; after ${this.config.listenTimeoutMs} ms ${dirs.length === 0 ? 'no process runs' : `${elsewhere} of ${dirs.length} processes do not run from ${release}`}`;
+        return { note, detail: { unsettled: { processes: dirs.length, elsewhere } } };
+      }
+      await sleep(25);
     }
   }
 
