@@ -142,6 +142,23 @@ describe('planDeploy', () => {
     expect(ids(forced)).toContain('baseline-health');
   });
 
+  it('probes the baseline only of a running release known good: one that failed or was never judged is no baseline, and the plan says why', () => {
+    const { target } = fakeTarget();
+    // Refusing on these left no way forward when there was no LKG either (issue 12: deploy and rollback both refused).
+    for (const state of ['failed', 'live', 'rolled-back'] as const) {
+      const running = release('1.0.0', { state, goodSeq: state === 'live' ? null : 1 });
+      const plan = planDeploy({ env: 'production', config: envConfig(), target, release: v2, current: running, lkg: null });
+      expect(ids(plan)).not.toContain('baseline-health');
+      expect(ids(plan)).toContain('health');
+      expect(plan.notes).toContain(`baseline health skipped: the running release 1.0.0 is ${state}, not known good (a failing probe of it would not tell a sick environment)`);
+    }
+    const superseded = planDeploy({ env: 'production', config: envConfig(), target, release: v2, current: release('1.0.0', { state: 'superseded', goodSeq: 1 }), lkg: null });
+    expect(ids(superseded)).toContain('baseline-health');
+    // Asked for explicitly, it probes whatever runs.
+    const asked = planDeploy({ env: 'production', config: envConfig(), target, release: v2, current: release('1.0.0', { state: 'failed' }), lkg: null, options: { baseline: true } });
+    expect(ids(asked)).toContain('baseline-health');
+  });
+
   it('sets rollbackTo to the LKG when autoRollback is on, and null when it is off', () => {
     const { target } = fakeTarget();
     const lkg = release('0.9.0', { state: 'good', goodSeq: 4 });
