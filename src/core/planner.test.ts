@@ -159,6 +159,14 @@ describe('planDeploy', () => {
     expect(ids(asked)).toContain('baseline-health');
   });
 
+  it('records the state the release to activate had when planned (an abandoned operation gives a good verdict back)', () => {
+    const { target } = fakeTarget();
+    expect(planDeploy({ env: 'production', config: envConfig(), target, release: v2, current: v1, lkg: v1 }).toState).toBe('registered');
+    const again = release('0.9.0', { state: 'superseded', goodSeq: 1 });
+    expect(planDeploy({ env: 'production', config: envConfig(), target, release: again, current: v1, lkg: v1 }).toState).toBe('superseded');
+    expect(planRollback({ env: 'production', config: envConfig(), target, from: v1, to: again, reason: 'r', automatic: false }).toState).toBe('superseded');
+  });
+
   it('sets rollbackTo to the LKG when autoRollback is on, and null when it is off', () => {
     const { target } = fakeTarget();
     const lkg = release('0.9.0', { state: 'good', goodSeq: 4 });
