@@ -184,7 +184,7 @@ export const trafficSettingsSchema = z.strictObject({
 
 export const deploySettingsSchema = z.strictObject({
   autoRollback: z.boolean().default(true).describe('Roll back to the LKG by itself when a deploy fails after activation.'),
-  baselineHealth: z.boolean().default(true).describe('Probe the running release before changing anything.'),
+  baselineHealth: z.boolean().default(true).describe('Probe the running release, when it is known good, before changing anything.'),
   minFreeMb: z.number().int().min(0).default(100).describe('Free space required on the target volume beyond the artifact size.'),
 });
 

@@ -470,7 +470,8 @@ export async function resume(services: Services, env: string, options: ResumeOpt
  * closed as abandoned, the link and the ledger are brought to what really serves when that needs
  * no restart (a reload cut short across processes does: `rewind repair` then), and no release is
  * left in a passing state — a release of the operation that serves is `live` (running, not judged),
- * one that does not is `failed`, one rolled back from is `rolled-back`.
+ * one that does not is `failed`, one rolled back from is `rolled-back`; the release the operation
+ * activated keeps the good verdict it had when the operation was planned (`good` if it serves).
  */
 async function abandon(services: Services, target: Target, operation: OperationRecord): Promise<OperationOutcome> {
   const { env } = operation;
@@ -495,6 +496,13 @@ async function abandon(services: Services, target: Target, operation: OperationR
   };
   if (plan.kind === 'rollback') {
     await settle(plan.from, (state) => (current !== plan.from && ['live', 'good', 'deploying', 'superseded'].includes(state) ? 'rolled-back' : null));
+  }
+  // Activation made `to` deploying or live, but a switch is no verdict: a release that was known good
+  // when the operation was planned gets its verdict back — good if it serves, as it was if not — so it
+  // stays a candidate LKG (left `live`, no later deploy superseded it and it was lost: issue 12).
+  const before = plan.toState;
+  if (before === 'good' || before === 'superseded') {
+    await settle(plan.to, (state) => (state === 'deploying' || state === 'live' ? (plan.to === current ? 'good' : before) : null));
   }
   // Whatever the kind, nothing stays `deploying`: it runs (live) or it does not (failed).
   for (const release of await services.ledger.listReleases(env)) {

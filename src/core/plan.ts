@@ -1,4 +1,5 @@
 import type { CommandSpec } from '../ports/executor.js';
+import type { ReleaseState } from '../ports/ledger.js';
 
 export const PLAN_FORMAT_VERSION = 1;
 
@@ -56,6 +57,11 @@ export interface Plan {
   env: string;
   from: string | null;
   to: string;
+  /**
+   * Deploys and rollbacks: the state `to` had when the plan was made. Activation alone is no verdict:
+   * an operation abandoned before judging `to` gives a release that was good its verdict back.
+   */
+  toState?: ReleaseState;
   /** Why this plan looks the way it does (LKG choice, skipped checks), for people. */
   notes: string[];
   /** Deploys: the release an automatic rollback returns to if a step after activation fails (null: none). */

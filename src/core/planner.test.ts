@@ -142,6 +142,31 @@ describe('planDeploy', () => {
     expect(ids(forced)).toContain('baseline-health');
   });
 
+  it('probes the baseline only of a running release known good: one that failed or was never judged is no baseline, and the plan says why', () => {
+    const { target } = fakeTarget();
+    // Refusing on these left no way forward when there was no LKG either (issue 12: deploy and rollback both refused).
+    for (const state of ['failed', 'live', 'rolled-back'] as const) {
+      const running = release('1.0.0', { state, goodSeq: state === 'live' ? null : 1 });
+      const plan = planDeploy({ env: 'production', config: envConfig(), target, release: v2, current: running, lkg: null });
+      expect(ids(plan)).not.toContain('baseline-health');
+      expect(ids(plan)).toContain('health');
+      expect(plan.notes).toContain(`baseline health skipped: the running release 1.0.0 is ${state}, not known good (a failing probe of it would not tell a sick environment)`);
+    }
+    const superseded = planDeploy({ env: 'production', config: envConfig(), target, release: v2, current: release('1.0.0', { state: 'superseded', goodSeq: 1 }), lkg: null });
+    expect(ids(superseded)).toContain('baseline-health');
+    // Asked for explicitly, it probes whatever runs.
+    const asked = planDeploy({ env: 'production', config: envConfig(), target, release: v2, current: release('1.0.0', { state: 'failed' }), lkg: null, options: { baseline: true } });
+    expect(ids(asked)).toContain('baseline-health');
+  });
+
+  it('records the state the release to activate had when planned (an abandoned operation gives a good verdict back)', () => {
+    const { target } = fakeTarget();
+    expect(planDeploy({ env: 'production', config: envConfig(), target, release: v2, current: v1, lkg: v1 }).toState).toBe('registered');
+    const again = release('0.9.0', { state: 'superseded', goodSeq: 1 });
+    expect(planDeploy({ env: 'production', config: envConfig(), target, release: again, current: v1, lkg: v1 }).toState).toBe('superseded');
+    expect(planRollback({ env: 'production', config: envConfig(), target, from: v1, to: again, reason: 'r', automatic: false }).toState).toBe('superseded');
+  });
+
   it('sets rollbackTo to the LKG when autoRollback is on, and null when it is off', () => {
     const { target } = fakeTarget();
     const lkg = release('0.9.0', { state: 'good', goodSeq: 4 });

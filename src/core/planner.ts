@@ -129,13 +129,20 @@ function restoreSteps(backupId: number, from: string | null, safety: BackupDescr
 /** Deploy: record running → disk space → baseline health → unpack → activate → health → mark good → prune. Pure. */
 export function planDeploy(input: DeployPlanInput): Plan {
   const { config, release, current, lkg, target } = input;
-  const baseline = (input.options?.baseline ?? config.deploy.baselineHealth) && current !== null && config.health !== undefined;
+  // The baseline tells a sick environment from a bad new release: it needs a running release known
+  // to be good. One that failed its checks or was never judged (live) says nothing by failing, and
+  // refusing on it would leave no way forward when there is no LKG to roll back to either.
+  const knownGood = current !== null && (current.state === 'good' || current.state === 'superseded');
+  const baselineWanted = (input.options?.baseline ?? config.deploy.baselineHealth) && current !== null && config.health !== undefined;
+  const baseline = baselineWanted && (knownGood || input.options?.baseline === true);
   const autoRollback = input.options?.autoRollback ?? config.deploy.autoRollback;
   const artifact = { version: release.version, artifact: release.artifact, digest: release.digest };
   const notes: string[] = [];
   if (current === null) notes.push('first deploy to this environment: no running release to record or probe');
   if (!config.health) notes.push('no health check configured: activation is trusted without probing (configure `health:`)');
-  if (current !== null && !baseline && config.health) notes.push('baseline health skipped by request');
+  if (current !== null && !baseline && config.health) {
+    notes.push(baselineWanted ? `baseline health skipped: the running release ${current.version} is ${current.state}, not known good (a failing probe of it would not tell a sick environment)` : 'baseline health skipped by request');
+  }
   if (current !== null && !target.capabilities.zeroDowntimeReload && !config.traffic) notes.push(`the ${target.type} target restarts the app to activate: expect a brief interruption`);
   notes.push(
     lkg
@@ -254,6 +261,7 @@ export function planDeploy(input: DeployPlanInput): Plan {
     env: input.env,
     from: current?.version ?? null,
     to: release.version,
+    toState: release.state,
     notes,
     rollbackTo: autoRollback && lkg ? lkg.version : null,
     steps,
@@ -309,6 +317,7 @@ export function planRollback(input: RollbackPlanInput): Plan {
     env: input.env,
     from: from?.version ?? null,
     to: to.version,
+    toState: to.state,
     notes,
     automatic: input.automatic,
     reason: input.reason,

@@ -10,7 +10,7 @@ export const help = `${usage}
 
 Ship a registered release with a safety net. The plan (print it with --dry-run) is:
   record running release and commit → check free disk space → baseline health of the running
-  release → [database: pre-upgrade backup] → unpack and verify the artifact's sha256 →
+  release (when it is known good) → [database: pre-upgrade backup] → unpack and verify the artifact's sha256 →
   [migrations: check history and lint pending → apply] → activate (atomic symlink switch +
   reload) → health of the new release → mark it good → prune old releases.
 With environments.<env>.database.migrations, a pending migration that is breaking and has no

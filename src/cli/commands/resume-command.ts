@@ -19,8 +19,9 @@ Options:
   --abandon   do not continue: close the step in flight as abandoned, bring the link and the ledger
               to what really serves (without restarting anything), and leave no release half-way:
               one of the operation's releases that serves is "live", one that does not is
-              "failed", one rolled back from is "rolled-back". If processes still serve two
-              releases (a reload cut short), it says so: run \`rewind repair <env>\` then.`;
+              "failed", one rolled back from is "rolled-back"; a release that was good before
+              the operation keeps that verdict (a switch is no verdict). If processes still
+              serve two releases (a reload cut short), it says so: run \`rewind repair <env>\` then.`;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(argv, { abandon: { type: 'boolean' } }, { min: 0, max: 1, usage });

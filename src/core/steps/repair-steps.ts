@@ -23,7 +23,7 @@ export const reconcile: StepExecutor = async (step, { target }) => {
   return succeeded(action === 'record' ? `the target already runs ${version}` : `${action === 'activate' ? 'activated' : 'pointed the link at'} ${version}; link and processes agree`, { action, served: now.served });
 };
 
-/** Step two: the ledger records what serves; no release is left half-way in `deploying`. */
+/** Step two: the ledger records what serves; no release is left half-way in `deploying`, none that serves `superseded`. */
 export const recordCurrent: StepExecutor = async (step, { ledger, env, now }) => {
   const version = step.params.version as string;
   await ledger.setCurrentVersion(env, version, now());
@@ -32,6 +32,11 @@ export const recordCurrent: StepExecutor = async (step, { ledger, env, now }) =>
     if (release.version === version && (release.state === 'deploying' || release.state === 'registered')) {
       await ledger.setReleaseState(env, version, 'live', now());
       fixed.push(`${version}: ${release.state} → live`);
+    } else if (release.version === version && release.state === 'superseded') {
+      // Serving again is no new verdict, but its good one stands: the current release is good, not
+      // superseded (a deploy of it is then "nothing to do", and the next good deploy supersedes it).
+      await ledger.setReleaseState(env, version, 'good', now());
+      fixed.push(`${version}: superseded → good`);
     } else if (release.version !== version && release.state === 'deploying') {
       await ledger.setReleaseState(env, release.version, 'failed', now());
       fixed.push(`${release.version}: deploying → failed`);
