@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { Plan } from '../../src/core/plan.js';
 import { ENV, type CliResult, type Sandbox } from './sandbox.js';
+import type { SlottedSandbox } from './slotted-sandbox.js';
 
 /**
  * The crash matrix (issue "Never wedged", item 1): for every step of a plan, SIGKILL rewind right
@@ -52,13 +53,14 @@ export async function privateTmp(sandbox: Sandbox): Promise<string> {
 /**
  * Runs the command with `point` armed; it must die there. Then `rewind resume`, which must end well.
  * A middle point (`after=<ms>`) is a time: a step can end sooner than it did when it was measured,
- * and then the command simply completes. That returns null (the caller sets up again and retries
- * with `halve(point)`); any other point must kill.
+ * and then the command simply completes (with `completedCode`: 7 for a deploy that rolls back by
+ * itself). That returns null (the caller sets up again and retries with `halve(point)`); any other
+ * point must kill.
  */
-export async function crashThenResume(sandbox: Sandbox, args: string[], point: string, tmp: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ killed: CliResult; resumed: CliResult } | null> {
+export async function crashThenResume(sandbox: Sandbox, args: string[], point: string, tmp: string, extraEnv: NodeJS.ProcessEnv = {}, completedCode = 0): Promise<{ killed: CliResult; resumed: CliResult } | null> {
   const env = { ...extraEnv, TMPDIR: tmp };
   const killed = await sandbox.cli(args, { env: { ...env, REWIND_FAILPOINTS: point }, timeoutMs: 120_000 });
-  if (killed.signal !== 'SIGKILL' && point.includes(':after=') && killed.code === 0) {
+  if (killed.signal !== 'SIGKILL' && point.includes(':after=') && killed.code === completedCode) {
     expect(await sandbox.ledger.findRunningOperations(ENV), point).toEqual([]);
     return null;
   }
@@ -89,6 +91,7 @@ interface StatusJson {
   agreement: { agree: boolean; problems: string[] };
   unfinished: unknown[];
   lock: unknown;
+  slots?: { name: string; version: string | null; online: boolean; trafficPercent: number | null; error?: string }[];
 }
 
 /**
@@ -109,5 +112,40 @@ export async function expectConverged(sandbox: Sandbox, point: string, version: 
   expect(await sandbox.served(), point).toEqual({ status: 200, version });
   expect(await sandbox.ledger.findRunningOperations(ENV), point).toEqual([]);
   if (options.tmp && existsSync(options.tmp)) expect(readdirSync(options.tmp).filter((n) => n.startsWith('rewind-restore-')), point).toEqual([]);
+  return parsed;
+}
+
+/**
+ * "Converged" for blue-green and canary environments, where two slots legitimately serve (status
+ * reports no served processes): nothing unfinished, no lock, ledger and the `current` link name
+ * `version` in `state`; the router sends 100 % to the running slot that holds it and 0 % to the other
+ * (never a split left behind), as status reads it from the router; every request through the router
+ * is answered by `version`; no temp file of a killed switch is left beside the router's files.
+ */
+export async function expectSlottedConverged(box: SlottedSandbox, point: string, version: string, options: { state?: string } = {}): Promise<StatusJson> {
+  const status = await box.cli(['status', ENV, '--json']);
+  expect(status.code, `${point}: ${status.stderr}`).toBe(0);
+  const parsed = JSON.parse(status.stdout) as StatusJson;
+  expect(parsed.agreement, point).toMatchObject({ agree: true, problems: [] });
+  expect(parsed.unfinished, point).toEqual([]);
+  expect(parsed.lock, point).toBeNull();
+  expect(parsed.current?.version, point).toBe(version);
+  expect(parsed.current?.state, point).toBe(options.state ?? 'good');
+  expect(parsed.target.link, point).toBe(version);
+  const slots = parsed.slots ?? [];
+  const holding = slots.filter((s) => s.version === version);
+  expect(holding.map((s) => ({ online: s.online, trafficPercent: s.trafficPercent })), `${point}: ${JSON.stringify(slots)}`).toEqual([{ online: true, trafficPercent: 100 }]);
+  expect(slots.filter((s) => s.version !== version).map((s) => s.trafficPercent), `${point}: ${JSON.stringify(slots)}`).toEqual([0]);
+  // What the router really does, not only what it reports (nginx's file could say one thing and its workers serve another).
+  const answers: Record<string, number> = {};
+  for (let i = 0; i < 10; i++) {
+    const served = await box.served();
+    const key = `${served.status} ${served.version ?? '-'}`;
+    answers[key] = (answers[key] ?? 0) + 1;
+  }
+  expect(answers, point).toEqual({ [`200 ${version}`]: 10 });
+  expect(await box.ledger.findRunningOperations(ENV), point).toEqual([]);
+  const proxyDir = join(box.root, 'proxy');
+  expect(readdirSync(proxyDir).filter((n) => n.includes('.rewind-') && n.endsWith('.tmp')), point).toEqual([]);
   return parsed;
 }
