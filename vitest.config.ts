@@ -7,5 +7,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default on 2 cores is one worker (cpus - 1); the integration tests mostly wait on the
+    // processes and servers they drive, so two files at a time use the machine instead of idling it.
+    maxWorkers: 2,
   },
 });
