@@ -10,8 +10,10 @@ import type { ServedProcess } from '../ports/target.js';
 export interface EnvironmentObservation {
   ledger: string | null;
   link: string | null;
-  /** One entry per live process; null when the target cannot tell what serves. */
+  /** One entry per live process (or, behind a router, per slot taking traffic); null when it cannot be told. */
   served: ServedProcess[] | null;
+  /** What the entries of `served` are: processes (the default), or slots taking a share of traffic. */
+  servedBy?: 'processes' | 'slots';
 }
 
 export interface ServedSummary {
@@ -40,7 +42,13 @@ export function judgeAgreement(observation: EnvironmentObservation): Agreement {
   let down = false;
   if (ledger !== link) problems.push(`the ledger records ${ledger ?? 'nothing'} as current but the link points at ${link ?? 'nothing'}`);
   const served = observation.served === null ? null : summariseServed(observation.served);
-  if (served !== null) {
+  if (served !== null && observation.servedBy === 'slots') {
+    const where = observation.served!.map((s) => `${s.version ?? 'nothing'} on ${s.where}`).join(' and ');
+    down = served.length === 0 && (ledger !== null || link !== null);
+    if (down) problems.push(`the router sends traffic to no slot (the ledger records ${ledger ?? 'nothing'})`);
+    else if (served.length > 1) problems.push(`traffic is split: ${where}, while the link points at ${link ?? 'nothing'}`);
+    else if (served[0]!.version !== link) problems.push(`all traffic goes to ${where} while the link points at ${link ?? 'nothing'}`);
+  } else if (served !== null) {
     const total = observation.served!.length;
     down = total === 0 && (ledger !== null || link !== null);
     if (down) problems.push(`nothing serves: no process of the app runs (the ledger records ${ledger ?? 'nothing'})`);

@@ -20,6 +20,7 @@ import { runPlan, type RunResult } from './runner.js';
 import { failpoint } from './failpoints.js';
 import { describeServed, judgeAgreement, type EnvironmentObservation } from './environment-agreement.js';
 import { chooseRepair } from './repair-choice.js';
+import { observeServed, servedBy } from './observe-served.js';
 import type { Services } from './services.js';
 import type { StepContext } from './steps/step-context.js';
 
@@ -659,8 +660,8 @@ async function activeDurationMs(services: Services, operation: OperationRecord, 
 
 /** Ledger record, target link and what serves, read now. */
 export async function observeEnvironment(services: Services, env: string, target: Target): Promise<EnvironmentObservation> {
-  const [environment, link, served] = await Promise.all([services.ledger.getEnvironment(env), target.activeVersion(), target.servedVersions?.() ?? Promise.resolve(null)]);
-  return { ledger: environment?.currentVersion ?? null, link, served };
+  const [environment, link, served] = await Promise.all([services.ledger.getEnvironment(env), target.activeVersion(), observeServed(services, env, target)]);
+  return { ledger: environment?.currentVersion ?? null, link, served, servedBy: servedBy(services, env, target) };
 }
 
 /**

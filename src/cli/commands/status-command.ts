@@ -39,7 +39,10 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     ]);
     const last = operations[0];
     const seen = observeReleasesTarget(context.observe);
-    const agreement = judgeAgreement({ ledger: environment?.currentVersion ?? null, link: seen.link, served: seen.served });
+    // Behind a router, what serves is the slots taking traffic, as the router reports it.
+    const slots = context.hasTraffic ? await readSlots(await context.fullConfig()) : undefined;
+    const served = slots ? (slots.some((s) => s.trafficPercent === null) ? null : slots.filter((s) => s.trafficPercent! > 0).map((s) => ({ version: s.version, where: `slot ${s.name} (${s.trafficPercent} % of traffic)` }))) : seen.served;
+    const agreement = judgeAgreement({ ledger: environment?.currentVersion ?? null, link: seen.link, served, servedBy: slots ? 'slots' : 'processes' });
     const status = {
       env,
       current: current ? { version: current.version, state: current.state, ci: current.ci, commit: current.commit, digest: current.digest } : null,
@@ -51,7 +54,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       target: { link: seen.link, served: agreement.served },
       agreement: { agree: agreement.agree, problems: agreement.problems, fix: agreement.agree ? null : unfinished.length ? `rewind resume ${env}` : `rewind repair ${env}` },
       unfinished: unfinished.map((op) => ({ id: op.id, kind: op.kind, from: op.fromVersion, to: op.toVersion })),
-      ...(context.hasTraffic ? { slots: await readSlots(await context.fullConfig()) } : {}),
+      ...(slots ? { slots } : {}),
     };
     if (args.flag('json')) {
       writeLine(io.stdout, JSON.stringify(status));

@@ -4,16 +4,17 @@ import { readdir } from 'node:fs/promises';
 import { failed, succeeded } from '../../ports/outcome.js';
 import type { StepExecutor } from './step-context.js';
 import { judgeAgreement } from '../environment-agreement.js';
+import { observeServed, servedBy } from '../observe-served.js';
 
 /**
  * Seed 000 preflight 1: record the running release and commit, and check that the ledger, the
  * target's link and the serving processes agree (a stopped app is not a disagreement: baseline
  * health judges that). A plan built on a wrong record would roll back to the wrong place.
  */
-export const recordRunning: StepExecutor = async (step, { target, ledger, env }) => {
+export const recordRunning: StepExecutor = async (step, { target, ledger, env, services }) => {
   const expected = step.params.expected as string | null;
   const active = await target.activeVersion();
-  const agreement = judgeAgreement({ ledger: expected, link: active, served: (await target.servedVersions?.()) ?? null });
+  const agreement = judgeAgreement({ ledger: expected, link: active, served: await observeServed(services, env, target), servedBy: servedBy(services, env, target) });
   if (!agreement.agree && !agreement.onlyDown) {
     return failed(`${agreement.problems.join('; ')}: something changed outside rewind or an earlier operation was cut short — run \`rewind repair ${env}\` (it reconciles the ledger and the link from what really serves), then deploy again`, {
       active,

@@ -1,0 +1,27 @@
+import { environmentConfig } from '../config/load-config.js';
+import type { ServedProcess, Target } from '../ports/target.js';
+import type { Services } from './services.js';
+import { servedByTraffic } from './traffic/served-by-traffic.js';
+
+/**
+ * What really serves an environment: behind a router (`traffic:`), the slots that take a share of
+ * requests as the router reports it; otherwise the target's own processes. Null when it cannot be
+ * told (the router cannot be read, or the runtime cannot say).
+ */
+export async function observeServed(services: Services | undefined, env: string, target: Target): Promise<ServedProcess[] | null> {
+  if (servedBy(services, env, target) === 'processes') return (await target.servedVersions?.()) ?? null;
+  const config = environmentConfig(services!.config, env);
+  const router = services!.createTrafficRouter(env, config);
+  try {
+    return servedByTraffic(await target.slots!(), await router.currentWeights());
+  } catch {
+    return null;
+  } finally {
+    await router.close();
+  }
+}
+
+/** Whether `observeServed` reports slots taking traffic or processes. */
+export function servedBy(services: Services | undefined, env: string, target: Target): 'slots' | 'processes' {
+  return services?.config && target.slots && environmentConfig(services.config, env).traffic ? 'slots' : 'processes';
+}
