@@ -2,24 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../src/core/plan.js';
 import { atPoint, crashPoints, crashThenResume, expectSlottedConverged, planOf, privateTmp, stepDurations } from './support/crash-matrix.js';
 import { ENV } from './support/sandbox.js';
-import { createSlottedSandbox, type SlottedSandbox } from './support/slotted-sandbox.js';
+import { createSlottedSandbox, shortCanaryYaml, type SlottedSandbox } from './support/slotted-sandbox.js';
 
 /** Steps this long get a middle point: the slot's boot and probe, the analysis and the watch (mid-measurement). */
 const LONG_MS = 20;
-
-// One partial step, one measurement per canary step and a one-measurement watch window (the
-// shortest the schema allows) keep each deploy short; the HTTP probe measures each slot on its own port.
-const canaryYaml = (port: number) => `      canary:
-        steps: [50]
-        measurements: 1
-    watch:
-      windowMs: 1000
-      intervalMs: 1000
-      source:
-        type: http-probe
-        url: http://127.0.0.1:${port}/
-        requests: 20
-        concurrency: 2`;
 
 /**
  * Crash matrix, canary plans (real PM2 slots behind a real haproxy, switched through its runtime
@@ -36,7 +22,7 @@ describe('crash matrix: canary deploy and its abort, killed at every step, then 
   let failing = 0;
 
   beforeAll(async () => {
-    box = await createSlottedSandbox({ router: 'haproxy', strategy: 'canary', extraYaml: canaryYaml });
+    box = await createSlottedSandbox({ router: 'haproxy', strategy: 'canary', extraYaml: shortCanaryYaml });
     tmp = await privateTmp(box);
     await box.release('1.0.0');
     // The first deploy has no stable slot to compare with: it moves at once, the watch judges it.

@@ -1,18 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from './support/sandbox.js';
-import { createSlottedSandbox, type SlottedSandbox } from './support/slotted-sandbox.js';
+import { createSlottedSandbox, shortCanaryYaml, type SlottedSandbox } from './support/slotted-sandbox.js';
 
-const canaryYaml = (port: number) => `      canary:
-        steps: [50]
-        measurements: 1
-    watch:
-      windowMs: 1000
-      intervalMs: 1000
-      source:
-        type: http-probe
-        url: http://127.0.0.1:${port}/
-        requests: 20
-        concurrency: 2`;
 
 interface StatusJson {
   agreement: { agree: boolean; problems: string[]; fix: string | null };
@@ -30,7 +19,7 @@ describe('ledger, link and the router split agree (real PM2 slots, real haproxy)
   const status = async () => JSON.parse((await box.cli(['status', ENV, '--json'])).stdout) as StatusJson;
 
   beforeAll(async () => {
-    box = await createSlottedSandbox({ router: 'haproxy', strategy: 'canary', extraYaml: canaryYaml });
+    box = await createSlottedSandbox({ router: 'haproxy', strategy: 'canary', extraYaml: shortCanaryYaml });
     for (const version of ['1.0.0', '1.1.0', '1.2.0']) await box.release(version);
     for (const version of ['1.0.0', '1.1.0']) expect((await box.cli(['deploy', ENV, version])).code).toBe(0);
   }, 120_000);

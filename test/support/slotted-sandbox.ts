@@ -10,6 +10,23 @@ import { createSandbox, type Sandbox } from './sandbox.js';
 
 export type RouterType = 'haproxy' | 'nginx';
 
+/**
+ * The shortest canary the schema allows, for tests that run many deploys: one partial step (50 %),
+ * one measurement per step and a one-measurement watch window, the HTTP probe measuring each slot
+ * on its own port.
+ */
+export const shortCanaryYaml = (port: number) => `      canary:
+        steps: [50]
+        measurements: 1
+    watch:
+      windowMs: 1000
+      intervalMs: 1000
+      source:
+        type: http-probe
+        url: http://127.0.0.1:${port}/
+        requests: 20
+        concurrency: 2`;
+
 export interface SlottedSandbox extends Sandbox {
   slots: { blue: number; green: number };
   proxy: ProxyServer;
