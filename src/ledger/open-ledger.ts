@@ -94,7 +94,11 @@ async function postgresKysely(url: string): Promise<Kysely<LedgerTables>> {
     getTypeParser: (oid: number, format?: 'text' | 'binary') =>
       oid === types.builtins.INT8 ? (value: string) => Number(value) : types.getTypeParser(oid, format as 'text'),
   };
-  const pool = new Pool({ connectionString: url, max: 4, types: parsers as never });
+  // A server that accepts the connection and never answers (a hung host, a proxy in front of a dead
+  // one) must not hang every command: connecting gives up after 10 s (REWIND_LEDGER_CONNECT_TIMEOUT_MS),
+  // and the ledger boundary reports it as REWIND_E_LEDGER.
+  const connectionTimeoutMillis = Number(process.env.REWIND_LEDGER_CONNECT_TIMEOUT_MS) > 0 ? Number(process.env.REWIND_LEDGER_CONNECT_TIMEOUT_MS) : 10_000;
+  const pool = new Pool({ connectionString: url, max: 4, types: parsers as never, connectionTimeoutMillis });
   // An idle pooled connection that the server ends (restart, failover, DROP DATABASE … FORCE) emits
   // 'error' on the pool; unhandled, that would crash a long deploy. The next query reconnects or fails loudly.
   pool.on('error', () => undefined);
