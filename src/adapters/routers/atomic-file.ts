@@ -1,5 +1,6 @@
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { processAlive } from '../../util/process-alive.js';
 
 let sequence = 0;
 
@@ -9,6 +10,7 @@ let sequence = 0;
  * with '.' and does not end in `.conf`, so an `include upstreams/*.conf` never picks it up.
  */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
+  await sweepDeadTemps(path);
   const temp = join(dirname(path), `.${basename(path)}.rewind-${process.pid}-${++sequence}.tmp`);
   const handle = await open(temp, 'w', 0o644);
   try {
@@ -22,6 +24,25 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
+  }
+}
+
+/**
+ * A rewind killed between creating its temp file and renaming it leaves the temp file behind; the
+ * pid in its name says whose it was, so the next write removes those of processes that are gone.
+ */
+async function sweepDeadTemps(path: string): Promise<void> {
+  const prefix = `.${basename(path)}.rewind-`;
+  let names: string[];
+  try {
+    names = await readdir(dirname(path));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) await rm(join(dirname(path), name), { force: true });
   }
 }
 
