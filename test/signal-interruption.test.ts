@@ -204,6 +204,24 @@ describe('Ctrl-C and SIGTERM during an operation (real PM2, two cluster workers)
     await expectConverged('1.2.0');
   });
 
+  it('SIGINT during a preflight step: nothing changed, so the operation is closed and nothing is left to resume', async () => {
+    const child = sandbox.spawnCli(['deploy', ENV, '1.3.0', '--json']);
+    const done = collect(child);
+    const operation = await whenRunning(sandbox, 'deploy', 'baseline-health');
+    child.kill('SIGINT');
+    const result = await done;
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toMatch(/stopped on SIGINT after baseline-health, before \S+, before anything changed: the ledger records 1\.2\.0/);
+    expect(result.stderr).toContain('Nothing is unfinished; run the command again');
+    expect(events(result).find((e) => e.event === 'operation_interrupted')).toMatchObject({ closed: true });
+    expect((await sandbox.ledger.getOperation(operation.id))?.state).toBe('failed');
+    expect((await sandbox.ledger.getRelease(ENV, '1.3.0'))?.state).toBe('registered');
+    expect(await sandbox.ledger.findRunningOperations(ENV)).toEqual([]);
+    // No resume needed: the same deploy plans again at once.
+    expect((await sandbox.cli(['deploy', ENV, '1.3.0', '--dry-run'])).code).toBe(0);
+    await expectConverged('1.2.0');
+  });
+
   it('a second SIGINT exits at once with the step in flight journaled as running, and resume converges', async () => {
     const child = sandbox.spawnCli(['deploy', ENV, '1.3.0']);
     const done = collect(child);

@@ -676,7 +676,16 @@ async function interrupted(services: Services, target: Target, plan: Plan, opera
   const signal = services.interruption?.signal ?? 'a signal';
   const where = `${stop.after ? `after ${stop.after.id}` : 'before its first step'}, before ${stop.next.id}`;
   const now = `the ledger records ${seen.ledger ?? 'nothing'}, the link points at ${seen.link ?? 'nothing'}, serving: ${describeServed(agreement.served)}`;
-  await services.sink.emit({ event: 'operation_interrupted', env, operationId: operation.id, kind: plan.kind, from: plan.from, to: plan.to, signal, after: stop.after?.id ?? null, next: stop.next.id, ledger: seen.ledger, link: seen.link, served: agreement.served });
+  // Stopped before anything that serves changed (only preflight steps ran): nothing is left to finish,
+  // so the operation is closed and the same command can simply be run again. Not so for a rollback a
+  // failed deploy handed over to: the deploy did change things, and its rollback stays resumable.
+  const closed = !result.changed && operation.parentId === null;
+  await services.sink.emit({ event: 'operation_interrupted', env, operationId: operation.id, kind: plan.kind, from: plan.from, to: plan.to, signal, after: stop.after?.id ?? null, next: stop.next.id, ledger: seen.ledger, link: seen.link, served: agreement.served, closed });
+  if (closed) {
+    await services.ledger.finishOperation(operation.id, 'failed', `stopped on ${signal} ${where}, before anything changed`, services.now());
+    const message = `${plan.kind} ${plan.from ?? 'none'} → ${plan.to} stopped on ${signal} ${where}, before anything changed: ${now}. Nothing is unfinished; run the command again when you want it`;
+    return { plan, operation, ok: false, interrupted: true, error: new RewindError('REWIND_E_INTERRUPTED', message, { env, operationId: operation.id, after: stop.after?.id ?? null, next: stop.next.id, closed }) };
+  }
   const message = `${plan.kind} ${plan.from ?? 'none'} → ${plan.to} stopped on ${signal} ${where}; nothing is half-done: ${now}. It is unfinished: run \`rewind resume ${env}\` to continue, or \`rewind resume ${env} --abandon\` to stop it here`;
   return { plan, operation, ok: false, interrupted: true, error: new RewindError('REWIND_E_INTERRUPTED', message, { env, operationId: operation.id, after: stop.after?.id ?? null, next: stop.next.id }) };
 }
