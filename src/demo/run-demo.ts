@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadPm2 } from '../adapters/runtimes/pm2-loader.js';
 import { Pm2Runtime } from '../adapters/runtimes/pm2-runtime.js';
 import { ProcessExecutor } from '../exec/process-executor.js';
 import { buildServices, openContext } from '../cli/cli-context.js';
@@ -38,6 +39,9 @@ function pidAlive(pid: number): boolean {
  */
 export async function runDemo(io: CliIo, options: { json: boolean; keep: boolean }): Promise<DemoResult> {
   const started = performance.now();
+  // The demo runs under real PM2, an optional peer: without it, say so (coded, with the install
+  // command) before a sandbox exists, rather than fail two deploys at their activate step.
+  loadPm2();
   const sandbox = await mkdtemp(join(tmpdir(), 'rewind-demo-'));
   const say = (line: string) => {
     if (!options.json) writeLine(io.stdout, line);

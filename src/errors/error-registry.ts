@@ -38,7 +38,7 @@ export const ERROR_REGISTRY = {
   REWIND_E_DEPLOY_ROLLED_BACK: { exitCode: 7, httpStatus: 500, hint: 'The new release failed and the last known good release serves again; see `rewind history <env>`.' },
   REWIND_E_DEPLOY_FAILED: { exitCode: 8, httpStatus: 500, hint: 'The release failed after activation and was not rolled back; run `rewind rollback <env>`.' },
   REWIND_E_ROLLBACK_FAILED: { exitCode: 9, httpStatus: 500, hint: 'The environment needs a human: read the journal with `rewind history <env> --json`, fix, then `rewind resume <env>`.' },
-  REWIND_E_RUNTIME_UNAVAILABLE: { exitCode: 3, httpStatus: 500, hint: 'Install the runtime (for PM2: `npm install -g pm2` or add it to your project).' },
+  REWIND_E_RUNTIME_UNAVAILABLE: { exitCode: 3, httpStatus: 500, hint: 'Install the runtime. PM2 is an optional peer, never bundled: `npm install -g pm2` beside a global rewind, `npm install --save-dev pm2` in the project of a project-local one; the message names the exact command for this install (README, Install).' },
   REWIND_E_RUNTIME_BUSY: { exitCode: 5, httpStatus: 423, hint: 'The runtime is shared (one PM2 daemon per PM2_HOME) and stayed busy longer than `busyTimeoutMs` (another rewind process, or a `pm2 reload` by hand, named in the message); nothing was left half-done by the wait: run the command again, or raise `target.runtime.busyTimeoutMs`.' },
   REWIND_E_COMMAND_FAILED: { exitCode: 1, httpStatus: 500, hint: 'The command shown exited non-zero; its stderr is included.' },
   REWIND_E_LEDGER: { exitCode: 3, httpStatus: 503, hint: 'Check the `ledger:` setting and that the database is reachable; when it failed in the middle of an operation, run `rewind resume <env>` once it is back.' },

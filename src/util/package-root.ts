@@ -3,6 +3,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
+ * rewind's name on the npm registry (the command stays `rewind`): the unscoped name `rewind` belongs
+ * to an unrelated package there, which is also what `npx rewind` fetches where rewind is not installed.
+ */
+export const PACKAGE_NAME = 'rewind-release';
+
+/**
  * The directory holding rewind's own package.json. Found by walking up from this module, because
  * the same code runs from `src/` (tests), from `dist/` (tsc output) and from the bundled CLI in
  * `dist/cli/` and its chunks, each at a different depth.
@@ -13,7 +19,7 @@ export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const candidate = join(dir, 'package.json');
-    if (existsSync(candidate) && (JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string }).name === 'rewind') return (root = dir);
+    if (existsSync(candidate) && (JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string }).name === PACKAGE_NAME) return (root = dir);
     const parent = dirname(dir);
     if (parent === dir) throw new Error(`rewind's package.json not found above ${fileURLToPath(import.meta.url)}`);
     dir = parent;

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { RewindError } from '../../errors/rewind-error.js';
+import { pm2InstallAdvice } from './pm2-install-command.js';
 
 /**
  * The slice of PM2's programmatic API that rewind uses. PM2 is AGPL-3.0, so it is never bundled:
@@ -54,9 +55,12 @@ export function loadPm2(): { module: Pm2Module; bin: string } {
       // try the next place
     }
   }
-  throw new RewindError('REWIND_E_RUNTIME_UNAVAILABLE', 'the pm2 runtime needs PM2, which was not found in this project, next to rewind, or in the global npm prefix', {
-    runtime: 'pm2',
-  });
+  const advice = pm2InstallAdvice();
+  throw new RewindError(
+    'REWIND_E_RUNTIME_UNAVAILABLE',
+    `the pm2 runtime needs PM2, an optional peer of rewind that is never bundled (AGPL-3.0), and it was not found in this project, next to rewind or in the global npm prefix; ${advice.text}`,
+    { runtime: 'pm2', ...(advice.argv ? { install: advice.argv } : {}), ...(advice.cwd ? { installIn: advice.cwd } : {}) },
+  );
 }
 
 export function createPm2Client(pm2Home: string | undefined): Pm2Api {

@@ -7,7 +7,10 @@ export const help = `${usage}
 A self-contained sandbox (temp directory, SQLite ledger, the sample app from examples/, real PM2
 with its own PM2_HOME): deploys 1.0.0 (healthy, becomes good), deploys 1.1.0 (its health check
 fails), rolls back to 1.0.0 by itself, checks 1.0.0 serves again, prints the timeline, and stops
-every process it started. Needs PM2 installed (it is a dev dependency of rewind).
+every process it started. Needs PM2, an optional peer of rewind that is never bundled (AGPL-3.0):
+\`npm install -g pm2\` beside a global rewind, \`npm install --save-dev pm2\` in the project of a
+project-local one; without it the demo stops at once with REWIND_E_RUNTIME_UNAVAILABLE (exit 3),
+whose message names the exact command.
 
 Options:
   --json   print the event lines (JSON) instead of the human view

@@ -4,7 +4,8 @@ import { chooseAction } from './choose-action.js';
 import { originNote } from './combine-signals.js';
 import { collectFindings, percent, times } from './collect-findings.js';
 import { ACT_WITHIN, THRESHOLDS } from './decision-matrix.js';
-import { commandLine, hotfixVersion } from './suggested-command.js';
+import { commandLine } from '../../util/command-line.js';
+import { hotfixVersion } from './suggested-command.js';
 
 /**
  * `rewind advise`: turns the live signals and the operator's answers into one recommendation —
