@@ -47,8 +47,8 @@ describe('closestMatches', () => {
     expect(closestMatches('port', ['path'])).toEqual([]);
   });
 
-  it('never suggests the word itself', () => {
-    expect(closestMatches('deploy', ['deploy'])).toEqual([]);
+  it('an exact match is the nearest (a caller may ask with a rewritten word: -dry-run as --dry-run)', () => {
+    expect(closestMatches('--dry-run', ['--dry-run', '--dry-runs'])).toEqual(['--dry-run']);
   });
 });
 

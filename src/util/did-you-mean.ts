@@ -33,15 +33,14 @@ export function closestMatches(word: string, candidates: readonly string[], limi
   const typed = word.toLowerCase();
   if (typed.length === 0) return [];
   const scored = candidates
-    .map((candidate, order) => ({ candidate, order, distance: editDistance(typed, candidate.toLowerCase()) }))
-    .filter((s) => s.distance > 0 || s.candidate !== word)
+    .map((candidate) => ({ candidate, distance: editDistance(typed, candidate.toLowerCase()) }))
     .filter((s) => s.distance <= tolerance(typed));
   if (scored.length > 0) {
     const nearest = Math.min(...scored.map((s) => s.distance));
     return scored.filter((s) => s.distance === nearest).map((s) => s.candidate).slice(0, limit);
   }
   if (typed.length < 3) return [];
-  return candidates.filter((candidate) => candidate.toLowerCase().startsWith(typed) && candidate !== word).slice(0, limit);
+  return candidates.filter((candidate) => candidate.toLowerCase().startsWith(typed)).slice(0, limit);
 }
 
 /** "did you mean deploy?", "did you mean --dry-run or --no-baseline?"; undefined when nothing is close. */
