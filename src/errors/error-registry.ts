@@ -9,6 +9,15 @@ export interface ErrorSpec {
   readonly hint: string;
 }
 
+/**
+ * The placeholders a hint may use for values the error itself knows: `<env>` is the environment and
+ * `<version>` the release the error is about, filled from its `details.env` / `details.version`
+ * (RewindError.hint, hintFor). Give an error those details and its hint names them; use these two
+ * placeholders for nothing else. Any other `<…>` in a hint (`--config <path>`, `-- rewind:ignore
+ * <code> <reason>`) is for the operator to choose and is never filled.
+ */
+export const HINT_PLACEHOLDERS = ['env', 'version'] as const;
+
 export const ERROR_REGISTRY = {
   REWIND_E_USAGE: { exitCode: 2, httpStatus: 400, hint: 'Run the command with --help to see its arguments and flags.' },
   REWIND_E_CONFIG_NOT_FOUND: { exitCode: 2, httpStatus: 500, hint: 'Run `rewind init` to write a starter rewind.yaml, or pass --config <path>.' },

@@ -107,6 +107,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       const result = await verifyBackup(services, target, { env: args.string('env') });
       if (!result.ok) {
         throw new RewindError('REWIND_E_BACKUP_CORRUPT', `backup #${result.backup.id} failed verification: ${result.reason ?? 'unknown reason'}`, {
+          env: result.backup.env,
           backupId: result.backup.id,
           path: result.backup.path,
           reason: result.reason,

@@ -1,10 +1,9 @@
 // The advice names commands as argv arrays (commands are data); this is only how they are shown.
-
-const SAFE_ARG = /^[\w@%+=:,./-]+$/;
+import { shellQuote } from '../../util/shell-quote.js';
 
 /** Joins argv into one line a POSIX shell reads back as the same argv: odd arguments are single-quoted. */
 export function commandLine(argv: string[]): string {
-  return argv.map((arg) => (SAFE_ARG.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`)).join(' ');
+  return argv.map(shellQuote).join(' ');
 }
 
 /** The next patch version after `version` (1.4.0 → 1.4.1, 1.4.0-rc.1 → 1.4.1): the name a hotfix would take. */
