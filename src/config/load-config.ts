@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import type { z } from 'zod';
 import { RewindError } from '../errors/rewind-error.js';
 import { nullPrototypeRecord, ownValue } from '../util/own-property.js';
 import { redactor } from '../util/redact.js';
 import { configSchema, type RewindConfig } from './config-schema.js';
 import { configSecretValues } from './config-secrets.js';
+import { formatIssue } from './describe-issue.js';
 import { interpolateEnv } from './interpolate.js';
 import { parseYaml } from './parse-yaml.js';
 import { readConfigFile } from './read-config-file.js';
@@ -39,7 +39,7 @@ export function parseConfigText(text: string, baseDir: string, env: NodeJS.Proce
   // The checks and the issues are the same either way.
   const parsed = configSchema.safeParse(value, { reportInput: true, jitless: true });
   if (!parsed.success) {
-    const problems = parsed.error.issues.map(formatIssue);
+    const problems = parsed.error.issues.map((issue) => formatIssue(issue, { schema: configSchema, input: value, text }));
     throw new RewindError('REWIND_E_CONFIG_INVALID', `invalid config:\n  ${problems.join('\n  ')}`, { problems });
   }
   for (const secret of secrets) redactor.add(secret);
@@ -47,18 +47,6 @@ export function parseConfigText(text: string, baseDir: string, env: NodeJS.Proce
   const config = parsed.data;
   for (const secret of configSecretValues(config)) redactor.add(secret);
   return resolvePaths(config, baseDir);
-}
-
-/** One line per problem: `environments.production.target.path: required`. */
-export function formatIssue(issue: z.core.$ZodIssue): string {
-  const path = issue.path.length ? issue.path.map(String).join('.') : '(root)';
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `${path}: required`;
-  // A record key that fails its own schema (an environment name): say why, not only "Invalid key in record".
-  if (issue.code === 'invalid_key') return `${path}: ${issue.issues.map((inner) => inner.message).join('; ')}`;
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => `${path === '(root)' ? key : `${path}.${key}`}: unknown key`).join('; ');
-  }
-  return `${path}: ${issue.message}`;
 }
 
 function resolvePaths(config: RewindConfig, baseDir: string): RewindConfig {

@@ -3,7 +3,7 @@ import { parse } from 'yaml';
 import { RewindError } from '../errors/rewind-error.js';
 import { redactor } from '../util/redact.js';
 import { interpolateEnv } from './interpolate.js';
-import { formatIssue } from './load-config.js';
+import { formatIssue } from './describe-issue.js';
 import { PROTOTYPE_KEY_PROBLEM, prototypeKeyPaths } from './prototype-keys.js';
 import { smokeSuiteSchema, type SmokeSuite } from './smoke-schema.js';
 
@@ -30,7 +30,7 @@ export function loadSmokeSuite(path: string, env: NodeJS.ProcessEnv = process.en
   if (prototypeKeys.length) throw new RewindError('REWIND_E_CONFIG_INVALID', `invalid smoke suite ${path}:\n  ${prototypeKeys.join('\n  ')}`, { path, problems: prototypeKeys });
   const parsed = smokeSuiteSchema.safeParse(value, { reportInput: true });
   if (!parsed.success) {
-    const problems = parsed.error.issues.map(formatIssue);
+    const problems = parsed.error.issues.map((issue) => formatIssue(issue, { schema: smokeSuiteSchema, input: value, text }));
     throw new RewindError('REWIND_E_CONFIG_INVALID', `invalid smoke suite ${path}:\n  ${problems.join('\n  ')}`, { path, problems });
   }
   for (const secret of secrets) redactor.add(secret);
