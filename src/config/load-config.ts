@@ -29,9 +29,9 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
   return { config: parseConfigText(readConfigFile(path), dirname(path), env, path), path };
 }
 
-/** `path`, when given, is where the file was read: a valid config is remembered for `status` (validated-config-stamp.ts). */
+/** `path`, when given, is where the file was read: errors name it, and a valid config is remembered for `status` (validated-config-stamp.ts). */
 export function parseConfigText(text: string, baseDir: string, env: NodeJS.ProcessEnv = process.env, path?: string): RewindConfig {
-  const { value, secrets } = interpolateEnv(parseYaml(text) ?? {}, env);
+  const { value, secrets } = interpolateEnv(parseYaml(text, path) ?? {}, env);
   const prototypeKeys = prototypeKeyPaths(value).map((keyPath) => `${keyPath}: ${PROTOTYPE_KEY_PROBLEM}`);
   if (prototypeKeys.length) throw new RewindError('REWIND_E_CONFIG_INVALID', `invalid config:\n  ${prototypeKeys.join('\n  ')}`, { problems: prototypeKeys });
   // jitless: zod's JIT generates and compiles a parser per object schema on its first parse, which
