@@ -51,4 +51,10 @@ steps:
     await writeFile(file, suite(''));
     expect(loadSmokeSuite(file, {})).toMatchObject({ name: 't', variables: { who: 'someone' }, steps: [{ name: 'me', request: { headers: { 'x-a': 'b' } } }] });
   });
+
+  it('a suite file that is not there, or is a directory: REWIND_E_SMOKE_SUITE_NOT_FOUND naming it, not a config-key error', () => {
+    const missing = join(dir, 'nope.yaml');
+    expect(() => loadSmokeSuite(missing, {})).toThrow(expect.objectContaining({ code: 'REWIND_E_SMOKE_SUITE_NOT_FOUND', message: `the smoke suite file ${missing} does not exist`, details: { path: missing } }));
+    expect(() => loadSmokeSuite(dir, {})).toThrow(expect.objectContaining({ code: 'REWIND_E_SMOKE_SUITE_NOT_FOUND', message: `the smoke suite file ${dir} cannot be read (EISDIR)` }));
+  });
 });

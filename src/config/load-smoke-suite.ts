@@ -17,13 +17,15 @@ export function loadSmokeSuite(path: string, env: NodeJS.ProcessEnv = process.en
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new RewindError('REWIND_E_CONFIG_INVALID', `smoke suite ${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { path });
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (error as Error).message})`;
+    throw new RewindError('REWIND_E_SMOKE_SUITE_NOT_FOUND', `the smoke suite file ${path} ${why}`, { path });
   }
   let document: unknown;
   try {
     document = parse(text);
   } catch (error) {
-    throw new RewindError('REWIND_E_CONFIG_YAML', `smoke suite ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, { path });
+    throw new RewindError('REWIND_E_CONFIG_YAML', `smoke suite ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]!.replace(/:$/, '')}`, { path });
   }
   const { value, secrets } = interpolateEnv(document ?? {}, env);
   const prototypeKeys = prototypeKeyPaths(value).map((keyPath) => `${keyPath}: ${PROTOTYPE_KEY_PROBLEM}`);

@@ -52,6 +52,8 @@ export const ERROR_REGISTRY = {
   REWIND_E_COMMAND_FAILED: { exitCode: 1, httpStatus: 500, hint: 'The command shown exited non-zero; its stderr is included.' },
   REWIND_E_LEDGER: { exitCode: 3, httpStatus: 503, hint: 'Check the `ledger:` setting and that the database is reachable; when it failed in the middle of an operation, run `rewind resume <env>` once it is back.' },
   REWIND_E_NO_DATABASE: { exitCode: 2, httpStatus: 404, hint: 'Add a `database:` block (engine, url or path) to the environment in rewind.yaml.' },
+  REWIND_E_NO_SMOKE_SUITE: { exitCode: 2, httpStatus: 404, hint: 'Add `environments.<env>.smoke.suite` to rewind.yaml: the suite file, relative to rewind.yaml (docs/config.md#smoke-suite; examples/smoke/minimal.yaml is a start).' },
+  REWIND_E_SMOKE_SUITE_NOT_FOUND: { exitCode: 2, httpStatus: 500, hint: 'The file `environments.<env>.smoke.suite` names (shown, resolved against rewind.yaml) does not exist or cannot be read: create it (examples/smoke/minimal.yaml is a start), or point smoke.suite at the right file.' },
   REWIND_E_DB_UNREACHABLE: { exitCode: 3, httpStatus: 503, hint: 'Check `database.url` (host, port, user, password) and that the database server is running.' },
   REWIND_E_BACKUP_FAILED: { exitCode: 1, httpStatus: 500, hint: 'The dump command failed and no backup was recorded; its stderr is included (disk space, privileges, client tools on PATH).' },
   REWIND_E_BACKUP_CORRUPT: { exitCode: 3, httpStatus: 409, hint: 'The backup does not match its recorded sha256 or cannot be read; use another backup (`rewind db list <env>`).' },

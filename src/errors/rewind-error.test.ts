@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ERROR_REGISTRY } from './error-registry.js';
-import { hintFor, RewindError } from './rewind-error.js';
+import { hintFor, inEnvironment, RewindError } from './rewind-error.js';
 
 describe('RewindError hints', () => {
   it('fill in the environment the error is about, in the text and in toJSON', () => {
@@ -29,5 +29,17 @@ describe('RewindError hints', () => {
 
   it('quote a value a shell would split, so the command can be pasted as shown', () => {
     expect(hintFor('REWIND_E_DEPLOY_FAILED', { env: "it's odd" })).toBe("The release failed after activation and was not rolled back; run `rewind rollback 'it'\\''s odd'`.");
+  });
+
+  it('inEnvironment gives an error from a layer that did not know the environment its name, and so its hint', () => {
+    const suite = new RewindError('REWIND_E_SMOKE_SUITE_NOT_FOUND', 'the smoke suite file /srv/smoke.yaml does not exist', { path: '/srv/smoke.yaml' });
+    const named = inEnvironment(suite, 'staging') as RewindError;
+    expect(named).toMatchObject({ code: 'REWIND_E_SMOKE_SUITE_NOT_FOUND', message: suite.message, details: { path: '/srv/smoke.yaml', env: 'staging' } });
+    expect(named.hint).toContain('`environments.staging.smoke.suite`');
+    // One that already names its environment, or is no RewindError, is left as it is.
+    const locked = new RewindError('REWIND_E_LOCKED', 'environment production is locked', { env: 'production' });
+    expect(inEnvironment(locked, 'staging')).toBe(locked);
+    const plain = new Error('boom');
+    expect(inEnvironment(plain, 'staging')).toBe(plain);
   });
 });

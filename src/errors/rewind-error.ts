@@ -46,6 +46,16 @@ export function hintFor(code: ErrorCode, details: Record<string, unknown>): stri
   return hint;
 }
 
+/**
+ * `error` as the error of environment `env`: a RewindError from a layer that did not know the
+ * environment (a smoke suite file, say) gets `details.env`, so its hint names it (hintFor). Anything
+ * else, or an error that already names an environment, is returned as it is.
+ */
+export function inEnvironment(error: unknown, env: string): unknown {
+  if (!(error instanceof RewindError) || error.details.env !== undefined) return error;
+  return new RewindError(error.code, error.message, { ...error.details, env });
+}
+
 export function isRewindError(value: unknown): value is RewindError {
   return value instanceof RewindError;
 }
