@@ -34,6 +34,10 @@ export function formatIssue(issue: z.core.$ZodIssue, context?: IssueContext): st
     const guess = didYouMean(closestMatches(issue.input, issue.values.filter((v): v is string => typeof v === 'string')));
     if (guess) return `${path}: ${issue.message}; ${guess}`;
   }
+  if (issue.code === 'invalid_union') {
+    const line = unionMismatch(issue, context);
+    if (line) return `${path}: ${line}`;
+  }
   // A discriminated union with a tag it does not know (`type: relases`): the tags it knows, and the nearest.
   if (issue.code === 'invalid_union' && 'discriminator' in issue && Array.isArray((issue as { options?: unknown }).options)) {
     const tags = ((issue as { options: unknown[] }).options).map(String);
@@ -51,33 +55,57 @@ function nearest(key: string, known: string[]): string {
 
 const NUMERIC = /^[-+]?(\d[\d_]*\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 
+/** What was found instead of the expected type, and how to write it (when rewind can tell). */
+interface Mismatch {
+  got: string;
+  fix?: string;
+}
+
 /** "expected a string, got the number 123: quote it ("123")", and the other common mix-ups YAML invites. */
 function wrongType(issue: z.core.$ZodIssueInvalidType, context: IssueContext | undefined): string {
-  const { expected, input } = issue;
-  const secret = issue.path.some((segment) => typeof segment === 'string' && isSecretName(segment));
-  const scalar = context?.text !== undefined ? scalarAt(context.text, issue.path) : undefined;
+  const { got, fix } = mismatch(issue.expected, issue.input, issue.path, context);
+  return `expected ${article(issue.expected)}, got ${got}${fix ? `: ${fix}` : ''}`;
+}
+
+/**
+ * A union of plain types (`status: 200` or `[200, 204]`) that the value fits none of: every type it
+ * allows, and the fix for the first one a fix is known for (a quoted number: remove the quotes).
+ * Undefined when a branch failed for another reason than the value's type.
+ */
+function unionMismatch(issue: z.core.$ZodIssueInvalidUnion, context: IssueContext | undefined): string | undefined {
+  const branches = issue.errors;
+  if (branches.length === 0 || !branches.every((b) => b.length === 1 && b[0]!.code === 'invalid_type' && b[0]!.path.length === 0)) return undefined;
+  const expected = [...new Set(branches.map((b) => (b[0] as z.core.$ZodIssueInvalidType).expected))];
+  const found = expected.map((e) => mismatch(e, issue.input, issue.path, context));
+  const { got, fix } = found.find((m) => m.fix) ?? found[0]!;
+  return `expected ${expected.map(article).join(' or ')}, got ${got}${fix ? `: ${fix}` : ''}`;
+}
+
+function mismatch(expected: string, input: unknown, path: readonly PropertyKey[], context: IssueContext | undefined): Mismatch {
+  const secret = path.some((segment) => typeof segment === 'string' && isSecretName(segment));
+  const scalar = context?.text !== undefined ? scalarAt(context.text, path) : undefined;
   const written = scalar?.style === 'plain' ? scalar.text : undefined;
   if (expected === 'string' && (typeof input === 'number' || typeof input === 'boolean' || input === null)) {
     const kind = input === null ? 'an empty value' : `a ${typeof input}`;
-    if (input === null && !written) return 'expected a string, got an empty value: write one';
-    if (secret) return `expected a string, got ${kind}: quote the value`;
+    if (input === null && !written) return { got: 'an empty value', fix: 'write one' };
+    if (secret) return { got: kind, fix: 'quote the value' };
     const as = written ?? String(input);
     // YAML 1.2 reads 1.10 as the number 1.1, 0x1F as 31, 012 as 12, ~ as null: say so, and quote what was written.
     const got = input === null ? `null (YAML reads ${as} as null)` : as === String(input) ? `the ${typeof input} ${as}` : `${kind} (YAML reads ${as} as ${String(input)})`;
-    return `expected a string, got ${got}: quote it (${JSON.stringify(as)})`;
+    return { got, fix: `quote it (${JSON.stringify(as)})` };
   }
   if ((expected === 'number' || expected === 'int') && typeof input === 'string') {
-    if (scalar && scalar.style !== 'plain' && NUMERIC.test(input.trim())) return `expected a number, got a quoted string: remove the quotes${secret ? '' : ` (${input.trim()})`}`;
-    return 'expected a number, got a string';
+    if (scalar && scalar.style !== 'plain' && NUMERIC.test(input.trim())) return { got: 'a quoted string', fix: `remove the quotes${secret ? '' : ` (${input.trim()})`}` };
+    return { got: 'a string' };
   }
-  if (expected === 'int' && typeof input === 'number') return `expected a whole number, got ${secret ? 'a fraction' : input}`;
+  if (expected === 'int' && typeof input === 'number') return { got: secret ? 'a fraction' : String(input) };
   if (expected === 'boolean' && typeof input === 'string') {
     // YAML 1.1 read yes/no/on/off as booleans; YAML 1.2, which rewind reads, keeps them strings.
-    if (/^(yes|no|on|off|y|n)$/i.test(input)) return `expected true or false, got the string ${JSON.stringify(input)} (YAML 1.2 reads only true and false as booleans): write true or false`;
-    if (/^(true|false)$/i.test(input)) return `expected true or false, got a quoted string: remove the quotes (${input.toLowerCase()})`;
-    return 'expected true or false, got a string';
+    if (/^(yes|no|on|off|y|n)$/i.test(input)) return { got: `the string ${JSON.stringify(input)} (YAML 1.2 reads only true and false as booleans)`, fix: 'write true or false' };
+    if (/^(true|false)$/i.test(input)) return { got: 'a quoted string', fix: `remove the quotes (${input.toLowerCase()})` };
+    return { got: 'a string' };
   }
-  return `expected ${article(expected)}, got ${describe(input)}`;
+  return { got: describe(input) };
 }
 
 function article(expected: string): string {
