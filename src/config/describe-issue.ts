@@ -42,8 +42,10 @@ export function formatIssue(issue: z.core.$ZodIssue, context?: IssueContext): st
   if (issue.code === 'invalid_union' && 'discriminator' in issue && Array.isArray((issue as { options?: unknown }).options)) {
     const tags = ((issue as { options: unknown[] }).options).map(String);
     const tag = issue.input && typeof issue.input === 'object' ? (issue.input as Record<string, unknown>)[String(issue.discriminator)] : undefined;
-    const guess = typeof tag === 'string' ? didYouMean(closestMatches(tag, tags)) : undefined;
-    return `${path}: ${tag === undefined ? 'required, ' : ''}one of ${tags.join(', ')}${guess ? `; ${guess}` : ''}`;
+    const allowed = tags.length === 1 ? tags[0]! : `one of ${tags.join(', ')}`;
+    if (tag === undefined) return `${path}: required: ${allowed}`;
+    const guess = typeof tag === 'string' && tags.length > 1 ? didYouMean(closestMatches(tag, tags)) : undefined;
+    return `${path}: expected ${allowed}${guess ? `; ${guess}` : ''}`;
   }
   return `${path}: ${issue.message}`;
 }
