@@ -17,9 +17,11 @@ environments:
         name: app
 ${runtime}${extra}`;
 
-function problems(text: string): string[] {
+const problems = (text: string): string[] => parseRefusal(text, {});
+
+function parseRefusal(text: string, vars: NodeJS.ProcessEnv): string[] {
   try {
-    parseConfigText(text, '/etc/rewind', {});
+    parseConfigText(text, '/etc/rewind', vars);
   } catch (error) {
     expect(error).toBeInstanceOf(RewindError);
     expect((error as RewindError).code).toBe('REWIND_E_CONFIG_INVALID');
@@ -75,6 +77,15 @@ describe('a number, boolean or null where a string is expected', () => {
 describe('other type mix-ups', () => {
   it('a quoted number where a number is expected: remove the quotes', () => {
     expect(problems(base('        instances: "4"\n'))).toEqual(['environments.production.target.runtime.instances: expected a number, got a quoted string: remove the quotes (4)']);
+  });
+
+  it('a number that comes from ${VAR} is a string whatever the quotes: not "remove the quotes", and its value not shown', () => {
+    const lines = parseRefusal(base('        instances: "${INSTANCES}"\n'), { INSTANCES: '4' });
+    expect(lines).toEqual(['environments.production.target.runtime.instances: expected a number, got a string']);
+  });
+
+  it('quoted true where true or false is expected: remove the quotes', () => {
+    expect(problems(base('', '    deploy:\n      autoRollback: "true"\n'))).toEqual(['environments.production.deploy.autoRollback: expected true or false, got a quoted string: remove the quotes (true)']);
   });
 
   it('a fraction where a whole number is expected', () => {

@@ -18,7 +18,9 @@ export interface IssueContext {
  * `environments.production.target.path: required`, `….target.kep: unknown key; did you mean keep?`,
  * `….runtime.env.PORT: expected a string, got the number 3000: quote it ("3000")`.
  * Values are shown only where they cannot be secrets: numbers, booleans and empty values (which
- * interpolation never produces), and never under a secret-looking key (secret-policy.ts).
+ * interpolation never produces), a string only as written in the file (a quoted "4", never what a
+ * ${VAR} resolved to) or from a fixed vocabulary (yes/no), and never under a secret-looking key
+ * (secret-policy.ts).
  */
 export function formatIssue(issue: z.core.$ZodIssue, context?: IssueContext): string {
   const path = issue.path.length ? issue.path.map(String).join('.') : '(root)';
@@ -97,14 +99,15 @@ function mismatch(expected: string, input: unknown, path: readonly PropertyKey[]
     return { got, fix: `quote it (${JSON.stringify(as)})` };
   }
   if ((expected === 'number' || expected === 'int') && typeof input === 'string') {
-    if (scalar && scalar.style !== 'plain' && NUMERIC.test(input.trim())) return { got: 'a quoted string', fix: `remove the quotes${secret ? '' : ` (${input.trim()})`}` };
+    // Only a number quoted in the file itself: "${PORT}" resolves to a string whatever the quotes.
+    if (scalar?.style === 'quoted' && scalar.text === input && NUMERIC.test(input.trim())) return { got: 'a quoted string', fix: `remove the quotes${secret ? '' : ` (${input.trim()})`}` };
     return { got: 'a string' };
   }
   if (expected === 'int' && typeof input === 'number') return { got: secret ? 'a fraction' : String(input) };
   if (expected === 'boolean' && typeof input === 'string') {
     // YAML 1.1 read yes/no/on/off as booleans; YAML 1.2, which rewind reads, keeps them strings.
     if (/^(yes|no|on|off|y|n)$/i.test(input)) return { got: `the string ${JSON.stringify(input)} (YAML 1.2 reads only true and false as booleans)`, fix: 'write true or false' };
-    if (/^(true|false)$/i.test(input)) return { got: 'a quoted string', fix: `remove the quotes (${input.toLowerCase()})` };
+    if (scalar?.style === 'quoted' && scalar.text === input && /^(true|false)$/i.test(input)) return { got: 'a quoted string', fix: `remove the quotes (${input.toLowerCase()})` };
     return { got: 'a string' };
   }
   return { got: describe(input) };
