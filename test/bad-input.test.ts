@@ -41,17 +41,17 @@ function capture(): PassThrough & { text(): string } {
 const cliEnv = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, HOME: process.env.HOME, REWIND_ACTOR: 'tester@bad-input' });
 
 /** Runs the CLI in-process, as `rewind <argv>`. */
-async function cli(argv: string[]): Promise<Result> {
+async function cli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
   const stdout = capture();
   const stderr = capture();
-  const code = await main(argv, { stdout, stderr, env: cliEnv() });
+  const code = await main(argv, { stdout, stderr, env: { ...cliEnv(), ...env } });
   return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
 
 /** Runs the real binary, stdin not a terminal. */
-function spawnCli(argv: string[]): Promise<Result> {
+function spawnCli(argv: string[], cwd?: string): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: cliEnv() });
+    const child = spawn(process.execPath, [CLI, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: cliEnv(), cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -65,10 +65,16 @@ function spawnCli(argv: string[]): Promise<Result> {
   });
 }
 
+/** The registry hint of `code`, its <env> and <version> filled in or not (the error fills in what it knows). */
+function hintPattern(code: ErrorCode, before = 'hint: ', after = ''): RegExp {
+  const escaped = ERROR_REGISTRY[code].hint.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`${before}${escaped.replace(/<(env|version)>/g, '(?:<$1>|[^\\s`]+)')}${after}`);
+}
+
 function expectRefused(result: Result, code: ErrorCode, ...mentions: string[]): void {
   expect(result.code, `${result.stderr}`).toBe(ERROR_REGISTRY[code].exitCode);
   expect(result.stderr).toContain(`error ${code}: `);
-  expect(result.stderr).toContain(`hint: ${ERROR_REGISTRY[code].hint}`);
+  expect(result.stderr).toMatch(hintPattern(code));
   for (const mention of mentions) expect(result.stderr).toContain(mention);
 }
 
@@ -362,9 +368,153 @@ describe('bad input is refused with a coded error and changes nothing', () => {
       const lines = result.stdout.trim().split('\n');
       expect(lines).toHaveLength(1);
       const parsed = JSON.parse(lines[0]!) as { error: { code: string; message: string; hint: string } };
-      expect(parsed).toEqual({ error: expect.objectContaining({ code, hint: ERROR_REGISTRY[code].hint }) });
+      expect(parsed).toEqual({ error: expect.objectContaining({ code, hint: expect.stringMatching(hintPattern(code, '^', '$')) }) });
       expect(parsed.error.message.length).toBeGreaterThan(5);
       expect(result.stderr).toContain(`error ${code}`);
+    });
+  });
+
+  // What the refusal says is what to do: the nearest name for a typo, the value to quote, the file
+  // that was read, the environment in the hint, the key that is missing.
+  describe('messages that say what to do', () => {
+    const errorLine = (result: Result) => result.stderr.split('\n').find((line) => line.startsWith('error '))!;
+    const hintLine = (result: Result) => result.stderr.split('\n').find((line) => line.startsWith('  hint: '))!.slice('  hint: '.length);
+
+    beforeAll(async () => {
+      const yaml = await readFile(config, 'utf8');
+      configs.typo = join(root, 'typo.yaml');
+      await writeFile(configs.typo, yaml.replace('      keep: 5\n', '      kep: 5\n').replace('version: 1\n', 'version: 1\nledgr: ./other.db\n'));
+      configs.numbers = join(root, 'numbers.yaml');
+      expect(yaml).toContain('          PORT: "9"\n');
+      await writeFile(configs.numbers, yaml.replace('          PORT: "9"\n', '          PORT: 9\n          NODE_VERSION: 20.10\n          API_TOKEN: 123456789\n'));
+      configs.smokeMissing = join(root, 'smoke-missing.yaml');
+      await writeFile(configs.smokeMissing, yaml.replace('    deploy:\n', '    smoke:\n      suite: ./smoke/nope.yaml\n    deploy:\n'));
+      await mkdir(join(root, 'smoke'), { recursive: true });
+      await writeFile(join(root, 'smoke', 'broken.yaml'), 'name: broken\nsteps: [unclosed\n');
+      configs.smokeBroken = join(root, 'smoke-broken.yaml');
+      await writeFile(configs.smokeBroken, yaml.replace('    deploy:\n', '    smoke:\n      suite: ./smoke/broken.yaml\n    deploy:\n'));
+      await mkdir(join(root, 'cwd'), { recursive: true });
+      await writeFile(join(root, 'cwd', 'rewind.yaml'), 'environments: [unclosed\n');
+    });
+
+    it('an unknown option: the nearest of the command\'s own options, never Node\'s parser text', async () => {
+      const result = await unchangedBy(() => run('deploy', ENV, '1.0.0', '--dryrun'));
+      expectRefused(result, 'REWIND_E_USAGE');
+      expect(errorLine(result)).toMatch(/^error REWIND_E_USAGE: unknown option --dryrun; did you mean --dry-run\? — usage: rewind deploy <env> <version> \[--dry-run\]/);
+      const single = await unchangedBy(() => run('rollback', ENV, '-dry-run'));
+      expect(errorLine(single)).toMatch(/^error REWIND_E_USAGE: unknown option -dry-run; did you mean --dry-run\? — usage: rewind rollback /);
+      const json = await unchangedBy(() => run('deploy', ENV, '1.0.0', '--dryrun', '--json'));
+      expect(JSON.parse(json.stdout).error).toMatchObject({ code: 'REWIND_E_USAGE', argument: '--dryrun', suggestions: ['--dry-run'] });
+    });
+
+    it('every command refuses an unknown option in its own words: a suggestion only where the command has the option', async () => {
+      for (const command of await listedCommands()) {
+        const help = await cli([command, '--help']);
+        const result = await unchangedBy(() => run(command, '--dryrun'));
+        expect(result.code, `${command}: ${result.stderr}`).toBe(2);
+        const line = errorLine(result);
+        expect(line, command).toMatch(/^error REWIND_E_USAGE: unknown option --dryrun[;  ]/);
+        expect(line.includes('did you mean --dry-run?'), `${command}: ${line}`).toBe(help.stdout.includes('--dry-run'));
+        // Node's text ("Unknown option '--dryrun'. To specify a positional argument…", cut mid-quote) never shows.
+        expect(result.stderr, command).not.toMatch(/To specify|Unknown option|'/);
+      }
+    });
+
+    it('an option with a missing or misplaced value, and a flag given a value, say which and how to write it', async () => {
+      expect(errorLine(await unchangedBy(() => cli(['history', ENV, '--config', config, '--limit'])))).toBe('error REWIND_E_USAGE: --limit needs a value — usage: rewind history <env> [--limit N] [--events] [--json]');
+      expect(errorLine(await unchangedBy(() => run('history', ENV, '--limit')))).toMatch(/^error REWIND_E_USAGE: --limit needs a value, and the next argument --config looks like an option; to pass a value that starts with "-", write --limit=--config — /);
+      expect(errorLine(await unchangedBy(() => run('unlock', ENV, '--reason', '--force')))).toBe(
+        'error REWIND_E_USAGE: --reason needs a value, and the next argument --force looks like an option; to pass a value that starts with "-", write --reason=--force — usage: rewind unlock <env> --force --reason <text>',
+      );
+      expect(errorLine(await unchangedBy(() => run('rollback', ENV, '--yes=1')))).toMatch(/^error REWIND_E_USAGE: --yes takes no value \(got --yes=1\) — usage: rewind rollback /);
+    });
+
+    it('an unknown command or subcommand: did you mean …?', async () => {
+      const command = await unchangedBy(() => run('deplyo', ENV, '1.0.0'));
+      expectRefused(command, 'REWIND_E_USAGE', 'unknown command "deplyo"; did you mean deploy? (commands: init, config, release, deploy,');
+      expect(errorLine(await unchangedBy(() => run('db', 'bakup', ENV)))).toMatch(/^error REWIND_E_USAGE: unknown subcommand db "bakup"; did you mean backup\? — usage: rewind db backup/);
+      expect(errorLine(await unchangedBy(() => run('db', 'pitr', 'chek', ENV)))).toMatch(/^error REWIND_E_USAGE: unknown subcommand db pitr "chek"; did you mean check\? — usage: /);
+      expect(errorLine(await unchangedBy(() => run('release', 'regster', ENV, '1.0.1')))).toMatch(/^error REWIND_E_USAGE: unknown subcommand release "regster"; did you mean register\? — usage: /);
+      expect(errorLine(await unchangedBy(() => run('config', 'chekc')))).toMatch(/^error REWIND_E_USAGE: unknown subcommand config "chekc"; did you mean check\? — usage: /);
+    });
+
+    it('an unknown config key: the nearest key the schema knows at that path', async () => {
+      const result = await unchangedBy(() => cli(['deploy', ENV, '1.0.0', '--config', configs.typo!]));
+      expectRefused(result, 'REWIND_E_CONFIG_INVALID');
+      expect(result.stderr).toContain(`\n  environments.${ENV}.target.kep: unknown key; did you mean keep?\n`);
+      expect(result.stderr).toContain('\n  ledgr: unknown key; did you mean ledger?\n');
+    });
+
+    it('a number where a string is expected: quote it, as written (YAML 1.2 reads 20.10 as 20.1), a secret never shown', async () => {
+      const result = await unchangedBy(() => cli(['release', 'register', ENV, '1.0.1', '--artifact', artifact, '--config', configs.numbers!]));
+      expectRefused(result, 'REWIND_E_CONFIG_INVALID');
+      const env = `environments.${ENV}.target.runtime.env`;
+      expect(result.stderr).toContain(
+        [
+          'invalid config:',
+          `  ${env}.PORT: expected a string, got the number 9: quote it ("9")`,
+          `  ${env}.NODE_VERSION: expected a string, got a number (YAML reads 20.10 as 20.1): quote it ("20.10")`,
+          `  ${env}.API_TOKEN: expected a string, got a number: quote the value`,
+        ].join('\n'),
+      );
+      expect(result.stderr).not.toContain('123456789');
+      expect(releases().map((r) => r.version)).toEqual(['1.0.0']);
+    });
+
+    it('malformed YAML names the file read: --config, $REWIND_CONFIG, or ./rewind.yaml', async () => {
+      const given = await unchangedBy(() => cli(['status', ENV, '--config', configs.malformed!]));
+      expectRefused(given, 'REWIND_E_CONFIG_YAML');
+      expect(errorLine(given)).toMatch(new RegExp(`^error REWIND_E_CONFIG_YAML: ${configs.malformed!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid YAML \\(line \\d+, column \\d+\\): `));
+      const fromEnv = await unchangedBy(() => cli(['status', ENV], { REWIND_CONFIG: configs.malformed! }));
+      expect(errorLine(fromEnv)).toBe(errorLine(given));
+      const byDefault = await unchangedBy(() => spawnCli(['status', ENV], join(root, 'cwd')));
+      expectRefused(byDefault, 'REWIND_E_CONFIG_YAML', `${join(root, 'cwd', 'rewind.yaml')} is not valid YAML (line 2, column 1): `);
+      expect(byDefault.stderr).not.toContain(configs.malformed!);
+    });
+
+    it('hints name the environment and release the error is about; what it cannot know stays a placeholder', async () => {
+      const missing = await unchangedBy(() => run('deploy', ENV, '9.9.9'));
+      expectRefused(missing, 'REWIND_E_RELEASE_NOT_FOUND');
+      expect(hintLine(missing)).toBe(`Register it first with \`rewind release register ${ENV} 9.9.9 --artifact <path>\`.`);
+      const json = await unchangedBy(() => run('deploy', ENV, '9.9.9', '--json'));
+      expect(JSON.parse(json.stdout).error).toMatchObject({ code: 'REWIND_E_RELEASE_NOT_FOUND', env: ENV, version: '9.9.9', hint: hintLine(missing) });
+      const resume = await unchangedBy(() => run('resume', ENV));
+      expectRefused(resume, 'REWIND_E_NOTHING_TO_RESUME');
+      expect(hintLine(resume)).toBe(`No interrupted operation was found; \`rewind history ${ENV}\` shows what ran.`);
+      const noLkg = await unchangedBy(() => run('rollback', ENV, '--yes'));
+      expect(hintLine(noLkg)).toBe(ERROR_REGISTRY.REWIND_E_NO_LKG.hint);
+      expect(hintLine(noLkg)).toContain('--to <version>');
+    });
+
+    it('smoke without a suite, with a missing suite file, with a broken one: each names what is missing and where', async () => {
+      const none = await unchangedBy(() => run('smoke', ENV));
+      expectRefused(none, 'REWIND_E_NO_SMOKE_SUITE');
+      expect(errorLine(none)).toBe(`error REWIND_E_NO_SMOKE_SUITE: ${ENV} has no smoke suite: ${config} does not set environments.${ENV}.smoke`);
+      expect(hintLine(none)).toBe(`Add \`environments.${ENV}.smoke.suite\` to rewind.yaml: the suite file, relative to rewind.yaml (docs/config.md#smoke-suite; examples/smoke/minimal.yaml is a start).`);
+
+      const missing = await unchangedBy(() => cli(['smoke', ENV, '--config', configs.smokeMissing!, '--json']));
+      expectRefused(missing, 'REWIND_E_SMOKE_SUITE_NOT_FOUND');
+      expect(errorLine(missing)).toBe(`error REWIND_E_SMOKE_SUITE_NOT_FOUND: the smoke suite file ${join(root, 'smoke', 'nope.yaml')} does not exist`);
+      expect(hintLine(missing)).toContain(`The file \`environments.${ENV}.smoke.suite\` names`);
+      expect(JSON.parse(missing.stdout).error).toMatchObject({ code: 'REWIND_E_SMOKE_SUITE_NOT_FOUND', env: ENV, path: join(root, 'smoke', 'nope.yaml'), hint: hintLine(missing) });
+
+      const broken = await unchangedBy(() => cli(['smoke', ENV, '--config', configs.smokeBroken!]));
+      expectRefused(broken, 'REWIND_E_CONFIG_YAML');
+      expect(errorLine(broken)).toMatch(new RegExp(`^error REWIND_E_CONFIG_YAML: smoke suite ${join(root, 'smoke', 'broken.yaml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid YAML: .* at line 3, column 1$`));
+      expect(broken.stderr).not.toContain(`${config} is not valid`);
+    });
+
+    it('advise without watch.source: the metrics are unknown because it is not configured, and how to add it', async () => {
+      const result = await unchangedBy(() => run('advise', ENV));
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      const lines = result.stdout.trimEnd().split('\n');
+      expect(lines).toContain(
+        `  - the error rate and the latency ratio are not known because environments.${ENV}.watch.source is not configured, so neither can have fired: add a watch source to measure them (prometheus or http-probe, docs/config.md#watch-window; each deploy then also watches the new release before marking it good), or pass --error-rate / --latency-ratio if you have numbers`,
+      );
+      // A health check is configured: what is missing is a deployed release, not `health:`.
+      expect(lines).toContain('  - no live health signal (nothing is deployed to check): pass --error-rate / --latency-ratio if you have numbers');
+      expect(result.stdout).not.toContain('add `health:`');
     });
   });
 

@@ -61,7 +61,8 @@ describe('the ledger server stops mid-deploy (throwaway PostgreSQL cluster, real
     expect(result.code, result.stderr).toBe(3);
     expect(result.stderr).toContain(`error REWIND_E_LEDGER: the ledger at ${urlFor(port)} became unreachable during operation ${operation.id} at step health`);
     expect(result.stderr).toContain(`it still records the operation as running and the lock as held by this process: when the ledger is back, run \`rewind resume ${ENV}\``);
-    expect(result.stderr).toContain('hint: Check the `ledger:` setting and that the database is reachable; when it failed in the middle of an operation, run `rewind resume <env>` once it is back.');
+    // The hint names the environment the operation ran in, ready to paste.
+    expect(result.stderr).toContain(`hint: Check the \`ledger:\` setting and that the database is reachable; when it failed in the middle of an operation, run \`rewind resume ${ENV}\` once it is back.`);
     expect(result.stderr).not.toContain('REWIND_E_INTERNAL');
     expect(result.stderr).not.toMatch(/bug in rewind/);
     // The new release was activated before the server went away: it serves.

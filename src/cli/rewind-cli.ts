@@ -50,8 +50,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const json = rest.includes('--json');
   try {
     if (!command) {
-      const { RewindError } = await import('../errors/rewind-error.js');
-      throw new RewindError('REWIND_E_USAGE', `unknown command ${JSON.stringify(name)}; commands: ${Object.keys(COMMANDS).join(', ')}`);
+      const [{ RewindError }, { closestMatches, didYouMean }] = await Promise.all([import('../errors/rewind-error.js'), import('../util/did-you-mean.js')]);
+      const suggestions = closestMatches(name, Object.keys(COMMANDS));
+      const guess = didYouMean(suggestions);
+      throw new RewindError('REWIND_E_USAGE', `unknown command ${JSON.stringify(name)}${guess ? `; ${guess}` : ''} (commands: ${Object.keys(COMMANDS).join(', ')})`, {
+        argument: name,
+        ...(suggestions.length ? { suggestions } : {}),
+      });
     }
     return await (await command.load()).run(rest, io);
   } catch (error) {

@@ -52,7 +52,7 @@ export function observedTarget(target: { path: string; slots?: unknown; runtime:
 export function loadKnownValidConfig(path: string, env: NodeJS.ProcessEnv = process.env): KnownValidConfig | null {
   if (!existsSync(path)) return null;
   try {
-    const { value, secrets } = interpolateEnv(parseYaml(readConfigFile(path)) ?? {}, env);
+    const { value, secrets } = interpolateEnv(parseYaml(readConfigFile(path), path) ?? {}, env);
     if (!isKnownValidConfig(path, value, env)) return null;
     for (const secret of secrets) redactor.add(secret);
     const document = value as { ledger?: string; environments: Record<string, { traffic?: unknown; target: Parameters<typeof observedTarget>[0] }> };

@@ -78,8 +78,8 @@ describe('parseConfigText', () => {
 
   it('names an unknown key by its full dotted path', () => {
     const text = BASE.replace('      type: releases\n', '      type: releases\n      bogus: 1\n');
-    expect(problems(text)).toEqual(['environments.production.target.bogus: unknown key']);
-    expect(problems(`${BASE}extra: 1\n`)).toEqual(['extra: unknown key']);
+    expect(problems(text)).toEqual(['environments.production.target.bogus: unknown key (known here: type, path, keep, runtime, slots)']);
+    expect(problems(`${BASE}extra: 1\n`)).toEqual(['extra: unknown key (known here: version, ledger, log, environments)']);
   });
 
   it('names a missing required key', () => {
@@ -105,7 +105,7 @@ describe('parseConfigText', () => {
   it('lists every problem, not only the first', () => {
     const text = BASE.replace('      path: ./srv\n', '      keep: 0\n').replace('name: app', 'name: app\n        sript: x.js');
     expect(problems(text).sort()).toEqual(
-      ['environments.production.target.keep: Too small: expected number to be >=1', 'environments.production.target.path: required', 'environments.production.target.runtime.sript: unknown key'].sort(),
+      ['environments.production.target.keep: Too small: expected number to be >=1', 'environments.production.target.path: required', 'environments.production.target.runtime.sript: unknown key; did you mean script?'].sort(),
     );
   });
 

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import type { z } from 'zod';
 import { RewindError } from '../errors/rewind-error.js';
 import { nullPrototypeRecord, ownValue } from '../util/own-property.js';
 import { redactor } from '../util/redact.js';
 import { configSchema, type RewindConfig } from './config-schema.js';
 import { configSecretValues } from './config-secrets.js';
+import { formatIssue } from './describe-issue.js';
 import { interpolateEnv } from './interpolate.js';
 import { parseYaml } from './parse-yaml.js';
 import { readConfigFile } from './read-config-file.js';
@@ -29,9 +29,9 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
   return { config: parseConfigText(readConfigFile(path), dirname(path), env, path), path };
 }
 
-/** `path`, when given, is where the file was read: a valid config is remembered for `status` (validated-config-stamp.ts). */
+/** `path`, when given, is where the file was read: errors name it, and a valid config is remembered for `status` (validated-config-stamp.ts). */
 export function parseConfigText(text: string, baseDir: string, env: NodeJS.ProcessEnv = process.env, path?: string): RewindConfig {
-  const { value, secrets } = interpolateEnv(parseYaml(text) ?? {}, env);
+  const { value, secrets } = interpolateEnv(parseYaml(text, path) ?? {}, env);
   const prototypeKeys = prototypeKeyPaths(value).map((keyPath) => `${keyPath}: ${PROTOTYPE_KEY_PROBLEM}`);
   if (prototypeKeys.length) throw new RewindError('REWIND_E_CONFIG_INVALID', `invalid config:\n  ${prototypeKeys.join('\n  ')}`, { problems: prototypeKeys });
   // jitless: zod's JIT generates and compiles a parser per object schema on its first parse, which
@@ -39,7 +39,7 @@ export function parseConfigText(text: string, baseDir: string, env: NodeJS.Proce
   // The checks and the issues are the same either way.
   const parsed = configSchema.safeParse(value, { reportInput: true, jitless: true });
   if (!parsed.success) {
-    const problems = parsed.error.issues.map(formatIssue);
+    const problems = parsed.error.issues.map((issue) => formatIssue(issue, { schema: configSchema, input: value, text }));
     throw new RewindError('REWIND_E_CONFIG_INVALID', `invalid config:\n  ${problems.join('\n  ')}`, { problems });
   }
   for (const secret of secrets) redactor.add(secret);
@@ -47,18 +47,6 @@ export function parseConfigText(text: string, baseDir: string, env: NodeJS.Proce
   const config = parsed.data;
   for (const secret of configSecretValues(config)) redactor.add(secret);
   return resolvePaths(config, baseDir);
-}
-
-/** One line per problem: `environments.production.target.path: required`. */
-export function formatIssue(issue: z.core.$ZodIssue): string {
-  const path = issue.path.length ? issue.path.map(String).join('.') : '(root)';
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `${path}: required`;
-  // A record key that fails its own schema (an environment name): say why, not only "Invalid key in record".
-  if (issue.code === 'invalid_key') return `${path}: ${issue.issues.map((inner) => inner.message).join('; ')}`;
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => `${path === '(root)' ? key : `${path}.${key}`}: unknown key`).join('; ');
-  }
-  return `${path}: ${issue.message}`;
 }
 
 function resolvePaths(config: RewindConfig, baseDir: string): RewindConfig {

@@ -51,4 +51,21 @@ steps:
     await writeFile(file, suite(''));
     expect(loadSmokeSuite(file, {})).toMatchObject({ name: 't', variables: { who: 'someone' }, steps: [{ name: 'me', request: { headers: { 'x-a': 'b' } } }] });
   });
+
+  it('a suite file that is not there, or is a directory: REWIND_E_SMOKE_SUITE_NOT_FOUND naming it, not a config-key error', () => {
+    const missing = join(dir, 'nope.yaml');
+    expect(() => loadSmokeSuite(missing, {})).toThrow(expect.objectContaining({ code: 'REWIND_E_SMOKE_SUITE_NOT_FOUND', message: `the smoke suite file ${missing} does not exist`, details: { path: missing } }));
+    expect(() => loadSmokeSuite(dir, {})).toThrow(expect.objectContaining({ code: 'REWIND_E_SMOKE_SUITE_NOT_FOUND', message: `the smoke suite file ${dir} cannot be read (EISDIR)` }));
+  });
+
+  it('says what to write, as for the config: the nearest key, and a quoted status code (a number or a list of them)', async () => {
+    const file = join(dir, 'typo.yaml');
+    await writeFile(file, 'name: t\nsteps:\n  - name: a\n    request: { url: /x }\n    expct: { status: 200 }\n  - name: b\n    request: { url: /y }\n    expect: { status: "200" }\n');
+    expect(() => loadSmokeSuite(file, {})).toThrow(
+      expect.objectContaining({
+        code: 'REWIND_E_CONFIG_INVALID',
+        details: { path: file, problems: ['steps.0.expct: unknown key; did you mean expect?', 'steps.1.expect.status: expected a number or a list, got a quoted string: remove the quotes (200)'] },
+      }),
+    );
+  });
 });

@@ -3,7 +3,7 @@ import { parse } from 'yaml';
 import { RewindError } from '../errors/rewind-error.js';
 import { redactor } from '../util/redact.js';
 import { interpolateEnv } from './interpolate.js';
-import { formatIssue } from './load-config.js';
+import { formatIssue } from './describe-issue.js';
 import { PROTOTYPE_KEY_PROBLEM, prototypeKeyPaths } from './prototype-keys.js';
 import { smokeSuiteSchema, type SmokeSuite } from './smoke-schema.js';
 
@@ -17,20 +17,22 @@ export function loadSmokeSuite(path: string, env: NodeJS.ProcessEnv = process.en
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new RewindError('REWIND_E_CONFIG_INVALID', `smoke suite ${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { path });
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (error as Error).message})`;
+    throw new RewindError('REWIND_E_SMOKE_SUITE_NOT_FOUND', `the smoke suite file ${path} ${why}`, { path });
   }
   let document: unknown;
   try {
     document = parse(text);
   } catch (error) {
-    throw new RewindError('REWIND_E_CONFIG_YAML', `smoke suite ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, { path });
+    throw new RewindError('REWIND_E_CONFIG_YAML', `smoke suite ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]!.replace(/:$/, '')}`, { path });
   }
   const { value, secrets } = interpolateEnv(document ?? {}, env);
   const prototypeKeys = prototypeKeyPaths(value).map((keyPath) => `${keyPath}: ${PROTOTYPE_KEY_PROBLEM}`);
   if (prototypeKeys.length) throw new RewindError('REWIND_E_CONFIG_INVALID', `invalid smoke suite ${path}:\n  ${prototypeKeys.join('\n  ')}`, { path, problems: prototypeKeys });
   const parsed = smokeSuiteSchema.safeParse(value, { reportInput: true });
   if (!parsed.success) {
-    const problems = parsed.error.issues.map(formatIssue);
+    const problems = parsed.error.issues.map((issue) => formatIssue(issue, { schema: smokeSuiteSchema, input: value, text }));
     throw new RewindError('REWIND_E_CONFIG_INVALID', `invalid smoke suite ${path}:\n  ${problems.join('\n  ')}`, { path, problems });
   }
   for (const secret of secrets) redactor.add(secret);

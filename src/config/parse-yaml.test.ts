@@ -11,9 +11,9 @@ function laughs(levels: number, width = 9, indent = ''): string {
   return `${lines.join('\n')}\n`;
 }
 
-function refusal(text: string): RewindError {
+function refusal(text: string, file?: string): RewindError {
   try {
-    parseYaml(text);
+    parseYaml(text, file);
   } catch (error) {
     expect(error).toBeInstanceOf(RewindError);
     return error as RewindError;
@@ -84,5 +84,15 @@ environments:
     expect(parseYaml(text)).toEqual({ shared: health, environments: { staging: { health }, production: { health, extraHeaders: { 'x-team': 'web' } } } });
     const merged = `%YAML 1.1\n---\n${text.replace('    health: *health\n    extraHeaders', '    health:\n      <<: *health\n      retries: 5\n    extraHeaders')}`;
     expect(parseYaml(merged)).toEqual({ shared: health, environments: { staging: { health }, production: { health: { ...health, retries: 5 }, extraHeaders: { 'x-team': 'web' } } } });
+  });
+});
+
+describe('parseYaml names the file it was given', () => {
+  it('in a syntax error, a second document and an alias overrun (rewind.yaml only when no file is named)', () => {
+    const file = '/srv/ops/staging.yaml';
+    expect(refusal('a: [unclosed\n', file)).toMatchObject({ code: 'REWIND_E_CONFIG_YAML', message: expect.stringMatching(/^\/srv\/ops\/staging\.yaml is not valid YAML \(line 2, column 1\): /), details: { path: file } });
+    expect(refusal('a: 1\n---\nb: 2\n', file).message).toBe('/srv/ops/staging.yaml is not valid YAML (line 3, column 1): the file holds more than one YAML document (one is expected)');
+    expect(refusal(laughs(9), file).message).toMatch(/^\/srv\/ops\/staging\.yaml is too large \(line 6, column 10\): /);
+    expect(refusal('a: [unclosed\n').message).toMatch(/^rewind\.yaml is not valid YAML /);
   });
 });

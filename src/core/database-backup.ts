@@ -142,7 +142,7 @@ export async function findBackup(services: Services, ref: string, options: { env
   if (/^\d+$/.test(ref)) {
     const backup = await services.ledger.getBackup(Number(ref));
     if (!backup || (options.env !== undefined && backup.env !== options.env)) {
-      throw new RewindError('REWIND_E_BACKUP_NOT_FOUND', `no backup #${ref}${options.env ? ` in ${options.env}` : ''} in the ledger`, { backup: ref });
+      throw new RewindError('REWIND_E_BACKUP_NOT_FOUND', `no backup #${ref}${options.env ? ` in ${options.env}` : ''} in the ledger`, { backup: ref, ...(options.env ? { env: options.env } : {}) });
     }
     return backup;
   }
@@ -155,6 +155,7 @@ export async function findBackup(services: Services, ref: string, options: { env
   }
   throw new RewindError('REWIND_E_BACKUP_NOT_FOUND', `${path} is not a backup recorded in the ledger${options.env ? ` for ${options.env}` : ''} (its sha256 is unknown, so it cannot be verified)`, {
     backup: path,
+    ...(options.env ? { env: options.env } : {}),
   });
 }
 

@@ -535,7 +535,7 @@ export async function forceUnlock(services: Services, env: string, reason: strin
 async function chooseBackup(services: Services, env: string, backupId: number | undefined): Promise<BackupRecord> {
   if (backupId !== undefined) {
     const backup = await findBackup(services, String(backupId), { env });
-    if (backup.deletedAt !== null) throw new RewindError('REWIND_E_BACKUP_NOT_FOUND', `backup #${backup.id} was pruned at ${new Date(backup.deletedAt).toISOString()}`, { backup: backup.id });
+    if (backup.deletedAt !== null) throw new RewindError('REWIND_E_BACKUP_NOT_FOUND', `backup #${backup.id} was pruned at ${new Date(backup.deletedAt).toISOString()}`, { env, backup: backup.id });
     return backup;
   }
   const newest = (await services.ledger.listBackups(env)).find((b) => b.kind === 'pre-upgrade');

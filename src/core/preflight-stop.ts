@@ -1,5 +1,4 @@
-import { ERROR_REGISTRY } from '../errors/error-registry.js';
-import { RewindError } from '../errors/rewind-error.js';
+import { hintFor, RewindError } from '../errors/rewind-error.js';
 import type { RunResult } from './runner.js';
 
 /**
@@ -17,6 +16,6 @@ export function preflightStop(stopped: string, result: RunResult, details: Recor
   return new RewindError('REWIND_E_PREFLIGHT_FAILED', `${stopped} at ${step}${own ? ` (cause ${cause})` : ''}: ${result.outcome!.message}`, {
     ...details,
     step,
-    ...(own ? { cause, causeHint: ERROR_REGISTRY[cause].hint } : {}),
+    ...(own ? { cause, causeHint: hintFor(cause, details) } : {}),
   });
 }

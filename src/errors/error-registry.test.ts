@@ -8,11 +8,16 @@ describe('error registry and docs/errors.md', () => {
   const rows = new Map(
     [...doc.matchAll(/^\| `(REWIND_E_[A-Z_]+)` \| (\d+) \| (\d+) \|/gm)].map((m) => [m[1]!, { exitCode: Number(m[2]), httpStatus: Number(m[3]) }]),
   );
+  const hints = new Map([...doc.matchAll(/^\| `(REWIND_E_[A-Z_]+)` \| \d+ \| \d+ \| (.*) \|$/gm)].map((m) => [m[1]!, m[2]!]));
 
   it('documents every registered code with its exit code and HTTP status', () => {
     for (const [code, spec] of Object.entries(ERROR_REGISTRY)) {
       expect(rows.get(code), `${code} missing from docs/errors.md`).toEqual({ exitCode: spec.exitCode, httpStatus: spec.httpStatus });
     }
+  });
+
+  it('shows every hint as the registry has it, with its placeholders (an error fills in <env> and <version> when it knows them)', () => {
+    for (const [code, spec] of Object.entries(ERROR_REGISTRY)) expect(hints.get(code), code).toBe(spec.hint);
   });
 
   it('lists no code that the registry does not have', () => {

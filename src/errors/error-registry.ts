@@ -9,6 +9,15 @@ export interface ErrorSpec {
   readonly hint: string;
 }
 
+/**
+ * The placeholders a hint may use for values the error itself knows: `<env>` is the environment and
+ * `<version>` the release the error is about, filled from its `details.env` / `details.version`
+ * (RewindError.hint, hintFor). Give an error those details and its hint names them; use these two
+ * placeholders for nothing else. Any other `<…>` in a hint (`--config <path>`, `-- rewind:ignore
+ * <code> <reason>`) is for the operator to choose and is never filled.
+ */
+export const HINT_PLACEHOLDERS = ['env', 'version'] as const;
+
 export const ERROR_REGISTRY = {
   REWIND_E_USAGE: { exitCode: 2, httpStatus: 400, hint: 'Run the command with --help to see its arguments and flags.' },
   REWIND_E_CONFIG_NOT_FOUND: { exitCode: 2, httpStatus: 500, hint: 'Run `rewind init` to write a starter rewind.yaml, or pass --config <path>.' },
@@ -43,6 +52,8 @@ export const ERROR_REGISTRY = {
   REWIND_E_COMMAND_FAILED: { exitCode: 1, httpStatus: 500, hint: 'The command shown exited non-zero; its stderr is included.' },
   REWIND_E_LEDGER: { exitCode: 3, httpStatus: 503, hint: 'Check the `ledger:` setting and that the database is reachable; when it failed in the middle of an operation, run `rewind resume <env>` once it is back.' },
   REWIND_E_NO_DATABASE: { exitCode: 2, httpStatus: 404, hint: 'Add a `database:` block (engine, url or path) to the environment in rewind.yaml.' },
+  REWIND_E_NO_SMOKE_SUITE: { exitCode: 2, httpStatus: 404, hint: 'Add `environments.<env>.smoke.suite` to rewind.yaml: the suite file, relative to rewind.yaml (docs/config.md#smoke-suite; examples/smoke/minimal.yaml is a start).' },
+  REWIND_E_SMOKE_SUITE_NOT_FOUND: { exitCode: 2, httpStatus: 500, hint: 'The file `environments.<env>.smoke.suite` names (shown, resolved against rewind.yaml) does not exist or cannot be read: create it (examples/smoke/minimal.yaml is a start), or point smoke.suite at the right file.' },
   REWIND_E_DB_UNREACHABLE: { exitCode: 3, httpStatus: 503, hint: 'Check `database.url` (host, port, user, password) and that the database server is running.' },
   REWIND_E_BACKUP_FAILED: { exitCode: 1, httpStatus: 500, hint: 'The dump command failed and no backup was recorded; its stderr is included (disk space, privileges, client tools on PATH).' },
   REWIND_E_BACKUP_CORRUPT: { exitCode: 3, httpStatus: 409, hint: 'The backup does not match its recorded sha256 or cannot be read; use another backup (`rewind db list <env>`).' },

@@ -1,4 +1,5 @@
-import { ERROR_REGISTRY, type ErrorCode } from './error-registry.js';
+import { shellQuote } from '../util/shell-quote.js';
+import { ERROR_REGISTRY, HINT_PLACEHOLDERS, type ErrorCode } from './error-registry.js';
 
 /** An expected failure with a registry code. Messages name the field, argument or resource at fault. */
 export class RewindError extends Error {
@@ -20,13 +21,39 @@ export class RewindError extends Error {
     return ERROR_REGISTRY[this.code].httpStatus;
   }
 
+  /** The registry's hint, with the environment and release this error is about filled in (hintFor). */
   get hint(): string {
-    return ERROR_REGISTRY[this.code].hint;
+    return hintFor(this.code, this.details);
   }
 
   toJSON(): Record<string, unknown> {
     return { code: this.code, message: this.message, hint: this.hint, ...this.details };
   }
+}
+
+/**
+ * The registry hint of `code` as the operator should read it: each placeholder of HINT_PLACEHOLDERS
+ * (`<env>`, `<version>`) is replaced by the value of that name in `details` when the error carries one,
+ * so the hint reads `rewind resume staging`, ready to paste (quoted for a shell if it needs to be).
+ * A value the error does not know stays a placeholder; docs/errors.md shows the placeholder form.
+ */
+export function hintFor(code: ErrorCode, details: Record<string, unknown>): string {
+  let hint: string = ERROR_REGISTRY[code].hint;
+  for (const name of HINT_PLACEHOLDERS) {
+    const value = details[name];
+    if (typeof value === 'string' && value !== '') hint = hint.replaceAll(`<${name}>`, shellQuote(value));
+  }
+  return hint;
+}
+
+/**
+ * `error` as the error of environment `env`: a RewindError from a layer that did not know the
+ * environment (a smoke suite file, say) gets `details.env`, so its hint names it (hintFor). Anything
+ * else, or an error that already names an environment, is returned as it is.
+ */
+export function inEnvironment(error: unknown, env: string): unknown {
+  if (!(error instanceof RewindError) || error.details.env !== undefined) return error;
+  return new RewindError(error.code, error.message, { ...error.details, env });
 }
 
 export function isRewindError(value: unknown): value is RewindError {

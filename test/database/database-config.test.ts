@@ -58,7 +58,10 @@ describe('database config', () => {
   it('names the key at fault', () => {
     expect(problems(env('      engine: postgres'))).toEqual(['environments.production.database.url: required']);
     expect(problems(env('      engine: postgres\n      url: postgres://db/x\n      jobs: 4'))).toEqual(['environments.production.database.jobs: jobs > 1 needs format: directory']);
-    expect(problems(env('      engine: sqlite\n      path: a.db\n      url: postgres://x/y'))).toEqual(['environments.production.database.url: unknown key']);
+    // The keys listed are the sqlite engine's: a SQLite database is a path, it has no url.
+    expect(problems(env('      engine: sqlite\n      path: a.db\n      url: postgres://x/y'))).toEqual([
+      'environments.production.database.url: unknown key (known here: engine, path, migrations, driftCheck, backupDir, backupLog, retainDays, keep, criticalTables, timeoutMs)',
+    ]);
     expect(problems(env('      engine: oracle')).join()).toContain('environments.production.database.engine');
     expect(problems(env('      engine: mysql\n      url: postgres://x/y')).join()).toContain('environments.production.database.url');
   });

@@ -182,7 +182,7 @@ describe('database-aware rollback on the real PostgreSQL (real PM2)', () => {
     const refused = await sandbox.cli(['db', 'restore', ENV, '--backup', String(corrupt), '--yes', '--json']);
     expect(refused.code).toBe(6);
     expect(refused.stderr).toContain('error REWIND_E_PREFLIGHT_FAILED: restore stopped before anything was touched at db-check-backup (cause REWIND_E_BACKUP_CORRUPT)');
-    expect(JSON.parse(refused.stdout.trim().split('\n').at(-1)!).error).toMatchObject({ code: 'REWIND_E_PREFLIGHT_FAILED', step: 'db-check-backup', cause: 'REWIND_E_BACKUP_CORRUPT', causeHint: expect.stringContaining('rewind db list') });
+    expect(JSON.parse(refused.stdout.trim().split('\n').at(-1)!).error).toMatchObject({ code: 'REWIND_E_PREFLIGHT_FAILED', step: 'db-check-backup', cause: 'REWIND_E_BACKUP_CORRUPT', causeHint: expect.stringContaining(`(\`rewind db list ${ENV}\`)`) });
     expect((await query('SELECT count(*)::int AS n FROM users'))[0]).toEqual({ n: 3 });
 
     // The safety backup taken during the first rollback holds 2.0.0's broken state: put it back.

@@ -1,9 +1,8 @@
 import { configSchema } from '../../config/config-schema.js';
 import { loadConfig, resolveConfigPath } from '../../config/load-config.js';
-import { RewindError } from '../../errors/rewind-error.js';
 import { redactor } from '../../util/redact.js';
 import { writeLine, type CliIo } from '../cli-io.js';
-import { parseCommandArgs } from '../parse-args.js';
+import { parseCommandArgs, unknownSubcommand } from '../parse-args.js';
 
 export const usage = 'rewind config check|schema [--config <path>] [--json]';
 export const help = `${usage}
@@ -21,7 +20,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     writeLine(io.stdout, JSON.stringify(z.toJSONSchema(configSchema, { io: 'input' }), null, 2));
     return 0;
   }
-  if (sub !== 'check') throw new RewindError('REWIND_E_USAGE', `unknown subcommand config ${JSON.stringify(sub)} — usage: ${usage}`);
+  if (sub !== 'check') throw unknownSubcommand('config', sub!, ['check', 'schema'], usage);
   const { config, path } = loadConfig(resolveConfigPath(args.string('config'), io.env), io.env);
   const environments = Object.entries(config.environments).map(([name, env]) => ({
     name,

@@ -5,7 +5,7 @@ import type { BackupRecord } from '../../ports/ledger.js';
 import { redactor } from '../../util/redact.js';
 import { writeLine, type CliIo } from '../cli-io.js';
 import { buildServices, openContext, type CliContext } from '../cli-context.js';
-import { parseCommandArgs, type ParsedArgs } from '../parse-args.js';
+import { parseCommandArgs, unknownSubcommand, type ParsedArgs } from '../parse-args.js';
 import { restoreDatabase } from '../../core/operations.js';
 import { finishOperation } from './operation-output.js';
 import { renderPlan } from '../render-plan.js';
@@ -70,9 +70,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   );
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
   const [sub, target] = args.positionals as [string, string];
-  if (!(SUBCOMMANDS as readonly string[]).includes(sub)) throw new RewindError('REWIND_E_USAGE', `unknown subcommand db ${JSON.stringify(sub)} — usage: ${usage}`);
+  if (!(SUBCOMMANDS as readonly string[]).includes(sub)) throw unknownSubcommand('db', sub, SUBCOMMANDS, usage);
   if ((sub === 'pitr') !== (args.positionals.length === 3)) throw new RewindError('REWIND_E_USAGE', `usage: ${usage}`);
-  if (sub === 'pitr' && !(PITR_ACTIONS as readonly string[]).includes(target)) throw new RewindError('REWIND_E_USAGE', `db pitr ${JSON.stringify(target)}: expected one of ${PITR_ACTIONS.join(', ')}`);
+  if (sub === 'pitr' && !(PITR_ACTIONS as readonly string[]).includes(target)) throw unknownSubcommand('db pitr', target, PITR_ACTIONS, usage);
   const context = await openContext(args, io);
   try {
     const json = args.flag('json');
@@ -107,6 +107,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       const result = await verifyBackup(services, target, { env: args.string('env') });
       if (!result.ok) {
         throw new RewindError('REWIND_E_BACKUP_CORRUPT', `backup #${result.backup.id} failed verification: ${result.reason ?? 'unknown reason'}`, {
+          env: result.backup.env,
           backupId: result.backup.id,
           path: result.backup.path,
           reason: result.reason,

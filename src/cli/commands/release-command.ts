@@ -3,7 +3,7 @@ import { registerRelease } from '../../core/register-release.js';
 import { RewindError } from '../../errors/rewind-error.js';
 import { writeLine, type CliIo } from '../cli-io.js';
 import { buildServices, openContext } from '../cli-context.js';
-import { parseCommandArgs } from '../parse-args.js';
+import { parseCommandArgs, unknownSubcommand } from '../parse-args.js';
 
 export const usage = 'rewind release register <env> <version> --artifact <dir|.tgz> [--commit SHA] [--ci passed|failed|unknown]\n       rewind release list <env> [--json]';
 export const help = `${usage}
@@ -21,7 +21,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
   const [sub, env, version] = args.positionals as [string, string, string | undefined];
   if (sub === 'list') return list(args, env, io);
-  if (sub !== 'register') throw new RewindError('REWIND_E_USAGE', `unknown subcommand release ${JSON.stringify(sub)} — usage: ${usage}`);
+  if (sub !== 'register') throw unknownSubcommand('release', sub, ['register', 'list'], usage);
   if (!version) throw new RewindError('REWIND_E_USAGE', `release register needs <env> <version> — usage: ${usage}`);
   const artifact = args.string('artifact');
   if (!artifact) throw new RewindError('REWIND_E_USAGE', `release register needs --artifact <dir|.tgz>`, { argument: '--artifact' });

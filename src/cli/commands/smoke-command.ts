@@ -1,5 +1,5 @@
 import { environmentConfig } from '../../config/load-config.js';
-import { RewindError } from '../../errors/rewind-error.js';
+import { inEnvironment, RewindError } from '../../errors/rewind-error.js';
 import { parseVersion } from '../../util/semver.js';
 import { writeLine, type CliIo } from '../cli-io.js';
 import { buildServices, openContext } from '../cli-context.js';
@@ -13,8 +13,9 @@ deploy and a rollback do after activation: the steps in order (the first failure
 then every cleanup step whatever happened. Prints each step with its HTTP status and time.
 {{version}} in the suite is the current release (or --version).
 
-Exit codes: 0 every step passed; 1 a step or a cleanup step failed; 2 no suite configured or the
-suite file is invalid (see docs/errors.md). Suite format: examples/smoke/minimal.yaml.`;
+Exit codes: 0 every step passed; 1 a step or a cleanup step failed; 2 no suite configured
+(REWIND_E_NO_SMOKE_SUITE), the suite file is missing (REWIND_E_SMOKE_SUITE_NOT_FOUND) or invalid
+(see docs/errors.md). Suite format: examples/smoke/minimal.yaml.`;
 
 interface StepLine {
   name: string;
@@ -34,11 +35,13 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const context = await openContext(args, io);
   try {
     const config = environmentConfig(context.config, env);
-    if (!config.smoke) throw new RewindError('REWIND_E_CONFIG_INVALID', `environments.${env}.smoke: no smoke suite configured`, { env });
+    if (!config.smoke) throw new RewindError('REWIND_E_NO_SMOKE_SUITE', `${env} has no smoke suite: ${context.configPath} does not set environments.${env}.smoke`, { env, config: context.configPath });
     const given = args.string('version');
     const version = given !== undefined ? parseVersion(given, '--version') : ((await context.ledger.getEnvironment(env))?.currentVersion ?? 'unknown');
     const services = await buildServices(context, io, { json: false, quiet: true });
-    const outcome = await services.runSmoke(config.smoke, version);
+    const outcome = await services.runSmoke(config.smoke, version).catch((error: unknown) => {
+      throw inEnvironment(error, env);
+    });
     const steps = ((outcome.detail?.steps as StepLine[] | undefined) ?? []);
     if (args.flag('json')) writeLine(io.stdout, JSON.stringify({ env, version, status: outcome.status, message: outcome.message, ...outcome.detail }));
     else {

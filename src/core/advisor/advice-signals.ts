@@ -8,17 +8,19 @@ export type MetricSourceKind = 'prometheus' | 'http-probe';
 /**
  * One number rewind tried to measure itself through the environment's `watch.source`. `unknown`
  * carries why (no source configured, the source failed, no data, no baseline): a value is never
- * invented, and an unknown signal raises no finding.
+ * invented, and an unknown signal raises no finding. `missing` is the config key whose absence left
+ * it unknown (`environments.staging.watch.source`), so the advice can say what to add; an unknown
+ * health signal carries it too (`environments.staging.health`).
  */
 export type MeasuredSignal =
   | { status: 'measured'; value: number; via: MetricSourceKind; detail: string }
-  | { status: 'unknown'; reason: string };
+  | { status: 'unknown'; reason: string; missing?: string };
 
 /** Where the value the advice used came from: measured, given by the operator's flag, or not known. */
 export type SignalOrigin =
   | { from: 'measured'; via: MetricSourceKind; detail: string }
   | { from: 'flag'; flag: '--error-rate' | '--latency-ratio'; measured: MeasuredSignal }
-  | { from: 'unknown'; reason: string };
+  | { from: 'unknown'; reason: string; missing?: string };
 
 /** What an operator knows and rewind cannot measure; every field is optional and absent means "not said". */
 export interface OperatorSignals {
@@ -64,7 +66,7 @@ export interface FailedDeploySignal {
 /** What rewind reads itself: the ledger, the journal and the configured health check. */
 export interface LiveSignals {
   env: string;
-  health: { status: 'ok' | 'failing' | 'unknown'; message: string };
+  health: { status: 'ok' | 'failing' | 'unknown'; message: string; missing?: string };
   current: { version: string; state: ReleaseState; ci: CiResult } | null;
   /** Where `rewind rollback` would go, with its CI result (seed 003: confirm it passed CI). */
   lastKnownGood: { version: string; ci: CiResult } | null;

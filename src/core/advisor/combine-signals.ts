@@ -20,7 +20,7 @@ export function combineSignals(live: LiveSignals, operator: OperatorSignals, com
 function pick(given: number | undefined, flag: '--error-rate' | '--latency-ratio', measured: MeasuredSignal): { value?: number; origin: SignalOrigin } {
   if (given !== undefined) return { value: given, origin: { from: 'flag', flag, measured } };
   if (measured.status === 'measured') return { value: measured.value, origin: { from: 'measured', via: measured.via, detail: measured.detail } };
-  return { origin: { from: 'unknown', reason: measured.reason } };
+  return { origin: { from: 'unknown', reason: measured.reason, ...(measured.missing ? { missing: measured.missing } : {}) } };
 }
 
 /** ", measured via prometheus: …" or ", given by --error-rate (…)": appended to a reason with the number; "" when not said. */

@@ -31,7 +31,7 @@ export async function gatherLiveSignals(services: AdvisorServices, env: string):
     ledger.findRunningOperations(env),
   ]);
   const [health, metrics, lastDeploy, database] = await Promise.all([
-    probeHealth(services, config.health, current),
+    probeHealth(services, env, config.health, current),
     measureMetricSignals(services, config.watch, env, current?.version ?? null, operations),
     failedDeploy(ledger, env, operations, current),
     config.database ? databaseSignal(ledger, env, current, lkg ?? null) : Promise.resolve(undefined),
@@ -50,8 +50,8 @@ export async function gatherLiveSignals(services: AdvisorServices, env: string):
   };
 }
 
-async function probeHealth(services: AdvisorServices, health: HealthCheckConfig | undefined, current: ReleaseRecord | null): Promise<LiveSignals['health']> {
-  if (!health) return { status: 'unknown', message: 'no health check is configured' };
+async function probeHealth(services: AdvisorServices, env: string, health: HealthCheckConfig | undefined, current: ReleaseRecord | null): Promise<LiveSignals['health']> {
+  if (!health) return { status: 'unknown', message: 'no health check is configured', missing: `environments.${env}.health` };
   if (!current) return { status: 'unknown', message: 'nothing is deployed to check' };
   // The release is already running: no readiness delay, and one retry rides out a blip without
   // making the advice wait through the full deploy-time backoff.

@@ -146,7 +146,14 @@ describe('the advisor measures through watch.source', () => {
   it('no watch.source: unknown, said so, and nothing is probed', async () => {
     behaviour.errorEvery = 5;
     const live = await gatherLiveSignals(services(null), ENV);
-    expect(live.metrics).toEqual({ errorRate: { status: 'unknown', reason: `no watch.source is configured for ${ENV}` }, latencyRatio: { status: 'unknown', reason: `no watch.source is configured for ${ENV}` } });
+    const unknown = { status: 'unknown', reason: `no watch.source is configured for ${ENV}`, missing: `environments.${ENV}.watch.source` };
+    expect(live.metrics).toEqual({ errorRate: unknown, latencyRatio: unknown });
     expect(behaviour.served).toBe(0);
+    // The advice says what is really missing, once for both metrics, and how to add it.
+    const advice = adviseRollback(combineSignals(live, {}));
+    expect(advice.caveats).toContain(
+      `the error rate and the latency ratio are not known because environments.${ENV}.watch.source is not configured, so neither can have fired: add a watch source to measure them (prometheus or http-probe, docs/config.md#watch-window; each deploy then also watches the new release before marking it good), or pass --error-rate / --latency-ratio if you have numbers`,
+    );
+    expect(advice.caveats.join('\n')).not.toContain('the error rate is not known, so');
   });
 });

@@ -19,8 +19,8 @@ export interface RecordedBaseline {
   version: string;
 }
 
-const unknown = (reason: string): MeasuredSignal => ({ status: 'unknown', reason });
-const both = (reason: string): Metrics => ({ errorRate: unknown(reason), latencyRatio: unknown(reason) });
+const unknown = (reason: string, missing?: string): MeasuredSignal => ({ status: 'unknown', reason, ...(missing ? { missing } : {}) });
+const both = (reason: string, missing?: string): Metrics => ({ errorRate: unknown(reason, missing), latencyRatio: unknown(reason, missing) });
 
 /**
  * The error rate and latency ratio now, measured through `watch.source` exactly as the watch window
@@ -29,7 +29,7 @@ const both = (reason: string): Metrics => ({ errorRate: unknown(reason), latency
  * `unknown`, with the reason, and the advice is still given from the rest.
  */
 export async function measureMetricSignals(services: MetricServices, watch: WatchSettings | undefined, env: string, current: string | null, operations: OperationRecord[]): Promise<Metrics> {
-  if (!watch) return both(`no watch.source is configured for ${env}`);
+  if (!watch) return both(`no watch.source is configured for ${env}`, `environments.${env}.watch.source`);
   if (!current) return both('nothing is deployed to measure');
   const via = watch.source.type;
   let source: MetricSource;

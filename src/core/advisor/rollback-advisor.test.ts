@@ -275,7 +275,16 @@ describe('no trigger, and the command line', () => {
   });
 
   it('no live signal at all: says so', () => {
-    expect(adviseRollback(signals({ health: { status: 'unknown', message: 'no health check is configured' } })).caveats[0]).toContain('no live health signal (no health check is configured)');
+    expect(adviseRollback(signals({ health: { status: 'unknown', message: 'nothing is deployed to check' } })).caveats[0]).toBe(
+      'no live health signal (nothing is deployed to check): pass --error-rate / --latency-ratio if you have numbers',
+    );
+  });
+
+  it('no health check configured: names the key to add, and only then', () => {
+    const advice = adviseRollback(signals({ health: { status: 'unknown', message: 'no health check is configured', missing: 'environments.production.health' } }));
+    expect(advice.caveats[0]).toBe(
+      'no live health signal: environments.production.health is not configured; add it (docs/config.md#health) so advise and every deploy probe the release, or pass --error-rate / --latency-ratio',
+    );
   });
 
   it('carries --config into every command, quoted for a shell when needed', () => {

@@ -44,11 +44,9 @@ export function adviseRollback(signals: AdviceSignals): Advice {
   if (findings.length === 0) {
     action = 'monitor';
     reasons.push('no rollback trigger fired (seeds 002 and 004): keep watching');
-    if (signals.health.status === 'unknown') {
-      caveats.push(`no live health signal (${signals.health.message}): add \`health:\` to ${env} in rewind.yaml, or pass --error-rate / --latency-ratio`);
-    }
+    if (signals.health.status === 'unknown') caveats.push(healthCaveat(signals.health));
     // "Keep watching" with a metric unknown rests on less evidence than it reads: say which, and how to add it.
-    for (const [name, flag] of unknownMetrics(signals)) caveats.push(`${name} is not known, so it cannot have fired: pass ${flag} if you have a number`);
+    caveats.push(...unknownMetricCaveats(unknownMetrics(signals)));
     if (signals.lastDeploy?.rollback === 'succeeded') caveats.push('after a rollback, monitor for 30 minutes (seed 004 "Post-Rollback")');
     argv = rewind('status', env);
   } else {
@@ -75,12 +73,45 @@ export function adviseRollback(signals: AdviceSignals): Advice {
   return { env, action, severity, actWithin, reasons, command: commandLine(argv), argv, caveats, findings };
 }
 
+interface UnknownMetric {
+  name: string;
+  flag: string;
+  /** The config key whose absence left it unknown (origins' `missing`). */
+  missing?: string;
+}
+
 /** The metrics the advice had no number for, with their flag; empty when the caller did not say (no origins). */
-function unknownMetrics(signals: AdviceSignals): [string, string][] {
-  const found: [string, string][] = [];
-  if (signals.origins?.errorRate.from === 'unknown') found.push(['the error rate', '--error-rate']);
-  if (signals.origins?.latencyRatio.from === 'unknown') found.push(['the latency ratio', '--latency-ratio']);
+function unknownMetrics(signals: AdviceSignals): UnknownMetric[] {
+  const found: UnknownMetric[] = [];
+  const { errorRate, latencyRatio } = signals.origins ?? {};
+  if (errorRate?.from === 'unknown') found.push({ name: 'the error rate', flag: '--error-rate', missing: errorRate.missing });
+  if (latencyRatio?.from === 'unknown') found.push({ name: 'the latency ratio', flag: '--latency-ratio', missing: latencyRatio.missing });
   return found;
+}
+
+/** What is really missing: a key to add to rewind.yaml when none is configured, else only why there is no signal. */
+function healthCaveat(health: AdviceSignals['health']): string {
+  if (health.missing) return `no live health signal: ${health.missing} is not configured; add it (docs/config.md#health) so advise and every deploy probe the release, or pass --error-rate / --latency-ratio`;
+  return `no live health signal (${health.message}): pass --error-rate / --latency-ratio if you have numbers`;
+}
+
+/**
+ * One caveat for the metrics that no watch source measures (they share the key to add), one per
+ * metric the source could not measure (it failed, had no data, no baseline): each says what would
+ * give it a number.
+ */
+function unknownMetricCaveats(unknown: UnknownMetric[]): string[] {
+  const caveats: string[] = [];
+  const unconfigured = unknown.filter((m) => m.missing);
+  if (unconfigured.length) {
+    const names = unconfigured.map((m) => m.name).join(' and ');
+    const one = unconfigured.length === 1;
+    caveats.push(
+      `${names} ${one ? 'is' : 'are'} not known because ${unconfigured[0]!.missing} is not configured, so ${one ? 'it' : 'neither'} can have fired: add a watch source to measure ${one ? 'it' : 'them'} (prometheus or http-probe, docs/config.md#watch-window; each deploy then also watches the new release before marking it good), or pass ${unconfigured.map((m) => m.flag).join(' / ')} if you have ${one ? 'a number' : 'numbers'}`,
+    );
+  }
+  for (const m of unknown.filter((u) => !u.missing)) caveats.push(`${m.name} is not known, so it cannot have fired: pass ${m.flag} if you have a number`);
+  return caveats;
 }
 
 /** Whether `rewind rollback` would accept to run, as a fallback for a fix that does not land in time. */
