@@ -2,6 +2,7 @@
 // and every heavy dependency behind it, is imported only when that command runs.
 import type { CliIo } from './cli-io.js';
 import { packageVersion } from '../util/package-root.js';
+import { terminalStyle, wantsColour } from './terminal-style.js';
 
 interface CommandModule {
   run(argv: string[], io: CliIo): Promise<number>;
@@ -31,7 +32,7 @@ function usage(): string {
   return [
     'rewind — release ledger and rollback orchestrator',
     '',
-    'usage: rewind <command> [arguments] [--config rewind.yaml] [--json]',
+    'usage: rewind <command> [arguments] [--config rewind.yaml] [--json] [--no-color]',
     '',
     'commands:',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
@@ -41,8 +42,12 @@ function usage(): string {
   ].join('\n');
 }
 
-export async function main(argv: string[], io: CliIo): Promise<number> {
+export async function main(argv: string[], given: CliIo): Promise<number> {
   const [name, ...rest] = argv;
+  // Flags end at `--`; after it, "--no-color" would be an argument, not a wish.
+  const end = rest.indexOf('--');
+  const noColor = (end === -1 ? rest : rest.slice(0, end)).includes('--no-color');
+  const io: CliIo = { ...given, color: given.color ?? wantsColour(given.stdout, given.env, noColor) };
   if (name === '--version' || name === '-V') return (io.stdout.write(`${packageVersion()}\n`), 0);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') return (io.stdout.write(`${usage()}\n`), 0);
   // Own properties only: `rewind constructor` must not find Object.prototype.constructor.
@@ -60,7 +65,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const coded = toRewindError(error);
     if (coded.code === 'REWIND_E_INTERNAL' && io.env.REWIND_DEBUG) io.stderr.write(`${(error as Error).stack}\n`);
     if (json) io.stdout.write(`${JSON.stringify(redactor.redactValue({ error: coded.toJSON() }))}\n`);
-    io.stderr.write(`${redactor.redact(`error ${coded.code}: ${coded.message}\n  hint: ${coded.hint}`)}\n`);
+    const style = terminalStyle(wantsColour(io.stderr, io.env, noColor));
+    io.stderr.write(`${redactor.redact(`${style.bad(`error ${coded.code}`)}: ${coded.message}\n  ${style.dim('hint:')} ${coded.hint}`)}\n`);
     return coded.exitCode;
   }
 }

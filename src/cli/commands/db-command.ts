@@ -3,12 +3,14 @@ import { backupDatabase, describeDatabaseBackup, pruneBackups, requireDatabase, 
 import { RewindError } from '../../errors/rewind-error.js';
 import type { BackupRecord } from '../../ports/ledger.js';
 import { redactor } from '../../util/redact.js';
-import { writeLine, type CliIo } from '../cli-io.js';
+import { formatBytes } from '../../util/format-bytes.js';
+import { styleOf, writeLine, type CliIo } from '../cli-io.js';
 import { buildServices, openContext, type CliContext } from '../cli-context.js';
 import { parseCommandArgs, type ParsedArgs } from '../parse-args.js';
 import { restoreDatabase } from '../../core/operations.js';
 import { finishOperation } from './operation-output.js';
 import { renderPlan } from '../render-plan.js';
+import { liveStep } from '../live-step.js';
 
 export const usage = `rewind db backup <env> [--dry-run] [--json]
        rewind db verify <backup-id|path> [--env <env>] [--json]
@@ -97,8 +99,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         }
         return 0;
       }
-      if (!json) writeLine(io.stdout, `backing up ${env}…`);
-      const { backup, durationMs } = await backupDatabase(services, env, { kind: 'manual' });
+      const { backup, durationMs } = json
+        ? await backupDatabase(services, env, { kind: 'manual' })
+        : await liveStep(io, `back up ${env}`, (progress) => backupDatabase(services, env, { kind: 'manual', progress }));
       if (json) writeLine(io.stdout, JSON.stringify({ backup, durationMs }));
       else writeLine(io.stdout, `backup #${backup.id} ${backup.path} (${formatBytes(backup.size)}, sha256 ${backup.sha256}) in ${(durationMs / 1000).toFixed(1)} s`);
       return 0;
@@ -160,7 +163,7 @@ async function pitr(action: (typeof PITR_ACTIONS)[number], env: string, context:
   if (action === 'check') {
     const result = await core.checkPitrReadiness(services, env);
     if (json) writeLine(io.stdout, JSON.stringify(result));
-    else for (const check of result.checks) writeLine(io.stdout, `${check.ok ? '✓' : '✗'} ${check.name}: ${check.detail}`);
+    else for (const check of result.checks) writeLine(io.stdout, `${check.ok ? styleOf(io).ok('✓') : styleOf(io).bad('✗')} ${check.name}: ${check.detail}`);
     if (!result.ok) {
       const failedChecks = result.checks.filter((c) => !c.ok).map((c) => c.name);
       throw new RewindError('REWIND_E_PITR_NOT_READY', `point-in-time recovery of ${env} is not possible now: ${failedChecks.join(', ')} failed`, { env, failed: failedChecks });
@@ -168,8 +171,7 @@ async function pitr(action: (typeof PITR_ACTIONS)[number], env: string, context:
     return 0;
   }
   if (action === 'base-backup') {
-    if (!json) writeLine(io.stdout, `taking a base backup of ${env}…`);
-    const backup = await core.takePitrBaseBackup(services, env);
+    const backup = json ? await core.takePitrBaseBackup(services, env) : await liveStep(io, `base backup of ${env}`, () => core.takePitrBaseBackup(services, env));
     if (json) writeLine(io.stdout, JSON.stringify(backup));
     else writeLine(io.stdout, `base backup ${backup.path} (${formatBytes(backup.size)}, sha256 ${backup.sha256.slice(0, 12)}…), WAL ${backup.startLsn}–${backup.endLsn}, ended ${backup.endTime}`);
     return 0;
@@ -230,7 +232,7 @@ async function drift(env: string, args: ParsedArgs, context: CliContext, io: Cli
   if (json) writeLine(io.stdout, JSON.stringify(report));
   else {
     for (const comparison of report.comparisons) {
-      writeLine(io.stdout, `${comparison.differences.length ? '✗' : '✓'} against ${comparison.description}: ${comparison.differences.length ? `${comparison.differences.length} difference(s)` : 'no drift'}`);
+      writeLine(io.stdout, `${comparison.differences.length ? styleOf(io).bad('✗') : styleOf(io).ok('✓')} against ${comparison.description}: ${comparison.differences.length ? `${comparison.differences.length} difference(s)` : 'no drift'}`);
       if (comparison.text) writeLine(io.stdout, comparison.text.replace(/^/gm, '    '));
     }
     for (const note of report.notes) writeLine(io.stdout, `  note: ${note}`);
@@ -243,16 +245,4 @@ async function drift(env: string, args: ParsedArgs, context: CliContext, io: Cli
 function listLine(backup: BackupRecord): string {
   const state = backup.deletedAt !== null ? ' (pruned)' : '';
   return `#${String(backup.id).padEnd(5)} ${new Date(backup.createdAt).toISOString()}  ${backup.kind.padEnd(11)} ${(backup.releaseVersion ?? '—').padEnd(12)} ${formatBytes(backup.size).padStart(9)}  ${backup.sha256.slice(0, 12)}  ${backup.path}${state}`;
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
 }

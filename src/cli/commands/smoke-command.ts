@@ -1,9 +1,10 @@
 import { environmentConfig } from '../../config/load-config.js';
 import { RewindError } from '../../errors/rewind-error.js';
 import { parseVersion } from '../../util/semver.js';
-import { writeLine, type CliIo } from '../cli-io.js';
+import { styleOf, writeLine, type CliIo } from '../cli-io.js';
 import { buildServices, openContext } from '../cli-context.js';
 import { parseCommandArgs } from '../parse-args.js';
+import { liveStep } from '../live-step.js';
 
 export const usage = 'rewind smoke <env> [--version <v>] [--json]';
 export const help = `${usage}
@@ -25,7 +26,6 @@ interface StepLine {
   reason?: string;
 }
 
-const MARK: Record<string, string> = { passed: '✓', failed: '✗', skipped: '-' };
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(argv, { version: { type: 'string' } }, { min: 1, max: 1, usage });
@@ -38,15 +38,21 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     const given = args.string('version');
     const version = given !== undefined ? parseVersion(given, '--version') : ((await context.ledger.getEnvironment(env))?.currentVersion ?? 'unknown');
     const services = await buildServices(context, io, { json: false, quiet: true });
-    const outcome = await services.runSmoke(config.smoke, version);
+    const smoke = config.smoke;
+    // The live line names the request in flight; the per-step list below is the record.
+    const outcome = args.flag('json')
+      ? await services.runSmoke(smoke, version)
+      : await liveStep(io, `smoke suite against ${version}`, (progress) => services.runSmoke(smoke, version, progress));
     const steps = ((outcome.detail?.steps as StepLine[] | undefined) ?? []);
     if (args.flag('json')) writeLine(io.stdout, JSON.stringify({ env, version, status: outcome.status, message: outcome.message, ...outcome.detail }));
     else {
+      const style = styleOf(io);
+      const mark = (status: string) => (status === 'passed' ? style.ok('✓') : status === 'failed' ? style.bad('✗') : status === 'skipped' ? style.dim('-') : '?');
       for (const s of steps) {
         const tag = s.phase === 'cleanup' ? ' (cleanup)' : '';
-        writeLine(io.stdout, `  ${MARK[s.status] ?? '?'} ${String(s.ms).padStart(5)} ms  ${s.name}${tag}${s.httpStatus ? `  ${s.httpStatus}` : ''}${s.reason ? ` — ${s.reason}` : ''}`);
+        writeLine(io.stdout, `  ${mark(s.status)} ${style.dim(`${String(s.ms).padStart(5)} ms`)}  ${s.name}${tag}${s.httpStatus ? `  ${s.httpStatus}` : ''}${s.reason ? ` — ${s.reason}` : ''}`);
       }
-      writeLine(io.stdout, `${outcome.status === 'succeeded' ? '✓' : '✗'} ${outcome.message}`);
+      writeLine(io.stdout, outcome.status === 'succeeded' ? style.ok(`✓ ${outcome.message}`) : style.bad(`✗ ${outcome.message}`));
     }
     return outcome.status === 'succeeded' ? 0 : 1;
   } finally {
