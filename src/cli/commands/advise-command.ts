@@ -15,7 +15,7 @@ current release and the last known good one (with their CI results), the newest 
 its journal says, unfinished operations, what a rollback would do to the database (migration
 verdicts), and one measurement through the environment's watch.source (prometheus or http-probe):
 the error rate, and the p95 latency over the baseline p95 the newest deploy recorded — adds what
-you tell it, and applies the seeds' rules. It prints the action, the severity, the time to act,
+you tell it, and applies the rules below. It prints the action, the severity, the time to act,
 every reason (each number says whether it was measured, and via what, or given by a flag), and
 the exact command to run. It changes nothing.
 
@@ -23,7 +23,7 @@ A metric that cannot be measured (no watch.source, the source is down or has no 
 recorded baseline) is reported as unknown and raises nothing; the advice stands on the rest.
 --error-rate and --latency-ratio override the measured values.
 
-Decision matrix (seed 004)                    severity   action
+Decision matrix                               severity   action
   critical bug affecting all users            critical   roll back immediately
   security vulnerability                      critical   roll back immediately
   performance degradation > 50 %              high       roll back within 15 min
@@ -31,14 +31,14 @@ Decision matrix (seed 004)                    severity   action
   feature not working                         medium     roll back within 1 hour
   minor UI bug                                low        fix forward, don't roll back
   failed migration                            high       roll back + restore the database
-Also: an error rate over 5 % (seed 002) is critical; a failing health check is a critical bug
-affecting all users; a deploy that failed and still serves is high (seed 001).
+Also: an error rate above 5 % is critical; a failing health check is a critical bug affecting all
+users; a deploy that failed and still serves is high.
 
-Rollback vs fix forward (seeds 002, 003, 004): data integrity at risk → roll back and restore;
+Rollback vs fix forward: data integrity at risk → roll back and restore;
 critical → roll back now; minor → fix forward; a fix more than 30 min away → roll back; fix forward
 only with the root cause known and a fix under 15 min for few users, or a hotfix under 30 min that
 ships faster than the rollback itself; otherwise: if unsure, roll back. A rollback target that did
-not pass CI is flagged (seed 003).
+not pass CI is flagged.
 
 Options (what rewind cannot measure, and overrides for what it can):
   --data-corruption          data is being corrupted

@@ -32,9 +32,9 @@ export const help = `${usage}
   prune   apply retention: keep the newest \`keep\`, everything younger than \`retainDays\`, and the
           newest pre-upgrade backup of every release that can still be rolled back to; delete the rest.
   list    recorded backups, newest first (--all includes pruned ones).
-  restore put a recorded backup back (default: the newest pre-upgrade backup), as seed 000 says:
+  restore put a recorded backup back (default: the newest pre-upgrade backup):
           check its sha256 and readability (refused before anything is touched) → stop the app →
-          safety backup of the current state (seed 002) → restore → verify the migration table and
+          safety backup of the current state → restore → verify the migration table and
           the critical tables' row counts against the backup's record → start the app again → health.
           Every step is journaled (\`rewind history\`); a failed restore names the safety backup and
           the command that puts it back. Needs --yes (or --dry-run to see the plan, argv included).
@@ -43,7 +43,7 @@ export const help = `${usage}
           scratch database on the same server (dropped afterwards; --no-replay skips it). Prints a
           diff (- expected, + found, ~ changed) and exits 11 (REWIND_E_DRIFT) on any difference.
           PostgreSQL only. Every deploy runs the first comparison in preflight (database.driftCheck).
-  down    revert exactly one migration, the newest applied (seed 003: never chain downs): prints its
+  down    revert exactly one migration, the newest applied (downs are never chained): prints its
           down SQL, the lint findings on it (data loss) and the commands (database.migrations.down),
           then with --yes takes a safety backup, runs them, and checks the history table shows that
           migration, and only it, as no longer applied. The app keeps running; roll its code back

@@ -14,7 +14,7 @@ Ship a registered release with a safety net. The plan (print it with --dry-run) 
   [migrations: check history and lint pending → apply] → activate (atomic symlink switch +
   reload) → health of the new release → mark it good → prune old releases.
 With environments.<env>.database.migrations, a pending migration that is breaking and has no
-down migration is refused in preflight (seed 000), unless --allow-breaking.
+down migration is refused in preflight (a rollback could not undo it), unless --allow-breaking.
 A failure before activation changes nothing. A failure after activation rolls back by itself to
 the last known good release (unless --no-auto-rollback or deploy.autoRollback: false).
 With traffic: (blue-green or canary over target.slots), activation is: run the release on the idle

@@ -24,14 +24,14 @@ With a database (environments.<env>.database) the plan also says what happens to
   code only  every migration since the LKG is additive: the LKG's code runs on the new schema
   restore    one is breaking (or could not be checked): check the pre-upgrade backup's sha256 →
              stop the app → safety backup → restore → verify migration table and row counts →
-             activate the LKG (seed 000, "Migration Failure / Incompatible Schema")
+             activate the LKG
   refuse     neither is safe (no backup to restore): REWIND_E_ROLLBACK_UNSAFE, roll forward instead
 
 Options:
   --to <version>     roll back to this release instead of the LKG (it must have reached good)
   --dry-run          print the plan, argv included, and change nothing
   --yes              do not ask for confirmation (required when stdin is not a terminal)
-  --allow-untested   allow a target whose CI result is not "passed" (seed 003: that is a separate incident)
+  --allow-untested   allow a target whose CI result is not "passed" (running untested code is an incident of its own)
   --force            allow a --to release that never reached good
   --db restore       restore the pre-upgrade backup even though the migrations look additive
   --db down          revert exactly one migration with its down commands instead of a restore (only when one
