@@ -64,7 +64,7 @@ export async function main(argv: string[], given: CliIo): Promise<number> {
     const { redactor } = await import('../util/redact.js');
     const coded = toRewindError(error);
     if (coded.code === 'REWIND_E_INTERNAL' && io.env.REWIND_DEBUG) io.stderr.write(`${(error as Error).stack}\n`);
-    if (json) io.stdout.write(`${JSON.stringify(redactor.redactValue({ error: coded.toJSON() }))}\n`);
+    if (json) io.stdout.write(`${(await import('../util/iso-times.js')).toJson(redactor.redactValue({ error: coded.toJSON() }))}\n`);
     const style = terminalStyle(wantsColour(io.stderr, io.env, noColor));
     io.stderr.write(`${redactor.redact(`${style.bad(`error ${coded.code}`)}: ${coded.message}\n  ${style.dim('hint:')} ${coded.hint}`)}\n`);
     return coded.exitCode;

@@ -4,6 +4,7 @@ import type { EventSink, RewindEvent } from '../ports/event-sink.js';
 import type { Ledger } from '../ports/ledger.js';
 import { LIVE_ONLY_EVENTS } from '../ports/step-progress.js';
 import { redactor } from '../util/redact.js';
+import { withIsoTimes } from '../util/iso-times.js';
 
 /**
  * Writes every event into the ledger's append-only audit table: who, what, when, from, to. Progress
@@ -58,7 +59,8 @@ export class JsonLinesSink implements EventSink {
 
   async emit(event: RewindEvent): Promise<void> {
     if (!this.live && LIVE_ONLY_EVENTS.has(event.event)) return;
-    this.logger.info({ ...event, at: undefined });
+    // pino stamps `time` (ISO 8601); a time field the event carries is given the same format.
+    this.logger.info(withIsoTimes({ ...event, at: undefined }));
   }
 }
 

@@ -3,10 +3,12 @@ import type { OperatorSignals } from '../../core/advisor/advice-signals.js';
 import { parseErrorRate, parseFixEta, parseLatencyRatio, parseUsersAffected } from '../../core/advisor/signal-values.js';
 import { writeLine, type CliIo } from '../cli-io.js';
 import { openContext } from '../cli-context.js';
+import { resolveEnvironment } from '../environment-argument.js';
 import { parseCommandArgs, type ParsedArgs } from '../parse-args.js';
+import { toJson } from '../../util/iso-times.js';
 
 export const usage =
-  'rewind advise <env> [--data-corruption] [--security] [--feature-broken] [--minor] [--users-affected all|many|few] [--root-cause-known] [--fix-eta <20m|1h|90s>] [--error-rate <0.08|8%>] [--latency-ratio <n>] [--json]';
+  'rewind advise [<env>] [--data-corruption] [--security] [--feature-broken] [--minor] [--users-affected all|many|few] [--root-cause-known] [--fix-eta <20m|1h|90s>] [--error-rate <0.08|8%>] [--latency-ratio <n>] [--json]';
 
 export const help = `${usage}
 
@@ -22,6 +24,8 @@ the exact command to run. It changes nothing.
 A metric that cannot be measured (no watch.source, the source is down or has no data, no
 recorded baseline) is reported as unknown and raises nothing; the advice stands on the rest.
 --error-rate and --latency-ratio override the measured values.
+<env> may be left out when rewind.yaml defines a single environment: that one is used (named on
+stderr); with several, leaving it out is REWIND_E_USAGE naming them.
 
 Decision matrix                               severity   action
   critical bug affecting all users            critical   roll back immediately
@@ -69,14 +73,14 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       'error-rate': { type: 'string' },
       'latency-ratio': { type: 'string' },
     },
-    { min: 1, max: 1, usage },
+    { min: 0, max: 1, usage },
   );
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
-  const env = args.positionals[0]!;
   // Bad answers are refused before anything is opened or probed.
   const operator = operatorSignals(args);
   const context = await openContext(args, io);
   try {
+    const env = resolveEnvironment(args.positionals[0], Object.keys(context.config.environments), io, usage);
     const [{ gatherLiveSignals }, { combineSignals }, { adviseRollback }, { checkHealth }, { createMetricSource }] = await Promise.all([
       import('../../core/advisor/live-signals.js'),
       import('../../core/advisor/combine-signals.js'),
@@ -90,7 +94,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     const advice = adviseRollback(signals);
     if (args.flag('json')) {
       const { commandSuffix: _suffix, ...shown } = signals;
-      writeLine(io.stdout, JSON.stringify({ ...advice, signals: shown }));
+      writeLine(io.stdout, toJson({ ...advice, signals: shown }));
     }
     else render(advice, io);
     return 0;

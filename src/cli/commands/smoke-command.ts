@@ -3,16 +3,20 @@ import { RewindError } from '../../errors/rewind-error.js';
 import { parseVersion } from '../../util/semver.js';
 import { styleOf, writeLine, type CliIo } from '../cli-io.js';
 import { buildServices, openContext } from '../cli-context.js';
+import { resolveEnvironment } from '../environment-argument.js';
 import { parseCommandArgs } from '../parse-args.js';
 import { liveStep } from '../live-step.js';
+import { toJson } from '../../util/iso-times.js';
 
-export const usage = 'rewind smoke <env> [--version <v>] [--json]';
+export const usage = 'rewind smoke [<env>] [--version <v>] [--json]';
 export const help = `${usage}
 
 Run the environment's smoke suite (environments.<env>.smoke.suite) against what it serves now, as a
 deploy and a rollback do after activation: the steps in order (the first failure skips the rest),
 then every cleanup step whatever happened. Prints each step with its HTTP status and time.
 {{version}} in the suite is the current release (or --version).
+<env> may be left out when rewind.yaml defines a single environment: that one is used (named on
+stderr); with several, leaving it out is REWIND_E_USAGE naming them.
 
 Exit codes: 0 every step passed; 1 a step or a cleanup step failed; 2 no suite configured or the
 suite file is invalid (see docs/errors.md). Suite format: examples/smoke/minimal.yaml.`;
@@ -28,11 +32,11 @@ interface StepLine {
 
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const args = parseCommandArgs(argv, { version: { type: 'string' } }, { min: 1, max: 1, usage });
+  const args = parseCommandArgs(argv, { version: { type: 'string' } }, { min: 0, max: 1, usage });
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
-  const env = args.positionals[0]!;
   const context = await openContext(args, io);
   try {
+    const env = resolveEnvironment(args.positionals[0], Object.keys(context.config.environments), io, usage);
     const config = environmentConfig(context.config, env);
     if (!config.smoke) throw new RewindError('REWIND_E_CONFIG_INVALID', `environments.${env}.smoke: no smoke suite configured`, { env });
     const given = args.string('version');
@@ -44,7 +48,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       ? await services.runSmoke(smoke, version)
       : await liveStep(io, `smoke suite against ${version}`, (progress) => services.runSmoke(smoke, version, progress));
     const steps = ((outcome.detail?.steps as StepLine[] | undefined) ?? []);
-    if (args.flag('json')) writeLine(io.stdout, JSON.stringify({ env, version, status: outcome.status, message: outcome.message, ...outcome.detail }));
+    if (args.flag('json')) writeLine(io.stdout, toJson({ env, version, status: outcome.status, message: outcome.message, ...outcome.detail }));
     else {
       const style = styleOf(io);
       const mark = (status: string) => (status === 'passed' ? style.ok('✓') : status === 'failed' ? style.bad('✗') : status === 'skipped' ? style.dim('-') : '?');
