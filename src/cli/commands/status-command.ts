@@ -5,7 +5,7 @@ import { observeReleasesTarget } from '../../adapters/targets/releases-observer.
 import { describeServed, judgeAgreement } from '../../core/environment-agreement.js';
 import type { Ledger } from '../../ports/ledger.js';
 import { ownValue } from '../../util/own-property.js';
-import { writeLine, type CliIo } from '../cli-io.js';
+import { styleOf, writeLine, type CliIo } from '../cli-io.js';
 import { parseCommandArgs, type ParsedArgs } from '../parse-args.js';
 import { lastKnownGoodNote } from '../last-known-good-note.js';
 import { resolveEnvironment } from '../environment-argument.js';
@@ -83,8 +83,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       writeLine(io.stdout, `slot ${slot.name.padEnd(10)} ${slot.version ?? 'empty'} on ${slot.host}:${slot.port}, ${slot.online ? 'running' : 'stopped'}, ${share}`);
     }
     if (status.slots?.some((s) => s.error)) writeLine(io.stdout, `router          ${status.slots.find((s) => s.error)!.error}`);
-    for (const op of unfinished) writeLine(io.stdout, `unfinished      ${op.kind} ${op.fromVersion ?? 'none'} → ${op.toVersion} (${op.id}): run \`rewind resume ${env}\``);
-    for (const problem of agreement.problems) writeLine(io.stdout, `DISAGREEMENT    ${problem}`);
+    const style = styleOf(io);
+    for (const op of unfinished) writeLine(io.stdout, `${style.warn('unfinished')}      ${op.kind} ${op.fromVersion ?? 'none'} → ${op.toVersion} (${op.id}): run \`rewind resume ${env}\``);
+    for (const problem of agreement.problems) writeLine(io.stdout, `${style.bad('DISAGREEMENT')}    ${problem}`);
     if (!agreement.agree) writeLine(io.stdout, `                run \`${status.agreement.fix}\` to reconcile from what really serves`);
     return 0;
   } finally {
