@@ -27,8 +27,10 @@ describe('rewind advise (built CLI, real PM2)', () => {
     expect(lines.slice(0, 4)).toEqual([`advice    ROLL BACK (${ENV})`, 'severity  critical', 'act       immediately', `run       rewind rollback ${ENV} --yes --config ${sandbox.configPath}`]);
     // The number says where it came from: this environment has no watch.source to measure with.
     expect(lines).toContain(
-      `  - error rate 8% is above 5%, given by --error-rate (not measured: no watch.source is configured for ${ENV}) — seed 002 "When to Rollback": "Error rate exceeds 5%" → Critical, Rollback immediately`,
+      `  - error rate 8% is above 5%, given by --error-rate (not measured: no watch.source is configured for ${ENV}) — rule: an error rate above 5 % is Critical: roll back immediately`,
     );
+    // The rules are stated, not cited from documents users never saw.
+    expect(result.stdout).not.toMatch(/seed|playbook/i);
     // The health check really ran against 1.1.0.
     expect(lines.some((l) => /^ {2}- the health check passes: healthy: GET http:\/\/127\.0\.0\.1:\d+\/health → status 200/.test(l))).toBe(true);
     expect(lines).toContain('mind');
@@ -100,7 +102,7 @@ describe('rewind advise measures through watch.source (built CLI, real PM2)', ()
     expect(errorRate.value).toBeLessThan(0.5);
     expect(advice.signals.errorRate).toBe(errorRate.value);
     expect(advice.signals.origins.errorRate).toEqual({ from: 'measured', via: 'http-probe', detail: errorRate.detail });
-    expect(advice.reasons[0]).toMatch(/^error rate [\d.]+% is above 5%, measured via http-probe: \d+ of 40 requests failed — seed 002/);
+    expect(advice.reasons[0]).toMatch(/^error rate [\d.]+% is above 5%, measured via http-probe: \d+ of 40 requests failed — rule: an error rate above 5 % is Critical/);
     const latency = advice.signals.metrics.latencyRatio;
     expect(latency).toMatchObject({ status: 'measured', via: 'http-probe' });
     expect(latency.detail).toContain(`over the ${baselineP95.toFixed(1)} ms baseline recorded before the deploy of 1.1.0 (${deployId})`);

@@ -198,7 +198,7 @@ describe('bad input is refused with a coded error and changes nothing', () => {
 
     it('release register with an empty version: REWIND_E_USAGE (the version is missing)', async () => {
       const result = await unchangedBy(() => run('release', 'register', ENV, '', '--artifact', artifact));
-      expectRefused(result, 'REWIND_E_USAGE', 'release register needs <env> <version>');
+      expectRefused(result, 'REWIND_E_USAGE', 'release register needs a <version>');
     });
 
     it.each(['1.2', '1.2.3; rm -rf /', '../1.0.0', 'latest', ''])('deploy refuses %j with REWIND_E_BAD_VERSION', async (version) => {
@@ -295,12 +295,13 @@ describe('bad input is refused with a coded error and changes nothing', () => {
 
     it('an unknown flag: REWIND_E_USAGE naming the flag and the usage', async () => {
       const result = await unchangedBy(() => run('deploy', ENV, '1.0.0', '--frobnicate'));
-      expectRefused(result, 'REWIND_E_USAGE', '--frobnicate', 'usage: rewind deploy <env> <version>');
+      expectRefused(result, 'REWIND_E_USAGE', '--frobnicate', 'usage: rewind deploy [<env>] <version>');
     });
 
     it('too many or too few arguments: REWIND_E_USAGE', async () => {
-      expectRefused(await unchangedBy(() => run('deploy', ENV)), 'REWIND_E_USAGE', 'expected 2 argument(s), got 1');
-      expectRefused(await unchangedBy(() => run('status', ENV, 'extra')), 'REWIND_E_USAGE', 'expected 1 argument(s), got 2');
+      expectRefused(await unchangedBy(() => run('deploy', ENV)), 'REWIND_E_USAGE', `which version? "${ENV}" is an environment in rewind.yaml`);
+      expectRefused(await unchangedBy(() => run('deploy', ENV, '1.0.0', 'extra')), 'REWIND_E_USAGE', 'expected 1–2 argument(s), got 3');
+      expectRefused(await unchangedBy(() => run('status', ENV, 'extra')), 'REWIND_E_USAGE', 'expected 0–1 argument(s), got 2');
       expectRefused(await unchangedBy(() => run('config', 'frobnicate')), 'REWIND_E_USAGE', 'unknown subcommand config "frobnicate"');
       expectRefused(await unchangedBy(() => run('release', 'frobnicate', ENV)), 'REWIND_E_USAGE', 'unknown subcommand release "frobnicate"');
     });

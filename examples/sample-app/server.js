@@ -10,7 +10,7 @@
 //   errorAfterMs         errors start that long after the process started (a release that goes bad later)
 //   latencyMs, latencyJitterMs   ordinary requests wait latencyMs + [0, latencyJitterMs) before answering
 //   auth: "fail"         /auth/login answers 500 (health stays green: only the smoke suite notices)
-// Seed 000's smoke surface, kept in memory (one process): POST /auth/register {email,password} → 201,
+// The smoke surface, kept in memory (one process): POST /auth/register {email,password} → 201,
 // POST /auth/login → {token}, GET /auth/me (Bearer token) → {email}; POST /projects {name} → 201 {id},
 // GET /projects → {projects:[…]} newest first, DELETE /projects/:id → 204 (404 if absent).
 // "Ordinary" is everything but /health, /health/internal and /metrics: health has its own fault, and

@@ -5,7 +5,7 @@ import type { Services } from '../core/services.js';
 import { openLedger } from '../ledger/open-ledger.js';
 import type { Ledger } from '../ports/ledger.js';
 import { ownValue } from '../util/own-property.js';
-import type { CliIo } from './cli-io.js';
+import { styleOf, type CliIo } from './cli-io.js';
 import type { ParsedArgs } from './parse-args.js';
 
 export interface CliContext {
@@ -45,8 +45,8 @@ export async function buildServices(context: CliContext, io: CliIo, options: { j
     const { WebhookSink } = await import('../events/webhook-sink.js');
     sink.add(new WebhookSink((env) => ownValue(context.config.environments, env)?.notify?.webhooks ?? [], io.stderr));
   }
-  if (options.json) sink.add(await JsonLinesSink.create(io.stdout));
-  else if (!options.quiet) sink.add(new HumanRenderer(io.stdout));
+  if (options.json) sink.add(await JsonLinesSink.create(io.stdout, { live: true }));
+  else if (!options.quiet) sink.add(new HumanRenderer(io.stdout, { style: styleOf(io) }));
   // The one place commands' secret references become values, read from this config as each command starts.
   const executor = new ProcessExecutor(new ConfigSecrets(context.config));
   return {

@@ -1,50 +1,109 @@
 import type { EventSink, RewindEvent } from '../ports/event-sink.js';
+import { formatElapsed } from '../util/format-elapsed.js';
+import { PLAIN, type TerminalStyle } from './terminal-style.js';
 
-const MARK: Record<string, string> = { succeeded: '✓', failed: '✗', error: '!', inconclusive: '?', skipped: '-', abandoned: '-' };
+type Stream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+
+export interface HumanRendererOptions {
+  /** Colour or not (terminal-style.ts decides); plain by default. */
+  style?: TerminalStyle;
+  /** The clock elapsed times are measured with (tests pass a fake one). */
+  now?: () => number;
+  /** How often the running step's line is refreshed; 1 s by default. */
+  tickMs?: number;
+}
+
+/** The step that is running now, as the view shows it. */
+interface RunningStep {
+  title: string;
+  started: number;
+  /** The newest `step_progress` message: "attempt 3/7: status 500, expected 200". */
+  note?: string;
+}
 
 /**
- * The human view: a live step list with timings. On a TTY the running step shows until it finishes
- * and is then rewritten in place; elsewhere one line is printed per finished step.
+ * A pipe gets a "still running" line when the view has been silent this long: 5 s at first (a quiet
+ * screen for longer reads as a hang), then a sixth of the step's age, at most 30 s, so a ten-minute
+ * watch window adds about 25 lines to a CI log, not 600.
+ */
+export function pipeHeartbeatMs(elapsedMs: number): number {
+  return Math.min(30_000, Math.max(5_000, Math.round(elapsedMs / 6)));
+}
+
+/**
+ * The human view: a live step list with timings. On a TTY the running step's line shows its elapsed
+ * time (refreshed every second) and its newest progress ("attempt 3/7: status 500, expected 200"),
+ * and is rewritten in place with the outcome when it ends; lines printed meanwhile (watch readings,
+ * traffic shifts) go above it. Elsewhere (a pipe, a file) one line is printed per finished step, and
+ * a long step prints an occasional "still running" line with its newest progress.
  */
 export class HumanRenderer implements EventSink {
-  constructor(private readonly out: NodeJS.WritableStream & { isTTY?: boolean }) {}
+  private readonly s: TerminalStyle;
+  private readonly now: () => number;
+  private readonly tickMs: number;
+  private readonly tty: boolean;
+  private running: RunningStep | null = null;
+  /** Whether the running step's line is on screen now (TTY): the next write replaces it. */
+  private drawn = false;
+  private lastLineAt: number;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly out: Stream,
+    options: HumanRendererOptions = {},
+  ) {
+    this.s = options.style ?? PLAIN;
+    this.now = options.now ?? Date.now;
+    this.tickMs = options.tickMs ?? 1000;
+    this.tty = Boolean(out.isTTY);
+    this.lastLineAt = this.now();
+  }
 
   async emit(event: RewindEvent): Promise<void> {
-    const tty = Boolean(this.out.isTTY);
-    const line = (text: string) => this.out.write(`${text}\n`);
+    const { s } = this;
+    const line = (text: string) => this.line(text);
+    const op = s.dim(`(${String(event.operationId)})`);
     switch (event.event) {
       case 'deploy_start':
-        line(`deploy ${event.env}: ${event.from ?? 'none'} → ${event.to}  (${event.operationId})`);
+        line(`deploy ${event.env}: ${event.from ?? 'none'} → ${event.to}  ${op}`);
         break;
       case 'rollback_start':
-        line(`rollback ${event.env}: ${event.from ?? 'none'} → ${event.to}${event.automatic ? ' (automatic)' : ''}  (${event.operationId})`);
+        line(`rollback ${event.env}: ${event.from ?? 'none'} → ${event.to}${event.automatic ? ' (automatic)' : ''}  ${op}`);
         if (event.reason) line(`  reason: ${String(event.reason)}`);
         break;
       case 'operation_resumed':
-        line(`resume ${String(event.kind)} ${event.env}: ${event.from ?? 'none'} → ${event.to}  (${event.operationId})`);
+        line(`resume ${String(event.kind)} ${event.env}: ${event.from ?? 'none'} → ${event.to}  ${op}`);
         break;
       case 'step_start':
-        if (tty) this.out.write(`  … ${String(event.title)}`);
+        this.startStep(String(event.title));
+        break;
+      case 'step_progress':
+        if (this.running) {
+          this.running.note = String(event.message);
+          if (this.tty) this.draw();
+        }
         break;
       case 'step_complete': {
+        this.stopStep();
         const status = String(event.status);
-        const ms = `${String(event.durationMs).padStart(6)} ms`;
-        const text = `  ${MARK[status] ?? '?'} ${ms}  ${String(event.title)}${status === 'succeeded' ? '' : ` — ${String(event.message)}`}`;
-        if (tty) this.out.write(`\r\x1b[2K${text}\n`);
-        else line(text);
+        const ms = s.dim(`${String(event.durationMs).padStart(6)} ms`);
+        line(`  ${markOf(status, s)} ${ms}  ${String(event.title)}${status === 'succeeded' ? '' : ` — ${String(event.message)}`}`);
         break;
       }
       case 'deploy_complete':
-        line(`${event.success ? '✓' : '✗'} deploy ${event.to} ${event.success ? 'succeeded' : 'failed'}${event.durationMs !== undefined ? ` in ${String(event.durationMs)} ms` : ''}`);
+        this.stopStep();
+        line(`${verdict(Boolean(event.success), `deploy ${event.to} ${event.success ? 'succeeded' : 'failed'}`, s)}${event.durationMs !== undefined ? ` in ${s.dim(`${String(event.durationMs)} ms`)}` : ''}`);
         break;
       case 'rollback_complete':
-        line(`${event.success ? '✓' : '✗'} rollback to ${event.to} ${event.success ? 'succeeded' : 'failed'} in ${String(event.durationMs)} ms`);
+        this.stopStep();
+        line(`${verdict(Boolean(event.success), `rollback to ${event.to} ${event.success ? 'succeeded' : 'failed'}`, s)} in ${s.dim(`${String(event.durationMs)} ms`)}`);
         break;
       case 'restore_start':
-        line(`restore ${event.env}: backup #${String(event.backupId)}${event.release ? ` (running ${String(event.release)})` : ''}  (${event.operationId})`);
+        line(`restore ${event.env}: backup #${String(event.backupId)}${event.release ? ` (running ${String(event.release)})` : ''}  ${op}`);
         break;
       case 'restore_complete':
-        line(`${event.success ? '✓' : '✗'} restore of backup #${String(event.backupId)} ${event.success ? 'succeeded' : 'failed'} in ${String(event.durationMs)} ms`);
+        this.stopStep();
+        line(`${verdict(Boolean(event.success), `restore of backup #${String(event.backupId)} ${event.success ? 'succeeded' : 'failed'}`, s)} in ${s.dim(`${String(event.durationMs)} ms`)}`);
         break;
       case 'watch_measurement': {
         const readings = (event.readings as { metric: string; value: number | null; outcome?: string }[]).map((r) => `${r.metric} ${r.value === null ? '—' : Number(r.value.toFixed(4))} ${r.outcome ?? ''}`.trim());
@@ -53,13 +112,15 @@ export class HumanRenderer implements EventSink {
       }
       case 'watch_paused':
         line(
-          event.trafficBackOn
-            ? `  ! canary paused at ${String(event.canaryPercent)} %: ${(event.reasons as string[]).join('; ')} — all traffic is back on ${String(event.trafficBackOn)}; ${String(event.version)} was not promoted; a human decides`
-            : `  ! watch paused: ${(event.reasons as string[]).join('; ')} — ${String(event.version)} is live but not marked good; a human decides`,
+          s.warn(
+            event.trafficBackOn
+              ? `  ! canary paused at ${String(event.canaryPercent)} %: ${(event.reasons as string[]).join('; ')} — all traffic is back on ${String(event.trafficBackOn)}; ${String(event.version)} was not promoted; a human decides`
+              : `  ! watch paused: ${(event.reasons as string[]).join('; ')} — ${String(event.version)} is live but not marked good; a human decides`,
+          ),
         );
         break;
       case 'traffic_shifted':
-        line(`    traffic: ${String(event.percent)} % to ${String(event.version)} on slot ${String(event.slot)} (${String(event.switchMs)} ms)`);
+        line(`    traffic: ${String(event.percent)} % to ${String(event.version)} on slot ${String(event.slot)} ${s.dim(`(${String(event.switchMs)} ms)`)}`);
         break;
       case 'canary_measurement': {
         const readings = (event.readings as { side: string; metric: string; value: number | null; outcome?: string }[]).map(
@@ -69,41 +130,120 @@ export class HumanRenderer implements EventSink {
         break;
       }
       case 'down_start':
-        line(`down ${event.env}: revert ${String(event.migration)} of ${String(event.release)}  (${event.operationId})`);
+        line(`down ${event.env}: revert ${String(event.migration)} of ${String(event.release)}  ${op}`);
         break;
       case 'down_complete':
-        line(`${event.success ? '✓' : '✗'} down migration ${event.success ? 'reverted' : 'failed'} in ${String(event.durationMs)} ms`);
+        this.stopStep();
+        line(`${verdict(Boolean(event.success), `down migration ${event.success ? 'reverted' : 'failed'}`, s)} in ${s.dim(`${String(event.durationMs)} ms`)}`);
         break;
       case 'rollback_database_decision':
         line(`  database: ${describeDatabase(event)}`);
         break;
       case 'rollback_refused':
-        line(`✗ rollback ${event.env}: ${event.from ?? 'none'} → ${event.to ?? '?'} refused${event.trigger === 'automatic' ? ' (automatic)' : ''}: ${(event.reasons as string[]).join('; ')}`);
+        line(`${s.bad('✗')} rollback ${event.env}: ${event.from ?? 'none'} → ${event.to ?? '?'} ${s.bad('refused')}${event.trigger === 'automatic' ? ' (automatic)' : ''}: ${(event.reasons as string[]).join('; ')}`);
         break;
       case 'rollback_database_skipped':
-        line(`  note: --db skip: the database is left as it is (recorded in the audit log)`);
+        line(s.warn(`  note: --db skip: the database is left as it is (recorded in the audit log)`));
         break;
       case 'repair_start':
-        line(`repair ${event.env}: ${event.from ?? 'none'} → ${event.to}  (${event.operationId})`);
+        line(`repair ${event.env}: ${event.from ?? 'none'} → ${event.to}  ${op}`);
         for (const problem of (event.found as string[] | undefined) ?? []) line(`  found: ${problem}`);
         break;
       case 'repair_complete':
-        line(`${event.success ? '✓' : '✗'} repair to ${event.to} ${event.success ? 'succeeded' : 'failed'} in ${String(event.durationMs)} ms`);
+        this.stopStep();
+        line(`${verdict(Boolean(event.success), `repair to ${event.to} ${event.success ? 'succeeded' : 'failed'}`, s)} in ${s.dim(`${String(event.durationMs)} ms`)}`);
         break;
       case 'app_restarted':
-        line(`  ${event.success ? 'note' : '!'}: ${String(event.why)}: ${String(event.to)} ${event.success ? 'was started again and serves' : `could not be started again (${String(event.message)})`}`);
+        line(`  ${event.success ? 'note' : s.bad('!')}: ${String(event.why)}: ${String(event.to)} ${event.success ? 'was started again and serves' : `could not be started again (${String(event.message)})`}`);
         break;
       case 'operation_interrupted':
-        line(`■ ${String(event.kind)} stopped on ${String(event.signal)} ${event.after ? `after ${String(event.after)}` : 'before its first step'}, before ${String(event.next)} (unfinished: \`rewind resume ${event.env}\` continues it)`);
+        this.stopStep();
+        line(s.warn(`■ ${String(event.kind)} stopped on ${String(event.signal)} ${event.after ? `after ${String(event.after)}` : 'before its first step'}, before ${String(event.next)} (unfinished: \`rewind resume ${event.env}\` continues it)`));
         break;
       case 'lock_taken_over':
-        line(`  note: took over the lock of ${String(event.previousHolder)} (${String(event.why)})`);
+        line(s.warn(`  note: took over the lock of ${String(event.previousHolder)} (${String(event.why)})`));
         break;
       default:
         break;
     }
   }
+
+  /** Ends the running step's line without an outcome line (the caller prints its own result): erased on a TTY. */
+  dismiss(): void {
+    this.stopStep();
+    if (this.tty && this.drawn) this.out.write('\r\x1b[2K');
+    this.drawn = false;
+  }
+
+  /** A finished line. On a TTY it goes above the running step's line, which is drawn again below it. */
+  private line(text: string): void {
+    if (this.tty && this.drawn) {
+      this.out.write(`\r\x1b[2K${text}\n`);
+      this.drawn = false;
+      if (this.running) this.draw();
+    } else this.out.write(`${text}\n`);
+    this.lastLineAt = this.now();
+  }
+
+  private startStep(title: string): void {
+    this.stopStep();
+    this.running = { title, started: this.now() };
+    this.lastLineAt = this.now();
+    if (this.tty) this.draw();
+    this.timer = setInterval(() => this.tick(), this.tickMs);
+    // A view must never keep rewind alive: the operation ends the process, not its clock.
+    this.timer.unref();
+  }
+
+  private stopStep(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.running = null;
+  }
+
+  private tick(): void {
+    const running = this.running;
+    if (!running) return;
+    if (this.tty) return this.draw();
+    const elapsed = this.now() - running.started;
+    if (this.now() - this.lastLineAt < pipeHeartbeatMs(elapsed)) return;
+    this.line(`    … still running: ${running.title} (${formatElapsed(elapsed)})${running.note ? ` — ${running.note}` : ''}`);
+  }
+
+  /** The running step's line, with its elapsed time and newest progress, cut to the terminal's width (a wrapped line could not be rewritten in place). */
+  private draw(): void {
+    const running = this.running!;
+    const elapsed = this.now() - running.started;
+    const clock = elapsed >= 1000 ? formatElapsed(elapsed) : '';
+    const width = (this.out.columns ?? Infinity) - 1;
+    const head = fit(`  … ${running.title}`, width);
+    const room = width - head.length;
+    const clockText = clock && room >= clock.length + 2 ? `  ${clock}` : '';
+    const noteText = running.note ? fit(`  ${running.note}`, room - clockText.length) : '';
+    this.out.write(`${this.drawn ? '\r\x1b[2K' : ''}${head}${clockText ? `  ${this.s.dim(clock)}` : ''}${noteText.length > 2 ? noteText : ''}`);
+    this.drawn = true;
+  }
 }
+
+/** `text` cut to `width` characters, the cut marked with …. */
+function fit(text: string, width: number): string {
+  if (text.length <= width) return text;
+  return width <= 1 ? '' : `${text.slice(0, width - 1)}…`;
+}
+
+const MARK: Record<string, (s: TerminalStyle) => string> = {
+  succeeded: (s) => s.ok('✓'),
+  failed: (s) => s.bad('✗'),
+  error: (s) => s.bad('!'),
+  inconclusive: (s) => s.warn('?'),
+  skipped: (s) => s.dim('-'),
+  abandoned: (s) => s.warn('-'),
+};
+
+const markOf = (status: string, s: TerminalStyle): string => (Object.hasOwn(MARK, status) ? MARK[status]!(s) : s.warn('?'));
+
+/** `✓ deploy 1.1.0 succeeded` in green, `✗ … failed` in red. */
+const verdict = (success: boolean, text: string, s: TerminalStyle): string => (success ? s.ok(`✓ ${text}`) : s.bad(`✗ ${text}`));
 
 /** `restore (backup #3): why; why` — a rollback's database decision in one line (events and history). */
 export function describeDatabase(database: { [key: string]: unknown }): string {

@@ -8,6 +8,8 @@ export const GLOBAL_OPTIONS: OptionSpec = {
   config: { type: 'string', short: 'c' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  // Read by main() (terminal-style.ts); accepted here so every command takes it.
+  'no-color': { type: 'boolean' },
 };
 
 export interface ParsedArgs {

@@ -2,6 +2,7 @@
 // and every heavy dependency behind it, is imported only when that command runs.
 import type { CliIo } from './cli-io.js';
 import { packageVersion } from '../util/package-root.js';
+import { terminalStyle, wantsColour } from './terminal-style.js';
 
 interface CommandModule {
   run(argv: string[], io: CliIo): Promise<number>;
@@ -14,7 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   release: { summary: 'register an immutable release, or list releases', load: () => import('./commands/release-command.js') },
   deploy: { summary: 'ship a release: preflight, activate, verify; roll back by itself on failure', load: () => import('./commands/deploy-command.js') },
   rollback: { summary: 'return to the last known good release, verified', load: () => import('./commands/rollback-command.js') },
-  advise: { summary: 'rollback or fix forward? the seeds\' decision rules applied to live signals', load: () => import('./commands/advise-command.js') },
+  advise: { summary: 'rollback or fix forward? decision rules applied to live signals, with reasons', load: () => import('./commands/advise-command.js') },
   status: { summary: 'what an environment runs, its LKG, lock and last operation', load: () => import('./commands/status-command.js') },
   history: { summary: 'operations with their step journal, or the audit log', load: () => import('./commands/history-command.js') },
   smoke: { summary: 'run the smoke suite against what an environment serves now', load: () => import('./commands/smoke-command.js') },
@@ -31,7 +32,7 @@ function usage(): string {
   return [
     'rewind — release ledger and rollback orchestrator',
     '',
-    'usage: rewind <command> [arguments] [--config rewind.yaml] [--json]',
+    'usage: rewind <command> [arguments] [--config rewind.yaml] [--json] [--no-color]',
     '',
     'commands:',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
@@ -41,8 +42,12 @@ function usage(): string {
   ].join('\n');
 }
 
-export async function main(argv: string[], io: CliIo): Promise<number> {
+export async function main(argv: string[], given: CliIo): Promise<number> {
   const [name, ...rest] = argv;
+  // Flags end at `--`; after it, "--no-color" would be an argument, not a wish.
+  const end = rest.indexOf('--');
+  const noColor = (end === -1 ? rest : rest.slice(0, end)).includes('--no-color');
+  const io: CliIo = { ...given, color: given.color ?? wantsColour(given.stdout, given.env, noColor) };
   if (name === '--version' || name === '-V') return (io.stdout.write(`${packageVersion()}\n`), 0);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') return (io.stdout.write(`${usage()}\n`), 0);
   // Own properties only: `rewind constructor` must not find Object.prototype.constructor.
@@ -64,8 +69,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const { redactor } = await import('../util/redact.js');
     const coded = toRewindError(error);
     if (coded.code === 'REWIND_E_INTERNAL' && io.env.REWIND_DEBUG) io.stderr.write(`${(error as Error).stack}\n`);
-    if (json) io.stdout.write(`${JSON.stringify(redactor.redactValue({ error: coded.toJSON() }))}\n`);
-    io.stderr.write(`${redactor.redact(`error ${coded.code}: ${coded.message}\n  hint: ${coded.hint}`)}\n`);
+    if (json) io.stdout.write(`${(await import('../util/iso-times.js')).toJson(redactor.redactValue({ error: coded.toJSON() }))}\n`);
+    const style = terminalStyle(wantsColour(io.stderr, io.env, noColor));
+    io.stderr.write(`${redactor.redact(`${style.bad(`error ${coded.code}`)}: ${coded.message}\n  ${style.dim('hint:')} ${coded.hint}`)}\n`);
     return coded.exitCode;
   }
 }

@@ -112,10 +112,10 @@ const prometheusSourceSchema = z.strictObject({
   queries: z.record(z.string(), z.string()).describe('Metric name → PromQL: error_rate (a 0–1 ratio) and latency_p95_ms (milliseconds).'),
 });
 export const watchSettingsSchema = z.strictObject({
-  windowMs: z.number().int().min(1000).default(180_000).describe('How long a new release is watched before it is marked good (seed 000: 2–5 minutes).'),
+  windowMs: z.number().int().min(1000).default(180_000).describe('How long a new release is watched before it is marked good (2–5 minutes is usual).'),
   intervalMs: z.number().int().min(100).default(10_000).describe('Time between measurements.'),
-  errorRateThreshold: z.number().min(0).max(1).default(0.05).describe('An error rate above this, with evidence, fails the release (seed 002: 5 %).'),
-  latencyFactor: z.number().min(1).default(1.5).describe('p95 latency above this multiple of the preflight baseline fails (seed 002: > 50 % slower).'),
+  errorRateThreshold: z.number().min(0).max(1).default(0.05).describe('An error rate above this, with evidence, fails the release (default: above 5 %).'),
+  latencyFactor: z.number().min(1).default(1.5).describe('p95 latency above this multiple of the preflight baseline fails (default: more than 50 % slower).'),
   latencyFloorMs: z
     .number()
     .min(0)
@@ -209,7 +209,7 @@ export const migrationsSchema = z.strictObject({
   allowBreaking: z
     .boolean()
     .default(false)
-    .describe('Deploy a pending migration the lint calls breaking even without a down migration (seed 000 preflight 3 refuses it otherwise; --allow-breaking does the same for one deploy).'),
+    .describe('Deploy a pending migration the lint calls breaking even without a down migration (the deploy preflight refuses it otherwise; --allow-breaking does the same for one deploy).'),
 });
 
 // The database a release depends on: backed up before an upgrade, restored when a migration fails.
@@ -244,7 +244,7 @@ export const postgresDatabaseSchema = z.strictObject({
       osUser: z.string().min(1).optional().describe('Run the recovered server as this OS user; needed when rewind runs as root, which PostgreSQL refuses.'),
     })
     .optional()
-    .describe('Point-in-time recovery from continuous WAL archiving (seed 000, seed 001).'),
+    .describe('Point-in-time recovery from continuous WAL archiving.'),
   ...backupSettings,
 });
 
@@ -279,9 +279,9 @@ export const environmentSchema = z
   .strictObject({
   target: targetSchema,
   health: healthCheckSchema.optional(),
-  smoke: smokeSettingsSchema.optional().describe('A smoke suite run after every activation and every rollback (seed 000), and by `rewind smoke`.'),
+  smoke: smokeSettingsSchema.optional().describe('A smoke suite run after every activation and every rollback, and by `rewind smoke`.'),
   watch: watchSettingsSchema.optional().describe('Watch a new release for a window before marking it good; roll back by itself when a metric fails.'),
-  notify: notifySettingsSchema.optional().describe('Who hears about rollbacks, paused watches and failed deploys (seed 000: webhook notification on rollback events).'),
+  notify: notifySettingsSchema.optional().describe('Who hears about rollbacks, paused watches and failed deploys (webhooks, e.g. Slack).'),
   deploy: deploySettingsSchema.prefault({}),
   lock: lockSettingsSchema.prefault({}),
   database: databaseSchema.optional().describe('The database this environment\'s releases migrate: backed up, verified, restored.'),

@@ -1,7 +1,13 @@
-/** What `rewind init` writes: every key, commented, with the defaults. docs/config.md explains each. */
+/**
+ * What `rewind init` writes: every section of an environment, the optional ones (slots, smoke, watch,
+ * notify, database, traffic) commented out, each key with its default. It passes `rewind config check`
+ * as written, and with any commented section turned on (test/init-config.test.ts checks both).
+ * A commented section is a YAML block whose every line is `<indent># `; docs/config.md explains each key.
+ */
 export const STARTER_CONFIG = `# rewind.yaml — release ledger and rollback orchestrator configuration.
 # Full reference: docs/config.md. JSON Schema for editors: \`rewind config schema > rewind.schema.json\`.
 # \${VAR} reads an environment variable (an error if unset); \${VAR:-default} gives a default; $\${ is a literal \${.
+# Turn a commented section on by removing the "# " in front of each of its lines.
 version: 1
 
 # Where the ledger lives: a SQLite file (relative to this file) or a postgres:// URL for teams.
@@ -12,6 +18,7 @@ log:
   # Every event as one JSON line (pino), appended.
   file: ./rewind-events.log
 
+# One entry per environment. With only one, commands that take <env> use it when you leave it out.
 environments:
   production:
     target:
@@ -27,6 +34,12 @@ environments:
         env:
           PORT: "3000"
         # pm2Home: /var/lib/myapp/.pm2
+      # Two warm slots for blue-green or canary (needs traffic: below): a rollback is a traffic switch.
+      # slots:
+      #   blue: { port: 3001 }
+      #   green: { port: 3002 }
+      #   host: 127.0.0.1       # where both slots listen, as the router reaches them
+      #   portEnv: PORT         # the variable that tells the app its slot's port
     health:
       url: http://127.0.0.1:3000/health
       expectStatus: 200
@@ -40,28 +53,55 @@ environments:
       backoffMs: 200
       maxBackoffMs: 2000
       readinessDelayMs: 0
+    # A smoke suite: HTTP steps in order (the first failure skips the rest), cleanup steps always,
+    # after every activation and every rollback; a failing step fails the deploy, which rolls back.
+    # Format: examples/smoke/minimal.yaml. \`rewind smoke\` runs it on its own.
+    # smoke:
+    #   suite: ./smoke.yaml               # relative to this file
+    #   baseUrl: http://127.0.0.1:3000    # joined to the suite's relative step URLs
+    #   timeoutMs: 5000                   # per request
+    # Watch a new release before marking it good: measured every interval; a failing metric rolls
+    # it back by itself, missing data pauses the deploy and a human decides.
+    # watch:
+    #   windowMs: 180000                  # 3 minutes
+    #   intervalMs: 10000
+    #   errorRateThreshold: 0.05          # an error rate above 5 % fails the release
+    #   latencyFactor: 1.5                # a p95 more than 50 % above the preflight baseline fails
+    #   latencyFloorMs: 50                # the baseline p95 is taken as at least this
+    #   source:
+    #     type: http-probe                # or prometheus (PromQL queries, see docs/config.md)
+    #     url: http://127.0.0.1:3000/     # an ordinary page of the app, not /health
+    #     requests: 100                   # per measurement
     deploy:
       autoRollback: true        # roll back to the last known good release when a deploy fails after activation
       baselineHealth: true      # probe the running release before changing anything
       minFreeMb: 100
     lock:
       ttlMs: 60000
+    # Who hears about rollbacks, paused watches and failed deploys: one POST per event, with a
+    # Slack-ready "text". A webhook that is down only prints a warning.
+    # notify:
+    #   webhooks:
+    #     - url: \${SLACK_WEBHOOK_URL}
+    #       events: [rollback_start, rollback_complete, watch_paused, deploy_complete, restore_complete, down_complete, lock_forced]
+    #       timeoutMs: 3000
     # The database your releases migrate: backed up before every deploy, restored when a breaking
     # migration has to be undone (see docs/config.md for mysql and sqlite).
     # database:
     #   engine: postgres
     #   url: \${DATABASE_URL}
     #   criticalTables: [users, orders]   # row counts recorded with each backup, checked after a restore
+    #   retainDays: 7                     # backups younger than this are never pruned
+    #   keep: 5                           # nor the newest 5
     #   migrations:
     #     tool: prisma
     #     dir: prisma/migrations          # relative to the release directory
     #     apply: [npx, prisma, migrate, deploy]
     #     env:
     #       DATABASE_URL: \${DATABASE_URL}
-    # Blue-green or canary: two warm slots behind haproxy (or nginx), so a rollback is a traffic
-    # switch. Add under target:  slots: { blue: { port: 3001 }, green: { port: 3002 } }
+    # Blue-green or canary through a router in front of the two slots (target.slots above).
     # traffic:
-    #   strategy: blue-green              # or canary (needs watch:), see docs/config.md
+    #   strategy: blue-green              # or canary (needs watch:)
     #   router: { type: haproxy, socket: /run/haproxy/admin.sock, backend: app }
     #   canary: { steps: [10, 50], measurements: 3 }
 `;

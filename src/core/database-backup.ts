@@ -6,6 +6,8 @@ import { environmentConfig } from '../config/load-config.js';
 import { RewindError, toRewindError } from '../errors/rewind-error.js';
 import type { CommandSpec } from '../ports/executor.js';
 import type { BackupKind, BackupRecord } from '../ports/ledger.js';
+import type { ProgressReporter } from '../ports/step-progress.js';
+import { reportDumpGrowth } from './dump-growth.js';
 import type { Services } from './services.js';
 
 /**
@@ -24,6 +26,8 @@ export interface BackupOptions {
   kind: BackupKind;
   /** Defaults to the environment's current release (null when nothing is deployed). */
   releaseVersion?: string | null;
+  /** Told how much of the dump is written, every 2 s while it streams. */
+  progress?: ProgressReporter;
 }
 
 export interface BackupOutcome {
@@ -74,8 +78,9 @@ export async function backupDatabase(services: Services, env: string, options: B
     const destination = join(backupDirOf(env, database), backupBaseName(env, at, options.kind, releaseVersion) + engine.extension);
     const started = performance.now();
     let result;
+    const stopReporting = options.progress ? reportDumpGrowth(destination, options.progress) : null;
     try {
-      result = await engine.backup(destination, database.criticalTables);
+      result = await engine.backup(destination, database.criticalTables).finally(() => stopReporting?.());
     } catch (error) {
       const coded = toRewindError(error);
       const failure = coded.code === 'REWIND_E_INTERNAL' ? new RewindError('REWIND_E_BACKUP_FAILED', `backup of ${env} failed: ${coded.message}`, { env }) : coded;

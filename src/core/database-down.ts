@@ -75,7 +75,7 @@ export async function findDownTarget(services: Services, env: string, release: R
 
 /** The plan notes that show a person what the down step will do before they say --yes. */
 export function describeDownTarget(down: DownTarget): string[] {
-  const notes = [`down one step: revert ${down.migration.name} of ${down.release} (seed 003: exactly one; never chained)`];
+  const notes = [`down one step: revert ${down.migration.name} of ${down.release} (exactly one; downs are never chained)`];
   if (down.downSql !== null) notes.push(`down SQL (${down.downPath}):\n${down.downSql.trimEnd().replace(/^/gm, '    ')}`);
   else notes.push('the down commands do not name a down file: rewind cannot show or lint what they run');
   const lossy = down.findings.filter((f) => f.class === 'breaking' || f.class === 'irreversible' || f.class === 'unchecked');

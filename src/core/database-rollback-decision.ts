@@ -63,7 +63,7 @@ export function decideDatabaseRollback(input: DatabaseDecisionInput): DatabaseDe
     if (migrations.length !== 1) {
       return {
         mode: 'freeze',
-        reasons: [`--db down reverts exactly one migration and ${migrations.length} were applied since the last known good release (seed 003: never chain downs)`],
+        reasons: [`--db down reverts exactly one migration and ${migrations.length} were applied since the last known good release (downs are never chained: each one is read before it runs)`],
       };
     }
     const only = migrations[0]!;
@@ -80,7 +80,7 @@ export function decideDatabaseRollback(input: DatabaseDecisionInput): DatabaseDe
   if (risky.length === 0) {
     return {
       mode: 'code-only',
-      reasons: [`migrations ${migrations.map((m) => m.name).join(', ')} are additive: the last known good code runs against the new schema (seed 000: do not revert the database)`],
+      reasons: [`migrations ${migrations.map((m) => m.name).join(', ')} are additive: the last known good code runs against the new schema, so the database stays as it is`],
     };
   }
   const why = risky.flatMap((r) => (r.reasons.length ? r.reasons.map((reason) => `${r.version}: ${reason}`) : [`${r.version}: migrations are ${r.verdict}`]));

@@ -96,7 +96,7 @@ function stepContext(services: Services, env: string, target: Target, operation:
     target,
     operation,
     now: services.now,
-    probeHealth: (version) => (config.health ? services.checkHealth(config.health, version) : Promise.resolve(succeeded('no health check configured'))),
+    probeHealth: (version, progress) => (config.health ? services.checkHealth(config.health, version, progress) : Promise.resolve(succeeded('no health check configured'))),
     services,
   };
 }

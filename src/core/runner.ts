@@ -1,5 +1,6 @@
 import { RewindError } from '../errors/rewind-error.js';
 import type { EventSink } from '../ports/event-sink.js';
+import type { ProgressReporter } from '../ports/step-progress.js';
 import { redactor } from '../util/redact.js';
 import type { StepState } from '../ports/ledger.js';
 import { errored, type Outcome } from '../ports/outcome.js';
@@ -72,7 +73,7 @@ async function runSteps(plan: Plan, context: StepContext, sink: EventSink, execu
     try {
       // A stored plan is data from the ledger: its kind is looked up as an own property only.
       const executor = Object.hasOwn(executors, step.kind) ? executors[step.kind] : undefined;
-      outcome = executor ? await executor(step, context) : errored(`no executor for step kind ${step.kind}`);
+      outcome = executor ? await executor(step, { ...context, progress: reporter(sink, { ...base, step: step.id, title: step.title }) }) : errored(`no executor for step kind ${step.kind}`);
     } catch (error) {
       outcome = errored(`${step.id} threw: ${(error as Error).message}`);
     }
@@ -92,4 +93,14 @@ async function runSteps(plan: Plan, context: StepContext, sink: EventSink, execu
     last = step;
   }
   return { ok: true, changed, durationMs: Math.round(performance.now() - started) };
+}
+
+/**
+ * A step's progress as `step_progress` events. A progress line is for people watching: a sink that
+ * fails to show one (a closed pipe) must not fail the step, so errors are dropped here.
+ */
+function reporter(sink: EventSink, about: { env: string; operationId: string; from: string | null; to: string; step: string; title: string }): ProgressReporter {
+  return async (update) => {
+    await sink.emit({ event: 'step_progress', ...about, ...update }).catch(() => undefined);
+  };
 }

@@ -5,6 +5,7 @@ import type { EventSink } from '../ports/event-sink.js';
 import type { Executor } from '../ports/executor.js';
 import type { Ledger } from '../ports/ledger.js';
 import type { Outcome } from '../ports/outcome.js';
+import type { ProgressReporter } from '../ports/step-progress.js';
 import type { Target } from '../ports/target.js';
 import type { TrafficRouter } from '../ports/traffic-router.js';
 
@@ -16,9 +17,10 @@ export interface Services {
   actor: string;
   now: () => number;
   createTarget(env: string, config: EnvironmentConfig): Target;
-  checkHealth(config: HealthCheckConfig, version: string): Promise<Outcome>;
+  /** Probes until healthy or out of retries; each retried attempt is told to `progress` (step_progress). */
+  checkHealth(config: HealthCheckConfig, version: string, progress?: ProgressReporter): Promise<Outcome>;
   /** Loads and runs the environment's smoke suite against `version`; a failing app is a `failed` outcome. */
-  runSmoke(config: SmokeSettings, version: string): Promise<Outcome>;
+  runSmoke(config: SmokeSettings, version: string, progress?: ProgressReporter): Promise<Outcome>;
   /**
    * The watch window's metric source (`watch.source.type`), from the registry; with `scope`, aimed
    * at one server (a canary measures each slot on its own).

@@ -2,9 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EventSink, RewindEvent } from '../ports/event-sink.js';
 import type { Ledger } from '../ports/ledger.js';
+import { LIVE_ONLY_EVENTS } from '../ports/step-progress.js';
 import { redactor } from '../util/redact.js';
+import { withIsoTimes } from '../util/iso-times.js';
 
-/** Writes every event into the ledger's append-only audit table: who, what, when, from, to. */
+/**
+ * Writes every event into the ledger's append-only audit table: who, what, when, from, to. Progress
+ * (`step_progress`) stays out: the table is never trimmed, and the step's outcome and journal already
+ * say how it went (a health check's attempts, a smoke suite's steps).
+ */
 export class LedgerAuditSink implements EventSink {
   constructor(
     private readonly ledger: Ledger,
@@ -12,6 +18,7 @@ export class LedgerAuditSink implements EventSink {
   ) {}
 
   async emit(event: RewindEvent): Promise<void> {
+    if (LIVE_ONLY_EVENTS.has(event.event)) return;
     const { event: name, env, operationId, from, to, at, actor, ...data } = event;
     await this.ledger.appendEvent({
       at: typeof at === 'number' ? at : Date.now(),
@@ -30,21 +37,30 @@ interface LineWriter {
   info(object: Record<string, unknown>): void;
 }
 
-/** One JSON line per event through pino, synchronously, so a SIGKILL never loses a written line. */
+/**
+ * One JSON line per event through pino, synchronously, so a SIGKILL never loses a written line.
+ * The log file is a record like the audit table and leaves progress out; `--json` on stdout is a
+ * live view and includes it (`{ live: true }`).
+ */
 export class JsonLinesSink implements EventSink {
-  private constructor(private readonly logger: LineWriter) {}
+  private constructor(
+    private readonly logger: LineWriter,
+    private readonly live: boolean,
+  ) {}
 
   /** `destination` is a file path (appended to) or an already open stream such as stdout. */
-  static async create(destination: string | NodeJS.WritableStream): Promise<JsonLinesSink> {
+  static async create(destination: string | NodeJS.WritableStream, options: { live?: boolean } = {}): Promise<JsonLinesSink> {
     const { pino } = await import('pino');
     if (typeof destination === 'string') mkdirSync(dirname(destination), { recursive: true });
     const stream = typeof destination === 'string' ? pino.destination({ dest: destination, sync: true, append: true }) : destination;
     const logger = pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } }, stream);
-    return new JsonLinesSink(logger);
+    return new JsonLinesSink(logger, options.live ?? false);
   }
 
   async emit(event: RewindEvent): Promise<void> {
-    this.logger.info({ ...event, at: undefined });
+    if (!this.live && LIVE_ONLY_EVENTS.has(event.event)) return;
+    // pino stamps `time` (ISO 8601); a time field the event carries is given the same format.
+    this.logger.info(withIsoTimes({ ...event, at: undefined }));
   }
 }
 

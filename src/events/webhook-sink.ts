@@ -1,5 +1,6 @@
 import type { EventSink, RewindEvent } from '../ports/event-sink.js';
 import { redactor } from '../util/redact.js';
+import { withIsoTimes } from '../util/iso-times.js';
 import { maskUrlPastHost, splitUrlCredentials } from '../util/url-credentials.js';
 
 /** A webhook and the events it wants (seed 000: "Slack / webhook notification on rollback events"). */
@@ -43,7 +44,7 @@ export class WebhookSink implements EventSink {
     if (event.event === 'deploy_complete' && event.success !== false) return;
     const wanted = this.targets(event.env).filter((t) => t.events.includes(event.event));
     if (wanted.length === 0) return;
-    const payload = JSON.stringify(redactor.redactValue({ text: summary(event), event: { ...event, at: new Date().toISOString() } }));
+    const payload = JSON.stringify(redactor.redactValue({ text: summary(event), event: withIsoTimes({ ...event, at: new Date().toISOString() }) }));
     await Promise.all(
       wanted.map(async (target) => {
         const shown = maskUrlPastHost(target.url);

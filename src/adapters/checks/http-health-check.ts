@@ -1,5 +1,6 @@
 import type { HealthCheckConfig } from '../../config/config-schema.js';
 import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
+import { noProgress, type ProgressReporter } from '../../ports/step-progress.js';
 import { pickJsonPath as pick } from '../../util/json-path.js';
 import { urlWithoutPassword } from '../../util/url-credentials.js';
 import { plainHttpRequest } from './plain-http-request.js';
@@ -48,10 +49,16 @@ export async function probeOnce(config: HealthCheckConfig, version: string): Pro
 /**
  * Probes until healthy or out of retries: readiness delay, then up to 1 + retries attempts with
  * exponential backoff. Returns a value; an unhealthy release is `failed`, not an exception.
+ * Each failed attempt that will be retried is reported to `progress` ("attempt 3/7: status 500,
+ * expected 200; next in 800 ms"), as is a readiness delay, so the wait is never silent.
  */
-export async function checkHealth(config: HealthCheckConfig, version: string): Promise<Outcome> {
+export async function checkHealth(config: HealthCheckConfig, version: string, progress: ProgressReporter = noProgress): Promise<Outcome> {
   const started = performance.now();
-  if (config.readinessDelayMs > 0) await sleep(config.readinessDelayMs);
+  const total = config.retries + 1;
+  if (config.readinessDelayMs > 0) {
+    await progress({ message: `waiting ${config.readinessDelayMs} ms before the first probe (readinessDelayMs)` });
+    await sleep(config.readinessDelayMs);
+  }
   const attempts: HealthProbeResult[] = [];
   let backoff = config.backoffMs;
   for (let attempt = 0; attempt <= config.retries; attempt++) {
@@ -64,6 +71,7 @@ export async function checkHealth(config: HealthCheckConfig, version: string): P
       });
     }
     if (attempt < config.retries) {
+      await progress({ message: `attempt ${attempt + 1}/${total}: ${result.reason}; next in ${backoff} ms`, current: attempt + 1, total });
       await sleep(backoff);
       backoff = Math.min(backoff * 2, config.maxBackoffMs);
     }

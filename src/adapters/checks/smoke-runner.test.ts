@@ -64,6 +64,7 @@ describe('smoke suite runner', () => {
   });
 
   it('stops at the first failing step, skips the rest, and still runs cleanup', async () => {
+    const announced: string[] = [];
     const outcome = await runSmokeSuite(
       suite(
         [
@@ -73,11 +74,13 @@ describe('smoke suite runner', () => {
         ],
         [{ name: 'delete', request: { method: 'DELETE', url: '/projects/{{id}}' }, expect: { status: 204 } }],
       ),
-      { version: '1.0.0', timeoutMs: 1000 },
+      { version: '1.0.0', timeoutMs: 1000, progress: async (update) => void announced.push(`${update.message} [${update.current}/${update.total}]`) },
     );
     expect(outcome.status).toBe('failed');
     expect(outcome.message).toContain('broken failed: status 500, expected 200');
     expect(statuses(outcome.detail)).toEqual(['step:create:passed', 'step:broken:failed', 'step:never:skipped', 'cleanup:delete:passed']);
+    // Each request is announced as it starts (a live view names the one in flight); skipped ones are not.
+    expect(announced).toEqual(['1/4 create [1/4]', '2/4 broken [2/4]', '4/4 delete (cleanup) [4/4]']);
     expect(projects.size).toBe(0);
   });
 

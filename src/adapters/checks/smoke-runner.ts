@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { SmokeSettings } from '../../config/config-schema.js';
 import type { SmokeStep, SmokeSuite } from '../../config/smoke-schema.js';
 import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
+import { noProgress, type ProgressReporter } from '../../ports/step-progress.js';
 import { pickJsonPath as pick } from '../../util/json-path.js';
 
 /** One step's result, journaled with the smoke step and printed by `rewind smoke`. */
@@ -109,9 +110,12 @@ async function runStep(step: SmokeStep, vars: Variables, baseUrl: string | undef
 /**
  * Runs a suite in order; the first failing step stops the steps, and every cleanup step runs
  * whatever happened (a cleanup failure fails the suite too, since it leaves test data behind).
- * Returns an outcome value with every step's result; never throws for a failing app.
+ * Returns an outcome value with every step's result; never throws for a failing app. Each request
+ * is announced to `progress` as it starts ("2/5 create a project"), so a slow one is named.
  */
-export async function runSmokeSuite(suite: SmokeSuite, options: { version: string; baseUrl?: string; timeoutMs: number }): Promise<Outcome> {
+export async function runSmokeSuite(suite: SmokeSuite, options: { version: string; baseUrl?: string; timeoutMs: number; progress?: ProgressReporter }): Promise<Outcome> {
+  const progress = options.progress ?? noProgress;
+  const total = suite.steps.length + suite.cleanup.length;
   const started = performance.now();
   const vars: Variables = new Map([
     ['version', options.version],
@@ -126,11 +130,13 @@ export async function runSmokeSuite(suite: SmokeSuite, options: { version: strin
       results.push({ name: step.name, phase: 'step', status: 'skipped', ms: 0, reason: `after ${failure.name} failed` });
       continue;
     }
+    await progress({ message: `${results.length + 1}/${total} ${step.name}`, current: results.length + 1, total });
     const result = await runStep(step, vars, baseUrl, options.timeoutMs, 'step');
     results.push(result);
     if (result.status === 'failed') failure = result;
   }
   for (const step of suite.cleanup) {
+    await progress({ message: `${results.length + 1}/${total} ${step.name} (cleanup)`, current: results.length + 1, total });
     const result = await runStep(step, vars, baseUrl, options.timeoutMs, 'cleanup');
     results.push(result);
     if (result.status === 'failed') failure ??= result;
@@ -142,7 +148,7 @@ export async function runSmokeSuite(suite: SmokeSuite, options: { version: strin
 }
 
 /** The Services hook: load the environment's suite file, then run it against `version`. */
-export async function runSmoke(config: SmokeSettings, version: string): Promise<Outcome> {
+export async function runSmoke(config: SmokeSettings, version: string, progress?: ProgressReporter): Promise<Outcome> {
   const { loadSmokeSuite } = await import('../../config/load-smoke-suite.js');
-  return runSmokeSuite(loadSmokeSuite(config.suite), { version, baseUrl: config.baseUrl, timeoutMs: config.timeoutMs });
+  return runSmokeSuite(loadSmokeSuite(config.suite), { version, baseUrl: config.baseUrl, timeoutMs: config.timeoutMs, progress });
 }

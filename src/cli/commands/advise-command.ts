@@ -3,10 +3,12 @@ import type { OperatorSignals } from '../../core/advisor/advice-signals.js';
 import { parseErrorRate, parseFixEta, parseLatencyRatio, parseUsersAffected } from '../../core/advisor/signal-values.js';
 import { writeLine, type CliIo } from '../cli-io.js';
 import { openContext } from '../cli-context.js';
+import { resolveEnvironment } from '../environment-argument.js';
 import { parseCommandArgs, type ParsedArgs } from '../parse-args.js';
+import { toJson } from '../../util/iso-times.js';
 
 export const usage =
-  'rewind advise <env> [--data-corruption] [--security] [--feature-broken] [--minor] [--users-affected all|many|few] [--root-cause-known] [--fix-eta <20m|1h|90s>] [--error-rate <0.08|8%>] [--latency-ratio <n>] [--json]';
+  'rewind advise [<env>] [--data-corruption] [--security] [--feature-broken] [--minor] [--users-affected all|many|few] [--root-cause-known] [--fix-eta <20m|1h|90s>] [--error-rate <0.08|8%>] [--latency-ratio <n>] [--json]';
 
 export const help = `${usage}
 
@@ -15,15 +17,17 @@ current release and the last known good one (with their CI results), the newest 
 its journal says, unfinished operations, what a rollback would do to the database (migration
 verdicts), and one measurement through the environment's watch.source (prometheus or http-probe):
 the error rate, and the p95 latency over the baseline p95 the newest deploy recorded — adds what
-you tell it, and applies the seeds' rules. It prints the action, the severity, the time to act,
+you tell it, and applies the rules below. It prints the action, the severity, the time to act,
 every reason (each number says whether it was measured, and via what, or given by a flag), and
 the exact command to run. It changes nothing.
 
 A metric that cannot be measured (no watch.source, the source is down or has no data, no
 recorded baseline) is reported as unknown and raises nothing; the advice stands on the rest.
 --error-rate and --latency-ratio override the measured values.
+<env> may be left out when rewind.yaml defines a single environment: that one is used (named on
+stderr); with several, leaving it out is REWIND_E_USAGE naming them.
 
-Decision matrix (seed 004)                    severity   action
+Decision matrix                               severity   action
   critical bug affecting all users            critical   roll back immediately
   security vulnerability                      critical   roll back immediately
   performance degradation > 50 %              high       roll back within 15 min
@@ -31,14 +35,14 @@ Decision matrix (seed 004)                    severity   action
   feature not working                         medium     roll back within 1 hour
   minor UI bug                                low        fix forward, don't roll back
   failed migration                            high       roll back + restore the database
-Also: an error rate over 5 % (seed 002) is critical; a failing health check is a critical bug
-affecting all users; a deploy that failed and still serves is high (seed 001).
+Also: an error rate above 5 % is critical; a failing health check is a critical bug affecting all
+users; a deploy that failed and still serves is high.
 
-Rollback vs fix forward (seeds 002, 003, 004): data integrity at risk → roll back and restore;
+Rollback vs fix forward: data integrity at risk → roll back and restore;
 critical → roll back now; minor → fix forward; a fix more than 30 min away → roll back; fix forward
 only with the root cause known and a fix under 15 min for few users, or a hotfix under 30 min that
 ships faster than the rollback itself; otherwise: if unsure, roll back. A rollback target that did
-not pass CI is flagged (seed 003).
+not pass CI is flagged.
 
 Options (what rewind cannot measure, and overrides for what it can):
   --data-corruption          data is being corrupted
@@ -69,14 +73,14 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       'error-rate': { type: 'string' },
       'latency-ratio': { type: 'string' },
     },
-    { min: 1, max: 1, usage },
+    { min: 0, max: 1, usage },
   );
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
-  const env = args.positionals[0]!;
   // Bad answers are refused before anything is opened or probed.
   const operator = operatorSignals(args);
   const context = await openContext(args, io);
   try {
+    const env = resolveEnvironment(args.positionals[0], Object.keys(context.config.environments), io, usage);
     const [{ gatherLiveSignals }, { combineSignals }, { adviseRollback }, { checkHealth }, { createMetricSource }] = await Promise.all([
       import('../../core/advisor/live-signals.js'),
       import('../../core/advisor/combine-signals.js'),
@@ -90,7 +94,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     const advice = adviseRollback(signals);
     if (args.flag('json')) {
       const { commandSuffix: _suffix, ...shown } = signals;
-      writeLine(io.stdout, JSON.stringify({ ...advice, signals: shown }));
+      writeLine(io.stdout, toJson({ ...advice, signals: shown }));
     }
     else render(advice, io);
     return 0;

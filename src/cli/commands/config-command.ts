@@ -3,6 +3,7 @@ import { loadConfig, resolveConfigPath } from '../../config/load-config.js';
 import { redactor } from '../../util/redact.js';
 import { writeLine, type CliIo } from '../cli-io.js';
 import { parseCommandArgs, unknownSubcommand } from '../parse-args.js';
+import { toJson } from '../../util/iso-times.js';
 
 export const usage = 'rewind config check|schema [--config <path>] [--json]';
 export const help = `${usage}
@@ -30,7 +31,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     health: env.health?.url ?? null,
   }));
   if (args.flag('json')) {
-    writeLine(io.stdout, JSON.stringify(redactor.redactValue({ valid: true, path, ledger: config.ledger, environments })));
+    writeLine(io.stdout, toJson(redactor.redactValue({ valid: true, path, ledger: config.ledger, environments })));
     return 0;
   }
   writeLine(io.stdout, `${path} is valid`);

@@ -3,22 +3,26 @@ import { backupDatabase, describeDatabaseBackup, pruneBackups, requireDatabase, 
 import { RewindError } from '../../errors/rewind-error.js';
 import type { BackupRecord } from '../../ports/ledger.js';
 import { redactor } from '../../util/redact.js';
-import { writeLine, type CliIo } from '../cli-io.js';
+import { formatBytes } from '../../util/format-bytes.js';
+import { styleOf, writeLine, type CliIo } from '../cli-io.js';
 import { buildServices, openContext, type CliContext } from '../cli-context.js';
 import { parseCommandArgs, unknownSubcommand, type ParsedArgs } from '../parse-args.js';
 import { restoreDatabase } from '../../core/operations.js';
 import { finishOperation } from './operation-output.js';
 import { renderPlan } from '../render-plan.js';
+import { liveStep } from '../live-step.js';
+import { resolveEnvironment } from '../environment-argument.js';
+import { toJson } from '../../util/iso-times.js';
 
-export const usage = `rewind db backup <env> [--dry-run] [--json]
+export const usage = `rewind db backup [<env>] [--dry-run] [--json]
        rewind db verify <backup-id|path> [--env <env>] [--json]
-       rewind db prune <env> [--dry-run] [--json]
-       rewind db list <env> [--all] [--json]
-       rewind db restore <env> [--backup <id>] [--dry-run] [--yes] [--reason <text>] [--json]
-       rewind db drift <env> [--no-replay] [--json]
-       rewind db down <env> [--dry-run] [--yes] [--reason <text>] [--json]
-       rewind db pitr check|base-backup|list <env> [--json]
-       rewind db restore <env> --to-time <ISO time> [--data-dir <dir>] [--port <n>] [--dry-run] --yes [--json]`;
+       rewind db prune [<env>] [--dry-run] [--json]
+       rewind db list [<env>] [--all] [--json]
+       rewind db restore [<env>] [--backup <id>] [--dry-run] [--yes] [--reason <text>] [--json]
+       rewind db drift [<env>] [--no-replay] [--json]
+       rewind db down [<env>] [--dry-run] [--yes] [--reason <text>] [--json]
+       rewind db pitr check|base-backup|list [<env>] [--json]
+       rewind db restore [<env>] --to-time <ISO time> [--data-dir <dir>] [--port <n>] [--dry-run] --yes [--json]`;
 export const help = `${usage}
 
   backup  dump the environment's database (environments.<env>.database) into its backupDir, with the
@@ -30,9 +34,9 @@ export const help = `${usage}
   prune   apply retention: keep the newest \`keep\`, everything younger than \`retainDays\`, and the
           newest pre-upgrade backup of every release that can still be rolled back to; delete the rest.
   list    recorded backups, newest first (--all includes pruned ones).
-  restore put a recorded backup back (default: the newest pre-upgrade backup), as seed 000 says:
+  restore put a recorded backup back (default: the newest pre-upgrade backup):
           check its sha256 and readability (refused before anything is touched) → stop the app →
-          safety backup of the current state (seed 002) → restore → verify the migration table and
+          safety backup of the current state → restore → verify the migration table and
           the critical tables' row counts against the backup's record → start the app again → health.
           Every step is journaled (\`rewind history\`); a failed restore names the safety backup and
           the command that puts it back. Needs --yes (or --dry-run to see the plan, argv included).
@@ -41,7 +45,7 @@ export const help = `${usage}
           scratch database on the same server (dropped afterwards; --no-replay skips it). Prints a
           diff (- expected, + found, ~ changed) and exits 11 (REWIND_E_DRIFT) on any difference.
           PostgreSQL only. Every deploy runs the first comparison in preflight (database.driftCheck).
-  down    revert exactly one migration, the newest applied (seed 003: never chain downs): prints its
+  down    revert exactly one migration, the newest applied (downs are never chained): prints its
           down SQL, the lint findings on it (data loss) and the commands (database.migrations.down),
           then with --yes takes a safety backup, runs them, and checks the history table shows that
           migration, and only it, as no longer applied. The app keeps running; roll its code back
@@ -55,6 +59,9 @@ export const help = `${usage}
           pitr.restorePort (loopback, archiving off) so you can inspect it and move data or traffic
           over. The live cluster is never replaced in place.
 
+<env> may be left out when rewind.yaml defines a single environment: that one is used (named on
+stderr); with several, leaving it out is REWIND_E_USAGE naming them.
+
 Exit codes: 0 ok · 2 usage, unknown environment, no database configured · 3 database unreachable,
 backup corrupt or not found · 5 locked · 6 restore or down stopped in preflight, nothing changed (the
 cause is named, e.g. REWIND_E_BACKUP_CORRUPT) · 11 drift · 1 the dump or the restore failed. See docs/errors.md.`;
@@ -66,30 +73,34 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(
     argv,
     { env: { type: 'string' }, 'dry-run': { type: 'boolean' }, all: { type: 'boolean' }, backup: { type: 'string' }, yes: { type: 'boolean', short: 'y' }, reason: { type: 'string' }, 'no-replay': { type: 'boolean' }, 'to-time': { type: 'string' }, 'data-dir': { type: 'string' }, port: { type: 'string' } },
-    { min: 2, max: 3, usage },
+    { min: 1, max: 3, usage },
   );
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
-  const [sub, target] = args.positionals as [string, string];
+  const [sub, ...rest] = args.positionals as [string, ...string[]];
   if (!(SUBCOMMANDS as readonly string[]).includes(sub)) throw unknownSubcommand('db', sub, SUBCOMMANDS, usage);
-  if ((sub === 'pitr') !== (args.positionals.length === 3)) throw new RewindError('REWIND_E_USAGE', `usage: ${usage}`);
-  if (sub === 'pitr' && !(PITR_ACTIONS as readonly string[]).includes(target)) throw unknownSubcommand('db pitr', target, PITR_ACTIONS, usage);
+  // What each subcommand takes: verify a backup id or path; pitr an action, then the environment; the others the environment.
+  const [action, givenEnv] = sub === 'pitr' ? [rest[0], rest[1]] : [undefined, sub === 'verify' ? undefined : rest[0]];
+  const expected = sub === 'verify' ? [1, 1] : sub === 'pitr' ? [1, 2] : [0, 1];
+  if (rest.length < expected[0]! || rest.length > expected[1]!) throw new RewindError('REWIND_E_USAGE', `db ${sub}: expected ${expected[0] === expected[1] ? expected[0] : `${expected[0]}–${expected[1]}`} argument(s) after it, got ${rest.length} — usage: ${usage}`);
+  if (sub === 'pitr' && !(PITR_ACTIONS as readonly string[]).includes(action!)) throw unknownSubcommand('db pitr', action!, PITR_ACTIONS, usage);
   const context = await openContext(args, io);
   try {
     const json = args.flag('json');
-    if (sub === 'pitr') return await pitr(target as (typeof PITR_ACTIONS)[number], args.positionals[2]!, context, io, json);
-    if (sub === 'restore' && args.string('to-time') !== undefined) return await restoreToTime(target, args, context, io, json);
-    if (sub === 'restore') return await restore(target, args, context, io, json);
-    if (sub === 'drift') return await drift(target, args, context, io, json);
-    if (sub === 'down') return await down(target, args, context, io, json);
+    const environment = () => resolveEnvironment(givenEnv, Object.keys(context.config.environments), io, usage);
+    if (sub === 'pitr') return await pitr(action as (typeof PITR_ACTIONS)[number], environment(), context, io, json);
+    if (sub === 'restore' && args.string('to-time') !== undefined) return await restoreToTime(environment(), args, context, io, json);
+    if (sub === 'restore') return await restore(environment(), args, context, io, json);
+    if (sub === 'drift') return await drift(environment(), args, context, io, json);
+    if (sub === 'down') return await down(environment(), args, context, io, json);
     const services = await buildServices(context, io, { json: false, quiet: true });
     if (sub === 'backup') {
-      const env = target;
+      const env = environment();
       requireDatabase(env, environmentConfig(context.config, env));
       if (args.flag('dry-run')) {
         const { describePipeline } = await import('../../exec/process-executor.js');
         const plan = describeDatabaseBackup(services, env, { kind: 'manual' });
         const commands = plan.commands.map((stages) => describePipeline(stages));
-        if (json) writeLine(io.stdout, JSON.stringify(redactor.redactValue({ dryRun: true, destination: plan.destination, commands })));
+        if (json) writeLine(io.stdout, toJson(redactor.redactValue({ dryRun: true, destination: plan.destination, commands })));
         else {
           writeLine(io.stdout, `would back up ${env} to ${plan.destination}`);
           for (const command of commands) writeLine(io.stdout, `  $ ${command}`);
@@ -97,14 +108,15 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         }
         return 0;
       }
-      if (!json) writeLine(io.stdout, `backing up ${env}…`);
-      const { backup, durationMs } = await backupDatabase(services, env, { kind: 'manual' });
-      if (json) writeLine(io.stdout, JSON.stringify({ backup, durationMs }));
+      const { backup, durationMs } = json
+        ? await backupDatabase(services, env, { kind: 'manual' })
+        : await liveStep(io, `back up ${env}`, (progress) => backupDatabase(services, env, { kind: 'manual', progress }));
+      if (json) writeLine(io.stdout, toJson({ backup, durationMs }));
       else writeLine(io.stdout, `backup #${backup.id} ${backup.path} (${formatBytes(backup.size)}, sha256 ${backup.sha256}) in ${(durationMs / 1000).toFixed(1)} s`);
       return 0;
     }
     if (sub === 'verify') {
-      const result = await verifyBackup(services, target, { env: args.string('env') });
+      const result = await verifyBackup(services, rest[0]!, { env: args.string('env') });
       if (!result.ok) {
         throw new RewindError('REWIND_E_BACKUP_CORRUPT', `backup #${result.backup.id} failed verification: ${result.reason ?? 'unknown reason'}`, {
           env: result.backup.env,
@@ -113,16 +125,16 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
           reason: result.reason,
         });
       }
-      if (json) writeLine(io.stdout, JSON.stringify({ ok: true, backup: result.backup }));
+      if (json) writeLine(io.stdout, toJson({ ok: true, backup: result.backup }));
       else writeLine(io.stdout, `backup #${result.backup.id} ok: ${result.backup.path} matches sha256 ${result.backup.sha256} and is readable`);
       return 0;
     }
-    const env = target;
+    const env = environment();
     requireDatabase(env, environmentConfig(context.config, env));
     if (sub === 'prune') {
       const outcome = await pruneBackups(services, env, { dryRun: args.flag('dry-run') });
       if (json) {
-        writeLine(io.stdout, JSON.stringify({ dryRun: outcome.dryRun, deleted: outcome.deleted, kept: outcome.kept.map((k) => ({ id: k.backup.id, path: k.backup.path, reason: k.keptBecause })) }));
+        writeLine(io.stdout, toJson({ dryRun: outcome.dryRun, deleted: outcome.deleted, kept: outcome.kept.map((k) => ({ id: k.backup.id, path: k.backup.path, reason: k.keptBecause })) }));
         return 0;
       }
       const verb = outcome.dryRun ? 'would delete' : 'deleted';
@@ -132,7 +144,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       return 0;
     }
     const backups = await context.ledger.listBackups(env, { includeDeleted: args.flag('all') });
-    if (json) writeLine(io.stdout, JSON.stringify(backups));
+    if (json) writeLine(io.stdout, toJson(backups));
     else {
       if (backups.length === 0) writeLine(io.stdout, `no backups recorded for ${env}`);
       for (const backup of backups) writeLine(io.stdout, listLine(backup));
@@ -160,8 +172,8 @@ async function pitr(action: (typeof PITR_ACTIONS)[number], env: string, context:
   const services = await buildServices(context, io, { json: false, quiet: true });
   if (action === 'check') {
     const result = await core.checkPitrReadiness(services, env);
-    if (json) writeLine(io.stdout, JSON.stringify(result));
-    else for (const check of result.checks) writeLine(io.stdout, `${check.ok ? '✓' : '✗'} ${check.name}: ${check.detail}`);
+    if (json) writeLine(io.stdout, toJson(result));
+    else for (const check of result.checks) writeLine(io.stdout, `${check.ok ? styleOf(io).ok('✓') : styleOf(io).bad('✗')} ${check.name}: ${check.detail}`);
     if (!result.ok) {
       const failedChecks = result.checks.filter((c) => !c.ok).map((c) => c.name);
       throw new RewindError('REWIND_E_PITR_NOT_READY', `point-in-time recovery of ${env} is not possible now: ${failedChecks.join(', ')} failed`, { env, failed: failedChecks });
@@ -169,14 +181,13 @@ async function pitr(action: (typeof PITR_ACTIONS)[number], env: string, context:
     return 0;
   }
   if (action === 'base-backup') {
-    if (!json) writeLine(io.stdout, `taking a base backup of ${env}…`);
-    const backup = await core.takePitrBaseBackup(services, env);
-    if (json) writeLine(io.stdout, JSON.stringify(backup));
+    const backup = json ? await core.takePitrBaseBackup(services, env) : await liveStep(io, `base backup of ${env}`, () => core.takePitrBaseBackup(services, env));
+    if (json) writeLine(io.stdout, toJson(backup));
     else writeLine(io.stdout, `base backup ${backup.path} (${formatBytes(backup.size)}, sha256 ${backup.sha256.slice(0, 12)}…), WAL ${backup.startLsn}–${backup.endLsn}, ended ${backup.endTime}`);
     return 0;
   }
   const backups = await core.listBaseBackups(services, env);
-  if (json) writeLine(io.stdout, JSON.stringify(backups));
+  if (json) writeLine(io.stdout, toJson(backups));
   else if (backups.length === 0) writeLine(io.stdout, `no base backups of ${env}`);
   else for (const b of backups) writeLine(io.stdout, `${b.endTime}  ${formatBytes(b.size).padStart(9)}  ${b.sha256.slice(0, 12)}  ${b.path}`);
   return 0;
@@ -191,7 +202,7 @@ async function restoreToTime(env: string, args: ParsedArgs, context: CliContext,
   const options = { toTime: args.string('to-time')!, dataDir: args.string('data-dir'), port: rawPort === undefined ? undefined : Number(rawPort) };
   if (args.flag('dry-run')) {
     const plan = await planPointInTimeRestore(services, env, options);
-    if (json) writeLine(io.stdout, JSON.stringify({ dryRun: true, plan }));
+    if (json) writeLine(io.stdout, toJson({ dryRun: true, plan }));
     else {
       writeLine(io.stdout, `would recover ${env} to ${plan.toTime} from base backup ${plan.baseBackup.path} (ended ${plan.baseBackup.endTime})`);
       writeLine(io.stdout, `  into a new data directory ${plan.dataDir}, server on 127.0.0.1:${plan.port}, WAL from ${plan.archiveDir}`);
@@ -201,7 +212,7 @@ async function restoreToTime(env: string, args: ParsedArgs, context: CliContext,
   }
   if (!args.flag('yes')) throw new RewindError('REWIND_E_CONFIRM_REQUIRED', 'db restore --to-time starts a recovered PostgreSQL server: review it with --dry-run, then pass --yes', { argument: '--yes' });
   const result = await restoreToPointInTime(services, env, options);
-  if (json) writeLine(io.stdout, JSON.stringify(result));
+  if (json) writeLine(io.stdout, toJson(result));
   else {
     writeLine(io.stdout, `recovered ${env} to ${result.targetTime} from base backup ${result.baseBackup.path} in ${(result.durationMs / 1000).toFixed(1)} s`);
     writeLine(io.stdout, `  server: 127.0.0.1:${result.port} (pid ${result.pid}), data directory ${result.dataDir}, timeline ${result.timeline}`);
@@ -218,7 +229,7 @@ async function down(env: string, args: ParsedArgs, context: CliContext, io: CliI
     // Seed 003: read the down before running it. Without --yes this shows it and stops.
     const preview = await migrateDown(await buildServices(context, io, { json, quiet: true }), env, { dryRun: true, reason });
     if (args.flag('dry-run')) return finishOperation(preview, io, json);
-    writeLine(io.stdout, json ? JSON.stringify(redactor.redactValue({ plan: preview.plan })) : renderPlan(preview.plan));
+    writeLine(io.stdout, json ? toJson(redactor.redactValue({ plan: preview.plan })) : renderPlan(preview.plan));
     throw new RewindError('REWIND_E_CONFIRM_REQUIRED', 'db down reverts a migration and may lose data (see the findings above): pass --yes to run it', { argument: '--yes' });
   }
   return finishOperation(await migrateDown(await buildServices(context, io, { json }), env, { reason }), io, json);
@@ -228,10 +239,10 @@ async function drift(env: string, args: ParsedArgs, context: CliContext, io: Cli
   requireDatabase(env, environmentConfig(context.config, env));
   const { detectDrift } = await import('../../core/database-drift.js');
   const report = await detectDrift(await buildServices(context, io, { json: false, quiet: true }), env, { replay: !args.flag('no-replay') });
-  if (json) writeLine(io.stdout, JSON.stringify(report));
+  if (json) writeLine(io.stdout, toJson(report));
   else {
     for (const comparison of report.comparisons) {
-      writeLine(io.stdout, `${comparison.differences.length ? '✗' : '✓'} against ${comparison.description}: ${comparison.differences.length ? `${comparison.differences.length} difference(s)` : 'no drift'}`);
+      writeLine(io.stdout, `${comparison.differences.length ? styleOf(io).bad('✗') : styleOf(io).ok('✓')} against ${comparison.description}: ${comparison.differences.length ? `${comparison.differences.length} difference(s)` : 'no drift'}`);
       if (comparison.text) writeLine(io.stdout, comparison.text.replace(/^/gm, '    '));
     }
     for (const note of report.notes) writeLine(io.stdout, `  note: ${note}`);
@@ -244,16 +255,4 @@ async function drift(env: string, args: ParsedArgs, context: CliContext, io: Cli
 function listLine(backup: BackupRecord): string {
   const state = backup.deletedAt !== null ? ' (pruned)' : '';
   return `#${String(backup.id).padEnd(5)} ${new Date(backup.createdAt).toISOString()}  ${backup.kind.padEnd(11)} ${(backup.releaseVersion ?? '—').padEnd(12)} ${formatBytes(backup.size).padStart(9)}  ${backup.sha256.slice(0, 12)}  ${backup.path}${state}`;
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
 }

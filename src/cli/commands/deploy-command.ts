@@ -2,9 +2,10 @@ import { deploy } from '../../core/operations.js';
 import type { CliIo } from '../cli-io.js';
 import { buildServices, openContext } from '../cli-context.js';
 import { parseCommandArgs } from '../parse-args.js';
+import { resolveEnvironmentAndVersion } from '../environment-argument.js';
 import { finishOperation } from './operation-output.js';
 
-export const usage = 'rewind deploy <env> <version> [--dry-run] [--no-auto-rollback] [--no-baseline] [--allow-untested] [--allow-breaking] [--json]';
+export const usage = 'rewind deploy [<env>] <version> [--dry-run] [--no-auto-rollback] [--no-baseline] [--allow-untested] [--allow-breaking] [--json]';
 
 export const help = `${usage}
 
@@ -14,7 +15,7 @@ Ship a registered release with a safety net. The plan (print it with --dry-run) 
   [migrations: check history and lint pending → apply] → activate (atomic symlink switch +
   reload) → health of the new release → mark it good → prune old releases.
 With environments.<env>.database.migrations, a pending migration that is breaking and has no
-down migration is refused in preflight (seed 000), unless --allow-breaking.
+down migration is refused in preflight (a rollback could not undo it), unless --allow-breaking.
 A failure before activation changes nothing. A failure after activation rolls back by itself to
 the last known good release (unless --no-auto-rollback or deploy.autoRollback: false).
 With traffic: (blue-green or canary over target.slots), activation is: run the release on the idle
@@ -22,6 +23,11 @@ slot → health on that slot's own port (a failure there still changed nothing) 
 at once (blue-green) or in traffic.canary.steps with the canary judged against the stable slot
 between steps; a failed step sends all traffic back to stable at once (exit 7), a step without
 data sends it back and pauses (exit 12).
+
+<env> may be left out when rewind.yaml defines a single environment: \`rewind deploy 1.4.0\` deploys
+to it (named on stderr). With one argument, it is the environment when rewind.yaml defines an
+environment of that name (and the version is then missing: REWIND_E_USAGE), and the version
+otherwise. With several environments, leaving <env> out is REWIND_E_USAGE naming them.
 
 Options:
   --dry-run            print the plan, argv included, and change nothing
@@ -41,13 +47,14 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(
     argv,
     { 'dry-run': { type: 'boolean' }, 'no-auto-rollback': { type: 'boolean' }, 'no-baseline': { type: 'boolean' }, 'allow-untested': { type: 'boolean' }, 'allow-breaking': { type: 'boolean' } },
-    { min: 2, max: 2, usage },
+    { min: 1, max: 2, usage },
   );
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
   const context = await openContext(args, io);
   try {
+    const { env, version } = resolveEnvironmentAndVersion(args.positionals, Object.keys(context.config.environments), io, usage);
     const services = await buildServices(context, io, { json: args.flag('json'), quiet: args.flag('dry-run') });
-    const outcome = await deploy(services, args.positionals[0]!, args.positionals[1]!, {
+    const outcome = await deploy(services, env, version, {
       dryRun: args.flag('dry-run'),
       autoRollback: args.flag('no-auto-rollback') ? false : undefined,
       baseline: args.flag('no-baseline') ? false : undefined,

@@ -2,17 +2,23 @@ import { environmentConfig } from '../../config/load-config.js';
 import { writeLine, type CliIo } from '../cli-io.js';
 import { openContext } from '../cli-context.js';
 import { parseCommandArgs } from '../parse-args.js';
+import { resolveEnvironment } from '../environment-argument.js';
 import { RewindError } from '../../errors/rewind-error.js';
 import type { Plan } from '../../core/plan.js';
 import { describeDatabase } from '../human-renderer.js';
+import { toJson } from '../../util/iso-times.js';
 
-export const usage = 'rewind history <env> [--limit N] [--events] [--json]';
+export const usage = 'rewind history [<env>] [--limit N] [--events] [--json]';
 export const help = `${usage}
 
 List the environment's operations, newest first, with each step of the journal and, for rollbacks,
 restores and downs, what happened to the database and why (code-only, restore, down); --events shows
 the append-only audit log instead (who did what, when, from which release to which, and whether a
-rollback was automatic or manual).
+rollback was automatic or manual). Times are ISO 8601 UTC, as in \`rewind status\`, in the human
+view and in --json alike.
+
+<env> may be left out when rewind.yaml defines a single environment: that one is used (named on
+stderr); with several, leaving it out is REWIND_E_USAGE naming them.
 
 Options:
   --limit N   how many operations (or events) to show (default 20)
@@ -20,18 +26,18 @@ Options:
   --json      one JSON document (operations with their steps, or events)`;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const args = parseCommandArgs(argv, { limit: { type: 'string' }, events: { type: 'boolean' } }, { min: 1, max: 1, usage });
+  const args = parseCommandArgs(argv, { limit: { type: 'string' }, events: { type: 'boolean' } }, { min: 0, max: 1, usage });
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
   const limit = Number(args.string('limit') ?? '20');
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new RewindError('REWIND_E_USAGE', `--limit must be an integer from 1 to 10000, not ${JSON.stringify(args.string('limit'))}`);
-  const env = args.positionals[0]!;
   const context = await openContext(args, io);
   try {
+    const env = resolveEnvironment(args.positionals[0], Object.keys(context.config.environments), io, usage);
     environmentConfig(context.config, env);
     const { ledger } = context;
     if (args.flag('events')) {
       const events = await ledger.listEvents(env, { limit });
-      if (args.flag('json')) writeLine(io.stdout, JSON.stringify(events));
+      if (args.flag('json')) writeLine(io.stdout, toJson(events));
       else for (const e of events) writeLine(io.stdout, `${new Date(e.at).toISOString()}  ${e.event.padEnd(18)} ${e.actor}  ${e.fromVersion ?? ''}${e.toVersion ? ` → ${e.toVersion}` : ''}  ${summarize(e.data)}`);
       return 0;
     }
@@ -44,7 +50,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       }),
     );
     if (args.flag('json')) {
-      writeLine(io.stdout, JSON.stringify(withSteps));
+      writeLine(io.stdout, toJson(withSteps));
       return 0;
     }
     if (operations.length === 0) writeLine(io.stdout, `no operations on ${env} yet`);

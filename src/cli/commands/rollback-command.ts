@@ -3,11 +3,12 @@ import { rollback } from '../../core/operations.js';
 import { RewindError } from '../../errors/rewind-error.js';
 import { writeLine, type CliIo } from '../cli-io.js';
 import { buildServices, openContext } from '../cli-context.js';
+import { resolveEnvironment } from '../environment-argument.js';
 import { parseCommandArgs } from '../parse-args.js';
 import { renderPlan } from '../render-plan.js';
 import { finishOperation } from './operation-output.js';
 
-export const usage = 'rewind rollback <env> [--to <version>] [--db restore|down|skip] [--dry-run] [--yes] [--allow-untested] [--force] [--reason <text>] [--json]';
+export const usage = 'rewind rollback [<env>] [--to <version>] [--db restore|down|skip] [--dry-run] [--yes] [--allow-untested] [--force] [--reason <text>] [--json]';
 
 export const help = `${usage}
 
@@ -19,19 +20,21 @@ Plan: rollback_start → unpack the LKG if it was pruned → activate (atomic sw
 → health → rollback_complete. With traffic: (blue-green, canary) and the LKG still warm on its
 slot, the rollback is only a traffic switch: rollback_start → switch-traffic → health →
 rollback_complete; otherwise the LKG is booted on the idle slot and probed there first.
+<env> may be left out when rewind.yaml defines a single environment: that one is used (named on
+stderr); with several, leaving it out is REWIND_E_USAGE naming them.
 
 With a database (environments.<env>.database) the plan also says what happens to it, and why:
   code only  every migration since the LKG is additive: the LKG's code runs on the new schema
   restore    one is breaking (or could not be checked): check the pre-upgrade backup's sha256 →
              stop the app → safety backup → restore → verify migration table and row counts →
-             activate the LKG (seed 000, "Migration Failure / Incompatible Schema")
+             activate the LKG
   refuse     neither is safe (no backup to restore): REWIND_E_ROLLBACK_UNSAFE, roll forward instead
 
 Options:
   --to <version>     roll back to this release instead of the LKG (it must have reached good)
   --dry-run          print the plan, argv included, and change nothing
   --yes              do not ask for confirmation (required when stdin is not a terminal)
-  --allow-untested   allow a target whose CI result is not "passed" (seed 003: that is a separate incident)
+  --allow-untested   allow a target whose CI result is not "passed" (running untested code is an incident of its own)
   --force            allow a --to release that never reached good
   --db restore       restore the pre-upgrade backup even though the migrations look additive
   --db down          revert exactly one migration with its down commands instead of a restore (only when one
@@ -56,10 +59,9 @@ export async function run(argv: string[], io: CliIo, stdin: NodeJS.ReadableStrea
       reason: { type: 'string' },
       db: { type: 'string' },
     },
-    { min: 1, max: 1, usage },
+    { min: 0, max: 1, usage },
   );
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
-  const env = args.positionals[0]!;
   const db = args.string('db');
   if (db !== undefined && db !== 'restore' && db !== 'down' && db !== 'skip') {
     throw new RewindError('REWIND_E_USAGE', `--db must be restore, down or skip, not ${JSON.stringify(db)}`, { argument: '--db' });
@@ -70,6 +72,7 @@ export async function run(argv: string[], io: CliIo, stdin: NodeJS.ReadableStrea
   const options = { to: args.string('to'), allowUntested: args.flag('allow-untested'), force: args.flag('force'), reason: args.string('reason'), db: db as 'restore' | 'down' | 'skip' | undefined };
   const context = await openContext(args, io);
   try {
+    const env = resolveEnvironment(args.positionals[0], Object.keys(context.config.environments), io, usage);
     const json = args.flag('json');
     if (args.flag('dry-run')) {
       const services = await buildServices(context, io, { json, quiet: true });

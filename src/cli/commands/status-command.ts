@@ -5,28 +5,35 @@ import { observeReleasesTarget } from '../../adapters/targets/releases-observer.
 import { describeServed, judgeAgreement } from '../../core/environment-agreement.js';
 import type { Ledger } from '../../ports/ledger.js';
 import { ownValue } from '../../util/own-property.js';
-import { writeLine, type CliIo } from '../cli-io.js';
+import { styleOf, writeLine, type CliIo } from '../cli-io.js';
 import { parseCommandArgs, type ParsedArgs } from '../parse-args.js';
+import { lastKnownGoodNote } from '../last-known-good-note.js';
+import { resolveEnvironment } from '../environment-argument.js';
+import { toJson } from '../../util/iso-times.js';
 
-export const usage = 'rewind status <env> [--json]';
+export const usage = 'rewind status [<env>] [--json]';
 export const help = `${usage}
 
 Show what an environment runs: the current release and its state, what really serves (the
 release each process of the app runs from), the last known good release a rollback would return
-to, the lock, the last operation, and any unfinished operation to resume.
+to (or why there is none: right after a rollback the current release is often the newest good
+one), the lock, the last operation, and any unfinished operation to resume. Times are ISO 8601 UTC.
 
 The ledger, the target's \`current\` link and the serving processes must name the same release.
 When they do not (a crash or a hand-run command in between), status says so line by line and
 names the command that reconciles them: \`rewind resume\` when an operation is unfinished,
 \`rewind repair\` otherwise.
 With blue-green or canary (\`traffic:\`), also what each slot holds, whether it runs, and its share
-of traffic as the router reports it.`;
+of traffic as the router reports it.
+
+<env> may be left out when rewind.yaml defines a single environment: that one is used (named on
+stderr); with several, leaving it out is REWIND_E_USAGE naming them.`;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const args = parseCommandArgs(argv, {}, { min: 1, max: 1, usage });
+  const args = parseCommandArgs(argv, {}, { min: 0, max: 1, usage });
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
-  const env = args.positionals[0]!;
-  const context = await openStatusContext(args, io, env);
+  const context = await openStatusContext(args, io, args.positionals[0]);
+  const { env } = context;
   try {
     const { ledger } = context;
     const environment = await ledger.getEnvironment(env);
@@ -38,6 +45,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       ledger.findRunningOperations(env),
     ]);
     const last = operations[0];
+    // Only when there is no LKG: why not, relative to the current release (reads the release list, which status otherwise skips).
+    const lkgNote = lkg ? null : lastKnownGoodNote(env, current, lkg, current ? await ledger.listReleases(env, { limit: 100 }) : []);
     const seen = observeReleasesTarget(context.observe);
     // Behind a router, what serves is the slots taking traffic, as the router reports it.
     const slots = context.hasTraffic ? await readSlots(await context.fullConfig()) : undefined;
@@ -47,6 +56,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       env,
       current: current ? { version: current.version, state: current.state, ci: current.ci, commit: current.commit, digest: current.digest } : null,
       lastKnownGood: lkg ? { version: lkg.version, ci: lkg.ci, goodSeq: lkg.goodSeq } : null,
+      lastKnownGoodNote: lkgNote,
       lock: lock ? { holder: lock.holder, pid: lock.pid, host: lock.host, operationId: lock.operationId, expiresAt: new Date(lock.expiresAt).toISOString() } : null,
       lastOperation: last
         ? { id: last.id, kind: last.kind, from: last.fromVersion, to: last.toVersion, state: last.state, startedAt: new Date(last.startedAt).toISOString(), durationMs: last.finishedAt ? last.finishedAt - last.startedAt : null }
@@ -57,13 +67,13 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       ...(slots ? { slots } : {}),
     };
     if (args.flag('json')) {
-      writeLine(io.stdout, JSON.stringify(status));
+      writeLine(io.stdout, toJson(status));
       return 0;
     }
     writeLine(io.stdout, `environment     ${env}`);
     writeLine(io.stdout, `current         ${current ? `${current.version} (${current.state}, CI ${current.ci}${current.commit ? `, ${current.commit.slice(0, 12)}` : ''})` : 'nothing deployed'}`);
     if (!context.hasTraffic) writeLine(io.stdout, `served          ${describeServed(agreement.served)}`);
-    writeLine(io.stdout, `last known good ${lkg ? `${lkg.version} — \`rewind rollback ${env}\` returns here` : 'none'}`);
+    writeLine(io.stdout, `last known good ${lkg ? `${lkg.version} — \`rewind rollback ${env}\` returns here` : `none — ${lkgNote}`}`);
     writeLine(io.stdout, `lock            ${lock ? `held by ${lock.holder} (pid ${lock.pid}, ${lock.operationId ?? 'no operation'}) until ${new Date(lock.expiresAt).toISOString()}` : 'free'}`);
     if (last) {
       writeLine(io.stdout, `last operation  ${last.kind} ${last.fromVersion ?? 'none'} → ${last.toVersion}: ${last.state} at ${new Date(last.startedAt).toISOString()}${status.lastOperation?.durationMs != null ? ` (${status.lastOperation.durationMs} ms)` : ''}`);
@@ -73,8 +83,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       writeLine(io.stdout, `slot ${slot.name.padEnd(10)} ${slot.version ?? 'empty'} on ${slot.host}:${slot.port}, ${slot.online ? 'running' : 'stopped'}, ${share}`);
     }
     if (status.slots?.some((s) => s.error)) writeLine(io.stdout, `router          ${status.slots.find((s) => s.error)!.error}`);
-    for (const op of unfinished) writeLine(io.stdout, `unfinished      ${op.kind} ${op.fromVersion ?? 'none'} → ${op.toVersion} (${op.id}): run \`rewind resume ${env}\``);
-    for (const problem of agreement.problems) writeLine(io.stdout, `DISAGREEMENT    ${problem}`);
+    const style = styleOf(io);
+    for (const op of unfinished) writeLine(io.stdout, `${style.warn('unfinished')}      ${op.kind} ${op.fromVersion ?? 'none'} → ${op.toVersion} (${op.id}): run \`rewind resume ${env}\``);
+    for (const problem of agreement.problems) writeLine(io.stdout, `${style.bad('DISAGREEMENT')}    ${problem}`);
     if (!agreement.agree) writeLine(io.stdout, `                run \`${status.agreement.fix}\` to reconcile from what really serves`);
     return 0;
   } finally {
@@ -83,6 +94,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
 }
 
 interface StatusContext {
+  env: string;
   ledger: Ledger;
   hasTraffic: boolean;
   observe: ObservedTarget;
@@ -96,24 +108,27 @@ interface StatusContext {
  * before (known-valid-config.ts), it reads the ledger location without loading the schema library;
  * otherwise it validates in full, like every other command.
  */
-async function openStatusContext(args: ParsedArgs, io: CliIo, env: string): Promise<StatusContext> {
+async function openStatusContext(args: ParsedArgs, io: CliIo, given: string | undefined): Promise<StatusContext> {
   const [{ resolveConfigPath }, { openLedger }] = await Promise.all([import('../../config/config-path.js'), import('../../ledger/open-ledger.js')]);
   const path = resolveConfigPath(args.string('config'), io.env);
   const known = loadKnownValidConfig(path, io.env);
-  const full = async () => {
-    const { loadConfig, environmentConfig } = await import('../../config/load-config.js');
-    const { config } = loadConfig(path, io.env);
-    return { config, env: environmentConfig(config, env) };
-  };
   if (known) {
+    const env = resolveEnvironment(given, Object.keys(known.environments), io, usage);
     const environment = ownValue(known.environments, env);
     if (!environment) throw unknownEnvironment(env, Object.keys(known.environments));
     const ledger = await openLedger(known.ledger);
-    return { ledger, hasTraffic: environment.traffic, observe: environment.observe, fullConfig: async () => (await full()).env, close: () => ledger.close() };
+    const fullConfig = async () => {
+      const { loadConfig, environmentConfig } = await import('../../config/load-config.js');
+      return environmentConfig(loadConfig(path, io.env).config, env);
+    };
+    return { env, ledger, hasTraffic: environment.traffic, observe: environment.observe, fullConfig, close: () => ledger.close() };
   }
-  const loaded = await full();
-  const ledger = await openLedger(loaded.config.ledger);
-  return { ledger, hasTraffic: loaded.env.traffic !== undefined, observe: observedTarget(loaded.env.target, dirname(path), io.env), fullConfig: async () => loaded.env, close: () => ledger.close() };
+  const { loadConfig, environmentConfig } = await import('../../config/load-config.js');
+  const { config } = loadConfig(path, io.env);
+  const env = resolveEnvironment(given, Object.keys(config.environments), io, usage);
+  const envConfig = environmentConfig(config, env);
+  const ledger = await openLedger(config.ledger);
+  return { env, ledger, hasTraffic: envConfig.traffic !== undefined, observe: observedTarget(envConfig.target, dirname(path), io.env), fullConfig: async () => envConfig, close: () => ledger.close() };
 }
 
 /** The slots as the target and the router see them; loaded only for environments with `traffic:`, so plain `status` stays fast. */

@@ -10,7 +10,7 @@ export type Severity = (typeof SEVERITIES)[number];
 
 export type AdviceAction = 'rollback' | 'rollback-and-restore' | 'fix-forward' | 'monitor';
 
-/** The problems the advisor knows, each tied to a seed row or rule (see decision-matrix.ts). */
+/** The problems the advisor knows, each tied to a rule (see decision-matrix.ts). */
 export type IssueKind =
   | 'critical-bug-all-users'
   | 'security-vulnerability'
@@ -28,11 +28,11 @@ export type IssueKind =
 export interface Finding {
   issue: IssueKind;
   severity: Severity;
-  /** What the seed says to do about this issue on its own, before the rollback-vs-fix-forward rules. */
+  /** What the rule says to do about this issue on its own, before the rollback-vs-fix-forward rules. */
   action: Exclude<AdviceAction, 'monitor'>;
   /** The signal that raised it, in words: "error rate 8% is above 5%". */
   evidence: string;
-  /** The seed row or rule it comes from, quoted: `seed 004 matrix: "Security vulnerability" → Critical, Immediate rollback`. */
+  /** The rule it comes from, in words: `rule: a security vulnerability is Critical: roll back immediately`. */
   rule: string;
 }
 

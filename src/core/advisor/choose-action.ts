@@ -13,10 +13,10 @@ export function rollbackMinutes(signals: AdviceSignals): { minutes: number; basi
   const measured = signals.lastRollbackMs !== undefined ? Math.max(1, Math.ceil(signals.lastRollbackMs / 60_000)) : undefined;
   if (signals.database?.rollback?.mode === 'restore') {
     const minutes = Math.max(THRESHOLDS.restoreRollbackMinutes, measured ?? 0);
-    return { minutes, basis: `a rollback with a database restore takes ${minutes} min or more (seed 001: 10-60 min)` };
+    return { minutes, basis: `a rollback with a database restore takes ${minutes} min or more (a restore takes 10–60 min)` };
   }
   if (measured !== undefined) return { minutes: measured, basis: `the last rollback of ${signals.env} took under ${measured} min` };
-  return { minutes: THRESHOLDS.codeRollbackMinutes, basis: `a code rollback takes about ${THRESHOLDS.codeRollbackMinutes} min (seed 004: emergency rollback < 5 minutes)` };
+  return { minutes: THRESHOLDS.codeRollbackMinutes, basis: `a code rollback takes about ${THRESHOLDS.codeRollbackMinutes} min (no rollback of this environment was timed yet)` };
 }
 
 /**
@@ -33,25 +33,25 @@ export function rollbackMinutes(signals: AdviceSignals): { minutes: number; basi
  */
 export function chooseAction(signals: AdviceSignals, findings: Finding[], severity: Severity): ActionChoice {
   if (findings.some((f) => f.action === 'rollback-and-restore')) {
-    return { action: 'rollback-and-restore', rule: 'data integrity is at risk: roll back and restore the database, whatever the fix ETA (seed 004 "Rollback when: data integrity is at risk")' };
+    return { action: 'rollback-and-restore', rule: 'rule: when data integrity is at risk, roll back and restore the database, whatever the fix ETA' };
   }
   if (severity === 'critical') {
-    return { action: 'rollback', rule: 'a Critical issue is rolled back immediately; no fix forward is faster (seed 004 matrix)' };
+    return { action: 'rollback', rule: 'rule: a Critical issue is rolled back immediately; no fix forward is faster' };
   }
   if (severity === 'low') {
-    return { action: 'fix-forward', rule: 'a minor bug is fixed forward, not rolled back (seed 004 matrix: "Minor UI bug" → Low, Fix forward)' };
+    return { action: 'fix-forward', rule: 'rule: a minor bug is fixed forward, not rolled back, however long the fix takes' };
   }
   const eta = signals.fixEtaMinutes;
   if (eta !== undefined && eta > THRESHOLDS.fixForwardMaxMinutes) {
-    return { action: 'rollback', rule: `the fix is ${eta} min away, more than 30 min: roll back (seed 002 "cannot fix forward within 30 minutes", seed 003, seed 004 "fix will take > 30 minutes")` };
+    return { action: 'rollback', rule: `the fix is ${eta} min away — rule: when a fix will take more than 30 min, roll back` };
   }
   const known = signals.rootCauseKnown === true;
   if (known && eta !== undefined && eta < THRESHOLDS.quickFixMinutes && signals.usersAffected === 'few') {
-    return { action: 'fix-forward', rule: `the root cause is known, the fix is quick (${eta} min < 15 min) and few users are affected: fix forward (seed 004 "Fix forward when")` };
+    return { action: 'fix-forward', rule: `the root cause is known, the fix takes ${eta} min and few users are affected — rule: fix forward when the cause is known, the fix takes under 15 min and few users are affected` };
   }
   const ceremony = rollbackMinutes(signals);
   if (known && eta !== undefined && eta < THRESHOLDS.fixForwardMaxMinutes && eta < ceremony.minutes) {
-    return { action: 'fix-forward', rule: `the root cause is known and the hotfix (${eta} min) ships faster than the rollback — ${ceremony.basis}: roll forward (seed 003 "Roll-forward when")` };
+    return { action: 'fix-forward', rule: `the root cause is known and the hotfix (${eta} min) ships faster than the rollback — ${ceremony.basis} — rule: roll forward when a known fix ships within 30 min and faster than a rollback` };
   }
   const unsure: string[] = [];
   if (!known) unsure.push('the root cause is not known (--root-cause-known)');
@@ -61,5 +61,5 @@ export function chooseAction(signals: AdviceSignals, findings: Finding[], severi
     if (eta >= THRESHOLDS.quickFixMinutes) unsure.push(`nor quick (< 15 min)`);
     else if (signals.usersAffected !== 'few') unsure.push(`and ${signals.usersAffected ? `${signals.usersAffected} users are` : 'not only few users are known to be'} affected`);
   }
-  return { action: 'rollback', rule: `if unsure, roll back (seed 003): ${unsure.join(', ')}` };
+  return { action: 'rollback', rule: `rule: if unsure, roll back: ${unsure.join(', ')}` };
 }

@@ -13,11 +13,11 @@ export const times = (ratio: number): string => `${ratio}×`;
 
 function finding(issue: IssueKind, evidence: string): Finding {
   const rule = ISSUE_RULES[issue];
-  return { issue, severity: rule.severity, action: rule.action, evidence, rule: `${rule.source}: "${rule.issue}" → ${capitalize(rule.severity)}, ${rule.seedAction}` };
+  return { issue, severity: rule.severity, action: rule.action, evidence, rule: `rule: ${rule.issue} is ${capitalize(rule.severity)}: ${rule.does}` };
 }
 
 /**
- * Every problem the signals show, each mapped to the seed row that names it. Pure. No finding means
+ * Every problem the signals show, each mapped to the rule that names it. Pure. No finding means
  * no rollback trigger fired: the advice is to keep watching.
  *
  * A failing health check is the matrix's "Critical bug affecting all users" (seed 002: "Critical

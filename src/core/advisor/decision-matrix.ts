@@ -1,31 +1,31 @@
 import type { AdviceAction, IssueKind, Severity } from './advice.js';
 
 /**
- * The seeds' decision rules as data, so one table drives both the advisor and its tests.
+ * The decision rules as data, so one table drives both the advisor and its tests.
  *
  * Time to act follows severity, as seed 004's matrix pairs them: Critical → immediate, High → within
  * 15 min, Medium → within 1 hour, Low → fix forward (so: with the next release). Rows that give no
  * time of their own ("Database corruption", "Failed migration") take their severity's.
  */
 export interface IssueRule {
-  /** The seed's wording of the issue. */
+  /** The issue in words, as the rule names it: "an error rate above 5 %". */
   issue: string;
   severity: Severity;
   action: Exclude<AdviceAction, 'monitor'>;
-  /** The seed's wording of the action. */
-  seedAction: string;
-  source: string;
+  /** What the rule says to do, in words: "roll back immediately". */
+  does: string;
 }
 
-/** Seed 004 "Rollback Decision Matrix", row for row and in its order. */
+// Users never saw the playbooks these rows come from: reasons state the rule itself. The sources stay
+// here for developers: the matrix is seed 004's "Rollback Decision Matrix", row for row, in its order.
 export const DECISION_MATRIX = {
-  'critical-bug-all-users': { issue: 'Critical bug affecting all users', severity: 'critical', action: 'rollback', seedAction: 'Immediate rollback', source: 'seed 004 matrix' },
-  'security-vulnerability': { issue: 'Security vulnerability', severity: 'critical', action: 'rollback', seedAction: 'Immediate rollback', source: 'seed 004 matrix' },
-  'performance-degradation': { issue: 'Performance degradation > 50%', severity: 'high', action: 'rollback', seedAction: 'Rollback within 15 min', source: 'seed 004 matrix' },
-  'database-corruption': { issue: 'Database corruption', severity: 'critical', action: 'rollback-and-restore', seedAction: 'Rollback + restore DB', source: 'seed 004 matrix' },
-  'feature-not-working': { issue: 'Feature not working', severity: 'medium', action: 'rollback', seedAction: 'Rollback within 1 hour', source: 'seed 004 matrix' },
-  'minor-ui-bug': { issue: 'Minor UI bug', severity: 'low', action: 'fix-forward', seedAction: "Fix forward, don't rollback", source: 'seed 004 matrix' },
-  'failed-migration': { issue: 'Failed migration', severity: 'high', action: 'rollback-and-restore', seedAction: 'Rollback + restore DB', source: 'seed 004 matrix' },
+  'critical-bug-all-users': { issue: 'a critical bug affecting all users', severity: 'critical', action: 'rollback', does: 'roll back immediately' },
+  'security-vulnerability': { issue: 'a security vulnerability', severity: 'critical', action: 'rollback', does: 'roll back immediately' },
+  'performance-degradation': { issue: 'latency more than 50 % above the baseline', severity: 'high', action: 'rollback', does: 'roll back within 15 min' },
+  'database-corruption': { issue: 'database corruption', severity: 'critical', action: 'rollback-and-restore', does: 'roll back and restore the database' },
+  'feature-not-working': { issue: 'a feature not working', severity: 'medium', action: 'rollback', does: 'roll back within 1 hour' },
+  'minor-ui-bug': { issue: 'a minor (UI) bug', severity: 'low', action: 'fix-forward', does: 'fix forward, do not roll back' },
+  'failed-migration': { issue: 'a failed migration', severity: 'high', action: 'rollback-and-restore', does: 'roll back and restore the database' },
 } as const satisfies Record<string, IssueRule>;
 
 /**
@@ -35,11 +35,11 @@ export const DECISION_MATRIX = {
  * rollback that failed leaves production on a release already judged bad.
  */
 export const OTHER_TRIGGERS = {
-  'error-rate': { issue: 'Error rate exceeds 5%', severity: 'critical', action: 'rollback', seedAction: 'Rollback immediately', source: 'seed 002 "When to Rollback"' },
-  'failed-deploy': { issue: 'Application fails health checks after deployment', severity: 'high', action: 'rollback', seedAction: 'Consider rolling back', source: 'seed 001 "Rollback Triggers"' },
-  'failed-rollback': { issue: 'The automatic rollback failed', severity: 'critical', action: 'rollback', seedAction: 'A human rolls back now', source: 'REWIND_E_ROLLBACK_FAILED' },
+  'error-rate': { issue: 'an error rate above 5 %', severity: 'critical', action: 'rollback', does: 'roll back immediately' },
+  'failed-deploy': { issue: 'a release that failed its checks after deployment and still serves', severity: 'high', action: 'rollback', does: 'roll back' },
+  'failed-rollback': { issue: 'an automatic rollback that failed', severity: 'critical', action: 'rollback', does: 'a person rolls back now' },
   // An issue reported only by its reach or its fix ETA: "if unsure, roll back" (seed 003) at the matrix's Medium.
-  'unspecified-issue': { issue: 'An issue of unstated kind', severity: 'medium', action: 'rollback', seedAction: 'treated as "Feature not working": Rollback within 1 hour', source: 'seed 003 "If unsure, roll back"' },
+  'unspecified-issue': { issue: 'an issue of unstated kind', severity: 'medium', action: 'rollback', does: 'treat it as a feature not working and roll back within 1 hour (if unsure, roll back)' },
 } as const satisfies Record<string, IssueRule>;
 
 export const ISSUE_RULES: Record<IssueKind, IssueRule> = { ...DECISION_MATRIX, ...OTHER_TRIGGERS };

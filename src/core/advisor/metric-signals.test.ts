@@ -87,7 +87,7 @@ describe('the advisor measures through watch.source', () => {
     const advice = adviseRollback(combineSignals(live, {}));
     expect(advice).toMatchObject({ action: 'rollback', severity: 'critical', actWithin: 'immediately', command: `rewind rollback ${ENV} --yes` });
     expect(advice.findings.map((f) => f.issue)).toEqual(['error-rate']);
-    expect(advice.reasons[0]).toBe('error rate 20% is above 5%, measured via http-probe: 4 of 20 requests failed — seed 002 "When to Rollback": "Error rate exceeds 5%" → Critical, Rollback immediately');
+    expect(advice.reasons[0]).toBe('error rate 20% is above 5%, measured via http-probe: 4 of 20 requests failed — rule: an error rate above 5 % is Critical: roll back immediately');
     expect(advice.reasons).toContain(`latency ratio unknown: no deploy of ${ENV} recorded a baseline p95 to compare with`);
   });
 

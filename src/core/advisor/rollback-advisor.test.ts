@@ -60,7 +60,9 @@ describe('seed 004 "Rollback Decision Matrix": one case per row', () => {
     const advice = adviseRollback(signals(given));
     expect(summary(advice)).toEqual(expected);
     expect(advice.findings.map((f) => f.issue)).toContain(row);
-    expect(advice.reasons[0]).toContain(`"${DECISION_MATRIX[row].issue}"`);
+    expect(advice.reasons[0]).toContain(`rule: ${DECISION_MATRIX[row].issue} is ${expected.severity.charAt(0).toUpperCase()}${expected.severity.slice(1)}: ${DECISION_MATRIX[row].does}`);
+    // Users never saw the playbooks behind the rules: no reason or caveat names one.
+    expect(JSON.stringify(advice)).not.toMatch(/seed|playbook/i);
   });
 
   it('failed migration whose release was never activated: restores only the database, from its pre-upgrade backup', () => {
@@ -108,7 +110,7 @@ describe('seed 002 "Rollback immediately if"', () => {
   it('cannot fix forward within 30 minutes → rollback, even with the root cause known', () => {
     const advice = adviseRollback(signals({ featureBroken: true, rootCauseKnown: true, fixEtaMinutes: 45, usersAffected: 'few' }));
     expect(advice.action).toBe('rollback');
-    expect(advice.reasons.join('\n')).toContain('the fix is 45 min away, more than 30 min');
+    expect(advice.reasons.join('\n')).toContain('the fix is 45 min away — rule: when a fix will take more than 30 min, roll back');
   });
 });
 
@@ -133,7 +135,7 @@ describe('seed 003 "When to rollback vs. roll-forward"', () => {
   it('if unsure, roll back: root cause unknown, or no fix ETA', () => {
     const unknownCause = adviseRollback(signals({ featureBroken: true, fixEtaMinutes: 5, usersAffected: 'few' }));
     expect(unknownCause.action).toBe('rollback');
-    expect(unknownCause.reasons.join('\n')).toMatch(/if unsure, roll back \(seed 003\): the root cause is not known/);
+    expect(unknownCause.reasons.join('\n')).toMatch(/rule: if unsure, roll back: the root cause is not known/);
     const noEta = adviseRollback(signals({ featureBroken: true, rootCauseKnown: true }));
     expect(noEta.action).toBe('rollback');
     expect(noEta.reasons.join('\n')).toContain('there is no fix ETA (--fix-eta)');
@@ -146,7 +148,7 @@ describe('seed 003 "When to rollback vs. roll-forward"', () => {
   it('confirm the rolled-back release passed CI: warns, and the command carries --allow-untested', () => {
     const advice = adviseRollback(signals({ security: true, lastKnownGood: { version: '1.3.0', ci: 'unknown' } }));
     expect(advice.command).toBe('rewind rollback production --allow-untested --yes');
-    expect(advice.caveats.join('\n')).toContain('1.3.0 has CI result "unknown", not "passed": you would run untested code, which is a separate incident (seed 003)');
+    expect(advice.caveats.join('\n')).toContain('1.3.0 has CI result "unknown", not "passed": you would run untested code, which is a separate incident');
   });
 
   it('after any rollback: incident note from → to, follow-up issue, feature flags', () => {
@@ -168,7 +170,7 @@ describe('seed 004 "Rollback vs Fix Forward"', () => {
   it('fix forward when minor-ish, few users, root cause known, fix quick (< 15 min)', () => {
     const advice = adviseRollback(signals({ featureBroken: true, usersAffected: 'few', rootCauseKnown: true, fixEtaMinutes: 10 }));
     expect(summary(advice)).toEqual({ action: 'fix-forward', severity: 'medium', actWithin: '1 hour', command: 'rewind deploy production 1.4.1' });
-    expect(advice.reasons.join('\n')).toContain('seed 004 "Fix forward when"');
+    expect(advice.reasons.join('\n')).toContain('rule: fix forward when the cause is known, the fix takes under 15 min and few users are affected');
     expect(advice.caveats[0]).toBe('register the fix first: `rewind release register production 1.4.1 --artifact \'<path>\'`');
   });
 
@@ -207,7 +209,7 @@ describe('precedence where the rules meet', () => {
   it('critical with breaking migrations: restore now, and mention the hotfix that would keep the writes', () => {
     const advice = adviseRollback(signals({ security: true, database: breakingDb }));
     expect(summary(advice)).toMatchObject({ action: 'rollback-and-restore', actWithin: 'immediately' });
-    expect(advice.caveats.join('\n')).toContain('seed 003: "Roll forward to a hotfix"');
+    expect(advice.caveats.join('\n')).toContain('a hotfix on top of the new release keeps those writes, if one can ship quickly: roll forward to it instead');
   });
 
   it('additive migrations: the reasons say the rollback is code only (seed 000)', () => {
@@ -248,7 +250,7 @@ describe('precedence where the rules meet', () => {
     const rolledBack = adviseRollback(signals({ current: { version: '1.3.0', state: 'good', ci: 'passed' }, lastDeploy: failedDeploy({ rollback: 'succeeded', rolledBackTo: '1.3.0', stillCurrent: false }) }));
     expect(rolledBack.action).toBe('monitor');
     expect(rolledBack.reasons.join('\n')).toContain('rewind rolled back to 1.3.0 by itself');
-    expect(rolledBack.caveats).toContain('after a rollback, monitor for 30 minutes (seed 004 "Post-Rollback")');
+    expect(rolledBack.caveats).toContain('after a rollback, keep watching for 30 minutes');
   });
 
   it('a deploy stopped in preflight changed nothing: no finding', () => {
@@ -267,7 +269,7 @@ describe('no trigger, and the command line', () => {
     const advice = adviseRollback(signals({ errorRate: 0.01, latencyRatio: 1.1 }));
     expect(summary(advice)).toEqual({ action: 'monitor', severity: 'low', actWithin: 'no deadline', command: 'rewind status production' });
     expect(advice.reasons).toEqual([
-      'no rollback trigger fired (seeds 002 and 004): keep watching',
+      'no rollback trigger fired (health failing, error rate above 5 %, latency more than 50 % above the baseline, or an issue you reported): keep watching',
       'the health check passes: healthy: GET http://127.0.0.1:3000/health → status 200 after 1 attempt(s)',
       'error rate 1% is within 5%',
       'latency is 1.1× the baseline, within +50%',

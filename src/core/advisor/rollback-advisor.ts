@@ -43,11 +43,11 @@ export function adviseRollback(signals: AdviceSignals): Advice {
   let argv: string[];
   if (findings.length === 0) {
     action = 'monitor';
-    reasons.push('no rollback trigger fired (seeds 002 and 004): keep watching');
+    reasons.push('no rollback trigger fired (health failing, error rate above 5 %, latency more than 50 % above the baseline, or an issue you reported): keep watching');
     if (signals.health.status === 'unknown') caveats.push(healthCaveat(signals.health));
     // "Keep watching" with a metric unknown rests on less evidence than it reads: say which, and how to add it.
     caveats.push(...unknownMetricCaveats(unknownMetrics(signals)));
-    if (signals.lastDeploy?.rollback === 'succeeded') caveats.push('after a rollback, monitor for 30 minutes (seed 004 "Post-Rollback")');
+    if (signals.lastDeploy?.rollback === 'succeeded') caveats.push('after a rollback, keep watching for 30 minutes');
     argv = rewind('status', env);
   } else {
     severity = worst(findings);
@@ -139,9 +139,9 @@ function rollback(signals: AdviceSignals, chosen: 'rollback' | 'rollback-and-res
 
   // A migration that failed before its release was activated: only the database needs to go back.
   if (chosen === 'rollback-and-restore' && deploy?.migrationFailed && deploy.rollback === 'none' && !deploy.stillCurrent) {
-    if (deploy.preUpgradeBackupId === null) return refuse(`no pre-upgrade backup is recorded for ${deploy.version}: repair the schema forward with a compensating migration (seed 001 "Schema Rollback")`);
+    if (deploy.preUpgradeBackupId === null) return refuse(`no pre-upgrade backup is recorded for ${deploy.version}: repair the schema forward with a compensating migration`);
     reasons.push(`${deploy.version} was never activated: only the database goes back, to backup #${deploy.preUpgradeBackupId} taken before its migrations ran`);
-    caveats.push(`writes made since backup #${deploy.preUpgradeBackupId} are lost unless recovered by point-in-time recovery (seed 001 "Data Restoration")`);
+    caveats.push(`writes made since backup #${deploy.preUpgradeBackupId} are lost unless recovered by point-in-time recovery`);
     return { action, argv: rewind('db', 'restore', env, '--backup', String(deploy.preUpgradeBackupId), '--yes') };
   }
   if (!current) return refuse(`nothing is deployed to ${env}: there is nothing to roll back`);
@@ -164,7 +164,7 @@ function rollback(signals: AdviceSignals, chosen: 'rollback' | 'rollback-and-res
       args.push('--db', 'restore');
       reasons.push(`database: --db restore puts the pre-upgrade backup back although the migrations since ${lkg.version} would allow a code-only rollback`);
     } else if (!db) {
-      caveats.push(`rewind has no database configured for ${env}: restore it by hand — stop the app, restore the most recent good backup, replay the WAL if archived (seed 001 "Data Restoration")`);
+      caveats.push(`rewind has no database configured for ${env}: restore it by hand — stop the app, restore the most recent good backup, replay the WAL if archived`);
     } else {
       caveats.push(`no pre-upgrade backup is recorded since ${lkg.version}: the code rollback stops further damage; restore the data from another backup (\`${commandLine(rewind('db', 'list', env))}\`) or point-in-time recovery (\`${commandLine(rewind('db', 'pitr', 'check', env))}\`)`);
     }
@@ -172,22 +172,22 @@ function rollback(signals: AdviceSignals, chosen: 'rollback' | 'rollback-and-res
     reasons.push(`database: code only — ${auto.reasons.join('; ')}`);
   }
   if (action === 'rollback-and-restore' && (auto?.mode === 'restore' || args.includes('--db'))) {
-    caveats.push(`writes made since ${auto?.backupId ? `backup #${auto.backupId}` : 'the pre-upgrade backup'} are lost unless recovered (seed 001: replay the WAL with point-in-time recovery); a safety backup of the current state is taken first`);
-    // Only the migrations forced the restore, not the data: seed 003 prefers a hotfix then.
+    caveats.push(`writes made since ${auto?.backupId ? `backup #${auto.backupId}` : 'the pre-upgrade backup'} are lost unless recovered (replay the WAL with point-in-time recovery); a safety backup of the current state is taken first`);
+    // Only the migrations forced the restore, not the data: a hotfix is preferred then (seed 003).
     if (chosen === 'rollback') {
-      caveats.push('a hotfix on top of the new release keeps those writes, if one can ship quickly (seed 003: "Roll forward to a hotfix")');
+      caveats.push('a hotfix on top of the new release keeps those writes, if one can ship quickly: roll forward to it instead');
     }
   }
   if (lkg.ci !== 'passed') {
     args.push('--allow-untested');
-    caveats.push(`the rollback target ${lkg.version} has CI result "${lkg.ci}", not "passed": you would run untested code, which is a separate incident (seed 003)`);
+    caveats.push(`the rollback target ${lkg.version} has CI result "${lkg.ci}", not "passed": you would run untested code, which is a separate incident`);
   }
   args.push('--yes');
   if (signals.security) {
-    caveats.push(`assess the exposure, and make sure ${lkg.version} does not carry the same vulnerability (seed 000: "revert to last secure patch; assess exposure")`);
+    caveats.push(`assess the exposure, and make sure ${lkg.version} does not carry the same vulnerability (roll back to the last secure release)`);
   }
   if (deploy?.rollback === 'failed') caveats.push(`read why the automatic rollback failed before running it again: \`${commandLine(rewind('history', env, '--json'))}\``);
-  caveats.push(`afterwards: note ${current.version} → ${lkg.version} in the incident channel, file a follow-up issue, disable the feature flags ${current.version} turned on (seed 003), and monitor for 30 minutes (seed 004)`);
+  caveats.push(`afterwards: note ${current.version} → ${lkg.version} in the incident channel, file a follow-up issue, disable the feature flags ${current.version} turned on, and keep watching for 30 minutes`);
   return { action, argv: rewind(...args) };
 }
 
@@ -195,9 +195,9 @@ function fixForward(signals: AdviceSignals, severity: Severity, actWithin: strin
   const { env } = signals;
   const version = hotfixVersion(signals.current?.version);
   caveats.push(`register the fix first: \`${commandLine(rewind('release', 'register', env, version, '--artifact', '<path>'))}\``);
-  if (canRollBack && severity !== 'low') caveats.push(`if the fix is not live within ${actWithin}, roll back: \`${commandLine(rewind('rollback', env, ...(signals.lastKnownGood?.ci === 'passed' ? [] : ['--allow-untested']), '--yes'))}\` (seed 003: "If unsure, roll back")`);
+  if (canRollBack && severity !== 'low') caveats.push(`if the fix is not live within ${actWithin}, roll back: \`${commandLine(rewind('rollback', env, ...(signals.lastKnownGood?.ci === 'passed' ? [] : ['--allow-untested']), '--yes'))}\` (if unsure, roll back)`);
   if (severity === 'low' && signals.fixEtaMinutes !== undefined && signals.fixEtaMinutes > THRESHOLDS.fixForwardMaxMinutes) {
-    caveats.push(`the fix is ${signals.fixEtaMinutes} min away; a minor bug still does not warrant a rollback (seed 004)`);
+    caveats.push(`the fix is ${signals.fixEtaMinutes} min away; a minor bug still does not warrant a rollback`);
   }
   return { action: 'fix-forward', argv: rewind('deploy', env, version) };
 }

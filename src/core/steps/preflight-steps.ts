@@ -60,7 +60,7 @@ export const diskSpace: StepExecutor = async (step, { target }) => {
 };
 
 /** Seed 000 preflight 5: the running release answers its health check before anything changes. */
-export const baselineHealth: StepExecutor = async (step, { probeHealth }) => {
-  const outcome = await probeHealth(step.params.version as string);
+export const baselineHealth: StepExecutor = async (step, { probeHealth, progress }) => {
+  const outcome = await probeHealth(step.params.version as string, progress);
   return outcome.status === 'succeeded' ? outcome : { ...outcome, code: 'REWIND_E_PREFLIGHT_FAILED' };
 };

@@ -26,18 +26,18 @@ export const activate: StepExecutor = async (step, { target, ledger, env, now })
 };
 
 /** After activation, or (with a slot) on the new release's own port before any traffic reaches it. */
-export const health: StepExecutor = async (step, { probeHealth, config, services }) => {
+export const health: StepExecutor = async (step, { probeHealth, config, services, progress }) => {
   const version = step.params.version as string;
   const slot = step.params.slot as { host: string; port: number } | undefined;
-  if (slot && config.health) return services.checkHealth({ ...config.health, url: urlOnSlot(config.health.url, slot) }, version);
-  return probeHealth(version);
+  if (slot && config.health) return services.checkHealth({ ...config.health, url: urlOnSlot(config.health.url, slot) }, version, progress);
+  return probeHealth(version, progress);
 };
 
-/** Seed 000's smoke tests (auth, project CRUD, health internal), after every activation and rollback. */
-export const smoke: StepExecutor = async (step, { config, services }) => {
+/** The smoke suite (sign-up and sign-in, create/read/delete, internal health), after every activation and rollback. */
+export const smoke: StepExecutor = async (step, { config, services, progress }) => {
   if (!config.smoke) return succeeded('no smoke suite configured');
   try {
-    return await services.runSmoke(config.smoke, step.params.version as string);
+    return await services.runSmoke(config.smoke, step.params.version as string, progress);
   } catch (error) {
     // A suite that cannot be loaded is bad input, not a failing app: report it as such.
     return failed(`smoke suite ${config.smoke.suite}: ${(error as Error).message}`, undefined, (error as { code?: ErrorCode }).code);

@@ -1,6 +1,7 @@
 import type { EnvironmentConfig } from '../../config/config-schema.js';
 import type { Ledger, OperationRecord } from '../../ports/ledger.js';
 import type { Outcome } from '../../ports/outcome.js';
+import type { ProgressReporter } from '../../ports/step-progress.js';
 import type { Target } from '../../ports/target.js';
 import type { PlanStep } from '../plan.js';
 import type { Services } from '../services.js';
@@ -13,8 +14,13 @@ export interface StepContext {
   target: Target;
   operation: OperationRecord;
   now: () => number;
-  /** Probes the configured health check for `version`. */
-  probeHealth: (version: string) => Promise<Outcome>;
+  /** Probes the configured health check for `version`, telling `progress` about each retried attempt. */
+  probeHealth: (version: string, progress?: ProgressReporter) => Promise<Outcome>;
+  /**
+   * Set by the runner for the step it runs: news while the step runs (`step_progress`, live views
+   * only). Absent outside a step.
+   */
+  progress?: ProgressReporter;
   /** The ports behind this operation (database engine, executor, event sink), for steps that need more than the above. */
   services: Services;
 }
