@@ -401,7 +401,7 @@ describe('bad input is refused with a coded error and changes nothing', () => {
     it('an unknown option: the nearest of the command\'s own options, never Node\'s parser text', async () => {
       const result = await unchangedBy(() => run('deploy', ENV, '1.0.0', '--dryrun'));
       expectRefused(result, 'REWIND_E_USAGE');
-      expect(errorLine(result)).toMatch(/^error REWIND_E_USAGE: unknown option --dryrun; did you mean --dry-run\? — usage: rewind deploy <env> <version> \[--dry-run\]/);
+      expect(errorLine(result)).toMatch(/^error REWIND_E_USAGE: unknown option --dryrun; did you mean --dry-run\? — usage: rewind deploy \[<env>\] <version> \[--dry-run\]/);
       const single = await unchangedBy(() => run('rollback', ENV, '-dry-run'));
       expect(errorLine(single)).toMatch(/^error REWIND_E_USAGE: unknown option -dry-run; did you mean --dry-run\? — usage: rewind rollback /);
       const json = await unchangedBy(() => run('deploy', ENV, '1.0.0', '--dryrun', '--json'));
@@ -422,7 +422,7 @@ describe('bad input is refused with a coded error and changes nothing', () => {
     });
 
     it('an option with a missing or misplaced value, and a flag given a value, say which and how to write it', async () => {
-      expect(errorLine(await unchangedBy(() => cli(['history', ENV, '--config', config, '--limit'])))).toBe('error REWIND_E_USAGE: --limit needs a value — usage: rewind history <env> [--limit N] [--events] [--json]');
+      expect(errorLine(await unchangedBy(() => cli(['history', ENV, '--config', config, '--limit'])))).toBe('error REWIND_E_USAGE: --limit needs a value — usage: rewind history [<env>] [--limit N] [--events] [--json]');
       expect(errorLine(await unchangedBy(() => run('history', ENV, '--limit')))).toMatch(/^error REWIND_E_USAGE: --limit needs a value, and the next argument --config looks like an option; to pass a value that starts with "-", write --limit=--config — /);
       expect(errorLine(await unchangedBy(() => run('unlock', ENV, '--reason', '--force')))).toBe(
         'error REWIND_E_USAGE: --reason needs a value, and the next argument --force looks like an option; to pass a value that starts with "-", write --reason=--force — usage: rewind unlock <env> --force --reason <text>',
