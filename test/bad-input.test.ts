@@ -425,7 +425,7 @@ describe('bad input is refused with a coded error and changes nothing', () => {
       expect(errorLine(await unchangedBy(() => cli(['history', ENV, '--config', config, '--limit'])))).toBe('error REWIND_E_USAGE: --limit needs a value — usage: rewind history [<env>] [--limit N] [--events] [--json]');
       expect(errorLine(await unchangedBy(() => run('history', ENV, '--limit')))).toMatch(/^error REWIND_E_USAGE: --limit needs a value, and the next argument --config looks like an option; to pass a value that starts with "-", write --limit=--config — /);
       expect(errorLine(await unchangedBy(() => run('unlock', ENV, '--reason', '--force')))).toBe(
-        'error REWIND_E_USAGE: --reason needs a value, and the next argument --force looks like an option; to pass a value that starts with "-", write --reason=--force — usage: rewind unlock <env> --force --reason <text>',
+        'error REWIND_E_USAGE: --reason needs a value, and the next argument --force looks like an option; to pass a value that starts with "-", write --reason=--force — usage: rewind unlock [<env>] --force --reason <text>',
       );
       expect(errorLine(await unchangedBy(() => run('rollback', ENV, '--yes=1')))).toMatch(/^error REWIND_E_USAGE: --yes takes no value \(got --yes=1\) — usage: rewind rollback /);
     });
