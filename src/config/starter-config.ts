@@ -12,6 +12,12 @@ log:
   # Every event as one JSON line (pino), appended.
   file: ./rewind-events.log
 
+# rewind copies every registered artifact here (by digest) and deploys and rolls back from the copy,
+# so rebuilding or removing the build folder never strands a release. Default: rewind-artifacts/
+# beside a SQLite ledger file, or beside this file with a postgres:// ledger.
+# artifacts:
+#   store: ./rewind-artifacts
+
 environments:
   production:
     target:
