@@ -259,9 +259,13 @@ export function planDeploy(input: DeployPlanInput): Plan {
       id: 'prune',
       kind: 'prune',
       phase: 'finalize',
-      title: `prune releases beyond the newest ${config.target.keep}`,
+      title: `prune release directories beyond ${config.target.keep}, rollback targets kept first`,
       params: { keep: config.target.keep },
-      effects: ['never the current release, the last known good release, or one an operation is using'],
+      effects: [
+        'never the current release, the last known good release, or one an operation is using',
+        'failed, rolled-back and never-deployed releases go before good ones; newest kept first within each',
+        "drop artifact store entries no release needs (kept: in use, the newest good, registered and not deployed yet)",
+      ],
     }),
   );
   return {
