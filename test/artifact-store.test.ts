@@ -58,22 +58,23 @@ describe('the artifact store: releases stay deployable whatever happens to the b
   it('rebuilding ./build and registering the next version leaves the older release a working rollback target', async () => {
     await rebuild('1.0.0');
     const first = await register('1.0.0');
-    expect(first).toMatchObject({ created: true, copied: true, stored: join(store, 'sha256', hex(first.release.digest)), release: { artifact: build } });
     ok(await sandbox.cli(['deploy', ENV, '1.0.0']));
 
     await rebuild('1.1.0');
     const second = await register('1.1.0');
     expect(second.release.artifact).toBe(build);
-    expect(entries()).toEqual([hex(first.release.digest), hex(second.release.digest)].sort());
     ok(await sandbox.cli(['deploy', ENV, '1.1.0']));
     expect(await sandbox.served()).toEqual({ status: 200, version: '1.1.0' });
 
     // The release a rollback needs is no longer unpacked (a cleaned releases folder, a rebuilt host),
-    // and ./build holds 1.1.0: the rollback unpacks 1.0.0 from rewind's stored copy.
+    // and ./build holds 1.1.0: the rollback unpacks 1.0.0 from rewind's stored copy. (It used to
+    // stop at prepare: ./build "has digest …, but 1.0.0 was registered with …".)
     await rm(join(sandbox.root, 'srv', 'releases', '1.0.0'), { recursive: true });
     const back = ok(await sandbox.cli(['rollback', ENV, '--yes']));
     expect(back.stdout).toContain('1.0.0');
     expect(await sandbox.served()).toEqual({ status: 200, version: '1.0.0' });
+    expect(first).toMatchObject({ created: true, copied: true, stored: join(store, 'sha256', hex(first.release.digest)), release: { artifact: build } });
+    expect(entries()).toEqual([hex(first.release.digest), hex(second.release.digest)].sort());
     const rollback = await lastOperation();
     expect(rollback).toMatchObject({ kind: 'rollback', state: 'succeeded', toVersion: '1.0.0' });
     expect(await prepareOf(rollback.id)).toMatchObject({ reused: false, stored: true, source: first.stored, message: "unpacked 1.0.0 from rewind's artifact store" });
@@ -90,14 +91,17 @@ describe('the artifact store: releases stay deployable whatever happens to the b
     // Moving the folder away: neither registered path exists any more.
     await rename(build, join(sandbox.root, 'moved-build'));
 
-    const plan = JSON.parse(ok(await sandbox.cli(['deploy', ENV, '1.2.0', '--dry-run', '--json'])).stdout) as { plan: { steps: { id: string; title: string; params: Record<string, unknown> }[] } };
-    const prepareStep = plan.plan.steps.find((s) => s.id === 'prepare')!;
-    expect(prepareStep.params).toEqual({ version: '1.2.0', artifact: build, digest: older.release.digest, stored: older.stored });
-    expect(prepareStep.title).toContain(`unpack ${older.stored} (rewind's stored copy of ${build})`);
-
     ok(await sandbox.cli(['deploy', ENV, '1.2.0']));
     expect(await sandbox.served()).toEqual({ status: 200, version: '1.2.0' });
     expect(await prepareOf((await lastOperation()).id)).toMatchObject({ stored: true, source: older.stored });
+
+    // The plan names the stored copy it unpacks (--dry-run shows it).
+    const plan = JSON.parse(ok(await sandbox.cli(['deploy', ENV, '1.3.0', '--dry-run', '--json'])).stdout) as { plan: { steps: { id: string; title: string; params: Record<string, unknown> }[] } };
+    const prepareStep = plan.plan.steps.find((s) => s.id === 'prepare')!;
+    const newer = (await sandbox.ledger.getRelease(ENV, '1.3.0'))!;
+    const newerStored = join(store, 'sha256', hex(newer.digest));
+    expect(prepareStep.params).toEqual({ version: '1.3.0', artifact: build, digest: newer.digest, stored: newerStored });
+    expect(prepareStep.title).toContain(`unpack ${newerStored} (rewind's stored copy of ${build})`);
     ok(await sandbox.cli(['deploy', ENV, '1.3.0']));
     expect(await sandbox.served()).toEqual({ status: 200, version: '1.3.0' });
 
