@@ -161,6 +161,12 @@ describe('pruning the artifact store', () => {
     expect(fallback).toMatchObject({ status: 'succeeded', message: `unpacked 1.6.0 from ${artifact} (the stored copy did not pass)`, detail: { stored: false, source: artifact, storedRefused: expect.stringContaining(`rewind's stored copy ${registered.stored} has digest sha256:`) } });
     expect(await readFile(join(root, 'srv-target', 'releases', '1.6.0', 'server.js'), 'utf8')).toBe('console.log("T");\n');
 
+    // Gone from the store since the plan named it (pruned meanwhile): the registered path, saying so.
+    const pruned = await register('staging', '1.6.5', 'T2');
+    await rm(pruned.stored, { recursive: true });
+    const fromPath = await target.prepare({ version: '1.6.5', artifact: join(root, 'builds', 'T2'), digest: digests.T2!, stored: pruned.stored });
+    expect(fromPath).toMatchObject({ status: 'succeeded', message: `unpacked 1.6.5 from ${join(root, 'builds', 'T2')} (the stored copy ${pruned.stored} is gone)`, detail: { stored: false } });
+
     const kept = await register('staging', '1.7.0', 'U');
     await rm(join(root, 'builds', 'U'), { recursive: true });
     const fromStore = await target.prepare({ version: '1.7.0', artifact: join(root, 'builds', 'U'), digest: digests.U!, stored: kept.stored });

@@ -166,7 +166,9 @@ export class ReleasesTarget implements Target {
       const record: ReleaseMarker = { version: release.version, digest: release.digest, artifact: release.artifact, from: source.path, tree };
       await writeFile(join(staging, MARKER), JSON.stringify(record) + '\n');
       await rename(staging, destination);
-      const from = source.stored ? "from rewind's artifact store" : release.stored ? `from ${release.artifact} (the stored copy did not pass)` : `from ${release.artifact} (rewind's artifact store holds no copy)`;
+      const from = source.stored
+        ? "from rewind's artifact store"
+        : `from ${release.artifact} (${storedRefused ? 'the stored copy did not pass' : release.stored ? `the stored copy ${release.stored} is gone` : "rewind's artifact store holds no copy"})`;
       return succeeded(`unpacked ${release.version} ${from}`, { dir: destination, reused: false, tree, source: source.path, stored: source.stored, ...(storedRefused ? { storedRefused } : {}) });
     } catch (error) {
       await rm(staging, { recursive: true, force: true });
