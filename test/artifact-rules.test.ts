@@ -239,14 +239,17 @@ describe('artifact rules: one set for directories and tarballs, at register and 
     it('a FIFO added after registration: `rewind deploy` (the real binary) stops in preflight (exit 6, cause REWIND_E_ARTIFACT_UNSAFE) without hanging, nothing unpacked', { timeout: 40_000 }, async () => {
       const dir = await appDir('fifo-later');
       const version = nextVersion();
-      const registered = await run('release', 'register', ENV, version, '--artifact', dir, '--ci', 'passed');
+      const registered = await run('release', 'register', ENV, version, '--artifact', dir, '--ci', 'passed', '--json');
       expect(registered.code, registered.stderr).toBe(0);
+      // In rewind's stored copy, which a deploy unpacks, and in the build folder it falls back to.
+      const { stored } = JSON.parse(registered.stdout) as { stored: string };
+      execFileSync('mkfifo', [join(stored, 'queue')]);
       execFileSync('mkfifo', [join(dir, 'queue')]);
       const before = srvListing();
       const result = await spawnCli(['deploy', ENV, version, '--config', config]);
       expect(result.killed).toBe(false);
       // A deploy that stops before anything changed exits 6 and names the step's own code as the cause.
-      expectRefused(result, 'REWIND_E_PREFLIGHT_FAILED', 'at prepare (cause REWIND_E_ARTIFACT_UNSAFE)', 'queue: a FIFO (named pipe)');
+      expectRefused(result, 'REWIND_E_PREFLIGHT_FAILED', 'at prepare (cause REWIND_E_ARTIFACT_UNSAFE)', `artifact ${stored} holds what a release may not: queue: a FIFO (named pipe)`, `artifact ${dir} holds what a release may not: queue: a FIFO (named pipe)`);
       expect(srvListing()).toEqual(before);
       expect(before.filter((path) => path.startsWith(`releases/${version}`) || path.includes('.tmp-'))).toEqual([]);
       expect(() => lstatSync(join(srv, 'current'))).toThrow();

@@ -261,13 +261,14 @@ describe('bad input is refused with a coded error and changes nothing', () => {
       const result = await unchangedBy(() => run('release', 'register', ENV, 'v1.0.0', '--artifact', artifact, '--commit', 'abcdef1234567', '--ci', 'passed', '--json'));
       expect(result.code).toBe(0);
       expect(result.stderr).toBe('');
-      expect(JSON.parse(result.stdout)).toMatchObject({ created: false, release: { version: '1.0.0', digest: original!.digest, seq: 1 } });
+      const stored = join(root, 'rewind-artifacts', 'sha256', original!.digest.replace('sha256:', ''));
+      expect(JSON.parse(result.stdout)).toMatchObject({ created: false, copied: false, stored, release: { version: '1.0.0', digest: original!.digest, seq: 1 } });
       // An identical copy of the tree elsewhere has the same digest: also a no-op.
       const copy = join(root, 'artifacts', 'copy-of-1.0.0');
       await cp(artifact, copy, { recursive: true });
       const again = await unchangedBy(() => run('release', 'register', ENV, '1.0.0', '--artifact', copy));
       expect(again.code).toBe(0);
-      expect(again.stdout).toBe(`already registered ${ENV} 1.0.0 (#1) ${original!.digest}\n`);
+      expect(again.stdout).toBe(`${ENV} 1.0.0 (#1) already registered with this digest (stored at ${stored}); nothing to do\n`);
       await rm(copy, { recursive: true });
     });
   });
@@ -524,18 +525,22 @@ describe('bad input is refused with a coded error and changes nothing', () => {
       const corrupt = join(root, 'artifacts', 'app-2.0.0');
       await cp(artifact, corrupt, { recursive: true });
       await writeFile(join(corrupt, 'server.js'), 'console.log("2.0.0");\n');
-      const registered = await run('release', 'register', ENV, '2.0.0', '--artifact', corrupt, '--ci', 'passed');
+      const registered = await run('release', 'register', ENV, '2.0.0', '--artifact', corrupt, '--ci', 'passed', '--json');
       expect(registered.code, registered.stderr).toBe(0);
+      const { stored } = JSON.parse(registered.stdout) as { stored: string };
 
-      // Flip one byte of one file: same size, same name, different content.
-      const file = join(corrupt, 'lib', 'util.js');
-      const bytes = await readFile(file);
-      bytes[0] = bytes[0]! ^ 0x01;
-      await writeFile(file, bytes);
+      // Flip one byte of one file in rewind's stored copy (bit rot, a hand edit) and in the build
+      // folder it was registered from: same size, same name, different content. Either one intact
+      // would be deployed (a deploy falls back to the build folder); neither is.
+      for (const file of [join(stored, 'lib', 'util.js'), join(corrupt, 'lib', 'util.js')]) {
+        const bytes = await readFile(file);
+        bytes[0] = bytes[0]! ^ 0x01;
+        await writeFile(file, bytes);
+      }
 
-      // Stopped in preflight: exit 6, the digest mismatch named as the cause.
+      // Stopped in preflight: exit 6, the digest mismatch of each named, as the cause.
       const result = await spawnCli(['deploy', ENV, '2.0.0', '--config', config]);
-      expectRefused(result, 'REWIND_E_PREFLIGHT_FAILED', `artifact ${corrupt} has digest sha256:`, 'nothing changed', 'at prepare (cause REWIND_E_ARTIFACT_DIGEST_MISMATCH)');
+      expectRefused(result, 'REWIND_E_PREFLIGHT_FAILED', `rewind's stored copy ${stored} has digest sha256:`, `artifact ${corrupt} has digest sha256:`, 'nothing changed', 'at prepare (cause REWIND_E_ARTIFACT_DIGEST_MISMATCH)');
       expect(result.code).toBe(6);
 
       const srv = join(root, 'srv');
@@ -553,7 +558,7 @@ describe('bad input is refused with a coded error and changes nothing', () => {
       expect(ledger.locks).toEqual([]);
       // The attempt is journaled: one failed deploy, stopped at prepare.
       expect(ledger.operations).toEqual([expect.objectContaining({ kind: 'deploy', to_version: '2.0.0', state: 'failed' })]);
-      expect((ledger.operations as { error: string }[])[0]!.error).toMatch(/^prepare: artifact .* has digest/);
+      expect((ledger.operations as { error: string }[])[0]!.error).toMatch(/^prepare: rewind's stored copy .* has digest .*; and artifact .* has digest/);
       const steps = (ledger.steps as { step_id: string; state: string }[]).map((s) => `${s.step_id}:${s.state}`);
       expect(steps).toEqual(['record-running:succeeded', 'disk-space:succeeded', 'prepare:failed']);
 
@@ -586,11 +591,13 @@ describe('init, config check and config schema', () => {
       valid: true,
       path: file,
       ledger: join(dir, 'rewind.db'),
+      artifactStore: join(dir, 'rewind-artifacts'),
       environments: [{ name: 'production', target: 'releases', runtime: 'pm2', path: join(dir, 'srv'), health: 'http://127.0.0.1:3000/health' }],
     });
     const human = await cli(['config', 'check', '--config', file]);
     expect(human.code).toBe(0);
     expect(human.stdout).toContain(`${file} is valid`);
+    expect(human.stdout).toContain(`  artifact store: ${join(dir, 'rewind-artifacts')}\n`);
     // config check reads only: no ledger, no log file, no deploy root.
     expect(readdirSync(dir)).toEqual(['rewind.yaml']);
   });

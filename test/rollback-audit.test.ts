@@ -107,8 +107,10 @@ describe('rollback audit: trigger, database decision, refusal (real CLI, PM2, Po
   });
 
   it('an automatic rollback that stops in its preflight leaves the failed release: exit 8 with the cause, not 6', async () => {
-    // The last known good release can no longer be put back: its directory and its artifact are gone.
+    // The last known good release can no longer be put back: its directory, rewind's stored copy and its artifact are gone.
+    const { digest } = (await sandbox.ledger.getRelease(ENV, '1.0.0'))!;
     await rm(join(sandbox.root, 'srv', 'releases', '1.0.0'), { recursive: true, force: true });
+    await rm(join(sandbox.root, 'rewind-artifacts', 'sha256', digest.replace('sha256:', '')), { recursive: true });
     await rm(join(sandbox.root, 'artifacts', 'sample-app-1.0.0'), { recursive: true, force: true });
     const result = await sandbox.cli(['deploy', ENV, '1.3.0', '--json']);
     expect(result.code, result.stderr).toBe(8);

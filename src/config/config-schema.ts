@@ -296,6 +296,12 @@ export const configSchema = z.strictObject({
   version: z.literal(1).default(1).describe('Config format version.'),
   ledger: z.string().min(1).default(DEFAULT_LEDGER).describe('SQLite file path, or a postgres:// URL.'),
   log: z.strictObject({ file: z.string().min(1).default('./rewind-events.log') }).prefault({}),
+  artifacts: z
+    .strictObject({
+      store: z.string().min(1).optional().describe('Where rewind keeps its copy of every registered artifact, by digest. Default: rewind-artifacts/ next to a SQLite ledger, or next to the config file with a postgres:// ledger.'),
+    })
+    .prefault({})
+    .describe('The artifact store: the copies releases are deployed and rolled back from.'),
   environments: z.record(environmentName, environmentSchema).refine((envs) => Object.keys(envs).length > 0, 'at least one environment is required'),
 });
 

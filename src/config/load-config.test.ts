@@ -43,6 +43,7 @@ describe('parseConfigText', () => {
       version: 1,
       ledger: '/etc/rewind/rewind.db',
       log: { file: '/etc/rewind/rewind-events.log' },
+      artifacts: { store: '/etc/rewind/rewind-artifacts' },
       environments: {
         production: {
           target: {
@@ -56,6 +57,16 @@ describe('parseConfigText', () => {
         },
       },
     });
+  });
+
+  it('puts the artifact store beside a SQLite ledger, beside the config file for a postgres:// ledger, or where artifacts.store says', () => {
+    expect(parse(`ledger: /var/lib/rewind/ledger.db\n${BASE}`).artifacts).toEqual({ store: '/var/lib/rewind/rewind-artifacts' });
+    expect(parse(`ledger: state/rewind.db\n${BASE}`).artifacts).toEqual({ store: '/etc/rewind/state/rewind-artifacts' });
+    expect(parse(`ledger: postgres://rewind@db:5432/rewind\n${BASE}`).artifacts).toEqual({ store: '/etc/rewind/rewind-artifacts' });
+    expect(parse(`artifacts:\n  store: ./kept\n${BASE}`).artifacts).toEqual({ store: '/etc/rewind/kept' });
+    expect(parse(`artifacts: { store: /srv/rewind-store }\n${BASE}`).artifacts).toEqual({ store: '/srv/rewind-store' });
+    expect(problems(`artifacts: { store: '' }\n${BASE}`)).toEqual([expect.stringMatching(/^artifacts\.store: /)]);
+    expect(problems(`artifacts: { keep: 3 }\n${BASE}`)).toEqual(['artifacts.keep: unknown key']);
   });
 
   it('refuses malformed YAML with REWIND_E_CONFIG_YAML and the line', () => {

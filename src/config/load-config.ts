@@ -74,7 +74,20 @@ function resolvePaths(config: RewindConfig, baseDir: string): RewindConfig {
   }
   // Looked up by names from argv and the ledger: a record without a prototype has no `constructor`.
   const environments = nullPrototypeRecord(Object.entries(config.environments));
-  return { ...config, environments, ledger: resolveLedger(config.ledger, baseDir), log: { file: abs(config.log.file) } };
+  const ledger = resolveLedger(config.ledger, baseDir);
+  return { ...config, environments, ledger, log: { file: abs(config.log.file) }, artifacts: { store: abs(config.artifacts.store ?? defaultArtifactStore(ledger, baseDir)) } };
+}
+
+/** rewind-artifacts/ beside a SQLite ledger file; a postgres:// ledger has no "beside", so beside the config file. */
+export function defaultArtifactStore(ledger: string, baseDir: string): string {
+  return join(/^postgres(ql)?:\/\//.test(ledger) ? baseDir : dirname(ledger), 'rewind-artifacts');
+}
+
+/** The artifact store's directory (always set once the config's paths are resolved). */
+export function artifactStoreDir(config: RewindConfig): string {
+  const store = config.artifacts?.store;
+  if (!store) throw new Error('artifacts.store is set when the config is loaded (loadConfig/parseConfigText); this config was not');
+  return store;
 }
 
 /** The environment named on the command line (or in the ledger); REWIND_E_UNKNOWN_ENV unless rewind.yaml defines it. */

@@ -18,6 +18,12 @@ log:
   # Every event as one JSON line (pino), appended.
   file: ./rewind-events.log
 
+# rewind copies every registered artifact here (by digest) and deploys and rolls back from the copy,
+# so rebuilding or removing the build folder never strands a release. Default: rewind-artifacts/
+# beside a SQLite ledger file, or beside this file with a postgres:// ledger.
+# artifacts:
+#   store: ./rewind-artifacts
+
 # One entry per environment. With only one, commands that take <env> use it when you leave it out.
 environments:
   production:

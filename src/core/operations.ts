@@ -23,6 +23,7 @@ import { chooseRepair } from './repair-choice.js';
 import { observeServed, servedBy } from './observe-served.js';
 import type { Services } from './services.js';
 import type { StepContext } from './steps/step-context.js';
+import { storedCopy } from './stored-artifacts.js';
 
 export interface OperationOutcome {
   plan: Plan;
@@ -171,6 +172,7 @@ async function buildDeployPlan(services: Services, env: string, version: string,
     config,
     target,
     release,
+    stored: await storedCopy(services, release),
     current,
     lkg,
     options: { baseline: options.baseline, autoRollback: options.autoRollback, allowBreaking: options.allowBreaking },
@@ -259,6 +261,7 @@ async function executeDeploy(services: Services, target: Target, plan: Plan, ope
     target,
     from: failedRelease,
     to: lkg,
+    stored: await storedCopy(services, lkg),
     reason: `deploy of ${plan.to} failed at ${failure}`,
     automatic: true,
     database,
@@ -366,6 +369,7 @@ async function buildRollbackPlan(services: Services, env: string, target: Target
     target,
     from: current,
     to,
+    stored: await storedCopy(services, to),
     reason: options.reason ?? `requested by ${services.actor}`,
     // A person asked for this rollback (with or without --to): only the one a failed deploy starts is automatic.
     automatic: false,

@@ -5,7 +5,7 @@ import type { BackupRecord, ReleaseRecord } from '../ports/ledger.js';
 import { substituteArgv } from '../util/substitute-argv.js';
 import type { DatabaseDecision } from './database-rollback-decision.js';
 import { describeDownTarget, type DownTarget } from './database-down.js';
-import type { SlotState, Target } from '../ports/target.js';
+import type { ReleaseArtifact, SlotState, Target } from '../ports/target.js';
 import { slotDeploySteps, slotRollbackSteps } from './traffic/slot-plan.js';
 import { PLAN_FORMAT_VERSION, type Plan, type PlanStep } from './plan.js';
 import { healthStep, smokeStep, step } from './plan-steps.js';
@@ -26,6 +26,8 @@ export interface DeployPlanInput {
   config: EnvironmentConfig;
   target: TargetDescriber;
   release: ReleaseRecord;
+  /** rewind's stored copy of the release's artifact, when the store has one (ArtifactStore.locate). */
+  stored?: string;
   current: ReleaseRecord | null;
   lkg: ReleaseRecord | null;
   options?: { baseline?: boolean; autoRollback?: boolean; allowBreaking?: boolean };
@@ -41,6 +43,8 @@ export interface RollbackPlanInput {
   target: TargetDescriber;
   from: ReleaseRecord | null;
   to: ReleaseRecord;
+  /** rewind's stored copy of `to`'s artifact, when the store has one (ArtifactStore.locate). */
+  stored?: string;
   reason: string;
   /** True only for the rollback rewind starts by itself after a failed deploy. */
   automatic: boolean;
@@ -72,6 +76,11 @@ export interface RestorePlanInput {
   backup: BackupRecord;
   safetyBackup: BackupDescription;
   reason: string;
+}
+
+/** What the prepare step unpacks: the stored copy when there is one, else the registered path. */
+function releaseArtifact(release: ReleaseRecord, stored: string | undefined): ReleaseArtifact {
+  return { version: release.version, artifact: release.artifact, digest: release.digest, ...(stored ? { stored } : {}) };
 }
 
 function backupStep(id: string, kind: 'pre-upgrade' | 'safety', release: string | null, phase: PlanStep['phase'], described: BackupDescription | undefined): PlanStep {
@@ -136,7 +145,7 @@ export function planDeploy(input: DeployPlanInput): Plan {
   const baselineWanted = (input.options?.baseline ?? config.deploy.baselineHealth) && current !== null && config.health !== undefined;
   const baseline = baselineWanted && (knownGood || input.options?.baseline === true);
   const autoRollback = input.options?.autoRollback ?? config.deploy.autoRollback;
-  const artifact = { version: release.version, artifact: release.artifact, digest: release.digest };
+  const artifact = releaseArtifact(release, input.stored);
   const notes: string[] = [];
   if (current === null) notes.push('first deploy to this environment: no running release to record or probe');
   if (!config.health) notes.push('no health check configured: activation is trusted without probing (configure `health:`)');
@@ -164,7 +173,7 @@ export function planDeploy(input: DeployPlanInput): Plan {
       kind: 'disk-space',
       phase: 'preflight',
       title: `free disk space ≥ artifact + ${config.deploy.minFreeMb} MB`,
-      params: { artifact: release.artifact, minFreeMb: config.deploy.minFreeMb },
+      params: { artifact: release.artifact, ...(input.stored ? { stored: input.stored } : {}), minFreeMb: config.deploy.minFreeMb },
     }),
   ];
   if (baseline) steps.push(healthStep('baseline-health', config, current!.version, 'preflight'));
@@ -185,7 +194,7 @@ export function planDeploy(input: DeployPlanInput): Plan {
     );
   }
   if (database) steps.push(backupStep('db-backup', 'pre-upgrade', current?.version ?? null, 'preflight', input.backup));
-  steps.push(step({ id: 'prepare', kind: 'prepare', phase: 'preflight', title: prepare.summary, params: artifact, commands: prepare.commands, effects: prepare.effects }));
+  steps.push(step({ id: 'prepare', kind: 'prepare', phase: 'preflight', title: prepare.summary, params: { ...artifact }, commands: prepare.commands, effects: prepare.effects }));
   const migrations = database?.migrations;
   if (migrations) {
     const releaseDir = target.releaseDir?.(release.version) ?? `<release ${release.version}>`;
@@ -250,9 +259,13 @@ export function planDeploy(input: DeployPlanInput): Plan {
       id: 'prune',
       kind: 'prune',
       phase: 'finalize',
-      title: `prune releases beyond the newest ${config.target.keep}`,
+      title: `prune release directories beyond ${config.target.keep}, rollback targets kept first`,
       params: { keep: config.target.keep },
-      effects: ['never the current release, the last known good release, or one an operation is using'],
+      effects: [
+        'never the current release, the last known good release, or one an operation is using',
+        'failed, rolled-back and never-deployed releases go before good ones; newest kept first within each',
+        "drop artifact store entries no release needs (kept: in use, the newest good, registered and not deployed yet)",
+      ],
     }),
   );
   return {
@@ -271,7 +284,7 @@ export function planDeploy(input: DeployPlanInput): Plan {
 /** Rollback: rollback_start → (unpack if needed) → activate LKG → health → rollback_complete. Pure. */
 export function planRollback(input: RollbackPlanInput): Plan {
   const { config, from, to, target } = input;
-  const artifact = { version: to.version, artifact: to.artifact, digest: to.digest };
+  const artifact = releaseArtifact(to, input.stored);
   const prepare = target.describePrepare(artifact);
   const activate = target.describeActivate(to.version);
   const decision = input.database;
@@ -282,7 +295,7 @@ export function planRollback(input: RollbackPlanInput): Plan {
     ...(decision?.mode === 'down' && input.down ? describeDownTarget(input.down) : []),
   ];
   if (!config.health) notes.push('no health check configured: the rolled-back release is not probed');
-  const prepareStep = step({ id: 'prepare', kind: 'prepare', phase: 'preflight', title: prepare.summary, params: artifact, commands: prepare.commands, effects: prepare.effects });
+  const prepareStep = step({ id: 'prepare', kind: 'prepare', phase: 'preflight', title: prepare.summary, params: { ...artifact }, commands: prepare.commands, effects: prepare.effects });
   const databaseSteps = [
     ...(decision?.mode === 'restore' && decision.backup ? restoreSteps(decision.backup.id, from?.version ?? null, input.safetyBackup, decision.undoes ?? []) : []),
     ...(decision?.mode === 'down' && input.down ? downSteps(input.down, input.safetyBackup) : []),

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { inspectArtifact } from '../artifacts/artifact-digest.js';
-import { environmentConfig } from '../config/load-config.js';
+import { ArtifactStore } from '../artifacts/artifact-store.js';
+import { artifactStoreDir, environmentConfig } from '../config/load-config.js';
 import { RewindError } from '../errors/rewind-error.js';
 import type { CiResult, ReleaseRecord } from '../ports/ledger.js';
 import { parseVersion } from '../util/semver.js';
@@ -12,13 +13,26 @@ export interface RegisterOptions {
   ci?: string;
 }
 
+export interface RegisterResult {
+  release: ReleaseRecord;
+  /** False when the version was already registered with this digest: nothing was recorded. */
+  created: boolean;
+  /** rewind's copy of the artifact in its store, which deploys and rollbacks unpack. */
+  stored: string;
+  /** Whether this call copied the artifact into the store (false: an entry with its digest was there). */
+  copied: boolean;
+}
+
 const CI_RESULTS: readonly CiResult[] = ['passed', 'failed', 'unknown'];
 
 /**
- * Records an immutable release: version, artifact, its sha256, commit and CI result. Registering the
- * same version with the same digest again is a no-op; with another digest it is an error.
+ * Records an immutable release: version, artifact, its sha256, commit and CI result, and keeps a
+ * copy of the artifact in rewind's store (artifact-store.ts), so the release stays deployable
+ * whatever becomes of the build folder. Registering the same version with the same digest again
+ * records nothing (from any path; it stores the copy if the store had lost it); with another
+ * digest it is an error, and nothing is stored.
  */
-export async function registerRelease(services: Services, env: string, versionInput: string, options: RegisterOptions): Promise<{ release: ReleaseRecord; created: boolean }> {
+export async function registerRelease(services: Services, env: string, versionInput: string, options: RegisterOptions): Promise<RegisterResult> {
   const version = parseVersion(versionInput);
   environmentConfig(services.config, env);
   const ci = (options.ci ?? 'unknown') as CiResult;
@@ -28,20 +42,30 @@ export async function registerRelease(services: Services, env: string, versionIn
   }
   const artifact = resolve(options.artifact);
   // Checks every entry against the artifact rules before anything is written: an artifact that
-  // breaks them is refused with REWIND_E_ARTIFACT_UNSAFE and never reaches the ledger.
-  const { digest } = await inspectArtifact(artifact);
-  await services.ledger.ensureEnvironment(env, services.now());
-  const result = await services.ledger.registerRelease({ env, version, artifact, digest, commit: options.commit ?? null, ci }, services.now());
-  if (!result.created && result.release.digest !== digest) {
-    throw new RewindError('REWIND_E_RELEASE_DIGEST_CONFLICT', `${env} ${version} is registered with ${result.release.digest}; ${artifact} has ${digest}`, {
+  // breaks them is refused with REWIND_E_ARTIFACT_UNSAFE and never reaches the ledger or the store.
+  const inspection = await inspectArtifact(artifact);
+  const { digest } = inspection;
+  const conflict = (registered: ReleaseRecord) =>
+    new RewindError('REWIND_E_RELEASE_DIGEST_CONFLICT', `${env} ${version} is registered with ${registered.digest}; ${artifact} has ${digest}`, {
       env,
       version,
-      registered: result.release.digest,
+      registered: registered.digest,
       offered: digest,
     });
-  }
+  const existing = await services.ledger.getRelease(env, version);
+  if (existing && existing.digest !== digest) throw conflict(existing);
+
+  // Stored before it is recorded: a release in the ledger always had its copy made.
+  const store = new ArtifactStore(artifactStoreDir(services.config));
+  let { path: stored, copied } = await store.put(artifact, inspection);
+  await services.ledger.ensureEnvironment(env, services.now());
+  const result = await services.ledger.registerRelease({ env, version, artifact, digest, commit: options.commit ?? null, ci }, services.now());
+  if (!result.created && result.release.digest !== digest) throw conflict(result.release);
+  // A prune elsewhere may have dropped the entry between the copy and the ledger write (it saw no
+  // release needing it yet): now that the release is recorded, any prune keeps it; store it again.
+  if (!(await store.locate(digest))) ({ path: stored, copied } = await store.put(artifact, inspection));
   if (result.created) {
-    await services.sink.emit({ event: 'release_registered', env, to: version, digest, artifact, commit: options.commit ?? null, ci });
+    await services.sink.emit({ event: 'release_registered', env, to: version, digest, artifact, stored, commit: options.commit ?? null, ci });
   }
-  return result;
+  return { ...result, stored, copied };
 }

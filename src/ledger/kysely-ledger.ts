@@ -175,14 +175,21 @@ export class KyselyLedger implements Ledger {
     return row ? toRelease(row) : undefined;
   }
 
-  async listReleases(env: string, options: { limit?: number } = {}): Promise<ReleaseRecord[]> {
-    const rows = await this.db
-      .selectFrom('releases')
-      .selectAll()
-      .where('env', '=', env)
+  async listReleases(env: string, options: { limit?: number; states?: readonly ReleaseState[] } = {}): Promise<ReleaseRecord[]> {
+    let query = this.db.selectFrom('releases').selectAll().where('env', '=', env);
+    if (options.states) {
+      if (options.states.length === 0) return [];
+      query = query.where('state', 'in', [...options.states]);
+    }
+    const rows = await query
       .orderBy('seq', 'desc')
       .limit(options.limit ?? 1000)
       .execute();
+    return rows.map(toRelease);
+  }
+
+  async findReleasesByDigest(digest: string): Promise<ReleaseRecord[]> {
+    const rows = await this.db.selectFrom('releases').selectAll().where('digest', '=', digest).orderBy('env').orderBy('seq').execute();
     return rows.map(toRelease);
   }
 

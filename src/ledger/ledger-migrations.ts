@@ -149,6 +149,13 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('releases').addColumn('database_facts', 'text').execute();
       },
     },
+    '0006_releases_digest': {
+      async up(db: Kysely<any>) {
+        // The artifact store keeps one entry per digest; pruning it asks which releases, in any
+        // environment, still name a digest. Without this, each question reads every release.
+        await db.schema.createIndex('releases_digest').on('releases').columns(['digest']).execute();
+      },
+    },
   };
 }
 

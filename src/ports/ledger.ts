@@ -178,7 +178,10 @@ export interface Ledger {
    */
   registerRelease(release: NewRelease, now: number): Promise<{ release: ReleaseRecord; created: boolean }>;
   getRelease(env: string, version: string): Promise<ReleaseRecord | undefined>;
-  listReleases(env: string, options?: { limit?: number }): Promise<ReleaseRecord[]>;
+  /** Newest first (by seq); `states`: only releases in one of these states. */
+  listReleases(env: string, options?: { limit?: number; states?: readonly ReleaseState[] }): Promise<ReleaseRecord[]>;
+  /** Every release, in any environment, registered with `digest` (the artifact store keeps one entry per digest). */
+  findReleasesByDigest(digest: string): Promise<ReleaseRecord[]>;
   setReleaseState(env: string, version: string, state: ReleaseState, now: number): Promise<void>;
   /** Records what deploying the release did to the database (replaces an earlier record). */
   setReleaseDatabase(env: string, version: string, facts: ReleaseDatabaseRecord, now: number): Promise<void>;

@@ -32,8 +32,14 @@ export interface ServedProcess {
 
 export interface ReleaseArtifact {
   version: string;
+  /** The path the release was registered from (a build folder or tarball, which may be gone by now). */
   artifact: string;
   digest: string;
+  /**
+   * rewind's own copy of the artifact in its store (artifact-store.ts), when it had one as the plan
+   * was made: what a target unpacks first. Absent for releases registered before the store existed.
+   */
+  stored?: string;
 }
 
 export interface FreeSpace {

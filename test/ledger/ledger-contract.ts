@@ -307,6 +307,37 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect(await ledger.listReleases(freshEnv('empty'))).toEqual([]);
       });
 
+      it('listReleases with states lists only releases in those states, newest first, within the limit', async () => {
+        const env = freshEnv('list-states');
+        for (const [i, v] of ['1.0.0', '1.1.0', '1.2.0', '1.3.0', '1.4.0'].entries()) await ledger.registerRelease(newRelease(env, v), T0 + i);
+        await ledger.setReleaseState(env, '1.0.0', 'superseded', T0);
+        await ledger.setReleaseState(env, '1.1.0', 'failed', T0);
+        await ledger.setReleaseState(env, '1.2.0', 'good', T0);
+        await ledger.setReleaseState(env, '1.3.0', 'rolled-back', T0);
+        const versions = async (options: Parameters<Ledger['listReleases']>[1]) => (await ledger.listReleases(env, options)).map((r) => r.version);
+        expect(await versions({ states: ['good', 'superseded'] })).toEqual(['1.2.0', '1.0.0']);
+        expect(await versions({ states: ['good', 'superseded'], limit: 1 })).toEqual(['1.2.0']);
+        expect(await versions({ states: ['registered'] })).toEqual(['1.4.0']);
+        expect(await versions({ states: [] })).toEqual([]);
+      });
+
+      it('findReleasesByDigest finds every release with that digest, in every environment', async () => {
+        const [staging, production] = [freshEnv('digest-a'), freshEnv('digest-b')];
+        const shared = `sha256:${Math.random().toString(16).slice(2)}`;
+        await ledger.registerRelease(newRelease(staging, '1.0.0', { digest: shared }), T0);
+        await ledger.registerRelease(newRelease(staging, '1.0.1', { digest: shared }), T0 + 1);
+        await ledger.registerRelease(newRelease(staging, '1.1.0'), T0 + 2);
+        await ledger.registerRelease(newRelease(production, '1.0.0', { digest: shared }), T0 + 3);
+        const found = await ledger.findReleasesByDigest(shared);
+        expect(found.map((r) => [r.env, r.version]).sort()).toEqual([
+          [production, '1.0.0'],
+          [staging, '1.0.0'],
+          [staging, '1.0.1'],
+        ].sort());
+        expect(found.every((r) => r.digest === shared)).toBe(true);
+        expect(await ledger.findReleasesByDigest('sha256:nothing-has-this')).toEqual([]);
+      });
+
       it('setReleaseState changes only the state and updatedAt of that release', async () => {
         const env = freshEnv('state');
         const { release: r1 } = await ledger.registerRelease(newRelease(env, '1.0.0'), T0);

@@ -25,6 +25,17 @@ interface ReleaseMarker {
   artifact: string;
   /** The tree digest the unpacked files were verified against (absent in markers of older rewinds). */
   tree?: string;
+  /** What was unpacked: rewind's stored copy, or the registered path (absent in markers of older rewinds). */
+  from?: string;
+}
+
+/** A place a release can be unpacked from. */
+interface Source {
+  path: string;
+  /** How messages name it. */
+  name: string;
+  /** Whether it is rewind's stored copy (else the path the release was registered from). */
+  stored: boolean;
 }
 
 /**
@@ -66,13 +77,15 @@ export class ReleasesTarget implements Target {
   }
 
   describePrepare(release: ReleaseArtifact): ActionDescription {
+    const from = release.stored ? `${release.stored} (rewind's stored copy of ${release.artifact})` : release.artifact;
     return {
-      summary: `unpack ${release.artifact} into ${this.releaseDir(release.version)}`,
+      summary: `unpack ${from} into ${this.releaseDir(release.version)}`,
       commands: [],
       effects: [
         `skip if ${this.releaseDir(release.version)}/${MARKER} records ${release.digest}`,
-        `check ${release.artifact} holds only regular files, directories and symlinks inside the release`,
-        `verify sha256 of ${release.artifact} equals ${release.digest}`,
+        ...(release.stored ? [`unpack from ${release.stored}; from ${release.artifact} only if the stored copy is gone or no longer has ${release.digest}`] : []),
+        `check ${from} holds only regular files, directories and symlinks inside the release`,
+        `verify sha256 of ${from} equals ${release.digest}`,
         `copy/extract into ${this.releasesDir}/.tmp-${release.version}-*, verify the copy's tree digest, then rename to ${this.releaseDir(release.version)}`,
       ],
     };
@@ -87,6 +100,12 @@ export class ReleasesTarget implements Target {
     };
   }
 
+  /**
+   * Unpacks from rewind's stored copy of the artifact (`release.stored`), and from the path it was
+   * registered from only when there is no stored copy (a release registered before the store, or
+   * whose copy was pruned) or the stored copy no longer passes: so rebuilding or moving a build
+   * folder never makes a registered release undeployable.
+   */
   async prepare(release: ReleaseArtifact): Promise<Outcome> {
     const destination = this.releaseDir(release.version);
     const marker = await this.readMarker(release.version);
@@ -98,40 +117,65 @@ export class ReleasesTarget implements Target {
       if (marker.tree) return succeeded(`${release.version} already unpacked`, { dir: destination, reused: true, tree: marker.tree });
       return succeeded(`${release.version} already unpacked (by an older rewind that recorded no tree digest; not re-verified)`, { dir: destination, reused: true, tree: null });
     }
-    if (!existsSync(release.artifact)) {
-      return failed(`artifact ${release.artifact} is gone and ${release.version} is not unpacked`, { artifact: release.artifact }, 'REWIND_E_ARTIFACT_NOT_FOUND');
+    const sources: Source[] = [];
+    if (release.stored && existsSync(release.stored)) sources.push({ path: release.stored, name: `rewind's stored copy ${release.stored}`, stored: true });
+    if (existsSync(release.artifact)) sources.push({ path: release.artifact, name: `artifact ${release.artifact}`, stored: false });
+    if (sources.length === 0) {
+      const message = release.stored
+        ? `${release.version} is not unpacked, rewind's stored copy ${release.stored} is gone, and so is artifact ${release.artifact}`
+        : `artifact ${release.artifact} is gone and ${release.version} is not unpacked (rewind's artifact store holds no copy of ${release.digest})`;
+      return failed(message, { artifact: release.artifact, stored: release.stored ?? null }, 'REWIND_E_ARTIFACT_NOT_FOUND');
     }
-    // The rules again, not only at register: the artifact may have changed since, or have been
-    // registered by a rewind that did not check them.
+    const refused: Outcome[] = [];
+    for (const source of sources) {
+      const checked = await this.check(source, release);
+      if ('status' in checked) refused.push(checked);
+      else return this.unpack(release, source, checked, refused[0]?.message);
+    }
+    if (refused.length === 1) return refused[0]!;
+    return failed(refused.map((outcome) => outcome.message).join('; and '), { artifact: release.artifact, stored: release.stored ?? null, refused: refused.map((outcome) => outcome.detail ?? null) }, refused[0]!.code);
+  }
+
+  /** The rules again and the digest, not only at register: the source may have changed since, or have been registered by a rewind that did not check them. */
+  private async check(source: Source, release: ReleaseArtifact): Promise<ArtifactInspection | Outcome> {
     let inspection: ArtifactInspection;
     try {
-      inspection = await inspectArtifact(release.artifact);
+      inspection = await inspectArtifact(source.path);
     } catch (error) {
       if (isRewindError(error)) return failed(error.message, error.details, error.code);
       throw error;
     }
     if (inspection.digest !== release.digest) {
-      return failed(`artifact ${release.artifact} has digest ${inspection.digest}, but ${release.version} was registered with ${release.digest}`, { artifact: release.artifact, expected: release.digest, actual: inspection.digest }, 'REWIND_E_ARTIFACT_DIGEST_MISMATCH');
+      return failed(`${source.name} has digest ${inspection.digest}, but ${release.version} was registered with ${release.digest}`, { artifact: source.path, expected: release.digest, actual: inspection.digest }, 'REWIND_E_ARTIFACT_DIGEST_MISMATCH');
     }
+    return inspection;
+  }
+
+  /** `storedRefused`: why the stored copy was passed over for the registered path. */
+  private async unpack(release: ReleaseArtifact, source: Source, inspection: ArtifactInspection, storedRefused?: string): Promise<Outcome> {
+    const destination = this.releaseDir(release.version);
     await mkdir(this.releasesDir, { recursive: true });
     const staging = join(this.releasesDir, `.tmp-${release.version}-${randomBytes(4).toString('hex')}`);
     try {
       await mkdir(staging);
       // Every write is awaited in turn: when this throws, nothing is still writing into `staging`.
       const writer = new TreeWriter(staging);
-      if (inspection.kind === 'directory') await scanDirectory(release.artifact, { writer });
-      else await readTarball(release.artifact, { writer, root: inspection.root });
-      const tree = await verifyUnpackedTree(staging, { tree: inspection.tree, directoryDigest: inspection.kind === 'directory' ? release.digest : undefined }, release.artifact);
-      const record: ReleaseMarker = { version: release.version, digest: release.digest, artifact: release.artifact, tree };
+      if (inspection.kind === 'directory') await scanDirectory(source.path, { writer });
+      else await readTarball(source.path, { writer, root: inspection.root });
+      const tree = await verifyUnpackedTree(staging, { tree: inspection.tree, directoryDigest: inspection.kind === 'directory' ? release.digest : undefined }, source.path);
+      const record: ReleaseMarker = { version: release.version, digest: release.digest, artifact: release.artifact, from: source.path, tree };
       await writeFile(join(staging, MARKER), JSON.stringify(record) + '\n');
       await rename(staging, destination);
-      return succeeded(`unpacked ${release.version}`, { dir: destination, reused: false, tree });
+      const from = source.stored
+        ? "from rewind's artifact store"
+        : `from ${release.artifact} (${storedRefused ? 'the stored copy did not pass' : release.stored ? `the stored copy ${release.stored} is gone` : "rewind's artifact store holds no copy"})`;
+      return succeeded(`unpacked ${release.version} ${from}`, { dir: destination, reused: false, tree, source: source.path, stored: source.stored, ...(storedRefused ? { storedRefused } : {}) });
     } catch (error) {
       await rm(staging, { recursive: true, force: true });
       if (isRewindError(error)) return failed(error.message, error.details, error.code);
       const cause = error as NodeJS.ErrnoException;
       const path = error instanceof TreeWriteError ? error.path : cause.path;
-      return failed(`cannot unpack ${release.artifact}: ${cause.message}`, { artifact: release.artifact, staging, path, cause: cause.code }, 'REWIND_E_ARTIFACT_UNPACK');
+      return failed(`cannot unpack ${source.path}: ${cause.message}`, { artifact: source.path, staging, path, cause: cause.code }, 'REWIND_E_ARTIFACT_UNPACK');
     }
   }
 

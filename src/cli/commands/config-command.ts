@@ -31,11 +31,12 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     health: env.health?.url ?? null,
   }));
   if (args.flag('json')) {
-    writeLine(io.stdout, toJson(redactor.redactValue({ valid: true, path, ledger: config.ledger, environments })));
+    writeLine(io.stdout, toJson(redactor.redactValue({ valid: true, path, ledger: config.ledger, artifactStore: config.artifacts.store, environments })));
     return 0;
   }
   writeLine(io.stdout, `${path} is valid`);
   writeLine(io.stdout, `  ledger: ${redactor.redact(config.ledger)}`);
+  writeLine(io.stdout, `  artifact store: ${config.artifacts.store}`);
   for (const env of environments) writeLine(io.stdout, `  ${env.name}: ${env.target} target at ${env.path}, runtime ${env.runtime}, health ${env.health ?? 'not configured'}`);
   return 0;
 }

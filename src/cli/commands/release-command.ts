@@ -12,8 +12,10 @@ export const help = `${usage}
 
   register  record an immutable release: SemVer version (a leading v is accepted and dropped), the
             artifact (a directory or a .tgz) and its sha256, the git commit and the CI result.
-            Registering the same version with the same artifact again does nothing; with a
-            different artifact it is an error (REWIND_E_RELEASE_DIGEST_CONFLICT).
+            rewind keeps its own copy of the artifact (artifacts.store), which deploys and
+            rollbacks unpack, so the build folder may be rebuilt or removed afterwards.
+            Registering the same version with the same content again (from any path) does
+            nothing; with different content it is an error (REWIND_E_RELEASE_DIGEST_CONFLICT).
   list      the environment's releases, newest first, with state and CI result.
 
 Rolling back to a release whose CI did not pass needs --allow-untested.
@@ -39,9 +41,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     const { env, version } = resolveEnvironmentAndVersion(rest, Object.keys(context.config.environments), io, usage);
     if (!version) throw new RewindError('REWIND_E_USAGE', `release register needs a <version>, not an empty argument — usage: ${usage}`, { argument: '<version>' });
     const services = await buildServices(context, io, { json: false, quiet: true });
-    const { release, created } = await registerRelease(services, env, version, { artifact, commit: args.string('commit'), ci: args.string('ci') });
-    if (args.flag('json')) writeLine(io.stdout, toJson({ created, release }));
-    else writeLine(io.stdout, `${created ? 'registered' : 'already registered'} ${env} ${release.version} (#${release.seq}) ${release.digest}`);
+    const { release, created, stored, copied } = await registerRelease(services, env, version, { artifact, commit: args.string('commit'), ci: args.string('ci') });
+    if (args.flag('json')) writeLine(io.stdout, toJson({ created, release, stored, copied }));
+    else if (created) writeLine(io.stdout, `registered ${env} ${release.version} (#${release.seq}) ${release.digest}`);
+    else if (copied) writeLine(io.stdout, `${env} ${release.version} (#${release.seq}) already registered with this digest; its artifact was not in the store and is now stored at ${stored}`);
+    else writeLine(io.stdout, `${env} ${release.version} (#${release.seq}) already registered with this digest (stored at ${stored}); nothing to do`);
     return 0;
   } finally {
     await context.close();

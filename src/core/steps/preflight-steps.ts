@@ -42,15 +42,19 @@ async function bytesOf(path: string): Promise<number> {
 
 /** Seed 000 preflight 4: room for the unpacked artifact plus the configured margin. */
 export const diskSpace: StepExecutor = async (step, { target }) => {
-  const artifact = step.params.artifact as string;
+  // What prepare will unpack: rewind's stored copy when there is one, else the registered path.
+  const sources = [step.params.stored as string | undefined, step.params.artifact as string].filter((path): path is string => path !== undefined);
   const minFree = (step.params.minFreeMb as number) * 1024 * 1024;
   let size = 0;
-  try {
-    const info = await stat(artifact);
-    // A tarball unpacks to more than its compressed size; three times is a conservative estimate.
-    size = info.isDirectory() ? await bytesOf(artifact) : info.size * 3;
-  } catch {
-    size = 0; // artifact gone: the prepare step decides whether the unpacked copy suffices
+  for (const artifact of sources) {
+    try {
+      const info = await stat(artifact);
+      // A tarball unpacks to more than its compressed size; three times is a conservative estimate.
+      size = info.isDirectory() ? await bytesOf(artifact) : info.size * 3;
+      break;
+    } catch {
+      size = 0; // gone: the prepare step decides whether the unpacked copy suffices
+    }
   }
   const free = await target.freeSpace();
   const needed = size + minFree;

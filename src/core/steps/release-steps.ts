@@ -5,6 +5,8 @@ import type { ReleaseArtifact } from '../../ports/target.js';
 import { recordLiveSchema } from './database-steps.js';
 import { urlOnSlot } from '../traffic/slot-choice.js';
 import type { StepExecutor } from './step-context.js';
+import { artifactNeeds, protectedByLedger, pruneReason, retentionOrder } from '../release-retention.js';
+import { pruneArtifactStore, type StorePrune } from '../stored-artifacts.js';
 
 export const prepare: StepExecutor = async (step, { target }) => target.prepare(step.params as unknown as ReleaseArtifact);
 
@@ -58,11 +60,14 @@ export const markGood: StepExecutor = async (step, { ledger, env, now }) => {
 };
 
 /**
- * Keeps the newest `keep` releases by registration sequence (never by file times). The current
- * release, the last known good one, and any release an unfinished operation names are kept whatever
- * their age; directories the ledger does not know are left alone.
+ * Keeps `keep` release directories by the retention policy (release-retention.ts): rollback targets
+ * (good, superseded) before failed, rolled-back and never-deployed releases, newest by registration
+ * sequence (never by file times) within each. The current release, the last known good one, what
+ * `current` or a slot points at, and any release an unfinished operation names are kept whatever
+ * their rank; directories the ledger does not know are left alone. Then drops the artifact store
+ * entries no release needs any more. The message says what was removed and why.
  */
-export const prune: StepExecutor = async (step, { ledger, target, env }) => {
+export const prune: StepExecutor = async (step, { ledger, target, env, services }) => {
   const keep = step.params.keep as number;
   // Look up only what is installed (a handful of directories), not the whole release list: with
   // 100k releases listing them cost half a second on every deploy (docs/benchmarks.md).
@@ -71,26 +76,36 @@ export const prune: StepExecutor = async (step, { ledger, target, env }) => {
     const release = await ledger.getRelease(env, version);
     if (release) known.push(release);
   }
-  const environment = await ledger.getEnvironment(env);
-  const protectedVersions = new Set<string>();
+  const { versions: protectedVersions } = await protectedByLedger(ledger, env);
   const active = await target.activeVersion();
   if (active) protectedVersions.add(active);
-  if (environment?.currentVersion) protectedVersions.add(environment.currentVersion);
-  const lkg = await ledger.findLastKnownGood(env, environment?.currentVersion ?? null);
-  if (lkg) protectedVersions.add(lkg.version);
   // A release a slot runs stays on disk: it is the warm one a rollback switches back to.
   for (const slot of (await target.slots?.()) ?? []) if (slot.version) protectedVersions.add(slot.version);
-  for (const op of await ledger.findRunningOperations(env)) {
-    protectedVersions.add(op.toVersion);
-    if (op.fromVersion) protectedVersions.add(op.fromVersion);
-  }
-  const newestFirst = known.sort((a, b) => b.seq - a.seq);
-  const removed: string[] = [];
-  newestFirst.forEach((release, index) => {
-    if (index >= keep && !protectedVersions.has(release.version)) removed.push(release.version);
+  const ranked = known.sort(retentionOrder);
+  const removed: { version: string; why: string }[] = [];
+  ranked.forEach((release, index) => {
+    if (index >= keep && !protectedVersions.has(release.version)) removed.push({ version: release.version, why: pruneReason(release, keep) });
   });
-  for (const version of removed) await target.remove(version);
-  return succeeded(removed.length ? `removed ${removed.join(', ')}` : 'nothing to prune', { removed, kept: newestFirst.length - removed.length, protected: [...protectedVersions] });
+  for (const { version } of removed) await target.remove(version);
+
+  let store: StorePrune | { error: string };
+  try {
+    const here = await artifactNeeds(ledger, env, keep, protectedVersions);
+    store = await pruneArtifactStore({ ledger, config: services.config, env, here });
+  } catch (error) {
+    // The deploy succeeded; a store that cannot be pruned now is pruned by a later deploy.
+    store = { error: (error as Error).message };
+  }
+  const parts = [removed.length ? `removed ${removed.map((r) => `${r.version} (${r.why})`).join(', ')}` : 'nothing to prune'];
+  if ('error' in store) parts.push(`the artifact store was not pruned: ${store.error}`);
+  else if (store.dropped.length) parts.push(`dropped ${store.dropped.length} stored artifact${store.dropped.length === 1 ? '' : 's'} no release needs`);
+  return succeeded(parts.join('; '), {
+    removed: removed.map((r) => r.version),
+    reasons: Object.fromEntries(removed.map((r) => [r.version, r.why])),
+    kept: ranked.length - removed.length,
+    protected: [...protectedVersions],
+    store,
+  });
 };
 
 export const rollbackStart: StepExecutor = async (step, { ledger, env }) => {
