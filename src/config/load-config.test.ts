@@ -66,7 +66,7 @@ describe('parseConfigText', () => {
     expect(parse(`artifacts:\n  store: ./kept\n${BASE}`).artifacts).toEqual({ store: '/etc/rewind/kept' });
     expect(parse(`artifacts: { store: /srv/rewind-store }\n${BASE}`).artifacts).toEqual({ store: '/srv/rewind-store' });
     expect(problems(`artifacts: { store: '' }\n${BASE}`)).toEqual([expect.stringMatching(/^artifacts\.store: /)]);
-    expect(problems(`artifacts: { keep: 3 }\n${BASE}`)).toEqual(['artifacts.keep: unknown key']);
+    expect(problems(`artifacts: { keep: 3 }\n${BASE}`)).toEqual(['artifacts.keep: unknown key (known here: store)']);
   });
 
   it('refuses malformed YAML with REWIND_E_CONFIG_YAML and the line', () => {
@@ -90,7 +90,7 @@ describe('parseConfigText', () => {
   it('names an unknown key by its full dotted path', () => {
     const text = BASE.replace('      type: releases\n', '      type: releases\n      bogus: 1\n');
     expect(problems(text)).toEqual(['environments.production.target.bogus: unknown key (known here: type, path, keep, runtime, slots)']);
-    expect(problems(`${BASE}extra: 1\n`)).toEqual(['extra: unknown key (known here: version, ledger, log, environments)']);
+    expect(problems(`${BASE}extra: 1\n`)).toEqual(['extra: unknown key (known here: version, ledger, log, artifacts, environments)']);
   });
 
   it('names a missing required key', () => {
