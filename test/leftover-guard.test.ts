@@ -28,7 +28,9 @@ const alive = (pid: number) => {
 describe('the leftover guard', () => {
   it('finds nothing in a clean run', async () => {
     privateRoot = createPrivateRoot();
-    createTestFileTmpdir(privateRoot.temp, 'test/clean.test.ts'); // a test file's TMPDIR, left empty
+    const fileTmp = createTestFileTmpdir(privateRoot.temp, 'test/clean.test.ts');
+    // Like /tmp, another user can use a test file's TMPDIR (PostgreSQL clusters run as postgres).
+    execFileSync('/usr/bin/setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'sh', '-c', 'mkdir "$1/x" && rmdir "$1/x"', 'sh', fileTmp]);
     expect(await findLeftovers(privateRoot, { graceMs: 0 })).toEqual([]);
     expect(describeLeftovers([])).toBeNull();
   });

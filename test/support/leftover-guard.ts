@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 
@@ -42,7 +42,10 @@ export function createPrivateRoot(): PrivateRoot {
   const root = mkdtempSync(join(tmpdir(), 'rewind-suite-'));
   const temp = join(root, 'tmp');
   const owners = join(root, 'owners');
+  // Like /tmp: other users reach and use it (PostgreSQL clusters run as postgres, nginx workers as nobody).
+  chmodSync(root, 0o755);
   mkdirSync(temp);
+  chmodSync(temp, 0o1777);
   mkdirSync(owners);
   return { root, temp, owners, env: { TMPDIR: temp, [RUN_TEMP_VARIABLE]: temp, XDG_CACHE_HOME: join(root, 'cache'), PM2_HOME: join(root, 'pm2') } };
 }
@@ -51,6 +54,7 @@ export function createPrivateRoot(): PrivateRoot {
 export function createTestFileTmpdir(runTemp: string, testFile: string): string {
   // A short name (f-XXXXXX): the tests' unix sockets live under it, and a socket path must stay under 108 bytes.
   const dir = mkdtempSync(join(runTemp, 'f-'));
+  chmodSync(dir, 0o1777);
   writeFileSync(join(runTemp, '..', 'owners', basename(dir)), testFile);
   return dir;
 }
