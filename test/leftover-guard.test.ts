@@ -1,8 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import setup, { createPrivateRoot, createTestFileTmpdir, describeLeftovers, findLeftovers, removeLeftovers, type PrivateRoot } from './support/leftover-guard.js';
+import setup, { alive, createPrivateRoot, createTestFileTmpdir, describeLeftovers, findLeftovers, removeLeftovers, type PrivateRoot } from './support/leftover-guard.js';
 
 /*
  * The guard that fails a run leaving files, mounts or processes behind (vitest globalSetup). Each
@@ -15,15 +15,6 @@ afterEach(async () => {
   if (privateRoot) await removeLeftovers(privateRoot, await findLeftovers(privateRoot, { graceMs: 0 }));
   privateRoot = undefined;
 });
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('the leftover guard', () => {
   it('finds nothing in a clean run', async () => {
@@ -63,12 +54,40 @@ describe('the leftover guard', () => {
     const fileTmp = createTestFileTmpdir(privateRoot.temp, 'test/cwd.test.ts');
     // Neither has the root in its environment (this test's own TMPDIR is elsewhere).
     const inCwd = spawn('sleep', ['300'], { cwd: fileTmp, stdio: 'ignore' });
-    const inArgv = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 300_000)', join(privateRoot.root, 'pm2', 'app.js')], { stdio: 'ignore' });
+    const inArgv = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 300_000)', join(fileTmp, 'server.conf')], { stdio: 'ignore' });
     const ending = spawn('sleep', ['0.3'], { env: { ...process.env, TMPDIR: fileTmp }, stdio: 'ignore' });
     await vi.waitFor(() => expect([inCwd, inArgv, ending].every((child) => alive(child.pid!))).toBe(true));
     const pids = (await findLeftovers(privateRoot, { graceMs: 3000 })).map((leftover) => [leftover.owner, leftover.pid]);
-    expect(pids.sort()).toEqual([['test/cwd.test.ts', inCwd.pid], [null, inArgv.pid]].sort());
+    expect(pids.sort()).toEqual([['test/cwd.test.ts', inCwd.pid], ['test/cwd.test.ts', inArgv.pid]].sort());
     expect(alive(ending.pid!)).toBe(false);
+  });
+
+  it('stops a server with SIGTERM first, so that it stops the children that carry no trace of the run (nginx workers)', async () => {
+    privateRoot = createPrivateRoot();
+    const fileTmp = createTestFileTmpdir(privateRoot.temp, 'test/server.test.ts');
+    const pidFile = join(fileTmp, 'worker.pid');
+    // A master in the test's TMPDIR whose worker has another cwd and an empty environment, and which stops it on SIGTERM.
+    const master = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const { spawn } = require('node:child_process');
+         const worker = spawn('sleep', ['300'], { cwd: '/', env: {}, stdio: 'ignore' });
+         require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(worker.pid));
+         process.on('SIGTERM', () => { worker.kill(); process.exit(0); });
+         setInterval(() => {}, 1000);`,
+      ],
+      { cwd: fileTmp, stdio: 'ignore' },
+    );
+    const worker = await vi.waitFor(() => Number(readFileSync(pidFile, 'utf8')));
+    try {
+      const leftovers = await findLeftovers(privateRoot, { graceMs: 0 });
+      expect(leftovers.flatMap((leftover) => leftover.pid ?? [])).toEqual([master.pid]); // and the file worker.pid
+      expect(await removeLeftovers(privateRoot, leftovers)).toEqual([]);
+      await vi.waitFor(() => expect([alive(master.pid!), alive(worker)]).toEqual([false, false]));
+    } finally {
+      if (alive(worker)) process.kill(worker, 'SIGKILL');
+    }
   });
 
   it.skipIf(process.getuid?.() !== 0)('names a mount a test left under the root, and unmounts it', async () => {

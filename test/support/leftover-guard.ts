@@ -89,7 +89,8 @@ export function processesCarrying(privateRoot: PrivateRoot, exclude: (argv: stri
     const cwd = readOrEmpty(() => readlinkSync(`/proc/${pid}/cwd`));
     if (!environ.some((entry) => inside(entry.slice(entry.indexOf('=') + 1))) && !inside(cwd) && !argv.includes(`${root}/`)) continue;
     const tmpdirEntry = environ.find((entry) => entry.startsWith('TMPDIR='))?.slice('TMPDIR='.length) ?? '';
-    const owner = ownerOf(privateRoot, `${tmpdirEntry}/`) ?? ownerOf(privateRoot, cwd);
+    const inArgv = argv.indexOf(`${privateRoot.temp}/`);
+    const owner = ownerOf(privateRoot, `${tmpdirEntry}/`) ?? ownerOf(privateRoot, cwd) ?? (inArgv < 0 ? null : ownerOf(privateRoot, argv.slice(inArgv)));
     found.push({ owner, what: `still running: pid ${pid}: ${argv.slice(0, 200)}`, pid });
   }
   return found;
@@ -140,28 +141,28 @@ export async function findLeftovers(privateRoot: PrivateRoot, options: { exclude
   return [...filesLeft(privateRoot), ...mountsUnder(privateRoot), ...processes];
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/** Whether `pid` still runs: a zombie (dead, its parent not told yet) does not. */
+export function alive(pid: number): boolean {
+  const stat = readOrEmpty(() => readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
 }
 
 /** Kills the processes, unmounts, removes the root. Returns what it could not undo. */
 export async function removeLeftovers(privateRoot: PrivateRoot, leftovers: Leftover[]): Promise<string[]> {
   const failures: string[] = [];
   const pids = leftovers.flatMap((leftover) => (leftover.pid === undefined ? [] : [leftover.pid]));
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
+  // SIGTERM first: a server stops its own children then (nginx's workers run as nobody and carry no trace of the run).
+  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+    for (const pid of pids.filter(alive)) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // already gone
+      }
     }
+    const deadline = Date.now() + 5000;
+    while (pids.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  const deadline = Date.now() + 5000;
-  while (pids.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
   for (const { mount } of mountsUnder(privateRoot)) {
     try {
       execFileSync('umount', [mount!], { stdio: 'pipe' });
@@ -189,7 +190,7 @@ export function describeLeftovers(leftovers: Leftover[]): string | null {
 }
 
 /** vitest's own worker processes, which its pool closes only after the global teardown. */
-const isVitestWorker = (argv: string) => /^\S*node\S* .*\bvitest\b/.test(argv);
+const isVitestWorker = (argv: string) => /\/vitest\/dist\/workers\//.test(argv);
 
 export default function setup(): () => Promise<void> {
   const privateRoot = createPrivateRoot();
