@@ -103,7 +103,7 @@ export function answers(port, timeoutMs = 2000) {
 
 /**
  * What to do, from what was found. Pure: `facts` are
- * `{ found(program) → boolean, answering: { [service name]: boolean }, root, apt, debian }`.
+ * `{ found(program) → boolean, answering: { [service name]: boolean }, root, apt, debian, path }`.
  * Returns the missing programs (each with its package), the packages to install (sorted, unique),
  * the services to start, and whether this process may install (root with apt-get on Debian).
  */
@@ -124,10 +124,17 @@ export function installCommands(packages) {
   ];
 }
 
-/** The message when this process may not install: what is missing, and the command that installs it. */
-export function missingMessage(plan, facts) {
+/**
+ * The message when programs are missing and this process may not install them, or installed their
+ * packages and still does not find them: what is missing, why, and what to do.
+ */
+export function missingMessage(plan, facts, afterInstall = false) {
   const lines = ['npm test: the tests need programs this machine does not have:'];
   for (const { program, pkg, why } of plan.missing) lines.push(`  ${program}  (Debian package ${pkg}; ${why})`);
+  if (afterInstall) {
+    lines.push(`Still not found after apt-get install ${plan.packages.join(' ')}: a bare name must be on PATH (${facts.path}).`);
+    return lines.join('\n');
+  }
   const reason = !facts.debian ? 'this is not a Debian machine' : !facts.apt ? 'apt-get is not on PATH' : 'this is not root';
   lines.push(`Not installed automatically: ${reason}. Install them as root, then run npm test again:`);
   lines.push(`  ${installCommands(plan.packages).map((argv) => argv.filter((arg) => arg !== '-qq').join(' ')).join(' && ')}`);
@@ -178,6 +185,7 @@ function clusterVersion() {
 async function gatherFacts(env) {
   const answering = Object.fromEntries(await Promise.all(SERVICES.map(async (service) => [service.name, await answers(service.port)])));
   return {
+    path: env.PATH ?? '',
     found: (program) => findProgram(program, env.PATH),
     answering,
     root: process.getuid?.() === 0,
@@ -207,7 +215,7 @@ export async function main(env = process.env, log = (line) => console.error(line
     facts = await gatherFacts(env);
     plan = planSetup(facts);
     if (plan.missing.length > 0) {
-      log(missingMessage(plan, facts));
+      log(missingMessage(plan, facts, true));
       return 1;
     }
   }

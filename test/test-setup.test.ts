@@ -22,6 +22,7 @@ interface Facts {
   root: boolean;
   apt: boolean;
   debian: boolean;
+  path?: string;
 }
 
 const everything: Facts = { found: () => true, answering: { PostgreSQL: true, MariaDB: true }, root: true, apt: true, debian: true };
@@ -71,6 +72,15 @@ describe('the test set-up decides from what it finds', () => {
       expect(message).toContain(`Not installed automatically: ${reason}.`);
       expect(message).toContain('  apt-get update && apt-get install -y --no-install-recommends nginx zstd');
     }
+    // As root, after apt-get installed the packages, a program still not found is not a matter of rights.
+    const stillMissing = { ...without('nginx'), path: '/usr/bin:/bin' };
+    expect(missingMessage(planSetup(stillMissing), stillMissing, true)).toBe(
+      [
+        'npm test: the tests need programs this machine does not have:',
+        '  nginx  (Debian package nginx; the nginx traffic router (blue-green, canary))',
+        'Still not found after apt-get install nginx: a bare name must be on PATH (/usr/bin:/bin).',
+      ].join('\n'),
+    );
     expect(startMessage(SERVICES[1], ['start-stop-daemon', '--start'])).toBe(
       'npm test: MariaDB does not answer on 127.0.0.1:3306; the tests need it (user root without a password over 127.0.0.1, database test). Start it as root:\n  start-stop-daemon --start',
     );
