@@ -39,6 +39,8 @@ describe('SQLite ledger shared by concurrent processes', () => {
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'ledger', 'concurrent-writer.ts'), raceFile, tag, String(count)], {
         stdio: ['ignore', 'pipe', 'pipe'],
+        // tsx would keep its compile cache in TMPDIR (tsx-<uid>) after the test; one small file needs none.
+        env: { ...process.env, TSX_DISABLE_CACHE: '1' },
       });
       let stdout = '';
       let stderr = '';

@@ -61,6 +61,16 @@ export async function waitUntil(what: string, probe: () => Promise<boolean> | bo
   throw new Error(`${what} not within ${timeoutMs} ms`);
 }
 
+/** Waits for `ready`; a server that did not get ready is stopped before the error goes to a caller who has no handle on it. */
+async function stoppedUnless(proxy: Omit<ProxyServer, 'port'>, ready: Promise<void>): Promise<void> {
+  try {
+    await ready;
+  } catch (error) {
+    await proxy.stop();
+    throw error;
+  }
+}
+
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
 export function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -124,10 +134,10 @@ export async function startHaproxy(root: string, servers: ProxiedServer[], port?
   const socket = join(root, 'admin.sock');
   await writeFile(cfg, haproxyCfg(root, port, servers));
   const proxy = startProcess(['haproxy', '-db', '-f', cfg]);
-  await waitUntil('haproxy listening', async () => {
+  await stoppedUnless(proxy, waitUntil('haproxy listening', async () => {
     if (proxy.child.exitCode !== null) throw new Error(`haproxy exited: ${proxy.output()}`);
     return existsSync(socket) && (await accepts(port));
-  });
+  }));
   return { ...proxy, port, socket };
 }
 
@@ -145,9 +155,9 @@ export async function startNginx(root: string, upstreamText: string, options: { 
   await writeFile(paths.configFile, nginxConf(root, port, options.upstream));
   await writeFile(paths.upstreamFile, upstreamText);
   const proxy = startProcess(['nginx', '-p', root, '-c', paths.configFile, '-e', paths.errorLog]);
-  await waitUntil('nginx listening', async () => {
+  await stoppedUnless(proxy, waitUntil('nginx listening', async () => {
     if (proxy.child.exitCode !== null) throw new Error(`nginx exited: ${proxy.output()}`);
     return accepts(port!);
-  });
+  }));
   return { ...proxy, port };
 }

@@ -1,7 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { loadKnownValidConfig } from './known-valid-config.js';
 import { loadConfig } from './load-config.js';
 
@@ -12,8 +12,14 @@ environments:
     health: { url: "http://127.0.0.1:3000/health", headers: { x-operator-token: "\${OPERATOR_TOKEN}" } }
 `;
 
+const made: string[] = [];
+afterEach(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 function fixture() {
   const dir = mkdtempSync(join(tmpdir(), 'rewind-known-valid-'));
+  made.push(dir);
   const path = join(dir, 'rewind.yaml');
   writeFileSync(path, CONFIG);
   const env = { XDG_CACHE_HOME: join(dir, 'cache'), OPERATOR_TOKEN: 'op-token-1234' };

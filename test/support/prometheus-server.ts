@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from '../../src/demo/sample-artifacts.js';
 
-/** Debian's package, started by hand (no systemd here): .ci/run installs it. */
+/** Debian's package, started by hand (no systemd here): npm test's set-up (scripts/test-setup.mjs) installs it. */
 export const PROMETHEUS = '/usr/bin/prometheus';
 
 export interface PrometheusServer {

@@ -84,11 +84,21 @@ export async function createSandbox(
     healthHeaders: options.healthHeaders,
     healthUserinfo: options.healthUserinfo,
   });
-  await writeFile(configPath, options.databaseYaml ? `${yaml}${options.databaseYaml(root, port)}\n` : yaml);
-  const { config } = loadConfig(configPath);
-  const ledger = await openLedger(config.ledger);
   const memory = new MemorySink();
-  const sink = new EventFanout('tester@test', [new LedgerAuditSink(ledger, 'tester@test'), await JsonLinesSink.create(config.log.file), memory]);
+  let config: RewindConfig;
+  let ledger: Ledger | undefined;
+  let sink: EventFanout;
+  try {
+    await writeFile(configPath, options.databaseYaml ? `${yaml}${options.databaseYaml(root, port)}\n` : yaml);
+    config = loadConfig(configPath).config;
+    ledger = await openLedger(config.ledger);
+    sink = new EventFanout('tester@test', [new LedgerAuditSink(ledger, 'tester@test'), await JsonLinesSink.create(config.log.file), memory]);
+  } catch (error) {
+    // The caller gets no sandbox to close (a config that does not load, a ledger that does not open).
+    await ledger?.close().catch(() => undefined);
+    await rm(root, { recursive: true, force: true });
+    throw error;
+  }
   const executor = new ProcessExecutor(new ConfigSecrets(config));
   const services: Services = {
     config,

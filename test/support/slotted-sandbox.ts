@@ -69,19 +69,25 @@ export async function createSlottedSandbox(options: { router: RouterType; strate
 ${routerYaml(root)}
 ${options.extraYaml?.(port) ?? ''}`,
   });
-  const proxyRoot = join(sandbox.root, 'proxy');
-  await mkdir(proxyRoot, { recursive: true });
   const backends = { stable: { name: 'blue', host: '127.0.0.1', port: slots.blue }, canary: { name: 'green', host: '127.0.0.1', port: slots.green } };
   let proxy: ProxyServer;
   let router: TrafficRouter;
-  if (options.router === 'haproxy') {
-    const started = await startHaproxy(proxyRoot, [{ ...backends.stable, weight: 100 }, { ...backends.canary, weight: 0 }], sandbox.port);
-    proxy = started;
-    router = new HaproxyRouter({ backends, backend: 'app', socket: started.socket });
-  } else {
-    const nginx = new NginxRouter({ backends, ...nginxPaths(proxyRoot) }, new ProcessExecutor());
-    proxy = await startNginx(proxyRoot, nginx.render({ stable: 100, canary: 0 }), { port: sandbox.port });
-    router = nginx;
+  try {
+    const proxyRoot = join(sandbox.root, 'proxy');
+    await mkdir(proxyRoot, { recursive: true });
+    if (options.router === 'haproxy') {
+      const started = await startHaproxy(proxyRoot, [{ ...backends.stable, weight: 100 }, { ...backends.canary, weight: 0 }], sandbox.port);
+      proxy = started;
+      router = new HaproxyRouter({ backends, backend: 'app', socket: started.socket });
+    } else {
+      const nginx = new NginxRouter({ backends, ...nginxPaths(proxyRoot) }, new ProcessExecutor());
+      proxy = await startNginx(proxyRoot, nginx.render({ stable: 100, canary: 0 }), { port: sandbox.port });
+      router = nginx;
+    }
+  } catch (error) {
+    // The caller gets no sandbox to close (a proxy that is not installed, or did not start): close it here.
+    await sandbox.close();
+    throw error;
   }
   const close = sandbox.close.bind(sandbox);
   return Object.assign(sandbox, {
