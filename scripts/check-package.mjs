@@ -130,19 +130,21 @@ if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
   process.exit(1);
 }
 
-const work = mkdtempSync(join(tmpdir(), 'rewind-package-check-'));
+// Short names all the way down: the demos' PM2 daemons bind Unix sockets under their TMPDIR, and a
+// socket path holds at most 107 bytes, however deep the caller's TMPDIR already is (the suite's is).
+const work = mkdtempSync(join(tmpdir(), 'chk-'));
 const prefix = join(work, 'prefix');
 const elsewhere = join(work, 'elsewhere'); // unrelated to this checkout and to the install
 const project = join(work, 'project'); // a user's project with rewind as a dev dependency
 const home = join(work, 'home');
-const childTmp = join(work, 'tmp');
+const childTmp = join(work, 't');
 for (const dir of [prefix, elsewhere, project, home, childTmp]) mkdirSync(dir);
 // npm keeps its real cache (HOME stays for npm): installs are served from it when it holds the packages.
 const npmEnv = cleanEnv({ TMPDIR: childTmp });
 // rewind gets an empty HOME (its config-check cache, PM2's defaults) and a TMPDIR (the demo's
 // sandbox) inside work/: one for the global install and one for the project's, which run side by side.
-const globalTmp = join(childTmp, 'global');
-const projectTmp = join(childTmp, 'project');
+const globalTmp = join(childTmp, 'g');
+const projectTmp = join(childTmp, 'p');
 for (const dir of [globalTmp, projectTmp]) mkdirSync(dir);
 const rewindEnv = cleanEnv({ HOME: home, TMPDIR: globalTmp });
 const projectRewindEnv = cleanEnv({ HOME: home, TMPDIR: projectTmp });

@@ -1,6 +1,7 @@
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { runCli } from './support/sandbox.js';
 
 // The README's first command. The demo must pass on its own, print only JSON lines with --json,
@@ -28,5 +29,22 @@ describe('rewind demo', () => {
     expect(result.stdout).toContain('verified: GET /health → 200, version 1.0.0 serves again');
     expect(result.stdout).toContain('timeline');
     expect(result.stdout).toMatch(/✓ demo passed in \d+ ms; no process left running/);
+  });
+
+  it('refuses a TMPDIR too deep for PM2\'s sockets at once, naming the socket, and makes nothing there', async () => {
+    // Past 107 bytes PM2's daemon cannot bind rpc.sock and its client waits forever: this once
+    // hung the packed-tarball check for five minutes.
+    const deep = join(tmpdir(), 'd'.repeat(60), 'e'.repeat(30));
+    mkdirSync(deep, { recursive: true });
+    onTestFinished(() => rmSync(join(tmpdir(), 'd'.repeat(60)), { recursive: true, force: true }));
+    const started = Date.now();
+    const result = await runCli(['demo', '--json'], 30_000, { TMPDIR: deep });
+    expect(result.code, result.stderr).toBe(3);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const error = (JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { error: { code: string; socket: string; bytes: number; maxBytes: number } }).error;
+    expect(error).toMatchObject({ code: 'REWIND_E_PM2_HOME_TOO_LONG', maxBytes: 107 });
+    expect(error.socket.startsWith(join(deep, 'rewind-demo-'))).toBe(true);
+    expect(error.bytes).toBeGreaterThan(107);
+    expect(readdirSync(deep)).toEqual([]);
   });
 });

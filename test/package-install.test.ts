@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 // checks what it leaves: nothing). It needs dist/ built, which `npm test` does first.
 const root = join(import.meta.dirname, '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string };
-const scratch = mkdtempSync(join(tmpdir(), 'rewind-package-test-'));
+const scratch = mkdtempSync(join(tmpdir(), 'pkg-')) // short: the demos' PM2 sockets end up below it;
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function runCheck(): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPm2 } from '../adapters/runtimes/pm2-loader.js';
 import { Pm2Runtime } from '../adapters/runtimes/pm2-runtime.js';
+import { pm2HomeTooLong } from '../adapters/runtimes/pm2-socket-paths.js';
 import { ProcessExecutor } from '../exec/process-executor.js';
 import { buildServices, openContext } from '../cli/cli-context.js';
 import { writeLine, type CliIo } from '../cli/cli-io.js';
@@ -42,6 +43,10 @@ export async function runDemo(io: CliIo, options: { json: boolean; keep: boolean
   // The demo runs under real PM2, an optional peer: without it, say so (coded, with the install
   // command) before a sandbox exists, rather than fail two deploys at their activate step.
   loadPm2();
+  // Its PM2_HOME is <sandbox>/pm2, and the sandbox name has a fixed length: check the socket paths
+  // PM2 will bind before making it (a deep TMPDIR would otherwise hang PM2's client).
+  const tooLong = pm2HomeTooLong(join(tmpdir(), 'rewind-demo-XXXXXX', 'pm2'));
+  if (tooLong) throw tooLong;
   const sandbox = await mkdtemp(join(tmpdir(), 'rewind-demo-'));
   const say = (line: string) => {
     if (!options.json) writeLine(io.stdout, line);

@@ -8,6 +8,7 @@ import type { Runtime, RuntimeContext } from '../../ports/runtime.js';
 import type { ActionDescription } from '../../ports/target.js';
 import { HostMutex } from './host-mutex.js';
 import { pm2ServedDirs } from './pm2-served.js';
+import { pm2HomeTooLong } from './pm2-socket-paths.js';
 import { createPm2Client, loadPm2, pm2Call, type Pm2Api, type Pm2ProcessDescription } from './pm2-loader.js';
 import { clearReloadLock, HOLDER_FILE, HolderFile, readReloadLock, realPathOr, type HolderRecord } from './pm2-daemon-files.js';
 
@@ -171,6 +172,8 @@ export class Pm2Runtime implements Runtime {
    * left, and the PM2 reload lock it left (if any) is cleared.
    */
   private async exclusive(action: string, work: (pm2: Pm2Api, access: DaemonAccess) => Promise<Outcome>): Promise<Outcome> {
+    const tooLong = pm2HomeTooLong(this.pm2Home);
+    if (tooLong) return { ...failed(tooLong.message, tooLong.details, tooLong.code), unchanged: true };
     // PM2 creates its home when its daemon first starts; the holder file may be needed before that.
     mkdirSync(this.pm2Home, { recursive: true });
     const mutex = new HostMutex(realPathOr(this.pm2Home), this.pm2Home);
@@ -282,6 +285,8 @@ export class Pm2Runtime implements Runtime {
 
   private async connect(): Promise<Pm2Api> {
     if (this.client) return this.client;
+    const tooLong = pm2HomeTooLong(this.pm2Home);
+    if (tooLong) throw tooLong;
     await this.ensureDaemon();
     const client = createPm2Client(this.pm2Home);
     await pm2Call((cb) => client.connect(cb));

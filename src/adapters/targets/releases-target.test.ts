@@ -127,7 +127,8 @@ describe('ReleasesTarget', () => {
     const dir = join(root, 'srv', 'releases', '1.0.0');
     const marker = JSON.parse(await readFile(join(dir, '.rewind-release.json'), 'utf8')) as Record<string, unknown>;
     const installed = treeDigest((await scanDirectory(dir, { skipMarker: true })).entries);
-    expect(marker).toEqual({ version: '1.0.0', digest, artifact, tree: installed });
+    // No stored copy in this release: it was unpacked from the registered path.
+    expect(marker).toEqual({ version: '1.0.0', digest, artifact, from: artifact, tree: installed });
     expect(installed).toBe((await inspectArtifact(artifact)).tree);
     expect(first.detail).toMatchObject({ reused: false, tree: installed });
     expect(await target.prepare({ version: '1.0.0', artifact, digest })).toMatchObject({ status: 'succeeded', detail: { reused: true, tree: installed } });
