@@ -56,7 +56,17 @@ describe('rewind status and rewind repair, disagreements built by hand (real PM2
     for (const task of existsSync(`/proc/${daemon}/task`) ? spawnSync('ls', [`/proc/${daemon}/task`]).stdout.toString().split(/\s+/).filter(Boolean) : []) {
       pids.push(...readFileSync(`/proc/${daemon}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
     }
-    return pids.sort((a, b) => a - b);
+    // Only the app's workers (they run from a release under the sandbox): the daemon also forks
+    // short-lived helpers of its own now and then, which a snapshot can catch.
+    return pids.filter((pid) => readlinkOr(`/proc/${pid}/cwd`).startsWith(`${sandbox.root}/`)).sort((a, b) => a - b);
+  }
+
+  function readlinkOr(path: string): string {
+    try {
+      return readlinkSync(path);
+    } catch {
+      return '';
+    }
   }
 
   /** PM2's own CLI against the sandbox's daemon, as a person on the host would run it. */

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// The house's import arrows, measured: which modules import from a layer above their own (arrows
+// must point down), which folders import each other in a loop, and the largest modules. Used by
+// test/layers.test.ts (which keeps the upward count at zero) and by hand:
+//   node scripts/import-arrows.mjs [--json]
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const src = join(root, 'src');
+
+/** Layers, bottom first; a module may import from its own layer or any below. */
+export const LAYERS = [
+  ['util', 'errors'],
+  ['ports', 'events'],
+  ['config', 'exec', 'migrations', 'artifacts', 'lint'],
+  ['ledger', 'adapters'],
+  ['core'],
+  ['app'],
+  ['demo'],
+  ['cli', 'bench'],
+];
+
+function layerOf(file) {
+  const top = relative(src, file).split('/')[0];
+  const index = LAYERS.findIndex((names) => names.includes(top));
+  return { top, index };
+}
+
+function walk(dir, out = []) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) walk(path, out);
+    else if (/\.ts$/.test(name) && !/\.test\.ts$/.test(name) && !name.endsWith('.d.ts')) out.push(path);
+  }
+  return out;
+}
+
+const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+export function measure() {
+  const files = walk(src);
+  const upward = [];
+  const unknown = new Set();
+  const folderEdges = new Map();
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
+    const from = layerOf(file);
+    if (from.index < 0) unknown.add(from.top);
+    for (const match of text.matchAll(IMPORT)) {
+      const spec = match[1] ?? match[2];
+      if (!spec.startsWith('.')) continue;
+      const target = resolve(dirname(file), spec).replace(/\.js$/, '.ts');
+      const to = layerOf(target);
+      if (to.index < 0) unknown.add(to.top);
+      if (from.index >= 0 && to.index > from.index) upward.push({ from: relative(root, file), to: relative(root, target), fromLayer: from.top, toLayer: to.top });
+      const a = relative(src, dirname(file));
+      const b = relative(src, dirname(target));
+      if (a !== b) {
+        if (!folderEdges.has(a)) folderEdges.set(a, new Set());
+        folderEdges.get(a).add(b);
+      }
+    }
+  }
+  const loops = [];
+  for (const [a, targets] of folderEdges) for (const b of targets) if (a < b && folderEdges.get(b)?.has(a)) loops.push([a, b]);
+  const largest = files.map((f) => ({ file: relative(root, f), lines: readFileSync(f, 'utf8').split('\n').length - 1 })).sort((x, y) => y.lines - x.lines).slice(0, 10);
+  return { modules: files.length, upward, folderLoops: loops, unknownFolders: [...unknown], largest };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const result = measure();
+  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else {
+    console.log(`${result.modules} modules; ${result.upward.length} upward imports; ${result.folderLoops.length} folder loops`);
+    for (const u of result.upward) console.log(`  up: ${u.from} -> ${u.to}`);
+    for (const [a, b] of result.folderLoops) console.log(`  loop: ${a} <-> ${b}`);
+    if (result.unknownFolders.length) console.log(`  folders in no layer: ${result.unknownFolders.join(', ')}`);
+    console.log('largest:');
+    for (const l of result.largest) console.log(`  ${String(l.lines).padStart(5)} ${l.file}`);
+  }
+}
