@@ -62,110 +62,120 @@ export class HumanRenderer implements EventSink {
   async emit(event: RewindEvent): Promise<void> {
     const { s } = this;
     const line = (text: string) => this.line(text);
-    const op = s.dim(`(${String(event.operationId)})`);
+    const op = (operationId: string) => s.dim(`(${operationId})`);
     switch (event.event) {
       case 'deploy_start':
-        line(`deploy ${event.env}: ${event.from ?? 'none'} → ${event.to}  ${op}`);
+        line(`deploy ${event.env}: ${event.from ?? 'none'} → ${event.to}  ${op(event.operationId)}`);
         break;
       case 'rollback_start':
-        line(`rollback ${event.env}: ${event.from ?? 'none'} → ${event.to}${event.automatic ? ' (automatic)' : ''}  ${op}`);
-        if (event.reason) line(`  reason: ${String(event.reason)}`);
+        line(`rollback ${event.env}: ${event.from ?? 'none'} → ${event.to}${event.automatic ? ' (automatic)' : ''}  ${op(event.operationId)}`);
+        if (event.reason) line(`  reason: ${event.reason}`);
         break;
       case 'operation_resumed':
-        line(`resume ${String(event.kind)} ${event.env}: ${event.from ?? 'none'} → ${event.to}  ${op}`);
+        line(`resume ${event.kind} ${event.env}: ${event.from ?? 'none'} → ${event.to}  ${op(event.operationId)}`);
         break;
       case 'step_start':
-        this.startStep(String(event.title));
+        this.startStep(event.title);
         break;
       case 'step_progress':
-        if (this.running) {
-          this.running.note = String(event.message);
-          if (this.tty) this.draw();
-        }
+        this.showProgress(event.message);
         break;
       case 'step_complete': {
         this.stopStep();
-        const status = String(event.status);
+        const status = event.status;
         const ms = s.dim(`${String(event.durationMs).padStart(6)} ms`);
-        line(`  ${markOf(status, s)} ${ms}  ${String(event.title)}${status === 'succeeded' ? '' : ` — ${String(event.message)}`}`);
+        line(`  ${markOf(status, s)} ${ms}  ${event.title}${status === 'succeeded' ? '' : ` — ${event.message}`}`);
         break;
       }
       case 'deploy_complete':
         this.stopStep();
-        line(`${verdict(Boolean(event.success), `deploy ${event.to} ${event.success ? 'succeeded' : 'failed'}`, s)}${event.durationMs !== undefined ? ` in ${s.dim(`${String(event.durationMs)} ms`)}` : ''}`);
+        line(`${verdict(event.success, `deploy ${event.to} ${event.success ? 'succeeded' : 'failed'}`, s)}${event.durationMs !== undefined ? ` in ${s.dim(`${event.durationMs} ms`)}` : ''}`);
         break;
       case 'rollback_complete':
         this.stopStep();
-        line(`${verdict(Boolean(event.success), `rollback to ${event.to} ${event.success ? 'succeeded' : 'failed'}`, s)} in ${s.dim(`${String(event.durationMs)} ms`)}`);
+        line(`${verdict(event.success, `rollback to ${event.to} ${event.success ? 'succeeded' : 'failed'}`, s)} in ${s.dim(`${event.durationMs} ms`)}`);
         break;
       case 'restore_start':
-        line(`restore ${event.env}: backup #${String(event.backupId)}${event.release ? ` (running ${String(event.release)})` : ''}  ${op}`);
+        line(`restore ${event.env}: backup #${String(event.backupId)}${event.release ? ` (running ${event.release})` : ''}  ${op(event.operationId)}`);
         break;
       case 'restore_complete':
         this.stopStep();
-        line(`${verdict(Boolean(event.success), `restore of backup #${String(event.backupId)} ${event.success ? 'succeeded' : 'failed'}`, s)} in ${s.dim(`${String(event.durationMs)} ms`)}`);
+        line(`${verdict(event.success, `restore of backup #${String(event.backupId)} ${event.success ? 'succeeded' : 'failed'}`, s)} in ${s.dim(`${event.durationMs} ms`)}`);
         break;
       case 'watch_measurement': {
-        const readings = (event.readings as { metric: string; value: number | null; outcome?: string }[]).map((r) => `${r.metric} ${r.value === null ? '—' : Number(r.value.toFixed(4))} ${r.outcome ?? ''}`.trim());
-        line(`    watch ${String(event.seq)}/${String(event.of)}: ${readings.join(', ')}`);
+        const readings = event.readings.map((r) => `${r.metric} ${r.value === null ? '—' : Number(r.value.toFixed(4))} ${r.outcome ?? ''}`.trim());
+        line(`    watch ${event.seq}/${event.of}: ${readings.join(', ')}`);
         break;
       }
       case 'watch_paused':
         line(
           s.warn(
             event.trafficBackOn
-              ? `  ! canary paused at ${String(event.canaryPercent)} %: ${(event.reasons as string[]).join('; ')} — all traffic is back on ${String(event.trafficBackOn)}; ${String(event.version)} was not promoted; a human decides`
-              : `  ! watch paused: ${(event.reasons as string[]).join('; ')} — ${String(event.version)} is live but not marked good; a human decides`,
+              ? `  ! canary paused at ${String(event.canaryPercent)} %: ${event.reasons.join('; ')} — all traffic is back on ${event.trafficBackOn}; ${event.version} was not promoted; a human decides`
+              : `  ! watch paused: ${event.reasons.join('; ')} — ${event.version} is live but not marked good; a human decides`,
           ),
         );
         break;
       case 'traffic_shifted':
-        line(`    traffic: ${String(event.percent)} % to ${String(event.version)} on slot ${String(event.slot)} ${s.dim(`(${String(event.switchMs)} ms)`)}`);
+        line(`    traffic: ${event.percent} % to ${event.version} on slot ${event.slot} ${s.dim(`(${event.switchMs} ms)`)}`);
         break;
       case 'canary_measurement': {
-        const readings = (event.readings as { side: string; metric: string; value: number | null; outcome?: string }[]).map(
-          (r) => `${r.side} ${r.metric} ${r.value === null ? '—' : Number(r.value.toFixed(4))}${r.outcome ? ` ${r.outcome}` : ''}`,
-        );
-        line(`    canary ${String(event.percent)} % ${String(event.seq)}/${String(event.of)}: ${readings.join(', ')}`);
+        const readings = event.readings.map((r) => `${r.side} ${r.metric} ${r.value === null ? '—' : Number(r.value.toFixed(4))}${r.outcome ? ` ${r.outcome}` : ''}`);
+        line(`    canary ${event.percent} % ${event.seq}/${event.of}: ${readings.join(', ')}`);
         break;
       }
       case 'down_start':
-        line(`down ${event.env}: revert ${String(event.migration)} of ${String(event.release)}  ${op}`);
+        line(`down ${event.env}: revert ${event.migration} of ${String(event.release)}  ${op(event.operationId)}`);
         break;
       case 'down_complete':
         this.stopStep();
-        line(`${verdict(Boolean(event.success), `down migration ${event.success ? 'reverted' : 'failed'}`, s)} in ${s.dim(`${String(event.durationMs)} ms`)}`);
+        line(`${verdict(event.success, `down migration ${event.success ? 'reverted' : 'failed'}`, s)} in ${s.dim(`${event.durationMs} ms`)}`);
         break;
       case 'rollback_database_decision':
         line(`  database: ${describeDatabase(event)}`);
         break;
       case 'rollback_refused':
-        line(`${s.bad('✗')} rollback ${event.env}: ${event.from ?? 'none'} → ${event.to ?? '?'} ${s.bad('refused')}${event.trigger === 'automatic' ? ' (automatic)' : ''}: ${(event.reasons as string[]).join('; ')}`);
+        line(`${s.bad('✗')} rollback ${event.env}: ${event.from ?? 'none'} → ${event.to ?? '?'} ${s.bad('refused')}${event.trigger === 'automatic' ? ' (automatic)' : ''}: ${event.reasons.join('; ')}`);
         break;
       case 'rollback_database_skipped':
         line(s.warn(`  note: --db skip: the database is left as it is (recorded in the audit log)`));
         break;
       case 'repair_start':
-        line(`repair ${event.env}: ${event.from ?? 'none'} → ${event.to}  ${op}`);
-        for (const problem of (event.found as string[] | undefined) ?? []) line(`  found: ${problem}`);
+        line(`repair ${event.env}: ${event.from ?? 'none'} → ${event.to}  ${op(event.operationId)}`);
+        for (const problem of event.found) line(`  found: ${problem}`);
         break;
       case 'repair_complete':
         this.stopStep();
-        line(`${verdict(Boolean(event.success), `repair to ${event.to} ${event.success ? 'succeeded' : 'failed'}`, s)} in ${s.dim(`${String(event.durationMs)} ms`)}`);
+        line(`${verdict(event.success, `repair to ${event.to} ${event.success ? 'succeeded' : 'failed'}`, s)} in ${s.dim(`${event.durationMs} ms`)}`);
         break;
       case 'app_restarted':
-        line(`  ${event.success ? 'note' : s.bad('!')}: ${String(event.why)}: ${String(event.to)} ${event.success ? 'was started again and serves' : `could not be started again (${String(event.message)})`}`);
+        line(`  ${event.success ? 'note' : s.bad('!')}: ${event.why}: ${event.to} ${event.success ? 'was started again and serves' : `could not be started again (${event.message})`}`);
         break;
       case 'operation_interrupted':
         this.stopStep();
-        line(s.warn(`■ ${String(event.kind)} stopped on ${String(event.signal)} ${event.after ? `after ${String(event.after)}` : 'before its first step'}, before ${String(event.next)} (unfinished: \`rewind resume ${event.env}\` continues it)`));
+        line(s.warn(`■ ${event.kind} stopped on ${event.signal} ${event.after ? `after ${event.after}` : 'before its first step'}, before ${event.next} (unfinished: \`rewind resume ${event.env}\` continues it)`));
         break;
       case 'lock_taken_over':
-        line(s.warn(`  note: took over the lock of ${String(event.previousHolder)} (${String(event.why)})`));
+        line(s.warn(`  note: took over the lock of ${event.previousHolder} (${event.why})`));
         break;
       default:
         break;
     }
+  }
+
+  /**
+   * A step's line for work outside an operation (live-step.ts: `db backup`, `smoke`): the same live
+   * line as a `step_start` event draws, without an operation to name.
+   */
+  showStep(title: string): void {
+    this.startStep(title);
+  }
+
+  /** The running step's newest progress ("attempt 3/7: status 500, expected 200"), as `step_progress` shows it. */
+  showProgress(message: string): void {
+    if (!this.running) return;
+    this.running.note = message;
+    if (this.tty) this.draw();
   }
 
   /** Ends the running step's line without an outcome line (the caller prints its own result): erased on a TTY. */

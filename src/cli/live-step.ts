@@ -10,10 +10,10 @@ import { HumanRenderer } from './human-renderer.js';
  */
 export async function liveStep<T>(io: CliIo, title: string, work: (progress: ProgressReporter) => Promise<T>): Promise<T> {
   const view = new HumanRenderer(io.stdout, { style: styleOf(io) });
-  const about = { env: '', step: title, title };
-  await view.emit({ event: 'step_start', ...about });
+  // No operation, so no events: the view is told directly what a step_start and step_progress would show.
+  view.showStep(title);
   try {
-    return await work((update) => view.emit({ event: 'step_progress', ...about, ...update }));
+    return await work(async (update) => view.showProgress(update.message));
   } finally {
     view.dismiss();
   }

@@ -613,7 +613,7 @@ async function executeDatabaseOperation(services: Services, target: Target, plan
   const failure = result.ok ? null : `${result.failedStep!.id}: ${result.outcome!.message}${undone}`;
   await services.ledger.finishOperation(operation.id, result.ok ? 'succeeded' : 'failed', failure, services.now());
   await services.sink.emit({
-    event: `${plan.kind}_complete`,
+    event: plan.kind === 'down' ? 'down_complete' : 'restore_complete',
     env,
     operationId: operation.id,
     backupId: plan.database?.backupId,
@@ -647,7 +647,7 @@ export async function migrateDown(services: Services, env: string, options: Down
     const down = await findDownTarget(services, env, current, target);
     return planDown({ env, current, down, safetyBackup: describeBackup(services, env, 'safety', current.version), reason: options.reason ?? `requested by ${services.actor}` });
   };
-  return runPlannedOperation(services, env, options.dryRun, build, (plan, operation) => ({ event: 'down_start', env, operationId: operation.id, migration: plan.steps.at(-1)!.params.migration, release: plan.from }));
+  return runPlannedOperation(services, env, options.dryRun, build, (plan, operation) => ({ event: 'down_start', env, operationId: operation.id, migration: String(plan.steps.at(-1)!.params.migration), release: plan.from }));
 }
 
 /**

@@ -11,6 +11,7 @@ import { writeLine, type CliIo } from '../cli/cli-io.js';
 import type { ParsedArgs } from '../cli/parse-args.js';
 import { deploy } from '../core/operations.js';
 import { registerRelease } from '../core/register-release.js';
+import type { EventOf } from '../events/event-catalog.js';
 import type { EventRecord } from '../ports/ledger.js';
 import { buildSampleArtifact, freePort, sampleConfigYaml } from './sample-artifacts.js';
 
@@ -103,6 +104,6 @@ export async function runDemo(io: CliIo, options: { json: boolean; keep: boolean
   if (!options.keep) await rm(sandbox, { recursive: true, force: true });
   const durationMs = Math.round(performance.now() - started);
   say(`\n${ok ? '✓ demo passed' : '✗ demo failed'} in ${durationMs} ms; ${leftover ? `PM2 daemon ${daemonPid} still running!` : 'no process left running'}${options.keep ? `; sandbox kept at ${sandbox}` : ''}`);
-  if (options.json) writeLine(io.stdout, JSON.stringify({ event: 'demo_complete', success: ok, servedVersion, durationMs }));
+  if (options.json) writeLine(io.stdout, JSON.stringify({ event: 'demo_complete', success: ok, servedVersion, durationMs } satisfies EventOf<'demo_complete'>));
   return { ok, servedVersion, events, sandbox, durationMs };
 }

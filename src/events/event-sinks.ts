@@ -6,6 +6,9 @@ import { LIVE_ONLY_EVENTS } from '../ports/step-progress.js';
 import { redactor } from '../util/redact.js';
 import { withIsoTimes } from '../util/iso-times.js';
 
+/** Any event, read through the fields the audit table has columns for; the rest is its `data`. */
+type AuditView = { event: string; env: string; operationId?: string | null; from?: string | null; to?: string | null; at?: number; actor?: string; [field: string]: unknown };
+
 /**
  * Writes every event into the ledger's append-only audit table: who, what, when, from, to. Progress
  * (`step_progress`) stays out: the table is never trimmed, and the step's outcome and journal already
@@ -19,7 +22,8 @@ export class LedgerAuditSink implements EventSink {
 
   async emit(event: RewindEvent): Promise<void> {
     if (LIVE_ONLY_EVENTS.has(event.event)) return;
-    const { event: name, env, operationId, from, to, at, actor, ...data } = event;
+    const row: AuditView = event;
+    const { event: name, env, operationId, from, to, at, actor, ...data } = row;
     await this.ledger.appendEvent({
       at: typeof at === 'number' ? at : Date.now(),
       env,

@@ -11,7 +11,14 @@ export interface WebhookTarget {
   timeoutMs: number;
 }
 
-function summary(event: RewindEvent): string {
+/**
+ * The fields a summary line reads, wherever an event has them. Every event in the catalog fits this
+ * (the compiler checks it where `summary` reads one): a new event whose `reason` is not a string,
+ * say, has to be thought about here.
+ */
+type SummaryView = { event: string; env: string; from?: string | null; to?: string | null; success?: boolean; reason?: string; error?: string | null };
+
+function summary(event: SummaryView): string {
   const move = event.from !== undefined || event.to !== undefined ? ` ${event.from ?? 'none'} → ${event.to ?? 'none'}` : '';
   const outcome = event.success === true ? ' succeeded' : event.success === false ? ' FAILED' : '';
   const why = typeof event.reason === 'string' ? ` (${event.reason})` : typeof event.error === 'string' ? ` — ${event.error}` : '';

@@ -1,3 +1,5 @@
+import type { EventName } from '../events/event-catalog.js';
+
 /**
  * What a long step says while it runs (a health check between its retries, a smoke suite between
  * its requests, a backup while the dump streams), so a person watching never faces a silent screen.
@@ -21,4 +23,4 @@ export type ProgressReporter = (update: StepProgress) => Promise<void>;
 export const noProgress: ProgressReporter = async () => undefined;
 
 /** Events that only live views show; record-keeping sinks (ledger audit, log file) leave them out. */
-export const LIVE_ONLY_EVENTS: ReadonlySet<string> = new Set(['step_progress']);
+export const LIVE_ONLY_EVENTS: ReadonlySet<EventName> = new Set<EventName>(['step_progress']);

@@ -1,0 +1,318 @@
+import type { ErrorCode } from '../errors/error-registry.js';
+import type { DatabaseEngineName, RowCounts } from '../ports/database-engine.js';
+import type { BackupKind, CiResult, OperationKind } from '../ports/ledger.js';
+import type { OutcomeStatus } from '../ports/outcome.js';
+import type { TrafficWeights } from '../ports/traffic-router.js';
+
+/**
+ * The one catalog of events rewind emits. `EventFields` says what each event carries, typed as the
+ * emit sites build it; `EVENT_CATALOG` is its runtime copy (when each is emitted, which fields it has
+ * and which of them may be absent), which the compiler holds equal to `EventFields` and a test holds
+ * equal to `docs/events.md`. A new event is one entry in each, and one row in the doc.
+ *
+ * Types here are restated rather than imported from core (events sit below core); the emit sites
+ * are checked against them structurally.
+ */
+
+/** What serves, grouped by release (core/environment-agreement.ts `ServedSummary`); null: cannot tell. */
+type Served = { version: string | null; processes: number }[] | null;
+
+/** One metric reading of a watch window interval. */
+type WatchReading = { metric: string; value: number | null; count?: number; errors?: number; outcome?: OutcomeStatus; sourceError?: string };
+
+/** One reading of one side of a canary (only canary readings are judged, so only they have an outcome). */
+type CanaryReading = { seq: number; side: 'canary' | 'stable'; metric: string; value: number | null; count?: number; errors?: number; outcome?: string; sourceError?: string };
+
+/** An analysis run's decision after a measurement (core/analysis/analysis-run.ts). */
+type AnalysisDecision = 'continue' | 'succeeded' | 'failed' | 'paused';
+type MetricPhase = 'running' | 'succeeded' | 'failed' | 'inconclusive' | 'error';
+
+/** The part of an operation's events that names it. */
+type OperationFields = { env: string; operationId: string; from: string | null; to: string };
+/** The step part of `step_*` events (runner.ts). */
+type StepFields = OperationFields & { step: string; title: string };
+/** How an operation that runs a plan ends (rollback, repair). */
+type OperationEnd = OperationFields & { success: boolean; durationMs: number; error?: string };
+/** How `db restore` and `db down` end; they share one code path and one shape. */
+type DatabaseOperationEnd = { env: string; operationId: string; backupId?: number; success: boolean; durationMs: number; error?: string };
+
+/** Every event and its fields (besides `event` itself and the envelope the fanout stamps). */
+export type EventFields = {
+  release_registered: { env: string; to: string; digest: string; artifact: string; stored: string; commit: string | null; ci: CiResult };
+  deploy_start: OperationFields;
+  deploy_complete: OperationFields & { success: boolean; durationMs?: number; stage?: 'preflight'; paused?: true; error?: string | null; resumed?: true };
+  rollback_start: OperationFields & { automatic: boolean; trigger: 'automatic' | 'manual'; reason?: string };
+  rollback_database_decision: OperationFields & { trigger: 'automatic' | 'manual'; mode: string; reasons: string[]; backupId?: number };
+  rollback_database_skipped: OperationFields & { reasons: string[] };
+  rollback_refused: {
+    env: string;
+    operationId?: string;
+    from: string | null;
+    to?: string;
+    trigger: 'automatic' | 'manual';
+    mode?: string;
+    reasons: string[];
+    requested?: { to: string | null; db: string | null; reason: string | null };
+  };
+  rollback_complete: OperationEnd;
+  restore_start: { env: string; operationId: string; backupId?: number; release: string | null };
+  restore_complete: DatabaseOperationEnd;
+  down_start: { env: string; operationId: string; migration: string; release: string | null };
+  down_complete: DatabaseOperationEnd;
+  repair_start: OperationFields & { reason?: string; found: string[] };
+  repair_complete: OperationEnd;
+  step_start: StepFields & { attempt: number };
+  step_progress: StepFields & { message: string; current?: number; total?: number };
+  step_complete: StepFields & { status: OutcomeStatus; durationMs: number; message: string };
+  watch_measurement: { env: string; operationId: string; version: string; seq: number; of: number; readings: WatchReading[]; decision: AnalysisDecision; phases: Record<string, MetricPhase> };
+  watch_paused: { env: string; operationId: string; version: string; reasons: string[]; canaryPercent?: number; trafficBackOn?: string };
+  traffic_shifted: { env: string; operationId: string; version: string; slot: string; percent: number; weights: TrafficWeights; switchMs: number };
+  canary_measurement: { env: string; operationId: string; version: string; percent: number; seq: number; of: number; readings: CanaryReading[]; decision: AnalysisDecision };
+  app_restarted: { env: string; operationId: string; to: string; success: boolean; why: string; message: string };
+  operation_resumed: OperationFields & { kind: OperationKind };
+  operation_interrupted: OperationFields & { kind: OperationKind; signal: string; after: string | null; next: string; ledger: string | null; link: string | null; served: Served; closed: boolean };
+  operation_abandoned: OperationFields & { kind: OperationKind; active: string | null; served: Served; problems: string[] };
+  lock_taken_over: { env: string; previousHolder: string; previousPid: number; previousOperationId: string | null; why: 'expired' | 'holder process is gone' };
+  lock_forced: { env: string; operationId: string | null; reason: string; previousHolder: string | null; previousPid: number | null };
+  backup_complete: {
+    env: string;
+    backupId: number;
+    kind: BackupKind;
+    release: string | null;
+    engine: DatabaseEngineName;
+    format: string;
+    path: string;
+    size: number;
+    sha256: string;
+    rowCounts: RowCounts;
+    durationMs: number;
+  };
+  backup_failed: { env: string; kind: BackupKind; release: string | null; engine: DatabaseEngineName; code: ErrorCode; error: string };
+  backup_verified: { env: string; backupId: number; path: string; ok: boolean; reason?: string };
+  backup_pruned: { env: string; backupId: number; kind: BackupKind; release: string | null; path: string; size: number; ageDays: number };
+  pitr_checked: { env: string; ok: boolean; failed: string[] };
+  base_backup_complete: { env: string; path: string; size: number; sha256: string; startTime: string; endTime: string };
+  pitr_restore_start: { env: string; toTime: string; baseBackup: string; dataDir: string };
+  pitr_restore_complete: { env: string; success: boolean; toTime: string; dataDir?: string; port?: number; lastReplayedCommit?: string | null; durationMs?: number; error?: string };
+  /** Not an event of the sinks: `rewind demo --json` prints it on stdout as its last line. */
+  demo_complete: { success: boolean; servedVersion: string | null; durationMs: number };
+};
+
+export type EventName = keyof EventFields;
+
+/** Events written straight to stdout by their command, not emitted through an `EventSink`. */
+export type StdoutOnlyEventName = 'demo_complete';
+
+/** What `EventFanout` stamps on every event before the sinks see it; an event may name its `actor` itself. */
+export type EventEnvelope = { actor?: string; at?: number };
+
+/** One event as a value: `event` names it, the rest are its fields. */
+export type EventOf<N extends EventName> = { event: N } & EventFields[N];
+
+/** Every event that goes through an `EventSink`: narrow on `event` to read its fields. */
+export type RewindEvent = { [N in Exclude<EventName, StdoutOnlyEventName>]: EventOf<N> & EventEnvelope }[Exclude<EventName, StdoutOnlyEventName>];
+
+/** `'optional'` for a field an event may leave out, `'always'` for one it always has; the compiler checks which. */
+type Presence<F, K extends keyof F> = {} extends Pick<F, K> ? 'optional' : 'always';
+
+export interface EventSpec<F> {
+  /** When it is emitted, for people (docs/events.md shows exactly this text). */
+  readonly when: string;
+  /** Every field it carries, and whether it may be absent: exactly the keys of its type. */
+  readonly fields: { readonly [K in keyof F]-?: Presence<F, K> };
+}
+
+export const EVENT_CATALOG: { readonly [N in EventName]: EventSpec<EventFields[N]> } = {
+  release_registered: {
+    when: '`release register` recorded a new release (not when the same artifact was registered before)',
+    fields: { env: 'always', to: 'always', digest: 'always', artifact: 'always', stored: 'always', commit: 'always', ci: 'always' },
+  },
+  deploy_start: {
+    when: 'a deploy holds the lock and its operation is created, before its first step',
+    fields: { env: 'always', operationId: 'always', from: 'always', to: 'always' },
+  },
+  deploy_complete: {
+    when: 'a deploy ends: succeeded, failed (`stage: preflight` when nothing was changed), paused by its watch or canary (`paused`), or closed by `resume` after it had handed over to its rollback (`resumed`, no `durationMs`)',
+    fields: {
+      env: 'always',
+      operationId: 'always',
+      from: 'always',
+      to: 'always',
+      success: 'always',
+      durationMs: 'optional',
+      stage: 'optional',
+      paused: 'optional',
+      error: 'optional',
+      resumed: 'optional',
+    },
+  },
+  rollback_start: {
+    when: 'a rollback starts: asked for by a person (`trigger: manual`) or started by a failed deploy (`automatic`)',
+    fields: { env: 'always', operationId: 'always', from: 'always', to: 'always', automatic: 'always', trigger: 'always', reason: 'optional' },
+  },
+  rollback_database_decision: {
+    when: 'right after `rollback_start` when the environment has a database: what the rollback does to it and why',
+    fields: { env: 'always', operationId: 'always', from: 'always', to: 'always', trigger: 'always', mode: 'always', reasons: 'always', backupId: 'optional' },
+  },
+  rollback_database_skipped: {
+    when: 'a rollback was asked for with `--db skip`: the database is left as it is, on the record',
+    fields: { env: 'always', operationId: 'always', from: 'always', to: 'always', reasons: 'always' },
+  },
+  rollback_refused: {
+    when: 'a rollback is refused as unsafe (database mode `freeze`): a manual one before any operation exists (with what was `requested`), an automatic one within the failed deploy',
+    fields: { env: 'always', operationId: 'optional', from: 'always', to: 'optional', trigger: 'always', mode: 'optional', reasons: 'always', requested: 'optional' },
+  },
+  rollback_complete: {
+    when: 'a rollback ends, succeeded or failed',
+    fields: { env: 'always', operationId: 'always', from: 'always', to: 'always', success: 'always', durationMs: 'always', error: 'optional' },
+  },
+  restore_start: {
+    when: '`db restore` holds the lock and its operation is created',
+    fields: { env: 'always', operationId: 'always', backupId: 'optional', release: 'always' },
+  },
+  restore_complete: {
+    when: '`db restore` ends, succeeded or failed',
+    fields: { env: 'always', operationId: 'always', backupId: 'optional', success: 'always', durationMs: 'always', error: 'optional' },
+  },
+  down_start: {
+    when: '`db down` holds the lock and its operation is created',
+    fields: { env: 'always', operationId: 'always', migration: 'always', release: 'always' },
+  },
+  down_complete: {
+    when: '`db down` ends, succeeded or failed',
+    fields: { env: 'always', operationId: 'always', backupId: 'optional', success: 'always', durationMs: 'always', error: 'optional' },
+  },
+  repair_start: {
+    when: '`repair` holds the lock and its operation is created, with the problems it `found`',
+    fields: { env: 'always', operationId: 'always', from: 'always', to: 'always', reason: 'optional', found: 'always' },
+  },
+  repair_complete: {
+    when: '`repair` ends, succeeded or failed',
+    fields: { env: 'always', operationId: 'always', from: 'always', to: 'always', success: 'always', durationMs: 'always', error: 'optional' },
+  },
+  step_start: {
+    when: 'a step of an operation starts, after the journal records it (`attempt` counts runs across resumes)',
+    fields: { env: 'always', operationId: 'always', from: 'always', to: 'always', step: 'always', title: 'always', attempt: 'always' },
+  },
+  step_progress: {
+    when: 'a long step says what it is doing (a retry, a smoke request, a dump growing); live views only: `--json` stdout and the human view, never the ledger, the log file or webhooks',
+    fields: { env: 'always', operationId: 'always', from: 'always', to: 'always', step: 'always', title: 'always', message: 'always', current: 'optional', total: 'optional' },
+  },
+  step_complete: {
+    when: 'a step of an operation ends, after the journal records its outcome',
+    fields: { env: 'always', operationId: 'always', from: 'always', to: 'always', step: 'always', title: 'always', status: 'always', durationMs: 'always', message: 'always' },
+  },
+  watch_measurement: {
+    when: 'each interval of a watch window: the readings, how each was judged, and the run so far',
+    fields: { env: 'always', operationId: 'always', version: 'always', seq: 'always', of: 'always', readings: 'always', decision: 'always', phases: 'always' },
+  },
+  watch_paused: {
+    when: 'a watch window or a canary had too little data to judge: the release is left for a human (a canary with `canaryPercent`, all traffic back on `trafficBackOn`)',
+    fields: { env: 'always', operationId: 'always', version: 'always', reasons: 'always', canaryPercent: 'optional', trafficBackOn: 'optional' },
+  },
+  traffic_shifted: {
+    when: 'the router was told to send `percent` of new requests to a slot',
+    fields: { env: 'always', operationId: 'always', version: 'always', slot: 'always', percent: 'always', weights: 'always', switchMs: 'always' },
+  },
+  canary_measurement: {
+    when: 'each interval of a canary analysis: both sides\' readings and the run so far',
+    fields: { env: 'always', operationId: 'always', version: 'always', percent: 'always', seq: 'always', of: 'always', readings: 'always', decision: 'always' },
+  },
+  app_restarted: {
+    when: 'a restore or down that stopped the app failed before the database changed, and the app was started again',
+    fields: { env: 'always', operationId: 'always', to: 'always', success: 'always', why: 'always', message: 'always' },
+  },
+  operation_resumed: {
+    when: '`resume` continues an unfinished operation, before its remaining steps',
+    fields: { env: 'always', operationId: 'always', kind: 'always', from: 'always', to: 'always' },
+  },
+  operation_interrupted: {
+    when: 'a signal stopped an operation between two steps: where, and what the ledger, the link and the processes name (`closed` when nothing had changed)',
+    fields: {
+      env: 'always',
+      operationId: 'always',
+      kind: 'always',
+      from: 'always',
+      to: 'always',
+      signal: 'always',
+      after: 'always',
+      next: 'always',
+      ledger: 'always',
+      link: 'always',
+      served: 'always',
+      closed: 'always',
+    },
+  },
+  operation_abandoned: {
+    when: '`resume --abandon` gave up on an unfinished operation: what is `active` and served afterwards',
+    fields: { env: 'always', operationId: 'always', kind: 'always', from: 'always', to: 'always', active: 'always', served: 'always', problems: 'always' },
+  },
+  lock_taken_over: {
+    when: 'the environment lock was taken over from a holder whose lock expired or whose process is gone',
+    fields: { env: 'always', previousHolder: 'always', previousPid: 'always', previousOperationId: 'always', why: 'always' },
+  },
+  lock_forced: {
+    when: '`unlock --force` removed the lock, whoever held it, with a reason',
+    fields: { env: 'always', operationId: 'always', reason: 'always', previousHolder: 'always', previousPid: 'always' },
+  },
+  backup_complete: {
+    when: 'a database backup (pre-upgrade, safety or manual) was written, verified and recorded',
+    fields: {
+      env: 'always',
+      backupId: 'always',
+      kind: 'always',
+      release: 'always',
+      engine: 'always',
+      format: 'always',
+      path: 'always',
+      size: 'always',
+      sha256: 'always',
+      rowCounts: 'always',
+      durationMs: 'always',
+    },
+  },
+  backup_failed: {
+    when: 'taking a database backup failed',
+    fields: { env: 'always', kind: 'always', release: 'always', engine: 'always', code: 'always', error: 'always' },
+  },
+  backup_verified: {
+    when: '`db verify` checked a recorded backup: its sha256, then that it is readable',
+    fields: { env: 'always', backupId: 'always', path: 'always', ok: 'always', reason: 'optional' },
+  },
+  backup_pruned: {
+    when: '`db prune` deleted a backup (one event per backup)',
+    fields: { env: 'always', backupId: 'always', kind: 'always', release: 'always', path: 'always', size: 'always', ageDays: 'always' },
+  },
+  pitr_checked: {
+    when: '`db pitr check` checked point-in-time recovery readiness',
+    fields: { env: 'always', ok: 'always', failed: 'always' },
+  },
+  base_backup_complete: {
+    when: '`db pitr base-backup` wrote and verified a base backup',
+    fields: { env: 'always', path: 'always', size: 'always', sha256: 'always', startTime: 'always', endTime: 'always' },
+  },
+  pitr_restore_start: {
+    when: '`db restore --to-time` starts recovering a base backup into a new data directory',
+    fields: { env: 'always', toTime: 'always', baseBackup: 'always', dataDir: 'always' },
+  },
+  pitr_restore_complete: {
+    when: '`db restore --to-time` ends: the recovered server runs on `port` (success), or the `error`',
+    fields: {
+      env: 'always',
+      success: 'always',
+      toTime: 'always',
+      dataDir: 'optional',
+      port: 'optional',
+      lastReplayedCommit: 'optional',
+      durationMs: 'optional',
+      error: 'optional',
+    },
+  },
+  demo_complete: {
+    when: '`rewind demo --json` ends (its last stdout line; not sent to the ledger, the log file or webhooks)',
+    fields: { success: 'always', servedVersion: 'always', durationMs: 'always' },
+  },
+};
+
+/** Every event name, in catalog order (the docs test and config checks read it). */
+export const EVENT_NAMES = Object.keys(EVENT_CATALOG) as EventName[];
