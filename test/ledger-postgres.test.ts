@@ -2,14 +2,12 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { beforeAll } from 'vitest';
 import { openLedger } from '../src/ledger/open-ledger.js';
-import { runLedgerContract } from './ledger/ledger-contract.js';
+import { ledgerContract } from './contracts/ledger-contract.js';
+import { POSTGRES_ADMIN_URL as ADMIN, postgresUrl } from './support/services.js';
 
 // The ledger contract on a real PostgreSQL: a database of its own per run, dropped afterwards.
-const ADMIN = process.env.REWIND_TEST_PG_ADMIN ?? 'postgres://root@127.0.0.1:5432/test';
 const database = `rewind_ledger_${randomBytes(6).toString('hex')}`;
-const url = new URL(ADMIN);
-url.pathname = `/${database}`;
-const ledgerUrl = url.toString();
+const ledgerUrl = postgresUrl(database);
 
 async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: ADMIN });
@@ -26,7 +24,9 @@ beforeAll(async () => {
   await admin((c) => c.query(`CREATE DATABASE ${database}`));
 });
 
-runLedgerContract('postgres', {
+ledgerContract({
+  name: 'postgres',
+  provider: 'postgres',
   open: () => openLedger(ledgerUrl),
   openSecond: () => openLedger(ledgerUrl),
   rawExec: async (sql) => {

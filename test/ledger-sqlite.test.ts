@@ -5,13 +5,15 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openLedger } from '../src/ledger/open-ledger.js';
-import { runLedgerContract } from './ledger/ledger-contract.js';
+import { ledgerContract } from './contracts/ledger-contract.js';
 
 // The ledger contract on a SQLite file in a fresh temp dir (in a subdirectory openLedger has to create).
 const dir = mkdtempSync(join(tmpdir(), 'rewind-ledger-sqlite-'));
 const file = join(dir, 'state', 'ledger.db');
 
-runLedgerContract('sqlite', {
+ledgerContract({
+  name: 'sqlite',
+  provider: 'sqlite',
   open: () => openLedger(file),
   openSecond: () => openLedger(file),
   rawExec: async (sql) => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteEngine } from '../../src/adapters/databases/sqlite-engine.js';
 import { sqliteDatabaseSchema } from '../../src/config/config-schema.js';
-import { runDatabaseEngineContract } from './database-engine-contract.js';
+import { databaseEngineContract } from '../contracts/database-engine-contract.js';
 
 // The contract on a SQLite file in WAL mode. The test keeps its own connection open the whole time,
 // as an app would: a restore must reach it through SQLite's locking, not by swapping the file under it.
@@ -19,7 +19,9 @@ const db = (): Database.Database => {
   return connection;
 };
 
-runDatabaseEngineContract('sqlite (WAL, connection held open)', {
+databaseEngineContract({
+  name: 'sqlite (WAL, connection held open)',
+  provider: 'sqlite',
   create: async () => {
     db();
   },
