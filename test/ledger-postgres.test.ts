@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { beforeAll } from 'vitest';
 import { openLedger } from '../src/ledger/open-ledger.js';
 import { ledgerContract } from './contracts/ledger-contract.js';
 import { POSTGRES_ADMIN_URL as ADMIN, postgresUrl } from './support/services.js';
@@ -19,16 +18,21 @@ async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-// File-level hook: runs before the contract's own beforeAll opens the ledger.
-beforeAll(async () => {
-  await admin((c) => c.query(`CREATE DATABASE ${database}`));
-});
+// Created when the contract first opens the ledger (not at all when REWIND_PROVIDERS leaves postgres out).
+let created: Promise<unknown> | undefined;
+const createDatabase = () => (created ??= admin((c) => c.query(`CREATE DATABASE ${database}`)));
 
 ledgerContract({
   name: 'postgres',
   provider: 'postgres',
-  open: () => openLedger(ledgerUrl),
-  openSecond: () => openLedger(ledgerUrl),
+  open: async () => {
+    await createDatabase();
+    return openLedger(ledgerUrl);
+  },
+  openSecond: async () => {
+    await createDatabase();
+    return openLedger(ledgerUrl);
+  },
   rawExec: async (sql) => {
     const client = new pg.Client({ connectionString: ledgerUrl });
     await client.connect();

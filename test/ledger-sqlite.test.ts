@@ -8,16 +8,17 @@ import { openLedger } from '../src/ledger/open-ledger.js';
 import { ledgerContract } from './contracts/ledger-contract.js';
 
 // The ledger contract on a SQLite file in a fresh temp dir (in a subdirectory openLedger has to create).
-const dir = mkdtempSync(join(tmpdir(), 'rewind-ledger-sqlite-'));
-const file = join(dir, 'state', 'ledger.db');
+// Made when the contract first opens the ledger (never, when REWIND_PROVIDERS leaves sqlite out).
+let dir: string | undefined;
+const ledgerFile = () => join((dir ??= mkdtempSync(join(tmpdir(), 'rewind-ledger-sqlite-'))), 'state', 'ledger.db');
 
 ledgerContract({
   name: 'sqlite',
   provider: 'sqlite',
-  open: () => openLedger(file),
-  openSecond: () => openLedger(file),
+  open: () => openLedger(ledgerFile()),
+  openSecond: () => openLedger(ledgerFile()),
   rawExec: async (sql) => {
-    const database = new Database(file);
+    const database = new Database(ledgerFile());
     try {
       database.pragma('busy_timeout = 5000');
       database.exec(sql);
@@ -26,7 +27,7 @@ ledgerContract({
     }
   },
   cleanup: async () => {
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   },
 });
 

@@ -8,8 +8,9 @@ import { databaseEngineContract } from '../contracts/database-engine-contract.js
 
 // The contract on a SQLite file in WAL mode. The test keeps its own connection open the whole time,
 // as an app would: a restore must reach it through SQLite's locking, not by swapping the file under it.
-const dir = mkdtempSync(join(tmpdir(), 'rewind-sqlite-engine-'));
-const file = join(dir, 'app.db');
+// Made by create() (never, when REWIND_PROVIDERS leaves sqlite out: nothing would remove it).
+let dir: string;
+let file: string;
 let connection: Database.Database | undefined;
 const db = (): Database.Database => {
   if (!connection) {
@@ -23,6 +24,8 @@ databaseEngineContract({
   name: 'sqlite (WAL, connection held open)',
   provider: 'sqlite',
   create: async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rewind-sqlite-engine-'));
+    file = join(dir, 'app.db');
     db();
   },
   drop: async () => {

@@ -10,6 +10,9 @@
 /** A superuser connection to a database that always exists (trust authentication over 127.0.0.1). */
 export const POSTGRES_ADMIN_URL = process.env.REWIND_TEST_PG_ADMIN ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
+/** Host and user of POSTGRES_ADMIN_URL, for libpq's PGHOST and PGUSER (psql run by a migration's down commands). */
+export const POSTGRES_SERVER = { host: new URL(POSTGRES_ADMIN_URL).hostname, user: decodeURIComponent(new URL(POSTGRES_ADMIN_URL).username) };
+
 /** A user that may create and drop databases, connected to a database that always exists. */
 export const MYSQL_ADMIN_URL = process.env.REWIND_TEST_MYSQL_ADMIN ?? 'mysql://root@127.0.0.1:3306/test';
 
