@@ -137,6 +137,15 @@ export function targetContract(options: TargetContractOptions): void {
       expect(await stateOf(harness)).toEqual(before);
     });
 
+    cases.it('prepare of a release whose artifact is gone fails with REWIND_E_ARTIFACT_NOT_FOUND and installs nothing', async () => {
+      const before = await stateOf(harness);
+      const release = await harness.release('1.0.2');
+      const gone = { ...release, artifact: `${release.artifact}-gone`, stored: undefined };
+      expect(await target().prepare(gone)).toMatchObject({ status: 'failed', code: 'REWIND_E_ARTIFACT_NOT_FOUND' });
+      expect(await stateOf(harness)).toEqual(before);
+      await noTemporaries('1.0.2');
+    });
+
     cases.it('activate makes the version active: activeVersion, installedVersions and the app agree', async () => {
       await prepared('1.0.0');
       const outcome = await target().activate('1.0.0');

@@ -1,5 +1,6 @@
 import { cp, mkdir, rename, symlink } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { artifactDigest } from '../../src/artifacts/artifact-digest.js';
 import { buildSampleArtifact } from '../../src/demo/sample-artifacts.js';
@@ -59,11 +60,34 @@ export async function answeringVersion(port: number, starting = false): Promise<
   const deadline = Date.now() + (starting ? 3000 : 0);
   for (;;) {
     try {
-      const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) });
-      return ((await response.json()) as { version?: string }).version ?? null;
+      return await healthVersion(port);
     } catch {
       if (Date.now() >= deadline) return null;
       await sleep(50);
     }
   }
+}
+
+/**
+ * GET /health on a connection of its own, closed after the answer: a keep-alive connection left in
+ * a pool would hold the app's graceful close (server.close waits for it) until its drain deadline.
+ */
+function healthVersion(port: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const request = get({ host: '127.0.0.1', port, path: '/health', agent: false, timeout: 2000 }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => {
+        try {
+          resolve((JSON.parse(body) as { version?: string }).version ?? null);
+        } catch (error) {
+          reject(error as Error);
+        }
+      });
+      response.on('error', reject);
+    });
+    request.on('timeout', () => request.destroy(new Error('timeout')));
+    request.on('error', reject);
+  });
 }
