@@ -65,7 +65,8 @@ function corruptCopy(backup: BackupArtifact, dir: string): BackupArtifact {
     victim = files.sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
   }
   const bytes = readFileSync(victim);
-  bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+  const middle = Math.floor(bytes.length / 2);
+  bytes[middle] = bytes[middle]! ^ 0x01;
   writeFileSync(victim, bytes);
   return { ...backup, path: copy };
 }
