@@ -1,15 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { beforeAll } from 'vitest';
 import { openLedger } from '../src/ledger/open-ledger.js';
-import { runLedgerContract } from './ledger/ledger-contract.js';
+import { ledgerContract } from './contracts/ledger-contract.js';
+import { POSTGRES_ADMIN_URL as ADMIN, postgresUrl } from './support/services.js';
 
 // The ledger contract on a real PostgreSQL: a database of its own per run, dropped afterwards.
-const ADMIN = process.env.REWIND_TEST_PG_ADMIN ?? 'postgres://root@127.0.0.1:5432/test';
 const database = `rewind_ledger_${randomBytes(6).toString('hex')}`;
-const url = new URL(ADMIN);
-url.pathname = `/${database}`;
-const ledgerUrl = url.toString();
+const ledgerUrl = postgresUrl(database);
 
 async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: ADMIN });
@@ -21,14 +18,21 @@ async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-// File-level hook: runs before the contract's own beforeAll opens the ledger.
-beforeAll(async () => {
-  await admin((c) => c.query(`CREATE DATABASE ${database}`));
-});
+// Created when the contract first opens the ledger (not at all when REWIND_PROVIDERS leaves postgres out).
+let created: Promise<unknown> | undefined;
+const createDatabase = () => (created ??= admin((c) => c.query(`CREATE DATABASE ${database}`)));
 
-runLedgerContract('postgres', {
-  open: () => openLedger(ledgerUrl),
-  openSecond: () => openLedger(ledgerUrl),
+ledgerContract({
+  name: 'postgres',
+  provider: 'postgres',
+  open: async () => {
+    await createDatabase();
+    return openLedger(ledgerUrl);
+  },
+  openSecond: async () => {
+    await createDatabase();
+    return openLedger(ledgerUrl);
+  },
   rawExec: async (sql) => {
     const client = new pg.Client({ connectionString: ledgerUrl });
     await client.connect();

@@ -5,17 +5,20 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openLedger } from '../src/ledger/open-ledger.js';
-import { runLedgerContract } from './ledger/ledger-contract.js';
+import { ledgerContract } from './contracts/ledger-contract.js';
 
 // The ledger contract on a SQLite file in a fresh temp dir (in a subdirectory openLedger has to create).
-const dir = mkdtempSync(join(tmpdir(), 'rewind-ledger-sqlite-'));
-const file = join(dir, 'state', 'ledger.db');
+// Made when the contract first opens the ledger (never, when REWIND_PROVIDERS leaves sqlite out).
+let dir: string | undefined;
+const ledgerFile = () => join((dir ??= mkdtempSync(join(tmpdir(), 'rewind-ledger-sqlite-'))), 'state', 'ledger.db');
 
-runLedgerContract('sqlite', {
-  open: () => openLedger(file),
-  openSecond: () => openLedger(file),
+ledgerContract({
+  name: 'sqlite',
+  provider: 'sqlite',
+  open: () => openLedger(ledgerFile()),
+  openSecond: () => openLedger(ledgerFile()),
   rawExec: async (sql) => {
-    const database = new Database(file);
+    const database = new Database(ledgerFile());
     try {
       database.pragma('busy_timeout = 5000');
       database.exec(sql);
@@ -24,7 +27,7 @@ runLedgerContract('sqlite', {
     }
   },
   cleanup: async () => {
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   },
 });
 

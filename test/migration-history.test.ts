@@ -9,8 +9,8 @@ import { findMigrationHistories, type SqlQuery } from '../src/migrations/find-hi
 import { listMigrationFiles } from '../src/migrations/migration-files.js';
 import type { MigrationHistory, MigrationTool } from '../src/migrations/migration-history.js';
 import { pendingMigrations, unknownApplied } from '../src/migrations/pending-migrations.js';
+import { POSTGRES_ADMIN_URL as ADMIN, postgresUrl } from './support/services.js';
 
-const ADMIN = 'postgres://root@127.0.0.1:5432/test';
 
 // The history tables exactly as each tool creates them on PostgreSQL, with two applied migrations each
 // (plus the failure markers the deploy must stop on), and Laravel's `migrations` as a decoy for TypeORM's.
@@ -95,7 +95,7 @@ describe('migration history on a real PostgreSQL', () => {
     await admin.connect();
     await admin.query(`CREATE DATABASE ${database}`);
     await admin.end();
-    client = new pg.Client({ connectionString: `postgres://root@127.0.0.1:5432/${database}` });
+    client = new pg.Client({ connectionString: postgresUrl(database) });
     await client.connect();
     await client.query(SCHEMA);
     root = await mkdtemp(join(tmpdir(), 'rewind-mig-'));

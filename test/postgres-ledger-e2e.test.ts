@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, ENV, type Sandbox } from './support/sandbox.js';
+import { POSTGRES_ADMIN_URL as ADMIN, postgresUrl } from './support/services.js';
 
-const ADMIN = 'postgres://root@127.0.0.1:5432/test';
 
 // The same deploy → broken deploy → automatic rollback, through the CLI, with the ledger on a real PostgreSQL.
 describe('CLI end to end with a PostgreSQL ledger', () => {
@@ -15,7 +15,7 @@ describe('CLI end to end with a PostgreSQL ledger', () => {
     await admin.connect();
     await admin.query(`CREATE DATABASE ${database}`);
     await admin.end();
-    sandbox = await createSandbox({ ledger: `postgres://root@127.0.0.1:5432/${database}` });
+    sandbox = await createSandbox({ ledger: postgresUrl(database) });
     await sandbox.release('1.0.0');
     await sandbox.release('1.1.0', { fault: { health: 'fail' } });
   });
@@ -43,7 +43,7 @@ describe('CLI end to end with a PostgreSQL ledger', () => {
     expect(history.map((o) => `${o.kind}:${o.state}`)).toEqual(['rollback:succeeded', 'deploy:failed', 'deploy:succeeded']);
 
     // The audit table lives in PostgreSQL and refuses edits.
-    const client = new pg.Client({ connectionString: `postgres://root@127.0.0.1:5432/${database}` });
+    const client = new pg.Client({ connectionString: postgresUrl(database) });
     await client.connect();
     try {
       const { rows } = await client.query("SELECT event, from_version, to_version FROM events WHERE event LIKE 'rollback_%' ORDER BY id");

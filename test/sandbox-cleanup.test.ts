@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startHaproxy } from '../src/bench/proxy-servers.js';
 import { createSandbox } from './support/sandbox.js';
 import { createSlottedSandbox } from './support/slotted-sandbox.js';
+import { postgresUrl } from './support/services.js';
 
 /*
  * A test whose set-up fails gets no sandbox to close, so the support closes what it made itself:
@@ -43,7 +44,7 @@ describe('test support whose set-up fails leaves nothing behind', () => {
 
   it('a sandbox whose config does not load', async () => {
     await expect(createSandbox({ databaseYaml: () => '    traffic: 12' })).rejects.toThrow(/traffic/);
-    await expect(createSandbox({ ledger: 'postgres://postgres@127.0.0.1:5432/rewind_no_such_database' })).rejects.toThrow(/rewind_no_such_database/);
+    await expect(createSandbox({ ledger: postgresUrl('rewind_no_such_database') })).rejects.toThrow(/rewind_no_such_database/);
     expect(await readdir(tmpdir())).toEqual(before);
   });
 

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createAppDatabase, MIGRATE, withPg, type AppDatabase } from './support/app-database.js';
 import { createSandbox, ENV, type CliResult, type Sandbox } from './support/sandbox.js';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js';
+import { POSTGRES_ADMIN_URL as PG_ADMIN, POSTGRES_SERVER, postgresUrl } from './support/services.js';
 
 // "Secrets never leave" (DESIGN.md principle 5), checked end to end: a distinct known secret is planted
 // in every place the config holds one, the real CLI runs deploys, a failed deploy with its automatic
@@ -13,7 +14,6 @@ import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-re
 // PostgreSQL under real PM2, and then every place rewind writes to is searched for each secret.
 
 const RECORDER = join(import.meta.dirname, 'fixtures', 'argv-recorder.cjs');
-const PG_ADMIN = process.env.REWIND_TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const API_TOKEN_VAR = 'RW_TEST_SECRETS_API_TOKEN';
 
 const M0 = { 'prisma/migrations/20251201000000_users/migration.sql': 'CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL);\n' };
@@ -58,7 +58,7 @@ function plant(withLedgerPassword: boolean): Planted {
 
 function databaseYaml(planted: Planted, db: AppDatabase, root: string, hookPort: number): string {
   const s = planted.secrets;
-  const url = (password: string) => `postgres://postgres:${password}@127.0.0.1:5432/${db.name}`;
+  const url = (password: string) => postgresUrl(db.name, { password });
   return `    notify:
       webhooks:
         - url: http://${s.webhookUser}:${s.webhookPassword}@127.0.0.1:${hookPort}/hooks/${s.webhookPath}?token=${s.webhookQuery}
@@ -78,8 +78,8 @@ function databaseYaml(planted: Planted, db: AppDatabase, root: string, hookPort:
           - ["${process.execPath}", "${MIGRATE}", --rolled-back, "{migration}"]
         env:
           DATABASE_URL: ${url(s.migrationsDsnPassword!)}
-          PGHOST: 127.0.0.1
-          PGUSER: postgres
+          PGHOST: ${POSTGRES_SERVER.host}
+          PGUSER: ${POSTGRES_SERVER.user}
           PGDATABASE: ${db.name}
           PGPASSWORD: ${s.migrationsPgPassword}`;
 }
@@ -163,7 +163,7 @@ async function runScenario(ledgerKind: 'sqlite' | 'postgres', cleanup: (() => Pr
     const name = `rewind_secrets_ledger_${randomBytes(4).toString('hex')}`;
     await withPg(PG_ADMIN, (c) => c.query(`CREATE DATABASE ${name}`));
     cleanup.push(() => withPg(PG_ADMIN, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)));
-    ledger = `postgres://postgres:${s.ledgerPassword}@127.0.0.1:5432/${name}`;
+    ledger = postgresUrl(name, { password: s.ledgerPassword });
   }
   const sandbox: Sandbox = await createSandbox({
     ledger,
@@ -260,7 +260,7 @@ async function runScenario(ledgerKind: 'sqlite' | 'postgres', cleanup: (() => Pr
   for (const dump of [...spawned('pg_dump'), ...spawned('pg_restore')]) expect(dump.digests.PGPASSWORD).toBe(sha256(s.databasePassword!));
   const migrateRuns = records.filter((r) => r.argv[1] === MIGRATE);
   expect(migrateRuns.length).toBeGreaterThanOrEqual(3); // apply × 2 (1.0.0, 1.1.0; 2.0.0 too), --rolled-back × 1
-  for (const run of migrateRuns) expect(run.digests.DATABASE_URL).toBe(sha256(`postgres://postgres:${s.migrationsDsnPassword}@127.0.0.1:5432/${db.name}`));
+  for (const run of migrateRuns) expect(run.digests.DATABASE_URL).toBe(sha256(postgresUrl(db.name, { password: s.migrationsDsnPassword })));
   const downPsql = records.filter((r) => r.by !== MIGRATE && /(^|\/)psql$/.test(r.argv[0] ?? '') && r.argv.includes('-f'));
   expect(downPsql).toHaveLength(1);
   expect(downPsql[0]!.digests.PGPASSWORD).toBe(sha256(s.migrationsPgPassword!));

@@ -68,7 +68,11 @@ export class JsonLinesSink implements EventSink {
   }
 }
 
-/** Stamps time and actor, redacts secrets, then fans out to every sink in order. */
+/**
+ * Stamps time and actor, redacts secrets, then fans out to every sink in order. A sink that fails
+ * (the ledger is down) does not keep the event from the sinks after it — the event log and the
+ * operator's screen are how such an outage is seen — and the first failure is then thrown.
+ */
 export class EventFanout implements EventSink {
   readonly sinks: EventSink[];
 
@@ -85,7 +89,15 @@ export class EventFanout implements EventSink {
 
   async emit(event: RewindEvent): Promise<void> {
     const stamped = redactor.redactValue({ ...event, actor: event.actor ?? this.actor, at: Date.now() });
-    for (const sink of this.sinks) await sink.emit(stamped);
+    let failure: { error: unknown } | undefined;
+    for (const sink of this.sinks) {
+      try {
+        await sink.emit(stamped);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure) throw failure.error;
   }
 }
 

@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LATEST_LEDGER_MIGRATION, MIGRATION_LOCK_TABLE, MIGRATION_TABLE, ledgerMigrationProvider } from '../../src/ledger/ledger-migrations.js';
 import { openLedger } from '../../src/ledger/open-ledger.js';
 import type { Ledger, NewBackup } from '../../src/ports/ledger.js';
+import { POSTGRES_ADMIN_URL as ADMIN, postgresUrl } from '../support/services.js';
 
 // The ledger's backup records (migration 0003_backups) on both dialects.
-const ADMIN = process.env.REWIND_TEST_PG_ADMIN ?? 'postgres://root@127.0.0.1:5432/test';
 const T0 = 1_717_171_717_000;
 
 async function admin(sql: string): Promise<void> {
@@ -89,11 +89,7 @@ backupLedgerSuite(
 );
 
 const database = `rewind_bkl_${randomBytes(5).toString('hex')}`;
-const pgUrl = (() => {
-  const url = new URL(ADMIN);
-  url.pathname = `/${database}`;
-  return url.toString();
-})();
+const pgUrl = postgresUrl(database);
 backupLedgerSuite(
   'postgres',
   () => openLedger(pgUrl),

@@ -10,16 +10,12 @@ import { assertNoSchemaDrift, diffSchemas, renderSchemaDiff } from '../../src/co
 import type { RewindError } from '../../src/errors/rewind-error.js';
 import { listMigrationFiles } from '../../src/migrations/migration-files.js';
 import type { MigrationFile } from '../../src/migrations/migration-history.js';
+import { POSTGRES_ADMIN_URL as ADMIN, postgresUrl } from '../support/services.js';
 
 // Drift detection on the real PostgreSQL: every database here is created by this file under a
 // random name and dropped in teardown; the scratch databases must drop themselves.
-const ADMIN = process.env.REWIND_TEST_PG_ADMIN ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-function urlFor(database: string): string {
-  const url = new URL(ADMIN);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
+const urlFor = (database: string): string => postgresUrl(database);
 
 async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });

@@ -3,19 +3,13 @@ import mysql from 'mysql2/promise';
 import { MysqlEngine } from '../../src/adapters/databases/mysql-engine.js';
 import { mysqlDatabaseSchema } from '../../src/config/config-schema.js';
 import { ProcessExecutor } from '../../src/exec/process-executor.js';
-import { runDatabaseEngineContract } from './database-engine-contract.js';
+import { databaseEngineContract } from '../contracts/database-engine-contract.js';
+import { mysqlUrl } from '../support/services.js';
 
 // The contract on a real MariaDB / MySQL: a database of its own per run, dropped afterwards.
-const ADMIN = process.env.REWIND_TEST_MYSQL_ADMIN ?? 'mysql://root@127.0.0.1:3306/test';
 const database = `rewind_dbc_${randomBytes(5).toString('hex')}`;
 
-function urlFor(db: string, overrides: { port?: string; password?: string } = {}): string {
-  const url = new URL(ADMIN);
-  url.pathname = `/${db}`;
-  if (overrides.port) url.port = overrides.port;
-  if (overrides.password) url.password = overrides.password;
-  return url.toString();
-}
+const urlFor = (db: string, overrides: { port?: string; password?: string } = {}): string => mysqlUrl(db, overrides);
 
 async function withConnection<T>(url: string, work: (c: mysql.Connection) => Promise<T>): Promise<T> {
   const u = new URL(url);
@@ -33,7 +27,9 @@ async function withConnection<T>(url: string, work: (c: mysql.Connection) => Pro
   }
 }
 
-runDatabaseEngineContract('mysql (MariaDB), gzip', {
+databaseEngineContract({
+  name: 'mysql (MariaDB), gzip',
+  provider: 'mysql',
   create: () => withConnection(urlFor(''), (c) => c.query(`CREATE DATABASE ${database}`)).then(() => undefined),
   drop: () => withConnection(urlFor(''), (c) => c.query(`DROP DATABASE IF EXISTS ${database}`)).then(() => undefined),
   engine: (overrides = {}) => {

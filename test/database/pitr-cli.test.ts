@@ -6,11 +6,11 @@ import { asPostgres, BIN, executor, mustRun, OS_USER, sql, switchAndWaitArchived
 import { quoteConfString, quoteServerCommandArg, type BaseBackup } from '../../src/adapters/databases/postgres-pitr.js';
 import { freePort } from '../../src/demo/sample-artifacts.js';
 import { runCli, type CliResult } from '../support/sandbox.js';
+import { POSTGRES_ADMIN_URL as MAIN } from '../support/services.js';
 
 // `rewind db pitr …` and `rewind db restore --to-time` end to end through the built CLI, against a
 // throwaway PostgreSQL 15 cluster archiving WAL into a temp directory (as in pitr.test.ts: the tests
 // run as root, which postgres refuses, so the server binaries run as `postgres`).
-const MAIN = process.env.REWIND_TEST_PG_ADMIN ?? 'postgres://root@127.0.0.1:5432/test';
 
 const serverNow = async (port: number): Promise<string> =>
   ((await sql<{ t: string }>(port, `SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS t`)) as [{ t: string }])[0].t;

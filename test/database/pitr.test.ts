@@ -16,10 +16,10 @@ import {
 import { currentDigest } from '../../src/adapters/databases/backup-files.js';
 import { freePort } from '../../src/demo/sample-artifacts.js';
 import type { RewindError } from '../../src/errors/rewind-error.js';
+import { POSTGRES_ADMIN_URL as MAIN } from '../support/services.js';
 
 // PITR against real throwaway clusters (initdb/pg_ctl of PostgreSQL 15) with WAL archiving into a temp
 // directory. The tests run as root, which postgres refuses, so the server binaries run as `postgres`.
-const MAIN = process.env.REWIND_TEST_PG_ADMIN ?? 'postgres://root@127.0.0.1:5432/test';
 
 const codeOf = async (promise: Promise<unknown>): Promise<string> => {
   try {

@@ -9,10 +9,10 @@ import { postgresDatabaseSchema } from '../../src/config/config-schema.js';
 import { ProcessExecutor } from '../../src/exec/process-executor.js';
 import { urlPassword } from '../../src/config/secret-policy.js';
 import { rejection } from '../support/rejection.js';
-import { runDatabaseEngineContract } from './database-engine-contract.js';
+import { databaseEngineContract } from '../contracts/database-engine-contract.js';
+import { POSTGRES_ADMIN_URL as ADMIN, postgresUrl } from '../support/services.js';
 
 // The contract on a real PostgreSQL: a database of its own per configuration, dropped afterwards.
-const ADMIN = process.env.REWIND_TEST_PG_ADMIN ?? 'postgres://root@127.0.0.1:5432/test';
 const executor = new ProcessExecutor();
 const PASSWORD_REF = { secret: 'environments.test.database.url#password' };
 
@@ -26,17 +26,13 @@ async function admin(sql: string): Promise<void> {
   }
 }
 
-function urlFor(database: string, overrides: { port?: string; password?: string } = {}): string {
-  const url = new URL(ADMIN);
-  url.pathname = `/${database}`;
-  if (overrides.port) url.port = overrides.port;
-  if (overrides.password) url.password = overrides.password;
-  return url.toString();
-}
+const urlFor = (database: string, overrides: { port?: string; password?: string } = {}): string => postgresUrl(database, overrides);
 
 function postgresContract(label: string, options: Record<string, unknown>): void {
   const database = `rewind_dbc_${randomBytes(5).toString('hex')}`;
-  runDatabaseEngineContract(`postgres ${label}`, {
+  databaseEngineContract({
+    name: `postgres ${label}`,
+    provider: 'postgres',
     create: () => admin(`CREATE DATABASE ${database}`),
     drop: () => admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`),
     engine: (overrides = {}) => {

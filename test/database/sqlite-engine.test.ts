@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteEngine } from '../../src/adapters/databases/sqlite-engine.js';
 import { sqliteDatabaseSchema } from '../../src/config/config-schema.js';
-import { runDatabaseEngineContract } from './database-engine-contract.js';
+import { databaseEngineContract } from '../contracts/database-engine-contract.js';
 
 // The contract on a SQLite file in WAL mode. The test keeps its own connection open the whole time,
 // as an app would: a restore must reach it through SQLite's locking, not by swapping the file under it.
-const dir = mkdtempSync(join(tmpdir(), 'rewind-sqlite-engine-'));
-const file = join(dir, 'app.db');
+// Made by create() (never, when REWIND_PROVIDERS leaves sqlite out: nothing would remove it).
+let dir: string;
+let file: string;
 let connection: Database.Database | undefined;
 const db = (): Database.Database => {
   if (!connection) {
@@ -19,8 +20,12 @@ const db = (): Database.Database => {
   return connection;
 };
 
-runDatabaseEngineContract('sqlite (WAL, connection held open)', {
+databaseEngineContract({
+  name: 'sqlite (WAL, connection held open)',
+  provider: 'sqlite',
   create: async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rewind-sqlite-engine-'));
+    file = join(dir, 'app.db');
     db();
   },
   drop: async () => {

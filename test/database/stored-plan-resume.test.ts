@@ -8,6 +8,7 @@ import type { Plan } from '../../src/core/plan.js';
 import { isSecretRef } from '../../src/ports/secret-ref.js';
 import { createAppDatabase, MIGRATE, type AppDatabase } from '../support/app-database.js';
 import { createSandbox, ENV, type Sandbox } from '../support/sandbox.js';
+import { POSTGRES_SERVER, postgresUrl } from '../support/services.js';
 
 // A stored plan names its secrets (issue 12, "secrets at rest"): `rewind resume` reads them from the
 // config when the step runs. Plans stored before references existed hold the values themselves and
@@ -48,9 +49,9 @@ describe('resuming a stored down plan (real PostgreSQL, real PM2)', () => {
           - [psql, -X, -q, -v, ON_ERROR_STOP=1, -f, "{down_file}"]
           - ["${process.execPath}", "${MIGRATE}", --rolled-back, "{migration}"]
         env:
-          DATABASE_URL: postgres://postgres:${dsnPassword}@127.0.0.1:5432/${db.name}
-          PGHOST: 127.0.0.1
-          PGUSER: postgres
+          DATABASE_URL: ${postgresUrl(db.name, { password: dsnPassword })}
+          PGHOST: ${POSTGRES_SERVER.host}
+          PGUSER: ${POSTGRES_SERVER.user}
           PGDATABASE: ${db.name}
           PGPASSWORD: ${pgPassword}`,
     });

@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleHttp } from '../../src/adapters/metrics/http-probe-sampler.js';
-import { createPrometheusSource } from '../../src/adapters/metrics/prometheus-source.js';
+import { createPrometheusSource, PROMETHEUS_TYPE } from '../../src/adapters/metrics/prometheus-source.js';
 import { freePort, SAMPLE_APP_DIR } from '../../src/demo/sample-artifacts.js';
 import type { MetricMeasurement, MetricSource } from '../../src/ports/metric-source.js';
 import { startPrometheus, type PrometheusServer } from '../support/prometheus-server.js';
 import { rejection } from '../support/rejection.js';
+import { metricSourceContract } from '../contracts/metric-source-contract.js';
 
 /*
  * The Prometheus source against a real Prometheus (Debian's package, started by hand: no systemd)
@@ -86,6 +87,22 @@ afterAll(async () => {
   await prometheus?.stop();
   await stop(app);
   if (root) await rm(root, { recursive: true, force: true });
+});
+
+// The contract first, on this file's Prometheus (the last case below stops it).
+metricSourceContract({
+  name: 'prometheus (real server scraping the sample app)',
+  provider: 'prometheus',
+  type: PROMETHEUS_TYPE,
+  capabilities: { supportsHistory: true },
+  create: async () => ({
+    source: createPrometheusSource({ url: prometheus!.url, timeoutMs: 5000 }),
+    withData: { query: 'up{job="sample"}', value: 1 },
+    noData: { query: 'sum(http_requests_total{path="/nope"})' },
+    invalid: 'sum(http_requests_total',
+    unavailable: { source: createPrometheusSource({ url: `http://reader:contract-pw-4711@127.0.0.1:${await freePort()}`, timeoutMs: 2000 }), secret: 'contract-pw-4711' },
+    cleanup: async () => undefined,
+  }),
 });
 
 describe('PrometheusSource against a real Prometheus scraping the sample app', () => {

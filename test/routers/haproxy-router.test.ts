@@ -11,7 +11,6 @@ import { freePort } from '../../src/demo/sample-artifacts.js';
 import {
   accepts,
   requireProgram,
-  runTrafficRouterContract,
   sample,
   startBackends,
   startProxy,
@@ -19,7 +18,8 @@ import {
   type Backends,
   type ProxyProcess,
   type RouterHarness,
-} from './traffic-router-contract.js';
+} from '../support/router-traffic.js';
+import { trafficRouterContract } from '../contracts/traffic-router-contract.js';
 
 describe('HaproxyRouter against a real haproxy', () => {
   let root: string;
@@ -52,7 +52,8 @@ describe('HaproxyRouter against a real haproxy', () => {
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  runTrafficRouterContract(() => harness);
+  // The contract's cases run on this file's proxy; the cases below are haproxy's own.
+  trafficRouterContract({ name: 'haproxy', provider: 'haproxy', create: async () => harness });
 
   it('switches without a reload: the same process, and the same client connection now reaches canary', async () => {
     const { router, port } = harness;

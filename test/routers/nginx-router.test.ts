@@ -11,7 +11,6 @@ import { ProcessExecutor } from '../../src/exec/process-executor.js';
 import {
   accepts,
   requireProgram,
-  runTrafficRouterContract,
   sample,
   startBackends,
   startProxy,
@@ -19,7 +18,8 @@ import {
   type Backends,
   type ProxyProcess,
   type RouterHarness,
-} from './traffic-router-contract.js';
+} from '../support/router-traffic.js';
+import { trafficRouterContract } from '../contracts/traffic-router-contract.js';
 
 describe('NginxRouter against a real nginx', () => {
   let root: string;
@@ -63,7 +63,8 @@ describe('NginxRouter against a real nginx', () => {
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  runTrafficRouterContract(() => harness);
+  // The contract's cases run on this file's proxy; the cases below are nginx's own.
+  trafficRouterContract({ name: 'nginx', provider: 'nginx', create: async () => harness });
 
   it('confirms a switch only once the old workers stopped accepting (reload alone returns ~100 ms early)', async () => {
     const master = nginx!.child.pid!;

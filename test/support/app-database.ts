@@ -4,10 +4,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { POSTGRES_ADMIN_URL as ADMIN_URL, postgresUrl } from './services.js';
 
 /** The Prisma-compatible migration command the end-to-end tests deploy with (Prisma is not installed here). */
 export const MIGRATE = join(import.meta.dirname, '..', 'fixtures', 'prisma-like-migrate.mjs');
-const ADMIN_URL = process.env.REWIND_TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export async function withPg<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
@@ -31,12 +31,10 @@ export interface AppDatabase {
 /** A database of its own on the local PostgreSQL for one test file, dropped by `drop()`. */
 export async function createAppDatabase(prefix: string): Promise<AppDatabase> {
   const name = `${prefix}_${randomBytes(4).toString('hex')}`;
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
   await withPg(ADMIN_URL, (c) => c.query(`CREATE DATABASE ${name}`));
   const db: AppDatabase = {
     name,
-    url: url.toString(),
+    url: postgresUrl(name),
     query: (sql) => withPg(db.url, async (c) => (await c.query(sql)).rows),
     async migrate(files) {
       const dir = await mkdtemp(join(tmpdir(), 'rewind-migrations-'));

@@ -1,12 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { Ledger, LockRecord, LockRequest, NewRelease, OperationRecord } from '../../src/ports/ledger.js';
+import { contractSuite, type ContractRun } from './contract-suite.js';
 
 /**
  * The ledger contract: one suite that every Ledger backend runs (in the style of Hono's
  * `common.case.test.ts`). A backend test file supplies a factory for its store and calls
- * `runLedgerContract` once.
+ * `ledgerContract` once.
  */
-export interface LedgerContractFactory {
+export interface LedgerContractOptions extends ContractRun {
   /** Opens the ledger on the store (migrating it if needed). May be called more than once. */
   open(): Promise<Ledger>;
   /** A second, independent connection to the same store. */
@@ -62,8 +63,8 @@ function lockRequest(env: string, token: string, overrides: Partial<LockRequest>
 const never = (): boolean => false;
 const always = (): boolean => true;
 
-export function runLedgerContract(name: string, factory: LedgerContractFactory): void {
-  describe(`ledger contract: ${name}`, () => {
+export function ledgerContract(factory: LedgerContractOptions): void {
+  contractSuite('Ledger', factory, (cases) => {
     let ledger: Ledger;
     let second: Ledger;
     const opened: Ledger[] = [];
@@ -88,12 +89,12 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
     });
 
     describe('schema and opening', () => {
-      it('reports its dialect, the same on both connections', () => {
+      cases.it('reports its dialect, the same on both connections', () => {
         expect(['sqlite', 'postgres']).toContain(ledger.dialect);
         expect(second.dialect).toBe(ledger.dialect);
       });
 
-      it('migrations create every table and record the migration', async () => {
+      cases.it('migrations create every table and record the migration', async () => {
         // Each table exists and has the expected columns: a raw insert of a full row succeeds.
         await factory.rawExec(`INSERT INTO environments (name, current_version, updated_at) VALUES ('raw-env', 'v-raw', ${T0})`);
         await factory.rawExec(
@@ -131,7 +132,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         await factory.rawExec(`DELETE FROM rewind_migration WHERE name = 'zz_probe'`);
       });
 
-      it('opening again on a migrated store is fine and sees the same data', async () => {
+      cases.it('opening again on a migrated store is fine and sees the same data', async () => {
         const env = freshEnv('reopen');
         await ledger.ensureEnvironment(env, T0);
         await ledger.registerRelease(newRelease(env, '1.0.0'), T0);
@@ -155,7 +156,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         await expect(factory.rawExec(`INSERT INTO rewind_migration (name, timestamp) VALUES ('0001_initial', 'again')`)).rejects.toThrow();
       });
 
-      it('the second connection sees writes of the first', async () => {
+      cases.it('the second connection sees writes of the first', async () => {
         const env = freshEnv('two-conns');
         await ledger.ensureEnvironment(env, T0);
         await ledger.setCurrentVersion(env, '2.0.0', T0 + 5);
@@ -164,7 +165,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
     });
 
     describe('environments', () => {
-      it('ensureEnvironment creates the environment once and is idempotent', async () => {
+      cases.it('ensureEnvironment creates the environment once and is idempotent', async () => {
         const env = freshEnv('ensure');
         expect(await ledger.getEnvironment(env)).toBeUndefined();
 
@@ -181,7 +182,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect(await ledger.getEnvironment(env)).toEqual({ name: env, currentVersion: '1.0.0', updatedAt: T0 + 10 });
       });
 
-      it('setCurrentVersion sets and clears the current version and bumps updatedAt', async () => {
+      cases.it('setCurrentVersion sets and clears the current version and bumps updatedAt', async () => {
         const env = freshEnv('current');
         const other = freshEnv('current-other');
         await ledger.ensureEnvironment(env, T0);
@@ -198,13 +199,13 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect(await ledger.getEnvironment(env)).toEqual({ name: env, currentVersion: null, updatedAt: T0 + 200 });
       });
 
-      it('getEnvironment returns undefined for an unknown environment', async () => {
+      cases.it('getEnvironment returns undefined for an unknown environment', async () => {
         expect(await ledger.getEnvironment(freshEnv('nope'))).toBeUndefined();
       });
     });
 
     describe('releases', () => {
-      it('registerRelease stores the release as registered with the given fields', async () => {
+      cases.it('registerRelease stores the release as registered with the given fields', async () => {
         const env = freshEnv('reg');
         const input = newRelease(env, '1.0.0', { commit: 'abc123', ci: 'unknown', digest: 'sha256:deadbeef', artifact: '/a/b.tgz' });
         const { release, created } = await ledger.registerRelease(input, T0 + 1);
@@ -230,7 +231,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect(await ledger.getRelease(env, '9.9.9')).toBeUndefined();
       });
 
-      it('registerRelease assigns seq 1, 2, 3 per environment independently', async () => {
+      cases.it('registerRelease assigns seq 1, 2, 3 per environment independently', async () => {
         const a = freshEnv('seq-a');
         const b = freshEnv('seq-b');
         const seqs: Array<[string, string, number]> = [];
@@ -260,7 +261,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect((await ledger.getRelease(a, 'a1'))?.seq).toBe(1);
       });
 
-      it('registerRelease of an existing version returns created:false and the original row, even with another digest', async () => {
+      cases.it('registerRelease of an existing version returns created:false and the original row, even with another digest', async () => {
         const env = freshEnv('dup');
         const { release: original } = await ledger.registerRelease(newRelease(env, '1.0.0', { digest: 'sha256:one', commit: 'c1' }), T0);
         await ledger.setReleaseState(env, '1.0.0', 'live', T0 + 5);
@@ -286,7 +287,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect(next.seq).toBe(2);
       });
 
-      it('listReleases returns newest first and honours limit', async () => {
+      cases.it('listReleases returns newest first and honours limit', async () => {
         const env = freshEnv('list');
         const other = freshEnv('list-other');
         for (const [i, v] of ['1.0.0', '1.1.0', '1.2.0', '2.0.0'].entries()) {
@@ -307,7 +308,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect(await ledger.listReleases(freshEnv('empty'))).toEqual([]);
       });
 
-      it('listReleases with states lists only releases in those states, newest first, within the limit', async () => {
+      cases.it('listReleases with states lists only releases in those states, newest first, within the limit', async () => {
         const env = freshEnv('list-states');
         for (const [i, v] of ['1.0.0', '1.1.0', '1.2.0', '1.3.0', '1.4.0'].entries()) await ledger.registerRelease(newRelease(env, v), T0 + i);
         await ledger.setReleaseState(env, '1.0.0', 'superseded', T0);
@@ -321,7 +322,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect(await versions({ states: [] })).toEqual([]);
       });
 
-      it('findReleasesByDigest finds every release with that digest, in every environment', async () => {
+      cases.it('findReleasesByDigest finds every release with that digest, in every environment', async () => {
         const [staging, production] = [freshEnv('digest-a'), freshEnv('digest-b')];
         const shared = `sha256:${Math.random().toString(16).slice(2)}`;
         await ledger.registerRelease(newRelease(staging, '1.0.0', { digest: shared }), T0);
@@ -338,7 +339,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect(await ledger.findReleasesByDigest('sha256:nothing-has-this')).toEqual([]);
       });
 
-      it('setReleaseState changes only the state and updatedAt of that release', async () => {
+      cases.it('setReleaseState changes only the state and updatedAt of that release', async () => {
         const env = freshEnv('state');
         const { release: r1 } = await ledger.registerRelease(newRelease(env, '1.0.0'), T0);
         const { release: r2 } = await ledger.registerRelease(newRelease(env, '2.0.0'), T0);
@@ -354,7 +355,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect(await ledger.getRelease(env, '1.0.0')).toEqual({ ...r1, state: 'failed', updatedAt: T0 + 60 });
       });
 
-      it('setReleaseDatabase records what a deploy did to the database, and nothing else changes', async () => {
+      cases.it('setReleaseDatabase records what a deploy did to the database, and nothing else changes', async () => {
         const env = freshEnv('dbfacts');
         const { release } = await ledger.registerRelease(newRelease(env, '1.0.0'), T0);
         expect(release.database).toBeNull();
@@ -372,7 +373,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect((await ledger.listReleases(env))[0]?.database).toEqual(replaced);
       });
 
-      it('markReleaseGood sets state good and gives increasing goodSeq', async () => {
+      cases.it('markReleaseGood sets state good and gives increasing goodSeq', async () => {
         const env = freshEnv('good');
         for (const v of ['1.0.0', '1.1.0', '1.2.0']) await ledger.registerRelease(newRelease(env, v), T0);
 
@@ -406,7 +407,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
       // Registration is not under the environment lock, so two `rewind release` runs can race. One handle is
       // enough: PostgreSQL's pool runs the transactions on separate connections; SQLite's driver serializes them
       // (two in-process SQLite connections would block each other's write lock on the one thread).
-      it('concurrent registerRelease in one environment: distinct seqs, and one create per version', async () => {
+      cases.it('concurrent registerRelease in one environment: distinct seqs, and one create per version', async () => {
         const env = freshEnv('reg-race');
         const results = await Promise.all(
           Array.from({ length: 8 }, (_, i) => ledger.registerRelease(newRelease(env, `1.${i}.0`), T0 + i)),
@@ -421,7 +422,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect((await ledger.listReleases(env)).filter((r) => r.version === '2.0.0')).toHaveLength(1);
       });
 
-      it('concurrent markReleaseGood in one environment gives distinct goodSeqs', async () => {
+      cases.it('concurrent markReleaseGood in one environment gives distinct goodSeqs', async () => {
         const env = freshEnv('good-race');
         const versions = Array.from({ length: 6 }, (_, i) => `3.${i}.0`);
         for (const v of versions) await ledger.registerRelease(newRelease(env, v), T0);
@@ -431,7 +432,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect(new Set(goodSeqs).size).toBe(versions.length);
       });
 
-      it('findLastKnownGood returns undefined when no release ever reached good', async () => {
+      cases.it('findLastKnownGood returns undefined when no release ever reached good', async () => {
         const env = freshEnv('lkg-none');
         expect(await ledger.findLastKnownGood(env, null)).toBeUndefined();
         await ledger.registerRelease(newRelease(env, '1.0.0'), T0);
@@ -441,7 +442,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect(await ledger.findLastKnownGood(env, '1.0.0')).toBeUndefined();
       });
 
-      it('findLastKnownGood picks the highest goodSeq among good/superseded, honouring excluding', async () => {
+      cases.it('findLastKnownGood picks the highest goodSeq among good/superseded, honouring excluding', async () => {
         const env = freshEnv('lkg');
         const other = freshEnv('lkg-other');
         for (const v of ['1.0.0', '2.0.0', '3.0.0', '4.0.0']) await ledger.registerRelease(newRelease(env, v), T0);
@@ -474,7 +475,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect((await second.findLastKnownGood(env, '1.0.0'))?.version).toBe('3.0.0');
       });
 
-      it('findLastKnownGood ignores releases that were good once but are now failed or rolled-back', async () => {
+      cases.it('findLastKnownGood ignores releases that were good once but are now failed or rolled-back', async () => {
         const env = freshEnv('lkg-fall');
         for (const v of ['1.0.0', '2.0.0', '3.0.0']) {
           await ledger.registerRelease(newRelease(env, v), T0);
@@ -499,7 +500,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
     });
 
     describe('operations', () => {
-      it('createOperation / getOperation roundtrip every field, plan JSON included', async () => {
+      cases.it('createOperation / getOperation roundtrip every field, plan JSON included', async () => {
         const env = freshEnv('op');
         const plan = {
           steps: [
@@ -529,7 +530,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect(await ledger.getOperation('no-such-operation')).toBeUndefined();
       });
 
-      it('finishOperation records state, error and finishedAt', async () => {
+      cases.it('finishOperation records state, error and finishedAt', async () => {
         const env = freshEnv('finish');
         const ok = newOperation(env, `ok-${env}`);
         const bad = newOperation(env, `bad-${env}`, { startedAt: T0 + 1 });
@@ -545,7 +546,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect(await ledger.getOperation(bad.id)).toEqual({ ...bad, state: 'failed', error: 'boom: exit 1', finishedAt: T0 + 200 });
       });
 
-      it('listOperations returns newest first, scoped to the environment, with limit', async () => {
+      cases.it('listOperations returns newest first, scoped to the environment, with limit', async () => {
         const env = freshEnv('list-ops');
         const other = freshEnv('list-ops-other');
         // Created out of start order, so insertion order cannot pass for "newest first".
@@ -566,7 +567,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect(await ledger.listOperations(freshEnv('no-ops'))).toEqual([]);
       });
 
-      it('findRunningOperations returns only running operations, filtered by env when given', async () => {
+      cases.it('findRunningOperations returns only running operations, filtered by env when given', async () => {
         const a = freshEnv('run-a');
         const b = freshEnv('run-b');
         const a1 = newOperation(a, `${a}-1`, { startedAt: T0 + 1 });
@@ -596,7 +597,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
     });
 
     describe('steps', () => {
-      it('startStep journals a running step, finishStep completes it', async () => {
+      cases.it('startStep journals a running step, finishStep completes it', async () => {
         const env = freshEnv('steps');
         const opId = `op-${env}`;
         await ledger.createOperation(newOperation(env, opId));
@@ -624,7 +625,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expectEpoch(finished?.finishedAt, T0 + 13);
       });
 
-      it('startStep again on the same (operation, index) increments attempt and resets to running', async () => {
+      cases.it('startStep again on the same (operation, index) increments attempt and resets to running', async () => {
         const env = freshEnv('retry');
         const opId = `op-${env}`;
         await ledger.createOperation(newOperation(env, opId));
@@ -654,7 +655,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect(fresh.attempt).toBe(1);
       });
 
-      it('listSteps returns the operation steps ordered by index', async () => {
+      cases.it('listSteps returns the operation steps ordered by index', async () => {
         const env = freshEnv('order');
         const opId = `op-${env}`;
         const otherOp = `other-${env}`;
@@ -687,7 +688,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         ...overrides,
       });
 
-      it('appendEvent returns the stored event with increasing ids and JSON data roundtrips', async () => {
+      cases.it('appendEvent returns the stored event with increasing ids and JSON data roundtrips', async () => {
         const env = freshEnv('events');
         const data = { n: 1, nested: { list: [1, 'two', null, { three: true }] }, text: 'quotes " and \\ and ✓' };
         const first = await ledger.appendEvent(event(env, 1, { operationId: 'op-1', fromVersion: '1.0.0', toVersion: '2.0.0', data }));
@@ -715,7 +716,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect(listed[0]?.data).toEqual(data);
       });
 
-      it('listEvents returns the newest `limit` events oldest first, scoped to the environment', async () => {
+      cases.it('listEvents returns the newest `limit` events oldest first, scoped to the environment', async () => {
         const env = freshEnv('ev-limit');
         const other = freshEnv('ev-limit-other');
         const appended = [];
@@ -731,7 +732,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect(await ledger.listEvents(freshEnv('ev-none'))).toEqual([]);
       });
 
-      it('listEvents filters by operationIds and afterId', async () => {
+      cases.it('listEvents filters by operationIds and afterId', async () => {
         const env = freshEnv('ev-filter');
         const e1 = await ledger.appendEvent(event(env, 1, { operationId: 'op-a' }));
         const e2 = await ledger.appendEvent(event(env, 2, { operationId: 'op-b' }));
@@ -750,7 +751,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect(await ledger.listEvents(env, { afterId: e1.id, limit: 2 })).toEqual([e4, e5]);
       });
 
-      it('events are append-only: raw UPDATE and DELETE are refused and leave the rows intact', async () => {
+      cases.it('events are append-only: raw UPDATE and DELETE are refused and leave the rows intact', async () => {
         const env = freshEnv('ev-append-only');
         // The guard is per row, so there must be rows for it to bite.
         const e1 = await ledger.appendEvent(event(env, 1, { data: { keep: 'me' } }));
@@ -770,7 +771,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
     });
 
     describe('locks', () => {
-      it('acquireLock on a free environment succeeds and stores the lock', async () => {
+      cases.it('acquireLock on a free environment succeeds and stores the lock', async () => {
         const env = freshEnv('lock');
         const request = lockRequest(env, 'tok-1', { operationId: 'op-1', pid: 1234, ttlMs: 60_000, now: T0 });
         const calls: LockRecord[] = [];
@@ -804,7 +805,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect(await ledger.getLock(freshEnv('no-lock'))).toBeUndefined();
       });
 
-      it('a second acquire with another token fails and reports the holder', async () => {
+      cases.it('a second acquire with another token fails and reports the holder', async () => {
         const env = freshEnv('lock-busy');
         await ledger.acquireLock(lockRequest(env, 'first', { operationId: 'op-first', pid: 111, now: T0 }), never);
         const holderSeen: LockRecord[] = [];
@@ -824,7 +825,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect((await ledger.getLock(env))?.pid).toBe(111);
       });
 
-      it('canTakeOver=true lets another token take the lock over, reporting the old holder', async () => {
+      cases.it('canTakeOver=true lets another token take the lock over, reporting the old holder', async () => {
         const env = freshEnv('lock-takeover');
         const first = await ledger.acquireLock(lockRequest(env, 'old', { pid: 1, operationId: 'op-old', now: T0, ttlMs: 10 }), never);
         if (!first.acquired) throw new Error('expected the lock');
@@ -842,7 +843,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect((await ledger.getLock(env))?.token).toBe('new');
       });
 
-      it('heartbeatLock extends only with the right token', async () => {
+      cases.it('heartbeatLock extends only with the right token', async () => {
         const env = freshEnv('lock-hb');
         await ledger.acquireLock(lockRequest(env, 'tok', { now: T0, ttlMs: 1000 }), never);
 
@@ -858,7 +859,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect(after!.expiresAt).toBeGreaterThan(T0 + 1000);
       });
 
-      it('setLockOperation records the operation only for the right token', async () => {
+      cases.it('setLockOperation records the operation only for the right token', async () => {
         const env = freshEnv('lock-op');
         await ledger.acquireLock(lockRequest(env, 'tok', { operationId: null }), never);
         await ledger.setLockOperation(env, 'wrong', 'op-wrong');
@@ -867,7 +868,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect(await ledger.getLock(env)).toMatchObject({ token: 'tok', operationId: 'op-right' });
       });
 
-      it('releaseLock fails with the wrong token and succeeds with the right one', async () => {
+      cases.it('releaseLock fails with the wrong token and succeeds with the right one', async () => {
         const env = freshEnv('lock-release');
         await ledger.acquireLock(lockRequest(env, 'tok'), never);
         expect(await ledger.releaseLock(env, 'wrong')).toBe(false);
@@ -882,7 +883,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         if (again.acquired) expect(again.tookOverFrom).toBeUndefined();
       });
 
-      it('forceReleaseLock returns the old holder and removes the lock', async () => {
+      cases.it('forceReleaseLock returns the old holder and removes the lock', async () => {
         const env = freshEnv('lock-force');
         const held = await ledger.acquireLock(lockRequest(env, 'stuck', { pid: 999, operationId: 'op-stuck' }), never);
         if (!held.acquired) throw new Error('expected the lock');
@@ -895,7 +896,7 @@ export function runLedgerContract(name: string, factory: LedgerContractFactory):
         expect(await ledger.releaseLock(env, 'stuck')).toBe(false);
       });
 
-      it('N=8 concurrent acquires across two connections: exactly one wins', async () => {
+      cases.it('N=8 concurrent acquires across two connections: exactly one wins', async () => {
         for (let round = 0; round < 5; round++) {
           const env = freshEnv(`lock-race-${round}`);
           const results = await Promise.all(

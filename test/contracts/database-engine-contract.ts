@@ -2,17 +2,18 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { BackupArtifact, DatabaseEngine, DatabaseSnapshot } from '../../src/ports/database-engine.js';
 import { isRewindError } from '../../src/errors/rewind-error.js';
 import { isSecretRef } from '../../src/ports/secret-ref.js';
+import { contractSuite, type ContractRun } from './contract-suite.js';
 
 /**
  * The database engine contract: one suite every DatabaseEngine adapter runs against a real server
  * (PostgreSQL, MariaDB) or file (SQLite). A backend test file supplies a factory for a throwaway
- * database and calls `runDatabaseEngineContract` once per configuration.
+ * database and calls `databaseEngineContract` once per configuration.
  */
-export interface DatabaseEngineContractFactory {
+export interface DatabaseEngineContractOptions extends ContractRun {
   /** Creates the throwaway database (empty). */
   create(): Promise<void>;
   /** An engine on it; `port` points it somewhere nothing listens, `password` only for describe* checks (its commands name it by reference). */
@@ -64,7 +65,8 @@ function corruptCopy(backup: BackupArtifact, dir: string): BackupArtifact {
     victim = files.sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
   }
   const bytes = readFileSync(victim);
-  bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+  const middle = Math.floor(bytes.length / 2);
+  bytes[middle] = bytes[middle]! ^ 0x01;
   writeFileSync(victim, bytes);
   return { ...backup, path: copy };
 }
@@ -79,8 +81,8 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<Erro
   return error as Error;
 }
 
-export function runDatabaseEngineContract(name: string, factory: DatabaseEngineContractFactory): void {
-  describe(`DatabaseEngine contract: ${name}`, () => {
+export function databaseEngineContract(factory: DatabaseEngineContractOptions): void {
+  contractSuite('DatabaseEngine', factory, (cases) => {
     let work: string;
     let engine: DatabaseEngine;
     let backup: BackupArtifact;
@@ -104,16 +106,16 @@ export function runDatabaseEngineContract(name: string, factory: DatabaseEngineC
       rmSync(work, { recursive: true, force: true });
     });
 
-    it('pings a live database', async () => {
+    cases.it('pings a live database', async () => {
       await expect(engine.ping()).resolves.toBeUndefined();
     });
 
-    it('fails ping clearly when nothing listens (REWIND_E_DB_UNREACHABLE)', async () => {
+    cases.it('fails ping clearly when nothing listens (REWIND_E_DB_UNREACHABLE)', async () => {
       const error = await expectCode(factory.engine({ unreachable: true }).ping(), 'REWIND_E_DB_UNREACHABLE');
       expect(error.message.length).toBeGreaterThan(20);
     });
 
-    it('snapshots exact row counts of critical tables and the migration table rows', async () => {
+    cases.it('snapshots exact row counts of critical tables and the migration table rows', async () => {
       original = await engine.snapshot(CRITICAL);
       expect(original.rowCounts).toEqual({ users: 50, orders: 200 });
       const prisma = original.migrationState.find((t) => t.name === '_prisma_migrations');
@@ -123,12 +125,12 @@ export function runDatabaseEngineContract(name: string, factory: DatabaseEngineC
       originalOrders = await orders();
     });
 
-    it('counts a critical table that does not exist as absent (null), and refuses a name that is not a table name', async () => {
+    cases.it('counts a critical table that does not exist as absent (null), and refuses a name that is not a table name', async () => {
       expect((await engine.snapshot(['users', 'no_such_table'])).rowCounts).toEqual({ users: 50, no_such_table: null });
       await expectCode(engine.snapshot(['a.b.c']), 'REWIND_E_CONFIG_INVALID');
     });
 
-    it('counts critical tables named like members of every object (__proto__, constructor) like any other', async () => {
+    cases.it('counts critical tables named like members of every object (__proto__, constructor) like any other', async () => {
       await factory.exec(['CREATE TABLE __proto__ (id INTEGER PRIMARY KEY)', 'CREATE TABLE constructor (id INTEGER PRIMARY KEY)', 'INSERT INTO __proto__ (id) VALUES (1), (2)']);
       try {
         const { rowCounts } = await engine.snapshot(['__proto__', 'constructor', 'users']);
@@ -143,7 +145,7 @@ export function runDatabaseEngineContract(name: string, factory: DatabaseEngineC
       }
     });
 
-    it('backs up with size and a sha256 that match the bytes on disk', async () => {
+    cases.it('backs up with size and a sha256 that match the bytes on disk', async () => {
       const destination = join(work, 'backups', `first${engine.extension}`);
       const result = await engine.backup(destination, CRITICAL);
       backup = result.artifact;
@@ -158,11 +160,11 @@ export function runDatabaseEngineContract(name: string, factory: DatabaseEngineC
       expect(result.snapshot).toEqual(original);
     });
 
-    it('verifies a good backup', async () => {
+    cases.it('verifies a good backup', async () => {
       await expect(engine.verify(backup)).resolves.toEqual({ ok: true });
     });
 
-    it('keeps passwords out of its commands (they go into plans): the environment names the password by reference', () => {
+    cases.it('keeps passwords out of its commands (they go into plans): the environment names the password by reference', () => {
       const secret = 'Sup3r-s3cret-pw';
       const withPassword = factory.engine({ password: secret });
       const commands = [...withPassword.describeBackup(join(work, 'x')), ...withPassword.describeRestore({ path: join(work, 'x'), size: 1, sha256: '0', format: backup.format })].flat();
@@ -171,7 +173,7 @@ export function runDatabaseEngineContract(name: string, factory: DatabaseEngineC
       if (commands.length > 0) expect(commands.some((command) => Object.values(command.env ?? {}).some(isSecretRef))).toBe(true);
     });
 
-    it('restores exactly: rows, migration table, and objects created after the backup are gone', async () => {
+    cases.it('restores exactly: rows, migration table, and objects created after the backup are gone', async () => {
       await factory.exec([
         'DROP VIEW big_orders',
         'DROP TABLE orders',
@@ -193,7 +195,7 @@ export function runDatabaseEngineContract(name: string, factory: DatabaseEngineC
       await expect(factory.query('SELECT * FROM added_by_failed_migration')).rejects.toThrow();
     });
 
-    it('refuses a corrupted backup (one byte flipped) in verify and restore, before touching anything', async () => {
+    cases.it('refuses a corrupted backup (one byte flipped) in verify and restore, before touching anything', async () => {
       const corrupt = corruptCopy(backup, work);
       const verdict = await engine.verify(corrupt);
       expect(verdict.ok).toBe(false);
@@ -205,7 +207,7 @@ export function runDatabaseEngineContract(name: string, factory: DatabaseEngineC
       await factory.exec(['DELETE FROM users WHERE id = 5000']);
     });
 
-    it('refuses a missing backup and an unreadable one whose checksum matches', async () => {
+    cases.it('refuses a missing backup and an unreadable one whose checksum matches', async () => {
       const missing = await engine.verify({ ...backup, path: join(work, 'gone') });
       expect(missing.ok).toBe(false);
       const junkPath = join(work, `junk${engine.extension || '.bin'}`);
@@ -216,7 +218,7 @@ export function runDatabaseEngineContract(name: string, factory: DatabaseEngineC
       expect(verdict.reason).not.toMatch(/checksum/);
     });
 
-    it('records a critical table created after the backup as absent, and restoring the backup makes it absent again', async () => {
+    cases.it('records a critical table created after the backup as absent, and restoring the backup makes it absent again', async () => {
       const destination = join(work, 'backups', `before-later${engine.extension}`);
       const before = await engine.backup(destination, ['users', 'later_table']);
       expect(before.snapshot.rowCounts).toEqual({ users: 50, later_table: null });
@@ -229,7 +231,7 @@ export function runDatabaseEngineContract(name: string, factory: DatabaseEngineC
       await expect(factory.query('SELECT * FROM later_table')).rejects.toThrow();
     });
 
-    it('leaves nothing behind when a backup cannot be taken', async () => {
+    cases.it('leaves nothing behind when a backup cannot be taken', async () => {
       const destination = join(work, 'backups', `failed${engine.extension}`);
       await expectCode(factory.engine({ unreachable: true }).backup(destination, CRITICAL), 'REWIND_E_DB_UNREACHABLE');
       expect(existsSync(destination)).toBe(false);
