@@ -1,8 +1,8 @@
-import { databaseFactsSince } from '../database-facts.js';
+import { databaseFactsSince } from '../database/database-facts.js';
 import type { HealthCheckConfig } from '../../config/config-schema.js';
 import { environmentConfig } from '../../config/load-config.js';
 import type { Ledger, OperationRecord, ReleaseRecord } from '../../ports/ledger.js';
-import { decideDatabaseRollback } from '../database-rollback-decision.js';
+import { decideDatabaseRollback } from '../database/database-rollback-decision.js';
 import type { Plan } from '../plan.js';
 import type { Services } from '../services.js';
 import type { FailedDeploySignal, LiveSignals } from './advice-signals.js';

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { DatabaseConfig, EnvironmentConfig } from '../config/config-schema.js';
-import { environmentConfig } from '../config/load-config.js';
-import { RewindError, toRewindError } from '../errors/rewind-error.js';
-import type { CommandSpec } from '../ports/executor.js';
-import type { BackupKind, BackupRecord } from '../ports/ledger.js';
-import type { ProgressReporter } from '../ports/step-progress.js';
+import type { DatabaseConfig, EnvironmentConfig } from '../../config/config-schema.js';
+import { environmentConfig } from '../../config/load-config.js';
+import { RewindError, toRewindError } from '../../errors/rewind-error.js';
+import type { CommandSpec } from '../../ports/executor.js';
+import type { BackupKind, BackupRecord } from '../../ports/ledger.js';
+import type { ProgressReporter } from '../../ports/step-progress.js';
 import { reportDumpGrowth } from './dump-growth.js';
-import type { Services } from './services.js';
+import type { Services } from '../services.js';
 
 /**
  * Database backups as operations on ports: the engine (services.createDatabaseEngine) dumps, the

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import { environmentConfig } from '../config/load-config.js';
-import { RewindError } from '../errors/rewind-error.js';
-import { listMigrationFiles } from '../migrations/migration-files.js';
-import type { DatabaseEngine } from '../ports/database-engine.js';
+import { environmentConfig } from '../../config/load-config.js';
+import { RewindError } from '../../errors/rewind-error.js';
+import { listMigrationFiles } from '../../migrations/migration-files.js';
+import type { DatabaseEngine } from '../../ports/database-engine.js';
 import { requireDatabase } from './database-backup.js';
 import { diffSchemas, renderSchemaDiff, type SchemaDifference } from './schema-diff.js';
-import type { Services } from './services.js';
+import type { Services } from '../services.js';
 
 /**
  * Drift (seed 000, "automated differential schema drift detection pre-upgrade"): the live schema

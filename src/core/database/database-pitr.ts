@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { PostgresDatabaseConfig } from '../config/config-schema.js';
-import { environmentConfig } from '../config/load-config.js';
-import { RewindError } from '../errors/rewind-error.js';
-import type { DatabaseEngine } from '../ports/database-engine.js';
-import type { BaseBackup, PitrCheckResult, PitrSupport, RestoreToTimeResult } from '../ports/database-pitr.js';
+import type { PostgresDatabaseConfig } from '../../config/config-schema.js';
+import { environmentConfig } from '../../config/load-config.js';
+import { RewindError } from '../../errors/rewind-error.js';
+import type { DatabaseEngine } from '../../ports/database-engine.js';
+import type { BaseBackup, PitrCheckResult, PitrSupport, RestoreToTimeResult } from '../../ports/database-pitr.js';
 import { backupBaseName, requireDatabase } from './database-backup.js';
-import type { Services } from './services.js';
+import type { Services } from '../services.js';
 
 /**
  * Point-in-time recovery (seed 000 "continuous backups (WAL archiving)", seed 001 "Replay transaction
