@@ -14,7 +14,12 @@ import { describeDatabaseBackup, findBackup, requireDatabase } from './database/
 import { databaseFactsSince } from './database/database-facts.js';
 import { decideDatabaseRollback, type DatabaseDecision, type DatabaseOverride } from './database/database-rollback-decision.js';
 import { findDownTarget, type DownTarget } from './database/database-down.js';
-import { planDeploy, planDown, planRepair, planRestore, planRollback, type BackupDescription } from './planner.js';
+import { planDeploy } from './plan/deploy-plan.js';
+import { planDown } from './plan/down-plan.js';
+import { planRepair } from './plan/repair-plan.js';
+import { planRestore } from './plan/restore-plan.js';
+import { planRollback } from './plan/rollback-plan.js';
+import type { BackupDescription } from './plan/steps/database.js';
 import { preflightStop } from './preflight-stop.js';
 import { runPlan, type RunResult } from './runner.js';
 import { failpoint } from './failpoints.js';
