@@ -7,7 +7,7 @@ import { formatBytes } from '../../util/format-bytes.js';
 import { styleOf, writeLine, type CliIo } from '../cli-io.js';
 import { buildServices, openContext, type CliContext } from '../cli-context.js';
 import { parseCommandArgs, unknownSubcommand, type ParsedArgs } from '../parse-args.js';
-import { restoreDatabase } from '../../core/operations.js';
+import { restoreDatabase } from '../../core/operations/restore-database.js';
 import { finishOperation } from './operation-output.js';
 import { renderPlan } from '../render-plan.js';
 import { liveStep } from '../live-step.js';
@@ -223,7 +223,7 @@ async function restoreToTime(env: string, args: ParsedArgs, context: CliContext,
 }
 
 async function down(env: string, args: ParsedArgs, context: CliContext, io: CliIo, json: boolean): Promise<number> {
-  const { migrateDown } = await import('../../core/operations.js');
+  const { migrateDown } = await import('../../core/operations/migrate-down.js');
   const reason = args.string('reason');
   if (args.flag('dry-run') || !args.flag('yes')) {
     // Seed 003: read the down before running it. Without --yes this shows it and stops.
