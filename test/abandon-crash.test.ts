@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deploy } from '../src/core/operations.js';
+import { deploy } from '../src/core/operations/deploy.js';
 import { collect, createSandbox, ENV, waitFor, type Sandbox } from './support/sandbox.js';
 
 /**

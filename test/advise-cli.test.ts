@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deploy } from '../src/core/operations.js';
+import { deploy } from '../src/core/operations/deploy.js';
 import { freePort } from '../src/demo/sample-artifacts.js';
 import { createSandbox, ENV, runCli, waitFor, type Sandbox } from './support/sandbox.js';
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deploy, rollback } from '../src/core/operations.js';
+import { deploy } from '../src/core/operations/deploy.js';
+import { rollback } from '../src/core/operations/rollback.js';
 import { ENV } from './support/sandbox.js';
 import { createSlottedSandbox, type SlottedSandbox } from './support/slotted-sandbox.js';
 

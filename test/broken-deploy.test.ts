@@ -1,7 +1,8 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deploy, rollback } from '../src/core/operations.js';
+import { deploy } from '../src/core/operations/deploy.js';
+import { rollback } from '../src/core/operations/rollback.js';
 import { createSandbox, ENV, type Sandbox } from './support/sandbox.js';
 
 // Modelled on Kamal's broken_deploy_test: a broken release must fail the deploy AND the old release

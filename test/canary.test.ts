@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deploy } from '../src/core/operations.js';
+import { deploy } from '../src/core/operations/deploy.js';
 import { ENV } from './support/sandbox.js';
 import { createSlottedSandbox, type RouterType, type SlottedSandbox } from './support/slotted-sandbox.js';
 

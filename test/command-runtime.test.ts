@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deploy } from '../src/core/operations.js';
+import { deploy } from '../src/core/operations/deploy.js';
 import { spawnSync } from 'node:child_process';
 import { createSandbox, ENV, type Sandbox } from './support/sandbox.js';
 

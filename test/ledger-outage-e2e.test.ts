@@ -2,7 +2,7 @@ import { appendFileSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deploy } from '../src/core/operations.js';
+import { deploy } from '../src/core/operations/deploy.js';
 import { freePort } from '../src/demo/sample-artifacts.js';
 import { asPostgres, BIN, executor, mustRun, OS_USER, urlFor } from './support/pg-cluster.js';
 import { collect, createSandbox, ENV, waitFor, type Sandbox } from './support/sandbox.js';

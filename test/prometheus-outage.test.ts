@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deploy } from '../src/core/operations.js';
+import { deploy } from '../src/core/operations/deploy.js';
 import type { EventFanout } from '../src/events/event-sinks.js';
 import { WebhookSink } from '../src/events/webhook-sink.js';
 import type { RewindEvent } from '../src/ports/event-sink.js';

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deploy, rollback } from '../src/core/operations.js';
+import { deploy } from '../src/core/operations/deploy.js';
+import { rollback } from '../src/core/operations/rollback.js';
 import { createSandbox, ENV, type Sandbox } from './support/sandbox.js';
 
 const CTL = join(import.meta.dirname, 'fixtures', 'app-ctl.mjs');

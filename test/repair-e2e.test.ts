@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPm2 } from '../src/adapters/runtimes/pm2-loader.js';
 import { environmentConfig } from '../src/config/load-config.js';
-import { deploy } from '../src/core/operations.js';
+import { deploy } from '../src/core/operations/deploy.js';
 import { createSandbox, ENV, type CliResult, type Sandbox } from './support/sandbox.js';
 import Database from 'better-sqlite3';
 

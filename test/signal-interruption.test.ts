@@ -6,7 +6,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deploy } from '../src/core/operations.js';
+import { deploy } from '../src/core/operations/deploy.js';
 import type { OperationRecord } from '../src/ports/ledger.js';
 import { freePort, sampleConfigYaml } from '../src/demo/sample-artifacts.js';
 import { CLI, collect, createSandbox, ENV, waitFor, type CliResult, type Sandbox } from './support/sandbox.js';

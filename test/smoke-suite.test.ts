@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deploy, rollback } from '../src/core/operations.js';
+import { deploy } from '../src/core/operations/deploy.js';
+import { rollback } from '../src/core/operations/rollback.js';
 import { packageRoot } from '../src/util/package-root.js';
 import { createSandbox, ENV, type Sandbox } from './support/sandbox.js';
 

@@ -1,6 +1,7 @@
 import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deploy, rollback } from '../src/core/operations.js';
+import { deploy } from '../src/core/operations/deploy.js';
+import { rollback } from '../src/core/operations/rollback.js';
 import { createSandbox, ENV, type Sandbox } from './support/sandbox.js';
 
 /** Sends requests back to back over keep-alive connections until stopped; counts answers by version and failures. */

@@ -1,6 +1,7 @@
 import { createTarget } from '../adapters/target-registry.js';
 import { parseConfigText } from '../config/load-config.js';
-import { planDeploy, planRollback } from '../core/planner.js';
+import { planDeploy } from '../core/plan/deploy-plan.js';
+import { planRollback } from '../core/plan/rollback-plan.js';
 import { sampleConfigYaml } from '../demo/sample-artifacts.js';
 import { ProcessExecutor } from '../exec/process-executor.js';
 import type { ReleaseRecord } from '../ports/ledger.js';

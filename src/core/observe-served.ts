@@ -1,5 +1,5 @@
-import { environmentConfig } from '../config/load-config.js';
 import type { ServedProcess, Target } from '../ports/target.js';
+import type { ResolvedEnvironment } from './resolved-environment.js';
 import type { Services } from './services.js';
 import { servedByTraffic } from './traffic/served-by-traffic.js';
 
@@ -8,10 +8,9 @@ import { servedByTraffic } from './traffic/served-by-traffic.js';
  * requests as the router reports it; otherwise the target's own processes. Null when it cannot be
  * told (the router cannot be read, or the runtime cannot say).
  */
-export async function observeServed(services: Services | undefined, env: string, target: Target): Promise<ServedProcess[] | null> {
-  if (servedBy(services, env, target) === 'processes') return (await target.servedVersions?.()) ?? null;
-  const config = environmentConfig(services!.config, env);
-  const router = services!.createTrafficRouter(env, config);
+export async function observeServed(services: Services, environment: ResolvedEnvironment, target: Target): Promise<ServedProcess[] | null> {
+  if (servedBy(environment, target) === 'processes') return (await target.servedVersions?.()) ?? null;
+  const router = services.createTrafficRouter(environment.env, environment.config);
   try {
     return servedByTraffic(await target.slots!(), await router.currentWeights());
   } catch {
@@ -22,6 +21,6 @@ export async function observeServed(services: Services | undefined, env: string,
 }
 
 /** Whether `observeServed` reports slots taking traffic or processes. */
-export function servedBy(services: Services | undefined, env: string, target: Target): 'slots' | 'processes' {
-  return services?.config && target.slots && environmentConfig(services.config, env).traffic ? 'slots' : 'processes';
+export function servedBy(environment: ResolvedEnvironment, target: Target): 'slots' | 'processes' {
+  return target.slots && environment.config.traffic ? 'slots' : 'processes';
 }

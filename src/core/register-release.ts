@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
 import { inspectArtifact } from '../artifacts/artifact-digest.js';
 import { ArtifactStore } from '../artifacts/artifact-store.js';
-import { artifactStoreDir, environmentConfig } from '../config/load-config.js';
+import { artifactStoreDir } from '../config/load-config.js';
 import { RewindError } from '../errors/rewind-error.js';
 import type { CiResult, ReleaseRecord } from '../ports/ledger.js';
 import { parseVersion } from '../util/semver.js';
+import { lookUpEnvironment } from './resolved-environment.js';
 import type { Services } from './services.js';
 
 export interface RegisterOptions {
@@ -34,7 +35,7 @@ const CI_RESULTS: readonly CiResult[] = ['passed', 'failed', 'unknown'];
  */
 export async function registerRelease(services: Services, env: string, versionInput: string, options: RegisterOptions): Promise<RegisterResult> {
   const version = parseVersion(versionInput);
-  environmentConfig(services.config, env);
+  lookUpEnvironment(services.config, env);
   const ci = (options.ci ?? 'unknown') as CiResult;
   if (!CI_RESULTS.includes(ci)) throw new RewindError('REWIND_E_USAGE', `--ci must be one of ${CI_RESULTS.join(', ')}, not ${JSON.stringify(options.ci)}`, { argument: '--ci' });
   if (options.commit !== undefined && !/^[0-9a-f]{7,64}$/i.test(options.commit)) {

@@ -9,7 +9,7 @@ import { ProcessExecutor } from '../exec/process-executor.js';
 import { buildServices, openContext } from '../cli/cli-context.js';
 import { writeLine, type CliIo } from '../cli/cli-io.js';
 import type { ParsedArgs } from '../cli/parse-args.js';
-import { deploy } from '../core/operations.js';
+import { deploy } from '../core/operations/deploy.js';
 import { registerRelease } from '../core/register-release.js';
 import type { EventOf } from '../events/event-catalog.js';
 import type { EventRecord } from '../ports/ledger.js';

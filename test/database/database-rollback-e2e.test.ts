@@ -1,7 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deploy, rollback } from '../../src/core/operations.js';
+import { deploy } from '../../src/core/operations/deploy.js';
+import { rollback } from '../../src/core/operations/rollback.js';
 import { createAppDatabase, prismaDatabaseYaml, type AppDatabase } from '../support/app-database.js';
 import { createSandbox, ENV, type Sandbox } from '../support/sandbox.js';
 

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_IGNORED_TABLES, readPostgresSchema, readPostgresSchemaAt } from '../../src/adapters/databases/postgres-schema-reader.js';
 import { SCRATCH_DATABASE_PREFIX, replayPostgresMigrations } from '../../src/adapters/databases/postgres-scratch-replay.js';
-import { assertNoSchemaDrift, diffSchemas, renderSchemaDiff } from '../../src/core/schema-diff.js';
+import { assertNoSchemaDrift, diffSchemas, renderSchemaDiff } from '../../src/core/database/schema-diff.js';
 import type { RewindError } from '../../src/errors/rewind-error.js';
 import { listMigrationFiles } from '../../src/migrations/migration-files.js';
 import type { MigrationFile } from '../../src/migrations/migration-history.js';

@@ -1,5 +1,5 @@
 import { environmentConfig } from '../../config/load-config.js';
-import { backupDatabase, describeDatabaseBackup, pruneBackups, requireDatabase, verifyBackup } from '../../core/database-backup.js';
+import { backupDatabase, describeDatabaseBackup, pruneBackups, requireDatabase, verifyBackup } from '../../core/database/database-backup.js';
 import { RewindError } from '../../errors/rewind-error.js';
 import type { BackupRecord } from '../../ports/ledger.js';
 import { redactor } from '../../util/redact.js';
@@ -7,7 +7,7 @@ import { formatBytes } from '../../util/format-bytes.js';
 import { styleOf, writeLine, type CliIo } from '../cli-io.js';
 import { buildServices, openContext, type CliContext } from '../cli-context.js';
 import { parseCommandArgs, unknownSubcommand, type ParsedArgs } from '../parse-args.js';
-import { restoreDatabase } from '../../core/operations.js';
+import { restoreDatabase } from '../../core/operations/restore-database.js';
 import { finishOperation } from './operation-output.js';
 import { renderPlan } from '../render-plan.js';
 import { liveStep } from '../live-step.js';
@@ -168,7 +168,7 @@ async function restore(env: string, args: ParsedArgs, context: CliContext, io: C
 }
 
 async function pitr(action: (typeof PITR_ACTIONS)[number], env: string, context: CliContext, io: CliIo, json: boolean): Promise<number> {
-  const core = await import('../../core/database-pitr.js');
+  const core = await import('../../core/database/database-pitr.js');
   const services = await buildServices(context, io, { json: false, quiet: true });
   if (action === 'check') {
     const result = await core.checkPitrReadiness(services, env);
@@ -197,7 +197,7 @@ async function restoreToTime(env: string, args: ParsedArgs, context: CliContext,
   const rawPort = args.string('port');
   if (rawPort !== undefined && !/^[1-9]\d{0,4}$/.test(rawPort)) throw new RewindError('REWIND_E_USAGE', `--port takes a TCP port, not ${JSON.stringify(rawPort)}`, { argument: '--port' });
   if (args.string('backup') !== undefined) throw new RewindError('REWIND_E_USAGE', '--backup names a dump to restore; --to-time picks a base backup by itself: use one or the other', { argument: '--backup' });
-  const { planPointInTimeRestore, restoreToPointInTime } = await import('../../core/database-pitr.js');
+  const { planPointInTimeRestore, restoreToPointInTime } = await import('../../core/database/database-pitr.js');
   const services = await buildServices(context, io, { json: false, quiet: true });
   const options = { toTime: args.string('to-time')!, dataDir: args.string('data-dir'), port: rawPort === undefined ? undefined : Number(rawPort) };
   if (args.flag('dry-run')) {
@@ -223,7 +223,7 @@ async function restoreToTime(env: string, args: ParsedArgs, context: CliContext,
 }
 
 async function down(env: string, args: ParsedArgs, context: CliContext, io: CliIo, json: boolean): Promise<number> {
-  const { migrateDown } = await import('../../core/operations.js');
+  const { migrateDown } = await import('../../core/operations/migrate-down.js');
   const reason = args.string('reason');
   if (args.flag('dry-run') || !args.flag('yes')) {
     // Seed 003: read the down before running it. Without --yes this shows it and stops.
@@ -237,7 +237,7 @@ async function down(env: string, args: ParsedArgs, context: CliContext, io: CliI
 
 async function drift(env: string, args: ParsedArgs, context: CliContext, io: CliIo, json: boolean): Promise<number> {
   requireDatabase(env, environmentConfig(context.config, env));
-  const { detectDrift } = await import('../../core/database-drift.js');
+  const { detectDrift } = await import('../../core/database/database-drift.js');
   const report = await detectDrift(await buildServices(context, io, { json: false, quiet: true }), env, { replay: !args.flag('no-replay') });
   if (json) writeLine(io.stdout, toJson(report));
   else {

@@ -1,4 +1,4 @@
-import { deploy } from '../../core/operations.js';
+import { deploy } from '../../core/operations/deploy.js';
 import type { CliIo } from '../cli-io.js';
 import { buildServices, openContext } from '../cli-context.js';
 import { parseCommandArgs } from '../parse-args.js';

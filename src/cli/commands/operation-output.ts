@@ -1,4 +1,4 @@
-import type { OperationOutcome } from '../../core/operations.js';
+import type { OperationOutcome } from '../../core/operations/operation-lifecycle.js';
 import { redactor } from '../../util/redact.js';
 import { writeLine, type CliIo } from '../cli-io.js';
 import { renderPlan } from '../render-plan.js';

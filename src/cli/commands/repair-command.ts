@@ -1,4 +1,4 @@
-import { repair } from '../../core/operations.js';
+import { repair } from '../../core/operations/repair.js';
 import type { CliIo } from '../cli-io.js';
 import { buildServices, openContext } from '../cli-context.js';
 import { resolveEnvironment } from '../environment-argument.js';

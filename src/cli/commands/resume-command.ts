@@ -1,4 +1,4 @@
-import { resume } from '../../core/operations.js';
+import { resume } from '../../core/operations/resume.js';
 import type { CliIo } from '../cli-io.js';
 import { buildServices, openContext } from '../cli-context.js';
 import { parseCommandArgs } from '../parse-args.js';

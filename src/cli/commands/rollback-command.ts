@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import { rollback } from '../../core/operations.js';
+import { rollback } from '../../core/operations/rollback.js';
 import { RewindError } from '../../errors/rewind-error.js';
 import { writeLine, type CliIo } from '../cli-io.js';
 import { buildServices, openContext } from '../cli-context.js';

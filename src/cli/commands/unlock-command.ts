@@ -1,4 +1,4 @@
-import { forceUnlock } from '../../core/operations.js';
+import { forceUnlock } from '../../core/operations/force-unlock.js';
 import { RewindError } from '../../errors/rewind-error.js';
 import { writeLine, type CliIo } from '../cli-io.js';
 import { buildServices, openContext } from '../cli-context.js';

@@ -1,5 +1,5 @@
 import type { CiResult, OperationKind, ReleaseState } from '../../ports/ledger.js';
-import type { DatabaseMode, MigrationVerdict } from '../database-rollback-decision.js';
+import type { DatabaseMode, MigrationVerdict } from '../database/database-rollback-decision.js';
 import type { StepPhase } from '../plan.js';
 
 /** The watch source types, as `watch.source.type` names them. */

@@ -1,9 +1,9 @@
-import { databaseFactsSince } from '../database-facts.js';
+import { databaseFactsSince } from '../database/database-facts.js';
 import type { HealthCheckConfig } from '../../config/config-schema.js';
-import { environmentConfig } from '../../config/load-config.js';
 import type { Ledger, OperationRecord, ReleaseRecord } from '../../ports/ledger.js';
-import { decideDatabaseRollback } from '../database-rollback-decision.js';
+import { decideDatabaseRollback } from '../database/database-rollback-decision.js';
 import type { Plan } from '../plan.js';
+import { lookUpEnvironment } from '../resolved-environment.js';
 import type { Services } from '../services.js';
 import type { FailedDeploySignal, LiveSignals } from './advice-signals.js';
 import { measureMetricSignals } from './metric-signals.js';
@@ -21,7 +21,7 @@ const RECENT_OPERATIONS = 50;
  * the database, and the error rate and latency ratio measured through `watch.source`. Read-only: no lock, no event, no ledger write. Throws REWIND_E_UNKNOWN_ENV.
  */
 export async function gatherLiveSignals(services: AdvisorServices, env: string): Promise<LiveSignals> {
-  const config = environmentConfig(services.config, env);
+  const { config } = lookUpEnvironment(services.config, env);
   const { ledger } = services;
   const environment = await ledger.getEnvironment(env);
   const current = environment?.currentVersion ? ((await ledger.getRelease(env, environment.currentVersion)) ?? null) : null;

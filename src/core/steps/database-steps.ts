@@ -5,7 +5,6 @@ import { migrationsEnvRefs } from '../../config/config-secrets.js';
 import { toRewindError } from '../../errors/rewind-error.js';
 import { lintMigrations } from '../../lint/lint-sql.js';
 import type { MigrationSource } from '../../lint/lint-types.js';
-import { readHistory } from '../../migrations/history-readers.js';
 import type { MigrationFile, MigrationHistory } from '../../migrations/migration-history.js';
 import { listMigrationFiles } from '../../migrations/migration-files.js';
 import { pendingMigrations, unknownApplied } from '../../migrations/pending-migrations.js';
@@ -13,8 +12,9 @@ import type { DatabaseEngine, DatabaseSnapshot, RowCounts } from '../../ports/da
 import type { AppliedMigrationRecord, BackupKind, BackupRecord, ReleaseDatabaseRecord } from '../../ports/ledger.js';
 import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
 import { substituteArgv } from '../../util/substitute-argv.js';
-import { backupDatabase } from '../database-backup.js';
-import { diffSchemas, renderSchemaDiff } from '../schema-diff.js';
+import { backupDatabase } from '../database/database-backup.js';
+import { readToolHistory } from '../database/tool-history.js';
+import { diffSchemas, renderSchemaDiff } from '../database/schema-diff.js';
 import type { StepContext, StepExecutor } from './step-context.js';
 import { ownValue } from '../../util/own-property.js';
 
@@ -67,7 +67,7 @@ const asFailure = (error: unknown, prefix = ''): Outcome => {
 export const dbBackup: StepExecutor = async (step, context) => {
   const kind = step.params.kind as BackupKind;
   try {
-    const { backup, durationMs } = await backupDatabase(context.services, context.env, { kind, releaseVersion: (step.params.release as string | null) ?? null, progress: context.progress });
+    const { backup, durationMs } = await backupDatabase(context.services, context, { kind, releaseVersion: (step.params.release as string | null) ?? null, progress: context.progress });
     // A critical table the release's own migrations create is absent before its first deploy: recorded as such, said here.
     const absent = Object.keys(backup.rowCounts).filter((table) => backup.rowCounts[table] === null);
     const note = absent.length ? `; critical table${absent.length > 1 ? 's' : ''} ${absent.join(', ')} not there yet (recorded as absent)` : '';
@@ -87,16 +87,6 @@ export const dbBackup: StepExecutor = async (step, context) => {
 function migrationsDir(context: StepContext, version: string, migrations: MigrationsConfig): string | Outcome {
   if (!context.target.releaseDir) return failed(`the ${context.target.type} target has no release directory to read migrations from`, undefined, 'REWIND_E_CONFIG_INVALID');
   return join(context.target.releaseDir(version), migrations.dir);
-}
-
-/** The history table of the configured tool, read through the engine (null: the tool has not run yet). */
-export async function readToolHistory(engine: DatabaseEngine, tool: MigrationsConfig['tool']): Promise<MigrationHistory | null> {
-  const snapshot = await engine.snapshot([]);
-  for (const table of snapshot.migrationState) {
-    const history = readHistory({ name: table.name.split('.').at(-1)!, columns: table.columns, rows: table.rows });
-    if (history?.tool === tool) return history;
-  }
-  return null;
 }
 
 const SQL_FILE = /\.sql$/i;

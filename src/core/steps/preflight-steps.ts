@@ -11,10 +11,11 @@ import { observeServed, servedBy } from '../observe-served.js';
  * target's link and the serving processes agree (a stopped app is not a disagreement: baseline
  * health judges that). A plan built on a wrong record would roll back to the wrong place.
  */
-export const recordRunning: StepExecutor = async (step, { target, ledger, env, services }) => {
+export const recordRunning: StepExecutor = async (step, context) => {
+  const { target, ledger, env, services } = context;
   const expected = step.params.expected as string | null;
   const active = await target.activeVersion();
-  const agreement = judgeAgreement({ ledger: expected, link: active, served: await observeServed(services, env, target), servedBy: servedBy(services, env, target) });
+  const agreement = judgeAgreement({ ledger: expected, link: active, served: await observeServed(services, context, target), servedBy: servedBy(context, target) });
   if (!agreement.agree && !agreement.onlyDown) {
     return failed(`${agreement.problems.join('; ')}: something changed outside rewind or an earlier operation was cut short — run \`rewind repair ${env}\` (it reconciles the ledger and the link from what really serves), then deploy again`, {
       active,

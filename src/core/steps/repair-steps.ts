@@ -34,7 +34,7 @@ export const reconcile: StepExecutor = async (step, context) => {
     if (!target.markActive) return failed(`the ${target.type} target cannot point its link without activating`, undefined, 'REWIND_E_INTERNAL');
     await target.markActive(version);
   }
-  const now = judgeAgreement({ ledger: version, link: await target.activeVersion(), served: await observeServed(services, env, target), servedBy: servedBy(services, env, target) });
+  const now = judgeAgreement({ ledger: version, link: await target.activeVersion(), served: await observeServed(services, context, target), servedBy: servedBy(context, target) });
   if (!now.agree) return failed(`after ${action}: ${now.problems.join('; ')}`, { served: now.served });
   return succeeded(action === 'record' ? `the target already runs ${version}` : `${action === 'activate' ? 'activated' : 'pointed the link at'} ${version}; link and what serves agree`, { action, served: now.served });
 };

@@ -4,10 +4,11 @@ import type { Outcome } from '../../ports/outcome.js';
 import type { ProgressReporter } from '../../ports/step-progress.js';
 import type { Target } from '../../ports/target.js';
 import type { PlanStep } from '../plan.js';
+import type { ResolvedEnvironment } from '../resolved-environment.js';
 import type { Services } from '../services.js';
 
 /** Everything a step may touch. Adapters arrive through ports; steps import no adapter. */
-export interface StepContext {
+export interface StepContext extends ResolvedEnvironment {
   env: string;
   config: EnvironmentConfig;
   ledger: Ledger;

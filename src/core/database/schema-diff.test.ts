@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RewindError } from '../errors/rewind-error.js';
+import type { RewindError } from '../../errors/rewind-error.js';
 import { assertNoSchemaDrift, countSchemaDiff, diffSchemas, renderSchemaDiff, type DatabaseSchema, type SchemaColumn, type SchemaTable } from './schema-diff.js';
 
 const col = (name: string, type: string, over: Partial<SchemaColumn> = {}): SchemaColumn => ({ name, type, nullable: true, default: null, identity: null, generated: null, ...over });

@@ -2,7 +2,7 @@ import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { StepProgress } from '../ports/step-progress.js';
+import type { StepProgress } from '../../ports/step-progress.js';
 import { reportDumpGrowth } from './dump-growth.js';
 
 const until = async (condition: () => boolean) => {

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import { environmentConfig } from '../config/load-config.js';
-import { RewindError } from '../errors/rewind-error.js';
-import { listMigrationFiles } from '../migrations/migration-files.js';
-import type { DatabaseEngine } from '../ports/database-engine.js';
+import { RewindError } from '../../errors/rewind-error.js';
+import { listMigrationFiles } from '../../migrations/migration-files.js';
+import type { DatabaseEngine } from '../../ports/database-engine.js';
 import { requireDatabase } from './database-backup.js';
 import { diffSchemas, renderSchemaDiff, type SchemaDifference } from './schema-diff.js';
-import type { Services } from './services.js';
+import { lookUpEnvironment, type ResolvedEnvironment } from '../resolved-environment.js';
+import type { Services } from '../services.js';
 
 /**
  * Drift (seed 000, "automated differential schema drift detection pre-upgrade"): the live schema
@@ -34,8 +34,8 @@ export interface DriftReport {
 
 const SQL_FILE = /\.sql$/i;
 
-async function withEngine<T>(services: Services, env: string, work: (engine: DatabaseEngine) => Promise<T>): Promise<T> {
-  const engine = services.createDatabaseEngine(env, environmentConfig(services.config, env));
+async function withEngine<T>(services: Services, { env, config }: ResolvedEnvironment, work: (engine: DatabaseEngine) => Promise<T>): Promise<T> {
+  const engine = services.createDatabaseEngine(env, config);
   try {
     return await work(engine);
   } finally {
@@ -44,7 +44,8 @@ async function withEngine<T>(services: Services, env: string, work: (engine: Dat
 }
 
 export async function detectDrift(services: Services, env: string, options: { replay?: boolean } = {}): Promise<DriftReport> {
-  const config = environmentConfig(services.config, env);
+  const resolved = lookUpEnvironment(services.config, env);
+  const { config } = resolved;
   const database = requireDatabase(env, config);
   const environment = await services.ledger.getEnvironment(env);
   const current = environment?.currentVersion ? await services.ledger.getRelease(env, environment.currentVersion) : undefined;
@@ -54,7 +55,7 @@ export async function detectDrift(services: Services, env: string, options: { re
     if (differences.length > 0) report.drift = true;
   };
 
-  await withEngine(services, env, async (engine) => {
+  await withEngine(services, resolved, async (engine) => {
     if (!engine.readSchema) {
       throw new RewindError('REWIND_E_USAGE', `drift detection reads the schema from the catalog, which the ${engine.engine} engine does not do yet (PostgreSQL only)`, { env, engine: engine.engine });
     }

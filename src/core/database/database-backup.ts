@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { DatabaseConfig, EnvironmentConfig } from '../config/config-schema.js';
-import { environmentConfig } from '../config/load-config.js';
-import { RewindError, toRewindError } from '../errors/rewind-error.js';
-import type { CommandSpec } from '../ports/executor.js';
-import type { BackupKind, BackupRecord } from '../ports/ledger.js';
-import type { ProgressReporter } from '../ports/step-progress.js';
+import type { DatabaseConfig, EnvironmentConfig } from '../../config/config-schema.js';
+import { RewindError, toRewindError } from '../../errors/rewind-error.js';
+import type { CommandSpec } from '../../ports/executor.js';
+import type { BackupKind, BackupRecord } from '../../ports/ledger.js';
+import type { ProgressReporter } from '../../ports/step-progress.js';
 import { reportDumpGrowth } from './dump-growth.js';
-import type { Services } from './services.js';
+import { lookUpUnlessResolved, lookUpEnvironment, type ResolvedEnvironment } from '../resolved-environment.js';
+import type { Services } from '../services.js';
 
 /**
  * Database backups as operations on ports: the engine (services.createDatabaseEngine) dumps, the
@@ -52,8 +52,8 @@ export function backupBaseName(env: string, at: number, kind: BackupKind, releas
 }
 
 /** What a backup would run, for dry-runs and plans (argv, redacted when printed). */
-export function describeDatabaseBackup(services: Services, env: string, options: BackupOptions & { at?: number }): { destination: string; commands: CommandSpec[][] } {
-  const config = environmentConfig(services.config, env);
+export function describeDatabaseBackup(services: Services, environment: string | ResolvedEnvironment, options: BackupOptions & { at?: number }): { destination: string; commands: CommandSpec[][] } {
+  const { env, config } = lookUpUnlessResolved(services.config, environment);
   const database = requireDatabase(env, config);
   const engine = services.createDatabaseEngine(env, config);
   const destination = join(backupDirOf(env, database), backupBaseName(env, options.at ?? services.now(), options.kind, options.releaseVersion ?? null) + engine.extension);
@@ -67,8 +67,8 @@ async function appendBackupLog(database: DatabaseConfig, line: Record<string, un
 }
 
 /** Checks the database answers, dumps it, records the backup in the ledger and ops/backups.log, emits `backup_complete`. */
-export async function backupDatabase(services: Services, env: string, options: BackupOptions): Promise<BackupOutcome> {
-  const config = environmentConfig(services.config, env);
+export async function backupDatabase(services: Services, environment: string | ResolvedEnvironment, options: BackupOptions): Promise<BackupOutcome> {
+  const { env, config } = lookUpUnlessResolved(services.config, environment);
   const database = requireDatabase(env, config);
   const engine = services.createDatabaseEngine(env, config);
   try {
@@ -153,7 +153,7 @@ export async function findBackup(services: Services, ref: string, options: { env
   }
   const path = resolve(ref);
   const envs = options.env !== undefined ? [options.env] : Object.keys(services.config.environments).filter((name) => services.config.environments[name]!.database);
-  if (options.env !== undefined) environmentConfig(services.config, options.env);
+  if (options.env !== undefined) lookUpEnvironment(services.config, options.env);
   for (const env of envs) {
     const found = (await services.ledger.listBackups(env, { includeDeleted: true })).find((backup) => backup.path === path);
     if (found) return found;
@@ -167,7 +167,7 @@ export async function findBackup(services: Services, ref: string, options: { env
 /** Checksum and readability of a recorded backup; never touches the database. Emits `backup_verified`. */
 export async function verifyBackup(services: Services, ref: string, options: { env?: string } = {}): Promise<VerifyOutcome> {
   const backup = await findBackup(services, ref, options);
-  const config = environmentConfig(services.config, backup.env);
+  const { config } = lookUpEnvironment(services.config, backup.env);
   requireDatabase(backup.env, config);
   let outcome: { ok: boolean; reason?: string };
   if (backup.deletedAt !== null) {
@@ -204,7 +204,7 @@ export interface PruneOutcome {
  * with a `backup_pruned` event and a line in ops/backups.log.
  */
 export async function pruneBackups(services: Services, env: string, options: { dryRun?: boolean } = {}): Promise<PruneOutcome> {
-  const config = environmentConfig(services.config, env);
+  const { config } = lookUpEnvironment(services.config, env);
   const database = requireDatabase(env, config);
   const { ledger } = services;
   const now = services.now();

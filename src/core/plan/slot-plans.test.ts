@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { environmentSchema } from '../../config/config-schema.js';
 import type { ReleaseRecord } from '../../ports/ledger.js';
 import type { SlotState } from '../../ports/target.js';
-import { planDeploy, planRollback, type TargetDescriber } from '../planner.js';
-import { idleSlot, urlOnSlot, weightsForSlot } from './slot-choice.js';
+import { planDeploy } from './deploy-plan.js';
+import { planRollback } from './rollback-plan.js';
+import type { TargetDescriber } from './target-describer.js';
+import { idleSlot, urlOnSlot, weightsForSlot } from '../traffic/slot-choice.js';
 
 const target: TargetDescriber = {
   type: 'releases',

@@ -1,18 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { migrationsEnvRefs } from '../config/config-secrets.js';
-import { environmentConfig } from '../config/load-config.js';
-import { RewindError } from '../errors/rewind-error.js';
-import { lintMigrations } from '../lint/lint-sql.js';
-import type { LintFinding } from '../lint/lint-types.js';
-import { compareVersions, listMigrationFiles } from '../migrations/migration-files.js';
-import type { CommandSpec } from '../ports/executor.js';
-import type { ReleaseRecord } from '../ports/ledger.js';
-import type { Target } from '../ports/target.js';
-import { substituteArgv } from '../util/substitute-argv.js';
+import { migrationsEnvRefs } from '../../config/config-secrets.js';
+import { RewindError } from '../../errors/rewind-error.js';
+import { lintMigrations } from '../../lint/lint-sql.js';
+import type { LintFinding } from '../../lint/lint-types.js';
+import { compareVersions, listMigrationFiles } from '../../migrations/migration-files.js';
+import type { CommandSpec } from '../../ports/executor.js';
+import type { ReleaseRecord } from '../../ports/ledger.js';
+import type { Target } from '../../ports/target.js';
+import { substituteArgv } from '../../util/substitute-argv.js';
 import { requireDatabase } from './database-backup.js';
-import type { Services } from './services.js';
-import { readToolHistory } from './steps/database-steps.js';
+import type { ResolvedEnvironment } from '../resolved-environment.js';
+import type { Services } from '../services.js';
+import { readToolHistory } from './tool-history.js';
 
 /**
  * The one migration a down step would revert (seed 003: `migrate down` rolls back exactly one
@@ -29,8 +29,7 @@ export interface DownTarget {
   commands: CommandSpec[];
 }
 
-export async function findDownTarget(services: Services, env: string, release: ReleaseRecord, target: Target): Promise<DownTarget> {
-  const config = environmentConfig(services.config, env);
+export async function findDownTarget(services: Services, { env, config }: ResolvedEnvironment, release: ReleaseRecord, target: Target): Promise<DownTarget> {
   const database = requireDatabase(env, config);
   const migrations = database.migrations;
   if (!migrations) throw new RewindError('REWIND_E_USAGE', `environment ${env} has no database.migrations configured: rewind does not know its migrations`, { env });

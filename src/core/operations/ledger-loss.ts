@@ -1,4 +1,4 @@
-import { RewindError } from '../errors/rewind-error.js';
+import { RewindError } from '../../errors/rewind-error.js';
 
 /**
  * The ledger failed in the middle of an operation (its server stopped, say): it could not record how

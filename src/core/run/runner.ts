@@ -1,13 +1,13 @@
-import { RewindError } from '../errors/rewind-error.js';
-import type { EventSink } from '../ports/event-sink.js';
-import type { ProgressReporter } from '../ports/step-progress.js';
-import { redactor } from '../util/redact.js';
-import type { StepState } from '../ports/ledger.js';
-import { errored, type Outcome } from '../ports/outcome.js';
-import type { Plan, PlanStep } from './plan.js';
-import type { StepContext, StepExecutor } from './steps/step-context.js';
-import { STEP_EXECUTORS } from './steps/step-registry.js';
-import { failpoint, failpointAfter } from './failpoints.js';
+import { RewindError } from '../../errors/rewind-error.js';
+import type { EventSink } from '../../ports/event-sink.js';
+import type { ProgressReporter } from '../../ports/step-progress.js';
+import { redactor } from '../../util/redact.js';
+import type { StepState } from '../../ports/ledger.js';
+import { errored, type Outcome } from '../../ports/outcome.js';
+import type { Plan, PlanStep } from '../plan.js';
+import type { StepContext, StepExecutor } from '../steps/step-context.js';
+import { STEP_EXECUTORS } from '../steps/step-registry.js';
+import { failpoint, failpointAfter } from '../failpoints.js';
 
 export interface RunResult {
   ok: boolean;

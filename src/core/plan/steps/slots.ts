@@ -1,9 +1,10 @@
-import type { EnvironmentConfig } from '../../config/config-schema.js';
-import type { ReleaseRecord } from '../../ports/ledger.js';
-import type { SlotState, Target } from '../../ports/target.js';
-import type { PlanStep } from '../plan.js';
-import { healthStep, step } from '../plan-steps.js';
-import { idleSlot, slotHolding } from './slot-choice.js';
+import type { EnvironmentConfig } from '../../../config/config-schema.js';
+import type { ReleaseRecord } from '../../../ports/ledger.js';
+import type { SlotState, Target } from '../../../ports/target.js';
+import type { PlanStep } from '../../plan.js';
+import { healthStep } from './checks.js';
+import { step } from './step.js';
+import { idleSlot, slotHolding } from '../../traffic/slot-choice.js';
 
 /**
  * The blue-green and canary parts of deploy and rollback plans (pure). A deploy boots the new

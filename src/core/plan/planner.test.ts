@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { environmentSchema, type EnvironmentConfig } from '../config/config-schema.js';
-import type { ReleaseRecord } from '../ports/ledger.js';
-import type { ReleaseArtifact } from '../ports/target.js';
-import { PLAN_FORMAT_VERSION, type Plan } from './plan.js';
-import { planDeploy, planRollback, type TargetDescriber } from './planner.js';
+import { environmentSchema, type EnvironmentConfig } from '../../config/config-schema.js';
+import type { ReleaseRecord } from '../../ports/ledger.js';
+import type { ReleaseArtifact } from '../../ports/target.js';
+import { PLAN_FORMAT_VERSION, type Plan } from '../plan.js';
+import { planDeploy } from './deploy-plan.js';
+import { planRollback } from './rollback-plan.js';
+import type { TargetDescriber } from './target-describer.js';
 
 /** A describer that records what the planner asked of it; the planner must call nothing else. */
 function fakeTarget(options: { zeroDowntimeReload?: boolean; keepsPreviousWarm?: boolean } = {}) {

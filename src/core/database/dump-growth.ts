@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ProgressReporter } from '../ports/step-progress.js';
-import { formatBytes } from '../util/format-bytes.js';
+import type { ProgressReporter } from '../../ports/step-progress.js';
+import { formatBytes } from '../../util/format-bytes.js';
 
 /** Bytes at `path`: a file's size, or the sum of a directory's files (pg_dump's directory format is flat); null while it does not exist. */
 async function bytesAt(path: string): Promise<number | null> {

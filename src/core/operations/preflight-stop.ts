@@ -1,5 +1,5 @@
-import { hintFor, RewindError } from '../errors/rewind-error.js';
-import type { RunResult } from './runner.js';
+import { hintFor, RewindError } from '../../errors/rewind-error.js';
+import type { RunResult } from '../run/runner.js';
 
 /**
  * The error of an operation that stopped at a preflight step, before anything changed. It always

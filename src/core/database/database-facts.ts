@@ -1,4 +1,4 @@
-import type { Ledger, ReleaseRecord } from '../ports/ledger.js';
+import type { Ledger, ReleaseRecord } from '../../ports/ledger.js';
 import type { ReleaseDatabaseFacts } from './database-rollback-decision.js';
 
 /**

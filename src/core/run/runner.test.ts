@@ -2,14 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLedger } from '../ledger/open-ledger.js';
-import type { RewindEvent } from '../ports/event-sink.js';
-import type { Ledger, OperationRecord } from '../ports/ledger.js';
-import { succeeded } from '../ports/outcome.js';
-import { PLAN_FORMAT_VERSION, type Plan, type PlanStep, type StepKind } from './plan.js';
+import { openLedger } from '../../ledger/open-ledger.js';
+import type { RewindEvent } from '../../ports/event-sink.js';
+import type { Ledger, OperationRecord } from '../../ports/ledger.js';
+import { succeeded } from '../../ports/outcome.js';
+import { PLAN_FORMAT_VERSION, type Plan, type PlanStep, type StepKind } from '../plan.js';
 import { runPlan } from './runner.js';
-import type { Interruption, InterruptibleOperation } from './services.js';
-import type { StepContext } from './steps/step-context.js';
+import type { Interruption, InterruptibleOperation } from '../services.js';
+import type { StepContext } from '../steps/step-context.js';
 
 // A plan is stored with its operation and read back by `rewind resume`: its step kinds are data
 // from the ledger, and `executors[kind]` must not find Object.prototype.constructor for one.

@@ -1,4 +1,4 @@
-import { RewindError } from '../errors/rewind-error.js';
+import { RewindError } from '../../errors/rewind-error.js';
 
 /*
  * A database schema as plain data, and the pure comparison of two of them (drift detection).
@@ -7,7 +7,7 @@ import { RewindError } from '../errors/rewind-error.js';
  * (adapters/databases/postgres-schema-reader.ts) produces them, this file only compares them.
  */
 
-import type { SchemaColumn, ConstraintType, SchemaConstraint, SchemaIndex, SchemaTable, SchemaView, SchemaEnum, SchemaSequence, DatabaseSchema, SchemaObjectKind, SchemaObject } from '../ports/database-schema.js';
+import type { SchemaColumn, ConstraintType, SchemaConstraint, SchemaIndex, SchemaTable, SchemaView, SchemaEnum, SchemaSequence, DatabaseSchema, SchemaObjectKind, SchemaObject } from '../../ports/database-schema.js';
 
 export type { SchemaColumn, ConstraintType, SchemaConstraint, SchemaIndex, SchemaTable, SchemaView, SchemaEnum, SchemaSequence, DatabaseSchema, SchemaObjectKind, SchemaObject };
 

@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { PostgresDatabaseConfig } from '../config/config-schema.js';
-import { environmentConfig } from '../config/load-config.js';
-import { RewindError } from '../errors/rewind-error.js';
-import type { DatabaseEngine } from '../ports/database-engine.js';
-import type { BaseBackup, PitrCheckResult, PitrSupport, RestoreToTimeResult } from '../ports/database-pitr.js';
+import type { PostgresDatabaseConfig } from '../../config/config-schema.js';
+import { RewindError } from '../../errors/rewind-error.js';
+import type { DatabaseEngine } from '../../ports/database-engine.js';
+import type { BaseBackup, PitrCheckResult, PitrSupport, RestoreToTimeResult } from '../../ports/database-pitr.js';
 import { backupBaseName, requireDatabase } from './database-backup.js';
-import type { Services } from './services.js';
+import { lookUpUnlessResolved, type ResolvedEnvironment } from '../resolved-environment.js';
+import type { Services } from '../services.js';
 
 /**
  * Point-in-time recovery (seed 000 "continuous backups (WAL archiving)", seed 001 "Replay transaction
@@ -22,16 +22,19 @@ import type { Services } from './services.js';
 
 type PitrConfig = NonNullable<PostgresDatabaseConfig['pitr']>;
 
-function pitrOf(env: string, services: Services): { config: PitrConfig; database: PostgresDatabaseConfig } {
-  const database = requireDatabase(env, environmentConfig(services.config, env));
+/** The environment (looked up unless the caller resolved it) and its PITR settings; REWIND_E_PITR_INVALID without them. */
+function pitrOf(services: Services, environment: string | ResolvedEnvironment): { config: PitrConfig; database: PostgresDatabaseConfig; resolved: ResolvedEnvironment } {
+  const resolved = lookUpUnlessResolved(services.config, environment);
+  const { env } = resolved;
+  const database = requireDatabase(env, resolved.config);
   if (database.engine !== 'postgres' || !database.pitr) {
     throw new RewindError('REWIND_E_PITR_INVALID', `environment ${env} has no point-in-time recovery configured (environments.${env}.database.pitr, PostgreSQL only)`, { env });
   }
-  return { config: database.pitr, database };
+  return { config: database.pitr, database, resolved };
 }
 
-async function withPitr<T>(services: Services, env: string, work: (pitr: PitrSupport, engine: DatabaseEngine) => Promise<T>): Promise<T> {
-  const engine = services.createDatabaseEngine(env, environmentConfig(services.config, env));
+async function withPitr<T>(services: Services, { env, config }: ResolvedEnvironment, work: (pitr: PitrSupport, engine: DatabaseEngine) => Promise<T>): Promise<T> {
+  const engine = services.createDatabaseEngine(env, config);
   try {
     if (!engine.pitr) throw new RewindError('REWIND_E_PITR_INVALID', `the ${engine.engine} engine has no point-in-time recovery`, { env });
     return await work(engine.pitr, engine);
@@ -46,19 +49,21 @@ async function logLine(database: PostgresDatabaseConfig, line: Record<string, un
 }
 
 /** archive_mode, archive_command, wal_level, the archiver's last result and WAL continuity in the archive directory. */
-export async function checkPitrReadiness(services: Services, env: string): Promise<PitrCheckResult> {
-  const { config } = pitrOf(env, services);
-  const result = await withPitr(services, env, (pitr) => pitr.check({ archiveDir: config.archiveDir }));
+export async function checkPitrReadiness(services: Services, environment: string | ResolvedEnvironment): Promise<PitrCheckResult> {
+  const { config, resolved } = pitrOf(services, environment);
+  const { env } = resolved;
+  const result = await withPitr(services, resolved, (pitr) => pitr.check({ archiveDir: config.archiveDir }));
   await services.sink.emit({ event: 'pitr_checked', env, ok: result.ok, failed: result.checks.filter((c) => !c.ok).map((c) => c.name) });
   return result;
 }
 
 /** pg_basebackup into `<baseBackupDir>/<env>-<time>-base`, verified, with its manifest beside it. */
-export async function takePitrBaseBackup(services: Services, env: string): Promise<BaseBackup> {
-  const { config, database } = pitrOf(env, services);
+export async function takePitrBaseBackup(services: Services, environment: string | ResolvedEnvironment): Promise<BaseBackup> {
+  const { config, database, resolved } = pitrOf(services, environment);
+  const { env } = resolved;
   await mkdir(config.baseBackupDir!, { recursive: true });
   const destination = join(config.baseBackupDir!, backupBaseName(env, services.now(), 'manual', null).replace('-manual', '-base'));
-  const backup = await withPitr(services, env, (pitr) => pitr.baseBackup({ destination }));
+  const backup = await withPitr(services, resolved, (pitr) => pitr.baseBackup({ destination }));
   await writeFile(`${destination}.json`, `${JSON.stringify(backup, null, 2)}\n`);
   await logLine(database, { at: new Date(services.now()).toISOString(), event: 'base_backup_complete', env, path: backup.path, size: backup.size, sha256: backup.sha256, endTime: backup.endTime });
   await services.sink.emit({ event: 'base_backup_complete', env, path: backup.path, size: backup.size, sha256: backup.sha256, startTime: backup.startTime, endTime: backup.endTime });
@@ -66,8 +71,9 @@ export async function takePitrBaseBackup(services: Services, env: string): Promi
 }
 
 /** Base backups recorded in `baseBackupDir`, newest first. */
-export async function listBaseBackups(services: Services, env: string): Promise<BaseBackup[]> {
-  const { config } = pitrOf(env, services);
+export async function listBaseBackups(services: Services, environment: string | ResolvedEnvironment): Promise<BaseBackup[]> {
+  const { config, resolved } = pitrOf(services, environment);
+  const { env } = resolved;
   if (!existsSync(config.baseBackupDir!)) return [];
   const manifests = (await readdir(config.baseBackupDir!)).filter((name) => name.startsWith(`${env}-`) && name.endsWith('.json'));
   const backups: BaseBackup[] = [];
@@ -93,13 +99,14 @@ export interface PitrRestorePlan {
 }
 
 /** What a point-in-time restore would do (for --dry-run): the base backup it picks, where, and on which port. Changes nothing. */
-export async function planPointInTimeRestore(services: Services, env: string, options: PitrRestoreOptions): Promise<PitrRestorePlan> {
-  const { config } = pitrOf(env, services);
+export async function planPointInTimeRestore(services: Services, environment: string | ResolvedEnvironment, options: PitrRestoreOptions): Promise<PitrRestorePlan> {
+  const { config, resolved } = pitrOf(services, environment);
+  const { env } = resolved;
   const target = Date.parse(options.toTime);
   if (!/^\d{4}-\d{2}-\d{2}T/.test(options.toTime) || Number.isNaN(target)) {
     throw new RewindError('REWIND_E_PITR_INVALID', `--to-time ${JSON.stringify(options.toTime)} is not an ISO 8601 time (e.g. 2026-12-01T09:30:00Z)`, { argument: '--to-time' });
   }
-  const candidates = await listBaseBackups(services, env);
+  const candidates = await listBaseBackups(services, resolved);
   const baseBackup = candidates.find((b) => Date.parse(b.endTime) <= target);
   if (!baseBackup) {
     const oldest = candidates.at(-1);
@@ -117,13 +124,14 @@ export async function planPointInTimeRestore(services: Services, env: string, op
  * Recovers the newest base backup that ended before `toTime` into a new data directory and replays
  * the archived WAL up to `toTime`. The recovered server keeps running on its port for inspection.
  */
-export async function restoreToPointInTime(services: Services, env: string, options: PitrRestoreOptions): Promise<RestoreToTimeResult & { baseBackup: BaseBackup }> {
-  const { config, database } = pitrOf(env, services);
-  const { baseBackup, dataDir, port } = await planPointInTimeRestore(services, env, options);
+export async function restoreToPointInTime(services: Services, environment: string | ResolvedEnvironment, options: PitrRestoreOptions): Promise<RestoreToTimeResult & { baseBackup: BaseBackup }> {
+  const { config, database, resolved } = pitrOf(services, environment);
+  const { env } = resolved;
+  const { baseBackup, dataDir, port } = await planPointInTimeRestore(services, resolved, options);
   await mkdir(dirname(dataDir), { recursive: true });
   await services.sink.emit({ event: 'pitr_restore_start', env, toTime: options.toTime, baseBackup: baseBackup.path, dataDir });
   try {
-    const result = await withPitr(services, env, (pitr) =>
+    const result = await withPitr(services, resolved, (pitr) =>
       pitr.restoreToTime({ backup: baseBackup, archiveDir: config.archiveDir, targetTime: options.toTime, dataDir, port, osUser: config.osUser }),
     );
     await logLine(database, { at: new Date(services.now()).toISOString(), event: 'pitr_restore_complete', env, toTime: options.toTime, dataDir: result.dataDir, port: result.port });

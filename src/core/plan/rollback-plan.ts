@@ -1,0 +1,90 @@
+import type { EnvironmentConfig } from '../../config/config-schema.js';
+import type { ReleaseRecord } from '../../ports/ledger.js';
+import type { SlotState } from '../../ports/target.js';
+import { describeDownTarget, type DownTarget } from '../database/database-down.js';
+import type { DatabaseDecision } from '../database/database-rollback-decision.js';
+import { PLAN_FORMAT_VERSION, type Plan, type PlanStep } from '../plan.js';
+import { healthStep, smokeStep } from './steps/checks.js';
+import { downSteps, restoreSteps, type BackupDescription } from './steps/database.js';
+import { activateStep, prepareStep, releaseArtifact, rollbackCompleteStep, rollbackStartStep } from './steps/release.js';
+import { slotRollbackSteps } from './steps/slots.js';
+import type { TargetDescriber } from './target-describer.js';
+
+export interface RollbackPlanInput {
+  env: string;
+  config: EnvironmentConfig;
+  target: TargetDescriber;
+  from: ReleaseRecord | null;
+  to: ReleaseRecord;
+  /** rewind's stored copy of `to`'s artifact, when the store has one (ArtifactStore.locate). */
+  stored?: string;
+  reason: string;
+  /** True only for the rollback rewind starts by itself after a failed deploy. */
+  automatic: boolean;
+  /** How the target was chosen: the last known good release (default), or named with --to. */
+  chosenBy?: 'lkg' | 'request';
+  /** What to do with the database, decided by decideDatabaseRollback; absent: no database. */
+  database?: DatabaseDecision;
+  /** For a restore or a down: the safety backup's commands. */
+  safetyBackup?: BackupDescription;
+  /** For a down: the one migration and its commands. */
+  down?: DownTarget;
+  /** Slotted targets with `traffic:`: what each slot holds now. */
+  slots?: SlotState[];
+}
+
+/** Rollback: rollback_start → (unpack if needed) → activate LKG → health → rollback_complete. Pure. */
+export function planRollback(input: RollbackPlanInput): Plan {
+  const { config, from, to, target } = input;
+  const artifact = releaseArtifact(to, input.stored);
+  const prepare = target.describePrepare(artifact);
+  const activate = target.describeActivate(to.version);
+  const decision = input.database;
+  const notes = [
+    `${to.version} is the ${input.chosenBy === 'request' ? 'requested target' : 'last known good release, chosen by recorded outcome and sequence'}: reached good as #${to.goodSeq ?? '—'}, CI ${to.ci}`,
+    `reason: ${input.reason}`,
+    ...(decision ? decision.reasons.map((r) => `database (${decision.mode}): ${r}`) : ['database: none configured (code-only rollback)']),
+    ...(decision?.mode === 'down' && input.down ? describeDownTarget(input.down) : []),
+  ];
+  if (!config.health) notes.push('no health check configured: the rolled-back release is not probed');
+  const unpack = prepareStep(artifact, prepare);
+  const databaseSteps = [
+    ...(decision?.mode === 'restore' && decision.backup ? restoreSteps(decision.backup.id, from?.version ?? null, input.safetyBackup, decision.undoes ?? []) : []),
+    ...(decision?.mode === 'down' && input.down ? downSteps(input.down, input.safetyBackup) : []),
+  ];
+  let switchSteps: PlanStep[];
+  if (config.traffic && input.slots) {
+    const restart = decision?.mode === 'restore';
+    const slotted = slotRollbackSteps({ config, target, from, to, slots: input.slots, restart });
+    // A release on no slot is unpacked before the database is touched, so a missing artifact stops the rollback first.
+    switchSteps = [...(slotted.unpack ? [unpack] : []), ...databaseSteps, ...slotted.steps];
+    notes.push(...slotted.notes);
+  } else {
+    notes.push(
+      target.capabilities.keepsPreviousWarm
+        ? `${to.version} is still warm: the rollback is a traffic switch`
+        : `${to.version} is booted again (${target.capabilities.zeroDowntimeReload ? 'zero-downtime reload' : 'restart'})`,
+    );
+    switchSteps = [unpack, ...databaseSteps, activateStep(to.version, 'rollback', activate)];
+  }
+  const steps: PlanStep[] = [
+    rollbackStartStep(from?.version ?? null, to.version),
+    ...switchSteps,
+    ...(config.health ? [healthStep('health', config, to.version, 'verify')] : []),
+    ...smokeStep(config, to.version),
+    rollbackCompleteStep(from?.version ?? null, to.version),
+  ];
+  return {
+    version: PLAN_FORMAT_VERSION,
+    kind: 'rollback',
+    env: input.env,
+    from: from?.version ?? null,
+    to: to.version,
+    toState: to.state,
+    notes,
+    automatic: input.automatic,
+    reason: input.reason,
+    ...(decision ? { database: { mode: decision.mode, reasons: decision.reasons, ...(decision.backup ? { backupId: decision.backup.id } : {}) } } : {}),
+    steps,
+  };
+}
