@@ -52,7 +52,7 @@ describe('lintFiles on worker threads', () => {
     try {
       await new Promise<void>((resolve, reject) => {
         worker.on('message', (message: LintWorkerMessage) => {
-          if ('booted' in message) void pgParserModule().then((pgModule) => worker.postMessage({ pgModule }), reject);
+          if ('booted' in message) void pgParserModule().then((pgModule) => worker.postMessage({ parserModule: pgModule }), reject);
           else if ('part' in message) parts[message.index] = message.part;
           else if ('error' in message) reject(new Error(message.error));
           else resolve();

@@ -5,10 +5,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { combineLintParts, lintFileBatch, lintMigrations, prepareLinter, type LintPart } from './lint-sql.js';
-import { pgParserModule } from '../postgres/pg-parser-module.js';
 import type { LintEngine, LintResult, MigrationSource } from '../lint-types.js';
 import { batchCount, claimBatches, createBatchBoard, takeBatch, type BatchBoard } from './lint-batches.js';
 import type { FoundFile } from './lint-file-walker.js';
+import { LINT_DIALECTS } from './lint-dialects.js';
 import { packageRoot } from '../../util/package-root.js';
 
 /**
@@ -36,9 +36,9 @@ export interface LintWorkerInput {
   board: BatchBoard;
 }
 
-/** What the parent sends a worker once it has it: the PostgreSQL parser's compiled WebAssembly. */
+/** What the parent sends a worker once it has it: the parser's compiled WebAssembly (dialects with LintDialect.compiledParser). */
 export interface LintParentMessage {
-  pgModule: WebAssembly.Module;
+  parserModule: WebAssembly.Module;
 }
 
 /** Booted (its first line ran), one batch's findings, a failure, or the end (nothing left to claim). */
@@ -49,17 +49,9 @@ export interface LintFilesOptions {
   threads?: number;
   /**
    * This process exits after this one lint (the CLI does), so lintFiles may set V8's process-wide
-   * flags for PostgreSQL's parser. It sets them once its workers have booted (see below), and
-   * before the parser compiles:
-   * - `--liftoff-only`: the parser's 1.7 MB of WebAssembly on V8's baseline compiler only. By
-   *   default V8 also recompiles the hot parts with its optimising tier in the background, which
-   *   costs more CPU than a lint run ever wins back (measured: about 35% less CPU for 20,000
-   *   statements, and no loss at 200,000).
-   * - `--semi-space-growth-factor=1`: the young generation keeps the size it has (~2 MB) instead of
-   *   growing to 16 MB. Almost everything the linter allocates (parse trees) is garbage by the next
-   *   file, and a small nursery reuses the same memory, still in the CPU's cache, while a large one
-   *   keeps touching fresh pages (measured: 3,400 fewer page faults per 20,000 statements, about 2%
-   *   less time on one thread).
+   * flags the dialect's parser wants (LintDialect.oneRunV8Flags: PostgreSQL's, and why, are in
+   * lint-dialects.ts). It sets them once its workers have booted (see below), and before the
+   * parser compiles.
    */
   tuneV8ForOneRun?: boolean;
   /** Filled in with who linted what (for the benchmark and the tests). */
@@ -80,13 +72,14 @@ const WORKER_BOOT_WAIT_MS = 150;
 
 export async function lintFiles(found: readonly FoundFile[], engine: LintEngine, options: LintFilesOptions = {}): Promise<LintResult> {
   const requestedThreads = options.threads;
+  const dialect = LINT_DIALECTS[engine];
   const files = found.map((f) => ({ path: f.display, absolute: f.absolute }));
   const threads = Math.min(requestedThreads ?? availableParallelism(), 8, Math.ceil(files.length / BATCH_SIZE));
   const worker = WORKERS.find((w) => existsSync(w));
   // The worker is compiled .js next to this module; under a TypeScript test runner it is absent.
   const parallel = threads >= 2 && worker !== undefined && (requestedThreads !== undefined ? requestedThreads >= 2 : totalBytes(files) >= PARALLEL_MIN_BYTES);
   const loadParser = (): Promise<void> => {
-    if (options.tuneV8ForOneRun && engine === 'postgres') setFlagsFromString('--liftoff-only --semi-space-growth-factor=1');
+    if (options.tuneV8ForOneRun && dialect.oneRunV8Flags !== undefined) setFlagsFromString(dialect.oneRunV8Flags);
     const ready = prepareLinter(engine);
     ready.catch(() => undefined); // awaited below, after the files are read
     return ready;
@@ -123,12 +116,12 @@ export async function lintFiles(found: readonly FoundFile[], engine: LintEngine,
       // thread's compiled parser rather than compile their own (a module is shared, not copied).
       await Promise.race([Promise.all(workers.map((w) => w.booted)), delay(WORKER_BOOT_WAIT_MS, undefined, { ref: false })]);
       parserReady = loadParser();
-      if (engine === 'postgres') {
-        const handOver = (pgModule: WebAssembly.Module): void => {
-          for (const w of workers) w.send({ pgModule });
+      if (dialect.compiledParser) {
+        const handOver = (parserModule: WebAssembly.Module): void => {
+          for (const w of workers) w.send({ parserModule });
           stats.parserHandedOver = workers.length;
         };
-        pgParserModule().then(handOver, () => undefined);
+        dialect.compiledParser().then(handOver, () => undefined);
       }
     }
     await parserReady;

@@ -3,6 +3,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { lintFileBatch, prepareLinter } from './lint-sql.js';
 import { claimBatches } from './lint-batches.js';
+import { LINT_DIALECTS } from './lint-dialects.js';
 import type { LintParentMessage, LintWorkerInput, LintWorkerMessage } from './lint-parallel.js';
 
 /**
@@ -16,9 +17,9 @@ async function main(input: LintWorkerInput): Promise<void> {
   post({ booted: true }); // the parent may change V8's flags now (see lintFiles)
   lowerThreadPriority();
   try {
-    // PostgreSQL's parser comes compiled from the parent thread (which compiles it anyway).
-    const pgModule = input.engine === 'postgres' ? new Promise<WebAssembly.Module>((resolve) => parentPort!.once('message', (m: LintParentMessage) => resolve(m.pgModule))) : undefined;
-    await prepareLinter(input.engine, pgModule);
+    // A parser that compiles to WebAssembly (PostgreSQL's) comes compiled from the parent thread (which compiles it anyway).
+    const compiled = LINT_DIALECTS[input.engine].compiledParser ? new Promise<WebAssembly.Module>((resolve) => parentPort!.once('message', (m: LintParentMessage) => resolve(m.parserModule))) : undefined;
+    await prepareLinter(input.engine, compiled);
     const read = (batch: readonly { path: string; absolute: string }[]) => batch.map((f) => ({ path: f.path, sql: readFileSync(f.absolute, 'utf8') }));
     claimBatches(input.files, input.batchSize, input.board, (batch) => lintFileBatch(read(batch), input.engine), (index, part) => post({ index, part }));
     post({ end: true });

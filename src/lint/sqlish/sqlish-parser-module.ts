@@ -11,10 +11,16 @@ export interface SqlishParser {
 
 const loaded = new Map<SqlishDialect, SqlishParser>();
 
+/** One generated grammar per dialect (import paths spelled out, so bundlers and Node resolve them as written). */
+const GRAMMARS: Record<SqlishDialect, () => Promise<unknown>> = {
+  mysql: () => import('node-sql-parser/build/mysql.js'),
+  sqlite: () => import('node-sql-parser/build/sqlite.js'),
+};
+
 export async function loadSqlishParser(dialect: SqlishDialect): Promise<SqlishParser> {
   const existing = loaded.get(dialect);
   if (existing) return existing;
-  const module = dialect === 'mysql' ? await import('node-sql-parser/build/mysql.js') : await import('node-sql-parser/build/sqlite.js');
+  const module = await GRAMMARS[dialect]();
   const ParserClass = (module as unknown as { Parser?: new () => SqlishParser; default?: { Parser: new () => SqlishParser } }).Parser ?? (module as unknown as { default: { Parser: new () => SqlishParser } }).default.Parser;
   const parser = new ParserClass();
   loaded.set(dialect, parser);
