@@ -6,7 +6,9 @@ import type pg from 'pg';
 import { RewindError } from '../../errors/rewind-error.js';
 import type { CommandResult, CommandSpec } from '../../ports/executor.js';
 import { redactor } from '../../util/redact.js';
-import { assertIntact, discardPartial, finalize, partialPath, pickTool, pipelineFailure, treeDigest } from './backup-files.js';
+import { assertIntact, directoryManifestDigest } from './backup-digest.js';
+import { pickTool, pipelineFailure } from './client-tools.js';
+import { discardPartial, finalize, partialPath } from './partial-dump.js';
 
 /**
  * PostgreSQL point-in-time recovery (PITR): check that continuous WAL archiving really works, take a
@@ -329,7 +331,7 @@ async function continuityCheck(dir: string, segmentSize: number, lastArchived: s
  * restore is a plain copy and pg_verifybackup can check it) with the WAL it needs streamed in
  * (`--wal-method=stream`, so the backup is consistent on its own), a fast checkpoint (no wait for a
  * spread one) and a manifest with SHA-256 per file. The result is verified with pg_verifybackup before
- * it is renamed into place. Its `sha256` is the house directory digest (`treeDigest`: sha256 of the
+ * it is renamed into place. Its `sha256` is the house directory digest (`directoryManifestDigest`: sha256 of the
  * sorted `sha256sum`-style manifest of every file, backup_manifest included), so `assertIntact` and
  * `checksumProblem` work on it like on any other backup.
  *
@@ -371,7 +373,7 @@ export async function takeBaseBackup(options: TakeBaseBackupOptions): Promise<Ba
     const verified = await options.executor.run(spec([pickTool(['pg_verifybackup'], options.binDir), '--quiet', target]));
     if (verified.exitCode !== 0) throw new RewindError('REWIND_E_BACKUP_FAILED', `pg_verifybackup rejected the new base backup of ${where(options.url)}: ${failure(verified)}`, { engine: 'postgres' });
     const range = await walRange(target);
-    const written = await treeDigest(target);
+    const written = await directoryManifestDigest(target);
     await finalize(destination);
     return { path: destination, format: 'pg-basebackup-plain', ...written, startTime, endTime, ...range, serverVersion: Number(version.rows[0]!.v) };
   } catch (error) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonSafeRow, stableRows } from './backup-files.js';
+import { jsonSafeRow, stableRows } from './snapshot-rows.js';
 
 describe('jsonSafeRow', () => {
   it('keeps a column named __proto__ as a column, not as the prototype of the row', () => {
