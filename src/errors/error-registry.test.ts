@@ -6,9 +6,9 @@ import { ERROR_REGISTRY } from './error-registry.js';
 describe('error registry and docs/errors.md', () => {
   const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
   const rows = new Map(
-    [...doc.matchAll(/^\| `(REWIND_E_[A-Z_]+)` \| (\d+) \| (\d+) \|/gm)].map((m) => [m[1]!, { exitCode: Number(m[2]), httpStatus: Number(m[3]) }]),
+    [...doc.matchAll(/^\| `(REWIND_E_[A-Z0-9_]+)` \| (\d+) \| (\d+) \|/gm)].map((m) => [m[1]!, { exitCode: Number(m[2]), httpStatus: Number(m[3]) }]),
   );
-  const hints = new Map([...doc.matchAll(/^\| `(REWIND_E_[A-Z_]+)` \| \d+ \| \d+ \| (.*) \|$/gm)].map((m) => [m[1]!, m[2]!]));
+  const hints = new Map([...doc.matchAll(/^\| `(REWIND_E_[A-Z0-9_]+)` \| \d+ \| \d+ \| (.*) \|$/gm)].map((m) => [m[1]!, m[2]!]));
 
   it('documents every registered code with its exit code and HTTP status', () => {
     for (const [code, spec] of Object.entries(ERROR_REGISTRY)) {
