@@ -1,4 +1,6 @@
 // How an argument is shown inside a command a person may paste into a POSIX shell (hints, advice).
+// Here rather than in util/ because error hints need it, and errors/ imports nothing from util/
+// (util/ throws RewindError: one direction only).
 
 const SAFE_ARG = /^[\w@%+=:,./-]+$/;
 
