@@ -25,9 +25,10 @@ await build({
   // Bundled CommonJS (pg, tar's deps) calls require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __rewindCreateRequire } from 'node:module'; const require = __rewindCreateRequire(import.meta.url);" },
 });
-// The lint worker thread: one CommonJS file (no chunks, no ES module loader), which a worker starts faster.
+// The lint worker thread: one CommonJS file (no chunks, no ES module loader), which a worker starts
+// faster. Its source is in src/lint/run/; the bundle stays next to the CLI's (lintFiles looks there).
 await build({
-  entryPoints: ['src/cli/lint-worker.ts'],
+  entryPoints: ['src/lint/run/lint-worker.ts'],
   outfile: 'dist/cli/lint-worker.cjs',
   bundle: true,
   format: 'cjs',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchCount, claimBatches, createBatchBoard, runBatch, takeBatch } from '../src/cli/lint-batches.js';
+import { batchCount, claimBatches, createBatchBoard, runBatch, takeBatch } from '../src/lint/run/lint-batches.js';
 
 // The work sharing of `rewind lint` threads: every batch is delivered exactly once, whoever does it.
 describe('lint batches', () => {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lintMigrations } from '../src/lint/lint-sql.js';
+import { lintMigrations } from '../src/lint/run/lint-sql.js';
 import type { LintEngine } from '../src/lint/lint-types.js';
 import { RULES } from '../src/lint/rule-catalog.js';
 

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCorpus } from '../src/bench/lint-bench.js';
-import { batchCount, createBatchBoard } from '../src/cli/lint-batches.js';
-import { findSqlFiles } from '../src/cli/lint-file-walker.js';
-import { lintFiles, type LintThreadStats, type LintWorkerInput, type LintWorkerMessage } from '../src/cli/lint-parallel.js';
-import { combineLintParts, type LintPart } from '../src/lint/lint-sql.js';
-import { pgParserModule } from '../src/lint/pg-parser-module.js';
+import { batchCount, createBatchBoard } from '../src/lint/run/lint-batches.js';
+import { findSqlFiles } from '../src/lint/run/lint-file-walker.js';
+import { lintFiles, type LintThreadStats, type LintWorkerInput, type LintWorkerMessage } from '../src/lint/run/lint-parallel.js';
+import { combineLintParts, type LintPart } from '../src/lint/run/lint-sql.js';
+import { pgParserModule } from '../src/lint/postgres/pg-parser-module.js';
 
 const WORKER = join(import.meta.dirname, '..', 'dist', 'cli', 'lint-worker.cjs');
 
@@ -52,7 +52,7 @@ describe('lintFiles on worker threads', () => {
     try {
       await new Promise<void>((resolve, reject) => {
         worker.on('message', (message: LintWorkerMessage) => {
-          if ('booted' in message) void pgParserModule().then((pgModule) => worker.postMessage({ pgModule }), reject);
+          if ('booted' in message) void pgParserModule().then((pgModule) => worker.postMessage({ parserModule: pgModule }), reject);
           else if ('part' in message) parts[message.index] = message.part;
           else if ('error' in message) reject(new Error(message.error));
           else resolve();

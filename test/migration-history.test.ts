@@ -5,9 +5,14 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findMigrationHistories, type SqlQuery } from '../src/migrations/find-history.js';
+import { PostgresEngine } from '../src/adapters/databases/postgres-engine.js';
+import { SqliteEngine } from '../src/adapters/databases/sqlite-engine.js';
+import { postgresDatabaseSchema, sqliteDatabaseSchema } from '../src/config/config-schema.js';
+import { ProcessExecutor } from '../src/exec/process-executor.js';
+import { readHistory } from '../src/migrations/history-readers.js';
 import { listMigrationFiles } from '../src/migrations/migration-files.js';
 import type { MigrationHistory, MigrationTool } from '../src/migrations/migration-history.js';
+import type { DatabaseEngine } from '../src/ports/database-engine.js';
 import { pendingMigrations, unknownApplied } from '../src/migrations/pending-migrations.js';
 import { POSTGRES_ADMIN_URL as ADMIN, postgresUrl } from './support/services.js';
 
@@ -84,8 +89,22 @@ const EXPECTED_PENDING: Record<MigrationTool, string[]> = {
   typeorm: ['1700000200000'],
 };
 
+/**
+ * The history tables as a deploy reads them: every known table the engine's snapshot finds (in any
+ * schema), each given to the readers, which tell the tools apart by columns (as readToolHistory does).
+ */
+async function readHistories(engine: DatabaseEngine): Promise<MigrationHistory[]> {
+  try {
+    const { migrationState } = await engine.snapshot([]);
+    return migrationState.flatMap((table) => readHistory({ name: table.name.split('.').at(-1)!, columns: table.columns, rows: table.rows }) ?? []);
+  } finally {
+    await engine.close();
+  }
+}
+
 describe('migration history on a real PostgreSQL', () => {
   const database = `rewind_mig_${randomBytes(4).toString('hex')}`;
+  const engine = () => new PostgresEngine(postgresDatabaseSchema.parse({ engine: 'postgres', url: `postgres://root@127.0.0.1:5432/${database}` }), new ProcessExecutor());
   let client: pg.Client;
   let root: string;
   let histories: MigrationHistory[];
@@ -99,8 +118,7 @@ describe('migration history on a real PostgreSQL', () => {
     await client.connect();
     await client.query(SCHEMA);
     root = await mkdtemp(join(tmpdir(), 'rewind-mig-'));
-    const query: SqlQuery = async (sql, params) => (await client.query(sql, params as unknown[])).rows;
-    histories = await findMigrationHistories('postgres', query);
+    histories = await readHistories(engine());
   });
   afterAll(async () => {
     await client?.end();
@@ -134,7 +152,7 @@ describe('migration history on a real PostgreSQL', () => {
     await client.query(`INSERT INTO "_prisma_migrations" (id, checksum, migration_name, applied_steps_count) VALUES ('c', 'c3', '20240301000000_drop_legacy', 0)`);
     await client.query(`UPDATE schema_migrations SET dirty = true`);
     await client.query(`INSERT INTO flyway_schema_history VALUES (4, '1.10', 'more', 'SQL', 'V1_10__more.sql', 4, 'ci', now(), 5, false)`);
-    const again = await findMigrationHistories('postgres', async (sql, params) => (await client.query(sql, params as unknown[])).rows);
+    const again = await readHistories(engine());
     const byTool = Object.fromEntries(again.map((h) => [h.tool, h]));
     expect(byTool.prisma!.blockers).toEqual([expect.stringContaining('prisma migration 20240301000000_drop_legacy failed')]);
     expect(byTool['golang-migrate']!.blockers).toEqual([expect.stringContaining('version 2 is dirty')]);
@@ -153,8 +171,7 @@ describe('migration history on SQLite (apps that run on SQLite in production)', 
       "migration_name" TEXT NOT NULL, "logs" TEXT, "rolled_back_at" DATETIME, "started_at" DATETIME NOT NULL DEFAULT current_timestamp,
       "applied_steps_count" INTEGER UNSIGNED NOT NULL DEFAULT 0);
       INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name) VALUES ('a', 'x', 1704067200000, '20240101000000_init');`);
-    const query: SqlQuery = async (sql, params = []) => db.prepare(sql).all(...(params as unknown[])) as Record<string, unknown>[];
-    const [history] = await findMigrationHistories('sqlite', query);
+    const [history] = await readHistories(new SqliteEngine(sqliteDatabaseSchema.parse({ engine: 'sqlite', path: join(root, 'app.db') })));
     expect(history).toMatchObject({ tool: 'prisma', applied: [{ id: '20240101000000_init', state: 'applied', appliedAt: '2024-01-01T00:00:00.000Z' }], blockers: [] });
     db.close();
     await rm(root, { recursive: true, force: true });

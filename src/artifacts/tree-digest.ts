@@ -9,6 +9,10 @@ export const TREE_DIGEST_PREFIX = 'tree-sha256:';
  * content sha256) and symlink (path, target), in path order. Unlike a directory artifact's digest
  * it hashes each file on its own, so it can be computed from a tarball in one pass, whatever order
  * the archive holds its entries in, and from the unpacked directory, and the two compared.
+ *
+ * The only tree digest. Two other directory digests exist, each a format already recorded and so
+ * kept as it is: the `sha256:` a directory artifact is registered with (directory-scan.ts), and a
+ * directory backup's `sha256sum`-manifest digest (adapters/databases/backup-digest.ts).
  */
 export function treeDigest(entries: readonly TreeEntry[]): string {
   const hash = createHash('sha256');

@@ -14,8 +14,6 @@ export interface CliIo {
   interruption?: import('../core/services.js').Interruption;
 }
 
-export const processIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
-
 export const writeLine = (stream: NodeJS.WritableStream, line = ''): void => {
   stream.write(`${line}\n`);
 };

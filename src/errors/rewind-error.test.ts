@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ERROR_REGISTRY } from './error-registry.js';
-import { hintFor, inEnvironment, RewindError } from './rewind-error.js';
+import { hintFor, inEnvironment, RewindError, toRewindError } from './rewind-error.js';
 
 describe('RewindError hints', () => {
   it('fill in the environment the error is about, in the text and in toJSON', () => {
@@ -41,5 +41,25 @@ describe('RewindError hints', () => {
     expect(inEnvironment(locked, 'staging')).toBe(locked);
     const plain = new Error('boom');
     expect(inEnvironment(plain, 'staging')).toBe(plain);
+  });
+});
+
+describe('RewindError causes', () => {
+  it('keeps the error it reports as Error.cause, and leaves it out of toJSON', () => {
+    const driver = new Error('connect ECONNREFUSED 127.0.0.1:5432');
+    const error = new RewindError('REWIND_E_DB_UNREACHABLE', 'cannot reach the database at 127.0.0.1:5432', { host: '127.0.0.1' }, { cause: driver });
+    expect(error.cause).toBe(driver);
+    expect(error.toJSON()).toEqual({ code: 'REWIND_E_DB_UNREACHABLE', message: 'cannot reach the database at 127.0.0.1:5432', hint: error.hint, host: '127.0.0.1' });
+    expect('cause' in new RewindError('REWIND_E_DB_UNREACHABLE', 'no cause given')).toBe(false);
+  });
+
+  it('survives inEnvironment, and toRewindError makes the thrown value the cause', () => {
+    const driver = new Error('boom');
+    const named = inEnvironment(new RewindError('REWIND_E_DB_UNREACHABLE', 'down', {}, { cause: driver }), 'staging') as RewindError;
+    expect(named.details.env).toBe('staging');
+    expect(named.cause).toBe(driver);
+    const wrapped = toRewindError(driver);
+    expect(wrapped).toMatchObject({ code: 'REWIND_E_INTERNAL', message: 'boom' });
+    expect(wrapped.cause).toBe(driver);
   });
 });

@@ -1,4 +1,4 @@
-import { shellQuote } from '../util/shell-quote.js';
+import { shellQuote } from './shell-quote.js';
 import { ERROR_REGISTRY, HINT_PLACEHOLDERS, type ErrorCode } from './error-registry.js';
 
 /** An expected failure with a registry code. Messages name the field, argument or resource at fault. */
@@ -6,8 +6,12 @@ export class RewindError extends Error {
   readonly code: ErrorCode;
   readonly details: Record<string, unknown>;
 
-  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
-    super(message);
+  /**
+   * `options.cause`: the error this one reports (a driver's, a failed syscall's), kept as Error's
+   * `cause` for stack traces and debuggers; not part of toJSON, whose shape the CLI's --json promises.
+   */
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options: ErrorOptions = {}) {
+    super(message, options);
     this.name = 'RewindError';
     this.code = code;
     this.details = details;
@@ -53,16 +57,16 @@ export function hintFor(code: ErrorCode, details: Record<string, unknown>): stri
  */
 export function inEnvironment(error: unknown, env: string): unknown {
   if (!(error instanceof RewindError) || error.details.env !== undefined) return error;
-  return new RewindError(error.code, error.message, { ...error.details, env });
+  return new RewindError(error.code, error.message, { ...error.details, env }, 'cause' in error ? { cause: error.cause } : {});
 }
 
 export function isRewindError(value: unknown): value is RewindError {
   return value instanceof RewindError;
 }
 
-/** Wraps anything thrown into a RewindError, keeping coded errors as they are. */
+/** Wraps anything thrown into a RewindError (the thrown value its cause), keeping coded errors as they are. */
 export function toRewindError(value: unknown): RewindError {
   if (value instanceof RewindError) return value;
   const message = value instanceof Error ? value.message : String(value);
-  return new RewindError('REWIND_E_INTERNAL', message);
+  return new RewindError('REWIND_E_INTERNAL', message, {}, { cause: value });
 }

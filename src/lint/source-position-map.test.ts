@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lintMigrations } from './lint-sql.js';
+import { lintMigrations } from './run/lint-sql.js';
 import { SourcePositionMap } from './source-position-map.js';
 
 describe('source positions', () => {

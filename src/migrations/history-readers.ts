@@ -122,3 +122,9 @@ export function readHistory(table: HistoryTable): MigrationHistory | null {
 
 /** Every table name any supported tool may use, for the introspection query. */
 export const HISTORY_TABLE_NAMES: readonly string[] = [...new Set(HISTORY_READERS.flatMap((r) => r.tables))];
+
+/**
+ * Migration history tables rewind records with each backup and ignores in schema drift: every table
+ * the readers above know, and those of tools rewind records but cannot read yet.
+ */
+export const MIGRATION_TABLES: readonly string[] = [...HISTORY_TABLE_NAMES, 'SequelizeMeta', 'kysely_migration', 'goose_db_version', '__EFMigrationsHistory', 'doctrine_migration_versions'];

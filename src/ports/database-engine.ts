@@ -1,3 +1,4 @@
+import type { BackupArtifact } from './backup-artifact.js';
 import type { PitrSupport } from './database-pitr.js';
 import type { DatabaseSchema } from './database-schema.js';
 import type { CommandSpec } from './executor.js';
@@ -10,19 +11,8 @@ import type { CommandSpec } from './executor.js';
  */
 export type DatabaseEngineName = 'postgres' | 'mysql' | 'sqlite';
 
-export interface BackupArtifact {
-  /** Absolute path of the dump (file or, for directory-format dumps, directory). */
-  path: string;
-  /** Bytes on disk (for a directory: the sum of its files). */
-  size: number;
-  /**
-   * sha256 (hex) of the dump, computed while it streamed (no second read). For a directory: the sha256
-   * of its `sha256sum`-style manifest, i.e. of the lines `<sha256 of file>  <relative/path>\n` sorted by path.
-   */
-  sha256: string;
-  /** Engine-specific format name: `pg-custom-zst`, `pg-custom`, `pg-directory`, `mysql-sql-gz`, `mysql-sql`, `sqlite-file`. */
-  format: string;
-}
+// Declared below both this port and the PITR port, which extends it (BaseBackup): no type loop between them.
+export type { BackupArtifact };
 
 /** One migration history table as found in the database (the shape `src/migrations` readers take). */
 export interface MigrationTableState {

@@ -1,4 +1,4 @@
-import type { BackupArtifact } from './database-engine.js';
+import type { BackupArtifact } from './backup-artifact.js';
 import type { Executor } from './executor.js';
 
 /*

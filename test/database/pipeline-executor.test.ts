@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeHashed } from '../../src/adapters/databases/backup-files.js';
+import { writeHashed } from '../../src/adapters/databases/backup-digest.js';
 import { describePipeline, ProcessExecutor } from '../../src/exec/process-executor.js';
 
 // ProcessExecutor.runPipeline: argv stages joined by OS pipes, the ends handed to the caller.

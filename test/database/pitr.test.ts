@@ -13,7 +13,7 @@ import {
   type BaseBackup,
   type RestoreToTimeOptions,
 } from '../../src/adapters/databases/postgres-pitr.js';
-import { currentDigest } from '../../src/adapters/databases/backup-files.js';
+import { currentDigest } from '../../src/adapters/databases/backup-digest.js';
 import { freePort } from '../../src/demo/sample-artifacts.js';
 import type { RewindError } from '../../src/errors/rewind-error.js';
 import { POSTGRES_ADMIN_URL as MAIN } from '../support/services.js';

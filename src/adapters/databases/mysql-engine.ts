@@ -12,19 +12,11 @@ import type { BackupArtifact, BackupResult, DatabaseEngine, DatabaseSnapshot, Mi
 import type { CommandSpec, StreamingExecutor } from '../../ports/executor.js';
 import type { SecretRef } from '../../ports/secret-ref.js';
 import { redactor } from '../../util/redact.js';
-import {
-  MIGRATION_TABLES,
-  assertIntact,
-  checksumProblem,
-  discardPartial,
-  finalize,
-  partialPath,
-  pickTool,
-  pipelineFailure,
-  splitTableName,
-  stableRows,
-  writeHashed,
-} from './backup-files.js';
+import { MIGRATION_TABLES } from '../../migrations/history-readers.js';
+import { assertIntact, checksumProblem, writeHashed } from './backup-digest.js';
+import { pickTool, pipelineFailure } from './client-tools.js';
+import { discardPartial, finalize, partialPath } from './partial-dump.js';
+import { splitTableName, stableRows } from './snapshot-rows.js';
 
 const quoteIdent = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
 /** mysqldump's last line; a dump without it was cut short. */

@@ -13,20 +13,11 @@ import { redactor } from '../../util/redact.js';
 import { stageSucceeded } from '../../exec/process-executor.js';
 import { nullPrototypeRecord } from '../../util/own-property.js';
 import { CommitDecision } from './commit-decision.js';
-import {
-  MIGRATION_TABLES,
-  assertIntact,
-  checksumProblem,
-  discardPartial,
-  findTool,
-  finalize,
-  partialPath,
-  pipelineFailure,
-  splitTableName,
-  stableRows,
-  treeDigest,
-  writeHashed,
-} from './backup-files.js';
+import { MIGRATION_TABLES } from '../../migrations/history-readers.js';
+import { assertIntact, checksumProblem, directoryManifestDigest, writeHashed } from './backup-digest.js';
+import { findTool, pipelineFailure } from './client-tools.js';
+import { discardPartial, finalize, partialPath } from './partial-dump.js';
+import { splitTableName, stableRows } from './snapshot-rows.js';
 
 type Compression = 'zstd' | 'gzip' | 'none';
 
@@ -246,7 +237,7 @@ export class PostgresEngine implements DatabaseEngine {
     const target = stages[0]!.argv.find((arg) => arg.startsWith('--file='))!.slice('--file='.length);
     const result = await this.executor.runPipeline(stages);
     if (!result.ok) throw new RewindError('REWIND_E_BACKUP_FAILED', `pg_dump of ${this.where} failed: ${pipelineFailure(result, [this.password])}`, { engine: 'postgres' });
-    return treeDigest(target);
+    return directoryManifestDigest(target);
   }
 
   async verify(backup: BackupArtifact): Promise<{ ok: boolean; reason?: string }> {

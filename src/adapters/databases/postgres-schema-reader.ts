@@ -12,7 +12,7 @@ import type {
   SchemaView,
 } from '../../ports/database-schema.js';
 import { redactor } from '../../util/redact.js';
-import { MIGRATION_TABLES } from './backup-files.js';
+import { MIGRATION_TABLES } from '../../migrations/history-readers.js';
 
 /**
  * Tables whose rows matter, not their shape: the migration tools' history and lock tables. The

@@ -134,7 +134,7 @@ const LEADING_NOISE = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/;
  */
 async function locateFailure(client: Awaited<ReturnType<typeof connectPostgres>>, sql: string): Promise<number | undefined> {
   try {
-    const { loadPgParser } = await import('../../lint/pg-parser-module.js');
+    const { loadPgParser } = await import('../../lint/postgres/pg-parser-module.js');
     const stmts = (await loadPgParser()).parseSync(sql).stmts ?? [];
     // stmt_location and stmt_len count UTF-8 bytes, not characters.
     const bytes = Buffer.from(sql, 'utf8');

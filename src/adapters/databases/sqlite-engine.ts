@@ -7,17 +7,10 @@ import { RewindError } from '../../errors/rewind-error.js';
 import type { BackupArtifact, BackupResult, DatabaseEngine, DatabaseSnapshot, MigrationTableState, RowCounts } from '../../ports/database-engine.js';
 import type { CommandSpec } from '../../ports/executor.js';
 import { nullPrototypeRecord } from '../../util/own-property.js';
-import {
-  MIGRATION_TABLES,
-  assertIntact,
-  checksumProblem,
-  discardPartial,
-  finalize,
-  partialPath,
-  sha256File,
-  splitTableName,
-  stableRows,
-} from './backup-files.js';
+import { MIGRATION_TABLES } from '../../migrations/history-readers.js';
+import { assertIntact, checksumProblem, sha256File } from './backup-digest.js';
+import { discardPartial, finalize, partialPath } from './partial-dump.js';
+import { splitTableName, stableRows } from './snapshot-rows.js';
 
 type Database = BetterSqlite3.Database;
 const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { RewindError } from '../../errors/rewind-error.js';
 import type { MetricMeasurement, MetricSource, MetricWindow } from '../../ports/metric-source.js';
-import { latencyPercentile } from './latency-percentile.js';
+import { nearestRankPercentile } from '../../util/percentile.js';
 
 /**
  * The built-in synthetic-traffic metric source: sends a small, bounded burst of requests to a URL
@@ -168,9 +168,9 @@ export async function sampleHttp(config: HttpProbeConfig, options: { maxDuration
     errors,
     errorRate: done.length === 0 ? null : errors / done.length,
     latenciesMs,
-    p50: latencyPercentile(sorted, 50),
-    p95: latencyPercentile(sorted, 95),
-    p99: latencyPercentile(sorted, 99),
+    p50: nearestRankPercentile(sorted, 50),
+    p95: nearestRankPercentile(sorted, 95),
+    p99: nearestRankPercentile(sorted, 99),
     outcomes,
     durationMs: Math.round(performance.now() - started),
   };

@@ -1,15 +1,15 @@
 import { writeLine, type CliIo } from '../cli-io.js';
-import { findSqlFiles } from '../lint-file-walker.js';
-import { lintFiles } from '../lint-parallel.js';
+import { findSqlFiles } from '../../lint/run/lint-file-walker.js';
+import { lintFiles } from '../../lint/run/lint-parallel.js';
 import { parseCommandArgs } from '../parse-args.js';
 import { ERROR_REGISTRY } from '../../errors/error-registry.js';
 import { RewindError } from '../../errors/rewind-error.js';
-import { failingFindings } from '../../lint/lint-exit-policy.js';
+import { failingFindings } from '../../lint/report/lint-exit-policy.js';
 import { writeJsonInSlices } from '../../util/json-slices.js';
 import { packageVersion } from '../../util/package-root.js';
 import { LINT_ENGINES, RULE_CLASSES, type LintEngine } from '../../lint/lint-types.js';
-import { renderLintSarif } from '../../lint/lint-sarif-renderer.js';
-import { renderLintText } from '../../lint/lint-text-renderer.js';
+import { renderLintSarif } from '../../lint/report/lint-sarif-renderer.js';
+import { renderLintText } from '../../lint/report/lint-text-renderer.js';
 import { RULES } from '../../lint/rule-catalog.js';
 
 /**

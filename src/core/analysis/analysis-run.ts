@@ -62,7 +62,7 @@ export interface AnalysisVerdict {
   metrics: MetricSummary[];
 }
 
-/** A run with no measurements yet. `baselines` feed baseline-relative conditions (see check-analysis-template.ts). */
+/** A run with no measurements yet. `baselines` feed baseline-relative conditions (BaselineCondition in analysis-types.ts). */
 export function startAnalysisRun(template: AnalysisTemplate, baselines: Baselines = {}): AnalysisRunState {
   return {
     template,

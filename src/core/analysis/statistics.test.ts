@@ -1,34 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { binomialTail, fisherExact, latencyPercentiles, logFactorial, mannWhitneyU, minExpectedCell, normalCdf, normalSf, percentile, twoProportionZTest } from './statistics.js';
-
-describe('percentile (Hyndman & Fan type 7, as NumPy and R default)', () => {
-  it.each([
-    // NumPy: np.percentile([15, 20, 35, 40, 50], [50, 95, 99]) → 35, 48, 49.6
-    [[15, 20, 35, 40, 50], 0.5, 35],
-    [[15, 20, 35, 40, 50], 0.95, 48],
-    [[15, 20, 35, 40, 50], 0.99, 49.6],
-    // np.percentile([1, 2, 3, 4], [25, 95]) → 1.75, 3.85; order of input does not matter
-    [[4, 1, 3, 2], 0.25, 1.75],
-    [[4, 1, 3, 2], 0.95, 3.85],
-    [[7], 0.95, 7],
-    [[1, 2], 0, 1],
-    [[1, 2], 1, 2],
-  ])('%j at %d is %d', (values, p, expected) => {
-    expect(percentile(values, p)).toBeCloseTo(expected, 12);
-  });
-
-  it('returns null for no values and refuses a p outside [0, 1] or a NaN value', () => {
-    expect(percentile([], 0.5)).toBeNull();
-    expect(latencyPercentiles([])).toBeNull();
-    expect(() => percentile([1], 95)).toThrow(RangeError);
-    expect(() => percentile([1, Number.NaN], 0.5)).toThrow(RangeError);
-  });
-
-  it('summarises latencies as p50 / p95 / p99', () => {
-    const values = Array.from({ length: 101 }, (_, i) => i);
-    expect(latencyPercentiles(values)).toEqual({ p50: 50, p95: 95, p99: 99, count: 101 });
-  });
-});
+import { binomialTail, fisherExact, logFactorial, mannWhitneyU, minExpectedCell, normalCdf, normalSf, twoProportionZTest } from './statistics.js';
 
 describe('normal and binomial tails', () => {
   it('matches the standard normal table', () => {

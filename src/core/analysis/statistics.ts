@@ -11,37 +11,9 @@ export type Alternative = 'two-sided' | 'greater' | 'less';
 // ---------------------------------------------------------------------------------------------
 // Percentiles
 
-/**
- * The `p`-quantile (`p` in [0, 1]) of `values` by linear interpolation between closest ranks:
- * Hyndman & Fan type 7, the default of R's `quantile`, NumPy's `percentile` and Excel's
- * PERCENTILE.INC. With n values sorted ascending, h = (n − 1)·p and the result is
- * x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋]). Returns null for no values; throws RangeError for a `p`
- * outside [0, 1] or a non-finite value (a NaN latency is a source bug, not a fast request).
- */
-export function percentile(values: readonly number[], p: number): number | null {
-  if (!(p >= 0 && p <= 1)) throw new RangeError(`percentile: p must be within [0, 1], got ${p}`);
-  if (values.length === 0) return null;
-  assertFinite(values, 'percentile');
-  const sorted = [...values].sort((a, b) => a - b);
-  const h = (sorted.length - 1) * p;
-  const lo = Math.floor(h);
-  const below = sorted[lo]!;
-  const above = sorted[Math.min(lo + 1, sorted.length - 1)]!;
-  return below + (h - lo) * (above - below);
-}
-
-export interface LatencyPercentiles {
-  p50: number;
-  p95: number;
-  p99: number;
-  count: number;
-}
-
-/** p50, p95 and p99 of `values` by {@link percentile}'s method; null for no values. */
-export function latencyPercentiles(values: readonly number[]): LatencyPercentiles | null {
-  if (values.length === 0) return null;
-  return { p50: percentile(values, 0.5)!, p95: percentile(values, 0.95)!, p99: percentile(values, 0.99)!, count: values.length };
-}
+// Interpolated (Hyndman & Fan type 7). Declared in util/ next to the nearest-rank percentile the HTTP
+// probe reports, which gives different numbers for the same samples (see there).
+export { percentile } from '../../util/percentile.js';
 
 // ---------------------------------------------------------------------------------------------
 // Distributions

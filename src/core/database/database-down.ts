@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { migrationsEnvRefs } from '../../config/config-secrets.js';
 import { RewindError } from '../../errors/rewind-error.js';
-import { lintMigrations } from '../../lint/lint-sql.js';
+import { lintMigrations } from '../../lint/run/lint-sql.js';
 import type { LintFinding } from '../../lint/lint-types.js';
 import { compareVersions, listMigrationFiles } from '../../migrations/migration-files.js';
 import type { CommandSpec } from '../../ports/executor.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { MigrationsConfig } from '../../config/config-schema.js';
 import { migrationsEnvRefs } from '../../config/config-secrets.js';
 import { toRewindError } from '../../errors/rewind-error.js';
-import { lintMigrations } from '../../lint/lint-sql.js';
+import { lintMigrations } from '../../lint/run/lint-sql.js';
 import type { MigrationSource } from '../../lint/lint-types.js';
 import type { MigrationFile, MigrationHistory } from '../../migrations/migration-history.js';
 import { listMigrationFiles } from '../../migrations/migration-files.js';

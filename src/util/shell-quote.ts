@@ -1,8 +1,0 @@
-// How an argument is shown inside a command a person may paste into a POSIX shell (hints, advice).
-
-const SAFE_ARG = /^[\w@%+=:,./-]+$/;
-
-/** The argument as a shell reads it back unchanged: as it is when plain, single-quoted otherwise. */
-export function shellQuote(arg: string): string {
-  return SAFE_ARG.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
-}
