@@ -3,10 +3,10 @@ import type { Executor } from '../ports/executor.js';
 import type { Runtime } from '../ports/runtime.js';
 import type { Target } from '../ports/target.js';
 import { registeredAdapter } from './registered-adapter.js';
-import { CommandRuntime } from './runtimes/command-runtime.js';
-import { Pm2Runtime } from './runtimes/pm2-runtime.js';
-import { ReleasesTarget } from './targets/releases-target.js';
-import { SlottedReleasesTarget } from './targets/slotted-releases-target.js';
+import { CommandRuntime } from './runtimes/command/command-runtime.js';
+import { Pm2Runtime } from './runtimes/pm2/pm2-runtime.js';
+import { ReleasesTarget } from './targets/releases/releases-target.js';
+import { SlottedReleasesTarget } from './targets/slotted-releases/slotted-releases-target.js';
 
 type RuntimeFactory = (config: RuntimeConfig, executor: Executor) => Runtime;
 type TargetFactory = (config: EnvironmentConfig['target'], runtime: Runtime) => Target;

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Pm2Runtime } from '../../src/adapters/runtimes/pm2-runtime.js';
+import { Pm2Runtime } from '../../src/adapters/runtimes/pm2/pm2-runtime.js';
 import { createTarget } from '../../src/adapters/target-registry.js';
 import { createTrafficRouter } from '../../src/adapters/router-registry.js';
 import { createDatabaseEngine } from '../../src/adapters/database-registry.js';

@@ -1,7 +1,7 @@
 import type { EnvironmentConfig } from '../../config/config-schema.js';
 import { dirname } from 'node:path';
 import { loadKnownValidConfig, observedTarget, unknownEnvironment, type ObservedTarget } from '../../config/known-valid-config.js';
-import { observeReleasesTarget } from '../../adapters/targets/releases-observer.js';
+import { observeReleasesTarget } from '../../adapters/targets/releases/releases-observer.js';
 import { describeServed, judgeAgreement } from '../../core/environment-agreement.js';
 import type { Ledger } from '../../ports/ledger.js';
 import { ownValue } from '../../util/own-property.js';

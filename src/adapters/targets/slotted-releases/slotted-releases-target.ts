@@ -1,12 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { Pm2RuntimeConfig, SlotsConfig } from '../../config/config-schema.js';
-import type { Executor } from '../../ports/executor.js';
-import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
-import type { Runtime, RuntimeContext } from '../../ports/runtime.js';
-import type { ActionDescription, FreeSpace, ReleaseArtifact, SlotState, Target, TargetCapabilities } from '../../ports/target.js';
-import { Pm2Runtime } from '../runtimes/pm2-runtime.js';
-import { pointLink, readLinkOrNull, ReleasesTarget } from './releases-target.js';
+import type { Pm2RuntimeConfig, SlotsConfig } from '../../../config/config-schema.js';
+import type { Executor } from '../../../ports/executor.js';
+import { failed, succeeded, type Outcome } from '../../../ports/outcome.js';
+import type { Runtime, RuntimeContext } from '../../../ports/runtime.js';
+import type { ActionDescription, FreeSpace, ReleaseArtifact, SlotState, Target, TargetCapabilities } from '../../../ports/target.js';
+import { Pm2Runtime } from '../../runtimes/pm2/pm2-runtime.js';
+import { pointLink, readLinkOrNull, ReleasesTarget } from '../releases/releases-target.js';
 
 export const SLOT_NAMES = ['blue', 'green'] as const;
 export type SlotName = (typeof SLOT_NAMES)[number];

@@ -3,17 +3,17 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, readlink, rename, rm, statfs, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { releaseOfDir } from './releases-observer.js';
-import type { Outcome } from '../../ports/outcome.js';
-import { failed, succeeded } from '../../ports/outcome.js';
-import type { Runtime, RuntimeContext } from '../../ports/runtime.js';
-import type { ActionDescription, FreeSpace, ReleaseArtifact, ServedProcess, Target, TargetCapabilities } from '../../ports/target.js';
-import { inspectArtifact, type ArtifactInspection } from '../../artifacts/artifact-digest.js';
-import { RELEASE_MARKER as MARKER } from '../../artifacts/artifact-tree.js';
-import { scanDirectory } from '../../artifacts/directory-scan.js';
-import { readTarball } from '../../artifacts/tarball-scan.js';
-import { TreeWriter, TreeWriteError } from '../../artifacts/tree-writer.js';
-import { verifyUnpackedTree } from '../../artifacts/unpacked-tree.js';
-import { isRewindError } from '../../errors/rewind-error.js';
+import type { Outcome } from '../../../ports/outcome.js';
+import { failed, succeeded } from '../../../ports/outcome.js';
+import type { Runtime, RuntimeContext } from '../../../ports/runtime.js';
+import type { ActionDescription, FreeSpace, ReleaseArtifact, ServedProcess, Target, TargetCapabilities } from '../../../ports/target.js';
+import { inspectArtifact, type ArtifactInspection } from '../../../artifacts/artifact-digest.js';
+import { RELEASE_MARKER as MARKER } from '../../../artifacts/artifact-tree.js';
+import { scanDirectory } from '../../../artifacts/directory-scan.js';
+import { readTarball } from '../../../artifacts/tarball-scan.js';
+import { TreeWriter, TreeWriteError } from '../../../artifacts/tree-writer.js';
+import { verifyUnpackedTree } from '../../../artifacts/unpacked-tree.js';
+import { isRewindError } from '../../../errors/rewind-error.js';
 
 export const RELEASES_TARGET_TYPE = 'releases';
 

@@ -1,8 +1,8 @@
 import { readlinkSync, realpathSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, sep } from 'node:path';
-import type { ObservedTarget } from '../../config/known-valid-config.js';
-import type { ServedProcess } from '../../ports/target.js';
-import { pm2ServedDirs } from '../runtimes/pm2-served.js';
+import type { ObservedTarget } from '../../../config/known-valid-config.js';
+import type { ServedProcess } from '../../../ports/target.js';
+import { pm2ServedDirs } from '../../runtimes/pm2/pm2-served.js';
 
 /**
  * What a releases target runs, read from the files alone (no PM2 client, no schema): the `current`

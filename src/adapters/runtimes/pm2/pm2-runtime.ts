@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Executor } from '../../ports/executor.js';
-import type { Pm2RuntimeConfig } from '../../config/config-schema.js';
-import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
-import type { Runtime, RuntimeContext } from '../../ports/runtime.js';
-import type { ActionDescription } from '../../ports/target.js';
+import type { Executor } from '../../../ports/executor.js';
+import type { Pm2RuntimeConfig } from '../../../config/config-schema.js';
+import { failed, succeeded, type Outcome } from '../../../ports/outcome.js';
+import type { Runtime, RuntimeContext } from '../../../ports/runtime.js';
+import type { ActionDescription } from '../../../ports/target.js';
 import { HostMutex } from './host-mutex.js';
 import { pm2ServedDirs } from './pm2-served.js';
 import { pm2HomeTooLong } from './pm2-socket-paths.js';
