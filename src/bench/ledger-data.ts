@@ -1,9 +1,11 @@
-import { createTarget } from '../adapters/target-registry.js';
+import { loadAdapters } from '../adapters/registry.js';
 import { parseConfigText } from '../config/load-config.js';
 import { planDeploy, planRollback } from '../core/planner.js';
 import { sampleConfigYaml } from '../demo/sample-artifacts.js';
 import { ProcessExecutor } from '../exec/process-executor.js';
 import type { ReleaseRecord } from '../ports/ledger.js';
+
+const { createTarget } = await loadAdapters(['target', 'runtime']);
 
 /**
  * Synthetic ledger history for the scale bench, shaped like what rewind itself writes: every release
