@@ -23,5 +23,5 @@ export async function observeServed(services: Services | undefined, env: string,
 
 /** Whether `observeServed` reports slots taking traffic or processes. */
 export function servedBy(services: Services | undefined, env: string, target: Target): 'slots' | 'processes' {
-  return services?.config && target.slots && environmentConfig(services.config, env).traffic ? 'slots' : 'processes';
+  return services?.config && target.capabilities.trafficSplit && target.slots && environmentConfig(services.config, env).traffic ? 'slots' : 'processes';
 }
