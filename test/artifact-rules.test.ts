@@ -9,7 +9,7 @@ import { PassThrough } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReleasesTarget } from '../src/adapters/targets/releases-target.js';
+import { ReleasesTarget } from '../src/adapters/targets/releases/releases-target.js';
 import { main } from '../src/cli/rewind-cli.js';
 import { sampleConfigYaml } from '../src/demo/sample-artifacts.js';
 import { ERROR_REGISTRY, type ErrorCode } from '../src/errors/error-registry.js';

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReleasesTarget } from '../src/adapters/targets/releases-target.js';
+import { ReleasesTarget } from '../src/adapters/targets/releases/releases-target.js';
 import { inspectArtifact } from '../src/artifacts/artifact-digest.js';
 import { ArtifactStore, STALE_WORK_MS } from '../src/artifacts/artifact-store.js';
 import { parseConfigText } from '../src/config/load-config.js';

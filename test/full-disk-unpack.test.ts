@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReleasesTarget } from '../src/adapters/targets/releases-target.js';
+import { ReleasesTarget } from '../src/adapters/targets/releases/releases-target.js';
 import { artifactDigest } from '../src/artifacts/artifact-digest.js';
 import type { PlanStep } from '../src/core/plan.js';
 import { diskSpace } from '../src/core/steps/preflight-steps.js';

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadPm2 } from '../src/adapters/runtimes/pm2-loader.js';
+import { loadPm2 } from '../src/adapters/runtimes/pm2/pm2-loader.js';
 import { environmentConfig } from '../src/config/load-config.js';
 import { deploy } from '../src/core/operations/deploy.js';
 import { createSandbox, ENV, type CliResult, type Sandbox } from './support/sandbox.js';

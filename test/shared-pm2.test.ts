@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Pm2Runtime } from '../src/adapters/runtimes/pm2-runtime.js';
+import { Pm2Runtime } from '../src/adapters/runtimes/pm2/pm2-runtime.js';
 import { buildSampleArtifact, freePort } from '../src/demo/sample-artifacts.js';
 import { ProcessExecutor } from '../src/exec/process-executor.js';
 import { openLedger } from '../src/ledger/open-ledger.js';

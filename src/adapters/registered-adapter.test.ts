@@ -5,10 +5,9 @@ import { ProcessExecutor } from '../exec/process-executor.js';
 import { listMigrationFiles } from '../migrations/migration-files.js';
 import type { MigrationTool } from '../migrations/migration-history.js';
 import { rejection } from '../../test/support/rejection.js';
-import { createDatabaseEngine } from './database-registry.js';
-import { createMetricSource, type MetricSourceConfig } from './metrics/metric-source-registry.js';
-import { createTrafficRouter } from './router-registry.js';
-import { createTarget } from './target-registry.js';
+import { loadAdapters } from './registry.js';
+
+const { createDatabaseEngine, createMetricSource, createTarget, createTrafficRouter } = await loadAdapters();
 
 // The registries pick an adapter by a `type` string from the config. The schema admits only the
 // registered ones, but a registry is a plain object: a type of `constructor` or `toString` must be
@@ -54,7 +53,7 @@ describe.each(['constructor', 'toString', 'valueOf', '__proto__'])('an adapter t
       e.traffic = { strategy: 'blue-green', router: { type } };
     });
     expect(refusal(() => createTrafficRouter(slotted, executor))).toMatchObject({ code: 'REWIND_E_CONFIG_INVALID', message: expect.stringContaining('traffic.router.type: ') });
-    expect(refusal(() => createMetricSource({ type } as unknown as MetricSourceConfig))).toMatchObject({ code: 'REWIND_E_CONFIG_INVALID', message: expect.stringContaining('watch.source.type: ') });
+    expect(refusal(() => createMetricSource({ type }))).toMatchObject({ code: 'REWIND_E_CONFIG_INVALID', message: expect.stringContaining('watch.source.type: ') });
   });
 
   it('is not a migration tool', async () => {

@@ -1,10 +1,12 @@
-import { createTarget } from '../adapters/target-registry.js';
+import { loadAdapters } from '../adapters/registry.js';
 import { parseConfigText } from '../config/load-config.js';
 import { planDeploy } from '../core/plan/deploy-plan.js';
 import { planRollback } from '../core/plan/rollback-plan.js';
 import { sampleConfigYaml } from '../demo/sample-artifacts.js';
 import { ProcessExecutor } from '../exec/process-executor.js';
 import type { ReleaseRecord } from '../ports/ledger.js';
+
+const { createTarget } = await loadAdapters(['target', 'runtime']);
 
 /**
  * Synthetic ledger history for the scale bench, shaped like what rewind itself writes: every release

@@ -28,23 +28,19 @@ export async function openContext(args: ParsedArgs, io: CliIo): Promise<CliConte
  * JSON lines with --json or the human view otherwise), the target registry and the health checker.
  */
 export async function buildServices(context: CliContext, io: CliIo, options: { json: boolean; quiet?: boolean }): Promise<Services> {
-  const [{ EventFanout, JsonLinesSink, LedgerAuditSink }, { createTarget }, { ProcessExecutor }, { checkHealth }, { HumanRenderer }, { createDatabaseEngine }, { runSmoke }, { createMetricSource }, { createTrafficRouter }, { ConfigSecrets }] = await Promise.all([
+  const [{ EventFanout, JsonLinesSink, LedgerAuditSink }, { loadAdapters }, { ProcessExecutor }, { checkHealth }, { HumanRenderer }, { runSmoke }, { ConfigSecrets }] = await Promise.all([
     import('../events/event-sinks.js'),
-    import('../adapters/target-registry.js'),
+    import('../adapters/registry.js'),
     import('../exec/process-executor.js'),
     import('../adapters/checks/http-health-check.js'),
     import('./human-renderer.js'),
-    import('../adapters/database-registry.js'),
     import('../adapters/checks/smoke-runner.js'),
-    import('../adapters/metrics/metric-source-registry.js'),
-    import('../adapters/router-registry.js'),
     import('../config/config-secrets.js'),
   ]);
+  const notifies = Object.values(context.config.environments).some((e) => e.notify?.webhooks.length);
+  const { createTarget, createDatabaseEngine, createMetricSource, createTrafficRouter, createNotifiers } = await loadAdapters(['target', 'runtime', 'database', 'metric-source', 'router', ...(notifies ? (['notifier'] as const) : [])]);
   const sink = new EventFanout(context.actor, [new LedgerAuditSink(context.ledger, context.actor), await JsonLinesSink.create(context.config.log.file)]);
-  if (Object.values(context.config.environments).some((e) => e.notify?.webhooks.length)) {
-    const { WebhookSink } = await import('../events/webhook-sink.js');
-    sink.add(new WebhookSink((env) => ownValue(context.config.environments, env)?.notify?.webhooks ?? [], io.stderr));
-  }
+  if (notifies) for (const notifier of createNotifiers((env) => ownValue(context.config.environments, env), io.stderr)) sink.add(notifier);
   if (options.json) sink.add(await JsonLinesSink.create(io.stdout, { live: true }));
   else if (!options.quiet) sink.add(new HumanRenderer(io.stdout, { style: styleOf(io) }));
   // The one place commands' secret references become values, read from this config as each command starts.

@@ -1,26 +1,16 @@
 import { RewindError } from '../errors/rewind-error.js';
 import type { SecretRef, SecretResolver } from '../ports/secret-ref.js';
+import { databasePasswordRef, secretPath } from './secret-paths.js';
 import type { RewindConfig } from './config-schema.js';
-import { envMapSecrets, urlPassword, urlSecrets, webhookUrlSecrets } from './secret-policy.js';
+import { adapterSecrets, databasePassword } from '../adapters/registry.js';
+import { envMapSecrets, urlSecrets } from './secret-policy.js';
 
 /**
  * Where the config holds secrets: the values to redact (configSecretValues) and the references
  * plans carry instead of values (ConfigSecrets resolves them when a command runs).
  */
 
-const PLAIN_KEY = /^[A-Za-z0-9_-]+$/;
-
-/**
- * A config key path for a SecretRef: `environments.staging.database.url#password`. A key that is not
- * plain (an environment named `eu.prod`) is written `["eu.prod"]`, so no two places share a path.
- */
-export function secretPath(keys: readonly string[], part?: 'password'): string {
-  const path = keys.map((key, index) => (PLAIN_KEY.test(key) ? `${index ? '.' : ''}${key}` : `[${JSON.stringify(key)}]`)).join('');
-  return part ? `${path}#${part}` : path;
-}
-
-/** The password of environment `env`'s database URL, as its engine hands it to pg_dump / mysqldump. */
-export const databasePasswordRef = (env: string): SecretRef => ({ secret: secretPath(['environments', env, 'database', 'url'], 'password') });
+export { databasePasswordRef, secretPath } from './secret-paths.js';
 
 /** `database.migrations.env` as references: the apply and down commands of a plan name each value's key, never the value. */
 export function migrationsEnvRefs(env: string, vars: Record<string, string>): Record<string, SecretRef> {
@@ -36,15 +26,12 @@ export function migrationsEnvRefs(env: string, vars: Record<string, string>): Re
 export function configSecretValues(config: RewindConfig): string[] {
   const values = [...urlSecrets(config.ledger)];
   for (const environment of Object.values(config.environments)) {
-    const { database, health, watch, notify, smoke } = environment;
-    const runtime = environment.target.runtime;
-    if (runtime.type === 'pm2') values.push(...envMapSecrets(runtime.env));
-    if (database && database.engine !== 'sqlite') values.push(...urlSecrets(database.url));
+    const { database, health, smoke } = environment;
+    // The adapters' own (runtime env, database URL, watch source, webhooks), as each definition names them.
+    values.push(...adapterSecrets(environment));
     if (database?.migrations) values.push(...envMapSecrets(database.migrations.env));
     if (health) values.push(...urlSecrets(health.url), ...Object.values(health.headers));
-    if (watch) values.push(...urlSecrets(watch.source.url), ...Object.values(watch.source.headers));
     if (smoke?.baseUrl) values.push(...urlSecrets(smoke.baseUrl));
-    for (const hook of notify?.webhooks ?? []) values.push(...webhookUrlSecrets(hook.url), ...Object.values(hook.headers));
   }
   return values.filter(Boolean);
 }
@@ -61,7 +48,8 @@ export class ConfigSecrets implements SecretResolver {
     for (const [env, environment] of Object.entries(config.environments)) {
       const database = environment.database;
       if (!database) continue;
-      if (database.engine !== 'sqlite') this.values.set(databasePasswordRef(env).secret, urlPassword(database.url));
+      const password = databasePassword(database);
+      if (password !== undefined) this.values.set(databasePasswordRef(env).secret, password);
       const vars = database.migrations?.env ?? {};
       for (const [name, ref] of Object.entries(migrationsEnvRefs(env, vars))) this.values.set(ref.secret, vars[name]!);
     }

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { resolveAdapterPaths } from '../adapters/registry.js';
 import { RewindError } from '../errors/rewind-error.js';
 import { nullPrototypeRecord, ownValue } from '../util/own-property.js';
 import { redactor } from '../util/redact.js';
@@ -52,25 +53,9 @@ export function parseConfigText(text: string, baseDir: string, env: NodeJS.Proce
 function resolvePaths(config: RewindConfig, baseDir: string): RewindConfig {
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
   for (const [envName, envConfig] of Object.entries(config.environments)) {
-    envConfig.target.path = abs(envConfig.target.path);
-    const database = envConfig.database;
-    if (database) {
-      database.backupDir = abs(database.backupDir ?? join('backups', envName));
-      database.backupLog = abs(database.backupLog);
-      if (database.engine === 'sqlite') database.path = abs(database.path);
-      else {
-        if (database.binDir) database.binDir = abs(database.binDir);
-        if (database.engine === 'postgres' && database.pitr) {
-          const pitr = database.pitr;
-          pitr.archiveDir = abs(pitr.archiveDir);
-          pitr.baseBackupDir = abs(pitr.baseBackupDir ?? join(database.backupDir, 'base'));
-          pitr.restoreDir = abs(pitr.restoreDir ?? join(database.backupDir, 'pitr'));
-        }
-      }
-    }
+    // Target, runtime and database paths: each adapter's definition knows its own.
+    resolveAdapterPaths(envConfig, { env: envName, baseDir, abs });
     if (envConfig.smoke) envConfig.smoke.suite = abs(envConfig.smoke.suite);
-    const runtime = envConfig.target.runtime;
-    if (runtime.type === 'pm2' && runtime.pm2Home) runtime.pm2Home = abs(runtime.pm2Home);
   }
   // Looked up by names from argv and the ledger: a record without a prototype has no `constructor`.
   const environments = nullPrototypeRecord(Object.entries(config.environments));

@@ -22,5 +22,5 @@ export async function observeServed(services: Services, environment: ResolvedEnv
 
 /** Whether `observeServed` reports slots taking traffic or processes. */
 export function servedBy(environment: ResolvedEnvironment, target: Target): 'slots' | 'processes' {
-  return target.slots && environment.config.traffic ? 'slots' : 'processes';
+  return target.capabilities.trafficSplit && target.slots && environment.config.traffic ? 'slots' : 'processes';
 }

@@ -66,3 +66,11 @@ export interface MetricSource {
   /** Releases connections, if the source holds any. Idempotent. */
   close?(): Promise<void>;
 }
+
+/** One server to measure on its own (a canary's slot) instead of what the config names. */
+export interface MetricScope {
+  host: string;
+  port: number;
+  /** The slot's name, for sources whose queries tell servers apart by it. */
+  slot: string;
+}

@@ -9,6 +9,20 @@ export interface RuntimeContext {
   version: string;
 }
 
+/**
+ * What a runtime's definition declares (registry.ts); each flag's default is in
+ * DEFAULT_RUNTIME_CAPABILITIES and a definition overrides only what differs.
+ */
+export interface RuntimeCapabilities {
+  /**
+   * It can run one app per slot (blue-green, canary: `target.slots`), each its own process named
+   * `<name>-<slot>` and told its port through its `env`. Default false.
+   */
+  readonly runsSlots: boolean;
+}
+
+export const DEFAULT_RUNTIME_CAPABILITIES: RuntimeCapabilities = Object.freeze({ runsSlots: false });
+
 /** What runs the app inside a releases target: PM2, or user-given commands for systemd and the like. */
 export interface Runtime {
   readonly type: string;
@@ -25,4 +39,6 @@ export interface Runtime {
    */
   servedDirs?(): Promise<string[] | null>;
   close(): Promise<void>;
+  /** Removes the app and stops whatever the runtime started to serve it (tests and the demo leave nothing behind). */
+  destroy?(): Promise<void>;
 }

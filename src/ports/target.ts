@@ -1,19 +1,31 @@
 import type { CommandSpec } from './executor.js';
 import type { Outcome } from './outcome.js';
 
-/** What the core may rely on; it picks strategies from these flags, never from the target's type. */
+/**
+ * What the core may rely on; it picks strategies from these flags, never from the target's type.
+ * Each flag's default is in DEFAULT_TARGET_CAPABILITIES; a target's definition overrides only what differs.
+ */
 export interface TargetCapabilities {
-  /** Switching the active release is a single atomic operation. */
+  /** Switching the active release is a single atomic operation. Default false. */
   readonly atomicSwitch: boolean;
-  /** The previous release keeps running after a switch, so rolling back is not a boot. */
+  /** The previous release keeps running after a switch, so rolling back is not a boot. Default false. */
   readonly keepsPreviousWarm: boolean;
-  /** Traffic can be split between two releases. */
+  /** Traffic can be split between two releases (the target has slots a router moves traffic between). Default false. */
   readonly trafficSplit: boolean;
-  /** The platform has its own rollback primitive. */
+  /** The platform has its own rollback primitive. Default false. */
   readonly nativeRollback: boolean;
-  /** Activating a release does not drop requests in flight. */
+  /** Activating a release does not drop requests in flight. Default false: plans warn of an interruption. */
   readonly zeroDowntimeReload: boolean;
 }
+
+/** What a target promises when its definition says nothing: the least, so the core never assumes. */
+export const DEFAULT_TARGET_CAPABILITIES: TargetCapabilities = Object.freeze({
+  atomicSwitch: false,
+  keepsPreviousWarm: false,
+  trafficSplit: false,
+  nativeRollback: false,
+  zeroDowntimeReload: false,
+});
 
 /** A pure description of what an action will do, for plans and dry-runs. */
 export interface ActionDescription {

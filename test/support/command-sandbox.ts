@@ -5,10 +5,6 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { checkHealth } from '../../src/adapters/checks/http-health-check.js';
 import { runSmoke } from '../../src/adapters/checks/smoke-runner.js';
-import { createDatabaseEngine } from '../../src/adapters/database-registry.js';
-import { createMetricSource } from '../../src/adapters/metrics/metric-source-registry.js';
-import { createTrafficRouter } from '../../src/adapters/router-registry.js';
-import { createTarget } from '../../src/adapters/target-registry.js';
 import { ConfigSecrets } from '../../src/config/config-secrets.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { registerRelease } from '../../src/core/register-release.js';
@@ -19,6 +15,9 @@ import { openLedger } from '../../src/ledger/open-ledger.js';
 import type { Ledger } from '../../src/ports/ledger.js';
 import { collect, CLI, type CliResult } from './sandbox.js';
 import { spawn } from 'node:child_process';
+import { loadAdapters } from '../../src/adapters/registry.js';
+
+const { createDatabaseEngine, createMetricSource, createTarget, createTrafficRouter } = await loadAdapters();
 
 export const ENV = 'staging';
 

@@ -2,13 +2,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Pm2Runtime } from '../../src/adapters/runtimes/pm2-runtime.js';
-import { createTarget } from '../../src/adapters/target-registry.js';
-import { createTrafficRouter } from '../../src/adapters/router-registry.js';
-import { createDatabaseEngine } from '../../src/adapters/database-registry.js';
+import { Pm2Runtime } from '../../src/adapters/runtimes/pm2/pm2-runtime.js';
 import { checkHealth } from '../../src/adapters/checks/http-health-check.js';
 import { runSmoke } from '../../src/adapters/checks/smoke-runner.js';
-import { createMetricSource } from '../../src/adapters/metrics/metric-source-registry.js';
 import { ConfigSecrets } from '../../src/config/config-secrets.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { RewindConfig } from '../../src/config/config-schema.js';
@@ -19,6 +15,9 @@ import { ProcessExecutor } from '../../src/exec/process-executor.js';
 import { openLedger } from '../../src/ledger/open-ledger.js';
 import type { Ledger } from '../../src/ports/ledger.js';
 import { buildSampleArtifact, freePort, sampleConfigYaml, type SampleRelease } from '../../src/demo/sample-artifacts.js';
+import { loadAdapters } from '../../src/adapters/registry.js';
+
+const { createDatabaseEngine, createMetricSource, createTarget, createTrafficRouter } = await loadAdapters();
 
 export const ENV = 'staging';
 export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');

@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pm2Runtime } from '../../src/adapters/runtimes/pm2-runtime.js';
-import { ReleasesTarget } from '../../src/adapters/targets/releases-target.js';
-import { pm2RuntimeSchema } from '../../src/config/config-schema.js';
+import { Pm2Runtime } from '../../src/adapters/runtimes/pm2/pm2-runtime.js';
+import { ReleasesTarget } from '../../src/adapters/targets/releases/releases-target.js';
+import { pm2RuntimeSchema } from '../../src/adapters/runtimes/pm2/pm2-config.js';
 import { freePort } from '../../src/demo/sample-artifacts.js';
 import { ProcessExecutor } from '../../src/exec/process-executor.js';
 import { targetContract } from '../contracts/target-contract.js';

@@ -1,8 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SlottedReleasesTarget } from '../../src/adapters/targets/slotted-releases-target.js';
-import { pm2RuntimeSchema, slotsSchema } from '../../src/config/config-schema.js';
+import { loadAdapters } from '../../src/adapters/registry.js';
+import type { SlottedReleasesTarget } from '../../src/adapters/targets/slotted-releases/slotted-releases-target.js';
+import { pm2RuntimeSchema } from '../../src/adapters/runtimes/pm2/pm2-config.js';
+import { slotsSchema } from '../../src/adapters/targets/slotted-releases/slots-config.js';
 import { freePort } from '../../src/demo/sample-artifacts.js';
 import { ProcessExecutor } from '../../src/exec/process-executor.js';
 import { targetContract } from '../contracts/target-contract.js';
@@ -18,7 +20,9 @@ targetContract({
     const root = await mkdtemp(join(tmpdir(), 'rw-'));
     const slots = slotsSchema.parse({ blue: { port: await freePort() }, green: { port: await freePort() } });
     const base = pm2RuntimeSchema.parse({ type: 'pm2', name: `rw-slots-${slots.blue.port}`, execMode: 'fork', pm2Home: join(root, 'pm2'), env: { DRAIN_MS: '0' }, killTimeoutMs: 2000 });
-    const target = SlottedReleasesTarget.forPm2(join(root, 'srv'), slots, base, new ProcessExecutor());
+    // Built the way rewind builds it: the registry picks the slotted definition for a releases target with slots.
+    const { createTarget } = await loadAdapters(['target', 'runtime']);
+    const target = createTarget({ target: { type: 'releases', path: join(root, 'srv'), keep: 5, runtime: base, slots } } as never, new ProcessExecutor()) as SlottedReleasesTarget;
     const artifacts = new AppReleases(join(root, 'build'));
     return {
       target,

@@ -2,7 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpProbeSource, sampleHttp } from './http-probe-sampler.js';
-import { createMetricSource } from './metric-source-registry.js';
+import { loadAdapters } from '../registry.js';
+
+const { createMetricSource } = await loadAdapters();
 
 interface TestServer {
   url: string;

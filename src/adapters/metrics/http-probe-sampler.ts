@@ -3,13 +3,14 @@ import https from 'node:https';
 import { RewindError } from '../../errors/rewind-error.js';
 import type { MetricMeasurement, MetricSource, MetricWindow } from '../../ports/metric-source.js';
 import { nearestRankPercentile } from '../../util/percentile.js';
+import { HTTP_PROBE_DEFAULTS, HTTP_PROBE_LIMITS as LIMITS, HTTP_PROBE_TYPE } from './http-probe/http-probe-config.js';
 
 /**
  * The built-in synthetic-traffic metric source: sends a small, bounded burst of requests to a URL
  * and reports what it saw. Needs no monitoring stack, so every environment can be verified; it is
  * live (no history), so it measures the service as it is now.
  */
-export const HTTP_PROBE_TYPE = 'http-probe';
+export { HTTP_PROBE_TYPE };
 
 /** The statistics `measure` answers; each is one number from the same kind of burst. */
 export const HTTP_PROBE_QUERIES = ['error_rate', 'latency_p50', 'latency_p95', 'latency_p99'] as const;
@@ -21,7 +22,7 @@ export interface HttpProbeConfig {
   method?: 'GET' | 'HEAD';
   /** Sent with every request (e.g. a host header or a token for a canary route). Never reported. */
   headers?: Record<string, string>;
-  /** Requests per measurement, 1–1000. Default 20. */
+  /** Requests per measurement, 1–1000. Default HTTP_PROBE_DEFAULTS.requests (100, as configured). */
   requests?: number;
   /** Requests in flight at once, 1–16. Default 2: a probe must never be the load that breaks a release. */
   concurrency?: number;
@@ -45,8 +46,6 @@ export interface HttpProbeSample {
   outcomes: Record<string, number>;
   durationMs: number;
 }
-
-const LIMITS = { requests: [1, 1000], concurrency: [1, 16], timeoutMs: [1, 60_000] } as const;
 
 interface ResolvedConfig {
   url: URL;
@@ -79,9 +78,9 @@ function resolveConfig(config: HttpProbeConfig): ResolvedConfig {
     url,
     method: config.method ?? 'GET',
     headers: { 'user-agent': 'rewind-http-probe', ...config.headers },
-    requests: bounded('requests', config.requests, 20),
-    concurrency: bounded('concurrency', config.concurrency, 2),
-    timeoutMs: bounded('timeoutMs', config.timeoutMs, 2000),
+    requests: bounded('requests', config.requests, HTTP_PROBE_DEFAULTS.requests),
+    concurrency: bounded('concurrency', config.concurrency, HTTP_PROBE_DEFAULTS.concurrency),
+    timeoutMs: bounded('timeoutMs', config.timeoutMs, HTTP_PROBE_DEFAULTS.timeoutMs),
   };
 }
 

@@ -1,9 +1,10 @@
 import { RewindError } from '../../errors/rewind-error.js';
 import type { MetricMeasurement, MetricSource, MetricWindow } from '../../ports/metric-source.js';
 import { redactor } from '../../util/redact.js';
+import { PROMETHEUS_DEFAULT_TIMEOUT_MS, PROMETHEUS_TYPE } from './prometheus/prometheus-config.js';
 import { parsePrometheusData } from './prometheus-response.js';
 
-export const PROMETHEUS_TYPE = 'prometheus';
+export { PROMETHEUS_TYPE };
 
 export interface PrometheusSourceConfig {
   /**
@@ -57,7 +58,7 @@ export function createPrometheusSource(config: PrometheusSourceConfig): MetricSo
   if (base.protocol !== 'http:' && base.protocol !== 'https:') {
     throw new RewindError('REWIND_E_CONFIG_INVALID', `prometheus: url must be http:// or https://, got ${base.protocol}`, { field: 'url' });
   }
-  const timeoutMs = config.timeoutMs ?? 10_000;
+  const timeoutMs = config.timeoutMs ?? PROMETHEUS_DEFAULT_TIMEOUT_MS;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 300_000) {
     throw new RewindError('REWIND_E_CONFIG_INVALID', `prometheus: timeoutMs must be an integer from 1 to 300000, got ${timeoutMs}`, { field: 'timeoutMs' });
   }

@@ -1,7 +1,7 @@
 import type { EnvironmentConfig } from '../../config/config-schema.js';
 import { dirname } from 'node:path';
-import { loadKnownValidConfig, observedTarget, unknownEnvironment, type ObservedTarget } from '../../config/known-valid-config.js';
-import { observeReleasesTarget } from '../../adapters/targets/releases-observer.js';
+import { loadKnownValidConfig, unknownEnvironment } from '../../config/known-valid-config.js';
+import { observedReleasesTarget, observeReleasesTarget, type ObservedTarget } from '../../adapters/targets/releases/releases-observer.js';
 import { describeServed, judgeAgreement } from '../../core/environment-agreement.js';
 import type { Ledger } from '../../ports/ledger.js';
 import { ownValue } from '../../util/own-property.js';
@@ -121,24 +121,24 @@ async function openStatusContext(args: ParsedArgs, io: CliIo, given: string | un
       const { loadConfig, environmentConfig } = await import('../../config/load-config.js');
       return environmentConfig(loadConfig(path, io.env).config, env);
     };
-    return { env, ledger, hasTraffic: environment.traffic, observe: environment.observe, fullConfig, close: () => ledger.close() };
+    return { env, ledger, hasTraffic: environment.traffic, observe: observedReleasesTarget(environment.target, dirname(path), io.env), fullConfig, close: () => ledger.close() };
   }
   const { loadConfig, environmentConfig } = await import('../../config/load-config.js');
   const { config } = loadConfig(path, io.env);
   const env = resolveEnvironment(given, Object.keys(config.environments), io, usage);
   const envConfig = environmentConfig(config, env);
   const ledger = await openLedger(config.ledger);
-  return { env, ledger, hasTraffic: envConfig.traffic !== undefined, observe: observedTarget(envConfig.target, dirname(path), io.env), fullConfig: async () => envConfig, close: () => ledger.close() };
+  return { env, ledger, hasTraffic: envConfig.traffic !== undefined, observe: observedReleasesTarget(envConfig.target, dirname(path), io.env), fullConfig: async () => envConfig, close: () => ledger.close() };
 }
 
 /** The slots as the target and the router see them; loaded only for environments with `traffic:`, so plain `status` stays fast. */
 async function readSlots(config: EnvironmentConfig) {
-  const [{ createTarget }, { createTrafficRouter }, { ProcessExecutor }, { slotShare }] = await Promise.all([
-    import('../../adapters/target-registry.js'),
-    import('../../adapters/router-registry.js'),
+  const [{ loadAdapters }, { ProcessExecutor }, { slotShare }] = await Promise.all([
+    import('../../adapters/registry.js'),
     import('../../exec/process-executor.js'),
     import('../../core/traffic/slot-choice.js'),
   ]);
+  const { createTarget, createTrafficRouter } = await loadAdapters(['target', 'runtime', 'router']);
   const executor = new ProcessExecutor();
   const target = createTarget(config, executor);
   const router = createTrafficRouter(config, executor);

@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createMetricSource } from '../../adapters/metrics/metric-source-registry.js';
 import { parseConfigText } from '../../config/load-config.js';
 import { freePort } from '../../demo/sample-artifacts.js';
 import { openLedger } from '../../ledger/open-ledger.js';
@@ -13,6 +12,9 @@ import { succeeded } from '../../ports/outcome.js';
 import { combineSignals } from './combine-signals.js';
 import { gatherLiveSignals, type AdvisorServices } from './live-signals.js';
 import { adviseRollback } from './rollback-advisor.js';
+import { loadAdapters } from '../../adapters/registry.js';
+
+const { createMetricSource } = await loadAdapters();
 
 // The advisor's own measurement through `watch.source`, with real parts: the real HTTP probe
 // against a real local server whose error share and latency the test sets, a real SQLite ledger

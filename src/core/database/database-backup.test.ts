@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabaseEngine } from '../../adapters/database-registry.js';
 import { loadConfig } from '../../config/load-config.js';
 import { isRewindError } from '../../errors/rewind-error.js';
 import { MemorySink } from '../../events/event-sinks.js';
@@ -12,6 +11,9 @@ import { openLedger } from '../../ledger/open-ledger.js';
 import type { BackupKind, Ledger } from '../../ports/ledger.js';
 import { backupDatabase, describeDatabaseBackup, pruneBackups, verifyBackup } from './database-backup.js';
 import type { Services } from '../services.js';
+import { loadAdapters } from '../../adapters/registry.js';
+
+const { createDatabaseEngine } = await loadAdapters();
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2025, 0, 31, 12);

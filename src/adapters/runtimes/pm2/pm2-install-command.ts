@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { commandLine } from '../../util/command-line.js';
-import { PACKAGE_NAME, packageRoot } from '../../util/package-root.js';
+import { commandLine } from '../../../util/command-line.js';
+import { PACKAGE_NAME, packageRoot } from '../../../util/package-root.js';
 
 /**
  * Where PM2 has to go for this copy of rewind to load it, and the command that puts it there. PM2 is

@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { artifactDigest, inspectArtifact } from '../../artifacts/artifact-digest.js';
-import { scanDirectory } from '../../artifacts/directory-scan.js';
-import { treeDigest } from '../../artifacts/tree-digest.js';
-import { craftTarball } from '../../../test/support/craft-tarball.js';
-import { succeeded } from '../../ports/outcome.js';
-import type { Runtime, RuntimeContext } from '../../ports/runtime.js';
-import { ReleasesTarget } from './releases-target.js';
+import { artifactDigest, inspectArtifact } from '../../../artifacts/artifact-digest.js';
+import { scanDirectory } from '../../../artifacts/directory-scan.js';
+import { treeDigest } from '../../../artifacts/tree-digest.js';
+import { craftTarball } from '../../../../test/support/craft-tarball.js';
+import { succeeded } from '../../../ports/outcome.js';
+import type { Runtime, RuntimeContext } from '../../../ports/runtime.js';
+import { ReleasesTarget } from '../releases/releases-target.js';
 
 /** Records what the target asked of its runtime; real runtimes have their own tests against real processes. */
 class RecordingRuntime implements Runtime {

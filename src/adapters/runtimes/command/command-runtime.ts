@@ -1,12 +1,10 @@
-import type { CommandRuntimeConfig } from '../../config/config-schema.js';
-import type { CommandSpec, Executor } from '../../ports/executor.js';
-import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
-import type { Runtime, RuntimeContext } from '../../ports/runtime.js';
-import type { ActionDescription } from '../../ports/target.js';
-import { describeCommand } from '../../exec/process-executor.js';
-import { substituteArgv } from '../../util/substitute-argv.js';
-
-export const COMMAND_RUNTIME_TYPE = 'command';
+import { COMMAND_RUNTIME_TYPE, type CommandRuntimeConfig } from './command-config.js';
+import type { CommandSpec, Executor } from '../../../ports/executor.js';
+import { failed, succeeded, type Outcome } from '../../../ports/outcome.js';
+import type { Runtime, RuntimeContext } from '../../../ports/runtime.js';
+import type { ActionDescription } from '../../../ports/target.js';
+import { describeCommand } from '../../../exec/process-executor.js';
+import { substituteArgv } from '../../../util/substitute-argv.js';
 
 export { substituteArgv };
 

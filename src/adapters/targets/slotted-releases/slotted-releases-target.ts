@@ -1,18 +1,19 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { Pm2RuntimeConfig, SlotsConfig } from '../../config/config-schema.js';
-import type { Executor } from '../../ports/executor.js';
-import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
-import type { Runtime, RuntimeContext } from '../../ports/runtime.js';
-import type { ActionDescription, FreeSpace, ReleaseArtifact, SlotState, Target, TargetCapabilities } from '../../ports/target.js';
-import { Pm2Runtime } from '../runtimes/pm2-runtime.js';
-import { pointLink, readLinkOrNull, ReleasesTarget } from './releases-target.js';
+import type { SlotsConfig } from './slots-config.js';
+import { failed, succeeded, type Outcome } from '../../../ports/outcome.js';
+import type { Runtime, RuntimeContext } from '../../../ports/runtime.js';
+import type { ActionDescription, FreeSpace, ReleaseArtifact, SlotState, Target, TargetCapabilities } from '../../../ports/target.js';
+import { pointLink, readLinkOrNull, ReleasesTarget } from '../releases/releases-target.js';
 
 export const SLOT_NAMES = ['blue', 'green'] as const;
 export type SlotName = (typeof SLOT_NAMES)[number];
 
-/** A slot's own PM2 app: `<name>-<slot>`, told its port through `portEnv`, run from the slot's link. */
-export function slotRuntimeConfig(base: Pm2RuntimeConfig, slots: SlotsConfig, slot: SlotName): Pm2RuntimeConfig {
+/**
+ * A slot's own app (a runtime whose definition declares `runsSlots`, such as PM2): `<name>-<slot>`,
+ * told its port through `portEnv`, run from the slot's link.
+ */
+export function slotRuntimeConfig<C extends { name: string; env: Record<string, string> }>(base: C, slots: SlotsConfig, slot: SlotName): C {
   return { ...base, name: `${base.name}-${slot}`, env: { ...base.env, [slots.portEnv]: String(slots[slot].port) } };
 }
 
@@ -25,7 +26,7 @@ export function slotRuntimeConfig(base: Pm2RuntimeConfig, slots: SlotsConfig, sl
  */
 export class SlottedReleasesTarget implements Target {
   readonly type = 'releases';
-  readonly capabilities: TargetCapabilities = { atomicSwitch: true, keepsPreviousWarm: true, trafficSplit: true, nativeRollback: false, zeroDowntimeReload: true };
+  readonly capabilities: TargetCapabilities;
   private readonly files: ReleasesTarget;
   private readonly runtimes: Record<SlotName, Runtime>;
 
@@ -33,14 +34,13 @@ export class SlottedReleasesTarget implements Target {
     private readonly root: string,
     private readonly slotsConfig: SlotsConfig,
     runtimes: Record<SlotName, Runtime>,
+    /** From the definition (slotted-releases-definition.ts), through the registry. */
+    capabilities: TargetCapabilities,
   ) {
     this.runtimes = runtimes;
+    this.capabilities = capabilities;
     // The files half (unpack, prune, free space) is the plain releases target's; its runtime is never asked to activate.
     this.files = new ReleasesTarget(root, runtimes.blue);
-  }
-
-  static forPm2(root: string, slots: SlotsConfig, base: Pm2RuntimeConfig, executor: Executor): SlottedReleasesTarget {
-    return new SlottedReleasesTarget(root, slots, { blue: new Pm2Runtime(slotRuntimeConfig(base, slots, 'blue'), executor), green: new Pm2Runtime(slotRuntimeConfig(base, slots, 'green'), executor) });
   }
 
   slotLink(slot: SlotName): string {
@@ -148,10 +148,7 @@ export class SlottedReleasesTarget implements Target {
 
   /** Removes both slots' apps and stops their daemon (tests and the demo leave nothing behind). */
   async destroy(): Promise<void> {
-    for (const slot of SLOT_NAMES) {
-      const runtime = this.runtimes[slot];
-      if (runtime instanceof Pm2Runtime) await runtime.destroy();
-    }
+    for (const slot of SLOT_NAMES) await this.runtimes[slot].destroy?.();
   }
 
   private async slotVersion(slot: SlotName): Promise<string | null> {

@@ -1,18 +1,16 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Executor } from '../../ports/executor.js';
-import type { Pm2RuntimeConfig } from '../../config/config-schema.js';
-import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
-import type { Runtime, RuntimeContext } from '../../ports/runtime.js';
-import type { ActionDescription } from '../../ports/target.js';
+import type { Executor } from '../../../ports/executor.js';
+import { PM2_RUNTIME_TYPE, type Pm2RuntimeConfig } from './pm2-config.js';
+import { failed, succeeded, type Outcome } from '../../../ports/outcome.js';
+import type { Runtime, RuntimeContext } from '../../../ports/runtime.js';
+import type { ActionDescription } from '../../../ports/target.js';
 import { HostMutex } from './host-mutex.js';
 import { pm2ServedDirs } from './pm2-served.js';
 import { pm2HomeTooLong } from './pm2-socket-paths.js';
 import { createPm2Client, loadPm2, pm2Call, type Pm2Api, type Pm2ProcessDescription } from './pm2-loader.js';
 import { clearReloadLock, HOLDER_FILE, HolderFile, readReloadLock, realPathOr, type HolderRecord } from './pm2-daemon-files.js';
-
-export const PM2_RUNTIME_TYPE = 'pm2';
 
 /** PM2 states a process passes through during a start, reload or stop. */
 const TRANSITIONAL = new Set(['launching', 'stopping']);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pm2InstallAdvice } from './pm2-install-command.js';
-import { PACKAGE_NAME, packageRoot } from '../../util/package-root.js';
+import { PACKAGE_NAME, packageRoot } from '../../../util/package-root.js';
 
 // Real directory layouts, as npm makes them, for each way rewind can be installed.
 const base = mkdtempSync(join(tmpdir(), 'rewind-pm2-advice-'));

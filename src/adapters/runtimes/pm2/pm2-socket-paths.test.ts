@@ -26,7 +26,7 @@ describe('Pm2Runtime with a PM2_HOME too deep for its sockets', () => {
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const { Pm2Runtime } = await import('./pm2-runtime.js');
-    const { ProcessExecutor } = await import('../../exec/process-executor.js');
+    const { ProcessExecutor } = await import('../../../exec/process-executor.js');
     const root = mkdtempSync(join(tmpdir(), 'pm2-deep-'));
     try {
       const pm2Home = join(root, 'x'.repeat(110));

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { RewindError } from '../../errors/rewind-error.js';
+import { RewindError } from '../../../errors/rewind-error.js';
 
 /**
  * PM2's client and daemon talk over Unix sockets in PM2_HOME (rpc.sock, pub.sock), and a socket

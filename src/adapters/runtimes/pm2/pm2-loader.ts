@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { RewindError } from '../../errors/rewind-error.js';
+import { RewindError } from '../../../errors/rewind-error.js';
 import { pm2InstallAdvice } from './pm2-install-command.js';
 
 /**

@@ -3,19 +3,18 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, readlink, rename, rm, statfs, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { releaseOfDir } from './releases-observer.js';
-import type { Outcome } from '../../ports/outcome.js';
-import { failed, succeeded } from '../../ports/outcome.js';
-import type { Runtime, RuntimeContext } from '../../ports/runtime.js';
-import type { ActionDescription, FreeSpace, ReleaseArtifact, ServedProcess, Target, TargetCapabilities } from '../../ports/target.js';
-import { inspectArtifact, type ArtifactInspection } from '../../artifacts/artifact-digest.js';
-import { RELEASE_MARKER as MARKER } from '../../artifacts/artifact-tree.js';
-import { scanDirectory } from '../../artifacts/directory-scan.js';
-import { readTarball } from '../../artifacts/tarball-scan.js';
-import { TreeWriter, TreeWriteError } from '../../artifacts/tree-writer.js';
-import { verifyUnpackedTree } from '../../artifacts/unpacked-tree.js';
-import { isRewindError } from '../../errors/rewind-error.js';
-
-export const RELEASES_TARGET_TYPE = 'releases';
+import type { Outcome } from '../../../ports/outcome.js';
+import { failed, succeeded } from '../../../ports/outcome.js';
+import type { Runtime, RuntimeContext } from '../../../ports/runtime.js';
+import { DEFAULT_TARGET_CAPABILITIES, type ActionDescription, type FreeSpace, type ReleaseArtifact, type ServedProcess, type Target, type TargetCapabilities } from '../../../ports/target.js';
+import { inspectArtifact, type ArtifactInspection } from '../../../artifacts/artifact-digest.js';
+import { RELEASE_MARKER as MARKER } from '../../../artifacts/artifact-tree.js';
+import { scanDirectory } from '../../../artifacts/directory-scan.js';
+import { readTarball } from '../../../artifacts/tarball-scan.js';
+import { TreeWriter, TreeWriteError } from '../../../artifacts/tree-writer.js';
+import { verifyUnpackedTree } from '../../../artifacts/unpacked-tree.js';
+import { isRewindError } from '../../../errors/rewind-error.js';
+import { RELEASES_TARGET_TYPE } from './releases-config.js';
 
 /** What prepare writes into an unpacked release, after its tree was verified. */
 interface ReleaseMarker {
@@ -50,14 +49,11 @@ export class ReleasesTarget implements Target {
   constructor(
     private readonly root: string,
     private readonly runtime: Runtime,
+    /** From the definition (releases-definition.ts) through the registry; the default is for tests that build one directly. */
+    capabilities: TargetCapabilities = { ...DEFAULT_TARGET_CAPABILITIES, atomicSwitch: true },
   ) {
-    this.capabilities = {
-      atomicSwitch: true,
-      keepsPreviousWarm: false,
-      trafficSplit: false,
-      nativeRollback: false,
-      zeroDowntimeReload: runtime.supportsZeroDowntimeReload,
-    };
+    // Whether activating drops requests is the runtime's to say (PM2 cluster mode, a command's zeroDowntime).
+    this.capabilities = { ...capabilities, zeroDowntimeReload: runtime.supportsZeroDowntimeReload };
   }
 
   get releasesDir(): string {

@@ -1,0 +1,16 @@
+import * as z from 'zod';
+
+export const WEBHOOK_NOTIFIER_TYPE = 'webhook';
+
+/** One entry of `notify.webhooks`. */
+export const webhookSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }).describe('Receives a POST with {"text", "event"} (JSON) per chosen event; the text suits Slack-style incoming webhooks.'),
+  events: z
+    .array(z.string().min(1))
+    .default(['rollback_start', 'rollback_complete', 'watch_paused', 'deploy_complete', 'restore_complete', 'down_complete', 'lock_forced'])
+    .describe('Event names to send (deploy_complete only when a deploy failed).'),
+  headers: z.record(z.string(), z.string()).default({}).describe('Sent with every POST; values are treated as secrets.'),
+  timeoutMs: z.number().int().min(1).default(3000),
+});
+
+export type WebhookConfig = z.infer<typeof webhookSchema>;

@@ -1,0 +1,65 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { databaseSchema, environmentSchema, targetSchema, watchSettingsSchema, trafficSettingsSchema, notifySettingsSchema } from '../config/config-schema.js';
+import { runtimeSchema } from './runtimes/runtime-config.js';
+import { DATABASES, METRIC_SOURCES, NOTIFIERS, ROUTERS, RUNTIMES, TARGETS } from './registry.js';
+
+// The registry and the config schema list the same adapters: every definition's schema is a branch
+// of its union and every branch belongs to a definition, so adding one to either without the other fails here.
+
+type Schema = { _zod: { def: { options?: Schema[]; shape?: Record<string, Schema>; innerType?: Schema; element?: Schema; type: string } } };
+const def = (s: unknown) => (s as Schema)._zod.def;
+const unwrap = (s: unknown): Schema => {
+  let current = s as Schema;
+  while (def(current).innerType) current = def(current).innerType!;
+  return current;
+};
+const options = (union: unknown) => new Set(def(unwrap(union)).options ?? [unwrap(union)]);
+const field = (object: unknown, key: string) => def(unwrap(object)).shape![key];
+
+describe('the adapter registry', () => {
+  it.each([
+    ['target', TARGETS, targetSchema],
+    ['runtime', RUNTIMES, runtimeSchema],
+    ['database', DATABASES, databaseSchema],
+    ['metric source', METRIC_SOURCES, field(watchSettingsSchema, 'source')],
+    ['router', ROUTERS, field(trafficSettingsSchema, 'router')],
+    ['notifier', NOTIFIERS, def(unwrap(field(notifySettingsSchema, 'webhooks'))).element],
+  ] as const)('has one definition per branch of the %s schema', (_kind, definitions, union) => {
+    expect(new Set(definitions.map((d) => d.configSchema))).toEqual(options(union));
+  });
+
+  it('names each definition once within its kind', () => {
+    for (const definitions of [TARGETS, RUNTIMES, DATABASES, METRIC_SOURCES, ROUTERS, NOTIFIERS]) {
+      const names = definitions.map((d) => d.name);
+      expect(new Set(names).size).toBe(names.length);
+    }
+  });
+
+  it('lets a definition that shares its type with another say which configs it takes (listed first)', () => {
+    const releases = TARGETS.filter((d) => d.type === 'releases');
+    expect(releases.map((d) => d.name)).toEqual(['slotted-releases', 'releases']);
+    expect(releases[0]!.matches).toBeDefined();
+    expect(environmentSchema).toBeDefined();
+  });
+
+  it('loads no adapter implementation with the definitions: each folder imports its code only in load()', () => {
+    const root = join(import.meta.dirname);
+    const definitionFiles: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) walk(path);
+        else if (/-(definition|config)\.ts$/.test(name)) definitionFiles.push(path);
+      }
+    };
+    walk(root);
+    expect(definitionFiles.length).toBeGreaterThanOrEqual(20);
+    for (const file of definitionFiles) {
+      const staticImports = [...readFileSync(file, 'utf8').matchAll(/^import (?!type )[^;]*? from '([^']+)'/gm)].map((m) => m[1]!);
+      // Static imports reach only schemas, constants, ports and small helpers: never a module that implements an adapter.
+      for (const spec of staticImports) expect(spec, relative(root, file)).toMatch(/(^zod$|^node:path$|-config\.js$|-constants\.js$|-name\.js$|\/config\/(schema-parts|secret-policy|database-settings)\.js$|database-paths\.js$|runtime-config\.js$)/);
+    }
+  });
+});

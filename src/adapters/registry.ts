@@ -1,0 +1,169 @@
+import type { EnvironmentConfig } from '../config/config-schema.js';
+import { databasePasswordRef } from '../config/secret-paths.js';
+import { RewindError } from '../errors/rewind-error.js';
+import type {
+  AdapterDefinition,
+  AdapterFactory,
+  AdapterKind,
+  DatabaseDefinition,
+  MetricSourceDefinition,
+  NotifierDefinition,
+  PathContext,
+  RouterDefinition,
+  RuntimeDefinition,
+  TargetDefinition,
+} from '../ports/adapter-definition.js';
+import type { DatabaseEngine } from '../ports/database-engine.js';
+import type { EventSink } from '../ports/event-sink.js';
+import type { Executor, StreamingExecutor } from '../ports/executor.js';
+import type { MetricScope, MetricSource } from '../ports/metric-source.js';
+import { DEFAULT_RUNTIME_CAPABILITIES, type Runtime } from '../ports/runtime.js';
+import { DEFAULT_TARGET_CAPABILITIES, type Target } from '../ports/target.js';
+import type { RouterBackends, TrafficRouter } from '../ports/traffic-router.js';
+import { mysqlDatabaseDefinition } from './databases/mysql/mysql-definition.js';
+import { postgresDatabaseDefinition } from './databases/postgres/postgres-definition.js';
+import { sqliteDatabaseDefinition } from './databases/sqlite/sqlite-definition.js';
+import { httpProbeSourceDefinition } from './metrics/http-probe/http-probe-definition.js';
+import { prometheusSourceDefinition } from './metrics/prometheus/prometheus-definition.js';
+import { webhookNotifierDefinition } from './notifiers/webhook/webhook-definition.js';
+import { registeredAdapter } from './registered-adapter.js';
+import { haproxyRouterDefinition } from './routers/haproxy/haproxy-definition.js';
+import { nginxRouterDefinition } from './routers/nginx/nginx-definition.js';
+import { commandRuntimeDefinition } from './runtimes/command/command-definition.js';
+import { pm2RuntimeDefinition } from './runtimes/pm2/pm2-definition.js';
+import { releasesTargetDefinition } from './targets/releases/releases-definition.js';
+import { slottedReleasesTargetDefinition } from './targets/slotted-releases/slotted-releases-definition.js';
+
+/*
+ * Every adapter rewind has, one line each, by kind. The config picks one by its `type` (`engine` for
+ * databases); nothing outside this file branches on those strings. Reading a definition loads no
+ * adapter code (config validation, `rewind status`); loadAdapters imports the implementations.
+ */
+
+// Stored with their config widened (`any`): each definition is only ever handed a config that its
+// own schema, the branch of its type, accepted.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+/** In order: the first definition of a type whose `matches` accepts the config is the one built (slotted before plain releases). */
+export const TARGETS: readonly TargetDefinition<any>[] = [slottedReleasesTargetDefinition, releasesTargetDefinition];
+export const RUNTIMES: readonly RuntimeDefinition<any>[] = [pm2RuntimeDefinition, commandRuntimeDefinition];
+export const DATABASES: readonly DatabaseDefinition<any>[] = [postgresDatabaseDefinition, mysqlDatabaseDefinition, sqliteDatabaseDefinition];
+export const METRIC_SOURCES: readonly MetricSourceDefinition<any>[] = [prometheusSourceDefinition, httpProbeSourceDefinition];
+export const ROUTERS: readonly RouterDefinition<any>[] = [haproxyRouterDefinition, nginxRouterDefinition];
+export const NOTIFIERS: readonly NotifierDefinition<any>[] = [webhookNotifierDefinition];
+
+const ALL: Record<AdapterKind, readonly AdapterDefinition<any, any, any, any, any>[]> = { target: TARGETS, runtime: RUNTIMES, database: DATABASES, 'metric-source': METRIC_SOURCES, router: ROUTERS, notifier: NOTIFIERS };
+
+/**
+ * The definition a config names. The schema admits only registered types, so a miss means a config
+ * that never went through it (a test, a bench, a future API): a coded error naming the known types.
+ */
+function definitionOf<D extends AdapterDefinition<any, any, any, any, any>>(definitions: readonly D[], config: { type: string }, key: string): D {
+  const ofType = definitions.filter((d) => d.type === config.type);
+  const byType = Object.fromEntries(definitions.map((d) => [d.type, d]));
+  registeredAdapter(byType, config.type, key); // throws REWIND_E_CONFIG_INVALID for an unknown type
+  return ofType.find((d) => !d.matches || d.matches(config)) ?? ofType[0]!;
+}
+
+const targetOf = (target: EnvironmentConfig['target']) => definitionOf(TARGETS, target, 'target.type');
+const runtimeOf = (runtime: { type: string }) => definitionOf(RUNTIMES, runtime, 'target.runtime.type');
+const databaseOf = (database: { engine: string }) => definitionOf(DATABASES, { ...database, type: database.engine }, 'database.engine');
+const metricSourceOf = (source: { type: string }) => definitionOf(METRIC_SOURCES, source, 'watch.source.type');
+const routerOf = (router: { type: string }) => definitionOf(ROUTERS, router, 'traffic.router.type');
+
+/** Whether slots (blue-green, canary) may run under this runtime: its definition declares `runsSlots`. */
+export function runtimeSupportsSlots(runtime: { type: string }): boolean {
+  return { ...DEFAULT_RUNTIME_CAPABILITIES, ...runtimeOf(runtime).capabilities }.runsSlots;
+}
+
+/** Makes the relative paths in an environment's adapter configs absolute, each as its definition says (in place). */
+export function resolveAdapterPaths(environment: EnvironmentConfig, at: PathContext): void {
+  const { target, database } = environment;
+  targetOf(target).resolvePaths?.(target, at);
+  runtimeOf(target.runtime).resolvePaths?.(target.runtime, at);
+  if (database) databaseOf(database).resolvePaths?.(database, at);
+}
+
+/** The secret values in an environment's adapter configs, as each definition names them. */
+export function adapterSecrets(environment: EnvironmentConfig): string[] {
+  const { target, database, watch, notify } = environment;
+  return [
+    ...(targetOf(target).secrets?.(target) ?? []),
+    ...(runtimeOf(target.runtime).secrets?.(target.runtime) ?? []),
+    ...(database ? (databaseOf(database).secrets?.(database) ?? []) : []),
+    ...(watch ? (metricSourceOf(watch.source).secrets?.(watch.source) ?? []) : []),
+    ...(notify?.webhooks ?? []).flatMap((hook) => webhookNotifierDefinition.secrets?.(hook) ?? []),
+  ];
+}
+
+/** The password a database's tools are handed through a SecretRef, or undefined for engines without one. */
+export function databasePassword(database: NonNullable<EnvironmentConfig['database']>): string | undefined {
+  return databaseOf(database).password?.(database);
+}
+
+/** The adapters, built synchronously from configs once their implementations are loaded (loadAdapters). */
+export interface Adapters {
+  createTarget(environment: EnvironmentConfig, executor: Executor): Target;
+  createRuntime(runtime: EnvironmentConfig['target']['runtime'], executor: Executor): Runtime;
+  /** Throws REWIND_E_NO_DATABASE when the environment has none. */
+  createDatabaseEngine(env: string, environment: EnvironmentConfig, executor: StreamingExecutor): DatabaseEngine;
+  /** Throws REWIND_E_CONFIG_INVALID for settings the adapter refuses. */
+  createMetricSource(source: { type: string; [setting: string]: unknown }, scope?: MetricScope): MetricSource;
+  /**
+   * The router in front of an environment's two slots. The port's two backends are the two slots:
+   * `stable` is blue and `canary` is green, whatever each holds now; core/traffic-slots.ts turns "send
+   * p % to slot X" into weights, so which slot is "stable" changes with every deploy, not here.
+   */
+  createTrafficRouter(environment: EnvironmentConfig, executor: Executor): TrafficRouter;
+  /** The notifiers an event goes to, built once for every environment (`notify:` of the environment the event names). */
+  createNotifiers(environments: (env: string) => EnvironmentConfig | undefined, stderr: NodeJS.WritableStream): EventSink[];
+}
+
+const loaded = new Map<AdapterDefinition<any, any, any, any, any>, Promise<AdapterFactory<any, any, any>>>();
+
+/**
+ * Imports the implementations of the given kinds (all by default), once per process, and returns
+ * the factories. Only commands that build adapters call it; `status` without `traffic:` never does.
+ */
+export async function loadAdapters(kinds: readonly AdapterKind[] = Object.keys(ALL) as AdapterKind[]): Promise<Adapters> {
+  const definitions = kinds.flatMap((kind) => ALL[kind]);
+  const factories = new Map(await Promise.all(definitions.map(async (d) => {
+    if (!loaded.has(d)) loaded.set(d, d.load());
+    return [d, await loaded.get(d)!] as const;
+  })));
+  const factoryOf = (definition: AdapterDefinition<any, any, any, any, any>) => {
+    const factory = factories.get(definition);
+    if (!factory) throw new Error(`the ${definition.kind} adapters were not loaded (loadAdapters([..., '${definition.kind}']))`);
+    return factory;
+  };
+  const createRuntime = (runtime: { type: string }, executor: Executor): Runtime => factoryOf(runtimeOf(runtime))(runtime, { executor });
+  return {
+    createRuntime,
+    createTarget(environment, executor) {
+      const definition = targetOf(environment.target);
+      const capabilities = { ...DEFAULT_TARGET_CAPABILITIES, ...definition.capabilities };
+      return factoryOf(definition)(environment.target, { executor, capabilities, createRuntime: (runtime: { type: string }) => createRuntime(runtime, executor) });
+    },
+    createDatabaseEngine(env, environment, executor) {
+      if (!environment.database) {
+        throw new RewindError('REWIND_E_NO_DATABASE', `environment ${JSON.stringify(env)} has no database configured (environments.${env}.database)`, { env });
+      }
+      // The engine's commands name the password by its place in the config; the executor reads it there when it runs them.
+      return factoryOf(databaseOf(environment.database))(environment.database, { executor, passwordRef: databasePasswordRef(env) });
+    },
+    createMetricSource: (source, scope) => factoryOf(metricSourceOf(source))(source, { scope }),
+    createTrafficRouter(environment, executor) {
+      const { traffic, target } = environment;
+      if (!traffic || !target.slots) throw new RewindError('REWIND_E_CONFIG_INVALID', 'this environment has no traffic router (configure traffic: and target.slots)');
+      const definition = routerOf(traffic.router);
+      const slots = target.slots;
+      const names = definition.slotNames?.(traffic.router) ?? { blue: 'blue', green: 'green' };
+      const backends: RouterBackends = {
+        stable: { name: names.blue, host: slots.host, port: slots.blue.port },
+        canary: { name: names.green, host: slots.host, port: slots.green.port },
+      };
+      return factoryOf(definition)(traffic.router, { executor, backends });
+    },
+    createNotifiers: (environments, stderr) => NOTIFIERS.map((definition) => factoryOf(definition)((env: string) => environments(env)?.notify?.webhooks ?? [], { stderr })),
+  };
+}
