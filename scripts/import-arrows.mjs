@@ -14,18 +14,26 @@ const src = join(root, 'src');
 export const LAYERS = [
   ['util', 'errors'],
   ['ports', 'events'],
-  ['config', 'exec', 'migrations', 'artifacts', 'lint'],
-  ['ledger', 'adapters'],
+  ['exec', 'migrations', 'artifacts', 'lint', 'config/parts'],
+  ['adapters'],
+  ['config'],
+  ['ledger'],
   ['core'],
   ['app'],
   ['demo'],
-  ['cli', 'bench'],
+  ['cli'],
 ];
 
+/** The layer of a module: its longest matching folder prefix (`config/parts` before `config`). */
 function layerOf(file) {
-  const top = relative(src, file).split('/')[0];
-  const index = LAYERS.findIndex((names) => names.includes(top));
-  return { top, index };
+  const path = relative(src, file);
+  let best = { top: path.split('/')[0], index: -1, length: -1 };
+  LAYERS.forEach((names, index) => {
+    for (const name of names) {
+      if ((path === name || path.startsWith(`${name}/`)) && name.length > best.length) best = { top: name, index, length: name.length };
+    }
+  });
+  return { top: best.top, index: best.index };
 }
 
 function walk(dir, out = []) {

@@ -1,5 +1,4 @@
-import type { EnvironmentConfig } from '../config/config-schema.js';
-import { databasePasswordRef } from '../config/secret-paths.js';
+import { databasePasswordRef } from '../config/parts/secret-paths.js';
 import { RewindError } from '../errors/rewind-error.js';
 import type {
   AdapterDefinition,
@@ -27,12 +26,28 @@ import { httpProbeSourceDefinition } from './metrics/http-probe/http-probe-defin
 import { prometheusSourceDefinition } from './metrics/prometheus/prometheus-definition.js';
 import { webhookNotifierDefinition } from './notifiers/webhook/webhook-definition.js';
 import { registeredAdapter } from './registered-adapter.js';
+import type { WebhookConfig } from './notifiers/webhook/webhook-config.js';
+import type { ReleasesTargetConfig } from './targets/releases/releases-config.js';
 import { haproxyRouterDefinition } from './routers/haproxy/haproxy-definition.js';
 import { nginxRouterDefinition } from './routers/nginx/nginx-definition.js';
 import { commandRuntimeDefinition } from './runtimes/command/command-definition.js';
 import { pm2RuntimeDefinition } from './runtimes/pm2/pm2-definition.js';
 import { releasesTargetDefinition } from './targets/releases/releases-definition.js';
 import { slottedReleasesTargetDefinition } from './targets/slotted-releases/slotted-releases-definition.js';
+
+/**
+ * The slice of an environment's configuration the registry reads: one entry per adapter kind.
+ * config/config-schema.ts composes the full environment from the adapters' own schemas (it sits
+ * above this layer), and its EnvironmentConfig fits this shape.
+ */
+export interface EnvironmentAdapterConfigs {
+  target: ReleasesTargetConfig;
+  database?: { engine: string; [setting: string]: unknown };
+  watch?: { source: { type: string; [setting: string]: unknown } };
+  notify?: { webhooks: WebhookConfig[] };
+  traffic?: { router: { type: string; [setting: string]: unknown } };
+}
+type EnvironmentConfig = EnvironmentAdapterConfigs;
 
 /*
  * Every adapter rewind has, one line each, by kind. The config picks one by its `type` (`engine` for

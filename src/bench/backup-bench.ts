@@ -13,7 +13,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { PostgresEngine } from '../adapters/databases/postgres-engine.js';
+import { PostgresEngine } from '../adapters/databases/postgres/postgres-engine.js';
 import { postgresDatabaseSchema } from '../config/config-schema.js';
 import { ProcessExecutor } from '../exec/process-executor.js';
 import type { CommandSpec } from '../ports/executor.js';

@@ -34,7 +34,7 @@ export async function buildServices(context: CliContext, io: CliIo, options: { j
     import('../exec/process-executor.js'),
     import('../adapters/checks/http-health-check.js'),
     import('./human-renderer.js'),
-    import('../adapters/checks/smoke-runner.js'),
+    import('../app/run-smoke.js'),
     import('../config/config-secrets.js'),
   ]);
   const notifies = Object.values(context.config.environments).some((e) => e.notify?.webhooks.length);

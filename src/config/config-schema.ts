@@ -11,7 +11,8 @@ import { runtimeSupportsSlots } from '../adapters/registry.js';
 import { runtimeSchema } from '../adapters/runtimes/runtime-config.js';
 import { releasesTargetSchema } from '../adapters/targets/releases/releases-config.js';
 import { DEFAULT_LEDGER } from './known-valid-config.js';
-import { name, positiveMs } from './schema-parts.js';
+import { healthCheckSchema, smokeSettingsSchema } from './parts/check-settings.js';
+import { name, positiveMs } from './parts/schema-parts.js';
 
 // The whole config, composed from each adapter's own schema (adapters/<kind>/<name>/<name>-config.ts):
 // one branch of a union per definition in adapters/registry.ts (registry.test.ts holds them equal).
@@ -29,29 +30,6 @@ const environmentName = name.regex(
 );
 
 export const targetSchema = z.discriminatedUnion('type', [releasesTargetSchema]);
-
-export const healthCheckSchema = z.strictObject({
-  url: z.url({ protocol: /^https?$/ }).describe('URL probed after activation, after rollback, and as preflight baseline.'),
-  method: z.enum(['GET', 'HEAD', 'POST']).default('GET'),
-  headers: z.record(z.string(), z.string()).default({}).describe('Sent with every probe; values are treated as secrets.'),
-  expectStatus: z.union([z.number().int().min(100).max(599), z.array(z.number().int().min(100).max(599)).min(1)]).default(200),
-  json: z
-    .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
-    .optional()
-    .describe('Dotted path → expected value in the JSON body; "{{version}}" is the release being checked.'),
-  // 0 would abort every probe at once (AbortSignal.timeout(0)): an unhealthy verdict for a healthy app.
-  timeoutMs: z.number().int().min(1).default(2000).describe('Per-attempt timeout.'),
-  retries: z.number().int().min(0).max(100).default(5).describe('Attempts after the first.'),
-  backoffMs: positiveMs.default(200).describe('Wait before the first retry; doubles each retry.'),
-  maxBackoffMs: positiveMs.default(2000),
-  readinessDelayMs: positiveMs.default(0).describe('Wait after activation before the first probe.'),
-});
-
-export const smokeSettingsSchema = z.strictObject({
-  suite: z.string().min(1).describe('The smoke suite file (YAML, see examples/smoke/minimal.yaml); relative to the config file.'),
-  baseUrl: z.url({ protocol: /^https?$/ }).optional().describe("Joined to the suite's relative step URLs (default: the suite's own baseUrl)."),
-  timeoutMs: z.number().int().min(1).default(5000).describe('Per-request timeout of a step that sets none.'),
-});
 
 export const watchSettingsSchema = z.strictObject({
   windowMs: z.number().int().min(1000).default(180_000).describe('How long a new release is watched before it is marked good (2–5 minutes is usual).'),
@@ -133,7 +111,8 @@ export const configSchema = z.strictObject({
   environments: z.record(environmentName, environmentSchema).refine((envs) => Object.keys(envs).length > 0, 'at least one environment is required'),
 });
 
-export { MIGRATION_TOOL_NAMES, migrationsSchema, type MigrationsConfig } from './database-settings.js';
+export { MIGRATION_TOOL_NAMES, migrationsSchema, type MigrationsConfig } from './parts/database-settings.js';
+export { healthCheckSchema, smokeSettingsSchema };
 export { postgresDatabaseSchema, mysqlDatabaseSchema, sqliteDatabaseSchema, releasesTargetSchema, runtimeSchema };
 export type { Pm2RuntimeConfig } from '../adapters/runtimes/pm2/pm2-config.js';
 export type { CommandRuntimeConfig } from '../adapters/runtimes/command/command-config.js';
@@ -146,8 +125,7 @@ export type { SqliteDatabaseConfig } from '../adapters/databases/sqlite/sqlite-c
 export type RewindConfig = z.infer<typeof configSchema>;
 export type EnvironmentConfig = z.infer<typeof environmentSchema>;
 export type TargetConfig = z.infer<typeof targetSchema>;
-export type HealthCheckConfig = z.infer<typeof healthCheckSchema>;
-export type SmokeSettings = z.infer<typeof smokeSettingsSchema>;
+export type { HealthCheckConfig, SmokeSettings } from './parts/check-settings.js';
 export type WatchSettings = z.infer<typeof watchSettingsSchema>;
 export type TrafficSettings = z.infer<typeof trafficSettingsSchema>;
 export type DatabaseConfig = z.infer<typeof databaseSchema>;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RewindError } from '../errors/rewind-error.js';
 import { ConfigSecrets, configSecretValues, databasePasswordRef, migrationsEnvRefs, secretPath } from './config-secrets.js';
 import { parseConfigText } from './load-config.js';
-import { isSecretName } from './secret-policy.js';
+import { isSecretName } from './parts/secret-policy.js';
 
 const config = (envName: string, extra: string, runtimeEnv = '{}') =>
   parseConfigText(

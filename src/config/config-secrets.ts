@@ -1,16 +1,16 @@
 import { RewindError } from '../errors/rewind-error.js';
 import type { SecretRef, SecretResolver } from '../ports/secret-ref.js';
-import { databasePasswordRef, secretPath } from './secret-paths.js';
+import { databasePasswordRef, secretPath } from './parts/secret-paths.js';
 import type { RewindConfig } from './config-schema.js';
 import { adapterSecrets, databasePassword } from '../adapters/registry.js';
-import { envMapSecrets, urlSecrets } from './secret-policy.js';
+import { envMapSecrets, urlSecrets } from './parts/secret-policy.js';
 
 /**
  * Where the config holds secrets: the values to redact (configSecretValues) and the references
  * plans carry instead of values (ConfigSecrets resolves them when a command runs).
  */
 
-export { databasePasswordRef, secretPath } from './secret-paths.js';
+export { databasePasswordRef, secretPath } from './parts/secret-paths.js';
 
 /** `database.migrations.env` as references: the apply and down commands of a plan name each value's key, never the value. */
 export function migrationsEnvRefs(env: string, vars: Record<string, string>): Record<string, SecretRef> {

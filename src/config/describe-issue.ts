@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { closestMatches, didYouMean } from '../util/did-you-mean.js';
 import { knownKeysAt } from './schema-keys.js';
-import { isSecretName } from './secret-policy.js';
+import { isSecretName } from './parts/secret-policy.js';
 import { scalarAt } from './yaml-scalar-source.js';
 
 /** What a problem is described against: the schema, the document it checked, and the YAML it came from. */

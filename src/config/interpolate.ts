@@ -1,5 +1,5 @@
 import { RewindError } from '../errors/rewind-error.js';
-import { isSecretName } from './secret-policy.js';
+import { isSecretName } from './parts/secret-policy.js';
 
 const PLACEHOLDER = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 

@@ -5,7 +5,7 @@ import { redactor } from '../util/redact.js';
 import { interpolateEnv } from './interpolate.js';
 import { formatIssue } from './describe-issue.js';
 import { PROTOTYPE_KEY_PROBLEM, prototypeKeyPaths } from './prototype-keys.js';
-import { smokeSuiteSchema, type SmokeSuite } from './smoke-schema.js';
+import { smokeSuiteSchema, type SmokeSuite } from './parts/smoke-schema.js';
 
 /**
  * Reads and validates a smoke suite file. `${VAR}` is resolved here, with the same rules as the

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
-import { MysqlEngine } from '../../src/adapters/databases/mysql-engine.js';
+import { MysqlEngine } from '../../src/adapters/databases/mysql/mysql-engine.js';
 import { mysqlDatabaseSchema } from '../../src/config/config-schema.js';
 import { ProcessExecutor } from '../../src/exec/process-executor.js';
 import { databaseEngineContract } from '../contracts/database-engine-contract.js';

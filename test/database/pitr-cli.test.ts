@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asPostgres, BIN, executor, mustRun, OS_USER, sql, switchAndWaitArchived, urlFor } from '../support/pg-cluster.js';
-import { quoteConfString, quoteServerCommandArg, type BaseBackup } from '../../src/adapters/databases/postgres-pitr.js';
+import { quoteConfString, quoteServerCommandArg, type BaseBackup } from '../../src/adapters/databases/postgres/postgres-pitr.js';
 import { freePort } from '../../src/demo/sample-artifacts.js';
 import { runCli, type CliResult } from '../support/sandbox.js';
 import { POSTGRES_ADMIN_URL as MAIN } from '../support/services.js';

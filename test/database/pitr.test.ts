@@ -12,7 +12,7 @@ import {
   takeBaseBackup,
   type BaseBackup,
   type RestoreToTimeOptions,
-} from '../../src/adapters/databases/postgres-pitr.js';
+} from '../../src/adapters/databases/postgres/postgres-pitr.js';
 import { currentDigest } from '../../src/adapters/databases/backup-digest.js';
 import { freePort } from '../../src/demo/sample-artifacts.js';
 import type { RewindError } from '../../src/errors/rewind-error.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { SqliteEngine } from '../../src/adapters/databases/sqlite-engine.js';
+import { SqliteEngine } from '../../src/adapters/databases/sqlite/sqlite-engine.js';
 import { sqliteDatabaseSchema } from '../../src/config/config-schema.js';
 import { databaseEngineContract } from '../contracts/database-engine-contract.js';
 

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHttpProbeSource, HTTP_PROBE_TYPE } from '../../src/adapters/metrics/http-probe-sampler.js';
+import { createHttpProbeSource, HTTP_PROBE_TYPE } from '../../src/adapters/metrics/http-probe/http-probe-sampler.js';
 import { freePort } from '../../src/demo/sample-artifacts.js';
 import { metricSourceContract } from '../contracts/metric-source-contract.js';
 

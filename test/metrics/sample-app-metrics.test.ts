@@ -3,7 +3,7 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampleHttp } from '../../src/adapters/metrics/http-probe-sampler.js';
+import { sampleHttp } from '../../src/adapters/metrics/http-probe/http-probe-sampler.js';
 import { freePort, SAMPLE_APP_DIR } from '../../src/demo/sample-artifacts.js';
 
 /*

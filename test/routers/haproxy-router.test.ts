@@ -4,8 +4,8 @@ import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HaproxyRouter } from '../../src/adapters/routers/haproxy-router.js';
-import { HaproxyRuntimeClient } from '../../src/adapters/routers/haproxy-runtime-client.js';
+import { HaproxyRouter } from '../../src/adapters/routers/haproxy/haproxy-router.js';
+import { HaproxyRuntimeClient } from '../../src/adapters/routers/haproxy/haproxy-runtime-client.js';
 import { haproxyCfg } from '../../src/bench/proxy-servers.js';
 import { freePort } from '../../src/demo/sample-artifacts.js';
 import {

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { checkHealth } from '../../src/adapters/checks/http-health-check.js';
-import { runSmoke } from '../../src/adapters/checks/smoke-runner.js';
+import { runSmoke } from '../../src/app/run-smoke.js';
 import { ConfigSecrets } from '../../src/config/config-secrets.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { registerRelease } from '../../src/core/register-release.js';

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Pm2Runtime } from '../../src/adapters/runtimes/pm2/pm2-runtime.js';
 import { checkHealth } from '../../src/adapters/checks/http-health-check.js';
-import { runSmoke } from '../../src/adapters/checks/smoke-runner.js';
+import { runSmoke } from '../../src/app/run-smoke.js';
 import { ConfigSecrets } from '../../src/config/config-secrets.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { RewindConfig } from '../../src/config/config-schema.js';

@@ -1,4 +1,4 @@
-import type { HealthCheckConfig } from '../../config/config-schema.js';
+import type { HealthCheckConfig } from '../../config/parts/check-settings.js';
 import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
 import { noProgress, type ProgressReporter } from '../../ports/step-progress.js';
 import { pickJsonPath as pick } from '../../util/json-path.js';

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { smokeSuiteSchema } from '../../config/smoke-schema.js';
+import { smokeSuiteSchema } from '../../config/parts/smoke-schema.js';
 import { runSmokeSuite, type SmokeStepResult } from './smoke-runner.js';
 
 // A tiny app with the seed-000 smoke surface, to test the runner's semantics (captures, cleanup,

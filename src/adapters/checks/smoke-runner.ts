@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { SmokeSettings } from '../../config/config-schema.js';
-import type { SmokeStep, SmokeSuite } from '../../config/smoke-schema.js';
+import type { SmokeStep, SmokeSuite } from '../../config/parts/smoke-schema.js';
 import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
 import { noProgress, type ProgressReporter } from '../../ports/step-progress.js';
 import { pickJsonPath as pick } from '../../util/json-path.js';
@@ -147,8 +146,3 @@ export async function runSmokeSuite(suite: SmokeSuite, options: { version: strin
   return succeeded(`smoke suite ${suite.name}: ${passed}/${results.length} steps passed`, detail);
 }
 
-/** The Services hook: load the environment's suite file, then run it against `version`. */
-export async function runSmoke(config: SmokeSettings, version: string, progress?: ProgressReporter): Promise<Outcome> {
-  const { loadSmokeSuite } = await import('../../config/load-smoke-suite.js');
-  return runSmokeSuite(loadSmokeSuite(config.suite), { version, baseUrl: config.baseUrl, timeoutMs: config.timeoutMs, progress });
-}

@@ -4,7 +4,7 @@ import { RewindError } from '../../errors/rewind-error.js';
  * A database schema as plain data, and the pure comparison of two of them (drift detection).
  *
  * The shapes are in ports/database-schema.ts: the PostgreSQL reader
- * (adapters/databases/postgres-schema-reader.ts) produces them, this file only compares them.
+ * (adapters/databases/postgres/postgres-schema-reader.ts) produces them, this file only compares them.
  */
 
 import type { SchemaColumn, ConstraintType, SchemaConstraint, SchemaIndex, SchemaTable, SchemaView, SchemaEnum, SchemaSequence, DatabaseSchema, SchemaObjectKind, SchemaObject } from '../../ports/database-schema.js';

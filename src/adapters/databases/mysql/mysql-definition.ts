@@ -1,5 +1,5 @@
 import type { DatabaseDefinition } from '../../../ports/adapter-definition.js';
-import { urlPassword, urlSecrets } from '../../../config/secret-policy.js';
+import { urlPassword, urlSecrets } from '../../../config/parts/secret-policy.js';
 import { resolveBackupPaths } from '../database-paths.js';
 import { MYSQL_ENGINE, mysqlDatabaseSchema, type MysqlDatabaseConfig } from './mysql-config.js';
 
@@ -17,7 +17,7 @@ export const mysqlDatabaseDefinition: DatabaseDefinition<MysqlDatabaseConfig> = 
   password: (config) => urlPassword(config.url),
   capabilities: undefined,
   load: async () => {
-    const { MysqlEngine } = await import('../mysql-engine.js');
+    const { MysqlEngine } = await import('./mysql-engine.js');
     return (config, deps) => new MysqlEngine(config, deps.executor, { passwordRef: deps.passwordRef });
   },
 };

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { backupSettings } from '../../../config/database-settings.js';
+import { backupSettings } from '../../../config/parts/database-settings.js';
 
 export const POSTGRES_ENGINE = 'postgres';
 

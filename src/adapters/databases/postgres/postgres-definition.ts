@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { DatabaseDefinition } from '../../../ports/adapter-definition.js';
-import { urlPassword, urlSecrets } from '../../../config/secret-policy.js';
+import { urlPassword, urlSecrets } from '../../../config/parts/secret-policy.js';
 import { resolveBackupPaths } from '../database-paths.js';
 import { POSTGRES_ENGINE, postgresDatabaseSchema, type PostgresDatabaseConfig } from './postgres-config.js';
 
@@ -24,7 +24,7 @@ export const postgresDatabaseDefinition: DatabaseDefinition<PostgresDatabaseConf
   password: (config) => urlPassword(config.url),
   capabilities: undefined,
   load: async () => {
-    const { PostgresEngine } = await import('../postgres-engine.js');
+    const { PostgresEngine } = await import('./postgres-engine.js');
     return (config, deps) => new PostgresEngine(config, deps.executor, { passwordRef: deps.passwordRef });
   },
 };

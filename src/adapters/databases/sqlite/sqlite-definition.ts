@@ -14,7 +14,7 @@ export const sqliteDatabaseDefinition: DatabaseDefinition<SqliteDatabaseConfig> 
   },
   capabilities: undefined,
   load: async () => {
-    const { SqliteEngine } = await import('../sqlite-engine.js');
+    const { SqliteEngine } = await import('./sqlite-engine.js');
     return (config) => new SqliteEngine(config);
   },
 };

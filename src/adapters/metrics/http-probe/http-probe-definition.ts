@@ -1,5 +1,5 @@
 import type { MetricSourceDefinition } from '../../../ports/adapter-definition.js';
-import { urlSecrets } from '../../../config/secret-policy.js';
+import { urlSecrets } from '../../../config/parts/secret-policy.js';
 import { HTTP_PROBE_TYPE, httpProbeSourceSchema, type HttpProbeSourceConfig } from './http-probe-config.js';
 
 /** Synthetic requests from rewind itself: live only (no history), needs no monitoring stack. */
@@ -11,7 +11,7 @@ export const httpProbeSourceDefinition: MetricSourceDefinition<HttpProbeSourceCo
   secrets: (config) => [...urlSecrets(config.url), ...Object.values(config.headers)],
   capabilities: undefined,
   load: async () => {
-    const [{ createHttpProbeSource }, { urlOnHost }] = await Promise.all([import('../http-probe-sampler.js'), import('../../../util/url-on-host.js')]);
+    const [{ createHttpProbeSource }, { urlOnHost }] = await Promise.all([import('./http-probe-sampler.js'), import('../../../util/url-on-host.js')]);
     // A scope (a canary's slot) moves the probe to that server.
     return (config, { scope }) => createHttpProbeSource(scope ? { ...config, url: urlOnHost(config.url, scope.host, scope.port) } : config);
   },

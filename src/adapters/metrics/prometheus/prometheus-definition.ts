@@ -1,5 +1,5 @@
 import type { MetricSourceDefinition } from '../../../ports/adapter-definition.js';
-import { urlSecrets } from '../../../config/secret-policy.js';
+import { urlSecrets } from '../../../config/parts/secret-policy.js';
 import { PROMETHEUS_TYPE, prometheusSourceSchema, type PrometheusSourceSchemaConfig } from './prometheus-config.js';
 
 /** PromQL against a Prometheus server (has history). */
@@ -11,7 +11,7 @@ export const prometheusSourceDefinition: MetricSourceDefinition<PrometheusSource
   secrets: (config) => [...urlSecrets(config.url), ...Object.values(config.headers)],
   capabilities: undefined,
   load: async () => {
-    const { createPrometheusSource } = await import('../prometheus-source.js');
+    const { createPrometheusSource } = await import('./prometheus-source.js');
     // Prometheus is asked about a server through the query ({{instance}}, {{slot}}), never by moving its URL.
     return (config) => createPrometheusSource(config);
   },

@@ -1,5 +1,5 @@
 import type { NotifierDefinition } from '../../../ports/adapter-definition.js';
-import { webhookUrlSecrets } from '../../../config/secret-policy.js';
+import { webhookUrlSecrets } from '../../../config/parts/secret-policy.js';
 import { WEBHOOK_NOTIFIER_TYPE, webhookSchema, type WebhookConfig } from './webhook-config.js';
 
 /** POSTs chosen events as JSON to each environment's webhooks (`notify.webhooks`); the sink itself is events/webhook-sink.ts. */

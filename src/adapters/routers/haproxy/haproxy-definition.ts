@@ -10,7 +10,7 @@ export const haproxyRouterDefinition: RouterDefinition<HaproxyRouterConfig> = {
   slotNames: (config) => config.servers,
   capabilities: undefined,
   load: async () => {
-    const { HaproxyRouter } = await import('../haproxy-router.js');
+    const { HaproxyRouter } = await import('./haproxy-router.js');
     return (config, { backends }) => new HaproxyRouter({ backends, backend: config.backend, socket: config.socket, timeoutMs: config.timeoutMs });
   },
 };

@@ -9,7 +9,7 @@ export const nginxRouterDefinition: RouterDefinition<NginxRouterConfig> = {
   configSchema: nginxTrafficRouterSchema,
   capabilities: undefined,
   load: async () => {
-    const { NginxRouter } = await import('../nginx-router.js');
+    const { NginxRouter } = await import('./nginx-router.js');
     return (config, { backends, executor }) =>
       new NginxRouter(
         {

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { argv, positiveMs } from '../../../config/schema-parts.js';
+import { argv, positiveMs } from '../../../config/parts/schema-parts.js';
 
 export const COMMAND_RUNTIME_TYPE = 'command';
 

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { name, positiveMs } from '../../../config/schema-parts.js';
+import { name, positiveMs } from '../../../config/parts/schema-parts.js';
 
 import { PM2_RUNTIME_TYPE } from './pm2-constants.js';
 

@@ -1,5 +1,5 @@
 import type { RuntimeDefinition } from '../../../ports/adapter-definition.js';
-import { envMapSecrets } from '../../../config/secret-policy.js';
+import { envMapSecrets } from '../../../config/parts/secret-policy.js';
 import { PM2_RUNTIME_TYPE, pm2RuntimeSchema, type Pm2RuntimeConfig } from './pm2-config.js';
 
 /** PM2 through its programmatic API, loaded from the user's own install (pm2-loader.ts). */

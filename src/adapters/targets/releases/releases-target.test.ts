@@ -11,7 +11,7 @@ import { treeDigest } from '../../../artifacts/tree-digest.js';
 import { craftTarball } from '../../../../test/support/craft-tarball.js';
 import { succeeded } from '../../../ports/outcome.js';
 import type { Runtime, RuntimeContext } from '../../../ports/runtime.js';
-import { ReleasesTarget } from '../releases/releases-target.js';
+import { ReleasesTarget } from './releases-target.js';
 
 /** Records what the target asked of its runtime; real runtimes have their own tests against real processes. */
 class RecordingRuntime implements Runtime {

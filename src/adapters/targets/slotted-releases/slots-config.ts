@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { port } from '../../../config/schema-parts.js';
+import { port } from '../../../config/parts/schema-parts.js';
 
 const slotSchema = z.strictObject({ port: port.describe("The port this slot's process listens on (passed to the app in `portEnv`).") });
 

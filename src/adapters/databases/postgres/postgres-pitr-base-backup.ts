@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { RewindError } from '../../errors/rewind-error.js';
-import type { BaseBackup, TakeBaseBackupOptions } from '../../ports/database-pitr.js';
-import type { CommandSpec } from '../../ports/executor.js';
-import { directoryManifestDigest } from './backup-digest.js';
-import { pickTool } from './client-tools.js';
-import { discardPartial, finalize, partialPath } from './partial-dump.js';
+import { RewindError } from '../../../errors/rewind-error.js';
+import type { BaseBackup, TakeBaseBackupOptions } from '../../../ports/database-pitr.js';
+import type { CommandSpec } from '../../../ports/executor.js';
+import { directoryManifestDigest } from '../backup-digest.js';
+import { pickTool } from '../client-tools.js';
+import { discardPartial, finalize, partialPath } from '../partial-dump.js';
 import { connect, failure, splitPassword, where } from './postgres-pitr-connection.js';
 import { invalid } from './postgres-pitr-quoting.js';
 import { UTC_NOW_SQL } from './postgres-pitr-times.js';

@@ -1,7 +1,7 @@
-import { RewindError } from '../../errors/rewind-error.js';
-import type { MetricMeasurement, MetricSource, MetricWindow } from '../../ports/metric-source.js';
-import { redactor } from '../../util/redact.js';
-import { PROMETHEUS_DEFAULT_TIMEOUT_MS, PROMETHEUS_TYPE } from './prometheus/prometheus-config.js';
+import { RewindError } from '../../../errors/rewind-error.js';
+import type { MetricMeasurement, MetricSource, MetricWindow } from '../../../ports/metric-source.js';
+import { redactor } from '../../../util/redact.js';
+import { PROMETHEUS_DEFAULT_TIMEOUT_MS, PROMETHEUS_TYPE } from './prometheus-config.js';
 import { parsePrometheusData } from './prometheus-response.js';
 
 export { PROMETHEUS_TYPE };

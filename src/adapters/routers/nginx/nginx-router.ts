@@ -1,15 +1,15 @@
-import { RewindError } from '../../errors/rewind-error.js';
-import type { CommandResult, CommandSpec, Executor } from '../../ports/executor.js';
-import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
-import type { ActionDescription } from '../../ports/target.js';
-import type { RouterBackends, TrafficRouter, TrafficRouterCapabilities, TrafficWeights } from '../../ports/traffic-router.js';
-import { describeCommand } from '../../exec/process-executor.js';
-import { readOptional, restoreFile, writeFileAtomic } from './atomic-file.js';
+import { RewindError } from '../../../errors/rewind-error.js';
+import type { CommandResult, CommandSpec, Executor } from '../../../ports/executor.js';
+import { failed, succeeded, type Outcome } from '../../../ports/outcome.js';
+import type { ActionDescription } from '../../../ports/target.js';
+import type { RouterBackends, TrafficRouter, TrafficRouterCapabilities, TrafficWeights } from '../../../ports/traffic-router.js';
+import { describeCommand } from '../../../exec/process-executor.js';
+import { readOptional, restoreFile, writeFileAtomic } from '../atomic-file.js';
 import { nginxWorkers, readMasterPid } from './nginx-workers.js';
 import { parseNginxUpstream, renderNginxUpstream } from './nginx-upstream-file.js';
-import { hostPort, validateBackends, validateName } from './router-backends.js';
-import { formatWeights, toPercentages, validateWeights } from './traffic-weights.js';
-import { SerialQueue } from './serial-queue.js';
+import { hostPort, validateBackends, validateName } from '../router-backends.js';
+import { formatWeights, toPercentages, validateWeights } from '../traffic-weights.js';
+import { SerialQueue } from '../serial-queue.js';
 
 export interface NginxRouterOptions {
   backends: RouterBackends;

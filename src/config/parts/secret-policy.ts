@@ -1,4 +1,4 @@
-import { basicToken } from '../util/url-credentials.js';
+import { basicToken } from '../../util/url-credentials.js';
 
 /**
  * What counts as a secret, in one place. The config loader registers every value this says is

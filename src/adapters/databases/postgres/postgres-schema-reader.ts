@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { RewindError } from '../../errors/rewind-error.js';
+import { RewindError } from '../../../errors/rewind-error.js';
 import type {
   ConstraintType,
   DatabaseSchema,
@@ -10,9 +10,9 @@ import type {
   SchemaSequence,
   SchemaTable,
   SchemaView,
-} from '../../ports/database-schema.js';
-import { redactor } from '../../util/redact.js';
-import { MIGRATION_TABLES } from '../../migrations/history-readers.js';
+} from '../../../ports/database-schema.js';
+import { redactor } from '../../../util/redact.js';
+import { MIGRATION_TABLES } from '../../../migrations/history-readers.js';
 
 /**
  * Tables whose rows matter, not their shape: the migration tools' history and lock tables. The

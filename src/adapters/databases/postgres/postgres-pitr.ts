@@ -17,7 +17,7 @@
  * postgres-pitr-check, -base-backup and -restore, with the quoting, times and connection helpers beside them.
  */
 
-export type { PitrCheck, PitrCheckResult, CheckPitrOptions, BaseBackup, TakeBaseBackupOptions, RestoreToTimeOptions, RestoreToTimeResult } from '../../ports/database-pitr.js';
+export type { PitrCheck, PitrCheckResult, CheckPitrOptions, BaseBackup, TakeBaseBackupOptions, RestoreToTimeOptions, RestoreToTimeResult } from '../../../ports/database-pitr.js';
 export { takeBaseBackup } from './postgres-pitr-base-backup.js';
 export { checkPitr } from './postgres-pitr-check.js';
 export { buildRestoreCommand, quoteConfString, quoteServerCommandArg } from './postgres-pitr-quoting.js';

@@ -1,8 +1,8 @@
 import type pg from 'pg';
-import { RewindError } from '../../errors/rewind-error.js';
-import type { CommandResult } from '../../ports/executor.js';
-import { redactor } from '../../util/redact.js';
-import { pipelineFailure } from './client-tools.js';
+import { RewindError } from '../../../errors/rewind-error.js';
+import type { CommandResult } from '../../../ports/executor.js';
+import { redactor } from '../../../util/redact.js';
+import { pipelineFailure } from '../client-tools.js';
 
 /** Connections and commands the PITR functions share: a pg client, the URL split for argv and PGPASSWORD, running as the server's OS user. */
 

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { DatabaseSchema } from '../../ports/database-schema.js';
-import { RewindError } from '../../errors/rewind-error.js';
-import type { MigrationFile } from '../../migrations/migration-history.js';
-import { redactor } from '../../util/redact.js';
+import type { DatabaseSchema } from '../../../ports/database-schema.js';
+import { RewindError } from '../../../errors/rewind-error.js';
+import type { MigrationFile } from '../../../migrations/migration-history.js';
+import { redactor } from '../../../util/redact.js';
 import { connectPostgres, describePostgresUrl, readPostgresSchema, type ReadSchemaOptions } from './postgres-schema-reader.js';
 
 /** Scratch databases are named `rewind_scratch_<16 hex>`: recognisable (and safe to drop) if a crash ever leaves one. */
@@ -134,7 +134,7 @@ const LEADING_NOISE = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/;
  */
 async function locateFailure(client: Awaited<ReturnType<typeof connectPostgres>>, sql: string): Promise<number | undefined> {
   try {
-    const { loadPgParser } = await import('../../lint/postgres/pg-parser-module.js');
+    const { loadPgParser } = await import('../../../lint/postgres/pg-parser-module.js');
     const stmts = (await loadPgParser()).parseSync(sql).stmts ?? [];
     // stmt_location and stmt_len count UTF-8 bytes, not characters.
     const bytes = Buffer.from(sql, 'utf8');

@@ -1,11 +1,11 @@
-import { RewindError } from '../../errors/rewind-error.js';
-import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
-import type { ActionDescription } from '../../ports/target.js';
-import type { RouterBackends, TrafficRouter, TrafficRouterCapabilities, TrafficWeights } from '../../ports/traffic-router.js';
+import { RewindError } from '../../../errors/rewind-error.js';
+import { failed, succeeded, type Outcome } from '../../../ports/outcome.js';
+import type { ActionDescription } from '../../../ports/target.js';
+import type { RouterBackends, TrafficRouter, TrafficRouterCapabilities, TrafficWeights } from '../../../ports/traffic-router.js';
 import { HaproxyRuntimeClient } from './haproxy-runtime-client.js';
-import { hostPort, validateBackends, validateName } from './router-backends.js';
-import { SerialQueue } from './serial-queue.js';
-import { formatWeights, toPercentages, validateWeights } from './traffic-weights.js';
+import { hostPort, validateBackends, validateName } from '../router-backends.js';
+import { SerialQueue } from '../serial-queue.js';
+import { formatWeights, toPercentages, validateWeights } from '../traffic-weights.js';
 
 export interface HaproxyRouterOptions {
   /** `name` of each is the haproxy server name inside `backend`; host and port are for plans and logs. */

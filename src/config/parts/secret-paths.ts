@@ -1,4 +1,4 @@
-import type { SecretRef } from '../ports/secret-ref.js';
+import type { SecretRef } from '../../ports/secret-ref.js';
 
 // The names plans give the config's secrets (SecretRef): a key path into rewind.yaml, never a value.
 

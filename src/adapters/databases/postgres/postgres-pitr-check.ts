@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type pg from 'pg';
-import type { PitrCheck, PitrCheckResult, CheckPitrOptions } from '../../ports/database-pitr.js';
+import type { PitrCheck, PitrCheckResult, CheckPitrOptions } from '../../../ports/database-pitr.js';
 import { connect } from './postgres-pitr-connection.js';
 
 const NOOP_COMMAND = /^(?:(?:\/usr)?\/bin\/)?(?:true|:)$|^exit\s+0$/;

@@ -1,4 +1,4 @@
-import type { MetricMeasurement } from '../../ports/metric-source.js';
+import type { MetricMeasurement } from '../../../ports/metric-source.js';
 
 /*
  * Reads the `data` of a successful Prometheus HTTP API answer (/api/v1/query, /api/v1/query_range)

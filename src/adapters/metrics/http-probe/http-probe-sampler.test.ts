@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpProbeSource, sampleHttp } from './http-probe-sampler.js';
-import { loadAdapters } from '../registry.js';
+import { loadAdapters } from '../../registry.js';
 
 const { createMetricSource } = await loadAdapters();
 

@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { RewindError } from '../../errors/rewind-error.js';
+import { RewindError } from '../../../errors/rewind-error.js';
 
 /**
  * The slice of haproxy's runtime API (the stats socket) rewind uses, over `node:net`: no shell, no

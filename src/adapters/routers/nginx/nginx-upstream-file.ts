@@ -1,6 +1,6 @@
-import type { RouterBackend, RouterBackends, TrafficWeights } from '../../ports/traffic-router.js';
-import { hostPort } from './router-backends.js';
-import { formatWeights } from './traffic-weights.js';
+import type { RouterBackend, RouterBackends, TrafficWeights } from '../../../ports/traffic-router.js';
+import { hostPort } from '../router-backends.js';
+import { formatWeights } from '../traffic-weights.js';
 
 /**
  * The file rewind owns: one `upstream` block, included inside `http {}` of nginx.conf and named by

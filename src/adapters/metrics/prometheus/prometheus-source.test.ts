@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPrometheusSource, promDuration, redactUrl } from './prometheus-source.js';
-import { rejection } from '../../../test/support/rejection.js';
+import { rejection } from '../../../../test/support/rejection.js';
 
 // The request side and the error mapping, against a loopback stand-in that answers what each test
 // scripts; test/metrics/prometheus-source.test.ts holds the same source to a real Prometheus.

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CommandResult, CommandSpec, Executor } from '../../ports/executor.js';
+import type { CommandResult, CommandSpec, Executor } from '../../../ports/executor.js';
 import { NginxRouter } from './nginx-router.js';
 
 /** Answers nginx commands from a script and records them; real nginx runs in test/routers. */

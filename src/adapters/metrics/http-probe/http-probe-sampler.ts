@@ -1,9 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
-import { RewindError } from '../../errors/rewind-error.js';
-import type { MetricMeasurement, MetricSource, MetricWindow } from '../../ports/metric-source.js';
-import { nearestRankPercentile } from '../../util/percentile.js';
-import { HTTP_PROBE_DEFAULTS, HTTP_PROBE_LIMITS as LIMITS, HTTP_PROBE_TYPE } from './http-probe/http-probe-config.js';
+import { RewindError } from '../../../errors/rewind-error.js';
+import type { MetricMeasurement, MetricSource, MetricWindow } from '../../../ports/metric-source.js';
+import { nearestRankPercentile } from '../../../util/percentile.js';
+import { HTTP_PROBE_DEFAULTS, HTTP_PROBE_LIMITS as LIMITS, HTTP_PROBE_TYPE } from './http-probe-config.js';
 
 /**
  * The built-in synthetic-traffic metric source: sends a small, bounded burst of requests to a URL

@@ -1,5 +1,5 @@
 import { isAbsolute } from 'node:path';
-import { RewindError } from '../../errors/rewind-error.js';
+import { RewindError } from '../../../errors/rewind-error.js';
 
 /** The two strings of a PITR restore that reach a shell, quoted for that shell (see postgres-pitr.ts), and the checks on paths pg_ctl quotes itself. */
 
