@@ -7,6 +7,9 @@ import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 
 rmSync('dist/cli/chunks', { recursive: true, force: true });
+// The benchmarks live in bench/ and build into dist-bench/; a dist/ built before they moved out of
+// src/ still holds their old output, which npm pack would ship.
+rmSync('dist/bench', { recursive: true, force: true });
 await build({
   entryPoints: { main: 'src/cli/main.ts' },
   outdir: 'dist/cli',

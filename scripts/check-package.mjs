@@ -167,7 +167,7 @@ try {
     for (const needed of ['package.json', 'dist/cli/main.js', 'dist/cli/lint-worker.cjs', 'examples/sample-app/server.js', 'examples/smoke/minimal.yaml', 'docs/errors.md', 'README.md']) {
       if (!files.includes(needed)) fail('npm pack', `the tarball lacks ${needed}`);
     }
-    const stray = files.filter((f) => /^(src|test|scripts|node_modules)\//.test(f) || /\.test\.[jt]s$/.test(f));
+    const stray = files.filter((f) => /^(src|test|scripts|bench|dist-bench|dist\/bench|node_modules)\//.test(f) || /\.test\.[jt]s$/.test(f));
     if (stray.length > 0) fail('npm pack', `the tarball holds files users do not need: ${stray.slice(0, 5).join(', ')}`);
     if (packed.name !== pkg.name) fail('npm pack', `packed ${packed.name}, expected ${pkg.name}`);
     tarball = join(work, packed.filename);

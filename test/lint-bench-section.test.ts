@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeBenchmarkSection } from '../src/bench/lint-bench.js';
+import { mergeBenchmarkSection } from './support/benchmark-section.js';
 
 // docs/benchmarks.md is shared with the other benchmarks: the lint bench may only add or refresh
 // its own `## Migration lint` section.

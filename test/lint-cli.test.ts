@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateCorpus } from '../src/bench/lint-bench.js';
+import { generateCorpus } from './support/lint-corpus.js';
 import { main } from '../src/cli/rewind-cli.js';
 import { ERROR_REGISTRY } from '../src/errors/error-registry.js';
 import { RULES } from '../src/lint/rule-catalog.js';

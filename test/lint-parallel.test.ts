@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateCorpus } from '../src/bench/lint-bench.js';
+import { generateCorpus } from './support/lint-corpus.js';
 import { batchCount, createBatchBoard } from '../src/lint/run/lint-batches.js';
 import { findSqlFiles } from '../src/lint/run/lint-file-walker.js';
 import { lintFiles, type LintThreadStats, type LintWorkerInput, type LintWorkerMessage } from '../src/lint/run/lint-parallel.js';

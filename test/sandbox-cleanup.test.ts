@@ -2,7 +2,7 @@ import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startHaproxy } from '../src/bench/proxy-servers.js';
+import { startHaproxy } from './support/proxy-servers.js';
 import { createSandbox } from './support/sandbox.js';
 import { createSlottedSandbox } from './support/slotted-sandbox.js';
 import { postgresUrl } from './support/services.js';

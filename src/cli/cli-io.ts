@@ -1,17 +1,13 @@
+import type { AppIo } from '../app/app-io.js';
 import { PLAIN, terminalStyle, type TerminalStyle } from './terminal-style.js';
 
-/** Where a command writes; tests pass their own. */
-export interface CliIo {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  env: NodeJS.ProcessEnv;
+/** Where a command writes; tests pass their own. The app's AppIo plus what only a terminal needs. */
+export interface CliIo extends AppIo {
   /**
    * Colour on stdout (terminal-style.ts: a TTY, NO_COLOR unset, no --no-color). main() decides it
    * once from the arguments when the caller leaves it out.
    */
   color?: boolean;
-  /** The real process's Ctrl-C / SIGTERM watch (main.ts); absent when a test drives the CLI in-process. */
-  interruption?: import('../core/services.js').Interruption;
 }
 
 export const writeLine = (stream: NodeJS.WritableStream, line = ''): void => {

@@ -6,12 +6,13 @@ import { loadPm2 } from '../adapters/runtimes/pm2/pm2-loader.js';
 import { Pm2Runtime } from '../adapters/runtimes/pm2/pm2-runtime.js';
 import { pm2HomeTooLong } from '../adapters/runtimes/pm2/pm2-socket-paths.js';
 import { ProcessExecutor } from '../exec/process-executor.js';
-import { buildServices, openContext } from '../cli/cli-context.js';
-import { writeLine, type CliIo } from '../cli/cli-io.js';
-import type { ParsedArgs } from '../cli/parse-args.js';
+import type { AppIo } from '../app/app-io.js';
+import { composeServices } from '../app/compose-services.js';
+import { openContext } from '../app/open-context.js';
 import { deploy } from '../core/operations/deploy.js';
 import { registerRelease } from '../core/register-release.js';
 import type { EventOf } from '../events/event-catalog.js';
+import type { EventSink } from '../ports/event-sink.js';
 import type { EventRecord } from '../ports/ledger.js';
 import { buildSampleArtifact, freePort, sampleConfigYaml } from './sample-artifacts.js';
 
@@ -39,7 +40,22 @@ function pidAlive(pid: number): boolean {
  * (healthy, becomes good), deploy 1.1.0 (its health check fails), watch rewind roll back to 1.0.0 by
  * itself, check 1.0.0 serves again, print the timeline, and stop every process it started.
  */
-export async function runDemo(io: CliIo, options: { json: boolean; keep: boolean }): Promise<DemoResult> {
+export interface DemoOptions {
+  /** Print the closing line as JSON (and no narration); the event lines come from `view`. */
+  json: boolean;
+  keep: boolean;
+  /**
+   * How the caller shows the operations' events on stdout (the CLI: its human view, or JSON lines
+   * with --json); made when the operations are about to start.
+   */
+  view?: () => Promise<EventSink | undefined>;
+}
+
+const writeLine = (stream: NodeJS.WritableStream, line: string): void => {
+  stream.write(`${line}\n`);
+};
+
+export async function runDemo(io: AppIo, options: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
   // The demo runs under real PM2, an optional peer: without it, say so (coded, with the install
   // command) before a sandbox exists, rather than fail two deploys at their activate step.
@@ -55,14 +71,14 @@ export async function runDemo(io: CliIo, options: { json: boolean; keep: boolean
   const port = await freePort();
   const configPath = join(sandbox, 'rewind.yaml');
   await writeFile(configPath, sampleConfigYaml({ root: sandbox, env: ENV, port, appName: 'rewind-demo-app' }));
-  const args: ParsedArgs = { values: {}, positionals: [], string: (n) => (n === 'config' ? configPath : undefined), flag: () => false };
-  const context = await openContext(args, io);
+  const context = await openContext({ config: configPath, env: io.env });
   const envConfig = context.config.environments[ENV]!;
   const runtime = new Pm2Runtime(envConfig.target.runtime as never, new ProcessExecutor());
   let servedVersion: string | null = null;
   let ok = false;
   try {
-    const services = await buildServices(context, io, { json: options.json });
+    const view = await options.view?.();
+    const services = await composeServices(context, { sinks: view ? [view] : [], stderr: io.stderr, interruption: io.interruption });
     say(`rewind demo — sandbox ${sandbox}`);
     say(`sample app on http://127.0.0.1:${port}, PM2_HOME ${join(sandbox, 'pm2')}, ledger ${join(sandbox, 'rewind.db')}\n`);
     const good = await buildSampleArtifact(join(sandbox, 'artifacts'), { version: '1.0.0' });

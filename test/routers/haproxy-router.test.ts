@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HaproxyRouter } from '../../src/adapters/routers/haproxy/haproxy-router.js';
 import { HaproxyRuntimeClient } from '../../src/adapters/routers/haproxy/haproxy-runtime-client.js';
-import { haproxyCfg } from '../../src/bench/proxy-servers.js';
+import { haproxyCfg } from '../support/proxy-servers.js';
 import { freePort } from '../../src/demo/sample-artifacts.js';
 import {
   accepts,

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NginxRouter } from '../../src/adapters/routers/nginx/nginx-router.js';
 import { nginxWorkers } from '../../src/adapters/routers/nginx/nginx-workers.js';
 import { STABLE_ONLY } from '../../src/adapters/routers/traffic-weights.js';
-import { nginxConf } from '../../src/bench/proxy-servers.js';
+import { nginxConf } from '../support/proxy-servers.js';
 import { freePort } from '../../src/demo/sample-artifacts.js';
 import { ProcessExecutor } from '../../src/exec/process-executor.js';
 import {

@@ -3,15 +3,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { checkHealth } from '../../src/adapters/checks/http-health-check.js';
-import { runSmoke } from '../../src/app/run-smoke.js';
-import { ConfigSecrets } from '../../src/config/config-secrets.js';
-import { loadConfig } from '../../src/config/load-config.js';
+import { composeServices } from '../../src/app/compose-services.js';
+import { openContext } from '../../src/app/open-context.js';
 import { registerRelease } from '../../src/core/register-release.js';
 import type { Services } from '../../src/core/services.js';
-import { EventFanout, LedgerAuditSink } from '../../src/events/event-sinks.js';
-import { ProcessExecutor } from '../../src/exec/process-executor.js';
-import { openLedger } from '../../src/ledger/open-ledger.js';
 import type { Ledger } from '../../src/ports/ledger.js';
 import { collect, CLI, type CliResult } from './sandbox.js';
 import { spawn } from 'node:child_process';
@@ -132,24 +127,10 @@ environments:
 `,
   );
   health.register(id, srv);
-  const { config } = loadConfig(configPath);
-  const ledger = await openLedger(config.ledger);
-  const actor = 'tester@test';
-  const executor = new ProcessExecutor(new ConfigSecrets(config));
-  const services: Services = {
-    config,
-    ledger,
-    sink: new EventFanout(actor, [new LedgerAuditSink(ledger, actor)]),
-    actor,
-    now: Date.now,
-    createTarget: (_env, envConfig) => createTarget(envConfig, executor),
-    checkHealth,
-    runSmoke,
-    createMetricSource,
-    createTrafficRouter: (_env, envConfig) => createTrafficRouter(envConfig, executor),
-    executor,
-    createDatabaseEngine: (env, envConfig) => createDatabaseEngine(env, envConfig, executor),
-  };
+  const context = await openContext({ config: configPath, env: process.env, actor: 'tester@test' });
+  const { ledger } = context;
+  // The ledger's audit trail only: no event log file, no webhooks.
+  const services: Services = await composeServices(context, { eventLog: false, webhooks: false });
   return {
     root,
     id,

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { createServer, Agent, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TrafficRouter } from '../../src/ports/traffic-router.js';
-import { accepts, startProcess, waitUntil } from '../../src/bench/proxy-servers.js';
+import { accepts, startProcess, waitUntil } from './proxy-servers.js';
 
 /** What a router test file hands the contract once its proxy runs in front of the two backends. */
 export interface RouterHarness {

@@ -3,16 +3,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Pm2Runtime } from '../../src/adapters/runtimes/pm2/pm2-runtime.js';
-import { checkHealth } from '../../src/adapters/checks/http-health-check.js';
-import { runSmoke } from '../../src/app/run-smoke.js';
-import { ConfigSecrets } from '../../src/config/config-secrets.js';
-import { loadConfig } from '../../src/config/load-config.js';
+import { composeServices } from '../../src/app/compose-services.js';
+import { openContext, type AppContext } from '../../src/app/open-context.js';
 import type { RewindConfig } from '../../src/config/config-schema.js';
 import type { Services } from '../../src/core/services.js';
 import { registerRelease } from '../../src/core/register-release.js';
-import { EventFanout, JsonLinesSink, LedgerAuditSink, MemorySink } from '../../src/events/event-sinks.js';
-import { ProcessExecutor } from '../../src/exec/process-executor.js';
-import { openLedger } from '../../src/ledger/open-ledger.js';
+import { MemorySink } from '../../src/events/event-sinks.js';
 import type { Ledger } from '../../src/ports/ledger.js';
 import { buildSampleArtifact, freePort, sampleConfigYaml, type SampleRelease } from '../../src/demo/sample-artifacts.js';
 import { loadAdapters } from '../../src/adapters/registry.js';
@@ -84,35 +80,21 @@ export async function createSandbox(
     healthUserinfo: options.healthUserinfo,
   });
   const memory = new MemorySink();
-  let config: RewindConfig;
-  let ledger: Ledger | undefined;
-  let sink: EventFanout;
+  let context: AppContext | undefined;
+  let services: Services;
   try {
     await writeFile(configPath, options.databaseYaml ? `${yaml}${options.databaseYaml(root, port)}\n` : yaml);
-    config = loadConfig(configPath).config;
-    ledger = await openLedger(config.ledger);
-    sink = new EventFanout('tester@test', [new LedgerAuditSink(ledger, 'tester@test'), await JsonLinesSink.create(config.log.file), memory]);
+    context = await openContext({ config: configPath, env: process.env, actor: 'tester@test' });
+    // Webhooks stay off: the tests that want them add their own sink (and assert what it sent).
+    services = await composeServices(context, { sinks: [memory], webhooks: false });
   } catch (error) {
     // The caller gets no sandbox to close (a config that does not load, a ledger that does not open).
-    await ledger?.close().catch(() => undefined);
+    await context?.close().catch(() => undefined);
     await rm(root, { recursive: true, force: true });
     throw error;
   }
-  const executor = new ProcessExecutor(new ConfigSecrets(config));
-  const services: Services = {
-    config,
-    ledger,
-    sink,
-    actor: 'tester@test',
-    now: Date.now,
-    createTarget: (_env, envConfig) => createTarget(envConfig, executor),
-    checkHealth,
-    runSmoke,
-    createMetricSource,
-    createTrafficRouter: (_env, envConfig) => createTrafficRouter(envConfig, executor),
-    executor,
-    createDatabaseEngine: (env, envConfig) => createDatabaseEngine(env, envConfig, executor),
-  };
+  const { config, ledger } = context;
+  const executor = services.executor;
   // Only a PM2 sandbox has a daemon to stop; never touch a PM2_HOME the sandbox did not create.
   const runtimeConfig = config.environments[ENV]!.target.runtime;
   const pm2 = runtimeConfig.type === 'pm2' && runtimeConfig.pm2Home?.startsWith(root) ? new Pm2Runtime(runtimeConfig, executor) : null;

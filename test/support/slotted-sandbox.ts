@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HaproxyRouter } from '../../src/adapters/routers/haproxy/haproxy-router.js';
 import { NginxRouter } from '../../src/adapters/routers/nginx/nginx-router.js';
-import { nginxPaths, startHaproxy, startNginx, type ProxyServer } from '../../src/bench/proxy-servers.js';
+import { nginxPaths, startHaproxy, startNginx, type ProxyServer } from './proxy-servers.js';
 import { freePort } from '../../src/demo/sample-artifacts.js';
 import { ProcessExecutor } from '../../src/exec/process-executor.js';
 import type { TrafficRouter } from '../../src/ports/traffic-router.js';

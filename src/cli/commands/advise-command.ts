@@ -81,15 +81,13 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const context = await openContext(args, io);
   try {
     const env = resolveEnvironment(args.positionals[0], Object.keys(context.config.environments), io, usage);
-    const [{ gatherLiveSignals }, { combineSignals }, { adviseRollback }, { checkHealth }, { loadAdapters }] = await Promise.all([
+    const [{ gatherLiveSignals }, { combineSignals }, { adviseRollback }, { composeSignalReaders }] = await Promise.all([
       import('../../core/advisor/live-signals.js'),
       import('../../core/advisor/combine-signals.js'),
       import('../../core/advisor/rollback-advisor.js'),
-      import('../../adapters/checks/http-health-check.js'),
-      import('../../adapters/registry.js'),
+      import('../../app/compose-services.js'),
     ]);
-    const { createMetricSource } = await loadAdapters(['metric-source']);
-    const live = await gatherLiveSignals({ config: context.config, ledger: context.ledger, checkHealth, createMetricSource }, env);
+    const live = await gatherLiveSignals({ config: context.config, ledger: context.ledger, ...(await composeSignalReaders()) }, env);
     const configArg = args.string('config');
     const signals = combineSignals(live, operator, configArg ? ['--config', configArg] : []);
     const advice = adviseRollback(signals);

@@ -19,7 +19,8 @@ Options:
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(argv, { keep: { type: 'boolean' } }, { min: 0, max: 0, usage });
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
-  const { runDemo } = await import('../../demo/run-demo.js');
-  const result = await runDemo(io, { json: args.flag('json'), keep: args.flag('keep') });
+  const [{ runDemo }, { stdoutSink }] = await Promise.all([import('../../demo/run-demo.js'), import('../cli-context.js')]);
+  const json = args.flag('json');
+  const result = await runDemo(io, { json, keep: args.flag('keep'), view: () => stdoutSink(io, { json }) });
   return result.ok ? 0 : 1;
 }

@@ -1,4 +1,4 @@
-import type { EnvironmentConfig } from '../../config/config-schema.js';
+import type { EnvironmentConfig, RewindConfig } from '../../config/config-schema.js';
 import { dirname } from 'node:path';
 import { loadKnownValidConfig, unknownEnvironment } from '../../config/known-valid-config.js';
 import { observedReleasesTarget, observeReleasesTarget, type ObservedTarget } from '../../adapters/targets/releases/releases-observer.js';
@@ -49,7 +49,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     const lkgNote = lkg ? null : lastKnownGoodNote(env, current, lkg, current ? await ledger.listReleases(env, { limit: 100 }) : []);
     const seen = observeReleasesTarget(context.observe);
     // Behind a router, what serves is the slots taking traffic, as the router reports it.
-    const slots = context.hasTraffic ? await readSlots(await context.fullConfig()) : undefined;
+    const slots = context.hasTraffic ? await readSlots(env, await context.fullConfig()) : undefined;
     const served = slots ? (slots.some((s) => s.trafficPercent === null) ? null : slots.filter((s) => s.trafficPercent! > 0).map((s) => ({ version: s.version, where: `slot ${s.name} (${s.trafficPercent} % of traffic)` }))) : seen.served;
     const agreement = judgeAgreement({ ledger: environment?.currentVersion ?? null, link: seen.link, served, servedBy: slots ? 'slots' : 'processes' });
     const status = {
@@ -98,8 +98,8 @@ interface StatusContext {
   ledger: Ledger;
   hasTraffic: boolean;
   observe: ObservedTarget;
-  /** The environment's validated config (loads the schema): only for the slots. */
-  fullConfig(): Promise<EnvironmentConfig>;
+  /** The validated config and this environment's part of it (loads the schema): only for the slots. */
+  fullConfig(): Promise<{ config: RewindConfig; environment: EnvironmentConfig }>;
   close(): Promise<void>;
 }
 
@@ -119,7 +119,8 @@ async function openStatusContext(args: ParsedArgs, io: CliIo, given: string | un
     const ledger = await openLedger(known.ledger);
     const fullConfig = async () => {
       const { loadConfig, environmentConfig } = await import('../../config/load-config.js');
-      return environmentConfig(loadConfig(path, io.env).config, env);
+      const { config } = loadConfig(path, io.env);
+      return { config, environment: environmentConfig(config, env) };
     };
     return { env, ledger, hasTraffic: environment.traffic, observe: observedReleasesTarget(environment.target, dirname(path), io.env), fullConfig, close: () => ledger.close() };
   }
@@ -128,20 +129,15 @@ async function openStatusContext(args: ParsedArgs, io: CliIo, given: string | un
   const env = resolveEnvironment(given, Object.keys(config.environments), io, usage);
   const envConfig = environmentConfig(config, env);
   const ledger = await openLedger(config.ledger);
-  return { env, ledger, hasTraffic: envConfig.traffic !== undefined, observe: observedReleasesTarget(envConfig.target, dirname(path), io.env), fullConfig: async () => envConfig, close: () => ledger.close() };
+  return { env, ledger, hasTraffic: envConfig.traffic !== undefined, observe: observedReleasesTarget(envConfig.target, dirname(path), io.env), fullConfig: async () => ({ config, environment: envConfig }), close: () => ledger.close() };
 }
 
 /** The slots as the target and the router see them; loaded only for environments with `traffic:`, so plain `status` stays fast. */
-async function readSlots(config: EnvironmentConfig) {
-  const [{ loadAdapters }, { ProcessExecutor }, { slotShare }] = await Promise.all([
-    import('../../adapters/registry.js'),
-    import('../../exec/process-executor.js'),
-    import('../../core/traffic/slot-choice.js'),
-  ]);
-  const { createTarget, createTrafficRouter } = await loadAdapters(['target', 'runtime', 'router']);
-  const executor = new ProcessExecutor();
-  const target = createTarget(config, executor);
-  const router = createTrafficRouter(config, executor);
+async function readSlots(env: string, { config, environment }: { config: RewindConfig; environment: EnvironmentConfig }) {
+  const [{ composeSlotReaders }, { slotShare }] = await Promise.all([import('../../app/compose-services.js'), import('../../core/traffic/slot-choice.js')]);
+  const { createTarget, createTrafficRouter } = await composeSlotReaders(config);
+  const target = createTarget(env, environment);
+  const router = createTrafficRouter(env, environment);
   try {
     const slots = (await target.slots?.()) ?? [];
     let weights: Awaited<ReturnType<typeof router.currentWeights>> | null = null;

@@ -2,17 +2,20 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
-import { Writable } from 'node:stream';
-import type { CliIo } from '../cli/cli-io.js';
+import { join, resolve } from 'node:path';
 
-/** The package root (where package.json and node_modules are), from dist/bench/. */
+/**
+ * The package root (where package.json and node_modules are), from dist-bench/bench/: the benches
+ * are compiled by bench/tsconfig.json into dist-bench/, outside the published dist/.
+ */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /**
- * The built CLI entry point, run exactly as `rewind` runs it. REWIND_BENCH_CLI points the benches at
- * another build of it (e.g. a bundled one) to compare start-up; the results record which was used.
+ * The built CLI entry point, run exactly as `rewind` runs it: the package's dist/cli/main.js (what
+ * `npm run build` makes and the package ships), never a copy compiled for the benches.
+ * REWIND_BENCH_CLI points the benches at another build of it to compare start-up; the results
+ * record which was used.
  */
-export const CLI_MAIN = process.env.REWIND_BENCH_CLI ? resolve(process.env.REWIND_BENCH_CLI) : fileURLToPath(new URL('../cli/main.js', import.meta.url));
+export const CLI_MAIN = process.env.REWIND_BENCH_CLI ? resolve(process.env.REWIND_BENCH_CLI) : join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');
 /** PM2's CLI, used by the bash baseline and to stop the sandbox daemon. */
 export const PM2_BIN = fileURLToPath(new URL('../../node_modules/pm2/bin/pm2', import.meta.url));
 
@@ -93,12 +96,6 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: nu
   const started = performance.now();
   const value = await fn();
   return { value, ms: performance.now() - started };
-}
-
-/** A CliIo whose output goes nowhere (for in-process operations that must not print). */
-export function silentIo(): CliIo {
-  const sink = () => new Writable({ write: (_chunk, _enc, cb) => cb() });
-  return { stdout: sink(), stderr: sink(), env: process.env };
 }
 
 /** Cleanups that must run even on Ctrl-C: PM2 daemons, temp dirs, throwaway databases. */

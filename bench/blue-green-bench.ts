@@ -3,15 +3,15 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildServices, openContext, type CliContext } from '../cli/cli-context.js';
-import type { ParsedArgs } from '../cli/parse-args.js';
-import { deploy } from '../core/operations/deploy.js';
-import { rollback } from '../core/operations/rollback.js';
-import { registerRelease } from '../core/register-release.js';
-import type { Services } from '../core/services.js';
-import { buildSampleArtifact, freePort, sampleConfigYaml } from '../demo/sample-artifacts.js';
-import { PM2_BIN, ms, onCleanup, run, silentIo, stats, table, verdict, type Stats } from './bench-util.js';
-import { startHaproxy, type ProxyServer } from './proxy-servers.js';
+import { composeServices } from '../src/app/compose-services.js';
+import { openContext, type AppContext } from '../src/app/open-context.js';
+import { deploy } from '../src/core/operations/deploy.js';
+import { rollback } from '../src/core/operations/rollback.js';
+import { registerRelease } from '../src/core/register-release.js';
+import type { Services } from '../src/core/services.js';
+import { buildSampleArtifact, freePort, sampleConfigYaml } from '../src/demo/sample-artifacts.js';
+import { PM2_BIN, ms, onCleanup, run, stats, table, verdict, type Stats } from './bench-util.js';
+import { startHaproxy, type ProxyServer } from '../test/support/proxy-servers.js';
 import { parseWrk, type WrkSummary } from './traffic-bench.js';
 
 /**
@@ -54,7 +54,7 @@ async function versionOnce(port: number): Promise<string | null> {
 async function slottedSandbox(strategy: 'blue-green' | 'canary', extraYaml = '') {
   const root = await mkdtemp(join(tmpdir(), `rewind-bench-${strategy}-`));
   const pm2Home = join(root, 'pm2');
-  let context: CliContext | undefined;
+  let context: AppContext | undefined;
   let proxy: ProxyServer | undefined;
   const cleanup = async () => {
     await context?.close().catch(() => undefined);
@@ -86,10 +86,9 @@ ${extraYaml.replaceAll('PORT', String(port))}`;
     const configPath = join(root, 'rewind.yaml');
     await writeFile(configPath, `${sampleConfigYaml({ root, env: ENV, port, appName: 'unused', runtimeYaml })}${traffic}`);
     proxy = await startHaproxy(proxyRoot, [{ name: 'blue', host: '127.0.0.1', port: blue, weight: 100 }, { name: 'green', host: '127.0.0.1', port: green, weight: 0 }], port);
-    const io = silentIo();
-    const args: ParsedArgs = { values: {}, positionals: [], string: (n) => (n === 'config' ? configPath : undefined), flag: () => false };
-    context = await openContext(args, io);
-    const services: Services = await buildServices(context, io, { json: false, quiet: true });
+    context = await openContext({ config: configPath, env: process.env });
+    // No view of stdout: the bench prints its own tables.
+    const services: Services = await composeServices(context);
     const release = async (version: string, fault?: Parameters<typeof buildSampleArtifact>[1]['fault']) => {
       const artifact = await buildSampleArtifact(join(root, 'artifacts'), { version, fault });
       await registerRelease(services, ENV, version, { artifact, commit: 'b1e2e3f4a5', ci: 'passed' });

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Database backup benchmark: rewind's PostgreSQL backup and restore against the raw tools, same run.
 //
-//   node dist/bench/backup-bench.js                       ~350 MB database, 3 interleaved rounds
-//   REWIND_BENCH_DB_MB=1900 node dist/bench/backup-bench.js   a 1.86 GB-class database
+//   node dist-bench/bench/backup-bench.js                       ~350 MB database, 3 interleaved rounds
+//   REWIND_BENCH_DB_MB=1900 node dist-bench/bench/backup-bench.js   a 1.86 GB-class database
 //
 // Environment: REWIND_BENCH_PG_ADMIN (default postgres://root@127.0.0.1:5432/test, must be able to
 // CREATE DATABASE), REWIND_BENCH_DB_MB (default 350), REWIND_BENCH_RUNS (default 3), REWIND_BENCH_DIR
@@ -13,10 +13,10 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { PostgresEngine } from '../adapters/databases/postgres/postgres-engine.js';
-import { postgresDatabaseSchema } from '../config/config-schema.js';
-import { ProcessExecutor } from '../exec/process-executor.js';
-import type { CommandSpec } from '../ports/executor.js';
+import { PostgresEngine } from '../src/adapters/databases/postgres/postgres-engine.js';
+import { postgresDatabaseSchema } from '../src/config/config-schema.js';
+import { ProcessExecutor } from '../src/exec/process-executor.js';
+import type { CommandSpec } from '../src/ports/executor.js';
 
 export interface BackupBenchOptions {
   adminUrl?: string;

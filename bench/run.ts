@@ -1,13 +1,19 @@
 #!/usr/bin/env node
-// rewind's benchmarks: measured here and written to bench-results.json, never asserted as timed tests.
+// rewind's benchmarks, every one registered here: measured and written to bench-results.json, never
+// asserted as timed tests. Built by bench/tsconfig.json into dist-bench/ (not the published dist/).
 //
-//   npm run bench                         all three (about 4 minutes on 2 cores)
+//   npm run bench                         the default five (about 6 minutes on 2 cores)
 //   npm run bench -- --only cold          cold start of the CLI
 //   npm run bench -- --only rollback      code-only rollback vs a bash script, under real PM2
 //   npm run bench -- --only ledger        ledger queries at 100k releases / 1M+ events (SQLite, PostgreSQL)
 //   npm run bench -- --only traffic       traffic switching under wrk (nginx, haproxy) and the automatic-revert simulation
 //   npm run bench -- --only bluegreen     real blue-green rollbacks and canary aborts (PM2 slots behind haproxy) under wrk
+//   npm run bench -- --only lint          migration lint vs squawk (installs squawk-cli into a temp prefix; rewrites its docs/benchmarks.md section)
+//   npm run bench -- --only backup        PostgreSQL backup and restore vs the raw tools (builds a ~350 MB database; REWIND_BENCH_* settings)
 //   --only may repeat or take a comma list; --scale 0.1 shrinks the ledger bench; --out FILE.
+// lint and backup run only when named: one installs a tool and rewrites docs, the other needs a
+// PostgreSQL it may create databases on and minutes of disk I/O. Both keep their own entry points
+// for their extra options (node dist-bench/bench/lint-bench.js --no-write, …).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,11 +23,15 @@ import { ledgerScaleBench } from './ledger-scale-bench.js';
 import { rollbackBench } from './rollback-bench.js';
 import { trafficBench } from './traffic-bench.js';
 import { blueGreenBench, canaryAbortBench } from './blue-green-bench.js';
+import { runLintBench } from './lint-bench.js';
+import { formatBackupBench, runBackupBench } from './backup-bench.js';
 
-const BENCHES = ['cold', 'rollback', 'ledger', 'traffic', 'bluegreen'] as const;
+const BENCHES = ['cold', 'rollback', 'ledger', 'traffic', 'bluegreen', 'lint', 'backup'] as const;
 type BenchName = (typeof BENCHES)[number];
+/** What a plain `npm run bench` runs. */
+const DEFAULT_BENCHES: readonly BenchName[] = ['cold', 'rollback', 'ledger', 'traffic', 'bluegreen'];
 
-const USAGE = `usage: node dist/bench/run.js [--only cold|rollback|ledger|traffic|bluegreen]… [--scale F] [--no-postgres] [--out bench-results.json]`;
+const USAGE = `usage: node dist-bench/bench/run.js [--only ${BENCHES.join('|')}]… [--scale F] [--no-postgres] [--out bench-results.json]`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -37,7 +47,7 @@ async function main(): Promise<number> {
   if (values.help) return (process.stdout.write(`${USAGE}\n`), 0);
   const only = (values.only ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
   for (const name of only) if (!BENCHES.includes(name as BenchName)) throw new Error(`--only ${name}: expected one of ${BENCHES.join(', ')}\n${USAGE}`);
-  const selected: BenchName[] = only.length ? BENCHES.filter((b) => only.includes(b)) : [...BENCHES];
+  const selected: BenchName[] = only.length ? BENCHES.filter((b) => only.includes(b)) : [...DEFAULT_BENCHES];
   const scale = values.scale === undefined ? 1 : Number(values.scale);
   if (!(scale > 0 && scale <= 10)) throw new Error(`--scale must be a number in (0, 10], not ${values.scale}`);
   const out = resolve(values.out ?? `${PACKAGE_ROOT}bench-results.json`);
@@ -65,6 +75,16 @@ async function main(): Promise<number> {
     if (name === 'rollback') results.rollback = await rollbackBench();
     if (name === 'traffic') results.traffic = await trafficBench();
     if (name === 'bluegreen') results.bluegreen = { rollbacks: await blueGreenBench(), canaryAbort: await canaryAbortBench() };
+    if (name === 'lint') {
+      const lint = await runLintBench();
+      process.stdout.write(lint.markdown);
+      results.lint = lint;
+    }
+    if (name === 'backup') {
+      const backup = await runBackupBench();
+      process.stdout.write(`${formatBackupBench(backup)}\n`);
+      results.backup = backup;
+    }
     if (name === 'ledger') {
       results.ledger = await ledgerScaleBench({ releases: Math.round(100_000 * scale), backends: values['no-postgres'] ? ['sqlite'] : ['sqlite', 'postgres'] });
       if (scale !== 1) (results.ledger as Record<string, unknown>).scale = scale;

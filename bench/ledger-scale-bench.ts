@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { sampleConfigYaml } from '../demo/sample-artifacts.js';
-import { openLedger } from '../ledger/open-ledger.js';
-import type { Ledger } from '../ports/ledger.js';
+import { sampleConfigYaml } from '../src/demo/sample-artifacts.js';
+import { openLedger } from '../src/ledger/open-ledger.js';
+import type { Ledger } from '../src/ports/ledger.js';
 import { CLI_MAIN, ms, onCleanup, run, stats, table, verdict, type Stats } from './bench-util.js';
 import { MAIN_ENV, generateLedger, type Chunk, type EnvironmentRow, type GeneratedCounts, type GeneratedLedger, type ReleaseRow } from './ledger-data.js';
 

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { chmod, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { freePort } from '../demo/sample-artifacts.js';
+import { freePort } from '../../src/demo/sample-artifacts.js';
 
 /**
  * Private nginx and haproxy servers for benchmarks and tests: config, pid file, logs and sockets in

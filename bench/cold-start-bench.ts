@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { sampleConfigYaml } from '../demo/sample-artifacts.js';
-import { openLedger } from '../ledger/open-ledger.js';
+import { sampleConfigYaml } from '../src/demo/sample-artifacts.js';
+import { openLedger } from '../src/ledger/open-ledger.js';
 import { CLI_MAIN, PACKAGE_ROOT, ms, onCleanup, run, runOk, stats, table, verdict, type Stats } from './bench-util.js';
 
 const ENV = 'production';

@@ -1,10 +1,10 @@
-import { loadAdapters } from '../adapters/registry.js';
-import { parseConfigText } from '../config/load-config.js';
-import { planDeploy } from '../core/plan/deploy-plan.js';
-import { planRollback } from '../core/plan/rollback-plan.js';
-import { sampleConfigYaml } from '../demo/sample-artifacts.js';
-import { ProcessExecutor } from '../exec/process-executor.js';
-import type { ReleaseRecord } from '../ports/ledger.js';
+import { loadAdapters } from '../src/adapters/registry.js';
+import { parseConfigText } from '../src/config/load-config.js';
+import { planDeploy } from '../src/core/plan/deploy-plan.js';
+import { planRollback } from '../src/core/plan/rollback-plan.js';
+import { sampleConfigYaml } from '../src/demo/sample-artifacts.js';
+import { ProcessExecutor } from '../src/exec/process-executor.js';
+import type { ReleaseRecord } from '../src/ports/ledger.js';
 
 const { createTarget } = await loadAdapters(['target', 'runtime']);
 

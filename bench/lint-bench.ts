@@ -1,24 +1,24 @@
 #!/usr/bin/env node
 // Migration lint throughput: `rewind lint` against squawk-cli on the same generated corpus.
 //
-//   node dist/bench/lint-bench.js                 2,000 files / 20,000 statements, writes docs/benchmarks.md
-//   node dist/bench/lint-bench.js --no-write      print only
-//   node dist/bench/lint-bench.js --repeats 11    runs per tool (default 7; the large corpus runs at most 5)
-//   node dist/bench/lint-bench.js --no-large      skip the 20,000-file / 200,000-statement corpus
-//   SQUAWK_BIN=/path/to/squawk node dist/bench/lint-bench.js
+//   node dist-bench/bench/lint-bench.js                 2,000 files / 20,000 statements, writes docs/benchmarks.md
+//   node dist-bench/bench/lint-bench.js --no-write      print only
+//   node dist-bench/bench/lint-bench.js --repeats 11    runs per tool (default 7; the large corpus runs at most 5)
+//   node dist-bench/bench/lint-bench.js --no-large      skip the 20,000-file / 200,000-statement corpus
+//   SQUAWK_BIN=/path/to/squawk node dist-bench/bench/lint-bench.js
 //
 // Both tools run as a user runs them: one whole process per measurement (node start, parser load,
 // reading files, linting, printing), timed from spawn to exit. squawk is installed from npm into a
 // temp directory when it is not found; if it cannot be installed or run, the report says so.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI_MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-const SECTION = '## Migration lint';
+import { CLI_MAIN, PACKAGE_ROOT } from './bench-util.js';
+import { SECTION, mergeBenchmarkSection } from '../test/support/benchmark-section.js';
+import { generateCorpus } from '../test/support/lint-corpus.js';
 
 export interface LintBenchOptions {
   files?: number;
@@ -66,33 +66,6 @@ export interface LintBenchResult {
   squawk: (ToolTiming & { version: string; coldStartMs: number }) | { unavailable: string };
   large?: LargeCorpusResult;
   markdown: string;
-}
-
-// Statement templates, mostly the safe expand/contract steps real migrations are made of, with the
-// usual share of risky ones (so both tools have findings to report, as they would in CI).
-const TEMPLATES: ((n: number) => string)[] = [
-  (n) => `CREATE TABLE IF NOT EXISTS accounts_${n} (\n  id bigserial PRIMARY KEY,\n  email text NOT NULL,\n  created_at timestamptz NOT NULL DEFAULT now()\n);`,
-  (n) => `ALTER TABLE users ADD COLUMN nickname_${n} text;`,
-  (n) => `CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_${n}_idx ON users (email);`,
-  (n) => `ALTER TABLE orders ADD CONSTRAINT orders_user_${n}_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;`,
-  (n) => `ALTER TABLE orders VALIDATE CONSTRAINT orders_user_${n}_fk;`,
-  (n) => `-- backfill in one batch\nUPDATE users SET nickname_${n} = email WHERE id BETWEEN ${n * 1000} AND ${n * 1000 + 999};`,
-  (n) => `INSERT INTO settings (key, value) VALUES ('feature_${n}', 'on') ON CONFLICT (key) DO NOTHING;`,
-  (n) => `ALTER TABLE users DROP COLUMN legacy_${n};`,
-  (n) => `CREATE INDEX orders_created_${n}_idx ON orders (created_at);`,
-  (n) => `ALTER TABLE users ALTER COLUMN nickname_${n} SET NOT NULL;`,
-];
-
-export function generateCorpus(dir: string, files: number, perFile: number): number {
-  mkdirSync(dir, { recursive: true });
-  let statements = 0;
-  for (let f = 0; f < files; f += 1) {
-    const lines = [`-- migration ${f}: generated for the lint benchmark`];
-    for (let s = 0; s < perFile; s += 1) lines.push(TEMPLATES[(f + s) % TEMPLATES.length]!(f * perFile + s));
-    statements += perFile;
-    writeFileSync(join(dir, `${String(f).padStart(5, '0')}_migration.sql`), `${lines.join('\n')}\n`);
-  }
-  return statements;
 }
 
 interface Timed {
@@ -195,7 +168,7 @@ export async function runLintBench(options: LintBenchOptions = {}): Promise<Lint
   const files = options.files ?? 2000;
   const perFile = options.statementsPerFile ?? 10;
   const repeats = options.repeats ?? 7;
-  if (!existsSync(CLI_MAIN)) throw new Error(`${CLI_MAIN} is missing: build first (npx tsc -p .)`);
+  if (!existsSync(CLI_MAIN)) throw new Error(`${CLI_MAIN} is missing: build first (npm run build)`);
   const root = mkdtempSync(join(tmpdir(), 'rewind-lint-bench-'));
   try {
     const dir = join(root, 'migrations');
@@ -276,8 +249,8 @@ function renderMarkdown(r: Omit<LintBenchResult, 'markdown'>): string {
   return [
     SECTION,
     '',
-    `Measured ${r.measuredAt.slice(0, 16).replace('T', ' ')} UTC on ${r.machine}, by \`node dist/bench/lint-bench.js\``,
-    '(`runLintBench()` in src/bench/lint-bench.ts; this section is rewritten by each run, the notes below it are not).',
+    `Measured ${r.measuredAt.slice(0, 16).replace('T', ' ')} UTC on ${r.machine}, by \`node dist-bench/bench/lint-bench.js\``,
+    '(`runLintBench()` in bench/lint-bench.ts; this section is rewritten by each run, the notes below it are not).',
     '',
     `Corpus: ${n(r.corpus.files)} generated PostgreSQL migration files, ${n(r.corpus.statements)} statements: mostly expand/contract`,
     'steps plus the usual risky ones, so both tools report findings. Every figure is the median of',
@@ -339,15 +312,6 @@ function workerDelta(withWorker: ToolTiming, oneThread: ToolTiming): string {
 function writeSection(markdown: string): void {
   const path = join(PACKAGE_ROOT, 'docs', 'benchmarks.md');
   writeFileSync(path, mergeBenchmarkSection(existsSync(path) ? readFileSync(path, 'utf8') : undefined, markdown));
-}
-
-/** The file with this section appended, or with an earlier copy of this section (only) replaced. */
-export function mergeBenchmarkSection(existing: string | undefined, markdown: string): string {
-  if (existing === undefined || existing.trim() === '') return markdown;
-  const start = existing.startsWith(`${SECTION}\n`) ? 0 : existing.indexOf(`\n${SECTION}\n`) + 1;
-  if (start === 0 && !existing.startsWith(`${SECTION}\n`)) return `${existing.replace(/\n*$/, '\n\n')}${markdown}`;
-  const next = existing.indexOf('\n## ', start + SECTION.length);
-  return `${existing.slice(0, start)}${markdown}${next === -1 ? '' : `\n${existing.slice(next + 1)}`}`;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -3,14 +3,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildServices, openContext, type CliContext } from '../cli/cli-context.js';
-import type { ParsedArgs } from '../cli/parse-args.js';
-import { deploy } from '../core/operations/deploy.js';
-import { rollback } from '../core/operations/rollback.js';
-import { registerRelease } from '../core/register-release.js';
-import type { Services } from '../core/services.js';
-import { buildSampleArtifact, freePort, sampleConfigYaml } from '../demo/sample-artifacts.js';
-import { CLI_MAIN, PM2_BIN, ms, onCleanup, run, runOk, silentIo, stats, table, timed, verdict, type Stats } from './bench-util.js';
+import { composeServices } from '../src/app/compose-services.js';
+import { openContext, type AppContext } from '../src/app/open-context.js';
+import { deploy } from '../src/core/operations/deploy.js';
+import { rollback } from '../src/core/operations/rollback.js';
+import { registerRelease } from '../src/core/register-release.js';
+import type { Services } from '../src/core/services.js';
+import { buildSampleArtifact, freePort, sampleConfigYaml } from '../src/demo/sample-artifacts.js';
+import { CLI_MAIN, PM2_BIN, ms, onCleanup, run, runOk, stats, table, timed, verdict, type Stats } from './bench-util.js';
 
 const ENV = 'production';
 const GOOD = '1.0.0';
@@ -80,7 +80,7 @@ export async function rollbackBench(options: { rounds?: number; warmupRounds?: n
   const sandbox = await mkdtemp(join(tmpdir(), 'rewind-bench-rollback-'));
   const pm2Home = join(sandbox, 'pm2');
   const appName = `rewind-bench-${randomBytes(3).toString('hex')}`;
-  let context: CliContext | undefined;
+  let context: AppContext | undefined;
 
   const cleanup = async () => {
     await context?.close().catch(() => undefined);
@@ -105,10 +105,9 @@ export async function rollbackBench(options: { rounds?: number; warmupRounds?: n
     const port = await freePort();
     const configPath = join(sandbox, 'rewind.yaml');
     await writeFile(configPath, sampleConfigYaml({ root: sandbox, env: ENV, port, appName, execMode: 'cluster' }));
-    const io = silentIo();
-    const args: ParsedArgs = { values: {}, positionals: [], string: (n) => (n === 'config' ? configPath : undefined), flag: () => false };
-    context = await openContext(args, io);
-    const services: Services = await buildServices(context, io, { json: false, quiet: true });
+    context = await openContext({ config: configPath, env: process.env });
+    // No view of stdout: the bench prints its own tables.
+    const services: Services = await composeServices(context);
     const ledger = context.ledger;
     const srv = context.config.environments[ENV]!.target.path;
     const healthUrl = `http://127.0.0.1:${port}/health`;

@@ -1,0 +1,83 @@
+import type { RewindConfig } from '../config/config-schema.js';
+import type { Services, Interruption } from '../core/services.js';
+import type { EventSink } from '../ports/event-sink.js';
+import type { Executor, StreamingExecutor } from '../ports/executor.js';
+import { ownValue } from '../util/own-property.js';
+import type { AppContext } from './open-context.js';
+
+// The one composition root: the only place that wires sinks, the executor, secrets and the adapter
+// registries into Services. The CLI, the demo, the benchmarks and the test sandboxes all call it.
+// Every adapter is imported lazily, so commands that never run an operation (and `rewind status`)
+// do not pay to load them.
+
+export interface ComposeOptions {
+  /**
+   * Sinks after the ledger's audit trail, the event log and webhooks, in order: the CLI's view of
+   * stdout (human or JSON lines; the CLI chooses), a test's MemorySink.
+   */
+  sinks?: EventSink[];
+  /** Where webhook delivery problems are reported (default: the process's stderr). */
+  stderr?: NodeJS.WritableStream;
+  /** Send the webhooks environments configure (default true); a test that adds its own turns this off. */
+  webhooks?: boolean;
+  /** Append events to the JSON-lines log at `log.file` (default true). */
+  eventLog?: boolean;
+  /** The process's signal watch, when an operation may be interrupted (the CLI's). */
+  interruption?: Interruption;
+}
+
+/** The one executor: commands' secret references become values, read from this config as each command starts. */
+async function configExecutor(config: RewindConfig): Promise<StreamingExecutor> {
+  const [{ ProcessExecutor }, { ConfigSecrets }] = await Promise.all([import('../exec/process-executor.js'), import('../config/config-secrets.js')]);
+  return new ProcessExecutor(new ConfigSecrets(config));
+}
+
+/** The target and the traffic router of an environment, nothing else loaded: what `status` reads slots with. */
+export async function composeSlotReaders(config: RewindConfig, executor?: Executor): Promise<Pick<Services, 'createTarget' | 'createTrafficRouter'>> {
+  const [{ loadAdapters }, shared] = await Promise.all([import('../adapters/registry.js'), executor ?? configExecutor(config)]);
+  const { createTarget, createTrafficRouter } = await loadAdapters(['target', 'runtime', 'router']);
+  return {
+    createTarget: (_env, envConfig) => createTarget(envConfig, shared),
+    createTrafficRouter: (_env, envConfig) => createTrafficRouter(envConfig, shared),
+  };
+}
+
+/** The health check and the metric sources: what `advise` gathers live signals with. */
+export async function composeSignalReaders(): Promise<Pick<Services, 'checkHealth' | 'createMetricSource'>> {
+  const [{ checkHealth }, { loadAdapters }] = await Promise.all([import('../adapters/checks/http-health-check.js'), import('../adapters/registry.js')]);
+  const { createMetricSource } = await loadAdapters(['metric-source']);
+  return { checkHealth, createMetricSource };
+}
+
+/** Everything an operation needs, wired once from an open context. */
+export async function composeServices(context: AppContext, options: ComposeOptions = {}): Promise<Services> {
+  const { config, ledger, actor } = context;
+  const executing = configExecutor(config);
+  const notifies = (options.webhooks ?? true) && Object.values(config.environments).some((e) => e.notify?.webhooks.length);
+  const [{ EventFanout, JsonLinesSink, LedgerAuditSink }, { loadAdapters }, { runSmoke }, executor, readers, signals] = await Promise.all([
+    import('../events/event-sinks.js'),
+    import('../adapters/registry.js'),
+    import('./run-smoke.js'),
+    executing,
+    executing.then((shared) => composeSlotReaders(config, shared)),
+    composeSignalReaders(),
+  ]);
+  const sink = new EventFanout(actor, [new LedgerAuditSink(ledger, actor)]);
+  if (options.eventLog ?? true) sink.add(await JsonLinesSink.create(config.log.file));
+  const { createDatabaseEngine, createNotifiers } = await loadAdapters(['database', ...(notifies ? (['notifier'] as const) : [])]);
+  if (notifies) for (const notifier of createNotifiers((env) => ownValue(config.environments, env), options.stderr ?? process.stderr)) sink.add(notifier);
+  for (const extra of options.sinks ?? []) sink.add(extra);
+  return {
+    config,
+    ledger,
+    sink,
+    actor,
+    now: Date.now,
+    ...readers,
+    ...signals,
+    runSmoke,
+    executor,
+    createDatabaseEngine: (env, envConfig) => createDatabaseEngine(env, envConfig, executor),
+    interruption: options.interruption,
+  };
+}
