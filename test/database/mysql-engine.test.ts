@@ -34,7 +34,7 @@ databaseEngineContract({
   drop: () => withConnection(urlFor(''), (c) => c.query(`DROP DATABASE IF EXISTS ${database}`)).then(() => undefined),
   engine: (overrides = {}) => {
     const url = urlFor(database, { port: overrides.unreachable ? '1' : undefined, password: overrides.password });
-    // As database-registry.ts wires it: the password by reference, read when a tool starts.
+    // As adapters/registry.ts wires it: the password by reference, read when a tool starts.
     return new MysqlEngine(mysqlDatabaseSchema.parse({ engine: 'mysql', url }), new ProcessExecutor({ resolve: () => decodeURIComponent(new URL(url).password) }), {
       passwordRef: { secret: 'environments.test.database.url#password' },
     });

@@ -37,7 +37,7 @@ function postgresContract(label: string, options: Record<string, unknown>): void
     drop: () => admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`),
     engine: (overrides = {}) => {
       const url = urlFor(database, { port: overrides.unreachable ? '1' : undefined, password: overrides.password });
-      // As database-registry.ts wires it: the password by reference, read when a tool starts.
+      // As adapters/registry.ts wires it: the password by reference, read when a tool starts.
       return new PostgresEngine(postgresDatabaseSchema.parse({ engine: 'postgres', url, ...options }), new ProcessExecutor({ resolve: () => urlPassword(url) }), { passwordRef: PASSWORD_REF });
     },
     exec: async (statements) => {

@@ -46,7 +46,7 @@ export class MysqlEngine implements DatabaseEngine {
   private readonly database: string;
   private readonly where: string;
 
-  /** `options.passwordRef` names the config key of `config.url` (database-registry.ts); required when the URL has a password. */
+  /** `options.passwordRef` names the config key of `config.url` (adapters/registry.ts); required when the URL has a password. */
   constructor(
     private readonly config: MysqlDatabaseConfig,
     private readonly executor: StreamingExecutor,

@@ -77,7 +77,7 @@ export class PostgresEngine implements DatabaseEngine {
   private readonly publicUrl: string;
   private readonly where: string;
 
-  /** `options.passwordRef` names the config key of `config.url` (database-registry.ts); required when the URL has a password. */
+  /** `options.passwordRef` names the config key of `config.url` (adapters/registry.ts); required when the URL has a password. */
   constructor(
     private readonly config: PostgresDatabaseConfig,
     private readonly executor: StreamingExecutor,
