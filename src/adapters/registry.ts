@@ -26,6 +26,7 @@ import { httpProbeSourceDefinition } from './metrics/http-probe/http-probe-defin
 import { prometheusSourceDefinition } from './metrics/prometheus/prometheus-definition.js';
 import { webhookNotifierDefinition } from './notifiers/webhook/webhook-definition.js';
 import { registeredAdapter } from './registered-adapter.js';
+import { routerCapabilities } from './routers/router-capabilities.js';
 import type { WebhookConfig } from './notifiers/webhook/webhook-config.js';
 import type { ReleasesTargetConfig } from './targets/releases/releases-config.js';
 import { haproxyRouterDefinition } from './routers/haproxy/haproxy-definition.js';
@@ -177,7 +178,7 @@ export async function loadAdapters(kinds: readonly AdapterKind[] = Object.keys(A
         stable: { name: names.blue, host: slots.host, port: slots.blue.port },
         canary: { name: names.green, host: slots.host, port: slots.green.port },
       };
-      return factoryOf(definition)(traffic.router, { executor, backends });
+      return factoryOf(definition)(traffic.router, { executor, backends, capabilities: routerCapabilities(definition) });
     },
     createNotifiers: (environments, stderr) => NOTIFIERS.map((definition) => factoryOf(definition)((env: string) => environments(env)?.notify?.webhooks ?? [], { stderr })),
   };

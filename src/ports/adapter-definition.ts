@@ -6,7 +6,7 @@ import type { MetricScope, MetricSource } from './metric-source.js';
 import type { Runtime, RuntimeCapabilities } from './runtime.js';
 import type { SecretRef } from './secret-ref.js';
 import type { Target, TargetCapabilities } from './target.js';
-import type { RouterBackends, TrafficRouter } from './traffic-router.js';
+import type { RouterBackends, TrafficRouter, TrafficRouterCapabilities } from './traffic-router.js';
 
 /** The ports an adapter can fill, as the registry groups them. */
 export type AdapterKind = 'target' | 'runtime' | 'database' | 'metric-source' | 'router' | 'notifier';
@@ -90,8 +90,10 @@ export interface RouterDeps {
   readonly executor: Executor;
   /** The two slots: `stable` is blue and `canary` is green, whatever each holds now. */
   readonly backends: RouterBackends;
+  /** DEFAULT_TRAFFIC_ROUTER_CAPABILITIES with the definition's overrides. */
+  readonly capabilities: TrafficRouterCapabilities;
 }
-export interface RouterDefinition<Config> extends AdapterDefinition<Config, RouterDeps, TrafficRouter> {
+export interface RouterDefinition<Config> extends AdapterDefinition<Config, RouterDeps, TrafficRouter, Partial<TrafficRouterCapabilities>> {
   /** The router's own names for the blue and green slots (default `blue` and `green`). */
   slotNames?(config: Config): { blue: string; green: string };
 }

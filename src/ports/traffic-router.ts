@@ -38,6 +38,13 @@ export interface TrafficRouterCapabilities {
   readonly readsLiveWeights: boolean;
 }
 
+/**
+ * What a router offers unless its definition says more: the conservative answer for each flag, so a
+ * router that declares nothing is only ever asked for all-or-nothing switches and re-read from the
+ * file rewind wrote. Each definition (adapters/routers/<name>/<name>-definition.ts) overrides what differs.
+ */
+export const DEFAULT_TRAFFIC_ROUTER_CAPABILITIES: TrafficRouterCapabilities = Object.freeze({ supportsWeights: false, reloadFree: false, readsLiveWeights: false });
+
 export interface TrafficRouter {
   readonly type: string;
   readonly capabilities: TrafficRouterCapabilities;

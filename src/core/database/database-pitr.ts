@@ -27,7 +27,9 @@ function pitrOf(services: Services, environment: string | ResolvedEnvironment): 
   const resolved = lookUpUnlessResolved(services.config, environment);
   const { env } = resolved;
   const database = requireDatabase(env, resolved.config);
-  if (database.engine !== 'postgres' || !database.pitr) {
+  // Which engines take `pitr:` is their schemas' business (PostgreSQL's only, today); the engine's own
+  // `pitr` support is checked again when it is built (withPitr).
+  if (!('pitr' in database) || !database.pitr) {
     throw new RewindError('REWIND_E_PITR_INVALID', `environment ${env} has no point-in-time recovery configured (environments.${env}.database.pitr, PostgreSQL only)`, { env });
   }
   return { config: database.pitr, database, resolved };

@@ -8,9 +8,14 @@ export const haproxyRouterDefinition: RouterDefinition<HaproxyRouterConfig> = {
   type: HAPROXY_ROUTER_TYPE,
   configSchema: haproxyTrafficRouterSchema,
   slotNames: (config) => config.servers,
-  capabilities: undefined,
+  capabilities: {
+    supportsWeights: true,
+    // `set weight` changes the running process's load balancing; no connection is closed.
+    reloadFree: true,
+    readsLiveWeights: true,
+  },
   load: async () => {
     const { HaproxyRouter } = await import('./haproxy-router.js');
-    return (config, { backends }) => new HaproxyRouter({ backends, backend: config.backend, socket: config.socket, timeoutMs: config.timeoutMs });
+    return (config, { backends, capabilities }) => new HaproxyRouter({ backends, capabilities, backend: config.backend, socket: config.socket, timeoutMs: config.timeoutMs });
   },
 };

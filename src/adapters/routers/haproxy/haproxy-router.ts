@@ -1,6 +1,8 @@
 import { RewindError } from '../../../errors/rewind-error.js';
 import { failed, succeeded, type Outcome } from '../../../ports/outcome.js';
 import type { ActionDescription } from '../../../ports/target.js';
+import { haproxyRouterDefinition } from './haproxy-definition.js';
+import { routerCapabilities } from '../router-capabilities.js';
 import type { RouterBackends, TrafficRouter, TrafficRouterCapabilities, TrafficWeights } from '../../../ports/traffic-router.js';
 import { HaproxyRuntimeClient } from './haproxy-runtime-client.js';
 import { hostPort, validateBackends, validateName } from '../router-backends.js';
@@ -8,6 +10,8 @@ import { SerialQueue } from '../serial-queue.js';
 import { formatWeights, toPercentages, validateWeights } from '../traffic-weights.js';
 
 export interface HaproxyRouterOptions {
+  /** From the registry (the definition's flags over the defaults); a router built directly takes the same. */
+  capabilities?: TrafficRouterCapabilities;
   /** `name` of each is the haproxy server name inside `backend`; host and port are for plans and logs. */
   backends: RouterBackends;
   /** The haproxy backend (proxy) that holds both servers; its `balance` must be dynamic (roundrobin, leastconn…). */
@@ -18,12 +22,6 @@ export interface HaproxyRouterOptions {
   timeoutMs?: number;
 }
 
-const CAPABILITIES: TrafficRouterCapabilities = Object.freeze({
-  supportsWeights: true,
-  // `set weight` changes the running process's load balancing; no connection is closed.
-  reloadFree: true,
-  readsLiveWeights: true,
-});
 
 /**
  * Weights through haproxy's runtime API: `get weight` for both servers (they exist; the split to
@@ -35,13 +33,14 @@ const CAPABILITIES: TrafficRouterCapabilities = Object.freeze({
  */
 export class HaproxyRouter implements TrafficRouter {
   readonly type = 'haproxy';
-  readonly capabilities = CAPABILITIES;
+  readonly capabilities: TrafficRouterCapabilities;
   readonly backends: RouterBackends;
   private readonly backend: string;
   private readonly client: HaproxyRuntimeClient;
   private readonly queue = new SerialQueue();
 
   constructor(private readonly options: HaproxyRouterOptions) {
+    this.capabilities = options.capabilities ?? routerCapabilities(haproxyRouterDefinition);
     this.backends = validateBackends(options.backends);
     this.backend = validateName('backend', options.backend);
     this.client = new HaproxyRuntimeClient(options.socket, options.timeoutMs ?? 5000);

@@ -7,13 +7,17 @@ export const nginxRouterDefinition: RouterDefinition<NginxRouterConfig> = {
   name: NGINX_ROUTER_TYPE,
   type: NGINX_ROUTER_TYPE,
   configSchema: nginxTrafficRouterSchema,
-  capabilities: undefined,
+  // Not reloadFree: every switch is `nginx -s reload`, whose old workers close their idle keep-alive
+  // client connections (a client that was just sending on one sees a reset). Nor readsLiveWeights:
+  // the weights read back are the upstream file rewind wrote.
+  capabilities: { supportsWeights: true },
   load: async () => {
     const { NginxRouter } = await import('./nginx-router.js');
-    return (config, { backends, executor }) =>
+    return (config, { backends, capabilities, executor }) =>
       new NginxRouter(
         {
           backends,
+          capabilities,
           upstreamFile: config.upstreamFile,
           upstream: config.upstream,
           binary: config.binary,

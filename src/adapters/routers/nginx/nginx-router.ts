@@ -2,6 +2,8 @@ import { RewindError } from '../../../errors/rewind-error.js';
 import type { CommandResult, CommandSpec, Executor } from '../../../ports/executor.js';
 import { failed, succeeded, type Outcome } from '../../../ports/outcome.js';
 import type { ActionDescription } from '../../../ports/target.js';
+import { nginxRouterDefinition } from './nginx-definition.js';
+import { routerCapabilities } from '../router-capabilities.js';
 import type { RouterBackends, TrafficRouter, TrafficRouterCapabilities, TrafficWeights } from '../../../ports/traffic-router.js';
 import { describeCommand } from '../../../exec/process-executor.js';
 import { readOptional, restoreFile, writeFileAtomic } from '../atomic-file.js';
@@ -12,6 +14,8 @@ import { formatWeights, toPercentages, validateWeights } from '../traffic-weight
 import { SerialQueue } from '../serial-queue.js';
 
 export interface NginxRouterOptions {
+  /** From the registry (the definition's flags over the defaults); a router built directly takes the same. */
+  capabilities?: TrafficRouterCapabilities;
   backends: RouterBackends;
   /** The file rewind owns and replaces on every switch; include it inside `http {}` of nginx.conf. */
   upstreamFile: string;
@@ -34,13 +38,6 @@ export interface NginxRouterOptions {
   timeoutMs?: number;
 }
 
-const CAPABILITIES: TrafficRouterCapabilities = Object.freeze({
-  supportsWeights: true,
-  // Every switch is `nginx -s reload`: old workers close their idle keep-alive client connections,
-  // and a client that was just sending on one sees a reset.
-  reloadFree: false,
-  readsLiveWeights: false,
-});
 
 /**
  * Weighted upstreams in a file nginx includes. A switch is: write the file (temp + rename) →
@@ -50,7 +47,7 @@ const CAPABILITIES: TrafficRouterCapabilities = Object.freeze({
  */
 export class NginxRouter implements TrafficRouter {
   readonly type = 'nginx';
-  readonly capabilities = CAPABILITIES;
+  readonly capabilities: TrafficRouterCapabilities;
   readonly backends: RouterBackends;
   private readonly upstream: string;
   private readonly timeoutMs: number;
@@ -60,6 +57,7 @@ export class NginxRouter implements TrafficRouter {
     private readonly options: NginxRouterOptions,
     private readonly executor: Executor,
   ) {
+    this.capabilities = options.capabilities ?? routerCapabilities(nginxRouterDefinition);
     this.backends = validateBackends(options.backends);
     this.upstream = validateName('upstream', options.upstream ?? 'rewind_app');
     this.timeoutMs = options.timeoutMs ?? 10_000;
