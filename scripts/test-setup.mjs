@@ -1,6 +1,6 @@
 // The set-up `npm test` runs before the build and vitest: the tests drive real programs and servers
-// (PostgreSQL 15 and MariaDB with their client tools, nginx, haproxy, Prometheus, zstd, util-linux),
-// so a machine without one of them would fail whole test files at set-up. This installs what is
+// (PostgreSQL 15 and MariaDB with their client tools, nginx, haproxy, Prometheus, supervisor, zstd,
+// util-linux), so a machine without one of them would fail whole test files at set-up. This installs what is
 // missing (as root, with Debian's apt-get), starts PostgreSQL and MariaDB when they do not answer,
 // checks that they take the tests' connections, and otherwise says exactly what is missing and the
 // command that installs it, exiting non-zero before any test starts. It runs on every `npm test`,
@@ -31,6 +31,8 @@ export const PROGRAMS = [
   { program: 'zstd', pkg: 'zstd', why: 'compressed database backups' },
   { program: 'nginx', pkg: 'nginx', why: 'the nginx traffic router (blue-green, canary)' },
   { program: 'haproxy', pkg: 'haproxy', why: 'the haproxy traffic router (blue-green, canary)' },
+  { program: 'supervisord', pkg: 'supervisor', why: 'the command runtime under a real supervisord' },
+  { program: 'supervisorctl', pkg: 'supervisor', why: 'the command runtime under a real supervisord' },
   { program: '/usr/bin/prometheus', pkg: 'prometheus', why: 'the Prometheus metric source' },
   { program: '/usr/bin/setpriv', pkg: 'util-linux', why: 'children that die with rewind' },
   { program: 'runuser', pkg: 'util-linux', why: 'PostgreSQL clusters run as the postgres user' },
