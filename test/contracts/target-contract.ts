@@ -29,7 +29,10 @@ export interface TargetContractOptions extends ContractRun {
    * and the first case checks the target really has exactly these.
    */
   capabilities: {
-    /** `servedVersions()`: what really serves, per live process. */
+    /**
+     * `servedVersions()` that can tell what really serves, per live process. Undeclared, the method is
+     * absent or, as the port allows, answers null (releases with a runtime that cannot tell).
+     */
     servedVersions: boolean;
     /** Two warm slots: `slots()`, `startOnSlot()`, `markActive()` (and keepsPreviousWarm + trafficSplit). */
     slots: boolean;
@@ -82,11 +85,12 @@ export function targetContract(options: TargetContractOptions): void {
       await harness?.cleanup();
     });
 
-    cases.it('has exactly the optional parts it declares, and capabilities as booleans', () => {
+    cases.it('has exactly the optional parts it declares, and capabilities as booleans', async () => {
       const t = target();
       expect(t.type).toMatch(/^[a-z][a-z0-9-]*$/);
       for (const flag of ['atomicSwitch', 'keepsPreviousWarm', 'trafficSplit', 'nativeRollback', 'zeroDowntimeReload'] as const) expect(typeof t.capabilities[flag]).toBe('boolean');
-      expect(typeof t.servedVersions === 'function').toBe(options.capabilities.servedVersions);
+      if (options.capabilities.servedVersions) expect(typeof t.servedVersions).toBe('function');
+      else if (t.servedVersions) expect(await t.servedVersions()).toBeNull();
       expect(typeof t.releaseDir === 'function').toBe(options.capabilities.releaseDir);
       const slotted = options.capabilities.slots;
       expect([typeof t.slots, typeof t.startOnSlot, typeof t.describeStartOnSlot, typeof t.markActive]).toEqual(slotted ? ['function', 'function', 'function', 'function'] : ['undefined', 'undefined', 'undefined', expect.any(String)]);
