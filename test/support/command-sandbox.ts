@@ -90,7 +90,14 @@ export interface CommandSandbox {
  * file, the real releases target with the real `command` runtime (start and reload run `true`),
  * and the real HTTP health check against {@link ReleaseHealthServer}. No PM2.
  */
-export async function createCommandSandbox(health: ReleaseHealthServer, options: { keep?: number } = {}): Promise<CommandSandbox> {
+export async function createCommandSandbox(
+  health: ReleaseHealthServer,
+  options: {
+    keep?: number;
+    /** A replacement `runtime:` mapping's keys, YAML indented 8 spaces (`start: ["true"]`, `reload: ["true"]` by default). */
+    runtimeYaml?: string;
+  } = {},
+): Promise<CommandSandbox> {
   const root = await mkdtemp(join(tmpdir(), 'rewind-cmd-'));
   const id = basename(root);
   const srv = join(root, 'srv');
@@ -108,10 +115,10 @@ environments:
       path: ${srv}
       keep: ${options.keep ?? 4}
       runtime:
-        type: command
+${options.runtimeYaml ?? `        type: command
         start: ["true"]
         reload: ["true"]
-        timeoutMs: 10000
+        timeoutMs: 10000`}
     health:
       url: http://127.0.0.1:${health.port}/${id}/health
       expectStatus: 200
