@@ -113,6 +113,15 @@ describe('parseConfigText', () => {
     expect(problem).toMatch(/^environments\.production\.target\.runtime\.instances: .*number/);
   });
 
+  it('refuses a webhook event name rewind never emits, naming the entry (it would never fire)', () => {
+    const notify = (events: string) => `${BASE}    notify:\n      webhooks:\n        - url: https://hooks.example.test/x\n          events: [${events}]\n`;
+    const [problem, ...rest] = problems(notify('rollback_start, rollback_complet'));
+    expect(rest).toEqual([]);
+    expect(problem).toMatch(/^environments\.production\.notify\.webhooks\.0\.events\.1: /);
+    expect(problem).toContain('rollback_complete');
+    expect(parse(notify('rollback_start, rollback_complete')).environments.production!.notify!.webhooks[0]!.events).toEqual(['rollback_start', 'rollback_complete']);
+  });
+
   it('lists every problem, not only the first', () => {
     const text = BASE.replace('      path: ./srv\n', '      keep: 0\n').replace('name: app', 'name: app\n        sript: x.js');
     expect(problems(text).sort()).toEqual(

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { EVENT_NAMES, type EventName } from '../../../events/event-catalog.js';
 
 export const WEBHOOK_NOTIFIER_TYPE = 'webhook';
 
@@ -6,7 +7,8 @@ export const WEBHOOK_NOTIFIER_TYPE = 'webhook';
 export const webhookSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/ }).describe('Receives a POST with {"text", "event"} (JSON) per chosen event; the text suits Slack-style incoming webhooks.'),
   events: z
-    .array(z.string().min(1))
+    // Only names rewind emits (docs/events.md): a misspelled one would otherwise never fire, silently.
+    .array(z.enum(EVENT_NAMES as [EventName, ...EventName[]]))
     .default(['rollback_start', 'rollback_complete', 'watch_paused', 'deploy_complete', 'restore_complete', 'down_complete', 'lock_forced'])
     .describe('Event names to send (deploy_complete only when a deploy failed).'),
   headers: z.record(z.string(), z.string()).default({}).describe('Sent with every POST; values are treated as secrets.'),
