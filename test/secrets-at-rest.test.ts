@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createAppDatabase, MIGRATE, withPg, type AppDatabase } from './support/app-database.js';
 import { createSandbox, ENV, type CliResult, type Sandbox } from './support/sandbox.js';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js';
+import { loadDocsVerifier } from './support/docs-webhook-verifier.js';
 import { POSTGRES_ADMIN_URL as PG_ADMIN, POSTGRES_SERVER, postgresUrl } from './support/services.js';
 
 // "Secrets never leave" (DESIGN.md principle 5), checked end to end: a distinct known secret is planted
@@ -15,6 +16,8 @@ import { POSTGRES_ADMIN_URL as PG_ADMIN, POSTGRES_SERVER, postgresUrl } from './
 
 const RECORDER = join(import.meta.dirname, 'fixtures', 'argv-recorder.cjs');
 const API_TOKEN_VAR = 'RW_TEST_SECRETS_API_TOKEN';
+// Not a secret-looking name: the value is a secret because the webhook definition says so, not by the ${VAR} name rule.
+const SIGNING_VAR = 'RW_TEST_HOOK_SIGNING';
 
 const M0 = { 'prisma/migrations/20251201000000_users/migration.sql': 'CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL);\n' };
 const M1 = { 'prisma/migrations/20260101000000_projects/migration.sql': 'CREATE TABLE projects (id serial PRIMARY KEY, name text NOT NULL);\n' };
@@ -51,6 +54,7 @@ function plant(withLedgerPassword: boolean): Planted {
     webhookPath: secret('hookpath'),
     webhookQuery: secret('hookquery'),
     webhookHeader: secret('hookheader'),
+    webhookSigning: secret('hooksigning'),
     ...(withLedgerPassword ? { ledgerPassword: secret('ledgerpw') } : {}),
   };
   return { secrets, basic: Buffer.from(`${secrets.webhookUser}:${secrets.webhookPassword}`).toString('base64') };
@@ -63,6 +67,7 @@ function databaseYaml(planted: Planted, db: AppDatabase, root: string, hookPort:
       webhooks:
         - url: http://${s.webhookUser}:${s.webhookPassword}@127.0.0.1:${hookPort}/hooks/${s.webhookPath}?token=${s.webhookQuery}
           headers: { x-hook-token: "${s.webhookHeader}" }
+          signingSecret: \${${SIGNING_VAR}}
     database:
       engine: postgres
       url: ${url(s.databasePassword!)}
@@ -152,8 +157,11 @@ async function runScenario(ledgerKind: 'sqlite' | 'postgres', cleanup: (() => Pr
   const s = planted.secrets;
   process.env[API_TOKEN_VAR] = s.runtimeInterpolated;
   cleanup.push(async () => delete process.env[API_TOKEN_VAR]);
+  process.env[SIGNING_VAR] = s.webhookSigning;
+  cleanup.push(async () => delete process.env[SIGNING_VAR]);
 
-  const hooks: WebhookReceiver<Record<string, unknown>> = await startWebhookReceiver();
+  const verify = await loadDocsVerifier();
+  const hooks: WebhookReceiver<Record<string, unknown>> = await startWebhookReceiver({ verify: (headers, raw) => verify(s.webhookSigning!, headers, raw) });
   cleanup.push(() => hooks.close());
   const db = await createAppDatabase('rewind_secrets');
   cleanup.push(() => db.drop());
@@ -254,6 +262,7 @@ async function runScenario(ledgerKind: 'sqlite' | 'postgres', cleanup: (() => Pr
     expect(request.url).toBe(`/hooks/${s.webhookPath}?token=${s.webhookQuery}`);
     expect(request.headers.authorization).toBe(`Basic ${planted.basic}`);
     expect(request.headers['x-hook-token']).toBe(s.webhookHeader);
+    expect(request.verified).toBe(true); // signed with the secret that shows nowhere
   }
   const spawned = (program: string) => records.filter((r) => r.argv[0]?.endsWith(program));
   expect(spawned('pg_dump').length).toBeGreaterThanOrEqual(4); // pre-upgrade × 3, safety × 2, manual, …

@@ -67,6 +67,7 @@ describe('configSecretValues: what the config holds that is secret', () => {
       webhooks:
         - url: "https://hookuser:hook-pw-5@hooks.example.com/services/T0/B0/hookpath6?token=hookquery7"
           headers: { x-signature: sig-header-8 }
+          signingSecret: signing-secret-12-abcdef
 `,
         '{ NODE_ENV: production, STRIPE_SECRET_KEY: sk-literal-9, REDIS_URL: "redis://:redis-pw-10@cache:6379", SLACK_WEBHOOK_URL: "https://hooks.slack.com/services/T/B/x11" }',
       ),
@@ -84,6 +85,7 @@ describe('configSecretValues: what the config holds that is secret', () => {
       '/services/T0/B0/hookpath6?token=hookquery7',
       Buffer.from('hookuser:hook-pw-5').toString('base64'),
       'sig-header-8',
+      'signing-secret-12-abcdef',
       'sk-literal-9',
       'redis-pw-10',
       'https://hooks.slack.com/services/T/B/x11',

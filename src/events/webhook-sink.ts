@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { EventSink, RewindEvent } from '../ports/event-sink.js';
 import { redactor } from '../util/redact.js';
 import { withIsoTimes } from '../util/iso-times.js';
@@ -9,6 +10,8 @@ export interface WebhookTarget {
   events: readonly string[];
   headers: Record<string, string>;
   timeoutMs: number;
+  /** When set, every POST is signed with it (see `signatureHeaders`). */
+  signingSecret?: string;
 }
 
 /**
@@ -25,12 +28,28 @@ function summary(event: SummaryView): string {
   return `rewind ${event.env}: ${event.event}${move}${outcome}${why}`;
 }
 
-/** The request for one webhook: user info in the URL becomes a Basic header (fetch refuses URLs with credentials); a header the config sets wins. */
+/**
+ * `X-Rewind-Timestamp` (unix seconds) and `X-Rewind-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`:
+ * the timestamp is signed with the body so a captured request cannot be replayed later with a fresh
+ * timestamp; the receiver rejects old ones (docs/config.md, "Signed webhooks"). `body` is the exact
+ * string sent (fetch sends a string as its UTF-8 bytes, the bytes the HMAC reads).
+ */
+export function signatureHeaders(secret: string, body: string, nowMs: number = Date.now()): { 'x-rewind-timestamp': string; 'x-rewind-signature': string } {
+  const timestamp = String(Math.floor(nowMs / 1000));
+  const signature = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+  return { 'x-rewind-timestamp': timestamp, 'x-rewind-signature': `v1=${signature}` };
+}
+
+/**
+ * The request for one webhook: user info in the URL becomes a Basic header (fetch refuses URLs with
+ * credentials); a header the config sets wins, except the signature's, which only the secret makes.
+ */
 function request(target: WebhookTarget, payload: string): { url: string; init: RequestInit } {
   const { url, authorization } = splitUrlCredentials(target.url);
   const headers = new Headers({ 'content-type': 'application/json' });
   if (authorization) headers.set('authorization', authorization);
   for (const [name, value] of Object.entries(target.headers)) headers.set(name, value);
+  if (target.signingSecret) for (const [name, value] of Object.entries(signatureHeaders(target.signingSecret, payload))) headers.set(name, value);
   return { url, init: { method: 'POST', headers, body: payload, signal: AbortSignal.timeout(target.timeoutMs) } };
 }
 

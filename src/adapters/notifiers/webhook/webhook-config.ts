@@ -13,6 +13,13 @@ export const webhookSchema = z.strictObject({
     .describe('Event names to send (deploy_complete only when a deploy failed).'),
   headers: z.record(z.string(), z.string()).default({}).describe('Sent with every POST; values are treated as secrets.'),
   timeoutMs: z.number().int().min(1).default(3000),
+  signingSecret: z
+    .string()
+    .min(16)
+    .optional()
+    .describe(
+      'Signs every POST: X-Rewind-Timestamp (unix seconds) and X-Rewind-Signature: v1=<hex HMAC-SHA256 of "<timestamp>.<body>">, so the receiver can tell rewind from anyone who learned its URL (docs/config.md, "Signed webhooks"). Typically ${REWIND_WEBHOOK_SECRET}; treated as a secret.',
+    ),
 });
 
 export type WebhookConfig = z.infer<typeof webhookSchema>;

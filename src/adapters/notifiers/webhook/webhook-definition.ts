@@ -8,7 +8,7 @@ export const webhookNotifierDefinition: NotifierDefinition<WebhookConfig> = {
   name: WEBHOOK_NOTIFIER_TYPE,
   type: WEBHOOK_NOTIFIER_TYPE,
   configSchema: webhookSchema,
-  secrets: (config) => [...webhookUrlSecrets(config.url), ...Object.values(config.headers)],
+  secrets: (config) => [...webhookUrlSecrets(config.url), ...Object.values(config.headers), ...(config.signingSecret ? [config.signingSecret] : [])],
   capabilities: undefined,
   load: async () => {
     const { WebhookSink } = await import('../../../events/webhook-sink.js');
