@@ -91,6 +91,7 @@ environments:
     #     - url: \${SLACK_WEBHOOK_URL}
     #       events: [rollback_start, rollback_complete, watch_paused, deploy_complete, restore_complete, down_complete, lock_forced]
     #       timeoutMs: 3000
+    #       # signingSecret: \${REWIND_WEBHOOK_SECRET}  # signs each POST (HMAC-SHA256; docs/config.md, Signed webhooks)
     # The database your releases migrate: backed up before every deploy, restored when a breaking
     # migration has to be undone (see docs/config.md for mysql and sqlite).
     # database:
