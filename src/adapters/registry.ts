@@ -48,8 +48,6 @@ export interface EnvironmentAdapterConfigs {
   notify?: { webhooks: WebhookConfig[] };
   traffic?: { router: { type: string; [setting: string]: unknown } };
 }
-type EnvironmentConfig = EnvironmentAdapterConfigs;
-
 /*
  * Every adapter rewind has, one line each, by kind. The config picks one by its `type` (`engine` for
  * databases); nothing outside this file branches on those strings. Reading a definition loads no
@@ -81,7 +79,7 @@ function definitionOf<D extends AdapterDefinition<any, any, any, any, any>>(defi
   return ofType.find((d) => !d.matches || d.matches(config)) ?? ofType[0]!;
 }
 
-const targetOf = (target: EnvironmentConfig['target']) => definitionOf(TARGETS, target, 'target.type');
+const targetOf = (target: EnvironmentAdapterConfigs['target']) => definitionOf(TARGETS, target, 'target.type');
 const runtimeOf = (runtime: { type: string }) => definitionOf(RUNTIMES, runtime, 'target.runtime.type');
 const databaseOf = (database: { engine: string }) => definitionOf(DATABASES, { ...database, type: database.engine }, 'database.engine');
 const metricSourceOf = (source: { type: string }) => definitionOf(METRIC_SOURCES, source, 'watch.source.type');
@@ -93,7 +91,7 @@ export function runtimeSupportsSlots(runtime: { type: string }): boolean {
 }
 
 /** Makes the relative paths in an environment's adapter configs absolute, each as its definition says (in place). */
-export function resolveAdapterPaths(environment: EnvironmentConfig, at: PathContext): void {
+export function resolveAdapterPaths(environment: EnvironmentAdapterConfigs, at: PathContext): void {
   const { target, database } = environment;
   targetOf(target).resolvePaths?.(target, at);
   runtimeOf(target.runtime).resolvePaths?.(target.runtime, at);
@@ -101,7 +99,7 @@ export function resolveAdapterPaths(environment: EnvironmentConfig, at: PathCont
 }
 
 /** The secret values in an environment's adapter configs, as each definition names them. */
-export function adapterSecrets(environment: EnvironmentConfig): string[] {
+export function adapterSecrets(environment: EnvironmentAdapterConfigs): string[] {
   const { target, database, watch, notify } = environment;
   return [
     ...(targetOf(target).secrets?.(target) ?? []),
@@ -113,16 +111,16 @@ export function adapterSecrets(environment: EnvironmentConfig): string[] {
 }
 
 /** The password a database's tools are handed through a SecretRef, or undefined for engines without one. */
-export function databasePassword(database: NonNullable<EnvironmentConfig['database']>): string | undefined {
+export function databasePassword(database: NonNullable<EnvironmentAdapterConfigs['database']>): string | undefined {
   return databaseOf(database).password?.(database);
 }
 
 /** The adapters, built synchronously from configs once their implementations are loaded (loadAdapters). */
 export interface Adapters {
-  createTarget(environment: EnvironmentConfig, executor: Executor): Target;
-  createRuntime(runtime: EnvironmentConfig['target']['runtime'], executor: Executor): Runtime;
+  createTarget(environment: EnvironmentAdapterConfigs, executor: Executor): Target;
+  createRuntime(runtime: EnvironmentAdapterConfigs['target']['runtime'], executor: Executor): Runtime;
   /** Throws REWIND_E_NO_DATABASE when the environment has none. */
-  createDatabaseEngine(env: string, environment: EnvironmentConfig, executor: StreamingExecutor): DatabaseEngine;
+  createDatabaseEngine(env: string, environment: EnvironmentAdapterConfigs, executor: StreamingExecutor): DatabaseEngine;
   /** Throws REWIND_E_CONFIG_INVALID for settings the adapter refuses. */
   createMetricSource(source: { type: string; [setting: string]: unknown }, scope?: MetricScope): MetricSource;
   /**
@@ -130,9 +128,9 @@ export interface Adapters {
    * `stable` is blue and `canary` is green, whatever each holds now; core/traffic-slots.ts turns "send
    * p % to slot X" into weights, so which slot is "stable" changes with every deploy, not here.
    */
-  createTrafficRouter(environment: EnvironmentConfig, executor: Executor): TrafficRouter;
+  createTrafficRouter(environment: EnvironmentAdapterConfigs, executor: Executor): TrafficRouter;
   /** The notifiers an event goes to, built once for every environment (`notify:` of the environment the event names). */
-  createNotifiers(environments: (env: string) => EnvironmentConfig | undefined, stderr: NodeJS.WritableStream): EventSink[];
+  createNotifiers(environments: (env: string) => EnvironmentAdapterConfigs | undefined, stderr: NodeJS.WritableStream): EventSink[];
 }
 
 const loaded = new Map<AdapterDefinition<any, any, any, any, any>, Promise<AdapterFactory<any, any, any>>>();
