@@ -74,6 +74,7 @@ export type EventFields = {
   operation_abandoned: OperationFields & { kind: OperationKind; active: string | null; served: Served; problems: string[] };
   lock_taken_over: { env: string; previousHolder: string; previousPid: number; previousOperationId: string | null; why: 'expired' | 'holder process is gone' };
   lock_forced: { env: string; operationId: string | null; reason: string; previousHolder: string | null; previousPid: number | null };
+  notify_retry: { env: string; ids: number[]; requeued: number };
   backup_complete: {
     env: string;
     backupId: number;
@@ -254,6 +255,10 @@ export const EVENT_CATALOG: { readonly [N in EventName]: EventSpec<EventFields[N
   lock_forced: {
     when: '`unlock --force` removed the lock, whoever held it, with a reason',
     fields: { env: 'always', operationId: 'always', reason: 'always', previousHolder: 'always', previousPid: 'always' },
+  },
+  notify_retry: {
+    when: '`notify retry` put dead notifications of the environment back in the outbox (their ids)',
+    fields: { env: 'always', ids: 'always', requeued: 'always' },
   },
   backup_complete: {
     when: 'a database backup (pre-upgrade, safety or manual) was written, verified and recorded',

@@ -21,7 +21,7 @@ export interface WebhookTarget {
  */
 type SummaryView = { event: string; env: string; from?: string | null; to?: string | null; success?: boolean; reason?: string; error?: string | null };
 
-function summary(event: SummaryView): string {
+export function summary(event: SummaryView): string {
   const move = event.from !== undefined || event.to !== undefined ? ` ${event.from ?? 'none'} → ${event.to ?? 'none'}` : '';
   const outcome = event.success === true ? ' succeeded' : event.success === false ? ' FAILED' : '';
   const why = typeof event.reason === 'string' ? ` (${event.reason})` : typeof event.error === 'string' ? ` — ${event.error}` : '';
