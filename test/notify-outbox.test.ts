@@ -170,6 +170,18 @@ describe('the notify outbox', () => {
     expect(await ledger.countNotifications(env)).toMatchObject({ delivered: 1, pending: 1 });
   });
 
+  it('one pass is one attempt per row, even when the jittered wait comes out as 0 (no retry storm)', async () => {
+    const env = freshEnv();
+    const down = await receiver(() => 500);
+    const destination = hook(`${down.url}/storm`);
+    const err = stderr();
+    const deliverer = new NotificationDeliverer(ledger, { destinations: () => [destination], policy: () => ({ ...FAST, maxAttempts: 50, baseMs: 1 }), stderr: err.stream, random: () => 0 });
+    await new NotifyOutboxSink(ledger, () => [destination]).emit({ event: 'rollback_start', env, operationId: 'op-8', from: '2.0.0', to: '1.0.0', automatic: true, trigger: 'automatic' });
+    expect(await deliverer.deliverDue({ env })).toEqual({ delivered: 0, retrying: 1, dead: 0 });
+    expect(down.requests).toHaveLength(1);
+    expect((await ledger.listNotifications({ env }))[0]).toMatchObject({ state: 'pending', attempts: 1 });
+  });
+
   it('backoff: full jitter within an exponential ceiling, capped at maxMs', () => {
     const policy = { baseMs: 1000, maxMs: 10_000 };
     expect([1, 2, 3, 4, 5, 10].map((n) => backoffMs(n, policy, () => 0.999999))).toEqual([999, 1999, 3999, 7999, 9999, 9999]);

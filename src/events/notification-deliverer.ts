@@ -14,10 +14,17 @@ export interface DelivererOptions {
   stderr?: NodeJS.WritableStream;
   now?: () => number;
   random?: () => number;
-  /** How long a claim holds: longer than any attempt (default: the longest timeout plus 5 s). */
+  /** How long a claim holds: longer than any attempt can take (leaseFor gives the longest timeout plus 5 s). */
   leaseMs?: number;
   /** Rows claimed at a time. */
   batch?: number;
+}
+
+const DEFAULT_LEASE_MS = 15_000;
+
+/** A lease that outlasts an attempt to any of these destinations: the longest timeout plus 5 s. */
+export function leaseFor(destinations: readonly NotifierDestination[]): number {
+  return 5000 + Math.max(DEFAULT_LEASE_MS - 5000, ...destinations.map((d) => d.timeoutMs));
 }
 
 export interface DeliveryCounts {
@@ -100,8 +107,11 @@ export class NotificationDeliverer {
 
   private async pass(options: { env?: string }, background: boolean): Promise<DeliveryCounts> {
     const counts: DeliveryCounts = { delivered: 0, retrying: 0, dead: 0 };
+    // Due as of the pass's start: a row that fails in this pass is due again after its wait (which
+    // full jitter may draw near 0), never within the same pass, so one pass is one attempt per row.
+    const asOf = this.now();
     for (;;) {
-      const claimed = await this.ledger.claimNotifications({ owner: this.owner, now: this.now(), leaseMs: this.leaseMs(), limit: this.options.batch ?? 50, ...options });
+      const claimed = await this.ledger.claimNotifications({ owner: this.owner, now: asOf, leaseMs: this.leaseMs(), limit: this.options.batch ?? 50, ...options });
       if (claimed.length === 0) break;
       const groups = new Map<string, NotificationRecord[]>();
       for (const row of claimed) {
@@ -123,13 +133,10 @@ export class NotificationDeliverer {
     return counts;
   }
 
+  /** The claim's lease (claims are stamped as of the pass's start, so this also covers the pass so far). */
   private leaseMs(): number {
-    if (this.options.leaseMs !== undefined) return this.options.leaseMs;
-    return 5000 + Math.max(0, ...this.allTimeouts);
+    return this.options.leaseMs ?? DEFAULT_LEASE_MS;
   }
-
-  /** Timeouts seen so far (the lease must outlast any of them). */
-  private readonly allTimeouts: number[] = [10_000];
 
   /** A background timer for the next retry that falls due while this process still runs. */
   private async scheduleNext(): Promise<void> {
@@ -146,12 +153,12 @@ export class NotificationDeliverer {
     if (!destination) {
       return { state: 'dead', error: `${row.notifier} destination ${row.label} is no longer in the config of ${row.env}`, now: this.now() };
     }
-    this.allTimeouts.push(destination.timeoutMs);
     const failure = await this.send(destination, row);
     const now = this.now();
     if (!failure) return { state: 'delivered', now };
     const policy = this.options.policy(row.env);
-    const wait = Math.max(backoffMs(row.attempts, policy, this.options.random), failure.retryAfterMs ?? 0);
+    // At least 1 ms: a row is never due again at the instant (the pass's `asOf`) it was claimed.
+    const wait = Math.max(1, backoffMs(row.attempts, policy, this.options.random), failure.retryAfterMs ?? 0);
     const why = !failure.retryable
       ? 'not retried: the receiver refused it'
       : row.attempts >= policy.maxAttempts
