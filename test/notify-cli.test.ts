@@ -107,6 +107,24 @@ environments:
     expect((await ledger.listEvents('production')).filter((e) => e.event === 'notify_retry')).toHaveLength(1);
   });
 
+  it('the next command that runs operations sends what a process that died left claimed, once its lease is over', async () => {
+    receiver.answer = () => 200;
+    const before = receiver.requests.length;
+    const [slackRow] = await ledger.listNotifications({ env: 'production', states: ['delivered'] });
+    const now = Date.now();
+    await ledger.enqueueNotifications([{ key: 'k-orphan', env: 'production', notifier: 'slack', destination: slackRow!.destination, label: slackRow!.label, event: 'rollback_complete', operationId: 'op-3', payload: slackRow!.payload, now }]);
+    // What a SIGKILLed rewind leaves: its claim, and no outcome.
+    await ledger.claimNotifications({ owner: 'otherhost:4242:dead', now, leaseMs: 200, limit: 10, env: 'production' });
+    await new Promise((r) => setTimeout(r, 250));
+    const unlock = await run('unlock', 'production', '--force', '--reason', 'notify test');
+    expect(unlock.code, unlock.stderr).toBe(0);
+    const sent = receiver.requests.slice(before);
+    // The orphan, and the lock_forced event of the unlock itself.
+    expect(sent.map((r) => r.headers['idempotency-key'])).toContain('k-orphan');
+    expect(sent.map((r) => JSON.parse(r.body).metadata.event_type).sort()).toEqual(['rewind_lock_forced', 'rewind_rollback_start']);
+    expect((await ledger.listNotifications({ env: 'production' })).find((r) => r.key === 'k-orphan')).toMatchObject({ state: 'delivered', attempts: 2, claimedBy: null });
+  });
+
   it('bad input: an unknown environment or subcommand, --dry-run on status: coded errors, nothing changed', async () => {
     const before = JSON.stringify(await ledger.listNotifications());
     const unknownEnv = await run('notify', 'status', 'prod');

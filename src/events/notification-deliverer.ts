@@ -59,6 +59,8 @@ export class NotificationDeliverer {
   private again = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** stop() was called: passes finish what is due, but no timer is set for later retries. */
+  private draining = false;
 
   constructor(
     private readonly ledger: Ledger,
@@ -86,18 +88,27 @@ export class NotificationDeliverer {
     this.running.catch(() => undefined);
   }
 
-  /** Stops passes; waits up to `budgetMs` for the running one, then aborts what it still sends. */
+  /**
+   * Ends background delivery: passes still run (the one running and any an emit asked for since, so
+   * the last events of a command go out too) until none is left or `budgetMs` is over; then what is
+   * still in flight is aborted (recorded as a failed attempt) and no pass starts again. Retries that
+   * are not due yet are left to the next command.
+   */
   async stop(budgetMs: number): Promise<void> {
-    this.stopped = true;
+    this.draining = true;
     if (this.timer) clearTimeout(this.timer);
-    const running = this.running;
-    if (!running) return;
-    let timeout: NodeJS.Timeout | undefined;
-    const expired = new Promise<void>((resolve) => (timeout = setTimeout(resolve, budgetMs)));
-    await Promise.race([running.then(() => undefined, () => undefined), expired]);
-    clearTimeout(timeout);
+    const deadline = Date.now() + budgetMs;
+    while (this.running && Date.now() < deadline) {
+      let timeout: NodeJS.Timeout | undefined;
+      const expired = new Promise<void>((resolve) => (timeout = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
+      await Promise.race([this.running.then(() => undefined, () => undefined), expired]);
+      clearTimeout(timeout);
+      // A pass that ended has started the next one (kick, in its finally) when events came meanwhile.
+      await Promise.resolve();
+    }
+    this.stopped = true;
     this.abort.abort(new Error('the command ended before the receiver answered'));
-    await running.catch(() => undefined);
+    await this.running?.catch(() => undefined);
   }
 
   /** One pass: claims and sends until nothing is due (`env`: that environment's rows only). Never throws for a receiver's failure. */
@@ -129,7 +140,7 @@ export class NotificationDeliverer {
       );
       if (this.stopped) break;
     }
-    if (background && !this.stopped) await this.scheduleNext();
+    if (background && !this.stopped && !this.draining) await this.scheduleNext();
     return counts;
   }
 
