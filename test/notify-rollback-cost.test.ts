@@ -65,9 +65,10 @@ describe('a hanging or failing receiver costs a rollback nothing', () => {
     const without = await deployThenRollback('1.2.0');
 
     console.log(`rollback with hanging/500 receivers: ${withReceivers.operationMs} ms (CLI ${Math.round(withReceivers.wallMs)} ms); without notifiers: ${without.operationMs} ms (CLI ${Math.round(without.wallMs)} ms)`);
-    // Inline posting would have added at least 2 × 5 s (rollback_start and rollback_complete to the hung receivers).
-    expect(withReceivers.operationMs).toBeLessThan(without.operationMs + 1500);
+    // Inline posting would have added at least 2 × 5 s (rollback_start and rollback_complete to the
+    // hung receivers); the margin is for a loaded machine (measured alone: ~80 ms apart).
+    expect(withReceivers.operationMs).toBeLessThan(without.operationMs + 3000);
     // The CLI waits at most drainMs (1 s) after the rollback for deliveries still in flight.
-    expect(withReceivers.wallMs).toBeLessThan(without.wallMs + 1000 + 2500);
+    expect(withReceivers.wallMs).toBeLessThan(without.wallMs + 1000 + 5000);
   }, 180_000);
 });
