@@ -2,7 +2,7 @@ import { summary } from '../../../events/webhook-sink.js';
 import type { NotifierDestination } from '../../../ports/notifier.js';
 import { withIsoTimes } from '../../../util/iso-times.js';
 import { maskUrlPastHost } from '../../../util/url-credentials.js';
-import { deliveryHeaders, destinationFingerprint } from '../destination-fingerprint.js';
+import { deliveryHeaders, destinationFingerprint } from '../../../events/destination-fingerprint.js';
 import { PAGERDUTY_NOTIFIER_TYPE, type PagerDutyConfig } from './pagerduty-config.js';
 
 /** What the outbox stores for PagerDuty: the path and the body without `routing_key` (the secret, added when sending). */

@@ -3,7 +3,7 @@ import { summary } from '../../../events/webhook-sink.js';
 import type { NotifierDestination } from '../../../ports/notifier.js';
 import { withIsoTimes } from '../../../util/iso-times.js';
 import { maskUrlPastHost } from '../../../util/url-credentials.js';
-import { deliveryHeaders, destinationFingerprint } from '../destination-fingerprint.js';
+import { deliveryHeaders, destinationFingerprint } from '../../../events/destination-fingerprint.js';
 import { SLACK_NOTIFIER_TYPE, type SlackConfig } from './slack-config.js';
 
 /** Slack's limit on a section's text. */
