@@ -182,6 +182,19 @@ describe('the notify outbox', () => {
     expect((await ledger.listNotifications({ env }))[0]).toMatchObject({ state: 'pending', attempts: 1 });
   });
 
+  it('a 429 with Retry-After waits at least that long before the next attempt', async () => {
+    const env = freshEnv();
+    const throttled = await receiver(() => ({ status: 429, headers: { 'retry-after': '30' } }));
+    const { deliverer, sink, err } = setup([hook(`${throttled.url}/slow-down`)]);
+    await sink.emit({ event: 'rollback_start', env, operationId: 'op-9', from: '2.0.0', to: '1.0.0', automatic: true, trigger: 'automatic' });
+    const before = Date.now();
+    await deliverer.deliverDue({ env });
+    const [row] = await ledger.listNotifications({ env });
+    expect(row).toMatchObject({ state: 'pending', attempts: 1, lastError: 'answered 429' });
+    expect(row!.nextAttemptAt).toBeGreaterThanOrEqual(before + 30_000);
+    expect(err.text()).toMatch(/answered 429 \(attempt 1; next in 30\.\d s\)/);
+  });
+
   it('backoff: full jitter within an exponential ceiling, capped at maxMs', () => {
     const policy = { baseMs: 1000, maxMs: 10_000 };
     expect([1, 2, 3, 4, 5, 10].map((n) => backoffMs(n, policy, () => 0.999999))).toEqual([999, 1999, 3999, 7999, 9999, 9999]);

@@ -17,7 +17,7 @@ export interface NotifyReceiver {
   port: number;
   url: string;
   requests: ReceivedRequest[];
-  answer: (request: ReceivedRequest) => number | 'hang';
+  answer: (request: ReceivedRequest) => number | 'hang' | { status: number; headers: Record<string, string> };
   server: Server;
   close(): Promise<void>;
 }
@@ -30,10 +30,11 @@ export async function startNotifyReceiver(answer: NotifyReceiver['answer'] = () 
     req.on('end', () => {
       const request: ReceivedRequest = { path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), status: null };
       receiver.requests.push(request);
-      const status = receiver.answer(request);
-      if (status === 'hang') return;
+      const answer = receiver.answer(request);
+      if (answer === 'hang') return;
+      const { status, headers } = typeof answer === 'number' ? { status: answer, headers: {} } : answer;
       request.status = status;
-      res.writeHead(status, { 'content-type': 'application/json' }).end(status < 300 ? '{"status":"success"}' : '{"status":"error"}');
+      res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(status < 300 ? '{"status":"success"}' : '{"status":"error"}');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
