@@ -76,9 +76,6 @@ const notifierConfigs = (notify: EnvironmentAdapterConfigs['notify'], definition
   return Array.isArray(entries) ? entries : [];
 };
 
-/** Whether an environment has any notifier destination. */
-export const hasNotifiers = (environment: EnvironmentAdapterConfigs): boolean => NOTIFIERS.some((d) => notifierConfigs(environment.notify, d).length > 0);
-
 const ALL: Record<AdapterKind, readonly AdapterDefinition<any, any, any, any, any>[]> = { target: TARGETS, runtime: RUNTIMES, database: DATABASES, 'metric-source': METRIC_SOURCES, router: ROUTERS, notifier: NOTIFIERS };
 
 /**

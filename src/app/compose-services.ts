@@ -14,13 +14,13 @@ import type { AppContext } from './open-context.js';
 
 export interface ComposeOptions {
   /**
-   * Sinks after the ledger's audit trail, the event log and webhooks, in order: the CLI's view of
+   * Sinks after the ledger's audit trail, the event log and the notify outbox, in order: the CLI's view of
    * stdout (human or JSON lines; the CLI chooses), a test's MemorySink.
    */
   sinks?: EventSink[];
-  /** Where webhook delivery problems are reported (default: the process's stderr). */
+  /** Where notification delivery problems are reported (default: the process's stderr). */
   stderr?: NodeJS.WritableStream;
-  /** Send the webhooks environments configure (default true); a test that adds its own turns this off. */
+  /** Notify the webhooks, Slack channels and PagerDuty services environments configure, through the outbox (default true); a test that adds its own turns this off. */
   webhooks?: boolean;
   /** Append events to the JSON-lines log at `log.file` (default true). */
   eventLog?: boolean;
