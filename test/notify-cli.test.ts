@@ -125,6 +125,19 @@ environments:
     expect((await ledger.listNotifications({ env: 'production' })).find((r) => r.key === 'k-orphan')).toMatchObject({ state: 'delivered', attempts: 2, claimedBy: null });
   });
 
+  it('a message given up on is audited as notify_dead, with its destination masked and its last error', async () => {
+    receiver.answer = () => 503;
+    const [slackRow] = await ledger.listNotifications({ env: 'production', states: ['delivered'] });
+    await ledger.enqueueNotifications([{ key: 'k-doomed', env: 'production', notifier: 'slack', destination: slackRow!.destination, label: slackRow!.label, event: 'deploy_complete', operationId: 'op-4', payload: slackRow!.payload, now: Date.now() }]);
+    const result = await run('notify', 'retry', 'production');
+    expect(result.stdout.trim()).toBe('requeued 0 dead notification(s); sent now: 0 delivered, 0 to retry, 1 dead');
+    expect(result.stderr).toContain(`warning: slack ${receiver.url}/*** failed for deploy_complete: answered 503 (attempt 1; dead after 1 attempt(s))`);
+    const [audit] = (await ledger.listEvents('production')).filter((e) => e.event === 'notify_dead');
+    const row = (await ledger.listNotifications({ env: 'production' })).find((r) => r.key === 'k-doomed')!;
+    expect(audit).toMatchObject({ operationId: 'op-4', data: { id: row.id, notifier: 'slack', destination: `${receiver.url}/***`, about: 'deploy_complete', attempts: 1, error: 'answered 503' } });
+    expect(JSON.stringify(audit)).not.toContain(SLACK_TOKEN);
+  });
+
   it('bad input: an unknown environment or subcommand, --dry-run on status: coded errors, nothing changed', async () => {
     const before = JSON.stringify(await ledger.listNotifications());
     const unknownEnv = await run('notify', 'status', 'prod');

@@ -7,10 +7,10 @@ import { webhookDestination } from '../src/adapters/notifiers/webhook/webhook-de
 import { webhookSchema } from '../src/adapters/notifiers/webhook/webhook-config.js';
 import { backoffMs, retryableStatus } from '../src/events/delivery-backoff.js';
 import { EventFanout } from '../src/events/event-sinks.js';
-import { NotificationDeliverer } from '../src/events/notification-deliverer.js';
+import { deadEvent, NotificationDeliverer } from '../src/events/notification-deliverer.js';
 import { NotifyOutboxSink } from '../src/events/notify-outbox-sink.js';
 import { openLedger } from '../src/ledger/open-ledger.js';
-import type { Ledger } from '../src/ports/ledger.js';
+import type { Ledger, NotificationRecord } from '../src/ports/ledger.js';
 import type { DeliveryPolicy, NotifierDestination } from '../src/ports/notifier.js';
 import { startNotifyReceiver, type NotifyReceiver } from './support/notify-receiver.js';
 
@@ -34,6 +34,7 @@ describe('the notify outbox', () => {
   let ledger: Ledger;
   const receivers: NotifyReceiver[] = [];
   let envCount = 0;
+  const deadRows: { row: NotificationRecord; error: string }[] = [];
   const freshEnv = () => `env-${++envCount}`;
   const receiver = async (answer?: NotifyReceiver['answer']) => {
     const r = await startNotifyReceiver(answer);
@@ -42,7 +43,13 @@ describe('the notify outbox', () => {
   };
   const setup = (destinations: NotifierDestination[], policy: DeliveryPolicy = FAST) => {
     const err = stderr();
-    const deliverer = new NotificationDeliverer(ledger, { destinations: () => destinations, policy: () => policy, stderr: err.stream, leaseMs: 2000 });
+    const deliverer = new NotificationDeliverer(ledger, {
+      destinations: () => destinations,
+      policy: () => policy,
+      stderr: err.stream,
+      leaseMs: 2000,
+      onDead: async (row, error) => void deadRows.push({ row, error }),
+    });
     const sink = new EventFanout('tester', [new NotifyOutboxSink(ledger, () => destinations, { stderr: err.stream })]);
     return { deliverer, sink, err };
   };
@@ -90,6 +97,7 @@ describe('the notify outbox', () => {
   it('a receiver that keeps failing: exponential waits, then dead after maxAttempts with its last error', async () => {
     const env = freshEnv();
     const down = await receiver(() => 503);
+    deadRows.length = 0;
     const { deliverer, sink, err } = setup([hook(`${down.url}/x?token=secret-token-q`)]);
     await sink.emit({ event: 'rollback_start', env, operationId: 'op-2', from: '2.0.0', to: '1.0.0', automatic: false, trigger: 'manual' });
     await drain(deliverer, env);
@@ -98,6 +106,18 @@ describe('the notify outbox', () => {
     const [dead] = await ledger.listNotifications({ env, states: ['dead'] });
     expect(dead).toMatchObject({ attempts: 3, lastError: 'answered 503', label: `http://127.0.0.1:${down.port}/***` });
     expect(err.text()).toContain('(attempt 3; dead after 3 attempt(s))');
+    expect(deadRows.map((d) => d.error)).toEqual(['answered 503']);
+    expect(deadEvent(deadRows[0]!.row, deadRows[0]!.error)).toEqual({
+      event: 'notify_dead',
+      env,
+      operationId: 'op-2',
+      id: dead!.id,
+      notifier: 'webhook',
+      destination: `http://127.0.0.1:${down.port}/***`,
+      about: 'rollback_start',
+      attempts: 3,
+      error: 'answered 503',
+    });
     expect(err.text()).not.toContain('secret-token-q');
   });
 

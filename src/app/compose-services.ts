@@ -63,14 +63,23 @@ function hasNotifiers(environment: RewindConfig['environments'][string]): boolea
  * the ledger closes; what is still unsent then goes with the next command.
  */
 async function addNotifyOutbox(context: AppContext, sink: EventFanout, destinations: (env: string) => readonly NotifierDestination[], stderr: NodeJS.WritableStream): Promise<void> {
-  const [{ NotifyOutboxSink }, { NotificationDeliverer, leaseFor }, { DEFAULT_DELIVERY }] = await Promise.all([
+  const [{ NotifyOutboxSink }, { NotificationDeliverer, leaseFor, deadEvent }, { DEFAULT_DELIVERY }, { EventFanout, LedgerAuditSink }] = await Promise.all([
     import('../events/notify-outbox-sink.js'),
     import('../events/notification-deliverer.js'),
     import('../adapters/notifiers/notify-config.js'),
+    import('../events/event-sinks.js'),
   ]);
-  const { config, ledger } = context;
+  const { config, ledger, actor } = context;
+  const audit = new EventFanout(actor, [new LedgerAuditSink(ledger, actor)]);
   const delivery = (env: string) => ownValue(config.environments, env)?.notify?.delivery ?? DEFAULT_DELIVERY;
-  const deliverer = new NotificationDeliverer(ledger, { destinations, policy: delivery, stderr, leaseMs: leaseFor(Object.keys(config.environments).flatMap(destinations)) });
+  const deliverer = new NotificationDeliverer(ledger, {
+    destinations,
+    policy: delivery,
+    stderr,
+    leaseMs: leaseFor(Object.keys(config.environments).flatMap(destinations)),
+    // Straight to the audit table: through the fanout, notify_dead would be queued for the notifiers too.
+    onDead: (row, error) => audit.emit(deadEvent(row, error)),
+  });
   sink.add(new NotifyOutboxSink(ledger, destinations, { stderr, enqueued: () => deliverer.kick() }));
   deliverer.kick();
   const drainMs = Math.max(0, ...Object.keys(config.environments).map((env) => delivery(env).drainMs));

@@ -18,6 +18,8 @@ export interface DelivererOptions {
   leaseMs?: number;
   /** Rows claimed at a time. */
   batch?: number;
+  /** Told of each message given up on (the composition root audits it as `notify_dead`); its failure is ignored. */
+  onDead?(row: NotificationRecord, error: string): Promise<void>;
 }
 
 const DEFAULT_LEASE_MS = 15_000;
@@ -25,6 +27,11 @@ const DEFAULT_LEASE_MS = 15_000;
 /** A lease that outlasts an attempt to any of these destinations: the longest timeout plus 5 s. */
 export function leaseFor(destinations: readonly NotifierDestination[]): number {
   return 5000 + Math.max(DEFAULT_LEASE_MS - 5000, ...destinations.map((d) => d.timeoutMs));
+}
+
+/** The audit event for a message given up on. */
+export function deadEvent(row: NotificationRecord, error: string) {
+  return { event: 'notify_dead' as const, env: row.env, operationId: row.operationId, id: row.id, notifier: row.notifier, destination: row.label, about: row.event, attempts: row.attempts, error };
 }
 
 export interface DeliveryCounts {
@@ -134,7 +141,8 @@ export class NotificationDeliverer {
           for (const row of rows) {
             const outcome = await this.attempt(row);
             counts[outcome.state === 'pending' ? 'retrying' : outcome.state] += 1;
-            await this.ledger.finishNotification(row.id, this.owner, outcome).catch(() => false);
+            const finished = await this.ledger.finishNotification(row.id, this.owner, outcome).catch(() => false);
+            if (finished && outcome.state === 'dead') await this.options.onDead?.(row, outcome.error).catch(() => undefined);
           }
         }),
       );

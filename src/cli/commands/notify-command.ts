@@ -90,7 +90,7 @@ async function retry(context: CliContext, args: ParsedArgs, env: string | undefi
     return 0;
   }
   const requeued = await ledger.requeueNotifications({ env, ids: dead.map((r) => r.id), now: Date.now() });
-  const [{ EventFanout, LedgerAuditSink }, { NotificationDeliverer, leaseFor }, { loadAdapters }, { DEFAULT_DELIVERY }, { ownValue }] = await Promise.all([
+  const [{ EventFanout, LedgerAuditSink }, { NotificationDeliverer, leaseFor, deadEvent }, { loadAdapters }, { DEFAULT_DELIVERY }, { ownValue }] = await Promise.all([
     import('../../events/event-sinks.js'),
     import('../../events/notification-deliverer.js'),
     import('../../adapters/registry.js'),
@@ -109,6 +109,7 @@ async function retry(context: CliContext, args: ParsedArgs, env: string | undefi
     policy: (name) => ownValue(config.environments, name)?.notify?.delivery ?? DEFAULT_DELIVERY,
     stderr: io.stderr,
     leaseMs: leaseFor(Object.keys(config.environments).flatMap(destinations)),
+    onDead: (row, error) => audit.emit(deadEvent(row, error)),
   });
   const sent = await deliverer.deliverDue(env === undefined ? {} : { env });
   if (args.flag('json')) writeLine(io.stdout, redactor.redact(toJson({ requeued: requeued.map(shown), sent })));
