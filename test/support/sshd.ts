@@ -60,6 +60,11 @@ export class TestSshd {
         'UsePAM no',
         // The temp dirs are world-writable (sticky) like /tmp, which StrictModes refuses.
         'StrictModes no',
+        'Subsystem sftp internal-sftp',
+        'UseDNS no',
+        // bash sources ~/.bashrc for commands run by sshd unless it is a nested shell (SHLVL >= 1); this
+        // machine's root .bashrc (pyenv init) costs over a second per command, which is no part of what is tested.
+        'SetEnv SHLVL=1',
         'MaxSessions 50',
         'MaxStartups 50:30:100',
         'LogLevel ERROR',

@@ -22,6 +22,6 @@ export const releasesTargetSchema = z.strictObject({
   .refine((t) => t.hosts === undefined || t.path.startsWith('/'), { message: 'with hosts, path is a directory on every host: give it as an absolute path', path: ['path'] })
   .refine((t) => t.hosts === undefined || t.slots === undefined, { message: 'slots run on this machine; a fleet of hosts has none', path: ['slots'] })
   .refine((t) => t.hosts === undefined || t.runtime.type === 'command', { message: 'on hosts, the runtime runs over ssh: use runtime type command (its argv runs on each host)', path: ['runtime', 'type'] })
-  .refine((t) => t.ssh === undefined || t.hosts !== undefined, { message: 'ssh settings without hosts: list the hosts under hosts', path: ['hosts'] });
+  .refine((t) => (t.ssh === undefined && t.rollout === undefined) || t.hosts !== undefined, { message: 'ssh and rollout settings need hosts: list the hosts under hosts', path: ['hosts'] });
 
 export type ReleasesTargetConfig = z.infer<typeof releasesTargetSchema>;
