@@ -18,9 +18,11 @@ export const sshFleetTargetDefinition: TargetDefinition<ReleasesTargetConfig> = 
   configSchema: releasesTargetSchema,
   resolvePaths(config, at) {
     // `path` is a directory on the hosts (absolute, checked by the schema): not resolved here. The key files are on this machine.
+    // A path starting with ~ is left to ssh, which expands it to the home directory.
+    const abs = (path: string) => (path.startsWith('~') ? path : at.abs(path));
     if (config.ssh) {
-      config.ssh.knownHosts = at.abs(config.ssh.knownHosts);
-      if (config.ssh.identityFile) config.ssh.identityFile = at.abs(config.ssh.identityFile);
+      config.ssh.knownHosts = abs(config.ssh.knownHosts);
+      if (config.ssh.identityFile) config.ssh.identityFile = abs(config.ssh.identityFile);
     }
   },
   // Each host switches atomically, the fleet does not: hosts switch a batch at a time.
