@@ -43,6 +43,8 @@ export class SshFleet {
     readonly dir: string,
     readonly hosts: FleetTestHost[],
     readonly config: ReleasesTargetConfig,
+    /** The target's config as written in a rewind.yaml (before the schema's defaults), for tests that drive the CLI. */
+    readonly rawTarget: Record<string, unknown>,
     readonly target: SshFleetTarget,
     readonly releases: AppReleases,
   ) {}
@@ -75,17 +77,18 @@ export class SshFleet {
       healthUrl: options.healthUrl ? options.healthUrl(h, i) : `http://127.0.0.1:${h.appPort}/health`,
     }));
     if (options.unreachable) hostEntries.push({ host: '127.0.0.1', port: await freePort(), name: 'down1', path: join(dir, 'down1') });
-    const config = releasesTargetSchema.parse({
+    const rawTarget = {
       type: 'releases',
       path: '/srv/app',
       runtime: { type: 'command', start: ctl('start'), reload: ctl('reload'), stop: ctl('stop'), status: ctl('status'), timeoutMs: 20_000 },
       hosts: hostEntries,
       ssh: { knownHosts, identityFile: key.identity, user: 'root', connectTimeoutSec: 5 },
       rollout: { batch: options.batch ?? 1, healthTimeoutMs: 5000 },
-    });
+    };
+    const config = releasesTargetSchema.parse(rawTarget);
     const adapters = await loadAdapters(['target', 'runtime']);
     const target = adapters.createTarget({ target: config }, new ProcessExecutor()) as SshFleetTarget;
-    return new SshFleet(dir, hosts, config, target, new AppReleases(join(dir, 'build')));
+    return new SshFleet(dir, hosts, config, rawTarget, target, new AppReleases(join(dir, 'build')));
   }
 
   /** What each host's app answers (null: nothing), asked over HTTP, in host order. */
