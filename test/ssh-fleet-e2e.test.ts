@@ -68,6 +68,13 @@ describe('ssh-fleet end to end: deploy, a failed host, rollback (CLI, ledger, tw
       expect.objectContaining({ host: 'web1', previous: '2.0.0', status: 'switched' }),
       expect.objectContaining({ host: 'web2', previous: '2.0.0', status: 'switched' }),
     ]);
+    // status asks the hosts (over ssh), not this machine: ledger, links and served processes agree.
+    const status = await cli('status', ENV, '--json');
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      target: { link: '1.0.0', served: [{ version: '1.0.0', processes: 2 }] },
+      agreement: { agree: true },
+    });
     // No key material in the ledger's events or the log.
     const key = readFileSync(fleet.config.ssh!.identityFile!, 'utf8').split('\n')[1]!;
     expect(readFileSync(join(fleet.dir, 'rewind-events.log'), 'utf8')).not.toContain(key);

@@ -61,6 +61,3 @@ export type FleetRolloutConfig = z.infer<typeof fleetRolloutSchema>;
 export function hostName(host: { host: string; port?: number; name?: string }): string {
   return host.name ?? (host.port === undefined || host.port === 22 ? host.host : `${host.host}:${host.port}`);
 }
-
-/** Whether a releases target's config (validated or not) is a fleet: zod-free, for the registry and status. */
-export const hasHosts = (target: { hosts?: unknown }): boolean => target.hosts !== undefined;

@@ -1,9 +1,7 @@
 import type { TargetDefinition } from '../../../ports/adapter-definition.js';
 import { RELEASES_TARGET_TYPE, releasesTargetSchema, type ReleasesTargetConfig } from '../releases/releases-config.js';
-import { hasHosts, hostName } from './fleet-config.js';
-
-/** The registry's name for the releases target with `hosts:` (its config keeps `type: releases`). */
-export const SSH_FLEET_NAME = 'ssh-fleet';
+import { hostName } from './fleet-config.js';
+import { hasHosts, SSH_FLEET_NAME } from './ssh-fleet-name.js';
 
 /**
  * The releases layout on N hosts over SSH (Capistrano's `server` list, Kamal's `servers:`). Its
