@@ -27,6 +27,8 @@ export interface FleetOptions {
   knownHosts?: (hosts: FleetTestHost[]) => string;
   /** A host whose port has nothing listening (an unreachable host), appended last. */
   unreachable?: boolean;
+  /** ssh.hostKeyPolicy (default strict). */
+  hostKeyPolicy?: 'strict' | 'accept-new';
   /** The health URL of host `i` (default: its app's /health). */
   healthUrl?: (host: FleetTestHost, index: number) => string;
 }
@@ -82,7 +84,7 @@ export class SshFleet {
       path: '/srv/app',
       runtime: { type: 'command', start: ctl('start'), reload: ctl('reload'), stop: ctl('stop'), status: ctl('status'), timeoutMs: 20_000 },
       hosts: hostEntries,
-      ssh: { knownHosts, identityFile: key.identity, user: 'root', connectTimeoutSec: 5 },
+      ssh: { knownHosts, identityFile: key.identity, user: 'root', connectTimeoutSec: 5, ...(options.hostKeyPolicy ? { hostKeyPolicy: options.hostKeyPolicy } : {}) },
       rollout: { batch: options.batch ?? 1, healthTimeoutMs: 5000 },
     };
     const config = releasesTargetSchema.parse(rawTarget);

@@ -126,6 +126,26 @@ describe('ssh-fleet refusals before anything changes on any host', () => {
     }
   });
 
+  it('a host not in known_hosts is refused under the default policy, and trusted on first use only with hostKeyPolicy accept-new', async () => {
+    const strict = await SshFleet.start({ hosts: 1, knownHosts: () => '' });
+    try {
+      const outcome = await strict.target.activate('1.0.0');
+      expect(outcome).toMatchObject({ status: 'failed', code: 'REWIND_E_SSH_HOST_KEY', unchanged: true });
+      expect(outcome.message).toMatch(/host key of web1 .*is not the one in known_hosts: .*No ED25519 host key is known/);
+      expect(readFileSync(strict.config.ssh!.knownHosts, 'utf8')).toBe('');
+    } finally {
+      await strict.cleanup();
+    }
+    const tofu = await SshFleet.start({ hosts: 1, knownHosts: () => '', hostKeyPolicy: 'accept-new' });
+    try {
+      expect(await tofu.target.installedVersions()).toEqual([]);
+      // The key it met is now recorded: from here on it is checked like any other.
+      expect(readFileSync(tofu.config.ssh!.knownHosts, 'utf8')).toContain(tofu.hosts[0]!.sshd.hostKey);
+    } finally {
+      await tofu.cleanup();
+    }
+  });
+
   it('a host with nothing listening: REWIND_E_SSH_UNREACHABLE naming it, no host touched', async () => {
     const fleet = await SshFleet.start({ hosts: 1, unreachable: true });
     try {

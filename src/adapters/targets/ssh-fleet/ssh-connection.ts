@@ -124,6 +124,13 @@ export class SshConnection {
   }
 
   private async runSpec(command: CommandSpec): Promise<CommandResult> {
+    const result = await this.executor.run({ argv: this.specArgv(command), timeoutMs: command.timeoutMs ?? this.ssh.commandTimeoutMs });
+    if (result.exitCode === SSH_FAILED && isConnectionFailure(result.stderr)) throw connectionError(this.host, result);
+    return result;
+  }
+
+  /** The ssh argv that runs a runtime's command on the host (what executorOnHost runs, and what plans show). */
+  specArgv(command: CommandSpec): string[] {
     const env = Object.entries(command.env ?? {}).map(([key, value]) => {
       // A secret reference is resolved by the local executor into the local environment; ssh would
       // have to put its value on a command line on the host, which rewind never does.
@@ -133,9 +140,7 @@ export class SshConnection {
     // `cd DIR && exec env K=V argv...`: each element quoted; && and exec are rewind's own words.
     const argv = env.length > 0 ? ['env', ...env, ...command.argv] : [...command.argv];
     const remote = command.cwd ? `cd ${quoteArgv([command.cwd])} && exec ${quoteArgv(argv)}` : quoteArgv(argv);
-    const result = await this.executor.run({ argv: ['ssh', ...this.options(), '-o', 'ControlMaster=no', '--', this.host.address, remote], timeoutMs: command.timeoutMs ?? this.ssh.commandTimeoutMs });
-    if (result.exitCode === SSH_FAILED && isConnectionFailure(result.stderr)) throw connectionError(this.host, result);
-    return result;
+    return ['ssh', ...this.options(), '-o', 'ControlMaster=no', '--', this.host.address, remote];
   }
 }
 

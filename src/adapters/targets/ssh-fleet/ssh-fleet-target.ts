@@ -151,7 +151,7 @@ export class SshFleetTarget implements Target {
     const commands = this.settings.hosts.flatMap((host) => {
       const connection = new SshConnection(host, this.settings.ssh, '<control socket>', this.settings.executor);
       const runtime = this.settings.runtimeOn(connection.executorOnHost()).describeActivate(this.context(host, version));
-      return [{ argv: connection.commandArgv(switchArgv(host.root, version)) }, ...runtime.commands.map((c) => ({ ...c, argv: connection.commandArgv(c.argv), cwd: undefined }))];
+      return [{ argv: connection.commandArgv(switchArgv(host.root, version)) }, ...runtime.commands.map((c) => ({ argv: connection.specArgv(c), timeoutMs: c.timeoutMs }))];
     });
     return {
       summary: `switch ${version} on ${this.settings.hosts.length} host(s) in ${batches.length} batch(es): ${batches.map((b) => b.map((h) => h.name).join(' + ')).join(', then ')}`,
