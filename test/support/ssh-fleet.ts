@@ -7,10 +7,12 @@ import { releasesTargetSchema, type ReleasesTargetConfig } from '../../src/adapt
 import type { SshFleetTarget } from '../../src/adapters/targets/ssh-fleet/ssh-fleet-target.js';
 import { freePort } from '../../src/demo/sample-artifacts.js';
 import { ProcessExecutor } from '../../src/exec/process-executor.js';
+import { packageRoot } from '../../src/util/package-root.js';
 import { AppReleases, answeringVersion } from './app-releases.js';
 import { clientKey, TestSshd } from './sshd.js';
 
-const APP_CTL = join(import.meta.dirname, '..', 'fixtures', 'app-ctl.mjs');
+// From the package root, so the benchmarks (compiled into dist-bench/) find it too.
+const APP_CTL = join(packageRoot(), 'test', 'fixtures', 'app-ctl.mjs');
 
 /** One test host: its sshd, its deploy root (all hosts are this machine), the port its app listens on. */
 export interface FleetTestHost {
