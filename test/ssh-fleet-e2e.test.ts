@@ -68,6 +68,9 @@ describe('ssh-fleet end to end: deploy, a failed host, rollback (CLI, ledger, tw
       expect.objectContaining({ host: 'web1', previous: '2.0.0', status: 'switched' }),
       expect.objectContaining({ host: 'web2', previous: '2.0.0', status: 'switched' }),
     ]);
+    // The live view heard of each host as its batch finished.
+    expect(rolledBack.stdout).toMatch(/"event":"step_progress".*batch 1\/2: web1 on 1\.0\.0, healthy/);
+    expect(rolledBack.stdout).toMatch(/"event":"step_progress".*batch 2\/2: web2 on 1\.0\.0, healthy/);
     // status asks the hosts (over ssh), not this machine: ledger, links and served processes agree.
     const status = await cli('status', ENV, '--json');
     expect(status.code, status.stderr).toBe(0);

@@ -52,8 +52,11 @@ describe('ssh-fleet rollout, three hosts, one at a time', () => {
     expect(up, up.message).toMatchObject({ status: 'succeeded', detail: { batches: [['web1'], ['web2'], ['web3']] } });
     expect(await fleet.perHost()).toEqual(['2.0.0', '2.0.0', '2.0.0']);
 
-    const back = await fleet.target.activate('1.0.0');
+    const news: { message: string; current?: number; total?: number }[] = [];
+    const back = await fleet.target.activate('1.0.0', async (update) => void news.push(update));
     expect(back, back.message).toMatchObject({ status: 'succeeded' });
+    // Each batch is reported as it finishes (the runner turns these into step_progress events).
+    expect(news).toEqual(['web1', 'web2', 'web3'].map((host, i) => ({ message: `batch ${i + 1}/3: ${host} on 1.0.0, healthy`, current: i + 1, total: 3 })));
     const hosts = back.detail!.hosts as HostReport[];
     expect(hosts.map(({ host, previous, status }) => ({ host, previous, status }))).toEqual(['web1', 'web2', 'web3'].map((host) => ({ host, previous: '2.0.0', status: 'switched' })));
     for (const host of ['web1', 'web2', 'web3']) expect(back.message).toContain(`${host} on 1.0.0, healthy`);

@@ -8,6 +8,7 @@ import { isRewindError } from '../../../errors/rewind-error.js';
 import type { Executor } from '../../../ports/executor.js';
 import { failed, succeeded, type Outcome } from '../../../ports/outcome.js';
 import type { Runtime, RuntimeContext } from '../../../ports/runtime.js';
+import { noProgress, type ProgressReporter } from '../../../ports/step-progress.js';
 import type { ActionDescription, FreeSpace, ReleaseArtifact, ServedProcess, Target, TargetCapabilities } from '../../../ports/target.js';
 import { describeCommand } from '../../../exec/process-executor.js';
 import { substituteArgv } from '../../../util/substitute-argv.js';
@@ -208,7 +209,7 @@ export class SshFleetTarget implements Target {
    * stops the rollout and every host switched so far is put back on what it ran before (link and
    * runtime). Idempotent: a host already on `version` is activated again (its runtime starts it if stopped).
    */
-  activate(version: string): Promise<Outcome> {
+  activate(version: string, progress: ProgressReporter = noProgress): Promise<Outcome> {
     return this.guarded(async (connections) => {
       const states = await Promise.all(connections.map((c) => this.state(c)));
       const lacking = connections.filter((_, i) => !states[i]!.installed.includes(version));
@@ -221,6 +222,7 @@ export class SshFleetTarget implements Target {
       for (const [index, batch] of batches.entries()) {
         const results = await Promise.all(batch.map((c) => this.switchHost(c, version, byName.get(c.host.name)!.previous)));
         reports.push(...results);
+        await progress({ message: `batch ${index + 1}/${batches.length}: ${results.map((r) => `${r.host} ${r.status === 'switched' ? r.message : `FAILED: ${r.message}`}`).join('; ')}`, current: reports.length, total: connections.length });
         const bad = results.filter((r) => r.status === 'failed');
         if (bad.length === 0) continue;
         const untouched = batches.slice(index + 1).flat().map((c): HostReport => ({ host: c.host.name, previous: byName.get(c.host.name)!.previous, status: 'not reached', message: 'not reached: the rollout stopped', touched: false }));
