@@ -49,6 +49,11 @@ describe('SshConnection argv (no host needed)', () => {
     expect(argv.join(' ')).not.toContain('IdentityFile');
   });
 
+  it('uploads with scp to host:path, an IPv6 address bracketed', () => {
+    expect(new SshConnection(host, ssh, '/tmp/c/h0', executor).uploadArgv('/tmp/r.tgz', '/srv/shop/releases/.upload-1.tgz').slice(-2)).toEqual(['/tmp/r.tgz', 'web1.example.com:/srv/shop/releases/.upload-1.tgz']);
+    expect(new SshConnection({ ...host, address: 'fd00::12' }, ssh, '/tmp/c/h0', executor).uploadArgv('/tmp/r.tgz', '/srv/x').at(-1)).toBe('[fd00::12]:/srv/x');
+  });
+
   it('trusts on first use only when configured, and names the key file when one is given', () => {
     const argv = new SshConnection(host, { ...ssh, hostKeyPolicy: 'accept-new', identityFile: '/keys/deploy' }, '/tmp/c/h0', executor).commandArgv(['true']);
     expect(argv).toContain('StrictHostKeyChecking=accept-new');

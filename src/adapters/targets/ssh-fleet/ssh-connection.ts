@@ -70,7 +70,9 @@ export class SshConnection {
 
   /** The argv that copies a local file to `remotePath` (scp over the SFTP protocol: the remote path is not parsed by a shell). */
   uploadArgv(localPath: string, remotePath: string): string[] {
-    return ['scp', '-q', ...this.options(), '-o', 'ControlMaster=no', '--', localPath, `${this.host.address}:${remotePath}`];
+    // An IPv6 address is bracketed, or scp would read its colons as the host:path separator.
+    const address = this.host.address.includes(':') ? `[${this.host.address}]` : this.host.address;
+    return ['scp', '-q', ...this.options(), '-o', 'ControlMaster=no', '--', localPath, `${address}:${remotePath}`];
   }
 
   /**
