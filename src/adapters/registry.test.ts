@@ -44,8 +44,9 @@ describe('the adapter registry', () => {
 
   it('lets a definition that shares its type with another say which configs it takes (listed first)', () => {
     const releases = TARGETS.filter((d) => d.type === 'releases');
-    expect(releases.map((d) => d.name)).toEqual(['slotted-releases', 'releases']);
+    expect(releases.map((d) => d.name)).toEqual(['slotted-releases', 'ssh-fleet', 'releases']);
     expect(releases[0]!.matches).toBeDefined();
+    expect(releases[1]!.matches).toBeDefined();
     expect(environmentSchema).toBeDefined();
   });
 

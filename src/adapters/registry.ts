@@ -38,6 +38,7 @@ import { commandRuntimeDefinition } from './runtimes/command/command-definition.
 import { pm2RuntimeDefinition } from './runtimes/pm2/pm2-definition.js';
 import { releasesTargetDefinition } from './targets/releases/releases-definition.js';
 import { slottedReleasesTargetDefinition } from './targets/slotted-releases/slotted-releases-definition.js';
+import { sshFleetTargetDefinition } from './targets/ssh-fleet/ssh-fleet-definition.js';
 
 /**
  * The slice of an environment's configuration the registry reads: one entry per adapter kind.
@@ -62,8 +63,8 @@ export interface EnvironmentAdapterConfigs {
 // own schema, the branch of its type, accepted.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-/** In order: the first definition of a type whose `matches` accepts the config is the one built (slotted before plain releases). */
-export const TARGETS: readonly TargetDefinition<any>[] = [slottedReleasesTargetDefinition, releasesTargetDefinition];
+/** In order: the first definition of a type whose `matches` accepts the config is the one built (slotted and fleet before plain releases). */
+export const TARGETS: readonly TargetDefinition<any>[] = [slottedReleasesTargetDefinition, sshFleetTargetDefinition, releasesTargetDefinition];
 export const RUNTIMES: readonly RuntimeDefinition<any>[] = [pm2RuntimeDefinition, commandRuntimeDefinition];
 export const DATABASES: readonly DatabaseDefinition<any>[] = [postgresDatabaseDefinition, mysqlDatabaseDefinition, sqliteDatabaseDefinition];
 export const METRIC_SOURCES: readonly MetricSourceDefinition<any>[] = [prometheusSourceDefinition, httpProbeSourceDefinition];
@@ -166,7 +167,7 @@ export async function loadAdapters(kinds: readonly AdapterKind[] = Object.keys(A
     createTarget(environment, executor) {
       const definition = targetOf(environment.target);
       const capabilities = { ...DEFAULT_TARGET_CAPABILITIES, ...definition.capabilities };
-      return factoryOf(definition)(environment.target, { executor, capabilities, createRuntime: (runtime: { type: string }) => createRuntime(runtime, executor) });
+      return factoryOf(definition)(environment.target, { executor, capabilities, createRuntime: (runtime: { type: string }, on?: Executor) => createRuntime(runtime, on ?? executor) });
     },
     createDatabaseEngine(env, environment, executor) {
       if (!environment.database) {

@@ -80,6 +80,9 @@ export const ERROR_REGISTRY = {
   REWIND_E_METRIC_QUERY_INVALID: { exitCode: 2, httpStatus: 400, hint: 'The metric source rejected the query shown or answered with more than one number per point in time: fix the query (aggregate several series with sum() or max()).' },
   REWIND_E_ROUTER_INVALID: { exitCode: 2, httpStatus: 400, hint: 'Nothing was changed: weights are whole percentages 0–100 for stable and canary that sum to 100 (e.g. { stable: 90, canary: 10 }); backend names, hosts and ports are plain tokens.' },
   REWIND_E_ROUTER_FAILED: { exitCode: 1, httpStatus: 502, hint: 'The traffic router refused or did not confirm the change (nginx -t / reload output or the haproxy runtime API answer is included); the previous split still applies.' },
+  REWIND_E_SSH_HOST_KEY: { exitCode: 3, httpStatus: 502, hint: "The host's SSH key is not the one in `ssh.knownHosts` (changed, or not listed and `hostKeyPolicy` is strict): compare its fingerprint out of band (`ssh-keygen -lf` on the host), then fix the known_hosts file. Nothing was changed on any host." },
+  REWIND_E_SSH_UNREACHABLE: { exitCode: 3, httpStatus: 503, hint: "rewind could not open an SSH connection to the host named (refused, timed out, unknown name, key not accepted, or the connection dropped): check that the host and its sshd are up, its port, and `ssh.user` / `ssh.identityFile` or the agent. A refusal before the rollout changed nothing on any host." },
+  REWIND_E_FLEET_HOST_FAILED: { exitCode: 7, httpStatus: 502, hint: "A host failed its switch, restart or health check during a fleet rollout: the rollout stopped there and every host already switched was put back on what it ran before, or the message says which could not be (per-host results are in the message and the journal; `rewind status` shows what each host runs). Fix that host or the release, then deploy again." },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;

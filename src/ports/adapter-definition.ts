@@ -61,8 +61,11 @@ export interface TargetDeps {
   readonly executor: Executor;
   /** DEFAULT_TARGET_CAPABILITIES with the definition's overrides. */
   readonly capabilities: TargetCapabilities;
-  /** Builds the runtime a `runtime:` config names, through its definition. */
-  createRuntime(config: { type: string }): Runtime;
+  /**
+   * Builds the runtime a `runtime:` config names, through its definition. `executor`: where its
+   * commands run instead of this machine (the ssh-fleet target hands one per host).
+   */
+  createRuntime(config: { type: string }, executor?: Executor): Runtime;
 }
 export type TargetDefinition<Config> = AdapterDefinition<Config, TargetDeps, Target, Partial<TargetCapabilities>>;
 
