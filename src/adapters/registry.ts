@@ -13,7 +13,8 @@ import type {
   TargetDefinition,
 } from '../ports/adapter-definition.js';
 import type { DatabaseEngine } from '../ports/database-engine.js';
-import type { EventSink } from '../ports/event-sink.js';
+import type { NotifierDestination } from '../ports/notifier.js';
+import { DEFAULT_INCIDENT_SETTINGS, type IncidentSettings } from '../events/incident-template-constants.js';
 import type { Executor, StreamingExecutor } from '../ports/executor.js';
 import type { MetricScope, MetricSource } from '../ports/metric-source.js';
 import { DEFAULT_RUNTIME_CAPABILITIES, type Runtime } from '../ports/runtime.js';
@@ -24,6 +25,8 @@ import { postgresDatabaseDefinition } from './databases/postgres/postgres-defini
 import { sqliteDatabaseDefinition } from './databases/sqlite/sqlite-definition.js';
 import { httpProbeSourceDefinition } from './metrics/http-probe/http-probe-definition.js';
 import { prometheusSourceDefinition } from './metrics/prometheus/prometheus-definition.js';
+import { pagerdutyNotifierDefinition } from './notifiers/pagerduty/pagerduty-definition.js';
+import { slackNotifierDefinition } from './notifiers/slack/slack-definition.js';
 import { webhookNotifierDefinition } from './notifiers/webhook/webhook-definition.js';
 import { registeredAdapter } from './registered-adapter.js';
 import { routerCapabilities } from './routers/router-capabilities.js';
@@ -46,7 +49,8 @@ export interface EnvironmentAdapterConfigs {
   target: ReleasesTargetConfig;
   database?: { engine: string; [setting: string]: unknown };
   watch?: { source: { type: string; [setting: string]: unknown } };
-  notify?: { webhooks: WebhookConfig[] };
+  /** Each notifier's destinations under its definition's `configKey` (webhooks, slack, pagerduty). */
+  notify?: { webhooks: WebhookConfig[]; incident?: IncidentSettings; [configKey: string]: unknown };
   traffic?: { router: { type: string; [setting: string]: unknown } };
 }
 /*
@@ -65,7 +69,13 @@ export const RUNTIMES: readonly RuntimeDefinition<any>[] = [pm2RuntimeDefinition
 export const DATABASES: readonly DatabaseDefinition<any>[] = [postgresDatabaseDefinition, mysqlDatabaseDefinition, sqliteDatabaseDefinition];
 export const METRIC_SOURCES: readonly MetricSourceDefinition<any>[] = [prometheusSourceDefinition, httpProbeSourceDefinition];
 export const ROUTERS: readonly RouterDefinition<any>[] = [haproxyRouterDefinition, nginxRouterDefinition];
-export const NOTIFIERS: readonly NotifierDefinition<any>[] = [webhookNotifierDefinition];
+export const NOTIFIERS: readonly NotifierDefinition<any>[] = [webhookNotifierDefinition, slackNotifierDefinition, pagerdutyNotifierDefinition];
+
+/** The config entries of one notifier in an environment's `notify:`. */
+const notifierConfigs = (notify: EnvironmentAdapterConfigs['notify'], definition: NotifierDefinition<any>): unknown[] => {
+  const entries = notify?.[definition.configKey];
+  return Array.isArray(entries) ? entries : [];
+};
 
 const ALL: Record<AdapterKind, readonly AdapterDefinition<any, any, any, any, any>[]> = { target: TARGETS, runtime: RUNTIMES, database: DATABASES, 'metric-source': METRIC_SOURCES, router: ROUTERS, notifier: NOTIFIERS };
 
@@ -107,7 +117,7 @@ export function adapterSecrets(environment: EnvironmentAdapterConfigs): string[]
     ...(runtimeOf(target.runtime).secrets?.(target.runtime) ?? []),
     ...(database ? (databaseOf(database).secrets?.(database) ?? []) : []),
     ...(watch ? (metricSourceOf(watch.source).secrets?.(watch.source) ?? []) : []),
-    ...(notify?.webhooks ?? []).flatMap((hook) => webhookNotifierDefinition.secrets?.(hook) ?? []),
+    ...NOTIFIERS.flatMap((definition) => notifierConfigs(notify, definition).flatMap((entry) => definition.secrets?.(entry) ?? [])),
   ];
 }
 
@@ -130,8 +140,8 @@ export interface Adapters {
    * p % to slot X" into weights, so which slot is "stable" changes with every deploy, not here.
    */
   createTrafficRouter(environment: EnvironmentAdapterConfigs, executor: Executor): TrafficRouter;
-  /** The notifiers an event goes to, built once for every environment (`notify:` of the environment the event names). */
-  createNotifiers(environments: (env: string) => EnvironmentAdapterConfigs | undefined, stderr: NodeJS.WritableStream): EventSink[];
+  /** The notifier destinations of an environment (`notify:`), built once per environment: what the outbox queues for and sends to. */
+  createNotifiers(environments: (env: string) => EnvironmentAdapterConfigs | undefined): (env: string) => readonly NotifierDestination[];
 }
 
 const loaded = new Map<AdapterDefinition<any, any, any, any, any>, Promise<AdapterFactory<any, any, any>>>();
@@ -179,6 +189,16 @@ export async function loadAdapters(kinds: readonly AdapterKind[] = Object.keys(A
       };
       return factoryOf(definition)(traffic.router, { executor, backends, capabilities: routerCapabilities(definition) });
     },
-    createNotifiers: (environments, stderr) => NOTIFIERS.map((definition) => factoryOf(definition)((env: string) => environments(env)?.notify?.webhooks ?? [], { stderr })),
+    createNotifiers(environments) {
+      const built = new Map<string, readonly NotifierDestination[]>();
+      return (env) => {
+        if (!built.has(env)) {
+          const notify = environments(env)?.notify;
+          const deps = { env, incident: notify?.incident ?? DEFAULT_INCIDENT_SETTINGS };
+          built.set(env, NOTIFIERS.flatMap((definition) => notifierConfigs(notify, definition).map((entry) => factoryOf(definition)(entry, deps))));
+        }
+        return built.get(env)!;
+      };
+    },
   };
 }
