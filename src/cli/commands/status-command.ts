@@ -1,7 +1,8 @@
 import type { EnvironmentConfig, RewindConfig } from '../../config/config-schema.js';
 import { dirname } from 'node:path';
 import { loadKnownValidConfig, unknownEnvironment } from '../../config/known-valid-config.js';
-import { observedReleasesTarget, observeReleasesTarget, type ObservedTarget } from '../../adapters/targets/releases/releases-observer.js';
+import { observedReleasesTarget, observeReleasesTarget } from '../../adapters/targets/releases/releases-observer.js';
+import type { ServedProcess } from '../../ports/target.js';
 import { describeServed, judgeAgreement } from '../../core/environment-agreement.js';
 import type { Ledger } from '../../ports/ledger.js';
 import { ownValue } from '../../util/own-property.js';
@@ -47,7 +48,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     const last = operations[0];
     // Only when there is no LKG: why not, relative to the current release (reads the release list, which status otherwise skips).
     const lkgNote = lkg ? null : lastKnownGoodNote(env, current, lkg, current ? await ledger.listReleases(env, { limit: 100 }) : []);
-    const seen = observeReleasesTarget(context.observe);
+    const seen = await context.observe();
     // Behind a router, what serves is the slots taking traffic, as the router reports it.
     const slots = context.hasTraffic ? await readSlots(env, await context.fullConfig()) : undefined;
     const served = slots ? (slots.some((s) => s.trafficPercent === null) ? null : slots.filter((s) => s.trafficPercent! > 0).map((s) => ({ version: s.version, where: `slot ${s.name} (${s.trafficPercent} % of traffic)` }))) : seen.served;
@@ -97,7 +98,8 @@ interface StatusContext {
   env: string;
   ledger: Ledger;
   hasTraffic: boolean;
-  observe: ObservedTarget;
+  /** What the target runs: its own record of the active release (`current`, compose pins) and the live processes. */
+  observe(): Promise<{ link: string | null; served: ServedProcess[] | null }>;
   /** The validated config and this environment's part of it (loads the schema): only for the slots. */
   fullConfig(): Promise<{ config: RewindConfig; environment: EnvironmentConfig }>;
   close(): Promise<void>;
@@ -122,14 +124,35 @@ async function openStatusContext(args: ParsedArgs, io: CliIo, given: string | un
       const { config } = loadConfig(path, io.env);
       return { config, environment: environmentConfig(config, env) };
     };
-    return { env, ledger, hasTraffic: environment.traffic, observe: observedReleasesTarget(environment.target, dirname(path), io.env), fullConfig, close: () => ledger.close() };
+    const observe = environment.target.type === 'releases' ? fastObserver(environment.target as Parameters<typeof observedReleasesTarget>[0], dirname(path), io.env) : () => observeThroughTarget(env, fullConfig);
+    return { env, ledger, hasTraffic: environment.traffic, observe, fullConfig, close: () => ledger.close() };
   }
   const { loadConfig, environmentConfig } = await import('../../config/load-config.js');
   const { config } = loadConfig(path, io.env);
   const env = resolveEnvironment(given, Object.keys(config.environments), io, usage);
   const envConfig = environmentConfig(config, env);
   const ledger = await openLedger(config.ledger);
-  return { env, ledger, hasTraffic: envConfig.traffic !== undefined, observe: observedReleasesTarget(envConfig.target, dirname(path), io.env), fullConfig: async () => ({ config, environment: envConfig }), close: () => ledger.close() };
+  const fullConfig = async () => ({ config, environment: envConfig });
+  const observe = envConfig.target.type === 'releases' ? fastObserver(envConfig.target, dirname(path), io.env) : () => observeThroughTarget(env, fullConfig);
+  return { env, ledger, hasTraffic: envConfig.traffic !== undefined, observe, fullConfig, close: () => ledger.close() };
+}
+
+/** A releases target is read from its files alone (the `current` link, PM2's process files): no adapter loaded. */
+function fastObserver(target: Parameters<typeof observedReleasesTarget>[0], baseDir: string, env: NodeJS.ProcessEnv) {
+  const observed = observedReleasesTarget(target, baseDir, env);
+  return async () => observeReleasesTarget(observed);
+}
+
+/** Other targets (compose: its pins and `docker inspect`) are asked through their adapter. */
+async function observeThroughTarget(env: string, fullConfig: StatusContext['fullConfig']): Promise<{ link: string | null; served: ServedProcess[] | null }> {
+  const { config, environment } = await fullConfig();
+  const { composeSlotReaders } = await import('../../app/compose-services.js');
+  const target = (await composeSlotReaders(config)).createTarget(env, environment);
+  try {
+    return { link: await target.activeVersion(), served: (await target.servedVersions?.()) ?? null };
+  } finally {
+    await target.close();
+  }
 }
 
 /** The slots as the target and the router see them; loaded only for environments with `traffic:`, so plain `status` stays fast. */
