@@ -140,7 +140,7 @@ export class ComposeTarget implements Target {
     const pins = this.nextPins(this.state.pins(), version, images ?? {});
     const at = this.invocation(pins, flavour);
     return {
-      summary: `pin ${images ? Object.entries(images).map(([s, r]) => `${s}=${r}`).join(', ') : `the images of ${version}`} and \`up -d\` ${services.join(', ')} in compose project ${this.config.project}`,
+      summary: `activate ${version}: pin ${images ? Object.entries(images).map(([s, r]) => `${s}=${r}`).join(', ') : `the images of ${version}`} and \`up -d\` ${services.join(', ')} in compose project ${this.config.project}`,
       commands: [upCommand({ ...at, override: this.state.overrideFile }, services)],
       effects: [
         `write ${this.state.overrideFile} (image and label rewind.version=${version} per service${this.config.imageVariables ? `; ${Object.values(this.config.imageVariables).join(', ')} set in the environment of every compose call` : ''}), then ${this.state.pinsFile}`,
