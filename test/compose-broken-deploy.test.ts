@@ -228,5 +228,3 @@ function upRunning(): boolean {
   }
   return false;
 }
-
-});
