@@ -103,6 +103,11 @@ export function runtimeConfigOf(target: TargetAdapterConfig): ReleasesTargetConf
   return 'runtime' in target ? target.runtime : undefined;
 }
 
+/** Whether the target unpacks release files on this machine, where a database's migrations are read from. */
+export function targetHasReleaseFiles(target: TargetAdapterConfig): boolean {
+  return targetOf(target).releaseFiles !== false;
+}
+
 /** The two warm slots of a slotted releases target, or undefined (every other target). */
 export function slotsConfigOf(target: TargetAdapterConfig): ReleasesTargetConfig['slots'] {
   return 'slots' in target ? target.slots : undefined;

@@ -7,7 +7,7 @@ import { prometheusSourceSchema } from '../adapters/metrics/prometheus/prometheu
 import { webhookSchema } from '../adapters/notifiers/webhook/webhook-config.js';
 import { haproxyTrafficRouterSchema } from '../adapters/routers/haproxy/haproxy-config.js';
 import { nginxTrafficRouterSchema } from '../adapters/routers/nginx/nginx-config.js';
-import { runtimeConfigOf, runtimeSupportsSlots, slotsConfigOf } from '../adapters/registry.js';
+import { runtimeConfigOf, runtimeSupportsSlots, slotsConfigOf, targetHasReleaseFiles } from '../adapters/registry.js';
 import { runtimeSchema } from '../adapters/runtimes/runtime-config.js';
 import { releasesTargetSchema } from '../adapters/targets/releases/releases-config.js';
 import { composeTargetSchema } from '../adapters/targets/compose/compose-config.js';
@@ -97,6 +97,10 @@ export const environmentSchema = z
   .refine((e) => !e.traffic || slotsConfigOf(e.target) !== undefined, { message: 'traffic needs target.slots: the two warm slots the router moves traffic between', path: ['traffic'] })
   .refine((e) => !slotsConfigOf(e.target) || runtimeSupportsSlots(runtimeConfigOf(e.target)!), { message: 'slots run under runtime type pm2 (one PM2 app per slot)', path: ['target', 'slots'] })
   .refine((e) => !slotsConfigOf(e.target) || e.traffic !== undefined, { message: 'target.slots needs traffic: a router to move traffic between the slots', path: ['target', 'slots'] })
+  .refine((e) => !e.database?.migrations || targetHasReleaseFiles(e.target), {
+    message: "migrations are read from a release's files, and a compose target's releases are images: leave database.migrations out and run them as a one-off service of the stack (docs/config.md, Docker Compose); backups and restores still apply",
+    path: ['database', 'migrations'],
+  })
   .refine((e) => e.traffic?.strategy !== 'canary' || e.watch !== undefined, { message: 'a canary needs watch: its source measures the canary against stable between steps', path: ['traffic', 'strategy'] });
 
 export const configSchema = z.strictObject({

@@ -14,6 +14,8 @@ export const composeTargetDefinition: TargetDefinition<ComposeTargetConfig> = {
     config.files = config.files.map((file) => at.abs(file));
     config.stateDir = at.abs(config.stateDir ?? `rewind-compose/${at.env}`);
   },
+  // Images, not files: migrations cannot be read from a release here (docs/config.md, Docker Compose).
+  releaseFiles: false,
   // `up -d` recreates a changed container: requests to it are dropped meanwhile (the default, false).
   capabilities: {},
   load: async () => {
