@@ -1,7 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { expect, it } from 'vitest';
 import { inspectArtifact } from '../../src/artifacts/artifact-digest.js';
 import { composeTargetSchema } from '../../src/adapters/targets/compose/compose-config.js';
 import { composeTargetDefinition } from '../../src/adapters/targets/compose/compose-definition.js';
@@ -63,15 +62,3 @@ targetContract({
   create: composeHarness,
 });
 
-it('detects Compose v1 here (no v2 plugin on this machine) and records manifests pinned by digest', async () => {
-  const harness = await composeHarness();
-  try {
-    const release = await harness.release('2.0.0');
-    const manifest = JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile(join(release.artifact, 'images.json'), 'utf8'))) as { images: Record<string, string> };
-    expect(manifest.images.web).toMatch(new RegExp(`^${harness.registry.address}/app@sha256:[0-9a-f]{64}$`));
-    const description = harness.target.describeActivate('2.0.0');
-    expect(description.commands[0]!.argv.slice(0, 1)).toEqual(['docker-compose']);
-  } finally {
-    await harness.cleanup();
-  }
-});
