@@ -178,6 +178,11 @@ describe('Compose: broken deploys roll back, registry outage, SIGKILL during up 
 
   it('a registry outage during deploy stops it in preflight (prepare cannot pull): nothing changed', async () => {
     expect((await cli(['release', 'register', ENV, '1.3.0', '--image', `web=${images['1.3.0']!.tag}`, '--ci', 'passed'])).code).toBe(0);
+    // The dry-run prints every argv: the pull by digest and the `up -d` of the one service 1.3.0 changes.
+    const dry = await cli(['deploy', ENV, '1.3.0', '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`${DOCKER_CLI} pull ${images['1.3.0']!.pinned}`);
+    expect(dry.stdout).toMatch(new RegExp(`docker-compose -p ${PROJECT} -f \\S+docker-compose\\.yml -f \\S+rewind\\.override\\.yml up -d --no-deps web\\b`));
     // As on a host other than the CI machine that registered it: the image is not here yet.
     const id = engine.docker(['image', 'inspect', '--format', '{{.Id}}', images['1.3.0']!.tag]).stdout.trim();
     engine.docker(['image', 'rm', '-f', id]);

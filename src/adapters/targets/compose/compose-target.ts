@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { inspectArtifact } from '../../../artifacts/artifact-digest.js';
 import { isRewindError, RewindError } from '../../../errors/rewind-error.js';
 import type { CommandResult, CommandSpec, Executor } from '../../../ports/executor.js';
@@ -106,9 +106,15 @@ export class ComposeTarget implements Target {
     return result;
   }
 
+  /**
+   * For plans, which are made synchronously before anything runs: the configured or detected flavour,
+   * else a guess from the files on disk (a plugin in Docker's plugin folders, or docker-compose on
+   * PATH), said to be one; activate asks `docker compose version` / `docker-compose version` itself.
+   */
   private describedFlavour(): { flavour: ComposeFlavour; note: string[] } {
     if (this.flavour) return { flavour: this.flavour, note: [] };
-    return { flavour: 'docker-compose-plugin', note: ['command auto: `docker compose` when the v2 plugin answers, else the same arguments to `docker-compose` (v1)'] };
+    const flavour = guessFlavour(process.env);
+    return { flavour, note: [`command auto: ${flavour === 'docker-compose-plugin' ? '`docker compose` (v2)' : '`docker-compose` (v1)'} found on this machine; confirmed by \`${flavour === 'docker-compose-plugin' ? 'docker compose' : 'docker-compose'} version\` before the first call (v2 first, else v1)`] };
   }
 
   describePrepare(release: ReleaseArtifact): ActionDescription {
@@ -363,6 +369,17 @@ function readManifest(path: string): Record<string, string> {
     if (!parseImageReference(image)?.digest) throw new RewindError('REWIND_E_IMAGE_DIGEST_REQUIRED', `${path}: ${service}=${image} is not pinned by digest`, { service, image });
   }
   return manifest.images;
+}
+
+/** Docker's CLI plugin folders (the v2 plugin is `docker-compose` in one of them). */
+const PLUGIN_DIRS = ['/usr/local/lib/docker/cli-plugins', '/usr/local/libexec/docker/cli-plugins', '/usr/lib/docker/cli-plugins', '/usr/libexec/docker/cli-plugins'];
+
+function guessFlavour(env: NodeJS.ProcessEnv): ComposeFlavour {
+  const home = env.DOCKER_CONFIG ?? (env.HOME ? join(env.HOME, '.docker') : null);
+  const plugins = [...(home ? [join(home, 'cli-plugins')] : []), ...PLUGIN_DIRS];
+  if (plugins.some((dir) => existsSync(join(dir, 'docker-compose')))) return 'docker-compose-plugin';
+  const onPath = (env.PATH ?? '').split(delimiter).filter(Boolean).some((dir) => existsSync(join(dir, 'docker-compose')));
+  return onPath ? 'docker-compose' : 'docker-compose-plugin';
 }
 
 function firstLine(text: string): string {
