@@ -90,7 +90,7 @@ describe('Compose: broken deploys roll back, registry outage, SIGKILL during up 
       `version: "3.8"\nservices:\n  web:\n    image: ${registry.address}/web:latest\n    network_mode: host\n    environment:\n      PORT: "${webPort}"\n  side:\n    image: \${SIDE_IMAGE:-${registry.address}/side:latest}\n    network_mode: host\n    environment:\n      PORT: "${sidePort}"\n`,
     );
     await writeFile(join(root, 'smoke.yaml'), 'name: shop\nsteps:\n  - name: smoke page\n    request: { method: GET, url: /smoke }\n    expect: { status: 200 }\n');
-    const target = (extra: string) => `    target:\n      type: compose\n      project: ${PROJECT}\n      files: [docker-compose.yml]\n      imageVariables: { side: SIDE_IMAGE }\n      docker: ${DOCKER_CLI}\n      dockerHost: ${engine.host}\n      healthTimeoutMs: 15000\n${extra}`;
+    const target = (extra: string) => `    target:\n      type: compose\n      project: ${PROJECT}\n      files: [docker-compose.yml]\n      imageVariables: { side: SIDE_IMAGE }\n      command: docker-compose\n      docker: ${DOCKER_CLI}\n      dockerHost: ${engine.host}\n      healthTimeoutMs: 15000\n${extra}`;
     config = join(root, 'rewind.yaml');
     await writeFile(
       config,

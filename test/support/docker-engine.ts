@@ -182,7 +182,7 @@ export class DockerEngine {
         `LABEL test.version=${version}`,
         // httpd runs as PID 1, which ignores SIGTERM without a handler: stop at once instead of after 10 s.
         'STOPSIGNAL SIGKILL',
-        'HEALTHCHECK --interval=1s --timeout=2s --retries=2 CMD ["/bin/busybox", "sh", "-c", "/bin/busybox wget -q -O- http://127.0.0.1:$PORT/health"]',
+        'HEALTHCHECK --interval=300ms --timeout=2s --retries=2 CMD ["/bin/busybox", "sh", "-c", "/bin/busybox wget -q -O- http://127.0.0.1:$PORT/health"]',
         'CMD ["/bin/busybox", "sh", "-c", "exec /bin/busybox httpd -f -p 127.0.0.1:$PORT -h /www"]',
         '',
       ].join('\n'),

@@ -195,7 +195,8 @@ export class ComposeTarget implements Target {
       }
       images = readManifest(join(source, MANIFEST_FILE));
     }
-    await this.checkServices(Object.keys(images));
+    // A release prepared before had its services checked then (a rollback's prepare skips the compose call).
+    if (!existing) await this.checkServices(Object.keys(images));
     const pulled: string[] = [];
     for (const image of Object.values(images)) {
       if ((await this.runQuiet(this.docker(['image', 'inspect', '--format', '{{.Id}}', image], 60_000))).exitCode === 0) continue;
