@@ -317,6 +317,13 @@ export class ComposeTarget implements Target {
       });
   }
 
+  /** Records `version` as active (its pins) without running anything: `rewind repair` when its containers already run. */
+  async markActive(version: string): Promise<void> {
+    const record = await this.state.record(version);
+    if (!record) throw new RewindError('REWIND_E_ARTIFACT_NOT_FOUND', `${version} is not prepared (no ${this.state.recordFile(version)})`, { version });
+    await this.state.writePins(this.nextPins(this.state.pins(), version, record.images), this.config.imageVariables ?? {});
+  }
+
   installedVersions(): Promise<string[]> {
     return this.state.versions();
   }
