@@ -80,7 +80,7 @@ export async function composeBench(options: { rounds?: number; log?: (line: stri
       await rewind('deploy', ENV, version);
       await hand(next.tag, '1.1.0');
       const timeRewind = async () => {
-        const result = await run([process.execPath, CLI_MAIN, 'rollback', ENV, '--json', '--config', config], { env, timeoutMs: 180_000 });
+        const result = await run([process.execPath, CLI_MAIN, 'rollback', ENV, '--yes', '--json', '--config', config], { env, timeoutMs: 180_000 });
         if (result.code !== 0) throw new Error(`rewind rollback exited ${result.code}: ${result.stderr}`);
         const answer = await fetch(`http://127.0.0.1:${rewindPort}/version`).then((r) => r.text());
         if (answer.trim() !== '1.0.0') throw new Error(`after rewind rollback, ${answer.trim()} answers`);
