@@ -85,10 +85,12 @@ export async function composeBench(options: { rounds?: number; log?: (line: stri
         const answer = await fetch(`http://127.0.0.1:${rewindPort}/version`).then((r) => r.text());
         if (answer.trim() !== '1.0.0') throw new Error(`after rewind rollback, ${answer.trim()} answers`);
         samples.rewind.push(result.ms);
-        const history = JSON.parse((await rewind('history', ENV, '--json')).stdout) as { operations?: { kind: string; steps?: { stepId: string; durationMs?: number | null }[] }[] } | { kind: string }[];
-        const operations = Array.isArray(history) ? history : (history.operations ?? []);
-        const last = operations.find((o) => o.kind === 'rollback') as { steps?: { stepId: string; durationMs?: number | null }[] } | undefined;
-        for (const step of last?.steps ?? []) if (typeof step.durationMs === 'number') (steps[step.stepId] ??= []).push(step.durationMs);
+        // history --json: operations newest first, each with its steps (times as ISO strings).
+        const history = JSON.parse((await rewind('history', ENV, '--json', '--limit', '1')).stdout) as { kind: string; steps: { stepId: string; startedAt: string | number; finishedAt: string | number | null }[] }[];
+        const time = (t: string | number) => (typeof t === 'number' ? t : Date.parse(t));
+        for (const step of history[0]?.kind === 'rollback' ? history[0].steps : []) {
+          if (step.finishedAt !== null) (steps[step.stepId] ??= []).push(time(step.finishedAt) - time(step.startedAt));
+        }
       };
       const timeHand = async () => samples.hand.push(await hand(old.tag, '1.0.0'));
       // Alternate which goes first, so neither always runs on a machine the other just warmed.

@@ -53,12 +53,12 @@ class ScriptedExecutor implements Executor {
 }
 
 describe('command: auto', () => {
-  async function targetWith(exits: Record<string, number>) {
+  async function targetWith(exits: Record<string, number>, env: NodeJS.ProcessEnv = { PATH: '' }) {
     const dir = await mkdtemp(join(tmpdir(), 'cc-'));
     await writeFile(join(dir, 'a.yml'), 'services: {}\n');
     const config = { ...composeTargetSchema.parse({ type: 'compose', project: 'shop', files: [join(dir, 'a.yml')] }), stateDir: join(dir, 'state') };
     const executor = new ScriptedExecutor(exits);
-    return { target: new ComposeTarget(config, executor), executor, cleanup: () => rm(dir, { recursive: true, force: true }) };
+    return { target: new ComposeTarget(config, executor, undefined, env), executor, cleanup: () => rm(dir, { recursive: true, force: true }) };
   }
 
   it('uses the v2 plugin when `docker compose version` answers, without asking v1', async () => {
@@ -73,6 +73,16 @@ describe('command: auto', () => {
     await target.checkServices(['web']);
     expect(executor.ran.map((argv) => argv.slice(0, 2).join(' '))).toEqual(['docker compose', 'docker-compose version', 'docker-compose -p']);
     await cleanup();
+  });
+
+  it('takes a docker-compose on PATH as v1 without asking it, when no v2 plugin is in Docker\'s plugin folders', async () => {
+    const bin = await mkdtemp(join(tmpdir(), 'cb-'));
+    await writeFile(join(bin, 'docker-compose'), '');
+    const { target, executor, cleanup } = await targetWith({}, { PATH: bin, HOME: bin });
+    await target.checkServices(['web']);
+    expect(executor.ran.map((argv) => argv.slice(0, 2).join(' '))).toEqual(['docker-compose -p']);
+    await cleanup();
+    await rm(bin, { recursive: true, force: true });
   });
 
   it('neither answering is REWIND_E_COMPOSE_UNAVAILABLE naming both', async () => {

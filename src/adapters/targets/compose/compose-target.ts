@@ -45,6 +45,8 @@ export class ComposeTarget implements Target {
     private readonly config: ResolvedComposeConfig,
     private readonly executor: Executor,
     capabilities: TargetCapabilities = DEFAULT_TARGET_CAPABILITIES,
+    /** Where `auto` looks for Compose (PATH, HOME, DOCKER_CONFIG). */
+    private readonly env: NodeJS.ProcessEnv = process.env,
   ) {
     this.capabilities = capabilities;
     this.state = new ComposeState(config.stateDir);
@@ -77,9 +79,16 @@ export class ComposeTarget implements Target {
     return dockerCommand(this.config.docker, this.dockerEnv, timeoutMs, args);
   }
 
-  /** The Compose flavour to run: configured, or detected once (`docker compose version`, then `docker-compose version`). */
+  /**
+   * The Compose flavour to run: configured, or detected once per process. A v2 plugin in Docker's
+   * plugin folders is confirmed with `docker compose version`; without one, a `docker-compose` on
+   * PATH is v1, taken without asking it (its Python start-up costs a second or more on every rewind
+   * command); otherwise `docker compose version`, then `docker-compose version`.
+   */
   private async detect(): Promise<ComposeFlavour> {
     if (this.flavour) return this.flavour;
+    const found = findFlavour(this.env);
+    if (found === 'docker-compose') return (this.flavour = found);
     const tried: string[] = [];
     for (const probe of versionProbes(this.config.docker, this.dockerEnv)) {
       const result = await this.runQuiet(probe.command);
@@ -113,8 +122,8 @@ export class ComposeTarget implements Target {
    */
   private describedFlavour(): { flavour: ComposeFlavour; note: string[] } {
     if (this.flavour) return { flavour: this.flavour, note: [] };
-    const flavour = guessFlavour(process.env);
-    return { flavour, note: [`command auto: ${flavour === 'docker-compose-plugin' ? '`docker compose` (v2)' : '`docker-compose` (v1)'} found on this machine; confirmed by \`${flavour === 'docker-compose-plugin' ? 'docker compose' : 'docker-compose'} version\` before the first call (v2 first, else v1)`] };
+    const flavour = findFlavour(this.env) ?? 'docker-compose-plugin';
+    return { flavour, note: [`command auto: ${flavour === 'docker-compose' ? '`docker-compose` (v1) is on PATH and no v2 plugin is in Docker\'s plugin folders' : '`docker compose` (v2) unless `docker compose version` fails, then `docker-compose` (v1)'}`] };
   }
 
   describePrepare(release: ReleaseArtifact): ActionDescription {
@@ -382,12 +391,13 @@ function readManifest(path: string): Record<string, string> {
 /** Docker's CLI plugin folders (the v2 plugin is `docker-compose` in one of them). */
 const PLUGIN_DIRS = ['/usr/local/lib/docker/cli-plugins', '/usr/local/libexec/docker/cli-plugins', '/usr/lib/docker/cli-plugins', '/usr/libexec/docker/cli-plugins'];
 
-function guessFlavour(env: NodeJS.ProcessEnv): ComposeFlavour {
+/** What the files on disk say: a v2 plugin in Docker's plugin folders, else v1 on PATH, else null (ask). */
+function findFlavour(env: NodeJS.ProcessEnv): ComposeFlavour | null {
   const home = env.DOCKER_CONFIG ?? (env.HOME ? join(env.HOME, '.docker') : null);
   const plugins = [...(home ? [join(home, 'cli-plugins')] : []), ...PLUGIN_DIRS];
   if (plugins.some((dir) => existsSync(join(dir, 'docker-compose')))) return 'docker-compose-plugin';
   const onPath = (env.PATH ?? '').split(delimiter).filter(Boolean).some((dir) => existsSync(join(dir, 'docker-compose')));
-  return onPath ? 'docker-compose' : 'docker-compose-plugin';
+  return onPath ? 'docker-compose' : null;
 }
 
 function firstLine(text: string): string {
