@@ -255,8 +255,11 @@ export class ComposeTarget implements Target {
   private async waitHealthy(services: readonly string[], images: Record<string, string>): Promise<string> {
     const deadline = Date.now() + this.config.healthTimeoutMs;
     let last = '';
+    // `up -d` has returned: the containers exist. Listed once, then only inspected (one process per poll).
+    let ids = await this.containerIds({ all: true });
     for (;;) {
-      const containers = await this.inspect(await this.containerIds({ all: true }));
+      let containers = await this.inspect(ids);
+      if (containers.length < ids.length) containers = await this.inspect((ids = await this.containerIds({ all: true })));
       const pending: string[] = [];
       let checked = 0;
       for (const service of services) {
