@@ -87,6 +87,7 @@ export const ERROR_REGISTRY = {
   REWIND_E_IMAGE_PULL_FAILED: { exitCode: 3, httpStatus: 502, hint: 'docker pull failed (its stderr is included): the registry is unreachable, refuses the credentials of `docker login`, or does not have that digest. Nothing that serves was changed; fix the registry and run the command again.' },
   REWIND_E_COMPOSE_UNHEALTHY: { exitCode: 1, httpStatus: 500, hint: "A container of the release reported unhealthy by its own healthcheck, exited, or did not become healthy within `healthTimeoutMs` (the service and container are named; `docker logs <container>` shows why). rewind's pins were put back; a deploy rolls back as for any failed activation." },
   REWIND_E_COMPOSE_FAILED: { exitCode: 1, httpStatus: 500, hint: "A docker or compose command exited non-zero (its argv and stderr are included); rewind's pins were put back when it was `up`." },
+  REWIND_E_DOCKER_UNAVAILABLE: { exitCode: 3, httpStatus: 503, hint: 'No Docker engine answers where DOCKER_HOST (or the local socket) points, or a program the compose demo uses is missing (named, with its Debian package): start the engine (`sudo systemctl start docker`, or `sudo dockerd &` without systemd) or install what is named, then run the command again. Nothing was changed.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;

@@ -29,7 +29,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     // A compose target has neither: Docker runs its containers, from images, in its project.
     runtime: 'runtime' in env.target ? env.target.runtime.type : null,
     path: 'path' in env.target ? env.target.path : null,
-    project: env.target.type === 'compose' ? env.target.project : null,
+    ...(env.target.type === 'compose' ? { project: env.target.project } : {}),
     health: env.health?.url ?? null,
   }));
   if (args.flag('json')) {
@@ -40,7 +40,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   writeLine(io.stdout, `  ledger: ${redactor.redact(config.ledger)}`);
   writeLine(io.stdout, `  artifact store: ${config.artifacts.store}`);
   for (const env of environments) {
-    const where = env.project !== null ? `compose project ${env.project}` : `at ${env.path}, runtime ${env.runtime}`;
+    const where = 'project' in env ? `compose project ${env.project}` : `at ${env.path}, runtime ${env.runtime}`;
     writeLine(io.stdout, `  ${env.name}: ${env.target} target ${where}, health ${env.health ?? 'not configured'}`);
   }
   return 0;
