@@ -67,7 +67,14 @@ export interface TargetDeps {
    */
   createRuntime(config: { type: string }, executor?: Executor): Runtime;
 }
-export type TargetDefinition<Config> = AdapterDefinition<Config, TargetDeps, Target, Partial<TargetCapabilities>>;
+export interface TargetDefinition<Config> extends AdapterDefinition<Config, TargetDeps, Target, Partial<TargetCapabilities>> {
+  /**
+   * False for targets with no release files on this machine (images: compose). A database's
+   * `migrations:` are read from a release's files, so the config refuses them with such a target
+   * instead of a deploy failing at its migrations step. Default true.
+   */
+  readonly releaseFiles?: boolean;
+}
 
 export interface RuntimeDeps {
   readonly executor: Executor;
