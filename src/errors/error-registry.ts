@@ -80,6 +80,9 @@ export const ERROR_REGISTRY = {
   REWIND_E_METRIC_QUERY_INVALID: { exitCode: 2, httpStatus: 400, hint: 'The metric source rejected the query shown or answered with more than one number per point in time: fix the query (aggregate several series with sum() or max()).' },
   REWIND_E_ROUTER_INVALID: { exitCode: 2, httpStatus: 400, hint: 'Nothing was changed: weights are whole percentages 0–100 for stable and canary that sum to 100 (e.g. { stable: 90, canary: 10 }); backend names, hosts and ports are plain tokens.' },
   REWIND_E_ROUTER_FAILED: { exitCode: 1, httpStatus: 502, hint: 'The traffic router refused or did not confirm the change (nginx -t / reload output or the haproxy runtime API answer is included); the previous split still applies.' },
+  REWIND_E_STATE_UNREACHABLE: { exitCode: 3, httpStatus: 503, hint: 'Check `state.url` (host, port, db, password) and that Redis is running; nothing was changed.' },
+  REWIND_E_STATE_SNAPSHOT_FAILED: { exitCode: 1, httpStatus: 500, hint: 'Redis did not take the snapshot (BGSAVE refused or renamed with rename-command, MISCONF after a failed save, the background save failed, or CONFIG refused and state.dataDir / state.dbfilename not set): the message names it; nothing was changed and the deploy stopped in its preflight.' },
+  REWIND_E_STATE_RESTORE_FAILED: { exitCode: 1, httpStatus: 500, hint: 'Redis was stopped for the restore and did not come back (the restart argv failed, or it did not answer PING with loading:0 in time): the snapshot is in place in its data directory and the previous append-only file was moved aside, not deleted (named in the journal); start Redis by hand, then `rewind resume <env>`.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;

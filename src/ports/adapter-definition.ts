@@ -5,11 +5,12 @@ import type { Executor, StreamingExecutor } from './executor.js';
 import type { MetricScope, MetricSource } from './metric-source.js';
 import type { Runtime, RuntimeCapabilities } from './runtime.js';
 import type { SecretRef } from './secret-ref.js';
+import type { StateStore } from './state-store.js';
 import type { Target, TargetCapabilities } from './target.js';
 import type { RouterBackends, TrafficRouter, TrafficRouterCapabilities } from './traffic-router.js';
 
 /** The ports an adapter can fill, as the registry groups them. */
-export type AdapterKind = 'target' | 'runtime' | 'database' | 'metric-source' | 'router' | 'notifier';
+export type AdapterKind = 'target' | 'runtime' | 'database' | 'metric-source' | 'router' | 'notifier' | 'state-store';
 
 /** Where the config file is and which environment is being resolved, for `resolvePaths`. */
 export interface PathContext {
@@ -104,3 +105,9 @@ export interface NotifierDeps {
 }
 /** A notifier is built once for all environments: from the config entries of the environment an event names. */
 export type NotifierDefinition<Config> = AdapterDefinition<Config, NotifierDeps, EventSink, undefined, (env: string) => readonly Config[]>;
+
+export interface StateStoreDeps {
+  /** Runs the configured restart argv after a restore. */
+  readonly executor: Executor;
+}
+export type StateStoreDefinition<Config> = AdapterDefinition<Config, StateStoreDeps, StateStore>;
