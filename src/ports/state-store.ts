@@ -79,7 +79,7 @@ export interface StateStore {
   /** Writes the snapshot file at `destination` (a new file) and returns its record. */
   snapshot(destination: string): Promise<StateSnapshot>;
   verify(snapshot: Pick<StateSnapshot, 'path' | 'sha256'>): Promise<{ ok: boolean; reason?: string }>;
-  restore(snapshot: StateSnapshot): Promise<StateRestoreReport>;
+  restore(snapshot: Omit<StateSnapshot, 'durationMs'>): Promise<StateRestoreReport>;
   cleanup(request: CleanupRequest): Promise<CleanupReport>;
   close(): Promise<void>;
 }

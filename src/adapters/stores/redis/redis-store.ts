@@ -222,7 +222,7 @@ export class RedisStateStore implements StateStore {
    * configured argv, wait for PING and INFO loading:0, then compare key counts with the snapshot's.
    * DEBUG RELOAD is not used: Redis 7 refuses DEBUG unless enable-debug-command is set.
    */
-  async restore(snapshot: StateSnapshot): Promise<StateRestoreReport> {
+  async restore(snapshot: Omit<StateSnapshot, 'durationMs'>): Promise<StateRestoreReport> {
     const started = performance.now();
     const verdict = await this.verify(snapshot);
     if (!verdict.ok) throw new RewindError('REWIND_E_BACKUP_CORRUPT', `refusing to restore: ${verdict.reason}`, { path: snapshot.path, sha256: snapshot.sha256 });
