@@ -20,6 +20,8 @@ export interface StateStoreHarness {
     pid(): number | null;
     /** Stops the server without saving and starts it again as the store's restart does. */
     restart(): Promise<void>;
+    /** Stops the server without saving (and leaves it down). */
+    stop(): Promise<void>;
   };
   /** A store on a server that refuses snapshots (BGSAVE renamed away), and what the message must name. */
   refusing: { store: StateStore; names: string };
@@ -169,6 +171,16 @@ export function stateStoreContract(options: StateStoreContractOptions): void {
       const report = await store().restore(withShort);
       expect(report.expired).toEqual({ [prefix(p2)]: 1 });
       expect(report.keyCounts[prefix(p2)]).toEqual({ keys: 1, volatile: 1 });
+    }, 30_000);
+
+    cases.it('restores onto a server that is down when it starts (a restore resumed after a crash): starts it first', async () => {
+      await harness.admin.set(`${prefix(p1)}before-crash`, 'v');
+      await harness.admin.stop();
+      const report = await store().restore(snapshot);
+      expect(report.keyCounts).toEqual(snapshot.keyCounts);
+      const keys = await harness.admin.keys();
+      expect(keys).not.toContain(`${prefix(p1)}before-crash`);
+      expect(keys).toHaveLength(27);
     }, 30_000);
 
     cases.it('cleans up by pattern with counts, leaving every other key', async () => {

@@ -34,6 +34,7 @@ async function harness(aof: boolean): Promise<StateStoreHarness> {
         await server.shutdown();
         await server.restart();
       },
+      stop: () => server.shutdown(),
     },
     refusing: { store: storeFor(refusingServer.url, refusingServer.restartArgv), names: 'BGSAVE' },
     unreachable: { store: storeFor(`redis://:unreach-Secret-9@127.0.0.1:${deadPort}/0`, ['true']), secret: 'unreach-Secret-9' },

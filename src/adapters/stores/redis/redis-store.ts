@@ -228,7 +228,7 @@ export class RedisStateStore implements StateStore {
     if (!verdict.ok) throw new RewindError('REWIND_E_BACKUP_CORRUPT', `refusing to restore: ${verdict.reason}`, { path: snapshot.path, sha256: snapshot.sha256 });
     const restart = this.config.restart;
     if (!restart) throw new RewindError('REWIND_E_CONFIG_INVALID', 'restoring a Redis snapshot needs state.restart (the argv that starts Redis again)');
-    const client = await this.connect();
+    const client = await this.connectOrRestart(restart);
     let files: RedisFiles;
     let info: StateStoreInfo;
     try {
@@ -243,18 +243,40 @@ export class RedisStateStore implements StateStore {
     await this.waitUntilDown();
     const stamp = new Date().toISOString().replace(/[-:.]/g, '');
     const aofMovedTo = await placeSnapshot(snapshot.path, files, { aof: info.aof, major: Number(info.version.split('.')[0]), stamp });
-    const result = await this.executor.run({ argv: restart, timeoutMs: this.config.timeoutMs });
-    if (result.exitCode !== 0) {
-      const output = `${result.stderr || result.stdout}`.trim().split('\n').slice(-3).join(' | ');
-      throw new RewindError('REWIND_E_STATE_RESTORE_FAILED', `the snapshot is in place but the restart command ${restart[0]} ${result.timedOut ? 'timed out' : `exited ${result.exitCode ?? result.signal}`}${output ? `: ${output}` : ''}`, { store: this.describe() });
+    try {
+      await this.start(restart);
+    } catch (error) {
+      throw new RewindError('REWIND_E_STATE_RESTORE_FAILED', `the snapshot is in place in ${files.dir}, but Redis did not come back: ${(error as Error).message}`, { store: this.describe() });
     }
-    await this.waitUntilLoaded();
     const keyCounts = await this.countKeys();
     const { expired, problems } = compareCounts(snapshot, keyCounts);
     if (problems.length > 0 && snapshot.exactCounts) {
       throw new RewindError('REWIND_E_RESTORE_MISMATCH', `${this.describe()} answers after the restore, but its key counts differ from the snapshot's: ${problems.join('; ')}`, { store: this.describe(), problems });
     }
     return { keyCounts, expired, aofMovedTo, durationMs: Math.round(performance.now() - started) };
+  }
+
+  /**
+   * A restore cut short after SHUTDOWN (rewind killed, the host rebooted) leaves Redis down; run
+   * again by `rewind resume`, it starts Redis with the restart argv first and then restores as usual.
+   */
+  private async connectOrRestart(restart: readonly string[]): Promise<RespClient> {
+    try {
+      return await this.connect();
+    } catch (error) {
+      if ((error as RewindError).code !== 'REWIND_E_STATE_UNREACHABLE' || /refused the connection/.test((error as Error).message)) throw error;
+      await this.start(restart);
+      return this.connect();
+    }
+  }
+
+  private async start(restart: readonly string[]): Promise<void> {
+    const result = await this.executor.run({ argv: restart, timeoutMs: this.config.timeoutMs });
+    if (result.exitCode !== 0) {
+      const output = `${result.stderr || result.stdout}`.trim().split('\n').slice(-3).join(' | ');
+      throw new RewindError('REWIND_E_STATE_RESTORE_FAILED', `the restart command ${restart[0]} ${result.timedOut ? 'timed out' : `exited ${result.exitCode ?? result.signal}`}${output ? `: ${output}` : ''}`, { store: this.describe() });
+    }
+    await this.waitUntilLoaded();
   }
 
   private async waitUntilDown(): Promise<void> {
