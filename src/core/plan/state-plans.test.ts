@@ -88,7 +88,7 @@ describe('state store steps in plans', () => {
     ]);
     const restore = plan.steps.find((s) => s.id === 'state-restore')!;
     expect(restore.commands).toEqual([{ argv: ['redis-server', '/etc/redis.conf'] }]);
-    expect(restore.effects.join(' ')).toMatch(/seed a fresh append-only file/);
+    expect(restore.effects.join(' ')).toMatch(/build a fresh append-only file/);
     expect(plan.notes.some((n) => n.startsWith('state (redis): restore the snapshot of 1.0.0'))).toBe(true);
   });
 

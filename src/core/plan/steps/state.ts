@@ -43,7 +43,7 @@ export function stateRestoreStep(store: string, snapshot: StateSnapshotRecord, r
     commands: [{ argv: restart }],
     effects: [
       'checksum checked again; SHUTDOWN NOSAVE',
-      `put ${snapshot.path} back as the RDB${snapshot.aof ? ', and seed a fresh append-only file from it (the old one moved aside): with appendonly yes Redis loads the AOF, not the RDB' : ' (and seed the AOF from it if AOF is on now)'}`,
+      `put ${snapshot.path} back as the RDB${snapshot.aof ? ', and build a fresh append-only file from it (the old one moved aside): with appendonly yes Redis loads the AOF, not the RDB' : ' (and build the AOF from it if AOF is on now)'}`,
       'start Redis with the restart argv; wait for PING and INFO loading:0',
       'compare key counts per prefix with the snapshot; keys whose TTL passed meanwhile are reported',
     ],
