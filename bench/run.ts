@@ -10,9 +10,10 @@
 //   npm run bench -- --only bluegreen     real blue-green rollbacks and canary aborts (PM2 slots behind haproxy) under wrk
 //   npm run bench -- --only lint          migration lint vs squawk (installs squawk-cli into a temp prefix; rewrites its docs/benchmarks.md section)
 //   npm run bench -- --only backup        PostgreSQL backup and restore vs the raw tools (builds a ~350 MB database; REWIND_BENCH_* settings)
+//   npm run bench -- --only redis         Redis snapshot and restore vs redis-cli --rdb and a hand-run restore (~256 MB; REWIND_BENCH_REDIS_MB)
 //   --only may repeat or take a comma list; --scale 0.1 shrinks the ledger bench; --out FILE.
-// lint and backup run only when named: one installs a tool and rewrites docs, the other needs a
-// PostgreSQL it may create databases on and minutes of disk I/O. Both keep their own entry points
+// lint, backup and redis run only when named: one installs a tool and rewrites docs, the others need
+// minutes of disk I/O (backup: a PostgreSQL it may create databases on; redis: its own redis-server). Each keeps its own entry point
 // for their extra options (node dist-bench/bench/lint-bench.js --no-write, …).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -25,8 +26,9 @@ import { trafficBench } from './traffic-bench.js';
 import { blueGreenBench, canaryAbortBench } from './blue-green-bench.js';
 import { runLintBench } from './lint-bench.js';
 import { formatBackupBench, runBackupBench } from './backup-bench.js';
+import { formatRedisBench, runRedisBench } from './redis-state-bench.js';
 
-const BENCHES = ['cold', 'rollback', 'ledger', 'traffic', 'bluegreen', 'lint', 'backup'] as const;
+const BENCHES = ['cold', 'rollback', 'ledger', 'traffic', 'bluegreen', 'lint', 'backup', 'redis'] as const;
 type BenchName = (typeof BENCHES)[number];
 /** What a plain `npm run bench` runs. */
 const DEFAULT_BENCHES: readonly BenchName[] = ['cold', 'rollback', 'ledger', 'traffic', 'bluegreen'];
@@ -84,6 +86,11 @@ async function main(): Promise<number> {
       const backup = await runBackupBench();
       process.stdout.write(`${formatBackupBench(backup)}\n`);
       results.backup = backup;
+    }
+    if (name === 'redis') {
+      const redis = await runRedisBench();
+      process.stdout.write(`${formatRedisBench(redis)}\n`);
+      results.redis = redis;
     }
     if (name === 'ledger') {
       results.ledger = await ledgerScaleBench({ releases: Math.round(100_000 * scale), backends: values['no-postgres'] ? ['sqlite'] : ['sqlite', 'postgres'] });
