@@ -13,8 +13,8 @@
 //   npm run bench -- --only redis         Redis snapshot and restore vs redis-cli --rdb and a hand-run restore (~256 MB; REWIND_BENCH_REDIS_MB)
 //   --only may repeat or take a comma list; --scale 0.1 shrinks the ledger bench; --out FILE.
 // lint, backup and redis run only when named: one installs a tool and rewrites docs, the others need
-// minutes of disk I/O (backup: a PostgreSQL it may create databases on; redis: its own redis-server). Each keeps its own entry point
-// for their extra options (node dist-bench/bench/lint-bench.js --no-write, …).
+// minutes of disk I/O (backup: a PostgreSQL it may create databases on; redis: its own redis-server).
+// Each keeps its own entry point for its extra options (node dist-bench/bench/lint-bench.js --no-write, …).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
