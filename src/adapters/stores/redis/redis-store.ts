@@ -184,20 +184,25 @@ export class RedisStateStore implements StateStore {
     // LASTSAVE counts seconds: a save finishing in the second of the previous one would not move it.
     // Starting in a later second than the previous save makes "moved" unambiguous.
     let previous: number;
+    let started: boolean;
     try {
       while ((await persistence()).rdb_bgsave_in_progress === '1') await sleep(POLL_MS);
       previous = await lastSave();
       while (Number(((await client.command('TIME')) as string[])[0]) <= previous) await sleep(POLL_MS);
-      await client.command('BGSAVE');
+      // While an AOF rewrite runs, Redis only schedules the save: until it starts, the status is an older save's.
+      started = !/scheduled/i.test(String(await client.command('BGSAVE')));
     } catch (error) {
       return refuse(`BGSAVE refused: ${refusalOf(error)}`);
     }
     const deadline = Date.now() + this.config.timeoutMs;
     for (;;) {
       const info = await persistence();
-      if (info.rdb_bgsave_in_progress === '0') {
-        if (info.rdb_last_bgsave_status !== 'ok') return refuse(`the background save failed (rdb_last_bgsave_status:${info.rdb_last_bgsave_status}); the Redis log says why`);
-        if ((await lastSave()) > previous) return;
+      if (info.rdb_bgsave_in_progress === '1') started = true;
+      else {
+        // A failed save does not move LASTSAVE; a moved LASTSAVE is this save (or a later one), done.
+        const failedSave = info.rdb_last_bgsave_status !== 'ok';
+        if ((await lastSave()) > previous && !failedSave) return;
+        if (started && failedSave) return refuse(`the background save failed (rdb_last_bgsave_status:${info.rdb_last_bgsave_status}); the Redis log says why`);
       }
       if (Date.now() > deadline) return refuse(`BGSAVE did not finish within ${this.config.timeoutMs} ms`);
       await sleep(POLL_MS);
