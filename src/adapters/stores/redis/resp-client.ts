@@ -54,6 +54,7 @@ function parse(buffer: Buffer, offset: number): { value: RespValue | RespError; 
       const length = Number(line);
       if (length < 0) return { value: null, next: after };
       if (buffer.length < after + length + 2) return null;
+      if (buffer[after + length] !== 13 || buffer[after + length + 1] !== 10) throw new Error(`a bulk reply from the Redis server is not ${length} bytes long`);
       return { value: buffer.toString('utf8', after, after + length), next: after + length + 2 };
     }
     case '*': {
@@ -111,7 +112,15 @@ export class RespClient {
     this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
     let offset = 0;
     for (;;) {
-      const reply = offset < this.buffer.length ? parse(this.buffer, offset) : null;
+      let reply: ReturnType<typeof parse>;
+      try {
+        reply = offset < this.buffer.length ? parse(this.buffer, offset) : null;
+      } catch (error) {
+        // Not RESP (a proxy, another protocol on the port): nothing after this can be trusted.
+        this.fail(error as Error);
+        this.socket.destroy();
+        return;
+      }
       if (!reply) break;
       offset = reply.next;
       const waiting = this.pending.shift();
