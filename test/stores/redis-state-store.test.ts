@@ -1,4 +1,9 @@
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStateStore } from '../../src/adapters/stores/redis/redis-store.js';
+import type { RewindError } from '../../src/errors/rewind-error.js';
 import { REDIS_STORE, redisStateSchema } from '../../src/adapters/stores/redis/redis-config.js';
 import { ProcessExecutor } from '../../src/exec/process-executor.js';
 import { stateStoreContract, type StateStoreHarness } from '../contracts/state-store-contract.js';
@@ -48,3 +53,40 @@ async function harness(aof: boolean): Promise<StateStoreHarness> {
 
 stateStoreContract({ name: 'redis, RDB only, scripts renamed away', provider: 'redis', type: REDIS_STORE, capabilities: { aof: false }, create: () => harness(false) });
 stateStoreContract({ name: 'redis, appendonly yes', provider: 'redis', type: REDIS_STORE, capabilities: { aof: true }, create: () => harness(true) });
+
+describe('redis with CONFIG renamed away (the server will not say where its files are)', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await RedisServer.start({ aof: true, lines: ['rename-command CONFIG ""'] });
+    await server.command('SET', 'sess:1', 'v');
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('refuses a snapshot naming the setting to give, and leaves no file', async () => {
+    const destination = join(server.dir, '..', `refused-${server.port}.rdb`);
+    const refusal = await storeFor(server.url, server.restartArgv).snapshot(destination).then(
+      () => null,
+      (error: RewindError) => error,
+    );
+    expect(refusal?.code).toBe('REWIND_E_STATE_SNAPSHOT_FAILED');
+    expect(refusal?.message).toMatch(/would not say its dir .*set state\.dataDir in rewind\.yaml/);
+    expect(existsSync(destination)).toBe(false);
+  });
+
+  it('snapshots and restores (AOF on) with state.dataDir and state.dbfilename given', async () => {
+    const config = redisStateSchema.parse({ type: REDIS_STORE, url: server.url, prefixes: ['sess:'], restart: server.restartArgv, dataDir: server.dir, dbfilename: 'dump.rdb', timeoutMs: 20_000 });
+    const store = new RedisStateStore(config, new ProcessExecutor());
+    const destination = join(server.dir, '..', `given-${server.port}.rdb`);
+    try {
+      const snapshot = await store.snapshot(destination);
+      await server.command('SET', 'sess:2', 'v');
+      const report = await store.restore(snapshot);
+      expect(report.keyCounts).toEqual({ 'sess:': { keys: 1, volatile: 0 } });
+      expect(await server.keys()).toEqual(['sess:1']);
+    } finally {
+      await rm(destination, { force: true });
+    }
+  }, 30_000);
+});

@@ -123,8 +123,9 @@ export class RedisStateStore implements StateStore {
         if (fallback !== undefined) return fallback;
         throw new Error(`CONFIG GET ${parameter} returned nothing`);
       } catch (error) {
-        if (fallback !== undefined && !(error instanceof RespError)) return fallback;
-        const key = { dir: 'dataDir', dbfilename: 'dbfilename', appenddirname: 'appendDirname', appendfilename: 'appendDirname' }[parameter];
+        // The AOF names matter only with AOF on, and are the defaults unless someone renamed them.
+        if (fallback !== undefined) return fallback;
+        const key = { dir: 'dataDir', dbfilename: 'dbfilename' }[parameter];
         throw new RewindError(failure, `${this.describe()} would not say its ${parameter} (${refusalOf(error)}): set state.${key} in rewind.yaml`, { store: this.describe(), parameter });
       }
     };
