@@ -116,6 +116,16 @@ describe('Redis state next to the database (real CLI, PM2, redis-server with AOF
     await redis.command('SET', 'csrf:abc', 'token');
     await waitFor(async () => (await redis.command('EXISTS', 'sess:short')) === 0, 15_000, 100);
 
+    // The dry-run names every step and the restart argv, and touches nothing.
+    const keysBefore = await redis.keys();
+    const dry = await cli(['rollback', ENV, '--dry-run']);
+    expect(dry.code, dry.stdout + dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('restore the redis snapshot of 1.0.0');
+    expect(dry.stdout).toContain(redis.conf);
+    expect(dry.stdout).toMatch(/state \(redis\): restore the snapshot of 1\.0\.0 taken/);
+    expect(dry.stdout).not.toContain(PASSWORD);
+    expect(await redis.keys()).toEqual(keysBefore);
+
     const rolled = await cli(['rollback', ENV, '--yes', '--reason', 'sessions broken']);
     expect(rolled.code, rolled.stdout + rolled.stderr).toBe(0);
     expect(await sandbox.served()).toEqual({ status: 200, version: '1.0.0' });
