@@ -51,6 +51,7 @@ describe('Redis state next to the database (real CLI, PM2, redis-server with AOF
       backupDir: ${join(root, 'backups', 'redis')}
       backupLog: ${join(root, 'ops', 'backups.log')}
       timeoutMs: 30000
+      keep: 1
       cleanup: { patterns: ["csrf:*"], on: [rollback] }`,
     });
     const database = new Database(join(sandbox.root, 'app.sqlite'));
@@ -156,7 +157,11 @@ describe('Redis state next to the database (real CLI, PM2, redis-server with AOF
 
   it('a corrupted snapshot stops the rollback before anything is stopped or restored', async () => {
     expect((await cli(['deploy', ENV, '1.2.0'])).code).toBe(0);
-    const snapshot = (await steps((await lastOperation()).id)).find((s) => s.stepId === 'state-snapshot')!.detail as unknown as StateSnapshotRecord;
+    const snapshot = (await steps((await lastOperation()).id)).find((s) => s.stepId === 'state-snapshot')!.detail as unknown as StateSnapshotRecord & { pruned?: string[] };
+    // keep: 1 — the snapshot 1.1.0's deploy took (also of 1.0.0, older) is removed, journaled and logged.
+    expect(snapshot.pruned).toHaveLength(1);
+    expect(existsSync(snapshot.pruned![0]!)).toBe(false);
+    expect(logLines().filter((l) => l.event === 'state_snapshot_pruned').map((l) => l.path)).toEqual(snapshot.pruned);
     const bytes = readFileSync(snapshot.path);
     bytes[20] ^= 0xff;
     writeFileSync(snapshot.path, bytes);

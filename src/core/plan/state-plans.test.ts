@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { environmentSchema, type EnvironmentConfig } from '../../config/config-schema.js';
 import type { ReleaseRecord } from '../../ports/ledger.js';
 import type { Plan } from '../plan.js';
-import { decideStateRestore, type StateSnapshotRecord } from '../state/state-snapshots.js';
+import { decideStateRestore, snapshotsToPrune, type StateSnapshotRecord } from '../state/state-snapshots.js';
 import { planDeploy } from './deploy-plan.js';
 import { planRollback } from './rollback-plan.js';
 import type { TargetDescriber } from './target-describer.js';
@@ -101,6 +101,15 @@ describe('state store steps in plans', () => {
     expect(none).toEqual({ reasons: ['no state snapshot of 1.0.0 is journaled: the state store is left as it is'] });
     const plan = planRollback({ env: 'production', config: config({}), target, from: v2, to: v1, reason: 'r', automatic: false, state: none });
     expect(ids(plan).some((id) => id.startsWith('state-') || id.startsWith('stop-app'))).toBe(false);
+  });
+
+  it('retention keeps the newest N and the newest snapshot of each release that can still be rolled back to', () => {
+    const at = (path: string, release: string) => ({ ...snapshot, path, release });
+    // Newest first: a, b (both of 1.2.0), c (1.1.0), d (1.0.0), e (1.1.0); e was removed before.
+    const all = [at('a', '1.2.0'), at('b', '1.2.0'), at('c', '1.1.0'), at('d', '1.0.0'), at('e', '1.1.0')];
+    expect(snapshotsToPrune(all, new Set(['e']), 1, new Set(['1.0.0']))).toEqual(['b', 'c']);
+    expect(snapshotsToPrune(all, new Set(), 2, new Set(['1.1.0', '1.2.0']))).toEqual(['d', 'e']);
+    expect(snapshotsToPrune(all, new Set(), 10, new Set())).toEqual([]);
   });
 
   it('refuses a config that could restore without a restart argv, and cleanup without patterns or flushdb', () => {

@@ -18,17 +18,46 @@ export interface StateSnapshotRecord extends Omit<StateSnapshot, 'durationMs'> {
 /** How many of the environment's newest operations are searched for a release's snapshot. */
 const SEARCH_LIMIT = 500;
 
-/** The newest journaled snapshot of `release`'s state in `env`, or null. */
-export async function findStateSnapshot(ledger: Ledger, env: string, release: string): Promise<StateSnapshotRecord | null> {
-  const operations = await ledger.listOperations(env, { limit: SEARCH_LIMIT });
-  // Newest first; a deploy snapshots the release it upgrades from.
-  for (const operation of operations.filter((o) => o.kind === 'deploy' && o.fromVersion === release)) {
-    const steps = await ledger.listSteps(operation.id);
-    const taken = steps.filter((s) => s.stepId === 'state-snapshot' && s.state === 'succeeded').at(-1);
-    const detail = taken?.detail as StateSnapshotRecord | undefined;
-    if (detail?.path && detail.release === release) return detail;
+/** A snapshot step's journal detail: the snapshot, and the older snapshot files it pruned. */
+type SnapshotDetail = StateSnapshotRecord & { pruned?: string[] };
+
+/** Every journaled snapshot of `env`, newest first, and the files retention removed since. */
+export async function journaledSnapshots(ledger: Ledger, env: string): Promise<{ snapshots: StateSnapshotRecord[]; pruned: Set<string> }> {
+  const operations = (await ledger.listOperations(env, { limit: SEARCH_LIMIT })).filter((o) => o.kind === 'deploy' && o.fromVersion !== null);
+  const snapshots: StateSnapshotRecord[] = [];
+  const pruned = new Set<string>();
+  for (const operation of operations) {
+    const taken = (await ledger.listSteps(operation.id)).filter((s) => s.stepId === 'state-snapshot' && s.state === 'succeeded').at(-1);
+    const detail = taken?.detail as SnapshotDetail | undefined;
+    if (!detail?.path) continue;
+    snapshots.push(detail);
+    for (const path of detail.pruned ?? []) pruned.add(path);
   }
-  return null;
+  return { snapshots, pruned };
+}
+
+/**
+ * The newest journaled snapshot of `release`'s state in `env`, or null. One that retention removed
+ * is skipped (the release is then rolled back without it); one whose file is gone otherwise is
+ * returned, and the rollback's check refuses it.
+ */
+export async function findStateSnapshot(ledger: Ledger, env: string, release: string): Promise<StateSnapshotRecord | null> {
+  const { snapshots, pruned } = await journaledSnapshots(ledger, env);
+  return snapshots.find((s) => s.release === release && !pruned.has(s.path)) ?? null;
+}
+
+/**
+ * Which snapshot files retention removes (`state.keep`): all but the newest `keep`, except the
+ * newest snapshot of each release that can still be rolled back to (`protectedReleases`).
+ */
+export function snapshotsToPrune(snapshots: readonly StateSnapshotRecord[], pruned: ReadonlySet<string>, keep: number, protectedReleases: ReadonlySet<string>): string[] {
+  const live = snapshots.filter((s) => !pruned.has(s.path));
+  const kept = new Set(live.slice(0, keep).map((s) => s.path));
+  for (const release of protectedReleases) {
+    const newest = live.find((s) => s.release === release);
+    if (newest) kept.add(newest.path);
+  }
+  return live.filter((s) => !kept.has(s.path)).map((s) => s.path);
 }
 
 export interface StateDecision {

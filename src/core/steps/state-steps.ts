@@ -1,10 +1,10 @@
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile, mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { toRewindError } from '../../errors/rewind-error.js';
 import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
 import type { KeyCounts, StateStore } from '../../ports/state-store.js';
 import { backupBaseName } from '../database/database-backup.js';
-import type { StateSnapshotRecord } from '../state/state-snapshots.js';
+import { journaledSnapshots, snapshotsToPrune, type StateSnapshotRecord } from '../state/state-snapshots.js';
 import type { StepContext, StepExecutor } from './step-context.js';
 
 /**
@@ -45,10 +45,11 @@ export const stateSnapshot: StepExecutor = async (step, context) => {
     const { durationMs, ...rest } = snapshot;
     await appendLog(settings, { at: record.takenAt, event: 'state_snapshot_complete', env: context.env, release, store: store.type, ...rest, durationMs });
     await context.services.sink.emit({ event: 'state_snapshot_complete', env: context.env, release, store: store.type, ...rest, durationMs });
+    const pruned = settings.keep ? await pruneSnapshots(context, settings, record, settings.keep) : [];
     const counts = listCounts(snapshot.keyCounts);
     return succeeded(
-      `${store.describe()} snapshot ${snapshot.path} (${snapshot.size} bytes, sha256 ${snapshot.sha256.slice(0, 12)}…, Redis ${snapshot.version}, AOF ${snapshot.aof ? 'on' : 'off'})${counts ? `; keys ${counts}` : ''}`,
-      { ...record, durationMs },
+      `${store.describe()} snapshot ${snapshot.path} (${snapshot.size} bytes, sha256 ${snapshot.sha256.slice(0, 12)}…, Redis ${snapshot.version}, AOF ${snapshot.aof ? 'on' : 'off'})${counts ? `; keys ${counts}` : ''}${pruned.length ? `; removed ${pruned.length} older snapshot${pruned.length > 1 ? 's' : ''} (keep: ${settings.keep})` : ''}`,
+      { ...record, durationMs, ...(pruned.length ? { pruned } : {}) },
     );
   } catch (error) {
     const coded = toRewindError(error);
@@ -58,6 +59,25 @@ export const stateSnapshot: StepExecutor = async (step, context) => {
     await store.close();
   }
 };
+
+/**
+ * Retention (`state.keep`): the older snapshot files beyond the newest `keep` go, except the newest
+ * snapshot of each release that can still be rolled back to. Their paths are journaled with this
+ * snapshot, so a rollback knows they were removed on purpose; each gets a line in the backups log.
+ */
+async function pruneSnapshots(context: StepContext, settings: StateSettings, taken: StateSnapshotRecord, keep: number): Promise<string[]> {
+  const { snapshots, pruned } = await journaledSnapshots(context.ledger, context.env);
+  const releases = await context.ledger.listReleases(context.env, { limit: 100_000 });
+  const targets = new Set(releases.filter((r) => (r.state === 'good' || r.state === 'superseded') && r.goodSeq !== null).map((r) => r.version));
+  const current = (await context.ledger.getEnvironment(context.env))?.currentVersion;
+  if (current) targets.add(current);
+  const gone = snapshotsToPrune([taken, ...snapshots], pruned, keep, targets);
+  for (const path of gone) {
+    await rm(path, { force: true });
+    await appendLog(settings, { at: new Date(context.now()).toISOString(), event: 'state_snapshot_pruned', env: context.env, path, keep });
+  }
+  return gone;
+}
 
 export const stateCheck: StepExecutor = async (step, context) => {
   const found = storeOf(context);

@@ -23,6 +23,12 @@ export const redisStateSchema = z
     appendDirname: z.string().min(1).optional().describe('Redis 7 `appenddirname` when CONFIG is unavailable (default: CONFIG GET appenddirname).'),
     backupDir: z.string().min(1).optional().describe('Where snapshots are copied (default ./backups/<env>/redis); relative to the config file.'),
     backupLog: z.string().min(1).default('./ops/backups.log').describe('Operator log: one JSON line per snapshot, restore and cleanup; relative to the config file.'),
+    keep: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('After each snapshot, remove older snapshot files beyond the newest N, never the newest snapshot of a release that can still be rolled back to (default: keep every snapshot).'),
     timeoutMs: positiveMs.default(600_000).describe('Upper bound for one BGSAVE, and for Redis to load a snapshot after the restart.'),
     cleanup: z
       .strictObject({
