@@ -9,6 +9,7 @@
 //   npm run bench -- --only traffic       traffic switching under wrk (nginx, haproxy) and the automatic-revert simulation
 //   npm run bench -- --only bluegreen     real blue-green rollbacks and canary aborts (PM2 slots behind haproxy) under wrk
 //   npm run bench -- --only lint          migration lint vs squawk (installs squawk-cli into a temp prefix; rewrites its docs/benchmarks.md section)
+//   npm run bench -- --only fleet         rollback of 5 hosts over ssh (real sshd on loopback) vs a hand-run ln -sfn && mv -T && restart per host
 //   npm run bench -- --only backup        PostgreSQL backup and restore vs the raw tools (builds a ~350 MB database; REWIND_BENCH_* settings)
 //   npm run bench -- --only redis         Redis snapshot and restore vs redis-cli --rdb and a hand-run restore (~256 MB; REWIND_BENCH_REDIS_MB)
 //   --only may repeat or take a comma list; --scale 0.1 shrinks the ledger bench; --out FILE.
@@ -22,13 +23,14 @@ import { CLI_MAIN, PACKAGE_ROOT, machineInfo, runCleanups } from './bench-util.j
 import { coldStartBench } from './cold-start-bench.js';
 import { ledgerScaleBench } from './ledger-scale-bench.js';
 import { rollbackBench } from './rollback-bench.js';
+import { fleetBench } from './ssh-fleet-bench.js';
 import { trafficBench } from './traffic-bench.js';
 import { blueGreenBench, canaryAbortBench } from './blue-green-bench.js';
 import { runLintBench } from './lint-bench.js';
 import { formatBackupBench, runBackupBench } from './backup-bench.js';
 import { formatRedisBench, runRedisBench } from './redis-state-bench.js';
 
-const BENCHES = ['cold', 'rollback', 'ledger', 'traffic', 'bluegreen', 'lint', 'backup', 'redis'] as const;
+const BENCHES = ['cold', 'rollback', 'ledger', 'traffic', 'bluegreen', 'lint', 'backup', 'fleet', 'redis'] as const;
 type BenchName = (typeof BENCHES)[number];
 /** What a plain `npm run bench` runs. */
 const DEFAULT_BENCHES: readonly BenchName[] = ['cold', 'rollback', 'ledger', 'traffic', 'bluegreen'];
@@ -75,6 +77,7 @@ async function main(): Promise<number> {
   for (const name of selected) {
     if (name === 'cold') results.cold = await coldStartBench();
     if (name === 'rollback') results.rollback = await rollbackBench();
+    if (name === 'fleet') results.fleet = await fleetBench();
     if (name === 'traffic') results.traffic = await trafficBench();
     if (name === 'bluegreen') results.bluegreen = { rollbacks: await blueGreenBench(), canaryAbort: await canaryAbortBench() };
     if (name === 'lint') {

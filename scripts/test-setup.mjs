@@ -1,6 +1,6 @@
 // The set-up `npm test` runs before the build and vitest: the tests drive real programs and servers
 // (PostgreSQL 15 and MariaDB with their client tools, nginx, haproxy, Prometheus, supervisor, zstd,
-// util-linux), so a machine without one of them would fail whole test files at set-up. This installs what is
+// util-linux, OpenSSH), so a machine without one of them would fail whole test files at set-up. This installs what is
 // missing (as root, with Debian's apt-get), starts PostgreSQL and MariaDB when they do not answer,
 // checks that they take the tests' connections, and otherwise says exactly what is missing and the
 // command that installs it, exiting non-zero before any test starts. It runs on every `npm test`,
@@ -44,6 +44,11 @@ export const PROGRAMS = [
   { program: 'mkfifo', pkg: 'coreutils', why: 'restores through a FIFO, artifact tests' },
   { program: 'mknod', pkg: 'coreutils', why: 'artifact tests (device files)' },
   { program: 'dd', pkg: 'coreutils', why: 'artifact tests (sparse files)' },
+  { program: '/usr/sbin/sshd', pkg: 'openssh-server', why: 'the ssh-fleet target: one real sshd per test host on loopback' },
+  { program: 'ssh', pkg: 'openssh-client', why: 'the ssh-fleet target drives its hosts with the OpenSSH client' },
+  { program: 'scp', pkg: 'openssh-client', why: 'the ssh-fleet target uploads releases with scp' },
+  { program: 'ssh-keygen', pkg: 'openssh-client', why: 'host and client keys of the ssh-fleet test hosts' },
+  { program: 'sha256sum', pkg: 'coreutils', why: 'the ssh-fleet target checks each upload on the host' },
 ];
 
 /**

@@ -14,7 +14,8 @@ import type {
   TargetDefinition,
 } from '../ports/adapter-definition.js';
 import type { DatabaseEngine } from '../ports/database-engine.js';
-import type { EventSink } from '../ports/event-sink.js';
+import type { NotifierDestination } from '../ports/notifier.js';
+import { DEFAULT_INCIDENT_SETTINGS, type IncidentSettings } from '../events/incident-template-constants.js';
 import type { Executor, StreamingExecutor } from '../ports/executor.js';
 import type { MetricScope, MetricSource } from '../ports/metric-source.js';
 import { DEFAULT_RUNTIME_CAPABILITIES, type Runtime } from '../ports/runtime.js';
@@ -27,6 +28,8 @@ import { postgresDatabaseDefinition } from './databases/postgres/postgres-defini
 import { sqliteDatabaseDefinition } from './databases/sqlite/sqlite-definition.js';
 import { httpProbeSourceDefinition } from './metrics/http-probe/http-probe-definition.js';
 import { prometheusSourceDefinition } from './metrics/prometheus/prometheus-definition.js';
+import { pagerdutyNotifierDefinition } from './notifiers/pagerduty/pagerduty-definition.js';
+import { slackNotifierDefinition } from './notifiers/slack/slack-definition.js';
 import { webhookNotifierDefinition } from './notifiers/webhook/webhook-definition.js';
 import { registeredAdapter } from './registered-adapter.js';
 import { routerCapabilities } from './routers/router-capabilities.js';
@@ -38,6 +41,7 @@ import { commandRuntimeDefinition } from './runtimes/command/command-definition.
 import { pm2RuntimeDefinition } from './runtimes/pm2/pm2-definition.js';
 import { releasesTargetDefinition } from './targets/releases/releases-definition.js';
 import { slottedReleasesTargetDefinition } from './targets/slotted-releases/slotted-releases-definition.js';
+import { sshFleetTargetDefinition } from './targets/ssh-fleet/ssh-fleet-definition.js';
 
 /**
  * The slice of an environment's configuration the registry reads: one entry per adapter kind.
@@ -48,7 +52,8 @@ export interface EnvironmentAdapterConfigs {
   target: ReleasesTargetConfig;
   database?: { engine: string; [setting: string]: unknown };
   watch?: { source: { type: string; [setting: string]: unknown } };
-  notify?: { webhooks: WebhookConfig[] };
+  /** Each notifier's destinations under its definition's `configKey` (webhooks, slack, pagerduty). */
+  notify?: { webhooks: WebhookConfig[]; incident?: IncidentSettings; [configKey: string]: unknown };
   traffic?: { router: { type: string; [setting: string]: unknown } };
   state?: { type: string; [setting: string]: unknown };
 }
@@ -62,14 +67,20 @@ export interface EnvironmentAdapterConfigs {
 // own schema, the branch of its type, accepted.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-/** In order: the first definition of a type whose `matches` accepts the config is the one built (slotted before plain releases). */
-export const TARGETS: readonly TargetDefinition<any>[] = [slottedReleasesTargetDefinition, releasesTargetDefinition];
+/** In order: the first definition of a type whose `matches` accepts the config is the one built (slotted and fleet before plain releases). */
+export const TARGETS: readonly TargetDefinition<any>[] = [slottedReleasesTargetDefinition, sshFleetTargetDefinition, releasesTargetDefinition];
 export const RUNTIMES: readonly RuntimeDefinition<any>[] = [pm2RuntimeDefinition, commandRuntimeDefinition];
 export const DATABASES: readonly DatabaseDefinition<any>[] = [postgresDatabaseDefinition, mysqlDatabaseDefinition, sqliteDatabaseDefinition];
 export const METRIC_SOURCES: readonly MetricSourceDefinition<any>[] = [prometheusSourceDefinition, httpProbeSourceDefinition];
 export const ROUTERS: readonly RouterDefinition<any>[] = [haproxyRouterDefinition, nginxRouterDefinition];
-export const NOTIFIERS: readonly NotifierDefinition<any>[] = [webhookNotifierDefinition];
+export const NOTIFIERS: readonly NotifierDefinition<any>[] = [webhookNotifierDefinition, slackNotifierDefinition, pagerdutyNotifierDefinition];
 export const STATE_STORES: readonly StateStoreDefinition<any>[] = [redisStateStoreDefinition];
+
+/** The config entries of one notifier in an environment's `notify:`. */
+const notifierConfigs = (notify: EnvironmentAdapterConfigs['notify'], definition: NotifierDefinition<any>): unknown[] => {
+  const entries = notify?.[definition.configKey];
+  return Array.isArray(entries) ? entries : [];
+};
 
 const ALL: Record<AdapterKind, readonly AdapterDefinition<any, any, any, any, any>[]> = { target: TARGETS, runtime: RUNTIMES, database: DATABASES, 'metric-source': METRIC_SOURCES, router: ROUTERS, notifier: NOTIFIERS, 'state-store': STATE_STORES };
 
@@ -113,7 +124,7 @@ export function adapterSecrets(environment: EnvironmentAdapterConfigs): string[]
     ...(runtimeOf(target.runtime).secrets?.(target.runtime) ?? []),
     ...(database ? (databaseOf(database).secrets?.(database) ?? []) : []),
     ...(watch ? (metricSourceOf(watch.source).secrets?.(watch.source) ?? []) : []),
-    ...(notify?.webhooks ?? []).flatMap((hook) => webhookNotifierDefinition.secrets?.(hook) ?? []),
+    ...NOTIFIERS.flatMap((definition) => notifierConfigs(notify, definition).flatMap((entry) => definition.secrets?.(entry) ?? [])),
     ...(environment.state ? (stateStoreOf(environment.state).secrets?.(environment.state) ?? []) : []),
   ];
 }
@@ -137,8 +148,8 @@ export interface Adapters {
    * p % to slot X" into weights, so which slot is "stable" changes with every deploy, not here.
    */
   createTrafficRouter(environment: EnvironmentAdapterConfigs, executor: Executor): TrafficRouter;
-  /** The notifiers an event goes to, built once for every environment (`notify:` of the environment the event names). */
-  createNotifiers(environments: (env: string) => EnvironmentAdapterConfigs | undefined, stderr: NodeJS.WritableStream): EventSink[];
+  /** The notifier destinations of an environment (`notify:`), built once per environment: what the outbox queues for and sends to. */
+  createNotifiers(environments: (env: string) => EnvironmentAdapterConfigs | undefined): (env: string) => readonly NotifierDestination[];
   /** The environment's state store (`state:`); REWIND_E_CONFIG_INVALID when it has none. */
   createStateStore(environment: EnvironmentAdapterConfigs, executor: Executor): StateStore;
 }
@@ -166,7 +177,7 @@ export async function loadAdapters(kinds: readonly AdapterKind[] = Object.keys(A
     createTarget(environment, executor) {
       const definition = targetOf(environment.target);
       const capabilities = { ...DEFAULT_TARGET_CAPABILITIES, ...definition.capabilities };
-      return factoryOf(definition)(environment.target, { executor, capabilities, createRuntime: (runtime: { type: string }) => createRuntime(runtime, executor) });
+      return factoryOf(definition)(environment.target, { executor, capabilities, createRuntime: (runtime: { type: string }, on?: Executor) => createRuntime(runtime, on ?? executor) });
     },
     createDatabaseEngine(env, environment, executor) {
       if (!environment.database) {
@@ -192,6 +203,16 @@ export async function loadAdapters(kinds: readonly AdapterKind[] = Object.keys(A
       if (!environment.state) throw new RewindError('REWIND_E_CONFIG_INVALID', 'this environment has no state store (configure state:)');
       return factoryOf(stateStoreOf(environment.state))(environment.state, { executor });
     },
-    createNotifiers: (environments, stderr) => NOTIFIERS.map((definition) => factoryOf(definition)((env: string) => environments(env)?.notify?.webhooks ?? [], { stderr })),
+    createNotifiers(environments) {
+      const built = new Map<string, readonly NotifierDestination[]>();
+      return (env) => {
+        if (!built.has(env)) {
+          const notify = environments(env)?.notify;
+          const deps = { env, incident: notify?.incident ?? DEFAULT_INCIDENT_SETTINGS };
+          built.set(env, NOTIFIERS.flatMap((definition) => notifierConfigs(notify, definition).map((entry) => factoryOf(definition)(entry, deps))));
+        }
+        return built.get(env)!;
+      };
+    },
   };
 }

@@ -4,7 +4,7 @@ import { mysqlDatabaseSchema } from '../adapters/databases/mysql/mysql-config.js
 import { sqliteDatabaseSchema } from '../adapters/databases/sqlite/sqlite-config.js';
 import { httpProbeSourceSchema } from '../adapters/metrics/http-probe/http-probe-config.js';
 import { prometheusSourceSchema } from '../adapters/metrics/prometheus/prometheus-config.js';
-import { webhookSchema } from '../adapters/notifiers/webhook/webhook-config.js';
+import { notifySettingsSchema } from '../adapters/notifiers/notify-config.js';
 import { haproxyTrafficRouterSchema } from '../adapters/routers/haproxy/haproxy-config.js';
 import { nginxTrafficRouterSchema } from '../adapters/routers/nginx/nginx-config.js';
 import { runtimeSupportsSlots } from '../adapters/registry.js';
@@ -45,11 +45,7 @@ export const watchSettingsSchema = z.strictObject({
   source: z.discriminatedUnion('type', [httpProbeSourceSchema, prometheusSourceSchema]).describe('Where the numbers come from.'),
 });
 
-export const notifySettingsSchema = z.strictObject({
-  webhooks: z
-    .array(webhookSchema)
-    .default([]),
-});
+export { notifySettingsSchema };
 
 export const trafficSettingsSchema = z.strictObject({
   strategy: z
@@ -90,7 +86,7 @@ export const environmentSchema = z
   health: healthCheckSchema.optional(),
   smoke: smokeSettingsSchema.optional().describe('A smoke suite run after every activation and every rollback, and by `rewind smoke`.'),
   watch: watchSettingsSchema.optional().describe('Watch a new release for a window before marking it good; roll back by itself when a metric fails.'),
-  notify: notifySettingsSchema.optional().describe('Who hears about rollbacks, paused watches and failed deploys (webhooks, e.g. Slack).'),
+  notify: notifySettingsSchema.optional().describe('Who hears about rollbacks, paused watches and failed deploys (webhooks, Slack, PagerDuty), through the ledger\'s outbox.'),
   deploy: deploySettingsSchema.prefault({}),
   lock: lockSettingsSchema.prefault({}),
   database: databaseSchema.optional().describe('The database this environment\'s releases migrate: backed up, verified, restored.'),

@@ -1,5 +1,6 @@
 import type { CommandSpec } from './executor.js';
 import type { Outcome } from './outcome.js';
+import type { ProgressReporter } from './step-progress.js';
 
 /**
  * What the core may rely on; it picks strategies from these flags, never from the target's type.
@@ -85,8 +86,11 @@ export interface Target {
 
   /** Makes the release ready to activate (unpack, pull). Idempotent; verifies the digest first. */
   prepare(release: ReleaseArtifact): Promise<Outcome>;
-  /** Makes `version` the one that serves. Idempotent: safe to repeat after a crash. */
-  activate(version: string): Promise<Outcome>;
+  /**
+   * Makes `version` the one that serves. Idempotent: safe to repeat after a crash. `progress`: news
+   * while it runs, for targets whose activation has parts (a fleet's hosts); it never fails the step.
+   */
+  activate(version: string, progress?: ProgressReporter): Promise<Outcome>;
   /** Stops the app (to stop writes before a restore). Idempotent. */
   stop(): Promise<Outcome>;
   /**

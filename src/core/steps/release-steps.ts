@@ -11,12 +11,12 @@ import { pruneArtifactStore, type StorePrune } from '../stored-artifacts.js';
 export const prepare: StepExecutor = async (step, { target }) => target.prepare(step.params as unknown as ReleaseArtifact);
 
 /** Switches the target to the release and records it as current once it serves. */
-export const activate: StepExecutor = async (step, { target, ledger, env, now }) => {
+export const activate: StepExecutor = async (step, { target, ledger, env, now, progress }) => {
   const version = step.params.version as string;
   if (step.params.mode === 'deploy') await ledger.setReleaseState(env, version, 'deploying', now());
   let outcome: Outcome;
   try {
-    outcome = await target.activate(version);
+    outcome = await target.activate(version, progress);
   } catch (error) {
     outcome = failed(`activation of ${version} failed: ${(error as Error).message}`);
   }
