@@ -12,10 +12,12 @@
 //   npm run bench -- --only fleet         rollback of 5 hosts over ssh (real sshd on loopback) vs a hand-run ln -sfn && mv -T && restart per host
 //   npm run bench -- --only compose       Compose rollback vs a hand-run docker-compose up -d + health poll (needs dockerd, docker-compose, docker-registry, busybox-static; as root)
 //   npm run bench -- --only backup        PostgreSQL backup and restore vs the raw tools (builds a ~350 MB database; REWIND_BENCH_* settings)
+//   npm run bench -- --only redis         Redis snapshot and restore vs redis-cli --rdb and a hand-run restore (~256 MB; REWIND_BENCH_REDIS_MB)
 //   --only may repeat or take a comma list; --scale 0.1 shrinks the ledger bench; --out FILE.
-// lint, backup and compose run only when named (compose starts a Docker engine of its own): one installs a tool and rewrites docs, the other needs a
-// PostgreSQL it may create databases on and minutes of disk I/O. Both keep their own entry points
-// for their extra options (node dist-bench/bench/lint-bench.js --no-write, …).
+// lint, backup, compose and redis run only when named: lint installs a tool and rewrites docs, the others
+// need minutes of disk I/O or engines of their own (backup: a PostgreSQL it may create databases on; compose:
+// a Docker engine; redis: its own redis-server). Each keeps its own entry point for its extra options
+// (node dist-bench/bench/lint-bench.js --no-write, …).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,8 +31,9 @@ import { trafficBench } from './traffic-bench.js';
 import { blueGreenBench, canaryAbortBench } from './blue-green-bench.js';
 import { runLintBench } from './lint-bench.js';
 import { formatBackupBench, runBackupBench } from './backup-bench.js';
+import { formatRedisBench, runRedisBench } from './redis-state-bench.js';
 
-const BENCHES = ['cold', 'rollback', 'ledger', 'traffic', 'bluegreen', 'lint', 'backup', 'fleet', 'compose'] as const;
+const BENCHES = ['cold', 'rollback', 'ledger', 'traffic', 'bluegreen', 'lint', 'backup', 'fleet', 'compose', 'redis'] as const;
 type BenchName = (typeof BENCHES)[number];
 /** What a plain `npm run bench` runs. */
 const DEFAULT_BENCHES: readonly BenchName[] = ['cold', 'rollback', 'ledger', 'traffic', 'bluegreen'];
@@ -90,6 +93,11 @@ async function main(): Promise<number> {
       const backup = await runBackupBench();
       process.stdout.write(`${formatBackupBench(backup)}\n`);
       results.backup = backup;
+    }
+    if (name === 'redis') {
+      const redis = await runRedisBench();
+      process.stdout.write(`${formatRedisBench(redis)}\n`);
+      results.redis = redis;
     }
     if (name === 'ledger') {
       results.ledger = await ledgerScaleBench({ releases: Math.round(100_000 * scale), backends: values['no-postgres'] ? ['sqlite'] : ['sqlite', 'postgres'] });

@@ -33,6 +33,8 @@ export const PROGRAMS = [
   { program: 'haproxy', pkg: 'haproxy', why: 'the haproxy traffic router (blue-green, canary)' },
   { program: 'supervisord', pkg: 'supervisor', why: 'the command runtime under a real supervisord' },
   { program: 'supervisorctl', pkg: 'supervisor', why: 'the command runtime under a real supervisord' },
+  { program: 'redis-server', pkg: 'redis-server', why: 'the Redis state store: throwaway servers snapshotted and restored' },
+  { program: 'redis-cli', pkg: 'redis-tools', why: 'the Redis state store benchmark (redis-cli --rdb, the hand-run baseline)' },
   { program: '/usr/bin/prometheus', pkg: 'prometheus', why: 'the Prometheus metric source' },
   { program: '/usr/bin/setpriv', pkg: 'util-linux', why: 'children that die with rewind' },
   { program: 'runuser', pkg: 'util-linux', why: 'PostgreSQL clusters run as the postgres user' },

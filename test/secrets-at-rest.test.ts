@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createAppDatabase, MIGRATE, withPg, type AppDatabase } from './support/app-database.js';
 import { createSandbox, ENV, type CliResult, type Sandbox } from './support/sandbox.js';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js';
+import { RedisServer } from './support/redis-server.js';
 import { startNotifyReceiver } from './support/notify-receiver.js';
 import { loadDocsVerifier } from './support/docs-webhook-verifier.js';
 import { POSTGRES_ADMIN_URL as PG_ADMIN, POSTGRES_SERVER, postgresUrl } from './support/services.js';
@@ -19,6 +20,7 @@ const RECORDER = join(import.meta.dirname, 'fixtures', 'argv-recorder.cjs');
 const API_TOKEN_VAR = 'RW_TEST_SECRETS_API_TOKEN';
 // Not a secret-looking name: the value is a secret because the webhook definition says so, not by the ${VAR} name rule.
 const SIGNING_VAR = 'RW_TEST_HOOK_SIGNING';
+const REDIS_PASSWORD_VAR = 'RW_TEST_SECRETS_REDIS_PASSWORD';
 
 const M0 = { 'prisma/migrations/20251201000000_users/migration.sql': 'CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL);\n' };
 const M1 = { 'prisma/migrations/20260101000000_projects/migration.sql': 'CREATE TABLE projects (id serial PRIMARY KEY, name text NOT NULL);\n' };
@@ -56,6 +58,7 @@ function plant(withLedgerPassword: boolean): Planted {
     webhookQuery: secret('hookquery'),
     webhookHeader: secret('hookheader'),
     webhookSigning: secret('hooksigning'),
+    redisPassword: secret('redispw'),
     slackPath: secret('slackpath'),
     pagerdutyKey: secret('pdkey'),
     ...(withLedgerPassword ? { ledgerPassword: secret('ledgerpw') } : {}),
@@ -63,7 +66,7 @@ function plant(withLedgerPassword: boolean): Planted {
   return { secrets, basic: Buffer.from(`${secrets.webhookUser}:${secrets.webhookPassword}`).toString('base64') };
 }
 
-function databaseYaml(planted: Planted, db: AppDatabase, root: string, hookPort: number, notifyPort: number): string {
+function databaseYaml(planted: Planted, db: AppDatabase, root: string, hookPort: number, notifyPort: number, redis: RedisServer): string {
   const s = planted.secrets;
   const url = (password: string) => postgresUrl(db.name, { password });
   return `    notify:
@@ -95,7 +98,14 @@ function databaseYaml(planted: Planted, db: AppDatabase, root: string, hookPort:
           PGHOST: ${POSTGRES_SERVER.host}
           PGUSER: ${POSTGRES_SERVER.user}
           PGDATABASE: ${db.name}
-          PGPASSWORD: ${s.migrationsPgPassword}`;
+          PGPASSWORD: ${s.migrationsPgPassword}
+    state:
+      type: redis
+      url: "redis://:\${${REDIS_PASSWORD_VAR}}@127.0.0.1:${redis.port}/0"
+      prefixes: ["sess:"]
+      restart: ${JSON.stringify(redis.restartArgv)}
+      backupDir: ${join(root, 'backups', 'redis')}
+      backupLog: ${join(root, 'ops', 'backups.log')}`;
 }
 
 function runtimeYaml(planted: Planted, root: string, port: number): string {
@@ -172,6 +182,11 @@ async function runScenario(ledgerKind: 'sqlite' | 'postgres', cleanup: (() => Pr
   const verify = await loadDocsVerifier();
   const hooks: WebhookReceiver<Record<string, unknown>> = await startWebhookReceiver({ verify: (headers, raw) => verify(s.webhookSigning!, headers, raw) });
   cleanup.push(() => hooks.close());
+  // Redis with AOF, its password planted through ${VAR}: snapshotted by every deploy, restored with the database by 2.0.0's rollback.
+  process.env[REDIS_PASSWORD_VAR] = s.redisPassword;
+  cleanup.push(async () => delete process.env[REDIS_PASSWORD_VAR]);
+  const redis = await RedisServer.start({ aof: true, password: s.redisPassword });
+  cleanup.push(() => redis.stop());
   // Slack answers; PagerDuty fails every request (500), so its messages die and `notify status` lists them with their errors.
   const notify = await startNotifyReceiver((r) => (r.path.startsWith('/services/') ? 200 : 500));
   cleanup.push(() => notify.close());
@@ -190,7 +205,7 @@ async function runScenario(ledgerKind: 'sqlite' | 'postgres', cleanup: (() => Pr
     runtimeYaml: (root, port) => runtimeYaml(planted, root, port),
     healthHeaders: { authorization: `Bearer ${s.healthHeader}` },
     healthUserinfo: `probe:${s.healthUrlPassword}`,
-    databaseYaml: (root) => databaseYaml(planted, db, root, hooks.port, notify.port),
+    databaseYaml: (root) => databaseYaml(planted, db, root, hooks.port, notify.port, redis),
   });
   cleanup.unshift(() => sandbox.close());
   await sandbox.release('1.0.0', { files: { ...M0, ...M1 } });
@@ -215,6 +230,7 @@ async function runScenario(ledgerKind: 'sqlite' | 'postgres', cleanup: (() => Pr
   await cli(['deploy', ENV, '1.0.0', '--dry-run'], 0);
   await cli(['deploy', ENV, '1.0.0', '--dry-run', '--json'], 0);
   await cli(['deploy', ENV, '1.0.0'], 0);
+  for (let i = 0; i < 5; i++) await redis.command('SET', `sess:${i}`, 'v');
   await cli(['deploy', ENV, '1.1.0', '--json'], 0);
   await cli(['rollback', ENV, '--dry-run'], 0);
   await cli(['rollback', ENV, '--dry-run', '--json'], 0);
@@ -266,6 +282,12 @@ async function runScenario(ledgerKind: 'sqlite' | 'postgres', cleanup: (() => Pr
     for (const [label, value] of Object.entries(needles)) if (text.includes(value)) hits.push(`${label} in ${where}`);
   }
   expect(hits).toEqual([]);
+
+  // The Redis password was used (every snapshot and the restore authenticated) and written nowhere.
+  const journal = (await Promise.all((await sandbox.ledger.listOperations(ENV, { limit: 100 })).map((op) => sandbox.ledger.listSteps(op.id)))).flat();
+  expect(journal.filter((step) => step.stepId === 'state-snapshot' && step.state === 'succeeded').length).toBeGreaterThanOrEqual(2);
+  expect(journal.filter((step) => step.stepId === 'state-restore' && step.state === 'succeeded')).toHaveLength(1);
+  expect((await redis.keys()).filter((k) => k.startsWith('sess:'))).toHaveLength(5);
 
   // Stored plans name where each secret is read, so a resumed plan still has what it needs.
   const plans = JSON.stringify((await sandbox.ledger.listOperations(ENV, { limit: 100 })).map((op) => op.plan));

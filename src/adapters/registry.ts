@@ -10,6 +10,7 @@ import type {
   PathContext,
   RouterDefinition,
   RuntimeDefinition,
+  StateStoreDefinition,
   TargetDefinition,
 } from '../ports/adapter-definition.js';
 import type { DatabaseEngine } from '../ports/database-engine.js';
@@ -20,6 +21,8 @@ import type { MetricScope, MetricSource } from '../ports/metric-source.js';
 import { DEFAULT_RUNTIME_CAPABILITIES, type Runtime } from '../ports/runtime.js';
 import { DEFAULT_TARGET_CAPABILITIES, type Target } from '../ports/target.js';
 import type { RouterBackends, TrafficRouter } from '../ports/traffic-router.js';
+import type { StateStore } from '../ports/state-store.js';
+import { redisStateStoreDefinition } from './stores/redis/redis-definition.js';
 import { mysqlDatabaseDefinition } from './databases/mysql/mysql-definition.js';
 import { postgresDatabaseDefinition } from './databases/postgres/postgres-definition.js';
 import { sqliteDatabaseDefinition } from './databases/sqlite/sqlite-definition.js';
@@ -60,6 +63,7 @@ export interface EnvironmentAdapterConfigs {
   /** Each notifier's destinations under its definition's `configKey` (webhooks, slack, pagerduty). */
   notify?: { webhooks: WebhookConfig[]; incident?: IncidentSettings; [configKey: string]: unknown };
   traffic?: { router: { type: string; [setting: string]: unknown } };
+  state?: { type: string; [setting: string]: unknown };
 }
 /*
  * Every adapter rewind has, one line each, by kind. The config picks one by its `type` (`engine` for
@@ -78,6 +82,7 @@ export const DATABASES: readonly DatabaseDefinition<any>[] = [postgresDatabaseDe
 export const METRIC_SOURCES: readonly MetricSourceDefinition<any>[] = [prometheusSourceDefinition, httpProbeSourceDefinition];
 export const ROUTERS: readonly RouterDefinition<any>[] = [haproxyRouterDefinition, nginxRouterDefinition];
 export const NOTIFIERS: readonly NotifierDefinition<any>[] = [webhookNotifierDefinition, slackNotifierDefinition, pagerdutyNotifierDefinition];
+export const STATE_STORES: readonly StateStoreDefinition<any>[] = [redisStateStoreDefinition];
 
 /** The config entries of one notifier in an environment's `notify:`. */
 const notifierConfigs = (notify: EnvironmentAdapterConfigs['notify'], definition: NotifierDefinition<any>): unknown[] => {
@@ -85,7 +90,7 @@ const notifierConfigs = (notify: EnvironmentAdapterConfigs['notify'], definition
   return Array.isArray(entries) ? entries : [];
 };
 
-const ALL: Record<AdapterKind, readonly AdapterDefinition<any, any, any, any, any>[]> = { target: TARGETS, runtime: RUNTIMES, database: DATABASES, 'metric-source': METRIC_SOURCES, router: ROUTERS, notifier: NOTIFIERS };
+const ALL: Record<AdapterKind, readonly AdapterDefinition<any, any, any, any, any>[]> = { target: TARGETS, runtime: RUNTIMES, database: DATABASES, 'metric-source': METRIC_SOURCES, router: ROUTERS, notifier: NOTIFIERS, 'state-store': STATE_STORES };
 
 /**
  * The definition a config names. The schema admits only registered types, so a miss means a config
@@ -103,6 +108,7 @@ const runtimeOf = (runtime: { type: string }) => definitionOf(RUNTIMES, runtime,
 const databaseOf = (database: { engine: string }) => definitionOf(DATABASES, { ...database, type: database.engine }, 'database.engine');
 const metricSourceOf = (source: { type: string }) => definitionOf(METRIC_SOURCES, source, 'watch.source.type');
 const routerOf = (router: { type: string }) => definitionOf(ROUTERS, router, 'traffic.router.type');
+const stateStoreOf = (state: { type: string }) => definitionOf(STATE_STORES, state, 'state.type');
 
 /** Whether slots (blue-green, canary) may run under this runtime: its definition declares `runsSlots`. */
 export function runtimeSupportsSlots(runtime: { type: string }): boolean {
@@ -131,6 +137,7 @@ export function resolveAdapterPaths(environment: EnvironmentAdapterConfigs, at: 
   const runtime = runtimeConfigOf(target);
   if (runtime) runtimeOf(runtime).resolvePaths?.(runtime, at);
   if (database) databaseOf(database).resolvePaths?.(database, at);
+  if (environment.state) stateStoreOf(environment.state).resolvePaths?.(environment.state, at);
 }
 
 /** The secret values in an environment's adapter configs, as each definition names them. */
@@ -143,6 +150,7 @@ export function adapterSecrets(environment: EnvironmentAdapterConfigs): string[]
     ...(database ? (databaseOf(database).secrets?.(database) ?? []) : []),
     ...(watch ? (metricSourceOf(watch.source).secrets?.(watch.source) ?? []) : []),
     ...NOTIFIERS.flatMap((definition) => notifierConfigs(notify, definition).flatMap((entry) => definition.secrets?.(entry) ?? [])),
+    ...(environment.state ? (stateStoreOf(environment.state).secrets?.(environment.state) ?? []) : []),
   ];
 }
 
@@ -167,6 +175,8 @@ export interface Adapters {
   createTrafficRouter(environment: EnvironmentAdapterConfigs, executor: Executor): TrafficRouter;
   /** The notifier destinations of an environment (`notify:`), built once per environment: what the outbox queues for and sends to. */
   createNotifiers(environments: (env: string) => EnvironmentAdapterConfigs | undefined): (env: string) => readonly NotifierDestination[];
+  /** The environment's state store (`state:`); REWIND_E_CONFIG_INVALID when it has none. */
+  createStateStore(environment: EnvironmentAdapterConfigs, executor: Executor): StateStore;
 }
 
 const loaded = new Map<AdapterDefinition<any, any, any, any, any>, Promise<AdapterFactory<any, any, any>>>();
@@ -213,6 +223,10 @@ export async function loadAdapters(kinds: readonly AdapterKind[] = Object.keys(A
         canary: { name: names.green, host: slots.host, port: slots.green.port },
       };
       return factoryOf(definition)(traffic.router, { executor, backends, capabilities: routerCapabilities(definition) });
+    },
+    createStateStore(environment, executor) {
+      if (!environment.state) throw new RewindError('REWIND_E_CONFIG_INVALID', 'this environment has no state store (configure state:)');
+      return factoryOf(stateStoreOf(environment.state))(environment.state, { executor });
     },
     createNotifiers(environments) {
       const built = new Map<string, readonly NotifierDestination[]>();

@@ -1,4 +1,4 @@
-import type { RewindConfig } from '../config/config-schema.js';
+import type { EnvironmentConfig, RewindConfig } from '../config/config-schema.js';
 import type { Services, Interruption } from '../core/services.js';
 import type { EventFanout } from '../events/event-sinks.js';
 import type { EventSink } from '../ports/event-sink.js';
@@ -105,7 +105,8 @@ export async function composeServices(context: AppContext, options: ComposeOptio
   ]);
   const sink = new EventFanout(actor, [new LedgerAuditSink(ledger, actor)]);
   if (options.eventLog ?? true) sink.add(await JsonLinesSink.create(config.log.file));
-  const { createDatabaseEngine, createNotifiers } = await loadAdapters(['database', ...(notifies ? (['notifier'] as const) : [])]);
+  const stores = Object.values(config.environments).some((e) => e.state);
+  const { createDatabaseEngine, createNotifiers, createStateStore } = await loadAdapters(['database', ...(notifies ? (['notifier'] as const) : []), ...(stores ? (['state-store'] as const) : [])]);
   if (notifies) await addNotifyOutbox(context, sink, createNotifiers((env) => ownValue(config.environments, env)), options.stderr ?? process.stderr);
   for (const extra of options.sinks ?? []) sink.add(extra);
   return {
@@ -119,6 +120,7 @@ export async function composeServices(context: AppContext, options: ComposeOptio
     runSmoke,
     executor,
     createDatabaseEngine: (env, envConfig) => createDatabaseEngine(env, envConfig, executor),
+    ...(stores ? { createStateStore: (_env: string, envConfig: EnvironmentConfig) => createStateStore(envConfig, executor) } : {}),
     interruption: options.interruption,
   };
 }

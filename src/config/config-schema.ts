@@ -11,6 +11,7 @@ import { runtimeConfigOf, runtimeSupportsSlots, slotsConfigOf, targetHasReleaseF
 import { runtimeSchema } from '../adapters/runtimes/runtime-config.js';
 import { releasesTargetSchema } from '../adapters/targets/releases/releases-config.js';
 import { composeTargetSchema } from '../adapters/targets/compose/compose-config.js';
+import { redisStateSchema } from '../adapters/stores/redis/redis-config.js';
 import { DEFAULT_LEDGER } from './known-valid-config.js';
 import { healthCheckSchema, smokeSettingsSchema } from './parts/check-settings.js';
 import { name, positiveMs } from './parts/schema-parts.js';
@@ -78,6 +79,8 @@ export const lockSettingsSchema = z.strictObject({
 
 export const databaseSchema = z.discriminatedUnion('engine', [postgresDatabaseSchema, mysqlDatabaseSchema, sqliteDatabaseSchema]);
 
+export const stateStoreSchema = z.discriminatedUnion('type', [redisStateSchema]);
+
 export const environmentSchema = z
   .strictObject({
   target: targetSchema,
@@ -89,6 +92,7 @@ export const environmentSchema = z
   lock: lockSettingsSchema.prefault({}),
   database: databaseSchema.optional().describe('The database this environment\'s releases migrate: backed up, verified, restored.'),
   traffic: trafficSettingsSchema.optional().describe('Blue-green or canary deploys through a router in front of the two warm slots of `target.slots`.'),
+  state: stateStoreSchema.optional().describe('A state store next to the database (Redis): snapshotted before an upgrade, restored on a rollback that needs it, sessions cleaned up.'),
 })
   .refine((e) => !e.traffic || slotsConfigOf(e.target) !== undefined, { message: 'traffic needs target.slots: the two warm slots the router moves traffic between', path: ['traffic'] })
   .refine((e) => !slotsConfigOf(e.target) || runtimeSupportsSlots(runtimeConfigOf(e.target)!), { message: 'slots run under runtime type pm2 (one PM2 app per slot)', path: ['target', 'slots'] })
@@ -132,3 +136,5 @@ export type { HealthCheckConfig, SmokeSettings } from './parts/check-settings.js
 export type WatchSettings = z.infer<typeof watchSettingsSchema>;
 export type TrafficSettings = z.infer<typeof trafficSettingsSchema>;
 export type DatabaseConfig = z.infer<typeof databaseSchema>;
+export type StateStoreConfig = z.infer<typeof stateStoreSchema>;
+export type { RedisStateConfig } from '../adapters/stores/redis/redis-config.js';

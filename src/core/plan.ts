@@ -30,7 +30,11 @@ export type StepKind =
   | 'shift-traffic'
   | 'canary-analysis'
   | 'reconcile'
-  | 'record-current';
+  | 'record-current'
+  | 'state-snapshot'
+  | 'state-check'
+  | 'state-restore'
+  | 'state-cleanup';
 
 /**
  * `preflight` steps change nothing that serves traffic: a failure there leaves the environment as it

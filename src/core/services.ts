@@ -8,6 +8,7 @@ import type { Outcome } from '../ports/outcome.js';
 import type { ProgressReporter } from '../ports/step-progress.js';
 import type { Target } from '../ports/target.js';
 import type { TrafficRouter } from '../ports/traffic-router.js';
+import type { StateStore } from '../ports/state-store.js';
 
 /** What the operation drivers need from the outside world; the CLI, the demo and tests each wire one. */
 export interface Services {
@@ -32,6 +33,8 @@ export interface Services {
   executor: Executor;
   /** The environment's database adapter (`database.engine`); REWIND_E_NO_DATABASE when it has none. */
   createDatabaseEngine(env: string, config: EnvironmentConfig): DatabaseEngine;
+  /** The environment's state store (`state:`); absent in wirings without one (steps then fail, coded). */
+  createStateStore?(env: string, config: EnvironmentConfig): StateStore;
   /** Set by the CLI: whether a signal asked the operation to stop at its next safe point (between steps). */
   interruption?: Interruption;
 }

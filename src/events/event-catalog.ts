@@ -3,6 +3,7 @@ import type { DatabaseEngineName, RowCounts } from '../ports/database-engine.js'
 import type { BackupKind, CiResult, OperationKind } from '../ports/ledger.js';
 import type { OutcomeStatus } from '../ports/outcome.js';
 import type { TrafficWeights } from '../ports/traffic-router.js';
+import type { KeyCounts } from '../ports/state-store.js';
 
 /**
  * The one catalog of events rewind emits. `EventFields` says what each event carries, typed as the
@@ -93,6 +94,10 @@ export type EventFields = {
   backup_verified: { env: string; backupId: number; path: string; ok: boolean; reason?: string };
   backup_pruned: { env: string; backupId: number; kind: BackupKind; release: string | null; path: string; size: number; ageDays: number };
   pitr_checked: { env: string; ok: boolean; failed: string[] };
+  state_snapshot_complete: { env: string; release: string | null; store: string; path: string; size: number; sha256: string; version: string; aof: boolean; keyCounts: KeyCounts; exactCounts: boolean; durationMs: number };
+  state_snapshot_failed: { env: string; release: string | null; store: string; code: ErrorCode; error: string };
+  state_restore_complete: { env: string; operationId: string; release: string | null; store: string; path: string; keyCounts: KeyCounts; expired: Record<string, number>; aofMovedTo: string | null; durationMs: number };
+  state_cleanup_complete: { env: string; operationId: string; store: string; deleted: Record<string, number>; flushed: boolean };
   base_backup_complete: { env: string; path: string; size: number; sha256: string; startTime: string; endTime: string };
   pitr_restore_start: { env: string; toTime: string; baseBackup: string; dataDir: string };
   pitr_restore_complete: { env: string; success: boolean; toTime: string; dataDir?: string; port?: number; lastReplayedCommit?: string | null; durationMs?: number; error?: string };
@@ -292,6 +297,22 @@ export const EVENT_CATALOG: { readonly [N in EventName]: EventSpec<EventFields[N
   backup_pruned: {
     when: '`db prune` deleted a backup (one event per backup)',
     fields: { env: 'always', backupId: 'always', kind: 'always', release: 'always', path: 'always', size: 'always', ageDays: 'always' },
+  },
+  state_snapshot_complete: {
+    when: 'a state store snapshot (Redis BGSAVE, the RDB copied with its sha256) was taken before an upgrade',
+    fields: { env: 'always', release: 'always', store: 'always', path: 'always', size: 'always', sha256: 'always', version: 'always', aof: 'always', keyCounts: 'always', exactCounts: 'always', durationMs: 'always' },
+  },
+  state_snapshot_failed: {
+    when: 'the state store did not take its snapshot (BGSAVE refused, the background save failed): the deploy stops in its preflight',
+    fields: { env: 'always', release: 'always', store: 'always', code: 'always', error: 'always' },
+  },
+  state_restore_complete: {
+    when: 'a rollback put a state store snapshot back; `expired` counts keys whose TTL passed while the snapshot waited',
+    fields: { env: 'always', operationId: 'always', release: 'always', store: 'always', path: 'always', keyCounts: 'always', expired: 'always', aofMovedTo: 'always', durationMs: 'always' },
+  },
+  state_cleanup_complete: {
+    when: 'a deploy or rollback deleted state store keys by pattern (SCAN + UNLINK), or flushed the database when configured to',
+    fields: { env: 'always', operationId: 'always', store: 'always', deleted: 'always', flushed: 'always' },
   },
   pitr_checked: {
     when: '`db pitr check` checked point-in-time recovery readiness',

@@ -6,11 +6,12 @@ import type { MetricScope, MetricSource } from './metric-source.js';
 import type { NotifierDestination } from './notifier.js';
 import type { Runtime, RuntimeCapabilities } from './runtime.js';
 import type { SecretRef } from './secret-ref.js';
+import type { StateStore } from './state-store.js';
 import type { Target, TargetCapabilities } from './target.js';
 import type { RouterBackends, TrafficRouter, TrafficRouterCapabilities } from './traffic-router.js';
 
 /** The ports an adapter can fill, as the registry groups them. */
-export type AdapterKind = 'target' | 'runtime' | 'database' | 'metric-source' | 'router' | 'notifier';
+export type AdapterKind = 'target' | 'runtime' | 'database' | 'metric-source' | 'router' | 'notifier' | 'state-store';
 
 /** Where the config file is and which environment is being resolved, for `resolvePaths`. */
 export interface PathContext {
@@ -123,3 +124,9 @@ export interface NotifierDefinition<Config> extends AdapterDefinition<Config, No
   /** The key under `notify:` that lists this notifier's destinations. */
   readonly configKey: string;
 }
+
+export interface StateStoreDeps {
+  /** Runs the configured restart argv after a restore. */
+  readonly executor: Executor;
+}
+export type StateStoreDefinition<Config> = AdapterDefinition<Config, StateStoreDeps, StateStore>;

@@ -12,7 +12,7 @@ import { runPlan } from '../run/runner.js';
 import type { Services } from '../services.js';
 import { storedCopy } from '../stored-artifacts.js';
 import { activeDurationMs, createOperation, interrupted, planOnly, refuseIfInterrupted, stepContext, withEnvironment, type OperationOutcome } from './operation-lifecycle.js';
-import { currentRelease, databaseDecision, describeBackup, requireRelease, slotsOf } from './plan-inputs.js';
+import { currentRelease, databaseDecision, describeBackup, requireRelease, slotsOf, stateDecision } from './plan-inputs.js';
 import { preflightStop } from './preflight-stop.js';
 import { startRollback } from './rollback.js';
 
@@ -124,6 +124,7 @@ export async function executeDeploy(services: Services, environment: ResolvedEnv
     database,
     safetyBackup: database?.mode === 'restore' ? describeBackup(services, environment, 'safety', plan.to) : undefined,
     slots: await slotsOf(target, environment.config),
+    state: await stateDecision(services, environment, lkg, database),
   });
   // The rollback operation exists before the deploy is closed, so a crash in between leaves it to resume.
   const rollbackOperation = await createOperation(services, rollbackPlan, operation.id, rollbackPlan.reason ?? null);

@@ -8,6 +8,7 @@ import { decideDatabaseRollback, type DatabaseDecision, type DatabaseOverride } 
 import type { BackupDescription } from '../plan/steps/database.js';
 import type { ResolvedEnvironment } from '../resolved-environment.js';
 import type { Services } from '../services.js';
+import { decideStateRestore, findStateSnapshot, type StateDecision } from '../state/state-snapshots.js';
 
 /** What the use cases read from the ledger, the database engine and the target before they plan. */
 
@@ -36,4 +37,12 @@ export async function databaseDecision(services: Services, environment: Resolved
 /** What each slot holds, for planning blue-green and canary operations (undefined without `traffic:`). */
 export async function slotsOf(target: Target, config: EnvironmentConfig) {
   return config.traffic ? target.slots?.() : undefined;
+}
+
+/** What a rollback to `to` does to the state store (undefined: the environment has none). */
+export async function stateDecision(services: Services, environment: ResolvedEnvironment, to: ReleaseRecord, database: DatabaseDecision | undefined): Promise<StateDecision | undefined> {
+  const state = environment.config.state;
+  if (!state) return undefined;
+  const snapshot = state.restoreOnRollback === 'never' ? null : await findStateSnapshot(services.ledger, environment.env, to.version);
+  return decideStateRestore(state.restoreOnRollback, database?.mode === 'restore', to.version, snapshot);
 }

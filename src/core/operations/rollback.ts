@@ -12,7 +12,7 @@ import { runPlan } from '../run/runner.js';
 import type { Services } from '../services.js';
 import { storedCopy } from '../stored-artifacts.js';
 import { activeDurationMs, createOperation, interrupted, planOnly, refuseIfInterrupted, stepContext, withEnvironment, type OperationOutcome } from './operation-lifecycle.js';
-import { currentRelease, databaseDecision, describeBackup, requireRelease, slotsOf } from './plan-inputs.js';
+import { currentRelease, databaseDecision, describeBackup, requireRelease, slotsOf, stateDecision } from './plan-inputs.js';
 import { preflightStop } from './preflight-stop.js';
 import { restartAppStoppedForNothing } from './restart-stopped-app.js';
 
@@ -121,6 +121,7 @@ async function buildRollbackPlan(services: Services, environment: ResolvedEnviro
     safetyBackup: database?.mode === 'restore' || database?.mode === 'down' ? describeBackup(services, environment, 'safety', current?.version ?? null) : undefined,
     down,
     slots: await slotsOf(target, config),
+    state: await stateDecision(services, environment, to, database),
   });
 }
 

@@ -6,6 +6,7 @@ import { baselineMetricsStep, healthStep, smokeStep, watchStep } from './steps/c
 import { backupStep, driftCheckStep, migrateStep, migrationsCheckStep, recordDatabaseFactsStep, type BackupDescription } from './steps/database.js';
 import { activateStep, diskSpaceStep, markGoodStep, prepareStep, pruneStep, recordRunningStep, releaseArtifact } from './steps/release.js';
 import { slotDeploySteps } from './steps/slots.js';
+import { stateCleanupStep, stateSnapshotStep } from './steps/state.js';
 import type { TargetDescriber } from './target-describer.js';
 
 export interface DeployPlanInput {
@@ -60,6 +61,11 @@ export function planDeploy(input: DeployPlanInput): Plan {
   } else if (database) {
     migrationSteps = [recordDatabaseFactsStep(release.version)];
   }
+  const state = config.state;
+  // A snapshot holds the state of the running release, for a rollback to it: without one there is nothing to roll back to.
+  const snapshot = state && current ? [stateSnapshotStep(state.type, current.version)] : [];
+  if (state && !current) notes.push(`no ${state.type} snapshot: no running release whose state a rollback would return to`);
+  const cleanup = state?.cleanup?.on.includes('deploy') ? [stateCleanupStep(state.type, state.cleanup, 'change')] : [];
   const slotted = config.traffic && input.slots ? slotDeploySteps({ config, target, release, current, slots: input.slots }) : undefined;
   if (slotted) notes.push(...slotted.notes);
   if (config.watch) notes.push(`the release is marked good only after a ${Math.round(config.watch.windowMs / 1000)} s watch window`);
@@ -70,8 +76,10 @@ export function planDeploy(input: DeployPlanInput): Plan {
     ...(config.watch && current ? [baselineMetricsStep(config.watch, current.version)] : []),
     ...(database && current && database.driftCheck ? [driftCheckStep(current.version)] : []),
     ...(database ? [backupStep('db-backup', 'pre-upgrade', current?.version ?? null, 'preflight', input.backup)] : []),
+    ...snapshot,
     prepareStep(artifact, prepare),
     ...migrationSteps,
+    ...cleanup,
     ...(slotted ? slotted.steps : [activateStep(release.version, 'deploy', activate)]),
     ...(config.health ? [healthStep('health', config, release.version, 'verify')] : []),
     ...smokeStep(config, release.version),

@@ -8,6 +8,9 @@ import { healthStep, smokeStep } from './steps/checks.js';
 import { downSteps, restoreSteps, type BackupDescription } from './steps/database.js';
 import { activateStep, prepareStep, releaseArtifact, rollbackCompleteStep, rollbackStartStep } from './steps/release.js';
 import { slotRollbackSteps } from './steps/slots.js';
+import { stateCheckStep, stateCleanupStep, stateRestoreStep } from './steps/state.js';
+import type { StateDecision } from '../state/state-snapshots.js';
+import { step } from './steps/step.js';
 import type { TargetDescriber } from './target-describer.js';
 
 export interface RollbackPlanInput {
@@ -31,6 +34,8 @@ export interface RollbackPlanInput {
   down?: DownTarget;
   /** Slotted targets with `traffic:`: what each slot holds now. */
   slots?: SlotState[];
+  /** With `state:`: whether the state store's snapshot is put back (decideStateRestore). */
+  state?: StateDecision;
 }
 
 /** Rollback: rollback_start → (unpack if needed) → activate LKG → health → rollback_complete. Pure. */
@@ -52,12 +57,23 @@ export function planRollback(input: RollbackPlanInput): Plan {
     ...(decision?.mode === 'restore' && decision.backup ? restoreSteps(decision.backup.id, from?.version ?? null, input.safetyBackup, decision.undoes ?? []) : []),
     ...(decision?.mode === 'down' && input.down ? downSteps(input.down, input.safetyBackup) : []),
   ];
+  const state = config.state;
+  const restore = input.state?.restore;
+  if (state) notes.push(...(input.state?.reasons ?? []).map((r) => `state (${state.type}): ${r}`));
+  // The snapshot is checked before anything is stopped; the app is stopped (once) before Redis is.
+  const stateCheck = state && restore ? [stateCheckStep(restore)] : [];
+  const stopsApp = databaseSteps.some((s) => s.kind === 'stop-app');
+  const stateSteps = [
+    ...(state && restore && !stopsApp ? [step({ id: 'stop-app', kind: 'stop-app', phase: 'change', title: 'stop the app (no writes while the state store is restored)', params: {} })] : []),
+    ...(state && restore ? [stateRestoreStep(state.type, restore, state.restart ?? [])] : []),
+    ...(state?.cleanup?.on.includes('rollback') ? [stateCleanupStep(state.type, state.cleanup, 'change')] : []),
+  ];
   let switchSteps: PlanStep[];
   if (config.traffic && input.slots) {
-    const restart = decision?.mode === 'restore';
+    const restart = decision?.mode === 'restore' || restore !== undefined;
     const slotted = slotRollbackSteps({ config, target, from, to, slots: input.slots, restart });
     // A release on no slot is unpacked before the database is touched, so a missing artifact stops the rollback first.
-    switchSteps = [...(slotted.unpack ? [unpack] : []), ...databaseSteps, ...slotted.steps];
+    switchSteps = [...stateCheck, ...(slotted.unpack ? [unpack] : []), ...databaseSteps, ...stateSteps, ...slotted.steps];
     notes.push(...slotted.notes);
   } else {
     notes.push(
@@ -65,7 +81,7 @@ export function planRollback(input: RollbackPlanInput): Plan {
         ? `${to.version} is still warm: the rollback is a traffic switch`
         : `${to.version} is booted again (${target.capabilities.zeroDowntimeReload ? 'zero-downtime reload' : 'restart'})`,
     );
-    switchSteps = [unpack, ...databaseSteps, activateStep(to.version, 'rollback', activate)];
+    switchSteps = [...stateCheck, unpack, ...databaseSteps, ...stateSteps, activateStep(to.version, 'rollback', activate)];
   }
   const steps: PlanStep[] = [
     rollbackStartStep(from?.version ?? null, to.version),

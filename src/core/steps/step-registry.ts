@@ -5,6 +5,7 @@ import { dbBackup, dbCheckBackup, dbDown, dbRestore, dbVerify, driftCheck, migra
 import { baselineMetrics, watchWindow } from './watch-steps.js';
 import { canaryAnalysis, shiftTraffic, startSlot } from './traffic-steps.js';
 import { reconcile, recordCurrent } from './repair-steps.js';
+import { stateCheck, stateCleanup, stateRestore, stateSnapshot } from './state-steps.js';
 import { activate, health, markGood, prepare, prune, rollbackComplete, rollbackStart, smoke } from './release-steps.js';
 
 /** One executor per step kind; the runner looks steps up here rather than branching on kind strings. */
@@ -36,4 +37,8 @@ export const STEP_EXECUTORS: Record<StepKind, StepExecutor> = {
   'canary-analysis': canaryAnalysis,
   reconcile,
   'record-current': recordCurrent,
+  'state-snapshot': stateSnapshot,
+  'state-check': stateCheck,
+  'state-restore': stateRestore,
+  'state-cleanup': stateCleanup,
 };
