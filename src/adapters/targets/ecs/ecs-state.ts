@@ -5,6 +5,7 @@ import { join } from 'node:path';
 
 // What the ecs target keeps on this machine, under its state directory:
 //   releases/<v>/release.json  one per prepared release: the manifest digest, the task definition ARN, images
+//   adopted                    written by the first successful activate: from then on the service is rewind's
 //   stopped.json               the desired count `stop` set to 0, so the next activate scales back up
 //   manifests/<hash>/task-definition.json  what `release register --task-definition` wrote
 // ECS itself holds what runs; these files only map task definition ARNs back to releases.
@@ -69,6 +70,20 @@ export class EcsState {
     const doomed = join(this.releasesDir, `.del-${version}-${randomBytes(4).toString('hex')}`);
     await rename(join(this.releasesDir, version), doomed);
     await rm(doomed, { recursive: true, force: true });
+  }
+
+  get adoptedFile(): string {
+    return join(this.dir, 'adopted');
+  }
+
+  adopted(): boolean {
+    return existsSync(this.adoptedFile);
+  }
+
+  async markAdopted(): Promise<void> {
+    if (this.adopted()) return;
+    await mkdir(this.dir, { recursive: true });
+    await writeFile(this.adoptedFile, `${new Date().toISOString()}\n`);
   }
 
   async stopped(): Promise<{ desiredCount: number } | null> {

@@ -88,6 +88,7 @@ export class EcsTarget implements Target {
       }
       const settled = await this.waitStable(record);
       await this.state.writeStopped(null);
+      await this.state.markAdopted();
       return succeeded(`${version} runs on ECS ${this.api.where}: ${record.taskDefinition}, ${settled.runningCount}/${settled.desiredCount} tasks, rollout COMPLETED`, {
         taskDefinition: record.taskDefinition,
         previous: primary?.taskDefinition ?? null,
@@ -107,30 +108,36 @@ export class EcsTarget implements Target {
   private async waitStable(record: EcsRecord): Promise<Service> {
     const deadline = Date.now() + this.config.stableTimeoutMs;
     let last = '';
+    // Once the circuit breaker has failed the rollout, the wait goes on until ECS's own rollback
+    // settles (or the deadline), so the failure is reported with the service in a known state.
+    let rolledBack: RewindError | null = null;
     for (;;) {
       const service = await this.api.service();
       const deployments = service.deployments ?? [];
       const primary = primaryOf(service);
       const ours = deployments.find((d) => d.taskDefinition === record.taskDefinitionArn);
-      if (primary && primary.taskDefinition !== record.taskDefinitionArn) {
-        throw new RewindError('REWIND_E_ECS_CIRCUIT_BREAKER_ROLLBACK', `ECS rolled ${this.api.where} back to ${revisionOf(primary.taskDefinition)} instead of ${record.taskDefinition} (deployment circuit breaker${ours?.rolloutStateReason ? `: ${ours.rolloutStateReason}` : ''})`, {
+      if (!rolledBack && primary && primary.taskDefinition !== record.taskDefinitionArn) {
+        rolledBack = new RewindError('REWIND_E_ECS_CIRCUIT_BREAKER_ROLLBACK', `ECS rolled ${this.api.where} back to ${revisionOf(primary.taskDefinition)} instead of ${record.taskDefinition} (deployment circuit breaker${ours?.rolloutStateReason ? `: ${ours.rolloutStateReason}` : ''})`, {
           asked: record.taskDefinition,
           primary: revisionOf(primary.taskDefinition),
           failedTasks: ours?.failedTasks ?? null,
           rolloutState: ours?.rolloutState ?? null,
         });
-      }
-      if (primary?.rolloutState === 'FAILED') {
-        throw new RewindError('REWIND_E_ECS_CIRCUIT_BREAKER_ROLLBACK', `the ECS deployment of ${record.taskDefinition} to ${this.api.where} FAILED (${primary.rolloutStateReason ?? 'deployment circuit breaker'}); ECS rolls back by itself`, {
+      } else if (!rolledBack && primary?.rolloutState === 'FAILED') {
+        rolledBack = new RewindError('REWIND_E_ECS_CIRCUIT_BREAKER_ROLLBACK', `the ECS deployment of ${record.taskDefinition} to ${this.api.where} FAILED (${primary.rolloutStateReason ?? 'deployment circuit breaker'}); ECS rolls back by itself`, {
           asked: record.taskDefinition,
           failedTasks: primary.failedTasks ?? null,
           rolloutState: 'FAILED',
         });
       }
-      // rolloutState is absent for services not on the ECS deployment controller: counts decide then.
-      if (primary && deployments.length === 1 && service.runningCount === service.desiredCount && (primary.rolloutState ?? 'COMPLETED') === 'COMPLETED') return service;
-      last = `${deployments.length} deployment(s), running ${service.runningCount}/${service.desiredCount}, primary rollout ${primary?.rolloutState ?? 'none'}`;
+      // What `aws ecs wait services-stable` accepts. rolloutState is absent for services not on the
+      // ECS deployment controller: the counts decide then.
+      const settled = primary && deployments.length === 1 && service.runningCount === service.desiredCount && (primary.rolloutState ?? 'COMPLETED') === 'COMPLETED';
+      if (settled && rolledBack) throw new RewindError(rolledBack.code, `${rolledBack.message}; ECS's rollback has settled`, { ...rolledBack.details, settled: true });
+      if (settled) return service;
+      last = `${deployments.length} deployment(s), running ${service.runningCount}/${service.desiredCount}, primary ${revisionOf(primary?.taskDefinition)} rollout ${primary?.rolloutState ?? 'none'}`;
       if (Date.now() >= deadline) {
+        if (rolledBack) throw new RewindError(rolledBack.code, `${rolledBack.message}; ECS's rollback had not settled after ${this.config.stableTimeoutMs} ms: ${last}`, { ...rolledBack.details, settled: false, last });
         throw new RewindError('REWIND_E_ECS_TIMEOUT', `ECS ${this.api.where} not stable on ${record.taskDefinition} after ${this.config.stableTimeoutMs} ms (stableTimeoutMs): ${last}`, { asked: record.taskDefinition, last });
       }
       await new Promise((r) => setTimeout(r, this.config.pollMs));
@@ -165,13 +172,20 @@ export class EcsTarget implements Target {
     return (await this.state.records()).find((r) => r.taskDefinitionArn === primary?.taskDefinition)?.version ?? null;
   }
 
-  /** One entry per deployment with running tasks: during a rollout, both the old and the new revision. */
+  /**
+   * One entry per deployment with running tasks: during a rollout, both the old and the new revision.
+   * Until rewind's first activation succeeds, a revision it never prepared is what ran before rewind
+   * took the service over, not a disagreement: left out (as compose leaves out services it never pinned).
+   */
   async servedVersions(): Promise<ServedProcess[] | null> {
     const [service, records] = await Promise.all([this.api.service(), this.state.records()]);
+    const adopted = this.state.adopted();
     return (service.deployments ?? [])
       .filter((d) => (d.runningCount ?? 0) > 0)
-      .map((d) => ({
-        version: records.find((r) => r.taskDefinitionArn === d.taskDefinition)?.version ?? null,
+      .map((d) => ({ d, version: records.find((r) => r.taskDefinitionArn === d.taskDefinition)?.version ?? null }))
+      .filter(({ version }) => adopted || version !== null)
+      .map(({ d, version }) => ({
+        version,
         where: `ECS deployment ${d.id} (${d.status}, ${revisionOf(d.taskDefinition)}, ${d.runningCount}/${d.desiredCount} tasks)`,
       }));
   }
