@@ -16,7 +16,7 @@ export const ecsTargetSchema = z.strictObject({
     .min(1)
     .optional()
     .describe('Where rewind keeps the record of each prepared release (its task definition ARN and images). Default: rewind-ecs/<env> next to rewind.yaml.'),
-  keep: z.number().int().min(1).default(10).describe('Prepared releases whose records are kept (the task definitions themselves are never deregistered by rewind).'),
+  keep: z.number().int().min(1).default(5).describe('Prepared releases whose records are kept (the task definitions themselves are never deregistered by rewind).'),
   requireDigests: z.boolean().default(true).describe('Refuse a task definition whose container images are not pinned by digest (repository@sha256:...).'),
   stableTimeoutMs: z.number().int().min(1000).default(600_000).describe('How long activate waits for the service to be stable on the release (aws ecs wait services-stable waits 10 minutes).'),
   pollMs: z.number().int().min(10).default(15_000).describe('How often DescribeServices is asked while waiting (the aws CLI waiter asks every 15 s).'),
