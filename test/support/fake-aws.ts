@@ -266,7 +266,10 @@ export class FakeAws {
     try {
       if (req.method !== 'POST') throw new AwsError(405, 'UnsupportedOperation', `${req.method} is not supported`);
       this.checkSignature(req, ecs ? 'ecs' : 'elasticloadbalancing');
-      if (this.outage) throw new AwsError(this.outage, 'ServiceUnavailableException', 'Service Unavailable');
+      if (this.outage) {
+        this.calls.push(`outage:${ecs ? (target as string).slice(ECS_TARGET_PREFIX.length) : new URLSearchParams(body).get('Action')}`);
+        throw new AwsError(this.outage, 'ServiceUnavailableException', 'Service Unavailable');
+      }
       this.advance();
       if (ecs) {
         const operation = (target as string).slice(ECS_TARGET_PREFIX.length);

@@ -127,4 +127,22 @@ describe('ecs target: circuit breaker, bad input', () => {
       for (const h of [missing, noCluster, unreachable]) await h.cleanup();
     }
   });
+
+  it('an API answering 503 mid-deploy: bounded retries (3 attempts per call), a coded failure, and nothing half-done', async () => {
+    const before = await harness.target.activeVersion();
+    const release = await harness.release('2.2.0');
+    expect(await harness.target.prepare(release)).toMatchObject({ status: 'succeeded' });
+    const from = fake.calls.length;
+    fake.outage = 503;
+    try {
+      const outcome = await harness.target.activate('2.2.0');
+      expect(outcome).toMatchObject({ status: 'failed', code: 'REWIND_E_ECS_API' });
+      expect(outcome.message).toMatch(/DescribeServices .*ServiceUnavailableException/);
+      expect(fake.calls.slice(from)).toEqual(['outage:DescribeServices', 'outage:DescribeServices', 'outage:DescribeServices']);
+    } finally {
+      fake.outage = null;
+    }
+    expect(await harness.target.activeVersion()).toBe(before);
+    expect(fake.service(CLUSTER, SERVICE).deployments).toHaveLength(1);
+  });
 });

@@ -11,6 +11,10 @@ export class EcsApi {
   private readonly client: ECSClient;
 
   constructor(private readonly config: EcsTargetConfig) {
+    // The SDK warns on stderr, on every command under Node 20, that its releases after January 2027
+    // need Node 22: the locked version works, and rewind's stderr is for the operation. Set the
+    // variable to anything else to see it.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.client = new ECSClient({ region: config.region, ...(config.endpoint ? { endpoint: config.endpoint } : {}), maxAttempts: 3 });
   }
 
