@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLedger } from '../src/ledger/open-ledger.js';
 import type { Ledger } from '../src/ports/ledger.js';
-import { FakeAws } from './support/fake-aws.js';
+import { FAKE_CREDENTIALS, FakeAws } from './support/fake-aws.js';
 import { runCli, type CliResult } from './support/sandbox.js';
 
 const DIGEST = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
-const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE', AWS_SECRET_ACCESS_KEY: 'fake-secret-for-the-fake', AWS_PROFILE: '', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
+const CREDENTIALS = { ...FAKE_CREDENTIALS, AWS_PROFILE: '', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
 
 /**
  * Issue 16, ECS: the broken-deploy story through the built CLI against the fake ECS API (the real

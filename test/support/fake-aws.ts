@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -6,9 +6,9 @@ import type { AddressInfo } from 'node:net';
  * A fake of the two AWS APIs the ecs target (and an ALB blue-green switch) talk to, on loopback:
  *   ECS    JSON 1.1 protocol: POST /, X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Op>
  *   ELBv2  query protocol: POST / form-encoded Action=<Op>&Version=2015-12-01, XML answers
- * Every request must carry a well-formed SigV4 Authorization header (AWS4-HMAC-SHA256, credential
- * scope for the right service, SignedHeaders including host and x-amz-date, a 64-hex signature); the
- * signature itself is not recomputed. Modelled from the ECS and ELBv2 API references, and checked
+ * Every request must carry a SigV4 Authorization header (AWS4-HMAC-SHA256, credential scope for the
+ * right region and service, SignedHeaders including host and x-amz-date) whose signature the fake
+ * recomputes with the secret of FAKE_CREDENTIALS: an unknown key or a wrong signature is refused as AWS does. Modelled from the ECS and ELBv2 API references, and checked
  * with the real aws CLI (test/targets/ecs-fake-aws-cli.test.ts).
  *
  * The deployment engine advances on the clock (one tick per `tickMs`), lazily at each request, so no
@@ -23,6 +23,8 @@ import type { AddressInfo } from 'node:net';
  */
 
 const ACCOUNT = '123456789012';
+/** The only key the fake accepts; hand these to the SDK's chain (environment) and the aws CLI. */
+export const FAKE_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE', AWS_SECRET_ACCESS_KEY: 'fake-secret-for-the-fake' };
 const ECS_TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
 const ELB_NS = 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/';
 const AUTH = /^AWS4-HMAC-SHA256 Credential=([A-Za-z0-9]+)\/(\d{8})\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
@@ -265,7 +267,7 @@ export class FakeAws {
     const ecs = typeof target === 'string' && target.startsWith(ECS_TARGET_PREFIX);
     try {
       if (req.method !== 'POST') throw new AwsError(405, 'UnsupportedOperation', `${req.method} is not supported`);
-      this.checkSignature(req, ecs ? 'ecs' : 'elasticloadbalancing');
+      this.checkSignature(req, ecs ? 'ecs' : 'elasticloadbalancing', body);
       if (this.outage) {
         this.calls.push(`outage:${ecs ? (target as string).slice(ECS_TARGET_PREFIX.length) : new URLSearchParams(body).get('Action')}`);
         throw new AwsError(this.outage, 'ServiceUnavailableException', 'Service Unavailable');
@@ -298,17 +300,30 @@ export class FakeAws {
     }
   }
 
-  private checkSignature(req: IncomingMessage, service: string): void {
+  private checkSignature(req: IncomingMessage, service: string, body: string): void {
     const header = req.headers.authorization;
     if (!header) throw new AwsError(400, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
     const match = AUTH.exec(header);
     if (!match) throw new AwsError(400, 'IncompleteSignatureException', 'Authorization header is not a well-formed AWS4-HMAC-SHA256 signature');
-    const [, , date, region, scope, signed] = match;
+    const [, key, date, region, scope, signed, signature] = match;
     const amzDate = req.headers['x-amz-date'];
     if (typeof amzDate !== 'string' || !amzDate.startsWith(date!)) throw new AwsError(400, 'IncompleteSignatureException', 'X-Amz-Date missing or not the date of the credential scope');
     if (region !== this.region || scope !== service) throw new AwsError(403, 'InvalidSignatureException', `Credential should be scoped to a valid region and service (${this.region}/${service}), not ${region}/${scope}`);
     const headers = signed!.split(';');
     if (!headers.includes('host') || !headers.includes('x-amz-date')) throw new AwsError(403, 'InvalidSignatureException', 'SignedHeaders must include host and x-amz-date');
+    if (key !== FAKE_CREDENTIALS.AWS_ACCESS_KEY_ID) throw new AwsError(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+    // SigV4: canonical request -> string to sign -> HMAC chain of the secret over date/region/service.
+    const [path, query = ''] = (req.url ?? '/').split('?');
+    const canonicalQuery = query ? query.split('&').sort().join('&') : '';
+    const canonicalHeaders = headers.map((h) => `${h}:${String(req.headers[h] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
+    const payloadHash = createHash('sha256').update(body).digest('hex');
+    const canonical = [req.method, path, canonicalQuery, canonicalHeaders, signed, payloadHash].join('\n');
+    const scopeText = `${date}/${region}/${scope}/aws4_request`;
+    const toSign = ['AWS4-HMAC-SHA256', amzDate, scopeText, createHash('sha256').update(canonical).digest('hex')].join('\n');
+    let signingKey: Buffer = Buffer.from(`AWS4${FAKE_CREDENTIALS.AWS_SECRET_ACCESS_KEY}`);
+    for (const part of [date!, region!, scope!, 'aws4_request']) signingKey = createHmac('sha256', signingKey).update(part).digest();
+    const expected = createHmac('sha256', signingKey).update(toSign).digest();
+    if (!timingSafeEqual(expected, Buffer.from(signature!, 'hex'))) throw new AwsError(403, 'InvalidSignatureException', 'The request signature we calculated does not match the signature you provided.');
   }
 
   private ecs(operation: string, input: Record<string, any>): unknown {

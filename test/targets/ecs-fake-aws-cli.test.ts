@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeAws } from '../support/fake-aws.js';
+import { FAKE_CREDENTIALS, FakeAws } from '../support/fake-aws.js';
 
 const run = promisify(execFile);
 // Debian's awscli; a pyenv shim of the same name may come first on PATH.
@@ -21,10 +21,10 @@ const DIGEST = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 describe('fake AWS (ECS JSON, ELBv2 query/XML) against the real aws CLI', () => {
   let fake: FakeAws;
   let home: string;
-  const aws = async (args: string[]) => {
+  const aws = async (args: string[], secret = FAKE_CREDENTIALS.AWS_SECRET_ACCESS_KEY) => {
     const { stdout } = await run(AWS, [...args, '--endpoint-url', fake.endpoint, '--output', 'json'], {
       timeout: 60_000,
-      env: { PATH: process.env.PATH, HOME: home, AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE', AWS_SECRET_ACCESS_KEY: 'fake-secret-for-the-fake', AWS_DEFAULT_REGION: 'eu-west-1', AWS_PAGER: '', AWS_CONFIG_FILE: join(home, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials') },
+      env: { PATH: process.env.PATH, HOME: home, AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: secret, AWS_DEFAULT_REGION: 'eu-west-1', AWS_PAGER: '', AWS_CONFIG_FILE: join(home, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials') },
     });
     return stdout.trim() ? (JSON.parse(stdout) as any) : null;
   };
@@ -84,7 +84,8 @@ describe('fake AWS (ECS JSON, ELBv2 query/XML) against the real aws CLI', () => 
     await expect(aws(['elbv2', 'modify-listener', '--listener-arn', `${listener.arn}x`, '--default-actions', `Type=forward,TargetGroupArn=${blue.arn}`])).rejects.toThrow(/ListenerNotFound/);
   });
 
-  it('every call the CLI made was signed (the fake refuses an unsigned one)', async () => {
+  it('every call the CLI made was signed: the fake recomputes SigV4 and refuses a wrong secret or none', async () => {
+    await expect(aws(['ecs', 'describe-services', '--cluster', 'prod', '--services', 'web'], 'not-the-secret')).rejects.toThrow(/InvalidSignatureException/);
     const unsigned = await fetch(fake.endpoint, { method: 'POST', headers: { 'x-amz-target': 'AmazonEC2ContainerServiceV20141113.DescribeServices', 'content-type': 'application/x-amz-json-1.1' }, body: '{}' });
     expect(unsigned.status).toBe(400);
     expect(await unsigned.json()).toMatchObject({ __type: 'MissingAuthenticationTokenException' });

@@ -7,14 +7,14 @@ import { EcsTarget } from '../../src/adapters/targets/ecs/ecs-target.js';
 import { ecsTargetSchema } from '../../src/adapters/targets/ecs/ecs-config.js';
 import { inspectArtifact } from '../../src/artifacts/artifact-digest.js';
 import { targetContract, type TargetHarness } from '../contracts/target-contract.js';
-import { FakeAws } from '../support/fake-aws.js';
+import { FAKE_CREDENTIALS, FakeAws } from '../support/fake-aws.js';
 
 const CLUSTER = 'prod';
 const SERVICE = 'web';
 const digestOf = (version: string) => `sha256:${Buffer.from(version.padEnd(32, '-')).toString('hex').slice(0, 64)}`;
 
 // The SDK's standard chain reads these (the fake checks the signature's shape, not the secret).
-const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE', AWS_SECRET_ACCESS_KEY: 'fake-secret-for-the-fake' };
+const CREDENTIALS = FAKE_CREDENTIALS;
 
 function useFakeCredentials(): void {
   const saved = Object.fromEntries(Object.keys(CREDENTIALS).map((k) => [k, process.env[k]]));
