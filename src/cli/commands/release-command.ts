@@ -44,7 +44,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const given = args.string('artifact');
   const images = parseImages(args.strings('image'));
   const taskDefinition = args.string('task-definition');
-  if ([given, images, taskDefinition].filter(Boolean).length > 1) throw new RewindError('REWIND_E_USAGE', 'release register takes one of --artifact, --image and --task-definition', { argument: '--task-definition' });
+  if (taskDefinition && (given || images)) throw new RewindError('REWIND_E_USAGE', 'release register takes one of --artifact, --image and --task-definition', { argument: '--task-definition' });
   if (given && images) throw new RewindError('REWIND_E_USAGE', 'release register takes --artifact or --image, not both', { argument: '--image' });
   if (!given && !images && !taskDefinition) throw new RewindError('REWIND_E_USAGE', `release register needs --artifact <dir|.tgz> (or --image <service>=<image> for a compose target)`, { argument: '--artifact' });
   const context = await openContext(args, io);
