@@ -36,6 +36,7 @@ import type { ComposeTargetConfig } from './targets/compose/compose-config.js';
 import { composeTargetDefinition } from './targets/compose/compose-definition.js';
 import type { EcsTargetConfig } from './targets/ecs/ecs-config.js';
 import { ecsTargetDefinition } from './targets/ecs/ecs-definition.js';
+import { albRouterDefinition } from './routers/alb/alb-definition.js';
 import { haproxyRouterDefinition } from './routers/haproxy/haproxy-definition.js';
 import { nginxRouterDefinition } from './routers/nginx/nginx-definition.js';
 import { commandRuntimeDefinition } from './runtimes/command/command-definition.js';
@@ -78,7 +79,7 @@ export const TARGETS: readonly TargetDefinition<any>[] = [slottedReleasesTargetD
 export const RUNTIMES: readonly RuntimeDefinition<any>[] = [pm2RuntimeDefinition, commandRuntimeDefinition];
 export const DATABASES: readonly DatabaseDefinition<any>[] = [postgresDatabaseDefinition, mysqlDatabaseDefinition, sqliteDatabaseDefinition];
 export const METRIC_SOURCES: readonly MetricSourceDefinition<any>[] = [prometheusSourceDefinition, httpProbeSourceDefinition];
-export const ROUTERS: readonly RouterDefinition<any>[] = [haproxyRouterDefinition, nginxRouterDefinition];
+export const ROUTERS: readonly RouterDefinition<any>[] = [haproxyRouterDefinition, nginxRouterDefinition, albRouterDefinition];
 export const NOTIFIERS: readonly NotifierDefinition<any>[] = [webhookNotifierDefinition, slackNotifierDefinition, pagerdutyNotifierDefinition];
 
 /** The config entries of one notifier in an environment's `notify:`. */

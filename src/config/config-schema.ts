@@ -5,6 +5,7 @@ import { sqliteDatabaseSchema } from '../adapters/databases/sqlite/sqlite-config
 import { httpProbeSourceSchema } from '../adapters/metrics/http-probe/http-probe-config.js';
 import { prometheusSourceSchema } from '../adapters/metrics/prometheus/prometheus-config.js';
 import { notifySettingsSchema } from '../adapters/notifiers/notify-config.js';
+import { albTrafficRouterSchema } from '../adapters/routers/alb/alb-config.js';
 import { haproxyTrafficRouterSchema } from '../adapters/routers/haproxy/haproxy-config.js';
 import { nginxTrafficRouterSchema } from '../adapters/routers/nginx/nginx-config.js';
 import { runtimeConfigOf, runtimeSupportsSlots, slotsConfigOf, targetHasReleaseFiles } from '../adapters/registry.js';
@@ -52,7 +53,7 @@ export const trafficSettingsSchema = z.strictObject({
   strategy: z
     .enum(['blue-green', 'canary'])
     .describe('blue-green: boot the new release on the idle slot, probe it there, switch all traffic; canary: then move traffic in steps with analysis between them.'),
-  router: z.discriminatedUnion('type', [haproxyTrafficRouterSchema, nginxTrafficRouterSchema]).describe('The proxy in front of the two slots.'),
+  router: z.discriminatedUnion('type', [haproxyTrafficRouterSchema, nginxTrafficRouterSchema, albTrafficRouterSchema]).describe('The proxy in front of the two slots.'),
   canary: z
     .strictObject({
       steps: z

@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /*
@@ -124,7 +124,42 @@ export class FakeAws {
     return fake;
   }
 
+  private readonly dataPlanes: Server[] = [];
+
+  /**
+   * The listener's data plane, for router tests: an HTTP port on loopback that forwards each request
+   * (keep-alive connections included) to a target of the group the listener's weights pick, by smooth
+   * weighted round robin, as an ALB applies a forward action per request.
+   */
+  async serveListener(listener: FakeListener): Promise<number> {
+    const credit = new Map<string, number>();
+    const server = createServer((req, res) => {
+      const live = listener.forward.filter((f) => f.weight > 0);
+      const total = live.reduce((sum, f) => sum + f.weight, 0);
+      if (total === 0) return void res.writeHead(503).end('no target group');
+      for (const f of live) credit.set(f.arn, (credit.get(f.arn) ?? 0) + f.weight);
+      const chosen = live.reduce((best, f) => ((credit.get(f.arn) ?? 0) > (credit.get(best.arn) ?? 0) ? f : best));
+      credit.set(chosen.arn, credit.get(chosen.arn)! - total);
+      const target = this.targetGroups.get(chosen.arn)?.targets.find((t) => t.state === 'healthy');
+      if (!target) return void res.writeHead(503).end('no healthy target');
+      const upstream = request({ host: target.id, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on('error', () => res.headersSent ? res.destroy() : res.writeHead(502).end('upstream failed'));
+      req.pipe(upstream);
+    });
+    server.keepAliveTimeout = 60_000;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    this.dataPlanes.push(server);
+    return (server.address() as AddressInfo).port;
+  }
+
   async stop(): Promise<void> {
+    for (const plane of this.dataPlanes) {
+      plane.closeAllConnections();
+      await new Promise<void>((resolve) => plane.close(() => resolve()));
+    }
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
