@@ -49,6 +49,7 @@ export const PROGRAMS = [
   { program: 'scp', pkg: 'openssh-client', why: 'the ssh-fleet target uploads releases with scp' },
   { program: 'ssh-keygen', pkg: 'openssh-client', why: 'host and client keys of the ssh-fleet test hosts' },
   { program: 'sha256sum', pkg: 'coreutils', why: 'the ssh-fleet target checks each upload on the host' },
+  { program: '/usr/bin/aws', pkg: 'awscli', why: 'the ecs target: its fake AWS API is checked with the real aws CLI' },
   { program: 'dockerd', pkg: 'docker.io', why: 'the compose target: a Docker engine per test file (vfs storage, no bridge, in its temp dir)' },
   { program: '/usr/bin/docker', pkg: 'docker.io', why: 'the compose target: the docker CLI matching that engine (preferred over any other docker on PATH)' },
   { program: 'docker-compose', pkg: 'docker-compose', why: 'the compose target: Compose v1 (1.29), which the tests drive' },

@@ -5,6 +5,7 @@ import { sqliteDatabaseSchema } from '../adapters/databases/sqlite/sqlite-config
 import { httpProbeSourceSchema } from '../adapters/metrics/http-probe/http-probe-config.js';
 import { prometheusSourceSchema } from '../adapters/metrics/prometheus/prometheus-config.js';
 import { notifySettingsSchema } from '../adapters/notifiers/notify-config.js';
+import { albTrafficRouterSchema } from '../adapters/routers/alb/alb-config.js';
 import { haproxyTrafficRouterSchema } from '../adapters/routers/haproxy/haproxy-config.js';
 import { nginxTrafficRouterSchema } from '../adapters/routers/nginx/nginx-config.js';
 import { runtimeConfigOf, runtimeSupportsSlots, slotsConfigOf, targetHasReleaseFiles } from '../adapters/registry.js';
@@ -12,6 +13,7 @@ import { runtimeSchema } from '../adapters/runtimes/runtime-config.js';
 import { releasesTargetSchema } from '../adapters/targets/releases/releases-config.js';
 import { composeTargetSchema } from '../adapters/targets/compose/compose-config.js';
 import { redisStateSchema } from '../adapters/stores/redis/redis-config.js';
+import { ecsTargetSchema } from '../adapters/targets/ecs/ecs-config.js';
 import { DEFAULT_LEDGER } from './known-valid-config.js';
 import { healthCheckSchema, smokeSettingsSchema } from './parts/check-settings.js';
 import { name, positiveMs } from './parts/schema-parts.js';
@@ -31,7 +33,7 @@ const environmentName = name.regex(
   `reserved: ${RESERVED_ENVIRONMENT_NAMES.join(', ')} are members of every JavaScript object, not environment names`,
 );
 
-export const targetSchema = z.discriminatedUnion('type', [releasesTargetSchema, composeTargetSchema]);
+export const targetSchema = z.discriminatedUnion('type', [releasesTargetSchema, composeTargetSchema, ecsTargetSchema]);
 
 export const watchSettingsSchema = z.strictObject({
   windowMs: z.number().int().min(1000).default(180_000).describe('How long a new release is watched before it is marked good (2–5 minutes is usual).'),
@@ -52,7 +54,7 @@ export const trafficSettingsSchema = z.strictObject({
   strategy: z
     .enum(['blue-green', 'canary'])
     .describe('blue-green: boot the new release on the idle slot, probe it there, switch all traffic; canary: then move traffic in steps with analysis between them.'),
-  router: z.discriminatedUnion('type', [haproxyTrafficRouterSchema, nginxTrafficRouterSchema]).describe('The proxy in front of the two slots.'),
+  router: z.discriminatedUnion('type', [haproxyTrafficRouterSchema, nginxTrafficRouterSchema, albTrafficRouterSchema]).describe('The proxy in front of the two slots.'),
   canary: z
     .strictObject({
       steps: z

@@ -134,6 +134,8 @@ export interface Target {
    * targets whose releases are files.
    */
   artifactFromImages?(images: Record<string, string>): Promise<string>;
+  /** ECS: `release register --task-definition family:revision` as a manifest directory (ARN and images). Throws coded errors. */
+  artifactFromTaskDefinition?(reference: string): Promise<string>;
   /** Releases connections (PM2 bus, SDK clients). */
   close(): Promise<void>;
 }

@@ -8,7 +8,7 @@ import { resolveEnvironment, resolveEnvironmentAndVersion } from '../environment
 import { toJson } from '../../util/iso-times.js';
 import type { Services } from '../../core/services.js';
 
-export const usage = 'rewind release register [<env>] <version> (--artifact <dir|.tgz> | --image <service>=<image>...) [--commit SHA] [--ci passed|failed|unknown]\n       rewind release list [<env>] [--json]';
+export const usage = 'rewind release register [<env>] <version> (--artifact <dir|.tgz> | --image <service>=<image>... | --task-definition <family:revision>) [--commit SHA] [--ci passed|failed|unknown]\n       rewind release list [<env>] [--json]';
 export const help = `${usage}
 
   register  record an immutable release: SemVer version (a leading v is accepted and dropped), the
@@ -21,6 +21,8 @@ export const help = `${usage}
             instead of --artifact, once per service the release changes: each tag is resolved to
             its digest once, now (docker pull, then the image's RepoDigests), and the release is
             the manifest of those digests, so a moved tag never changes what a rollback runs.
+            For an ecs target, --task-definition <family:revision>: the revision's ARN and its
+            container images (by digest when requireDigests) are the release.
   list      the environment's releases, newest first, with state and CI result.
 
 Rolling back to a release whose CI did not pass needs --allow-untested.
@@ -31,7 +33,7 @@ is then missing: REWIND_E_USAGE), and the version otherwise. With several enviro
 <env> out is REWIND_E_USAGE naming them.`;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const args = parseCommandArgs(argv, { artifact: { type: 'string' }, image: { type: 'string', multiple: true }, commit: { type: 'string' }, ci: { type: 'string' } }, { min: 1, max: 3, usage });
+  const args = parseCommandArgs(argv, { artifact: { type: 'string' }, image: { type: 'string', multiple: true }, 'task-definition': { type: 'string' }, commit: { type: 'string' }, ci: { type: 'string' } }, { min: 1, max: 3, usage });
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
   const [sub, ...rest] = args.positionals as [string, ...string[]];
   if (sub === 'list') {
@@ -41,14 +43,16 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   if (sub !== 'register') throw unknownSubcommand('release', sub, ['register', 'list'], usage);
   const given = args.string('artifact');
   const images = parseImages(args.strings('image'));
+  const taskDefinition = args.string('task-definition');
+  if (taskDefinition && (given || images)) throw new RewindError('REWIND_E_USAGE', 'release register takes one of --artifact, --image and --task-definition', { argument: '--task-definition' });
   if (given && images) throw new RewindError('REWIND_E_USAGE', 'release register takes --artifact or --image, not both', { argument: '--image' });
-  if (!given && !images) throw new RewindError('REWIND_E_USAGE', `release register needs --artifact <dir|.tgz> (or --image <service>=<image> for a compose target)`, { argument: '--artifact' });
+  if (!given && !images && !taskDefinition) throw new RewindError('REWIND_E_USAGE', `release register needs --artifact <dir|.tgz> (or --image <service>=<image> for a compose target)`, { argument: '--artifact' });
   const context = await openContext(args, io);
   try {
     const { env, version } = resolveEnvironmentAndVersion(rest, Object.keys(context.config.environments), io, usage);
     if (!version) throw new RewindError('REWIND_E_USAGE', `release register needs a <version>, not an empty argument — usage: ${usage}`, { argument: '<version>' });
     const services = await buildServices(context, io, { json: false, quiet: true });
-    const artifact = given ?? (await imageManifest(services, env, images!));
+    const artifact = given ?? (taskDefinition ? await taskDefinitionManifest(services, env, taskDefinition) : await imageManifest(services, env, images!));
     const { release, created, stored, copied } = await registerRelease(services, env, version, { artifact, commit: args.string('commit'), ci: args.string('ci') });
     if (args.flag('json')) writeLine(io.stdout, toJson({ created, release, stored, copied }));
     else if (created) writeLine(io.stdout, `registered ${env} ${release.version} (#${release.seq}) ${release.digest}`);
@@ -93,6 +97,17 @@ async function imageManifest(services: Services, env: string, images: Record<str
   try {
     if (!target.artifactFromImages) throw new RewindError('REWIND_E_USAGE', `--image is for image targets (type compose); ${env} has a ${target.type} target: pass --artifact`, { argument: '--image', env });
     return await target.artifactFromImages({ ...images });
+  } finally {
+    await target.close();
+  }
+}
+
+/** The manifest directory an ecs target writes for a task definition revision (its ARN and images). */
+async function taskDefinitionManifest(services: Services, env: string, reference: string): Promise<string> {
+  const target = services.createTarget(env, environmentConfig(services.config, env));
+  try {
+    if (!target.artifactFromTaskDefinition) throw new RewindError('REWIND_E_USAGE', `--task-definition is for ecs targets; ${env} has a ${target.type} target`, { argument: '--task-definition', env });
+    return await target.artifactFromTaskDefinition(reference);
   } finally {
     await target.close();
   }
