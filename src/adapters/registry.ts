@@ -34,6 +34,8 @@ import type { WebhookConfig } from './notifiers/webhook/webhook-config.js';
 import type { ReleasesTargetConfig } from './targets/releases/releases-config.js';
 import type { ComposeTargetConfig } from './targets/compose/compose-config.js';
 import { composeTargetDefinition } from './targets/compose/compose-definition.js';
+import type { KubernetesTargetConfig } from './targets/kubernetes/kubernetes-config.js';
+import { kubernetesTargetDefinition } from './targets/kubernetes/kubernetes-definition.js';
 import { haproxyRouterDefinition } from './routers/haproxy/haproxy-definition.js';
 import { nginxRouterDefinition } from './routers/nginx/nginx-definition.js';
 import { commandRuntimeDefinition } from './runtimes/command/command-definition.js';
@@ -51,7 +53,7 @@ import { sshFleetTargetDefinition } from './targets/ssh-fleet/ssh-fleet-definiti
  * A target's config, one member per target type. Only the releases targets have a `runtime:` (they
  * run the app on this machine) and `slots:`; an image target (compose) has neither: Docker runs it.
  */
-export type TargetAdapterConfig = ReleasesTargetConfig | ComposeTargetConfig;
+export type TargetAdapterConfig = ReleasesTargetConfig | ComposeTargetConfig | KubernetesTargetConfig;
 
 export interface EnvironmentAdapterConfigs {
   target: TargetAdapterConfig;
@@ -72,7 +74,7 @@ export interface EnvironmentAdapterConfigs {
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 /** In order: the first definition of a type whose `matches` accepts the config is the one built (slotted and fleet before plain releases). */
-export const TARGETS: readonly TargetDefinition<any>[] = [slottedReleasesTargetDefinition, sshFleetTargetDefinition, releasesTargetDefinition, composeTargetDefinition];
+export const TARGETS: readonly TargetDefinition<any>[] = [slottedReleasesTargetDefinition, sshFleetTargetDefinition, releasesTargetDefinition, composeTargetDefinition, kubernetesTargetDefinition];
 export const RUNTIMES: readonly RuntimeDefinition<any>[] = [pm2RuntimeDefinition, commandRuntimeDefinition];
 export const DATABASES: readonly DatabaseDefinition<any>[] = [postgresDatabaseDefinition, mysqlDatabaseDefinition, sqliteDatabaseDefinition];
 export const METRIC_SOURCES: readonly MetricSourceDefinition<any>[] = [prometheusSourceDefinition, httpProbeSourceDefinition];

@@ -73,7 +73,7 @@ export class FakeKubeApiServer {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** A kubeconfig naming this server (context `fake`, namespace-less), written to `path`. */
+  /** A kubeconfig naming this server (context `fake`, no credentials), written to `path`. */
   async writeKubeconfig(path: string, context = 'fake'): Promise<string> {
     const text = [
       'apiVersion: v1',
@@ -83,6 +83,8 @@ export class FakeKubeApiServer {
       `- name: ${context}`,
       '  cluster:',
       `    server: ${this.url}`,
+      // @kubernetes/client-node refuses a plain-http server unless this is set (kubectl takes it either way).
+      '    insecure-skip-tls-verify: true',
       'contexts:',
       `- name: ${context}`,
       '  context:',
