@@ -415,6 +415,7 @@ function setCondition(d: Json, type: string, status: string, reason: string, mes
   const existing = conditions.find((c) => c.type === type);
   const at = now();
   if (existing) {
+    if (existing.status === status && existing.reason === reason && existing.message === message) return;
     if (existing.status !== status) existing.lastTransitionTime = at;
     Object.assign(existing, { status, reason, message, lastUpdateTime: at });
   } else conditions.push({ type, status, reason, message, lastUpdateTime: at, lastTransitionTime: at });

@@ -220,10 +220,15 @@ export class KubernetesTarget implements Target {
     return pods.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
   }
 
-  /** One entry per ready pod of each Deployment, with the release its template annotation names. */
+  /**
+   * One entry per ready pod of each Deployment rewind manages (its template has the rewind.dev/version
+   * annotation), with the release the pod's annotation names (null: a pod of a template rewind did
+   * not set). A Deployment rewind never activated is not listed, as compose leaves out unpinned services.
+   */
   async servedVersions(): Promise<ServedProcess[] | null> {
     const served: ServedProcess[] = [];
     for (const { name } of this.config.deployments) {
+      if (!(await this.api.deployment(this.ns, name)).spec?.template.metadata?.annotations?.[VERSION_ANNOTATION]) continue;
       for (const pod of await this.readyPods(name)) {
         served.push({ version: pod.metadata?.annotations?.[VERSION_ANNOTATION] ?? null, where: `pod ${this.ns}/${pod.metadata?.name} (deployment ${name})` });
       }
