@@ -135,6 +135,11 @@ describe('Kubernetes: a never-ready release rolls back to the LKG, not to revisi
       expect(byRevision['5']).toBe(image(d, '1.0.0'));
       expect(fake.deployment(NS, d)!.metadata.annotations[REV]).toBe('5');
     }
+    // status maps each release to the revision it last rolled out as (1.2.0's failed rollout too).
+    const status = await cli(['status', ENV, '--json']);
+    expect(JSON.parse(status.stdout).target.revisions).toEqual({ '1.0.0': { 'app-api': '5', 'app-web': '5' }, '1.1.0': { 'app-api': '3', 'app-web': '3' }, '1.2.0': { 'app-api': '4', 'app-web': '4' } });
+    const human = await cli(['status', ENV]);
+    expect(human.stdout).toContain('revisions       1.0.0: app-api #5, app-web #5\n');
   });
 
   it('bad input is refused with its code before anything changes: unknown deployment or container, an unreachable API server', async () => {

@@ -134,6 +134,12 @@ export interface Target {
    * targets whose releases are files.
    */
   artifactFromImages?(images: Record<string, string>): Promise<string>;
+  /**
+   * Platforms that number their own rollouts (kubernetes: each Deployment's
+   * `deployment.kubernetes.io/revision`): release -> object -> the revision it last rolled out as,
+   * for `status`. Absent elsewhere.
+   */
+  platformRevisions?(): Promise<Record<string, Record<string, string>>>;
   /** Releases connections (PM2 bus, SDK clients). */
   close(): Promise<void>;
 }

@@ -147,7 +147,12 @@ export class KubernetesTarget implements Target {
       await this.state.writeRecord({ ...record, revisions });
       return succeeded(`${version} rolled out: ${Object.entries(revisions).map(([d, r]) => `${d} revision ${r}`).join(', ')}`, { images: record.images, revisions, patched, rolloutMs: Math.round(performance.now() - started) });
     } catch (error) {
-      if (isRewindError(error)) return failed(error.message, error.details, error.code);
+      if (isRewindError(error)) {
+        // A failed rollout has its revision too: recorded, so status shows what `rollout history` numbers it.
+        const revisions = await this.revisionsOf(version, Object.keys(byDeployment)).catch(() => ({}));
+        if (Object.keys(revisions).length) await this.state.writeRecord({ ...record, revisions });
+        return failed(error.message, { ...error.details, revisions }, error.code);
+      }
       throw error;
     }
   }
@@ -177,6 +182,17 @@ export class KubernetesTarget implements Target {
       if (Date.now() >= deadline) throw new RewindError('REWIND_E_KUBE_ROLLOUT_TIMEOUT', `rollout not finished after ${this.config.rolloutTimeoutMs} ms (rolloutTimeoutMs): ${last}`, { waiting });
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
+  }
+
+  /** The revision of each Deployment whose pod template is `version`'s. */
+  private async revisionsOf(version: string, names: readonly string[]): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const name of names) {
+      const d = await this.api.deployment(this.ns, name);
+      const revision = d.metadata?.annotations?.[REVISION_ANNOTATION];
+      if (revision && d.spec?.template.metadata?.annotations?.[VERSION_ANNOTATION] === version) out[name] = revision;
+    }
+    return out;
   }
 
   /**
@@ -236,8 +252,8 @@ export class KubernetesTarget implements Target {
     return served;
   }
 
-  /** Each recorded release's revision per Deployment, for `status`. */
-  async revisions(): Promise<Record<string, Record<string, string>>> {
+  /** Each recorded release's revision per Deployment (when it last rolled out), for `status`. */
+  async platformRevisions(): Promise<Record<string, Record<string, string>>> {
     const out: Record<string, Record<string, string>> = {};
     for (const version of await this.state.versions()) {
       const record = await this.state.record(version);
