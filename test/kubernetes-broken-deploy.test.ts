@@ -155,6 +155,11 @@ describe('Kubernetes: a never-ready release rolls back to the LKG, not to revisi
     const down = await register('9.0.0', true, 'down');
     expect(down.code).toBe(3);
     expect(errorLine(down)).toMatch(/^error REWIND_E_KUBE_UNREACHABLE: the API server http:\/\/127\.0\.0\.1:\d+ did not answer for deployment shop\/app-api: /);
+    // A plan changes nothing either: it names the PATCH and the rollout wait.
+    const dry = await cli(['deploy', ENV, '1.1.0', '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('PATCH (strategic merge) each Deployment');
+    expect(dry.stdout).toContain('as `kubectl rollout status` decides');
     expect(await ledger.listReleases(ENV, { limit: 100 })).toEqual(before.releases);
     expect(await ledger.listReleases('down', { limit: 100 })).toEqual([]);
     expect(DEPLOYMENTS.map((d) => fake.deployment(NS, d)!.metadata.resourceVersion)).toEqual(before.rv);
