@@ -337,6 +337,8 @@ export class FakeKubeApiServer {
       const match = (o: Json) => labels(o.metadata.labels ?? {}) && fields(o);
       if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') {
         res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+        // The API server answers a watch at once; the client waits for these headers before it goes on.
+        res.flushHeaders();
         const since = Number(url.searchParams.get('resourceVersion') ?? 0);
         const watcher = { res, kind, namespace, match, lastRv: new Map<string, string>() };
         // Objects not changed since the client's list are not sent again.
