@@ -55,6 +55,7 @@ export const PROGRAMS = [
   { program: 'docker-compose', pkg: 'docker-compose', why: 'the compose target: Compose v1 (1.29), which the tests drive' },
   { program: 'docker-registry', pkg: 'docker-registry', why: 'the compose target: a local registry, so images are pushed and pulled by real digests' },
   { program: '/bin/busybox', pkg: 'busybox-static', why: 'the compose target: the static busybox the test images are built from (FROM scratch)' },
+  { program: '/usr/bin/kubectl', pkg: 'kubernetes-client', why: 'the kubernetes target: the real kubectl checks the fake API server (rollout status, history, undo)' },
 ];
 
 /**

@@ -14,6 +14,7 @@ import { releasesTargetSchema } from '../adapters/targets/releases/releases-conf
 import { composeTargetSchema } from '../adapters/targets/compose/compose-config.js';
 import { redisStateSchema } from '../adapters/stores/redis/redis-config.js';
 import { ecsTargetSchema } from '../adapters/targets/ecs/ecs-config.js';
+import { kubernetesTargetSchema } from '../adapters/targets/kubernetes/kubernetes-config.js';
 import { DEFAULT_LEDGER } from './known-valid-config.js';
 import { healthCheckSchema, smokeSettingsSchema } from './parts/check-settings.js';
 import { name, positiveMs } from './parts/schema-parts.js';
@@ -33,7 +34,7 @@ const environmentName = name.regex(
   `reserved: ${RESERVED_ENVIRONMENT_NAMES.join(', ')} are members of every JavaScript object, not environment names`,
 );
 
-export const targetSchema = z.discriminatedUnion('type', [releasesTargetSchema, composeTargetSchema, ecsTargetSchema]);
+export const targetSchema = z.discriminatedUnion('type', [releasesTargetSchema, composeTargetSchema, ecsTargetSchema, kubernetesTargetSchema]);
 
 export const watchSettingsSchema = z.strictObject({
   windowMs: z.number().int().min(1000).default(180_000).describe('How long a new release is watched before it is marked good (2–5 minutes is usual).'),
@@ -100,7 +101,7 @@ export const environmentSchema = z
   .refine((e) => !slotsConfigOf(e.target) || runtimeSupportsSlots(runtimeConfigOf(e.target)!), { message: 'slots run under runtime type pm2 (one PM2 app per slot)', path: ['target', 'slots'] })
   .refine((e) => !slotsConfigOf(e.target) || e.traffic !== undefined, { message: 'target.slots needs traffic: a router to move traffic between the slots', path: ['target', 'slots'] })
   .refine((e) => !e.database?.migrations || targetHasReleaseFiles(e.target), {
-    message: "migrations are read from a release's files, and a compose target's releases are images: leave database.migrations out and run them as a one-off service of the stack (docs/config.md, Docker Compose); backups and restores still apply",
+    message: "migrations are read from a release's files, and a compose or kubernetes target's releases are images: leave database.migrations out and run them as a one-off service of the stack (docs/config.md, Docker Compose); backups and restores still apply",
     path: ['database', 'migrations'],
   })
   .refine((e) => e.traffic?.strategy !== 'canary' || e.watch !== undefined, { message: 'a canary needs watch: its source measures the canary against stable between steps', path: ['traffic', 'strategy'] });

@@ -136,6 +136,12 @@ export interface Target {
   artifactFromImages?(images: Record<string, string>): Promise<string>;
   /** ECS: `release register --task-definition family:revision` as a manifest directory (ARN and images). Throws coded errors. */
   artifactFromTaskDefinition?(reference: string): Promise<string>;
+  /**
+   * Platforms that number their own rollouts (kubernetes: each Deployment's
+   * `deployment.kubernetes.io/revision`): release -> object -> the revision it last rolled out as,
+   * for `status`. Absent elsewhere.
+   */
+  platformRevisions?(): Promise<Record<string, Record<string, string>>>;
   /** Releases connections (PM2 bus, SDK clients). */
   close(): Promise<void>;
 }

@@ -83,7 +83,7 @@ function parseImages(pairs: string[]): Record<string, string> | null {
   if (pairs.length === 0) return null;
   const images: Record<string, string> = Object.create(null);
   for (const pair of pairs) {
-    const match = /^([a-z0-9][a-z0-9_-]*)=(.+)$/.exec(pair);
+    const match = /^([a-z0-9][a-z0-9_-]*(?:\/[a-z0-9][a-z0-9_-]*)?)=(.+)$/.exec(pair); // kubernetes: deployment/container
     if (!match) throw new RewindError('REWIND_E_USAGE', `--image takes <service>=<image>, not ${JSON.stringify(pair)}`, { argument: '--image' });
     if (match[1]! in images) throw new RewindError('REWIND_E_USAGE', `--image names service ${match[1]} twice`, { argument: '--image' });
     images[match[1]!] = match[2]!;
@@ -95,7 +95,7 @@ function parseImages(pairs: string[]): Record<string, string> | null {
 async function imageManifest(services: Services, env: string, images: Record<string, string>): Promise<string> {
   const target = services.createTarget(env, environmentConfig(services.config, env));
   try {
-    if (!target.artifactFromImages) throw new RewindError('REWIND_E_USAGE', `--image is for image targets (type compose); ${env} has a ${target.type} target: pass --artifact`, { argument: '--image', env });
+    if (!target.artifactFromImages) throw new RewindError('REWIND_E_USAGE', `--image is for image targets (type compose, kubernetes); ${env} has a ${target.type} target: pass --artifact`, { argument: '--image', env });
     return await target.artifactFromImages({ ...images });
   } finally {
     await target.close();

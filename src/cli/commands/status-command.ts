@@ -63,7 +63,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       lastOperation: last
         ? { id: last.id, kind: last.kind, from: last.fromVersion, to: last.toVersion, state: last.state, startedAt: new Date(last.startedAt).toISOString(), durationMs: last.finishedAt ? last.finishedAt - last.startedAt : null }
         : null,
-      target: { link: seen.link, served: agreement.served },
+      target: { link: seen.link, served: agreement.served, ...(seen.revisions ? { revisions: seen.revisions } : {}) },
       agreement: { agree: agreement.agree, problems: agreement.problems, fix: agreement.agree ? null : unfinished.length ? `rewind resume ${env}` : `rewind repair ${env}` },
       unfinished: unfinished.map((op) => ({ id: op.id, kind: op.kind, from: op.fromVersion, to: op.toVersion })),
       ...(slots ? { slots } : {}),
@@ -75,6 +75,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     writeLine(io.stdout, `environment     ${env}`);
     writeLine(io.stdout, `current         ${current ? `${current.version} (${current.state}, CI ${current.ci}${current.commit ? `, ${current.commit.slice(0, 12)}` : ''})` : 'nothing deployed'}`);
     if (!context.hasTraffic) writeLine(io.stdout, `served          ${describeServed(agreement.served)}`);
+    // Kubernetes: which revision each release rolled out as (kubectl rollout history numbers them so).
+    for (const [version, revisions] of Object.entries(seen.revisions ?? {})) writeLine(io.stdout, `revisions       ${version}: ${Object.entries(revisions).map(([object, revision]) => `${object} #${revision}`).join(', ')}`);
     writeLine(io.stdout, `last known good ${lkg ? `${lkg.version} — \`rewind rollback ${env}\` returns here` : `none — ${lkgNote}`}`);
     writeLine(io.stdout, `lock            ${lock ? `held by ${lock.holder} (pid ${lock.pid}, ${lock.operationId ?? 'no operation'}) until ${new Date(lock.expiresAt).toISOString()}` : 'free'}`);
     if (last) {
@@ -100,7 +102,7 @@ interface StatusContext {
   ledger: Ledger;
   hasTraffic: boolean;
   /** What the target runs: its own record of the active release (`current`, compose pins) and the live processes. */
-  observe(): Promise<{ link: string | null; served: ServedProcess[] | null }>;
+  observe(): Promise<{ link: string | null; served: ServedProcess[] | null; revisions?: Record<string, Record<string, string>> }>;
   /** The validated config and this environment's part of it (loads the schema): only for the slots. */
   fullConfig(): Promise<{ config: RewindConfig; environment: EnvironmentConfig }>;
   close(): Promise<void>;
@@ -150,12 +152,13 @@ function fastObserver(target: Parameters<typeof observedReleasesTarget>[0], base
 }
 
 /** Other targets (compose: its pins and `docker inspect`; a fleet: each host over ssh, an unreachable host an error) are asked through their adapter. */
-async function observeThroughTarget(env: string, fullConfig: StatusContext['fullConfig']): Promise<{ link: string | null; served: ServedProcess[] | null }> {
+async function observeThroughTarget(env: string, fullConfig: StatusContext['fullConfig']): ReturnType<StatusContext['observe']> {
   const { config, environment } = await fullConfig();
   const { composeSlotReaders } = await import('../../app/compose-services.js');
   const target = (await composeSlotReaders(config)).createTarget(env, environment);
   try {
-    return { link: await target.activeVersion(), served: (await target.servedVersions?.()) ?? null };
+    const revisions = await target.platformRevisions?.();
+    return { link: await target.activeVersion(), served: (await target.servedVersions?.()) ?? null, ...(revisions ? { revisions } : {}) };
   } finally {
     await target.close();
   }
