@@ -46,6 +46,10 @@ export interface IncidentFields {
   prevention?: string;
   actionItems?: IncidentActionItem[];
   resolution?: string;
+  /** Seed 002's root cause analysis: why it was not caught earlier. */
+  whyNotCaught?: string;
+  /** When a person noticed the problem (a manual rollback has no failing check to date it). */
+  detectedAt?: number;
 }
 
 export interface NewIncident {
