@@ -34,7 +34,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   try {
     let view: ChecklistView;
     if (sub === 'show') view = await viewChecklist(context.ledger, context.config, await requireRollback(context.ledger, operationId));
-    else view = await tickItem(await buildServices(context, io, { json, quiet: true }), operationId, item!, args.string('note') ?? '');
+    else view = await tickItem(await buildServices(context, io, { json: false, quiet: true }), operationId, item!, args.string('note') ?? '');
     writeLine(io.stdout, json ? toJson(view) : renderChecklist(view));
     return 0;
   } finally {

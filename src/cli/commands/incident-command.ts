@@ -77,7 +77,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       }
       return 0;
     }
-    const services = await buildServices(context, io, { json, quiet: true });
+    const services = await buildServices(context, io, { json: false, quiet: true });
     const changed =
       sub === 'close'
         ? await closeIncident(services, target!, args.string('resolution'))

@@ -20,7 +20,10 @@ export interface IncidentReport {
 const iso = (ms: number) => new Date(ms).toISOString();
 const day = (ms: number) => iso(ms).slice(0, 10);
 const clock = (ms: number) => `${iso(ms).slice(11, 16)} UTC`;
-const minutes = (ms: number) => `${Math.max(0, Math.round(ms / 60_000))} minutes (${Math.round(ms / 1000)} s)`;
+const minutes = (ms: number) => {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+};
 
 const TIMELINE_WORDS: Record<TimelineKind, string> = {
   detected: 'Issue detected',
@@ -74,7 +77,7 @@ export function buildIncidentReport(view: IncidentView): IncidentReport {
     '',
     `Current status: ${restored ? 'All systems operational.' : 'service not restored yet; investigation ongoing.'}`,
   ].join('\n');
-  const window = view.detectedAt !== null && view.restoredAt !== null ? `between ${clock(view.detectedAt)} and ${clock(view.restoredAt)} on ${day(view.detectedAt)}` : `between ${placeholder(view.id, 'start time', '--detected <ISO time>')} and ${placeholder(view.id, 'end time', 'a rollback whose checks pass')}`;
+  const window = view.detectedAt !== null && view.restoredAt !== null ? between(view.detectedAt, view.restoredAt) : `between ${placeholder(view.id, 'start time', '--detected <ISO time>')} and ${placeholder(view.id, 'end time', 'a rollback whose checks pass')}`;
   const userBody = [
     `We briefly experienced technical difficulties ${window}.`,
     '',
@@ -100,6 +103,10 @@ export function renderReportMarkdown(report: IncidentReport): string {
   out.push('## Communication', '', '### Internal notification', '', '```', `Subject: ${report.notifications.internal.subject}`, '', report.notifications.internal.body, '```', '');
   out.push('### User notification', '', '```', `Subject: ${report.notifications.user.subject}`, '', report.notifications.user.body, '```', '');
   return out.join('\n');
+}
+
+function between(start: number, end: number): string {
+  return day(start) === day(end) ? `between ${clock(start)} and ${clock(end)} on ${day(start)}` : `between ${iso(start)} and ${iso(end)}`;
 }
 
 function placeholder(id: number, what: string, how: string): string {

@@ -32,15 +32,17 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export async function viewIncident(ledger: Ledger, incident: IncidentRecord): Promise<IncidentView> {
   const timeline: TimelineEntry[] = [];
   let restoredAt: number | null = null;
-  for (const [index, facts] of incident.rollbacks.entries()) {
-    const entries = await rollbackTimeline(ledger, facts, index === 0 ? incident.fields.detectedAt : undefined);
+  // A detection time a person gave dates the first rollback no failing check dated.
+  const personDated = incident.rollbacks.find((r) => r.parentId === null)?.operationId;
+  for (const facts of incident.rollbacks) {
+    const entries = await rollbackTimeline(ledger, facts, facts.operationId === personDated ? incident.fields.detectedAt : undefined);
     timeline.push(...entries);
     const restored = entries.find((e) => e.kind === 'service-restored');
     // Service is restored by the last rollback that restored it; a later failed one undoes that.
     restoredAt = restored ? restored.at : facts.succeeded ? restoredAt : null;
   }
-  const first = timeline.find((e) => e.kind === 'detected' && e.at !== null) ?? timeline.find((e) => e.kind === 'rollback-initiated');
-  const detectedAt = first?.at ?? null;
+  const detections = timeline.filter((e) => e.kind === 'detected' && e.at !== null).map((e) => e.at!);
+  const detectedAt = detections.length ? Math.min(...detections) : (timeline.find((e) => e.kind === 'rollback-initiated')?.at ?? null);
   return {
     ...incident,
     timeline,
@@ -73,7 +75,9 @@ async function rollbackTimeline(ledger: Ledger, facts: IncidentRollbackFacts, de
     entries.push({ at: operation.finishedAt, kind: 'rollback-failed', text: `rollback failed: ${operation.error ?? 'see rewind history'}`, operationId });
     return entries;
   }
-  entries.push({ at: operation.finishedAt, kind: 'rollback-completed', text: `${facts.to} serves again`, operationId });
+  // Completed: the switch back is done (activation); restored: the checks after it passed too.
+  const switched = [...steps].reverse().find((s) => (s.kind === 'activate' || s.kind === 'shift-traffic') && s.state === 'succeeded');
+  entries.push({ at: switched?.finishedAt ?? operation.finishedAt, kind: 'rollback-completed', text: switched ? `${facts.to} activated: ${messageOf(switched)}` : `${facts.to} serves again`, operationId });
   const checks = steps.filter((s) => VERIFY_KINDS.has(s.kind));
   if (checks.length > 0 && checks.every((s) => s.state === 'succeeded')) {
     const at = Math.max(...checks.map((s) => s.finishedAt ?? s.startedAt));
