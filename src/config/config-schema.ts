@@ -109,7 +109,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .describe('The artifact store: the copies releases are deployed and rolled back from.'),
-  incidents: incidentSettingsSchema.prefault({}).describe('Incidents and the rollback checklists (docs/incidents.md).'),
+  incidents: incidentSettingsSchema.optional().describe('Incidents and the rollback checklists (docs/incidents.md).'),
   environments: z.record(environmentName, environmentSchema).refine((envs) => Object.keys(envs).length > 0, 'at least one environment is required'),
 });
 

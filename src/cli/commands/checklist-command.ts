@@ -9,8 +9,8 @@ export const usage = `rewind checklist show <rollback-operation-id> [--json]
        rewind checklist tick <rollback-operation-id> <item> --note <text> [--json]`;
 export const help = `${usage}
 
-The rollback checklists of seeds 001, 002 and 004 (pre-, during- and post-rollback; replace a list
-under incidents.checklists in rewind.yaml), attached to each rollback operation. What rewind can
+The usual pre-, during- and post-rollback checklists (replace a list under incidents.checklists in
+rewind.yaml), attached to each rollback operation. What rewind can
 prove it ticks by itself, with the evidence from the journal: the rollback version (the last known
 good release and why), the backup (its id and sha256), the activation, the database restore, the
 health check, the smoke step, the post-rollback watch (only one of at least incidents.watchMinutes)

@@ -18,7 +18,7 @@ export const usage = `rewind incident list [<env>] [--open|--closed] [--limit N]
 export const help = `${usage}
 
 Every rollback (by hand, or the one a failed deploy starts) opens an incident for its environment, or
-joins the one still open there. rewind records what it knows: the severity (seed 004's decision
+joins the one still open there. rewind records what it knows: the severity (the rollback decision
 matrix, as \`rewind advise\` applies it: a failed automatic deploy is High, a failed migration High,
 an error rate over 5 % Critical, a failed rollback Critical, a rollback by hand Medium until you say
 otherwise), the versions, what the rollback did to the database and what it lost (a restore loses
@@ -32,8 +32,8 @@ rollback initiated, completed, service restored. People add the rest with \`upda
           a rollback by hand); add action items (--add-action, repeatable) or remove them by number
           (--remove-action, as \`show\` numbers them). Each change is audited (incident_updated).
   close   close it (audited); a later rollback opens a new incident
-  report  the incident report as Markdown (seed 004's template with seed 002's sections and the
-          internal and user notification texts), or as JSON; the same incident gives the same bytes.
+  report  the incident report as Markdown (summary, timeline, impact, root cause, resolution,
+          prevention, action items, root cause analysis, and the internal and user notification texts), or as JSON; the same incident gives the same bytes.
           What nobody recorded reads [TO FILL IN: … — the command that fills it].
 
 Exit codes: 0 ok · 2 bad input (nothing changed) · 3 no such incident (REWIND_E_INCIDENT_NOT_FOUND)

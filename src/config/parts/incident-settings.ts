@@ -31,14 +31,14 @@ export const incidentSettingsSchema = z.strictObject({
     .int()
     .min(1)
     .default(30)
-    .describe('"Monitor for 30 minutes" (seed 004): the post-rollback watch window, in minutes, that ticks it; a shorter watch does not.'),
+    .describe('"Monitor for 30 minutes" after a rollback: the post-rollback watch window, in minutes, that ticks it; a shorter watch does not.'),
   checklists: z
     .strictObject({
       pre: checklistPhase.optional().describe('Replaces the default pre-rollback list.'),
       during: checklistPhase.optional().describe('Replaces the default during-rollback list.'),
       post: checklistPhase.optional().describe('Replaces the default post-rollback list.'),
     })
-    .prefault({})
+    .optional()
     .describe('The rollback checklists; each list left out keeps its default (docs/incidents.md).'),
 });
 

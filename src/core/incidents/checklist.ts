@@ -40,8 +40,8 @@ type Verdict = { state: ItemState; evidence: string };
 const PHASES: ChecklistPhase[] = ['pre', 'during', 'post'];
 
 export function checklistItems(config: RewindConfig): (ChecklistItemConfig & { phase: ChecklistPhase })[] {
-  const settings = config.incidents;
-  return PHASES.flatMap((phase) => (settings.checklists[phase] ?? DEFAULT_CHECKLISTS[phase]).map((item) => ({ ...item, phase, text: item.text.replaceAll('{watchMinutes}', String(settings.watchMinutes)) })));
+  const settings = incidentSettings(config);
+  return PHASES.flatMap((phase) => (settings.checklists?.[phase] ?? DEFAULT_CHECKLISTS[phase]).map((item) => ({ ...item, phase, text: item.text.replaceAll('{watchMinutes}', String(settings.watchMinutes)) })));
 }
 
 export async function requireRollback(ledger: Ledger, operationId: string): Promise<OperationRecord> {
@@ -54,7 +54,7 @@ export async function viewChecklist(ledger: Ledger, config: RewindConfig, operat
   const steps = await ledger.listSteps(operation.id);
   const ticks = new Map((await ledger.listChecklistTicks(operation.id)).map((t) => [t.item, t]));
   const incident = await ledger.findIncidentByOperation(operation.id);
-  const proof = new Proofs(ledger, operation, steps, incident, config.incidents.watchMinutes);
+  const proof = new Proofs(ledger, operation, steps, incident, incidentSettings(config).watchMinutes);
   const items: ChecklistItemView[] = [];
   for (const item of checklistItems(config)) {
     const auto = item.proof ? await proof.check(item.proof) : { state: 'open' as const, evidence: "a person's job: tick it with `rewind checklist tick`" };
@@ -172,5 +172,8 @@ class Proofs {
     return { state: 'done', evidence: `step ${watch.stepId} passed over ${Math.round(ran / 60_000)} min: ${messageOf(watch)}` };
   }
 }
+
+/** incidents: is optional in rewind.yaml; absent, every default holds. */
+const incidentSettings = (config: RewindConfig) => config.incidents ?? { watchMinutes: 30, checklists: undefined };
 
 const messageOf = (step: StepRecord): string => (step.detail as { message?: string } | null)?.message ?? step.state;

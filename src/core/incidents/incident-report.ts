@@ -49,7 +49,7 @@ export function buildIncidentReport(view: IncidentView): IncidentReport {
     '',
     ...view.rollbacks.map((r) => `- ${r.trigger} rollback ${r.from ?? 'none'} → ${r.to} (operation ${r.operationId}): ${r.succeeded ? 'succeeded' : 'FAILED'}; database: ${r.database ? `${r.database.mode} — ${r.database.reasons.join('; ')}` : 'none configured (code-only)'}`),
   ];
-  const actions = fields.actionItems?.length ? fields.actionItems.map((a) => `- [ ] ${a.text}`) : ['- [ ] Fix underlying issue', '- [ ] Add monitoring', '- [ ] Update tests', '- [ ] Document learnings', '', placeholder(view.id, 'action items (seed 004 defaults above)', '--add-action "…"')];
+  const actions = fields.actionItems?.length ? fields.actionItems.map((a) => `- [ ] ${a.text}`) : ['- [ ] Fix underlying issue', '- [ ] Add monitoring', '- [ ] Update tests', '- [ ] Document learnings', '', placeholder(view.id, 'action items (the usual ones above until you add yours)', '--add-action "…"')];
   const sections: IncidentReport['sections'] = [
     { heading: 'Summary', level: 2, lines: [fields.summary ?? autoSummary, '', `Incident #${view.id} · ${view.env} · severity ${view.severity} (act within ${ACT_WITHIN[view.severity as Severity] ?? '?'}) · ${view.status}${view.closedAt !== null ? ` ${iso(view.closedAt)} by ${view.closedBy}` : ''}`] },
     { heading: 'Timeline', level: 2, lines: timeline },
