@@ -32,6 +32,7 @@ const GOLDEN_HEADINGS = [
   '## Action Items',
   '## Root Cause Analysis',
   '## Update Procedures',
+  '## Rollback Checklist',
   '## Communication',
   '### Internal notification',
   '### User notification',
@@ -197,6 +198,9 @@ describe('incidents, reports and checklists after a rollback (real CLI, PM2, Pos
     expect(md).toMatch(/- Data loss: Yes — writes made since \d{4}-\d\d-\d\dT[\d:.]+Z are lost/);
     expect(md).toContain("[TO FILL IN: why it wasn't caught earlier — rewind incident update " + id + ' --why-not-caught "…"]');
     expect(md).toContain('- [ ] add a test for sign-up');
+    expect(md).toContain(`**Rollback ${automatic} (1.1.0 → 1.0.0)**: `);
+    expect(md).toMatch(/- \[x\] post: Run smoke tests — rewind: step smoke: /);
+    expect(md).toContain('- [ ] post: Monitor for 30 minutes — no post-rollback watch ran');
     expect(md).toContain('Resolution: Rolled back to v1.0.0');
     expect(md).toMatch(/Subject: \[RESOLVED\] staging Rollback - \d{4}-\d\d-\d\d/);
     // The person's detection time (--detected) starts the window.

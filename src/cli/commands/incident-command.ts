@@ -71,7 +71,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       const view = await viewIncident(ledger, await requireIncident(ledger, target!));
       if (sub === 'show') writeLine(io.stdout, json ? toJson(view) : renderView(view));
       else {
-        const report = buildIncidentReport(view);
+        // Each rollback's checklist, as it stands (rewind's ticks and people's): part of the record.
+        const { viewChecklist } = await import('../../core/incidents/checklist.js');
+        const operations = await Promise.all(view.rollbacks.map((r) => ledger.getOperation(r.operationId)));
+        const checklists = await Promise.all(operations.filter((op) => op !== undefined).map((op) => viewChecklist(ledger, context.config, op)));
+        const report = buildIncidentReport(view, checklists);
         const markdown = renderReportMarkdown(report);
         io.stdout.write(json ? `${toJson({ ...report, markdown })}\n` : markdown);
       }

@@ -1,6 +1,7 @@
 import { ACT_WITHIN } from '../advisor/decision-matrix.js';
 import type { Severity } from '../advisor/advice.js';
 import { flagOf, type TextField } from './incident-changes.js';
+import type { ChecklistView } from './checklist.js';
 import type { IncidentView, TimelineKind } from './incident-view.js';
 
 /**
@@ -34,7 +35,7 @@ const TIMELINE_WORDS: Record<TimelineKind, string> = {
   'service-restored': 'Service restored',
 };
 
-export function buildIncidentReport(view: IncidentView): IncidentReport {
+export function buildIncidentReport(view: IncidentView, checklists: ChecklistView[] = []): IncidentReport {
   const { fields } = view;
   const fill = (field: TextField, what: string) => fields[field] ?? placeholder(view.id, what, `--${flagOf(field)} "…"`);
   const last = view.rollbacks.at(-1)!;
@@ -65,6 +66,7 @@ export function buildIncidentReport(view: IncidentView): IncidentReport {
       `- How to prevent in future: ${fill('prevention', 'how to prevent it in future')}`,
     ] },
     { heading: 'Update Procedures', level: 2, lines: ['- [ ] Add tests to prevent regression', '- [ ] Update deployment checklist', '- [ ] Improve monitoring/alerting', '- [ ] Enhance staging environment'] },
+    ...(checklists.length ? [{ heading: 'Rollback Checklist', level: 2 as const, lines: checklists.flatMap(checklistLines) }] : []),
   ];
   const internalBody = [
     `We experienced an issue with the deployment of ${first.from ?? 'a release'} to ${view.env} on ${day(view.openedAt)} and have rolled back to the previous stable version.`,
@@ -103,6 +105,16 @@ export function renderReportMarkdown(report: IncidentReport): string {
   out.push('## Communication', '', '### Internal notification', '', '```', `Subject: ${report.notifications.internal.subject}`, '', report.notifications.internal.body, '```', '');
   out.push('### User notification', '', '```', `Subject: ${report.notifications.user.subject}`, '', report.notifications.user.body, '```', '');
   return out.join('\n');
+}
+
+const MARK = { done: '[x]', 'not-applicable': '[-]', open: '[ ]' } as const;
+
+function checklistLines(list: ChecklistView): string[] {
+  return [
+    `**Rollback ${list.operationId} (${list.from ?? 'none'} → ${list.to})**: ${list.open.length} open`,
+    ...list.items.map((i) => `- ${MARK[i.state]} ${i.phase}: ${i.text} — ${i.by === 'person' ? `${i.actor}: ${i.note}` : i.by === 'rewind' ? `rewind: ${i.evidence}` : i.evidence}`),
+    '',
+  ];
 }
 
 function between(start: number, end: number): string {
