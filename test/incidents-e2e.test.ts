@@ -205,6 +205,11 @@ describe('incidents, reports and checklists after a rollback (real CLI, PM2, Pos
     expect(md).toMatch(/Subject: \[RESOLVED\] staging Rollback - \d{4}-\d\d-\d\d/);
     // The person's detection time (--detected) starts the window.
     expect(md).toMatch(/We briefly experienced technical difficulties between 2026-03-01T12:00:00.000Z and \d{4}-\d\d-\d\dT[\d:.]+Z\./);
+    const shown = await sandbox.cli(['incident', 'show', id]);
+    expect(shown.stdout).toContain(`incident #${id}  staging  open  severity high`);
+    expect(shown.stdout).toContain('users-affected: about 40');
+    expect(shown.stdout).toContain('  1. add a test for sign-up');
+    expect((await sandbox.cli(['incident', 'list'])).stdout).toMatch(new RegExp(`^#${id}  staging  open +high +\\S+Z  1\\.1\\.0 → 1\\.0\\.0, 1\\.2\\.0 → 1\\.0\\.0$`, 'm'));
     const jsonA = await sandbox.cli(['incident', 'report', id, '--json']);
     const jsonB = await sandbox.cli(['incident', 'report', id, '--json']);
     expect(jsonB.stdout).toBe(jsonA.stdout);
@@ -229,6 +234,11 @@ describe('incidents, reports and checklists after a rollback (real CLI, PM2, Pos
     expect(item('monitor-window')).toMatchObject({ text: 'Monitor for 30 minutes', state: 'open', by: null, evidence: expect.stringContaining('no post-rollback watch ran') });
     expect(item('team-notified')).toMatchObject({ state: 'open', by: null });
     expect(view.open).toContain('team-notified');
+
+    const human = await sandbox.cli(['checklist', 'show', automatic]);
+    expect(human.stdout).toContain(`checklist of rollback ${automatic} (staging: 1.1.0 → 1.0.0) — ${view.open.length} open`);
+    expect(human.stdout).toMatch(/\[x\] rollback-version +Identify the stable version to roll back to/);
+    expect(human.stdout).toMatch(/\[ \] team-notified +Notify the team/);
 
     const unknown = await sandbox.cli(['checklist', 'tick', automatic, 'bake-a-cake', '--note', 'x']);
     expect(unknown.code).toBe(2);
