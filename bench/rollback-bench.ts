@@ -109,7 +109,9 @@ export async function rollbackBench(options: { rounds?: number; warmupRounds?: n
     // No view of stdout: the bench prints its own tables.
     const services: Services = await composeServices(context);
     const ledger = context.ledger;
-    const srv = context.config.environments[ENV]!.target.path;
+    const target = context.config.environments[ENV]!.target;
+    if (target.type !== 'releases') throw new Error('the rollback bench runs a releases target');
+    const srv = target.path;
     const healthUrl = `http://127.0.0.1:${port}/health`;
 
     for (const version of [GOOD, NEXT]) {

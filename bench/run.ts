@@ -10,9 +10,10 @@
 //   npm run bench -- --only bluegreen     real blue-green rollbacks and canary aborts (PM2 slots behind haproxy) under wrk
 //   npm run bench -- --only lint          migration lint vs squawk (installs squawk-cli into a temp prefix; rewrites its docs/benchmarks.md section)
 //   npm run bench -- --only fleet         rollback of 5 hosts over ssh (real sshd on loopback) vs a hand-run ln -sfn && mv -T && restart per host
+//   npm run bench -- --only compose       Compose rollback vs a hand-run docker-compose up -d + health poll (needs dockerd, docker-compose, docker-registry, busybox-static; as root)
 //   npm run bench -- --only backup        PostgreSQL backup and restore vs the raw tools (builds a ~350 MB database; REWIND_BENCH_* settings)
 //   --only may repeat or take a comma list; --scale 0.1 shrinks the ledger bench; --out FILE.
-// lint and backup run only when named: one installs a tool and rewrites docs, the other needs a
+// lint, backup and compose run only when named (compose starts a Docker engine of its own): one installs a tool and rewrites docs, the other needs a
 // PostgreSQL it may create databases on and minutes of disk I/O. Both keep their own entry points
 // for their extra options (node dist-bench/bench/lint-bench.js --no-write, …).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,12 +24,13 @@ import { coldStartBench } from './cold-start-bench.js';
 import { ledgerScaleBench } from './ledger-scale-bench.js';
 import { rollbackBench } from './rollback-bench.js';
 import { fleetBench } from './ssh-fleet-bench.js';
+import { composeBench } from './compose-bench.js';
 import { trafficBench } from './traffic-bench.js';
 import { blueGreenBench, canaryAbortBench } from './blue-green-bench.js';
 import { runLintBench } from './lint-bench.js';
 import { formatBackupBench, runBackupBench } from './backup-bench.js';
 
-const BENCHES = ['cold', 'rollback', 'ledger', 'traffic', 'bluegreen', 'lint', 'backup', 'fleet'] as const;
+const BENCHES = ['cold', 'rollback', 'ledger', 'traffic', 'bluegreen', 'lint', 'backup', 'fleet', 'compose'] as const;
 type BenchName = (typeof BENCHES)[number];
 /** What a plain `npm run bench` runs. */
 const DEFAULT_BENCHES: readonly BenchName[] = ['cold', 'rollback', 'ledger', 'traffic', 'bluegreen'];
@@ -76,6 +78,7 @@ async function main(): Promise<number> {
     if (name === 'cold') results.cold = await coldStartBench();
     if (name === 'rollback') results.rollback = await rollbackBench();
     if (name === 'fleet') results.fleet = await fleetBench();
+    if (name === 'compose') results.compose = await composeBench();
     if (name === 'traffic') results.traffic = await trafficBench();
     if (name === 'bluegreen') results.bluegreen = { rollbacks: await blueGreenBench(), canaryAbort: await canaryAbortBench() };
     if (name === 'lint') {

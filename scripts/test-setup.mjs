@@ -1,6 +1,6 @@
 // The set-up `npm test` runs before the build and vitest: the tests drive real programs and servers
 // (PostgreSQL 15 and MariaDB with their client tools, nginx, haproxy, Prometheus, supervisor, zstd,
-// util-linux, OpenSSH), so a machine without one of them would fail whole test files at set-up. This installs what is
+// util-linux, OpenSSH, a Docker engine with docker-compose and docker-registry), so a machine without one of them would fail whole test files at set-up. This installs what is
 // missing (as root, with Debian's apt-get), starts PostgreSQL and MariaDB when they do not answer,
 // checks that they take the tests' connections, and otherwise says exactly what is missing and the
 // command that installs it, exiting non-zero before any test starts. It runs on every `npm test`,
@@ -47,6 +47,11 @@ export const PROGRAMS = [
   { program: 'scp', pkg: 'openssh-client', why: 'the ssh-fleet target uploads releases with scp' },
   { program: 'ssh-keygen', pkg: 'openssh-client', why: 'host and client keys of the ssh-fleet test hosts' },
   { program: 'sha256sum', pkg: 'coreutils', why: 'the ssh-fleet target checks each upload on the host' },
+  { program: 'dockerd', pkg: 'docker.io', why: 'the compose target: a Docker engine per test file (vfs storage, no bridge, in its temp dir)' },
+  { program: '/usr/bin/docker', pkg: 'docker.io', why: 'the compose target: the docker CLI matching that engine (preferred over any other docker on PATH)' },
+  { program: 'docker-compose', pkg: 'docker-compose', why: 'the compose target: Compose v1 (1.29), which the tests drive' },
+  { program: 'docker-registry', pkg: 'docker-registry', why: 'the compose target: a local registry, so images are pushed and pulled by real digests' },
+  { program: '/bin/busybox', pkg: 'busybox-static', why: 'the compose target: the static busybox the test images are built from (FROM scratch)' },
 ];
 
 /**

@@ -2,7 +2,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploy } from '../src/core/operations/deploy.js';
 import type { EventFanout } from '../src/events/event-sinks.js';
-import { WebhookSink } from '../src/events/webhook-sink.js';
+import { loadAdapters } from '../src/adapters/registry.js';
+import { DEFAULT_DELIVERY } from '../src/adapters/notifiers/notify-config.js';
+import { NotificationDeliverer } from '../src/events/notification-deliverer.js';
+import { NotifyOutboxSink } from '../src/events/notify-outbox-sink.js';
 import type { RewindEvent } from '../src/ports/event-sink.js';
 import { freePort } from '../src/demo/sample-artifacts.js';
 import { startPrometheus, type PrometheusServer } from './support/prometheus-server.js';
@@ -36,6 +39,7 @@ describe('a real Prometheus outage during the watch window', () => {
   let prometheus: PrometheusServer;
   let hooks: WebhookReceiver<{ text: string; event: RewindEvent }>;
   let received: { text: string; event: RewindEvent }[] = [];
+  let deliverer: NotificationDeliverer;
   let killedAtSeq: number | undefined;
 
   beforeAll(async () => {
@@ -67,7 +71,9 @@ describe('a real Prometheus outage during the watch window', () => {
     // Notifications as the CLI wires them, and the outage: killed from inside the event stream, so
     // the next measurement is sure to meet a dead server.
     const sink = sandbox.services.sink as EventFanout;
-    sink.add(new WebhookSink((env) => sandbox.config.environments[env]?.notify?.webhooks ?? []));
+    const destinations = (await loadAdapters(['notifier'])).createNotifiers((env) => sandbox.config.environments[env]);
+    deliverer = new NotificationDeliverer(sandbox.ledger, { destinations, policy: () => DEFAULT_DELIVERY });
+    sink.add(new NotifyOutboxSink(sandbox.ledger, destinations, { enqueued: () => deliverer.kick() }));
     sink.add({
       async emit(event: RewindEvent) {
         const readings = event.readings as { outcome?: string }[] | undefined;
@@ -83,6 +89,7 @@ describe('a real Prometheus outage during the watch window', () => {
   }, 60_000);
 
   afterAll(async () => {
+    await deliverer?.stop(0);
     await prometheus?.stop('SIGKILL');
     await sandbox?.close();
     await hooks?.close();
@@ -130,7 +137,9 @@ describe('a real Prometheus outage during the watch window', () => {
     expect((await sandbox.ledger.getEnvironment(ENV))?.currentVersion).toBe('1.1.0');
     expect(await sandbox.ledger.getLock(ENV)).toBeUndefined();
 
-    // A human is told: the webhook got watch_paused for 1.1.0 with the reason, and no rollback news.
+    // A human is told: the webhook got watch_paused for 1.1.0 with the reason, and no rollback news
+    // (sent from the outbox in the background: what a command gives it before it exits, here).
+    await deliverer.stop(5000);
     const paused = received.filter((r) => r.event.event === 'watch_paused');
     expect(paused).toHaveLength(1);
     expect(paused[0]!.event).toMatchObject({ env: ENV, version: '1.1.0', operationId: second.operation!.id });

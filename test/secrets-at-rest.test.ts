@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createAppDatabase, MIGRATE, withPg, type AppDatabase } from './support/app-database.js';
 import { createSandbox, ENV, type CliResult, type Sandbox } from './support/sandbox.js';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js';
+import { startNotifyReceiver } from './support/notify-receiver.js';
 import { loadDocsVerifier } from './support/docs-webhook-verifier.js';
 import { POSTGRES_ADMIN_URL as PG_ADMIN, POSTGRES_SERVER, postgresUrl } from './support/services.js';
 
@@ -55,12 +56,14 @@ function plant(withLedgerPassword: boolean): Planted {
     webhookQuery: secret('hookquery'),
     webhookHeader: secret('hookheader'),
     webhookSigning: secret('hooksigning'),
+    slackPath: secret('slackpath'),
+    pagerdutyKey: secret('pdkey'),
     ...(withLedgerPassword ? { ledgerPassword: secret('ledgerpw') } : {}),
   };
   return { secrets, basic: Buffer.from(`${secrets.webhookUser}:${secrets.webhookPassword}`).toString('base64') };
 }
 
-function databaseYaml(planted: Planted, db: AppDatabase, root: string, hookPort: number): string {
+function databaseYaml(planted: Planted, db: AppDatabase, root: string, hookPort: number, notifyPort: number): string {
   const s = planted.secrets;
   const url = (password: string) => postgresUrl(db.name, { password });
   return `    notify:
@@ -68,6 +71,12 @@ function databaseYaml(planted: Planted, db: AppDatabase, root: string, hookPort:
         - url: http://${s.webhookUser}:${s.webhookPassword}@127.0.0.1:${hookPort}/hooks/${s.webhookPath}?token=${s.webhookQuery}
           headers: { x-hook-token: "${s.webhookHeader}" }
           signingSecret: \${${SIGNING_VAR}}
+      slack:
+        - webhookUrl: http://127.0.0.1:${notifyPort}/services/${s.slackPath}
+      pagerduty:
+        - routingKey: ${s.pagerdutyKey}
+          endpoint: http://127.0.0.1:${notifyPort}
+      delivery: { maxAttempts: 1 }
     database:
       engine: postgres
       url: ${url(s.databasePassword!)}
@@ -163,6 +172,9 @@ async function runScenario(ledgerKind: 'sqlite' | 'postgres', cleanup: (() => Pr
   const verify = await loadDocsVerifier();
   const hooks: WebhookReceiver<Record<string, unknown>> = await startWebhookReceiver({ verify: (headers, raw) => verify(s.webhookSigning!, headers, raw) });
   cleanup.push(() => hooks.close());
+  // Slack answers; PagerDuty fails every request (500), so its messages die and `notify status` lists them with their errors.
+  const notify = await startNotifyReceiver((r) => (r.path.startsWith('/services/') ? 200 : 500));
+  cleanup.push(() => notify.close());
   const db = await createAppDatabase('rewind_secrets');
   cleanup.push(() => db.drop());
   await db.migrate(M0);
@@ -178,7 +190,7 @@ async function runScenario(ledgerKind: 'sqlite' | 'postgres', cleanup: (() => Pr
     runtimeYaml: (root, port) => runtimeYaml(planted, root, port),
     healthHeaders: { authorization: `Bearer ${s.healthHeader}` },
     healthUserinfo: `probe:${s.healthUrlPassword}`,
-    databaseYaml: (root) => databaseYaml(planted, db, root, hooks.port),
+    databaseYaml: (root) => databaseYaml(planted, db, root, hooks.port, notify.port),
   });
   cleanup.unshift(() => sandbox.close());
   await sandbox.release('1.0.0', { files: { ...M0, ...M1 } });
@@ -215,6 +227,13 @@ async function runScenario(ledgerKind: 'sqlite' | 'postgres', cleanup: (() => Pr
   const backup = JSON.parse((await cli(['db', 'backup', ENV, '--json'], 0)).stdout) as { backup: { id: number } };
   await cli(['db', 'restore', ENV, '--backup', String(backup.backup.id), '--dry-run', '--json'], 0);
   await cli(['db', 'restore', ENV, '--backup', String(backup.backup.id), '--yes'], 0);
+  // The outbox: what is dead (PagerDuty), its errors, a retry (audited), all of it searched below.
+  const status = JSON.parse((await cli(['notify', 'status', ENV, '--json'], 0)).stdout) as { counts: { dead: number }; dead: { destination: string; lastError: string }[] };
+  expect(status.counts.dead).toBeGreaterThan(0);
+  expect(status.dead[0]).toMatchObject({ destination: `http://127.0.0.1:${notify.port} (Events API v2)`, lastError: 'answered 500' });
+  await cli(['notify', 'status'], 0);
+  await cli(['notify', 'retry', ENV, '--dry-run'], 0);
+  await cli(['notify', 'retry', ENV, '--json'], 0);
 
   // rewind starts its children as `setpriv --pdeathsig KILL -- <program> …` (they die with it): the argv checked is the program's.
   const unwrap = (argv: string[]) => (argv[0] === '/usr/bin/setpriv' && argv.includes('--') ? argv.slice(argv.indexOf('--') + 1) : argv);
@@ -233,6 +252,9 @@ async function runScenario(ledgerKind: 'sqlite' | 'postgres', cleanup: (() => Pr
     haystacks[`#${index} rewind ${args.join(' ')}: stderr`] = result.stderr;
   });
   haystacks['webhook payloads'] = JSON.stringify(hooks.received);
+  // Slack's messages; PagerDuty's requests carry the routing key by design (checked below), their URLs do not.
+  haystacks['slack payloads and paths'] = JSON.stringify(notify.requests.filter((r) => r.path.startsWith('/services/')).map((r) => r.body));
+  haystacks['pagerduty paths and headers'] = JSON.stringify(notify.requests.filter((r) => !r.path.startsWith('/services/')).map((r) => [r.path, r.headers]));
   // Children of the migration tool are the user's tool's doing (it hands psql the URL in argv); every
   // other process was started by rewind, or by the PM2 daemon rewind started, from rewind's argv.
   records.filter((r) => r.by !== MIGRATE).forEach((r, index) => (haystacks[`argv #${index} (${r.kind} by ${r.by})`] = JSON.stringify(r.argv)));
@@ -264,6 +286,11 @@ async function runScenario(ledgerKind: 'sqlite' | 'postgres', cleanup: (() => Pr
     expect(request.headers['x-hook-token']).toBe(s.webhookHeader);
     expect(request.verified).toBe(true); // signed with the secret that shows nowhere
   }
+  const slackPosts = notify.requests.filter((r) => r.path === `/services/${s.slackPath}`);
+  expect(slackPosts.map((r) => (JSON.parse(r.body) as { text: string }).text.split('\n')[0])).toContain('🚨 INCIDENT ALERT');
+  const pagerduty = notify.requests.filter((r) => !r.path.startsWith('/services/'));
+  expect(pagerduty.length).toBeGreaterThan(0);
+  for (const request of pagerduty) expect((JSON.parse(request.body) as { routing_key: string }).routing_key).toBe(s.pagerdutyKey);
   const spawned = (program: string) => records.filter((r) => r.argv[0]?.endsWith(program));
   expect(spawned('pg_dump').length).toBeGreaterThanOrEqual(4); // pre-upgrade × 3, safety × 2, manual, …
   for (const dump of [...spawned('pg_dump'), ...spawned('pg_restore')]) expect(dump.digests.PGPASSWORD).toBe(sha256(s.databasePassword!));

@@ -114,15 +114,16 @@ describe('the test set-up as npm test runs it', () => {
   });
 
   it('as a user who may not install, with programs missing: lists them with the command, exits 1, installs nothing', () => {
-    // Without /usr/sbin on PATH, nginx, haproxy and runuser are not found.
+    // Without /usr/sbin on PATH, nginx, haproxy, runuser and dockerd are not found.
     const result = asNobody('/usr/local/bin:/usr/bin:/bin');
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('npm test: the tests need programs this machine does not have:');
     expect(result.stderr).toContain('  nginx  (Debian package nginx;');
     expect(result.stderr).toContain('  haproxy  (Debian package haproxy;');
     expect(result.stderr).toContain('  runuser  (Debian package util-linux;');
+    expect(result.stderr).toContain('  dockerd  (Debian package docker.io;');
     expect(result.stderr).toContain('Not installed automatically: this is not root.');
-    expect(result.stderr).toMatch(/\n {2}apt-get update && apt-get install -y --no-install-recommends haproxy nginx util-linux\n/);
+    expect(result.stderr).toMatch(/\n {2}apt-get update && apt-get install -y --no-install-recommends docker.io haproxy nginx util-linux\n/);
     expect(result.stderr).not.toContain('installing');
   });
 

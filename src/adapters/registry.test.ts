@@ -25,9 +25,14 @@ describe('the adapter registry', () => {
     ['database', DATABASES, databaseSchema],
     ['metric source', METRIC_SOURCES, field(watchSettingsSchema, 'source')],
     ['router', ROUTERS, field(trafficSettingsSchema, 'router')],
-    ['notifier', NOTIFIERS, def(unwrap(field(notifySettingsSchema, 'webhooks'))).element],
   ] as const)('has one definition per branch of the %s schema', (_kind, definitions, union) => {
     expect(new Set(definitions.map((d) => d.configSchema))).toEqual(options(union));
+  });
+
+  it('has one definition per notifier list of notify:, under its configKey', () => {
+    const lists = Object.entries(def(unwrap(notifySettingsSchema)).shape!).filter(([, schema]) => def(unwrap(schema)).type === 'array');
+    expect(new Set(NOTIFIERS.map((d) => d.configKey))).toEqual(new Set(lists.map(([key]) => key)));
+    for (const d of NOTIFIERS) expect(def(unwrap(field(notifySettingsSchema, d.configKey))).element, d.name).toBe(d.configSchema);
   });
 
   it('names each definition once within its kind', () => {

@@ -13,7 +13,8 @@ import type {
   TargetDefinition,
 } from '../ports/adapter-definition.js';
 import type { DatabaseEngine } from '../ports/database-engine.js';
-import type { EventSink } from '../ports/event-sink.js';
+import type { NotifierDestination } from '../ports/notifier.js';
+import { DEFAULT_INCIDENT_SETTINGS, type IncidentSettings } from '../events/incident-template-constants.js';
 import type { Executor, StreamingExecutor } from '../ports/executor.js';
 import type { MetricScope, MetricSource } from '../ports/metric-source.js';
 import { DEFAULT_RUNTIME_CAPABILITIES, type Runtime } from '../ports/runtime.js';
@@ -24,11 +25,15 @@ import { postgresDatabaseDefinition } from './databases/postgres/postgres-defini
 import { sqliteDatabaseDefinition } from './databases/sqlite/sqlite-definition.js';
 import { httpProbeSourceDefinition } from './metrics/http-probe/http-probe-definition.js';
 import { prometheusSourceDefinition } from './metrics/prometheus/prometheus-definition.js';
+import { pagerdutyNotifierDefinition } from './notifiers/pagerduty/pagerduty-definition.js';
+import { slackNotifierDefinition } from './notifiers/slack/slack-definition.js';
 import { webhookNotifierDefinition } from './notifiers/webhook/webhook-definition.js';
 import { registeredAdapter } from './registered-adapter.js';
 import { routerCapabilities } from './routers/router-capabilities.js';
 import type { WebhookConfig } from './notifiers/webhook/webhook-config.js';
 import type { ReleasesTargetConfig } from './targets/releases/releases-config.js';
+import type { ComposeTargetConfig } from './targets/compose/compose-config.js';
+import { composeTargetDefinition } from './targets/compose/compose-definition.js';
 import { haproxyRouterDefinition } from './routers/haproxy/haproxy-definition.js';
 import { nginxRouterDefinition } from './routers/nginx/nginx-definition.js';
 import { commandRuntimeDefinition } from './runtimes/command/command-definition.js';
@@ -42,11 +47,18 @@ import { sshFleetTargetDefinition } from './targets/ssh-fleet/ssh-fleet-definiti
  * config/config-schema.ts composes the full environment from the adapters' own schemas (it sits
  * above this layer), and its EnvironmentConfig fits this shape.
  */
+/**
+ * A target's config, one member per target type. Only the releases targets have a `runtime:` (they
+ * run the app on this machine) and `slots:`; an image target (compose) has neither: Docker runs it.
+ */
+export type TargetAdapterConfig = ReleasesTargetConfig | ComposeTargetConfig;
+
 export interface EnvironmentAdapterConfigs {
-  target: ReleasesTargetConfig;
+  target: TargetAdapterConfig;
   database?: { engine: string; [setting: string]: unknown };
   watch?: { source: { type: string; [setting: string]: unknown } };
-  notify?: { webhooks: WebhookConfig[] };
+  /** Each notifier's destinations under its definition's `configKey` (webhooks, slack, pagerduty). */
+  notify?: { webhooks: WebhookConfig[]; incident?: IncidentSettings; [configKey: string]: unknown };
   traffic?: { router: { type: string; [setting: string]: unknown } };
 }
 /*
@@ -60,12 +72,18 @@ export interface EnvironmentAdapterConfigs {
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 /** In order: the first definition of a type whose `matches` accepts the config is the one built (slotted and fleet before plain releases). */
-export const TARGETS: readonly TargetDefinition<any>[] = [slottedReleasesTargetDefinition, sshFleetTargetDefinition, releasesTargetDefinition];
+export const TARGETS: readonly TargetDefinition<any>[] = [slottedReleasesTargetDefinition, sshFleetTargetDefinition, releasesTargetDefinition, composeTargetDefinition];
 export const RUNTIMES: readonly RuntimeDefinition<any>[] = [pm2RuntimeDefinition, commandRuntimeDefinition];
 export const DATABASES: readonly DatabaseDefinition<any>[] = [postgresDatabaseDefinition, mysqlDatabaseDefinition, sqliteDatabaseDefinition];
 export const METRIC_SOURCES: readonly MetricSourceDefinition<any>[] = [prometheusSourceDefinition, httpProbeSourceDefinition];
 export const ROUTERS: readonly RouterDefinition<any>[] = [haproxyRouterDefinition, nginxRouterDefinition];
-export const NOTIFIERS: readonly NotifierDefinition<any>[] = [webhookNotifierDefinition];
+export const NOTIFIERS: readonly NotifierDefinition<any>[] = [webhookNotifierDefinition, slackNotifierDefinition, pagerdutyNotifierDefinition];
+
+/** The config entries of one notifier in an environment's `notify:`. */
+const notifierConfigs = (notify: EnvironmentAdapterConfigs['notify'], definition: NotifierDefinition<any>): unknown[] => {
+  const entries = notify?.[definition.configKey];
+  return Array.isArray(entries) ? entries : [];
+};
 
 const ALL: Record<AdapterKind, readonly AdapterDefinition<any, any, any, any, any>[]> = { target: TARGETS, runtime: RUNTIMES, database: DATABASES, 'metric-source': METRIC_SOURCES, router: ROUTERS, notifier: NOTIFIERS };
 
@@ -91,23 +109,40 @@ export function runtimeSupportsSlots(runtime: { type: string }): boolean {
   return { ...DEFAULT_RUNTIME_CAPABILITIES, ...runtimeOf(runtime).capabilities }.runsSlots;
 }
 
+/** The runtime a target runs its app under, or undefined for targets without one (compose: Docker runs it). */
+export function runtimeConfigOf(target: TargetAdapterConfig): ReleasesTargetConfig['runtime'] | undefined {
+  return 'runtime' in target ? target.runtime : undefined;
+}
+
+/** Whether the target unpacks release files on this machine, where a database's migrations are read from. */
+export function targetHasReleaseFiles(target: TargetAdapterConfig): boolean {
+  return targetOf(target).releaseFiles !== false;
+}
+
+/** The two warm slots of a slotted releases target, or undefined (every other target). */
+export function slotsConfigOf(target: TargetAdapterConfig): ReleasesTargetConfig['slots'] {
+  return 'slots' in target ? target.slots : undefined;
+}
+
 /** Makes the relative paths in an environment's adapter configs absolute, each as its definition says (in place). */
 export function resolveAdapterPaths(environment: EnvironmentAdapterConfigs, at: PathContext): void {
   const { target, database } = environment;
   targetOf(target).resolvePaths?.(target, at);
-  runtimeOf(target.runtime).resolvePaths?.(target.runtime, at);
+  const runtime = runtimeConfigOf(target);
+  if (runtime) runtimeOf(runtime).resolvePaths?.(runtime, at);
   if (database) databaseOf(database).resolvePaths?.(database, at);
 }
 
 /** The secret values in an environment's adapter configs, as each definition names them. */
 export function adapterSecrets(environment: EnvironmentAdapterConfigs): string[] {
   const { target, database, watch, notify } = environment;
+  const runtime = runtimeConfigOf(target);
   return [
     ...(targetOf(target).secrets?.(target) ?? []),
-    ...(runtimeOf(target.runtime).secrets?.(target.runtime) ?? []),
+    ...(runtime ? (runtimeOf(runtime).secrets?.(runtime) ?? []) : []),
     ...(database ? (databaseOf(database).secrets?.(database) ?? []) : []),
     ...(watch ? (metricSourceOf(watch.source).secrets?.(watch.source) ?? []) : []),
-    ...(notify?.webhooks ?? []).flatMap((hook) => webhookNotifierDefinition.secrets?.(hook) ?? []),
+    ...NOTIFIERS.flatMap((definition) => notifierConfigs(notify, definition).flatMap((entry) => definition.secrets?.(entry) ?? [])),
   ];
 }
 
@@ -119,7 +154,7 @@ export function databasePassword(database: NonNullable<EnvironmentAdapterConfigs
 /** The adapters, built synchronously from configs once their implementations are loaded (loadAdapters). */
 export interface Adapters {
   createTarget(environment: EnvironmentAdapterConfigs, executor: Executor): Target;
-  createRuntime(runtime: EnvironmentAdapterConfigs['target']['runtime'], executor: Executor): Runtime;
+  createRuntime(runtime: ReleasesTargetConfig['runtime'], executor: Executor): Runtime;
   /** Throws REWIND_E_NO_DATABASE when the environment has none. */
   createDatabaseEngine(env: string, environment: EnvironmentAdapterConfigs, executor: StreamingExecutor): DatabaseEngine;
   /** Throws REWIND_E_CONFIG_INVALID for settings the adapter refuses. */
@@ -130,8 +165,8 @@ export interface Adapters {
    * p % to slot X" into weights, so which slot is "stable" changes with every deploy, not here.
    */
   createTrafficRouter(environment: EnvironmentAdapterConfigs, executor: Executor): TrafficRouter;
-  /** The notifiers an event goes to, built once for every environment (`notify:` of the environment the event names). */
-  createNotifiers(environments: (env: string) => EnvironmentAdapterConfigs | undefined, stderr: NodeJS.WritableStream): EventSink[];
+  /** The notifier destinations of an environment (`notify:`), built once per environment: what the outbox queues for and sends to. */
+  createNotifiers(environments: (env: string) => EnvironmentAdapterConfigs | undefined): (env: string) => readonly NotifierDestination[];
 }
 
 const loaded = new Map<AdapterDefinition<any, any, any, any, any>, Promise<AdapterFactory<any, any, any>>>();
@@ -169,9 +204,9 @@ export async function loadAdapters(kinds: readonly AdapterKind[] = Object.keys(A
     createMetricSource: (source, scope) => factoryOf(metricSourceOf(source))(source, { scope }),
     createTrafficRouter(environment, executor) {
       const { traffic, target } = environment;
-      if (!traffic || !target.slots) throw new RewindError('REWIND_E_CONFIG_INVALID', 'this environment has no traffic router (configure traffic: and target.slots)');
+      const slots = slotsConfigOf(target);
+      if (!traffic || !slots) throw new RewindError('REWIND_E_CONFIG_INVALID', 'this environment has no traffic router (configure traffic: and target.slots)');
       const definition = routerOf(traffic.router);
-      const slots = target.slots;
       const names = definition.slotNames?.(traffic.router) ?? { blue: 'blue', green: 'green' };
       const backends: RouterBackends = {
         stable: { name: names.blue, host: slots.host, port: slots.blue.port },
@@ -179,6 +214,16 @@ export async function loadAdapters(kinds: readonly AdapterKind[] = Object.keys(A
       };
       return factoryOf(definition)(traffic.router, { executor, backends, capabilities: routerCapabilities(definition) });
     },
-    createNotifiers: (environments, stderr) => NOTIFIERS.map((definition) => factoryOf(definition)((env: string) => environments(env)?.notify?.webhooks ?? [], { stderr })),
+    createNotifiers(environments) {
+      const built = new Map<string, readonly NotifierDestination[]>();
+      return (env) => {
+        if (!built.has(env)) {
+          const notify = environments(env)?.notify;
+          const deps = { env, incident: notify?.incident ?? DEFAULT_INCIDENT_SETTINGS };
+          built.set(env, NOTIFIERS.flatMap((definition) => notifierConfigs(notify, definition).map((entry) => factoryOf(definition)(entry, deps))));
+        }
+        return built.get(env)!;
+      };
+    },
   };
 }

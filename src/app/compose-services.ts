@@ -1,6 +1,8 @@
 import type { RewindConfig } from '../config/config-schema.js';
 import type { Services, Interruption } from '../core/services.js';
+import type { EventFanout } from '../events/event-sinks.js';
 import type { EventSink } from '../ports/event-sink.js';
+import type { NotifierDestination } from '../ports/notifier.js';
 import type { Executor, StreamingExecutor } from '../ports/executor.js';
 import { ownValue } from '../util/own-property.js';
 import type { AppContext } from './open-context.js';
@@ -12,13 +14,13 @@ import type { AppContext } from './open-context.js';
 
 export interface ComposeOptions {
   /**
-   * Sinks after the ledger's audit trail, the event log and webhooks, in order: the CLI's view of
+   * Sinks after the ledger's audit trail, the event log and the notify outbox, in order: the CLI's view of
    * stdout (human or JSON lines; the CLI chooses), a test's MemorySink.
    */
   sinks?: EventSink[];
-  /** Where webhook delivery problems are reported (default: the process's stderr). */
+  /** Where notification delivery problems are reported (default: the process's stderr). */
   stderr?: NodeJS.WritableStream;
-  /** Send the webhooks environments configure (default true); a test that adds its own turns this off. */
+  /** Notify the webhooks, Slack channels and PagerDuty services environments configure, through the outbox (default true); a test that adds its own turns this off. */
   webhooks?: boolean;
   /** Append events to the JSON-lines log at `log.file` (default true). */
   eventLog?: boolean;
@@ -49,11 +51,50 @@ export async function composeSignalReaders(): Promise<Pick<Services, 'checkHealt
   return { checkHealth, createMetricSource };
 }
 
+/** Whether an environment names any notifier destination (`notify.webhooks`, `slack`, `pagerduty`). */
+function hasNotifiers(environment: RewindConfig['environments'][string]): boolean {
+  return Object.values(environment.notify ?? {}).some((entries) => Array.isArray(entries) && entries.length > 0);
+}
+
+/**
+ * Notifiers go through the ledger's outbox: the sink queues (one insert in the operation's path), a
+ * deliverer sends in the background, starting with what earlier commands left (crash-safe resend),
+ * and the context's close gives it `notify.delivery.drainMs` after the command's work is done before
+ * the ledger closes; what is still unsent then goes with the next command.
+ */
+async function addNotifyOutbox(context: AppContext, sink: EventFanout, destinations: (env: string) => readonly NotifierDestination[], stderr: NodeJS.WritableStream): Promise<void> {
+  const [{ NotifyOutboxSink }, { NotificationDeliverer, leaseFor, deadEvent }, { DEFAULT_DELIVERY }, { EventFanout, LedgerAuditSink }] = await Promise.all([
+    import('../events/notify-outbox-sink.js'),
+    import('../events/notification-deliverer.js'),
+    import('../adapters/notifiers/notify-config.js'),
+    import('../events/event-sinks.js'),
+  ]);
+  const { config, ledger, actor } = context;
+  const audit = new EventFanout(actor, [new LedgerAuditSink(ledger, actor)]);
+  const delivery = (env: string) => ownValue(config.environments, env)?.notify?.delivery ?? DEFAULT_DELIVERY;
+  const deliverer = new NotificationDeliverer(ledger, {
+    destinations,
+    policy: delivery,
+    stderr,
+    leaseMs: leaseFor(Object.keys(config.environments).flatMap(destinations)),
+    // Straight to the audit table: through the fanout, notify_dead would be queued for the notifiers too.
+    onDead: (row, error) => audit.emit(deadEvent(row, error)),
+  });
+  sink.add(new NotifyOutboxSink(ledger, destinations, { stderr, enqueued: () => deliverer.kick() }));
+  deliverer.kick();
+  const drainMs = Math.max(0, ...Object.keys(config.environments).map((env) => delivery(env).drainMs));
+  const close = context.close;
+  context.close = async () => {
+    await deliverer.stop(drainMs);
+    await close();
+  };
+}
+
 /** Everything an operation needs, wired once from an open context. */
 export async function composeServices(context: AppContext, options: ComposeOptions = {}): Promise<Services> {
   const { config, ledger, actor } = context;
   const executing = configExecutor(config);
-  const notifies = (options.webhooks ?? true) && Object.values(config.environments).some((e) => e.notify?.webhooks.length);
+  const notifies = (options.webhooks ?? true) && Object.values(config.environments).some(hasNotifiers);
   const [{ EventFanout, JsonLinesSink, LedgerAuditSink }, { loadAdapters }, { runSmoke }, executor, readers, signals] = await Promise.all([
     import('../events/event-sinks.js'),
     import('../adapters/registry.js'),
@@ -65,7 +106,7 @@ export async function composeServices(context: AppContext, options: ComposeOptio
   const sink = new EventFanout(actor, [new LedgerAuditSink(ledger, actor)]);
   if (options.eventLog ?? true) sink.add(await JsonLinesSink.create(config.log.file));
   const { createDatabaseEngine, createNotifiers } = await loadAdapters(['database', ...(notifies ? (['notifier'] as const) : [])]);
-  if (notifies) for (const notifier of createNotifiers((env) => ownValue(config.environments, env), options.stderr ?? process.stderr)) sink.add(notifier);
+  if (notifies) await addNotifyOutbox(context, sink, createNotifiers((env) => ownValue(config.environments, env)), options.stderr ?? process.stderr);
   for (const extra of options.sinks ?? []) sink.add(extra);
   return {
     config,

@@ -13,9 +13,11 @@ export const GLOBAL_OPTIONS: OptionSpec = {
 };
 
 export interface ParsedArgs {
-  values: Record<string, string | boolean | undefined>;
+  values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
   string(name: string): string | undefined;
+  /** Every value of a repeatable option (`multiple: true`), in order; empty when not given. */
+  strings(name: string): string[];
   flag(name: string): boolean;
 }
 
@@ -28,7 +30,7 @@ export function parseCommandArgs(args: string[], options: OptionSpec, positional
   } catch {
     throw argumentError(args, all, positionals.usage);
   }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
   if (!values.help && (parsed.positionals.length < positionals.min || parsed.positionals.length > positionals.max)) {
     const expected = positionals.min === positionals.max ? `${positionals.min}` : `${positionals.min}–${positionals.max}`;
     throw new RewindError('REWIND_E_USAGE', `expected ${expected} argument(s), got ${parsed.positionals.length} — usage: ${positionals.usage}`);
@@ -38,6 +40,10 @@ export function parseCommandArgs(args: string[], options: OptionSpec, positional
     positionals: parsed.positionals,
     string: (name) => (typeof values[name] === 'string' ? (values[name] as string) : undefined),
     flag: (name) => values[name] === true,
+    strings: (name) => {
+      const value = values[name];
+      return Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
+    },
   };
 }
 

@@ -24,6 +24,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   resume: { summary: 'continue (or abandon) an interrupted operation', load: () => import('./commands/resume-command.js') },
   repair: { summary: 'make the ledger and the link agree with what really serves', load: () => import('./commands/repair-command.js') },
   db: { summary: 'backups (verified), restore, drift, one-step down, point-in-time recovery', load: () => import('./commands/db-command.js') },
+  notify: { summary: 'notifications: what is pending, delivered or dead; retry the dead', load: () => import('./commands/notify-command.js') },
   unlock: { summary: 'force-remove an environment lock, with a reason for the audit log', load: () => import('./commands/unlock-command.js') },
   lint: { summary: 'check migration SQL for breaking, locking and irreversible changes (CI-ready)', load: () => import('./commands/lint-command.js') },
   demo: { summary: 'deploy, break, and roll back a sample app under real PM2 in a sandbox', load: () => import('./commands/demo-command.js') },

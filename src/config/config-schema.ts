@@ -5,12 +5,13 @@ import { mysqlDatabaseSchema } from '../adapters/databases/mysql/mysql-config.js
 import { sqliteDatabaseSchema } from '../adapters/databases/sqlite/sqlite-config.js';
 import { httpProbeSourceSchema } from '../adapters/metrics/http-probe/http-probe-config.js';
 import { prometheusSourceSchema } from '../adapters/metrics/prometheus/prometheus-config.js';
-import { webhookSchema } from '../adapters/notifiers/webhook/webhook-config.js';
+import { notifySettingsSchema } from '../adapters/notifiers/notify-config.js';
 import { haproxyTrafficRouterSchema } from '../adapters/routers/haproxy/haproxy-config.js';
 import { nginxTrafficRouterSchema } from '../adapters/routers/nginx/nginx-config.js';
-import { runtimeSupportsSlots } from '../adapters/registry.js';
+import { runtimeConfigOf, runtimeSupportsSlots, slotsConfigOf, targetHasReleaseFiles } from '../adapters/registry.js';
 import { runtimeSchema } from '../adapters/runtimes/runtime-config.js';
 import { releasesTargetSchema } from '../adapters/targets/releases/releases-config.js';
+import { composeTargetSchema } from '../adapters/targets/compose/compose-config.js';
 import { DEFAULT_LEDGER } from './known-valid-config.js';
 import { healthCheckSchema, smokeSettingsSchema } from './parts/check-settings.js';
 import { name, positiveMs } from './parts/schema-parts.js';
@@ -30,7 +31,7 @@ const environmentName = name.regex(
   `reserved: ${RESERVED_ENVIRONMENT_NAMES.join(', ')} are members of every JavaScript object, not environment names`,
 );
 
-export const targetSchema = z.discriminatedUnion('type', [releasesTargetSchema]);
+export const targetSchema = z.discriminatedUnion('type', [releasesTargetSchema, composeTargetSchema]);
 
 export const watchSettingsSchema = z.strictObject({
   windowMs: z.number().int().min(1000).default(180_000).describe('How long a new release is watched before it is marked good (2–5 minutes is usual).'),
@@ -45,11 +46,7 @@ export const watchSettingsSchema = z.strictObject({
   source: z.discriminatedUnion('type', [httpProbeSourceSchema, prometheusSourceSchema]).describe('Where the numbers come from.'),
 });
 
-export const notifySettingsSchema = z.strictObject({
-  webhooks: z
-    .array(webhookSchema)
-    .default([]),
-});
+export { notifySettingsSchema };
 
 export const trafficSettingsSchema = z.strictObject({
   strategy: z
@@ -88,15 +85,19 @@ export const environmentSchema = z
   health: healthCheckSchema.optional(),
   smoke: smokeSettingsSchema.optional().describe('A smoke suite run after every activation and every rollback, and by `rewind smoke`.'),
   watch: watchSettingsSchema.optional().describe('Watch a new release for a window before marking it good; roll back by itself when a metric fails.'),
-  notify: notifySettingsSchema.optional().describe('Who hears about rollbacks, paused watches and failed deploys (webhooks, e.g. Slack).'),
+  notify: notifySettingsSchema.optional().describe('Who hears about rollbacks, paused watches and failed deploys (webhooks, Slack, PagerDuty), through the ledger\'s outbox.'),
   deploy: deploySettingsSchema.prefault({}),
   lock: lockSettingsSchema.prefault({}),
   database: databaseSchema.optional().describe('The database this environment\'s releases migrate: backed up, verified, restored.'),
   traffic: trafficSettingsSchema.optional().describe('Blue-green or canary deploys through a router in front of the two warm slots of `target.slots`.'),
 })
-  .refine((e) => !e.traffic || e.target.slots !== undefined, { message: 'traffic needs target.slots: the two warm slots the router moves traffic between', path: ['traffic'] })
-  .refine((e) => !e.target.slots || runtimeSupportsSlots(e.target.runtime), { message: 'slots run under runtime type pm2 (one PM2 app per slot)', path: ['target', 'slots'] })
-  .refine((e) => !e.target.slots || e.traffic !== undefined, { message: 'target.slots needs traffic: a router to move traffic between the slots', path: ['target', 'slots'] })
+  .refine((e) => !e.traffic || slotsConfigOf(e.target) !== undefined, { message: 'traffic needs target.slots: the two warm slots the router moves traffic between', path: ['traffic'] })
+  .refine((e) => !slotsConfigOf(e.target) || runtimeSupportsSlots(runtimeConfigOf(e.target)!), { message: 'slots run under runtime type pm2 (one PM2 app per slot)', path: ['target', 'slots'] })
+  .refine((e) => !slotsConfigOf(e.target) || e.traffic !== undefined, { message: 'target.slots needs traffic: a router to move traffic between the slots', path: ['target', 'slots'] })
+  .refine((e) => !e.database?.migrations || targetHasReleaseFiles(e.target), {
+    message: "migrations are read from a release's files, and a compose target's releases are images: leave database.migrations out and run them as a one-off service of the stack (docs/config.md, Docker Compose); backups and restores still apply",
+    path: ['database', 'migrations'],
+  })
   .refine((e) => e.traffic?.strategy !== 'canary' || e.watch !== undefined, { message: 'a canary needs watch: its source measures the canary against stable between steps', path: ['traffic', 'strategy'] });
 
 export const configSchema = z.strictObject({
@@ -115,7 +116,9 @@ export const configSchema = z.strictObject({
 
 export { MIGRATION_TOOL_NAMES, migrationsSchema, type MigrationsConfig } from './parts/database-settings.js';
 export { healthCheckSchema, smokeSettingsSchema };
-export { postgresDatabaseSchema, mysqlDatabaseSchema, sqliteDatabaseSchema, releasesTargetSchema, runtimeSchema };
+export { postgresDatabaseSchema, mysqlDatabaseSchema, sqliteDatabaseSchema, releasesTargetSchema, composeTargetSchema, runtimeSchema };
+export type { ComposeTargetConfig } from '../adapters/targets/compose/compose-config.js';
+export type { ReleasesTargetConfig } from '../adapters/targets/releases/releases-config.js';
 export type { Pm2RuntimeConfig } from '../adapters/runtimes/pm2/pm2-config.js';
 export type { CommandRuntimeConfig } from '../adapters/runtimes/command/command-config.js';
 export type { RuntimeConfig } from '../adapters/runtimes/runtime-config.js';

@@ -92,6 +92,9 @@ environments:
     #       events: [rollback_start, rollback_complete, watch_paused, deploy_complete, restore_complete, down_complete, lock_forced]
     #       timeoutMs: 3000
     #       # signingSecret: \${REWIND_WEBHOOK_SECRET}  # signs each POST (HMAC-SHA256; docs/config.md, Signed webhooks)
+    #   # slack: [{ webhookUrl: \${SLACK_WEBHOOK_URL} }]            # incident alert and resolution, Block Kit
+    #   # pagerduty: [{ routingKey: \${PAGERDUTY_ROUTING_KEY} }]     # an incident per rollback, change events for deploys
+    #   # delivery: { maxAttempts: 8, baseMs: 1000, maxMs: 300000, maxAgeMs: 86400000, drainMs: 5000 }  # the outbox's retries
     # The database your releases migrate: backed up before every deploy, restored when a breaking
     # migration has to be undone (see docs/config.md for mysql and sqlite).
     # database:

@@ -73,7 +73,7 @@ export async function runDemo(io: AppIo, options: DemoOptions): Promise<DemoResu
   await writeFile(configPath, sampleConfigYaml({ root: sandbox, env: ENV, port, appName: 'rewind-demo-app' }));
   const context = await openContext({ config: configPath, env: io.env });
   const envConfig = context.config.environments[ENV]!;
-  const runtime = new Pm2Runtime(envConfig.target.runtime as never, new ProcessExecutor());
+  const runtime = new Pm2Runtime((envConfig.target as { runtime: unknown }).runtime as never, new ProcessExecutor());
   let servedVersion: string | null = null;
   let ok = false;
   try {

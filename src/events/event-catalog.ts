@@ -80,6 +80,8 @@ export type EventFields = {
   operation_abandoned: OperationFields & { kind: OperationKind; active: string | null; served: Served; problems: string[] };
   lock_taken_over: { env: string; previousHolder: string; previousPid: number; previousOperationId: string | null; why: 'expired' | 'holder process is gone' };
   lock_forced: { env: string; operationId: string | null; reason: string; previousHolder: string | null; previousPid: number | null };
+  notify_retry: { env: string; ids: number[]; requeued: number };
+  notify_dead: { env: string; operationId: string | null; id: number; notifier: string; destination: string; about: string; attempts: number; error: string };
   backup_complete: {
     env: string;
     backupId: number;
@@ -284,6 +286,14 @@ export const EVENT_CATALOG: { readonly [N in EventName]: EventSpec<EventFields[N
   lock_forced: {
     when: '`unlock --force` removed the lock, whoever held it, with a reason',
     fields: { env: 'always', operationId: 'always', reason: 'always', previousHolder: 'always', previousPid: 'always' },
+  },
+  notify_retry: {
+    when: '`notify retry` put dead notifications of the environment back in the outbox (their ids)',
+    fields: { env: 'always', ids: 'always', requeued: 'always' },
+  },
+  notify_dead: {
+    when: 'the outbox gave up on a notification (attempts or age ran out, the receiver refused it, or its destination left the config): which, about which event, and the last error; in the audit log only, never sent to a notifier',
+    fields: { env: 'always', operationId: 'always', id: 'always', notifier: 'always', destination: 'always', about: 'always', attempts: 'always', error: 'always' },
   },
   backup_complete: {
     when: 'a database backup (pre-upgrade, safety or manual) was written, verified and recorded',

@@ -1,5 +1,7 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
+import { deliveryHeaders, destinationFingerprint } from './destination-fingerprint.js';
 import type { EventSink, RewindEvent } from '../ports/event-sink.js';
+import type { NotifierDestination } from '../ports/notifier.js';
 import { redactor } from '../util/redact.js';
 import { withIsoTimes } from '../util/iso-times.js';
 import { maskUrlPastHost, splitUrlCredentials } from '../util/url-credentials.js';
@@ -21,7 +23,7 @@ export interface WebhookTarget {
  */
 type SummaryView = { event: string; env: string; from?: string | null; to?: string | null; success?: boolean; reason?: string; error?: string | null };
 
-function summary(event: SummaryView): string {
+export function summary(event: SummaryView): string {
   const move = event.from !== undefined || event.to !== undefined ? ` ${event.from ?? 'none'} → ${event.to ?? 'none'}` : '';
   const outcome = event.success === true ? ' succeeded' : event.success === false ? ' FAILED' : '';
   const why = typeof event.reason === 'string' ? ` (${event.reason})` : typeof event.error === 'string' ? ` — ${event.error}` : '';
@@ -41,24 +43,41 @@ export function signatureHeaders(secret: string, body: string, nowMs: number = D
 }
 
 /**
- * The request for one webhook: user info in the URL becomes a Basic header (fetch refuses URLs with
- * credentials); a header the config sets wins, except the signature's, which only the secret makes.
+ * One webhook as a notifier destination (the outbox stores `{ text, event }`; the URL, headers and
+ * signature are added when it is sent, the signature over the exact body with the send time, so a
+ * retry is signed afresh, within the replay window). User info in the URL becomes a Basic header
+ * (fetch refuses URLs with credentials); a header the config sets wins (names compared
+ * case-insensitively), except the signature's, which only the secret makes. `deploy_complete` is
+ * sent only when the deploy failed.
  */
-function request(target: WebhookTarget, payload: string): { url: string; init: RequestInit } {
-  const { url, authorization } = splitUrlCredentials(target.url);
-  const headers = new Headers({ 'content-type': 'application/json' });
-  if (authorization) headers.set('authorization', authorization);
-  for (const [name, value] of Object.entries(target.headers)) headers.set(name, value);
-  if (target.signingSecret) for (const [name, value] of Object.entries(signatureHeaders(target.signingSecret, payload))) headers.set(name, value);
-  return { url, init: { method: 'POST', headers, body: payload, signal: AbortSignal.timeout(target.timeoutMs) } };
+export function webhookDestination(target: WebhookTarget): NotifierDestination {
+  return {
+    notifier: 'webhook',
+    fingerprint: destinationFingerprint('webhook', target.url),
+    label: maskUrlPastHost(target.url),
+    timeoutMs: target.timeoutMs,
+    messages(event) {
+      if (!target.events.includes(event.event)) return [];
+      if (event.event === 'deploy_complete' && event.success !== false) return [];
+      const at = typeof event.at === 'number' ? new Date(event.at).toISOString() : new Date().toISOString();
+      return [{ text: summary(event), event: withIsoTimes({ ...event, at }) }];
+    },
+    request(payload, { key, now }) {
+      const body = JSON.stringify(payload);
+      const { url, authorization } = splitUrlCredentials(target.url);
+      const headers: Record<string, string> = { ...deliveryHeaders(key), ...(authorization ? { authorization } : {}) };
+      for (const [name, value] of Object.entries(target.headers)) headers[name.toLowerCase()] = value;
+      if (target.signingSecret) Object.assign(headers, signatureHeaders(target.signingSecret, body, now));
+      return { url, headers, body };
+    },
+  };
 }
 
 /**
- * POSTs chosen events as JSON (`{ text, event }`, `text` for chat webhooks) to each environment's
- * webhooks. A webhook that is down must never break an operation: failures are reported on stderr
- * and swallowed, each POST is bounded by its timeout. Secrets are redacted before anything leaves,
- * and a webhook is named by scheme and host only (its path and query carry its token).
- * `deploy_complete` is sent only when the deploy failed.
+ * Sends chosen events to webhooks at once, one attempt each, without the outbox: for tools and
+ * tests that want a POST now. Operations notify through the outbox (notify-outbox-sink.ts), which
+ * builds the same requests (`webhookDestination`) and retries them. Failures are reported on stderr
+ * and swallowed; a webhook is named by scheme and host only (its path and query carry its token).
  */
 export class WebhookSink implements EventSink {
   constructor(
@@ -67,19 +86,19 @@ export class WebhookSink implements EventSink {
   ) {}
 
   async emit(event: RewindEvent): Promise<void> {
-    if (event.event === 'deploy_complete' && event.success !== false) return;
-    const wanted = this.targets(event.env).filter((t) => t.events.includes(event.event));
-    if (wanted.length === 0) return;
-    const payload = JSON.stringify(redactor.redactValue({ text: summary(event), event: withIsoTimes({ ...event, at: new Date().toISOString() }) }));
+    const safe = redactor.redactValue({ ...event, at: Date.now() });
     await Promise.all(
-      wanted.map(async (target) => {
-        const shown = maskUrlPastHost(target.url);
-        try {
-          const { url, init } = request(target, payload);
-          const response = await fetch(url, init);
-          if (!response.ok) this.stderr.write(`warning: webhook ${shown} answered ${response.status} to ${event.event}\n`);
-        } catch (error) {
-          this.stderr.write(`warning: webhook ${shown} failed for ${event.event}: ${redactor.redact((error as Error).message)}\n`);
+      this.targets(event.env).map(async (target) => {
+        const destination = webhookDestination(target);
+        for (const payload of destination.messages(safe)) {
+          const shown = destination.label;
+          try {
+            const { url, headers, body } = destination.request(payload, { key: randomUUID(), now: Date.now() });
+            const response = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(target.timeoutMs) });
+            if (!response.ok) this.stderr.write(`warning: webhook ${shown} answered ${response.status} to ${event.event}\n`);
+          } catch (error) {
+            this.stderr.write(`warning: webhook ${shown} failed for ${event.event}: ${redactor.redact((error as Error).message)}\n`);
+          }
         }
       }),
     );

@@ -11,7 +11,13 @@ import type {
   LockResult,
   NewBackup,
   NewEvent,
+  NewNotification,
   NewRelease,
+  NotificationClaim,
+  NotificationCounts,
+  NotificationOutcome,
+  NotificationRecord,
+  NotificationState,
   OperationKind,
   OperationRecord,
   OperationState,
@@ -25,6 +31,7 @@ import type { LedgerTables } from './ledger-tables.js';
 import * as incidents from './incident-queries.js';
 import type { ChecklistTick, IncidentChange, IncidentRecord, IncidentStatus, NewIncident } from '../ports/ledger-incidents.js';
 import type { RowCounts } from '../ports/database-engine.js';
+import * as outbox from './notification-outbox.js';
 
 type Row<T extends keyof LedgerTables> = Selectable<LedgerTables[T]>;
 
@@ -511,5 +518,29 @@ export class KyselyLedger implements Ledger {
 
   listChecklistTicks(operationId: string): Promise<ChecklistTick[]> {
     return incidents.listChecklistTicks(this.db, operationId);
+  }
+
+  enqueueNotifications(messages: readonly NewNotification[]): Promise<NotificationRecord[]> {
+    return outbox.enqueueNotifications(this.db, messages);
+  }
+
+  claimNotifications(claim: NotificationClaim): Promise<NotificationRecord[]> {
+    return outbox.claimNotifications(this.db, claim);
+  }
+
+  finishNotification(id: number, owner: string, outcome: NotificationOutcome): Promise<boolean> {
+    return outbox.finishNotification(this.db, id, owner, outcome);
+  }
+
+  listNotifications(options?: { env?: string; states?: readonly NotificationState[]; limit?: number }): Promise<NotificationRecord[]> {
+    return outbox.listNotifications(this.db, options);
+  }
+
+  countNotifications(env?: string): Promise<NotificationCounts> {
+    return outbox.countNotifications(this.db, env);
+  }
+
+  requeueNotifications(options: { env?: string; ids?: readonly number[]; now: number }): Promise<NotificationRecord[]> {
+    return outbox.requeueNotifications(this.db, options);
   }
 }

@@ -156,6 +156,38 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('releases_digest').on('releases').columns(['digest']).execute();
       },
     },
+    '0007_notify_outbox': {
+      async up(db: Kysely<any>) {
+        // Notifications are written here in the operation's path (one insert) and sent by whoever
+        // runs next: a receiver that hangs or fails costs the operation nothing, and a process that
+        // dies before sending leaves the row for the next command (docs/config.md, "Delivery").
+        await db.schema
+          .createTable('notify_outbox')
+          .addColumn('id', pg ? 'bigserial' : 'integer', (c) => (pg ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('key', 'text', (c) => c.notNull().unique())
+          .addColumn('env', 'text', (c) => c.notNull())
+          .addColumn('notifier', 'text', (c) => c.notNull())
+          .addColumn('destination', 'text', (c) => c.notNull())
+          .addColumn('label', 'text', (c) => c.notNull())
+          .addColumn('event', 'text', (c) => c.notNull())
+          .addColumn('operation_id', 'text')
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull())
+          .addColumn('next_attempt_at', time, (c) => c.notNull())
+          .addColumn('claimed_by', 'text')
+          .addColumn('claimed_until', time)
+          .addColumn('last_error', 'text')
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('queued_at', time, (c) => c.notNull())
+          .addColumn('updated_at', time, (c) => c.notNull())
+          .addColumn('delivered_at', time)
+          .execute();
+        // The sender's question (what is due) and status's (how many of each, per environment).
+        await db.schema.createIndex('notify_outbox_state_due').on('notify_outbox').columns(['state', 'next_attempt_at']).execute();
+        await db.schema.createIndex('notify_outbox_env_state').on('notify_outbox').columns(['env', 'state']).execute();
+      },
+    },
     '0008_incidents': {
       async up(db: Kysely<any>) {
         // Incidents (one open per environment; every rollback opens or joins one) and the checklist

@@ -95,4 +95,25 @@ export interface LedgerTables {
   };
   incident_operations: { operation_id: string; incident_id: number };
   checklist_ticks: { operation_id: string; item: string; note: string; actor: string; at: number };
+  notify_outbox: {
+    id: Generated<number>;
+    key: string;
+    env: string;
+    notifier: string;
+    destination: string;
+    label: string;
+    event: string;
+    operation_id: string | null;
+    payload: string;
+    state: string;
+    attempts: number;
+    next_attempt_at: number;
+    claimed_by: string | null;
+    claimed_until: number | null;
+    last_error: string | null;
+    created_at: number;
+    queued_at: number;
+    updated_at: number;
+    delivered_at: number | null;
+  };
 }

@@ -1,8 +1,9 @@
 import type { ZodType } from 'zod';
 import type { DatabaseEngine } from './database-engine.js';
-import type { EventSink } from './event-sink.js';
+import type { IncidentSettings } from '../events/incident-template-constants.js';
 import type { Executor, StreamingExecutor } from './executor.js';
 import type { MetricScope, MetricSource } from './metric-source.js';
+import type { NotifierDestination } from './notifier.js';
 import type { Runtime, RuntimeCapabilities } from './runtime.js';
 import type { SecretRef } from './secret-ref.js';
 import type { Target, TargetCapabilities } from './target.js';
@@ -66,7 +67,14 @@ export interface TargetDeps {
    */
   createRuntime(config: { type: string }, executor?: Executor): Runtime;
 }
-export type TargetDefinition<Config> = AdapterDefinition<Config, TargetDeps, Target, Partial<TargetCapabilities>>;
+export interface TargetDefinition<Config> extends AdapterDefinition<Config, TargetDeps, Target, Partial<TargetCapabilities>> {
+  /**
+   * False for targets with no release files on this machine (images: compose). A database's
+   * `migrations:` are read from a release's files, so the config refuses them with such a target
+   * instead of a deploy failing at its migrations step. Default true.
+   */
+  readonly releaseFiles?: boolean;
+}
 
 export interface RuntimeDeps {
   readonly executor: Executor;
@@ -102,8 +110,16 @@ export interface RouterDefinition<Config> extends AdapterDefinition<Config, Rout
 }
 
 export interface NotifierDeps {
-  /** Where a notifier reports its own failures (it never fails an operation). */
-  readonly stderr: NodeJS.WritableStream;
+  /** The environment whose `notify:` the destination comes from. */
+  readonly env: string;
+  /** That environment's incident texts (`notify.incident`). */
+  readonly incident: IncidentSettings;
 }
-/** A notifier is built once for all environments: from the config entries of the environment an event names. */
-export type NotifierDefinition<Config> = AdapterDefinition<Config, NotifierDeps, EventSink, undefined, (env: string) => readonly Config[]>;
+/**
+ * A notifier builds one outbox destination per config entry (`notify.<configKey>[]`); events reach
+ * it through the ledger's outbox, never inline (events/notify-outbox-sink.ts).
+ */
+export interface NotifierDefinition<Config> extends AdapterDefinition<Config, NotifierDeps, NotifierDestination> {
+  /** The key under `notify:` that lists this notifier's destinations. */
+  readonly configKey: string;
+}

@@ -167,6 +167,75 @@ export interface BackupRecord extends NewBackup {
   deletedAt: number | null;
 }
 
+/** Where a notification stands in the outbox: waiting (or being sent), sent, or given up on. */
+export type NotificationState = 'pending' | 'delivered' | 'dead';
+
+/**
+ * One message for one notifier destination, as enqueued. The ledger holds no secret: `payload` is
+ * built from the redacted event, and the destination is named by a fingerprint and a masked label;
+ * the URL, routing key and signing secret are read from the config when the message is sent.
+ */
+export interface NewNotification {
+  /** The idempotency key: unique, sent with every attempt so a receiver can drop repeats. */
+  key: string;
+  env: string;
+  /** The notifier type (`webhook`, `slack`, `pagerduty`). */
+  notifier: string;
+  /** Which configured destination of that type: a fingerprint of its config (config changes orphan a row, they never redirect it). */
+  destination: string;
+  /** The destination for people: scheme and host, secrets masked. */
+  label: string;
+  event: string;
+  operationId: string | null;
+  /** What the channel renders the request from (JSON), secret-free. */
+  payload: unknown;
+  now: number;
+}
+
+export interface NotificationRecord {
+  id: number;
+  key: string;
+  env: string;
+  notifier: string;
+  destination: string;
+  label: string;
+  event: string;
+  operationId: string | null;
+  payload: unknown;
+  state: NotificationState;
+  /** Attempts claimed so far (a claim counts: a process that dies mid-send used one). */
+  attempts: number;
+  /** Not sent again before this. */
+  nextAttemptAt: number;
+  /** The process sending it now, until `claimedUntil`; after that anyone may claim it again. */
+  claimedBy: string | null;
+  claimedUntil: number | null;
+  lastError: string | null;
+  createdAt: number;
+  /** When it was (re)queued: what a maximum age is measured from. */
+  queuedAt: number;
+  updatedAt: number;
+  deliveredAt: number | null;
+}
+
+export interface NotificationClaim {
+  /** Who claims (host:pid:random), written on the rows so only that sender can finish them. */
+  owner: string;
+  now: number;
+  /** How long the claim holds: longer than one attempt can take. */
+  leaseMs: number;
+  limit: number;
+  /** Only this environment's messages (default: every environment's). */
+  env?: string;
+}
+
+export type NotificationOutcome =
+  | { state: 'delivered'; now: number }
+  | { state: 'pending'; error: string; nextAttemptAt: number; now: number }
+  | { state: 'dead'; error: string; now: number };
+
+export type NotificationCounts = Record<NotificationState, number>;
+
 export interface Ledger extends IncidentLedger {
   readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;
@@ -224,4 +293,20 @@ export interface Ledger extends IncidentLedger {
   markBackupDeleted(id: number, now: number): Promise<void>;
   /** The newest backup of that kind taken for that release that is not deleted. */
   latestBackupFor(env: string, releaseVersion: string, kind: BackupKind): Promise<BackupRecord | undefined>;
+
+  /** The notify outbox. Enqueues each message once: a key already there is left as it is. Returns the rows of the given keys. */
+  enqueueNotifications(messages: readonly NewNotification[]): Promise<NotificationRecord[]>;
+  /**
+   * Claims up to `limit` pending messages that are due and not claimed by anyone else (or whose
+   * claim expired: its sender died), oldest first, counting an attempt on each. Two senders never
+   * claim the same row at once.
+   */
+  claimNotifications(claim: NotificationClaim): Promise<NotificationRecord[]>;
+  /** Ends the attempt `owner` claimed; false (nothing written) when the claim is no longer its own. */
+  finishNotification(id: number, owner: string, outcome: NotificationOutcome): Promise<boolean>;
+  /** Newest first; `env` and `states` narrow it. */
+  listNotifications(options?: { env?: string; states?: readonly NotificationState[]; limit?: number }): Promise<NotificationRecord[]>;
+  countNotifications(env?: string): Promise<NotificationCounts>;
+  /** Dead messages back to pending, due now, attempts from zero (their last error kept until the next attempt); `ids`: only those. */
+  requeueNotifications(options: { env?: string; ids?: readonly number[]; now: number }): Promise<NotificationRecord[]>;
 }

@@ -127,6 +127,13 @@ export interface Target {
   startOnSlot?(slot: string, version: string): Promise<Outcome>;
   /** Records `version` as the active release (the `current` link) once traffic reaches it. Idempotent. */
   markActive?(version: string): Promise<void>;
+  /**
+   * Image-based targets (compose): turns `service -> image reference` into the directory a release is
+   * registered as (a manifest of images pinned by digest), resolving each tag to its digest once.
+   * Checks every reference and service before writing anything; throws coded errors. Absent on
+   * targets whose releases are files.
+   */
+  artifactFromImages?(images: Record<string, string>): Promise<string>;
   /** Releases connections (PM2 bus, SDK clients). */
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { IncidentRollbackFacts, Ledger, LockRecord, LockRequest, NewRelease, OperationRecord } from '../../src/ports/ledger.js';
 import { contractSuite, type ContractRun } from './contract-suite.js';
+import { ledgerOutboxCases } from './ledger-outbox-cases.js';
 
 /**
  * The ledger contract: one suite that every Ledger backend runs (in the style of Hono's
@@ -769,6 +770,8 @@ export function ledgerContract(factory: LedgerContractOptions): void {
         expect(e3.id).toBeGreaterThan(e2.id);
       });
     });
+
+    ledgerOutboxCases(cases, () => ({ ledger, second }), freshEnv, T0);
 
     describe('locks', () => {
       cases.it('acquireLock on a free environment succeeds and stores the lock', async () => {

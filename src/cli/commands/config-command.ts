@@ -26,8 +26,10 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const environments = Object.entries(config.environments).map(([name, env]) => ({
     name,
     target: env.target.type,
-    runtime: env.target.runtime.type,
-    path: env.target.path,
+    // A compose target has neither: Docker runs its containers, from images, in its project.
+    runtime: 'runtime' in env.target ? env.target.runtime.type : null,
+    path: 'path' in env.target ? env.target.path : null,
+    ...(env.target.type === 'compose' ? { project: env.target.project } : {}),
     health: env.health?.url ?? null,
   }));
   if (args.flag('json')) {
@@ -37,6 +39,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   writeLine(io.stdout, `${path} is valid`);
   writeLine(io.stdout, `  ledger: ${redactor.redact(config.ledger)}`);
   writeLine(io.stdout, `  artifact store: ${config.artifacts.store}`);
-  for (const env of environments) writeLine(io.stdout, `  ${env.name}: ${env.target} target at ${env.path}, runtime ${env.runtime}, health ${env.health ?? 'not configured'}`);
+  for (const env of environments) {
+    const where = 'project' in env ? `compose project ${env.project}` : `at ${env.path}, runtime ${env.runtime}`;
+    writeLine(io.stdout, `  ${env.name}: ${env.target} target ${where}, health ${env.health ?? 'not configured'}`);
+  }
   return 0;
 }

@@ -6,8 +6,9 @@ import { buildServices, openContext } from '../cli-context.js';
 import { parseCommandArgs, unknownSubcommand } from '../parse-args.js';
 import { resolveEnvironment, resolveEnvironmentAndVersion } from '../environment-argument.js';
 import { toJson } from '../../util/iso-times.js';
+import type { Services } from '../../core/services.js';
 
-export const usage = 'rewind release register [<env>] <version> --artifact <dir|.tgz> [--commit SHA] [--ci passed|failed|unknown]\n       rewind release list [<env>] [--json]';
+export const usage = 'rewind release register [<env>] <version> (--artifact <dir|.tgz> | --image <service>=<image>...) [--commit SHA] [--ci passed|failed|unknown]\n       rewind release list [<env>] [--json]';
 export const help = `${usage}
 
   register  record an immutable release: SemVer version (a leading v is accepted and dropped), the
@@ -16,6 +17,10 @@ export const help = `${usage}
             rollbacks unpack, so the build folder may be rebuilt or removed afterwards.
             Registering the same version with the same content again (from any path) does
             nothing; with different content it is an error (REWIND_E_RELEASE_DIGEST_CONFLICT).
+            For a compose target, --image <service>=<repository:tag or repository@sha256:...>
+            instead of --artifact, once per service the release changes: each tag is resolved to
+            its digest once, now (docker pull, then the image's RepoDigests), and the release is
+            the manifest of those digests, so a moved tag never changes what a rollback runs.
   list      the environment's releases, newest first, with state and CI result.
 
 Rolling back to a release whose CI did not pass needs --allow-untested.
@@ -26,7 +31,7 @@ is then missing: REWIND_E_USAGE), and the version otherwise. With several enviro
 <env> out is REWIND_E_USAGE naming them.`;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const args = parseCommandArgs(argv, { artifact: { type: 'string' }, commit: { type: 'string' }, ci: { type: 'string' } }, { min: 1, max: 3, usage });
+  const args = parseCommandArgs(argv, { artifact: { type: 'string' }, image: { type: 'string', multiple: true }, commit: { type: 'string' }, ci: { type: 'string' } }, { min: 1, max: 3, usage });
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
   const [sub, ...rest] = args.positionals as [string, ...string[]];
   if (sub === 'list') {
@@ -34,13 +39,16 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     return list(args, rest[0], io);
   }
   if (sub !== 'register') throw unknownSubcommand('release', sub, ['register', 'list'], usage);
-  const artifact = args.string('artifact');
-  if (!artifact) throw new RewindError('REWIND_E_USAGE', `release register needs --artifact <dir|.tgz>`, { argument: '--artifact' });
+  const given = args.string('artifact');
+  const images = parseImages(args.strings('image'));
+  if (given && images) throw new RewindError('REWIND_E_USAGE', 'release register takes --artifact or --image, not both', { argument: '--image' });
+  if (!given && !images) throw new RewindError('REWIND_E_USAGE', `release register needs --artifact <dir|.tgz> (or --image <service>=<image> for a compose target)`, { argument: '--artifact' });
   const context = await openContext(args, io);
   try {
     const { env, version } = resolveEnvironmentAndVersion(rest, Object.keys(context.config.environments), io, usage);
     if (!version) throw new RewindError('REWIND_E_USAGE', `release register needs a <version>, not an empty argument — usage: ${usage}`, { argument: '<version>' });
     const services = await buildServices(context, io, { json: false, quiet: true });
+    const artifact = given ?? (await imageManifest(services, env, images!));
     const { release, created, stored, copied } = await registerRelease(services, env, version, { artifact, commit: args.string('commit'), ci: args.string('ci') });
     if (args.flag('json')) writeLine(io.stdout, toJson({ created, release, stored, copied }));
     else if (created) writeLine(io.stdout, `registered ${env} ${release.version} (#${release.seq}) ${release.digest}`);
@@ -63,5 +71,29 @@ async function list(args: ReturnType<typeof parseCommandArgs>, given: string | u
     return 0;
   } finally {
     await context.close();
+  }
+}
+
+/** `--image backend=repo:tag` pairs, or null when none was given. */
+function parseImages(pairs: string[]): Record<string, string> | null {
+  if (pairs.length === 0) return null;
+  const images: Record<string, string> = Object.create(null);
+  for (const pair of pairs) {
+    const match = /^([a-z0-9][a-z0-9_-]*)=(.+)$/.exec(pair);
+    if (!match) throw new RewindError('REWIND_E_USAGE', `--image takes <service>=<image>, not ${JSON.stringify(pair)}`, { argument: '--image' });
+    if (match[1]! in images) throw new RewindError('REWIND_E_USAGE', `--image names service ${match[1]} twice`, { argument: '--image' });
+    images[match[1]!] = match[2]!;
+  }
+  return images;
+}
+
+/** The manifest directory the environment's image target writes for these images (resolving tags once). */
+async function imageManifest(services: Services, env: string, images: Record<string, string>): Promise<string> {
+  const target = services.createTarget(env, environmentConfig(services.config, env));
+  try {
+    if (!target.artifactFromImages) throw new RewindError('REWIND_E_USAGE', `--image is for image targets (type compose); ${env} has a ${target.type} target: pass --artifact`, { argument: '--image', env });
+    return await target.artifactFromImages({ ...images });
+  } finally {
+    await target.close();
   }
 }

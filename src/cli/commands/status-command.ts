@@ -1,8 +1,9 @@
 import type { EnvironmentConfig, RewindConfig } from '../../config/config-schema.js';
 import { dirname } from 'node:path';
 import { loadKnownValidConfig, unknownEnvironment } from '../../config/known-valid-config.js';
-import { observedReleasesTarget, observeReleasesTarget, type ObservedTarget } from '../../adapters/targets/releases/releases-observer.js';
+import { observedReleasesTarget, observeReleasesTarget } from '../../adapters/targets/releases/releases-observer.js';
 import { hasHosts } from '../../adapters/targets/ssh-fleet/ssh-fleet-name.js';
+import type { ServedProcess } from '../../ports/target.js';
 import { describeServed, judgeAgreement } from '../../core/environment-agreement.js';
 import type { Ledger } from '../../ports/ledger.js';
 import { ownValue } from '../../util/own-property.js';
@@ -49,8 +50,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     const last = operations[0];
     // Only when there is no LKG: why not, relative to the current release (reads the release list, which status otherwise skips).
     const lkgNote = lkg ? null : lastKnownGoodNote(env, current, lkg, current ? await ledger.listReleases(env, { limit: 100 }) : []);
-    // A fleet's `current` links are on its hosts: asked over ssh, through the target (a host that cannot be reached is an error, not "nothing").
-    const seen = context.fleet ? await readFleet(env, await context.fullConfig()) : observeReleasesTarget(context.observe);
+    const seen = await context.observe();
     // Behind a router, what serves is the slots taking traffic, as the router reports it.
     const slots = context.hasTraffic ? await readSlots(env, await context.fullConfig()) : undefined;
     const served = slots ? (slots.some((s) => s.trafficPercent === null) ? null : slots.filter((s) => s.trafficPercent! > 0).map((s) => ({ version: s.version, where: `slot ${s.name} (${s.trafficPercent} % of traffic)` }))) : seen.served;
@@ -102,9 +102,8 @@ interface StatusContext {
   env: string;
   ledger: Ledger;
   hasTraffic: boolean;
-  /** The target is a fleet of hosts (`hosts:`): what runs is read over ssh. */
-  fleet: boolean;
-  observe: ObservedTarget;
+  /** What the target runs: its own record of the active release (`current`, compose pins) and the live processes. */
+  observe(): Promise<{ link: string | null; served: ServedProcess[] | null }>;
   /** The validated config and this environment's part of it (loads the schema): only for the slots. */
   fullConfig(): Promise<{ config: RewindConfig; environment: EnvironmentConfig }>;
   close(): Promise<void>;
@@ -129,14 +128,40 @@ async function openStatusContext(args: ParsedArgs, io: CliIo, given: string | un
       const { config } = loadConfig(path, io.env);
       return { config, environment: environmentConfig(config, env) };
     };
-    return { env, ledger, hasTraffic: environment.traffic, fleet: hasHosts(environment.target as { hosts?: unknown }), observe: observedReleasesTarget(environment.target, dirname(path), io.env), fullConfig, close: () => ledger.close() };
+    const observe = readsLocally(environment.target) ? fastObserver(environment.target as Parameters<typeof observedReleasesTarget>[0], dirname(path), io.env) : () => observeThroughTarget(env, fullConfig);
+    return { env, ledger, hasTraffic: environment.traffic, observe, fullConfig, close: () => ledger.close() };
   }
   const { loadConfig, environmentConfig } = await import('../../config/load-config.js');
   const { config } = loadConfig(path, io.env);
   const env = resolveEnvironment(given, Object.keys(config.environments), io, usage);
   const envConfig = environmentConfig(config, env);
   const ledger = await openLedger(config.ledger);
-  return { env, ledger, hasTraffic: envConfig.traffic !== undefined, fleet: hasHosts(envConfig.target), observe: observedReleasesTarget(envConfig.target, dirname(path), io.env), fullConfig: async () => ({ config, environment: envConfig }), close: () => ledger.close() };
+  const fullConfig = async () => ({ config, environment: envConfig });
+  const observe = readsLocally(envConfig.target) ? fastObserver(envConfig.target, dirname(path), io.env) : () => observeThroughTarget(env, fullConfig);
+  return { env, ledger, hasTraffic: envConfig.traffic !== undefined, observe, fullConfig, close: () => ledger.close() };
+}
+
+/** A releases target on this machine is read from its files; a fleet's `current` links are on its hosts (asked over ssh, through the adapter). */
+function readsLocally<T extends { type: string; hosts?: unknown }>(target: T): target is Extract<T, { type: 'releases' }> {
+  return target.type === 'releases' && !hasHosts(target);
+}
+
+/** A releases target is read from its files alone (the `current` link, PM2's process files): no adapter loaded. */
+function fastObserver(target: Parameters<typeof observedReleasesTarget>[0], baseDir: string, env: NodeJS.ProcessEnv) {
+  const observed = observedReleasesTarget(target, baseDir, env);
+  return async () => observeReleasesTarget(observed);
+}
+
+/** Other targets (compose: its pins and `docker inspect`; a fleet: each host over ssh, an unreachable host an error) are asked through their adapter. */
+async function observeThroughTarget(env: string, fullConfig: StatusContext['fullConfig']): Promise<{ link: string | null; served: ServedProcess[] | null }> {
+  const { config, environment } = await fullConfig();
+  const { composeSlotReaders } = await import('../../app/compose-services.js');
+  const target = (await composeSlotReaders(config)).createTarget(env, environment);
+  try {
+    return { link: await target.activeVersion(), served: (await target.servedVersions?.()) ?? null };
+  } finally {
+    await target.close();
+  }
 }
 
 /** The slots as the target and the router see them; loaded only for environments with `traffic:`, so plain `status` stays fast. */
@@ -157,17 +182,6 @@ async function readSlots(env: string, { config, environment }: { config: RewindC
     return slots.map((slot) => ({ ...slot, trafficPercent: weights ? slotShare(slots, slot.name, weights) : null, ...(error ? { error } : {}) }));
   } finally {
     await router.close();
-    await target.close();
-  }
-}
-
-/** A fleet's link (the release every host's `current` names; none when they disagree) and one served entry per host whose app runs. */
-async function readFleet(env: string, { config, environment }: { config: RewindConfig; environment: EnvironmentConfig }) {
-  const { composeSlotReaders } = await import('../../app/compose-services.js');
-  const target = (await composeSlotReaders(config)).createTarget(env, environment);
-  try {
-    return { link: await target.activeVersion(), served: (await target.servedVersions?.()) ?? null };
-  } finally {
     await target.close();
   }
 }

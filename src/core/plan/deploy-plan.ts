@@ -47,8 +47,9 @@ export function planDeploy(input: DeployPlanInput): Plan {
       ? `if a step after activation fails, ${autoRollback ? 'rewind rolls back by itself' : 'automatic rollback is off; run rollback'} to the last known good release ${lkg.version}`
       : 'no last known good release exists: a failure after activation cannot be rolled back automatically',
   );
-  const activate = target.describeActivate(release.version);
+  // Prepare first, as they run: an image target learns a release's services from its manifest there.
   const prepare = target.describePrepare(artifact);
+  const activate = target.describeActivate(release.version);
   const database = config.database;
   const migrations = database?.migrations;
   let migrationSteps: PlanStep[] = [];

@@ -1,0 +1,124 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DOCKER_CLI, DockerEngine, freePort } from '../test/support/docker-engine.js';
+import { CLI_MAIN, ms, onCleanup, run, runOk, stats, table, type Stats } from './bench-util.js';
+
+const ENV = 'production';
+/** Issue 15's goal: a compose rollback within 1.2x of the hand-run. */
+export const COMPOSE_ROLLBACK_TARGET = { ratio: 1.2 };
+
+export interface ComposeBenchResult {
+  measuredAt: string;
+  rounds: number;
+  samplesMs: { rewind: number[]; hand: number[] };
+  stats: { rewind: Stats; hand: Stats };
+  /** rewind's rollback, medians of its journaled steps (ms). */
+  rewindStepsMs: Record<string, number>;
+  ratio: number;
+  target: { ratio: number; met: boolean };
+  versions: { dockerd: string; compose: string };
+}
+
+/**
+ * A Compose rollback, command to the previous release serving, two ways on one engine (a throwaway
+ * dockerd, docker-compose 1.29, a local registry), interleaved round by round:
+ * - rewind: `rewind rollback production` (CLI, a fresh process): plan, lock, journal, pins, `up -d
+ *   --no-deps web`, wait for the container's own healthcheck, rewind's health check;
+ * - by hand, as the seed playbooks do: `WEB_IMAGE=<registry>/web:1.0.0 docker-compose -p hand -f … up -d web`,
+ *   then poll the app every 50 ms until it answers 1.0.0.
+ * Both stacks run the same images (busybox httpd; HEALTHCHECK every 1 s), each on its own port.
+ */
+export async function composeBench(options: { rounds?: number; log?: (line: string) => void } = {}): Promise<ComposeBenchResult> {
+  const rounds = options.rounds ?? 5;
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const engine = await DockerEngine.start();
+  const root = await mkdtemp(join(tmpdir(), 'rewind-bench-compose-'));
+  const cleanup = async () => {
+    await engine.stop();
+    await rm(root, { recursive: true, force: true });
+  };
+  const forget = onCleanup(cleanup);
+  try {
+    const registry = await engine.registry();
+    const old = await engine.buildApp(registry, 'web', '1.0.0');
+    const next = await engine.buildApp(registry, 'web', '1.1.0');
+    const rewindPort = await freePort();
+    const handPort = await freePort();
+    const env = { ...process.env, ...engine.env };
+    // rewind's stack.
+    await mkdir(join(root, 'rewind'));
+    await writeFile(join(root, 'rewind', 'docker-compose.yml'), `version: "3.8"\nservices:\n  web:\n    image: ${registry.address}/web:latest\n    network_mode: host\n    environment:\n      PORT: "${rewindPort}"\n`);
+    const config = join(root, 'rewind', 'rewind.yaml');
+    await writeFile(
+      config,
+      `environments:\n  ${ENV}:\n    target:\n      type: compose\n      project: bench\n      files: [docker-compose.yml]\n      docker: ${DOCKER_CLI}\n      dockerHost: ${engine.host}\n    health:\n      url: http://127.0.0.1:${rewindPort}/health\n      backoffMs: 50\n    deploy:\n      baselineHealth: false\n`,
+    );
+    const rewind = (...args: string[]) => runOk([process.execPath, CLI_MAIN, ...args, '--config', config], { env, timeoutMs: 180_000 });
+    await rewind('release', 'register', ENV, '1.0.0', '--image', `web=${old.pinned}`, '--ci', 'passed');
+    await rewind('deploy', ENV, '1.0.0');
+    // The hand-run stack: the compose file reads the image from a variable (seed 001).
+    await mkdir(join(root, 'hand'));
+    const handFile = join(root, 'hand', 'docker-compose.yml');
+    await writeFile(handFile, `version: "3.8"\nservices:\n  web:\n    image: \${WEB_IMAGE}\n    network_mode: host\n    environment:\n      PORT: "${handPort}"\n`);
+    const hand = async (tag: string, version: string) => {
+      const started = performance.now();
+      await runOk(['docker-compose', '-p', 'hand', '-f', handFile, 'up', '-d', 'web'], { env: { ...env, WEB_IMAGE: tag } });
+      for (;;) {
+        const answer = await fetch(`http://127.0.0.1:${handPort}/version`).then(async (r) => (r.ok ? (await r.text()).trim() : null), () => null);
+        if (answer === version) return performance.now() - started;
+        if (performance.now() - started > 120_000) throw new Error(`hand-run: ${version} did not answer`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const samples = { rewind: [] as number[], hand: [] as number[] };
+    const steps: Record<string, number[]> = {};
+    for (let i = 0; i < rounds; i++) {
+      // Untimed: both stacks forward to 1.1.0 (rewind: a new version of the same image, so the LKG stays 1.0.0).
+      const version = `1.1.${i}`;
+      await rewind('release', 'register', ENV, version, '--image', `web=${next.pinned}`, '--ci', 'passed');
+      await rewind('deploy', ENV, version);
+      await hand(next.tag, '1.1.0');
+      const timeRewind = async () => {
+        const result = await run([process.execPath, CLI_MAIN, 'rollback', ENV, '--yes', '--json', '--config', config], { env, timeoutMs: 180_000 });
+        if (result.code !== 0) throw new Error(`rewind rollback exited ${result.code}: ${result.stderr}`);
+        const answer = await fetch(`http://127.0.0.1:${rewindPort}/version`).then((r) => r.text());
+        if (answer.trim() !== '1.0.0') throw new Error(`after rewind rollback, ${answer.trim()} answers`);
+        samples.rewind.push(result.ms);
+        // history --json: operations newest first, each with its steps (times as ISO strings).
+        const history = JSON.parse((await rewind('history', ENV, '--json', '--limit', '1')).stdout) as { kind: string; steps: { stepId: string; startedAt: string | number; finishedAt: string | number | null }[] }[];
+        const time = (t: string | number) => (typeof t === 'number' ? t : Date.parse(t));
+        for (const step of history[0]?.kind === 'rollback' ? history[0].steps : []) {
+          if (step.finishedAt !== null) (steps[step.stepId] ??= []).push(time(step.finishedAt) - time(step.startedAt));
+        }
+      };
+      const timeHand = async () => samples.hand.push(await hand(old.tag, '1.0.0'));
+      // Alternate which goes first, so neither always runs on a machine the other just warmed.
+      if (i % 2 === 0) await timeRewind().then(timeHand);
+      else await timeHand().then(timeRewind);
+      log(`round ${i + 1}/${rounds}: rewind ${ms(samples.rewind.at(-1)!)} ms, hand-run ${ms(samples.hand.at(-1)!)} ms`);
+    }
+    const result = { rewind: stats(samples.rewind), hand: stats(samples.hand) };
+    const ratio = Math.round((result.rewind.median / result.hand.median) * 100) / 100;
+    const rewindStepsMs = Object.fromEntries(Object.entries(steps).map(([id, values]) => [id, stats(values).median]));
+    log(table(['method', 'n', 'median ms', 'p90 ms', 'min ms', 'max ms'], [
+      ['rewind rollback (CLI)', result.rewind.n, ms(result.rewind.median), ms(result.rewind.p90), ms(result.rewind.min), ms(result.rewind.max)],
+      ['hand-run up -d + poll', result.hand.n, ms(result.hand.median), ms(result.hand.p90), ms(result.hand.min), ms(result.hand.max)],
+    ]));
+    log(`ratio ${ratio} (goal ≤ ${COMPOSE_ROLLBACK_TARGET.ratio}); rewind steps (median ms): ${JSON.stringify(rewindStepsMs)}`);
+    const dockerd = engine.docker(['version', '--format', '{{.Server.Version}}']).stdout.trim();
+    const compose = (await runOk(['docker-compose', 'version', '--short'])).stdout.trim();
+    return { measuredAt: new Date().toISOString(), rounds, samplesMs: samples, stats: result, rewindStepsMs, ratio, target: { ratio: COMPOSE_ROLLBACK_TARGET.ratio, met: ratio <= COMPOSE_ROLLBACK_TARGET.ratio }, versions: { dockerd, compose } };
+  } finally {
+    forget();
+    await cleanup();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const rounds = Number(process.argv[2] ?? 5);
+  composeBench({ rounds }).then((r) => process.stdout.write(`${JSON.stringify(r)}\n`), (error: unknown) => {
+    process.stderr.write(`${(error as Error).stack}\n`);
+    process.exitCode = 1;
+  });
+}
