@@ -115,6 +115,7 @@ export async function composeServices(context: AppContext, options: ComposeOptio
     sink,
     actor,
     now: Date.now,
+    warn: (line) => void (options.stderr ?? process.stderr).write(`${line}\n`),
     ...readers,
     ...signals,
     runSmoke,

@@ -155,6 +155,13 @@ export class HumanRenderer implements EventSink {
         this.stopStep();
         line(s.warn(`■ ${event.kind} stopped on ${event.signal} ${event.after ? `after ${event.after}` : 'before its first step'}, before ${event.next} (unfinished: \`rewind resume ${event.env}\` continues it)`));
         break;
+      case 'incident_opened':
+      case 'incident_joined':
+        line(`  note: incident #${event.incidentId} ${event.event === 'incident_opened' ? 'opened' : 'joined'} (severity ${event.severity}): \`rewind incident show ${event.incidentId}\`, \`rewind checklist show ${event.operationId}\``);
+        break;
+      case 'incident_record_failed':
+        line(s.warn(`  note: the incident of this rollback could not be recorded (${event.error})`));
+        break;
       case 'lock_taken_over':
         line(s.warn(`  note: took over the lock of ${event.previousHolder} (${event.why})`));
         break;

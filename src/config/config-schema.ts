@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { incidentSettingsSchema } from './parts/incident-settings.js';
 import { postgresDatabaseSchema } from '../adapters/databases/postgres/postgres-config.js';
 import { mysqlDatabaseSchema } from '../adapters/databases/mysql/mysql-config.js';
 import { sqliteDatabaseSchema } from '../adapters/databases/sqlite/sqlite-config.js';
@@ -116,6 +117,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .describe('The artifact store: the copies releases are deployed and rolled back from.'),
+  incidents: incidentSettingsSchema.optional().describe('Incidents and the rollback checklists (docs/incidents.md).'),
   environments: z.record(environmentName, environmentSchema).refine((envs) => Object.keys(envs).length > 0, 'at least one environment is required'),
 });
 

@@ -17,6 +17,8 @@ export interface Services {
   sink: EventSink;
   actor: string;
   now: () => number;
+  /** Says something to the person at the terminal (stderr) that must not change an operation's outcome. */
+  warn?: (line: string) => void;
   createTarget(env: string, config: EnvironmentConfig): Target;
   /** Probes until healthy or out of retries; each retried attempt is told to `progress` (step_progress). */
   checkHealth(config: HealthCheckConfig, version: string, progress?: ProgressReporter): Promise<Outcome>;

@@ -56,6 +56,12 @@ export type EventFields = {
     requested?: { to: string | null; db: string | null; reason: string | null };
   };
   rollback_complete: OperationEnd;
+  incident_opened: OperationFields & { incidentId: number; severity: string; issue: string };
+  incident_joined: OperationFields & { incidentId: number; severity: string; issue: string };
+  incident_record_failed: { env: string; operationId: string; error: string };
+  incident_updated: { env: string; incidentId: number; changes: Record<string, unknown> };
+  incident_closed: { env: string; incidentId: number; resolution: string | null };
+  checklist_ticked: { env: string; operationId: string; item: string; note: string };
   restore_start: { env: string; operationId: string; backupId?: number; release: string | null };
   restore_complete: DatabaseOperationEnd;
   down_start: { env: string; operationId: string; migration: string; release: string | null };
@@ -172,6 +178,30 @@ export const EVENT_CATALOG: { readonly [N in EventName]: EventSpec<EventFields[N
   rollback_complete: {
     when: 'a rollback ends, succeeded or failed',
     fields: { env: 'always', operationId: 'always', from: 'always', to: 'always', success: 'always', durationMs: 'always', error: 'optional' },
+  },
+  incident_opened: {
+    when: 'a rollback ended and opened an incident for its environment (none was open), with the severity from the decision matrix',
+    fields: { env: 'always', operationId: 'always', from: 'always', to: 'always', incidentId: 'always', severity: 'always', issue: 'always' },
+  },
+  incident_joined: {
+    when: 'a rollback ended and joined the incident still open for its environment; `severity` is the worse of the two',
+    fields: { env: 'always', operationId: 'always', from: 'always', to: 'always', incidentId: 'always', severity: 'always', issue: 'always' },
+  },
+  incident_record_failed: {
+    when: 'the incident of a rollback could not be written (the rollback\'s outcome is unchanged)',
+    fields: { env: 'always', operationId: 'always', error: 'always' },
+  },
+  incident_updated: {
+    when: '`incident update` changed an incident: each changed field with its new value',
+    fields: { env: 'always', incidentId: 'always', changes: 'always' },
+  },
+  incident_closed: {
+    when: '`incident close` closed an incident',
+    fields: { env: 'always', incidentId: 'always', resolution: 'always' },
+  },
+  checklist_ticked: {
+    when: '`checklist tick` ticked a rollback checklist item by hand, with a note',
+    fields: { env: 'always', operationId: 'always', item: 'always', note: 'always' },
   },
   restore_start: {
     when: '`db restore` holds the lock and its operation is created',

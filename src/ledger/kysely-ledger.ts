@@ -28,6 +28,8 @@ import type {
   StepState,
 } from '../ports/ledger.js';
 import type { LedgerTables } from './ledger-tables.js';
+import * as incidents from './incident-queries.js';
+import type { ChecklistTick, IncidentChange, IncidentRecord, IncidentStatus, NewIncident } from '../ports/ledger-incidents.js';
 import type { RowCounts } from '../ports/database-engine.js';
 import * as outbox from './notification-outbox.js';
 
@@ -484,6 +486,38 @@ export class KyselyLedger implements Ledger {
       .limit(1)
       .executeTakeFirst();
     return row ? toBackup(row) : undefined;
+  }
+
+  createIncident(incident: NewIncident): Promise<IncidentRecord> {
+    return incidents.createIncident(this.db, incident);
+  }
+
+  getIncident(id: number): Promise<IncidentRecord | undefined> {
+    return incidents.getIncident(this.db, id);
+  }
+
+  findOpenIncident(env: string): Promise<IncidentRecord | undefined> {
+    return incidents.findOpenIncident(this.db, env);
+  }
+
+  listIncidents(options?: { env?: string; status?: IncidentStatus; limit?: number }): Promise<IncidentRecord[]> {
+    return incidents.listIncidents(this.db, options);
+  }
+
+  updateIncident(id: number, change: IncidentChange, now: number): Promise<boolean> {
+    return incidents.updateIncident(this.db, id, change, now);
+  }
+
+  findIncidentByOperation(operationId: string): Promise<IncidentRecord | undefined> {
+    return incidents.findIncidentByOperation(this.db, operationId);
+  }
+
+  tickChecklistItem(tick: ChecklistTick): Promise<void> {
+    return incidents.tickChecklistItem(this.db, tick);
+  }
+
+  listChecklistTicks(operationId: string): Promise<ChecklistTick[]> {
+    return incidents.listChecklistTicks(this.db, operationId);
   }
 
   enqueueNotifications(messages: readonly NewNotification[]): Promise<NotificationRecord[]> {

@@ -188,6 +188,40 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('notify_outbox_env_state').on('notify_outbox').columns(['env', 'state']).execute();
       },
     },
+    '0008_incidents': {
+      async up(db: Kysely<any>) {
+        // Incidents (one open per environment; every rollback opens or joins one) and the checklist
+        // items people tick. rewind's own ticks and the timeline are read from the journal, not stored.
+        await db.schema
+          .createTable('incidents')
+          .addColumn('id', pg ? 'bigserial' : 'integer', (c) => (pg ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('env', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('severity', 'text', (c) => c.notNull())
+          .addColumn('rollbacks', 'text', (c) => c.notNull())
+          .addColumn('fields', 'text', (c) => c.notNull())
+          .addColumn('opened_at', time, (c) => c.notNull())
+          .addColumn('closed_at', time)
+          .addColumn('closed_by', 'text')
+          .addColumn('updated_at', time, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('incidents_env_status').on('incidents').columns(['env', 'status', 'id']).execute();
+        await db.schema
+          .createTable('incident_operations')
+          .addColumn('operation_id', 'text', (c) => c.primaryKey())
+          .addColumn('incident_id', pg ? 'bigint' : 'integer', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('checklist_ticks')
+          .addColumn('operation_id', 'text', (c) => c.notNull())
+          .addColumn('item', 'text', (c) => c.notNull())
+          .addColumn('note', 'text', (c) => c.notNull())
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('at', time, (c) => c.notNull())
+          .addPrimaryKeyConstraint('checklist_ticks_pk', ['operation_id', 'item'])
+          .execute();
+      },
+    },
   };
 }
 

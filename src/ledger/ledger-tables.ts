@@ -81,6 +81,20 @@ export interface LedgerTables {
     heartbeat_at: number;
     expires_at: number;
   };
+  incidents: {
+    id: Generated<number>;
+    env: string;
+    status: string;
+    severity: string;
+    rollbacks: string;
+    fields: string;
+    opened_at: number;
+    closed_at: number | null;
+    closed_by: string | null;
+    updated_at: number;
+  };
+  incident_operations: { operation_id: string; incident_id: number };
+  checklist_ticks: { operation_id: string; item: string; note: string; actor: string; at: number };
   notify_outbox: {
     id: Generated<number>;
     key: string;

@@ -1,5 +1,8 @@
 import type { DatabaseSchema } from './database-schema.js';
 import type { RowCounts } from './database-engine.js';
+import type { IncidentLedger } from './ledger-incidents.js';
+
+export type * from './ledger-incidents.js';
 
 /**
  * The ledger: the record of environments, releases, operations, their step journals, an append-only
@@ -233,7 +236,7 @@ export type NotificationOutcome =
 
 export type NotificationCounts = Record<NotificationState, number>;
 
-export interface Ledger {
+export interface Ledger extends IncidentLedger {
   readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;
 

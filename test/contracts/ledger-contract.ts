@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import type { Ledger, LockRecord, LockRequest, NewRelease, OperationRecord } from '../../src/ports/ledger.js';
+import type { IncidentRollbackFacts, Ledger, LockRecord, LockRequest, NewRelease, OperationRecord } from '../../src/ports/ledger.js';
 import { contractSuite, type ContractRun } from './contract-suite.js';
 import { ledgerOutboxCases } from './ledger-outbox-cases.js';
 
@@ -917,6 +917,73 @@ export function ledgerContract(factory: LedgerContractOptions): void {
           expect((await second.getLock(env))?.token).toBe(winner.lock.token);
           expect((await ledger.getLock(env))?.pid).toBe(winner.lock.pid);
         }
+      });
+    });
+
+    describe('incidents', () => {
+      const facts = (operationId: string, overrides: Partial<IncidentRollbackFacts> = {}): IncidentRollbackFacts => ({
+        operationId,
+        parentId: null,
+        trigger: 'manual',
+        from: '1.1.0',
+        to: '1.0.0',
+        succeeded: true,
+        issue: 'unspecified-issue',
+        severity: 'medium',
+        rule: 'rule',
+        reason: 'slow',
+        database: { mode: 'restore', reasons: ['r'], backupId: 7, backupTakenAt: T0 - 5 },
+        ...overrides,
+      });
+
+      cases.it('createIncident opens one; findOpenIncident, getIncident, findIncidentByOperation and a second connection agree', async () => {
+        const env = freshEnv('inc');
+        expect(await ledger.findOpenIncident(env)).toBeUndefined();
+        const created = await ledger.createIncident({ env, severity: 'medium', openedAt: T0, rollbacks: [facts(`${env}-r1`)] });
+        expect(created).toEqual({ id: expect.any(Number), env, status: 'open', severity: 'medium', openedAt: T0, rollbacks: [facts(`${env}-r1`)], fields: {}, closedAt: null, closedBy: null, updatedAt: T0 });
+        expectEpoch(created.openedAt, T0);
+        expect(await second.findOpenIncident(env)).toEqual(created);
+        expect(await second.getIncident(created.id)).toEqual(created);
+        expect(await ledger.findIncidentByOperation(`${env}-r1`)).toEqual(created);
+        expect(await ledger.findIncidentByOperation(`${env}-nope`)).toBeUndefined();
+        expect(await ledger.getIncident(created.id + 10_000)).toBeUndefined();
+        expect(await ledger.findOpenIncident(freshEnv('inc-other'))).toBeUndefined();
+      });
+
+      cases.it('updateIncident joins a rollback, sets fields, closes; unknown ids change nothing; list filters and orders newest first', async () => {
+        const env = freshEnv('inc-upd');
+        const first = await ledger.createIncident({ env, severity: 'high', openedAt: T0, rollbacks: [facts(`${env}-r1`, { severity: 'high' })] });
+        const rollbacks = [...first.rollbacks, facts(`${env}-r2`, { severity: 'critical', succeeded: false })];
+        expect(await ledger.updateIncident(first.id, { severity: 'critical', rollbacks }, T0 + 10)).toBe(true);
+        expect((await second.findIncidentByOperation(`${env}-r2`))?.id).toBe(first.id);
+        const fields = { impact: 'checkout down', actionItems: [{ text: 'add a test', addedAt: T0 + 20, addedBy: 'ann' }] };
+        expect(await ledger.updateIncident(first.id, { fields }, T0 + 20)).toBe(true);
+        expect(await ledger.updateIncident(first.id, { status: 'closed', closedAt: T0 + 30, closedBy: 'ann' }, T0 + 30)).toBe(true);
+        const closed = await second.getIncident(first.id);
+        expect(closed).toEqual({ ...first, severity: 'critical', rollbacks, fields, status: 'closed', closedAt: T0 + 30, closedBy: 'ann', updatedAt: T0 + 30 });
+        expect(await ledger.findOpenIncident(env)).toBeUndefined();
+        expect(await ledger.updateIncident(first.id + 10_000, { severity: 'low' }, T0 + 40)).toBe(false);
+
+        const next = await ledger.createIncident({ env, severity: 'low', openedAt: T0 + 50, rollbacks: [facts(`${env}-r3`)] });
+        expect((await ledger.listIncidents({ env })).map((i) => i.id)).toEqual([next.id, first.id]);
+        expect((await ledger.listIncidents({ env, status: 'open' })).map((i) => i.id)).toEqual([next.id]);
+        expect((await ledger.listIncidents({ env, status: 'closed' })).map((i) => i.id)).toEqual([first.id]);
+        expect((await ledger.listIncidents({ env, limit: 1 })).map((i) => i.id)).toEqual([next.id]);
+        expect(await ledger.listIncidents({ env: freshEnv('inc-none') })).toEqual([]);
+      });
+
+      cases.it('tickChecklistItem records a tick per (operation, item); a second tick replaces the note', async () => {
+        const env = freshEnv('ticks');
+        const op = `${env}-op`;
+        expect(await ledger.listChecklistTicks(op)).toEqual([]);
+        await ledger.tickChecklistItem({ operationId: op, item: 'team-notified', note: 'in #ops', actor: 'ann', at: T0 });
+        await second.tickChecklistItem({ operationId: op, item: 'users-notified', note: 'status page', actor: 'bob', at: T0 + 1 });
+        await ledger.tickChecklistItem({ operationId: op, item: 'team-notified', note: 'in #ops and by phone', actor: 'bob', at: T0 + 2 });
+        expect(await second.listChecklistTicks(op)).toEqual([
+          { operationId: op, item: 'users-notified', note: 'status page', actor: 'bob', at: T0 + 1 },
+          { operationId: op, item: 'team-notified', note: 'in #ops and by phone', actor: 'bob', at: T0 + 2 },
+        ]);
+        expect(await ledger.listChecklistTicks(`${env}-other`)).toEqual([]);
       });
     });
   });

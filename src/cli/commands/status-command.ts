@@ -12,6 +12,7 @@ import { parseCommandArgs, type ParsedArgs } from '../parse-args.js';
 import { lastKnownGoodNote } from '../last-known-good-note.js';
 import { resolveEnvironment } from '../environment-argument.js';
 import { toJson } from '../../util/iso-times.js';
+import { latestRollbackChecklist } from './status-checklist.js';
 
 export const usage = 'rewind status [<env>] [--json]';
 export const help = `${usage}
@@ -66,6 +67,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       target: { link: seen.link, served: agreement.served, ...(seen.revisions ? { revisions: seen.revisions } : {}) },
       agreement: { agree: agreement.agree, problems: agreement.problems, fix: agreement.agree ? null : unfinished.length ? `rewind resume ${env}` : `rewind repair ${env}` },
       unfinished: unfinished.map((op) => ({ id: op.id, kind: op.kind, from: op.fromVersion, to: op.toVersion })),
+      checklist: await latestRollbackChecklist(ledger, env, async () => (await context.fullConfig()).config),
       ...(slots ? { slots } : {}),
     };
     if (args.flag('json')) {
@@ -91,6 +93,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     for (const op of unfinished) writeLine(io.stdout, `${style.warn('unfinished')}      ${op.kind} ${op.fromVersion ?? 'none'} → ${op.toVersion} (${op.id}): run \`rewind resume ${env}\``);
     for (const problem of agreement.problems) writeLine(io.stdout, `${style.bad('DISAGREEMENT')}    ${problem}`);
     if (!agreement.agree) writeLine(io.stdout, `                run \`${status.agreement.fix}\` to reconcile from what really serves`);
+    if (status.checklist) writeLine(io.stdout, `checklist       ${status.checklist.open.length} open for rollback ${status.checklist.operationId}${status.checklist.incidentId !== null ? ` (incident #${status.checklist.incidentId})` : ''}${status.checklist.open.length ? `: ${status.checklist.open.join(', ')} — \`rewind checklist show ${status.checklist.operationId}\`` : ''}`);
     return 0;
   } finally {
     await context.close();

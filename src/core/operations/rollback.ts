@@ -5,6 +5,7 @@ import { parseVersion } from '../../util/semver.js';
 import { findDownTarget, type DownTarget } from '../database/database-down.js';
 import type { DatabaseOverride } from '../database/database-rollback-decision.js';
 import { failpoint } from '../failpoints.js';
+import { recordIncident } from '../incidents/record-incident.js';
 import type { Plan } from '../plan.js';
 import { planRollback } from '../plan/rollback-plan.js';
 import { lookUpEnvironment, type ResolvedEnvironment } from '../resolved-environment.js';
@@ -39,6 +40,13 @@ export async function startRollback(services: Services, environment: ResolvedEnv
 }
 
 export async function executeRollback(services: Services, environment: ResolvedEnvironment, target: Target, plan: Plan, operation: OperationRecord, resumedAt?: number): Promise<OperationOutcome> {
+  const outcome = await runRollback(services, environment, target, plan, operation, resumedAt);
+  // An interrupted rollback has not ended: its incident is recorded when it is resumed to an end.
+  if (!outcome.interrupted) await recordIncident(services, plan, operation, outcome.ok);
+  return outcome;
+}
+
+async function runRollback(services: Services, environment: ResolvedEnvironment, target: Target, plan: Plan, operation: OperationRecord, resumedAt?: number): Promise<OperationOutcome> {
   const { env } = plan;
   failpoint('rollback:operation:created');
   const result = await runPlan(plan, stepContext(services, environment, target, operation), services.sink);
