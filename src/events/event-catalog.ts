@@ -61,6 +61,7 @@ export type EventFields = {
   incident_record_failed: { env: string; operationId: string; error: string };
   incident_updated: { env: string; incidentId: number; changes: Record<string, unknown> };
   incident_closed: { env: string; incidentId: number; resolution: string | null };
+  incident_changelog: { env: string; incidentId: number; path: string; section: string; yanked: string[] };
   checklist_ticked: { env: string; operationId: string; item: string; note: string };
   restore_start: { env: string; operationId: string; backupId?: number; release: string | null };
   restore_complete: DatabaseOperationEnd;
@@ -198,6 +199,10 @@ export const EVENT_CATALOG: { readonly [N in EventName]: EventSpec<EventFields[N
   incident_closed: {
     when: '`incident close` closed an incident',
     fields: { env: 'always', incidentId: 'always', resolution: 'always' },
+  },
+  incident_changelog: {
+    when: '`incident changelog` (or `incident close` of an incident with user impact) annotated the CHANGELOG: a line under Unreleased, the rolled-back releases marked [YANKED]',
+    fields: { env: 'always', incidentId: 'always', path: 'always', section: 'always', yanked: 'always' },
   },
   checklist_ticked: {
     when: '`checklist tick` ticked a rollback checklist item by hand, with a note',
