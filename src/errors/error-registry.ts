@@ -44,6 +44,7 @@ export const ERROR_REGISTRY = {
   REWIND_E_CHANGELOG_NOT_FOUND: { exitCode: 3, httpStatus: 404, hint: 'The configured CHANGELOG file does not exist; create it or fix incidents.changelog.path. Nothing was changed.' },
   REWIND_E_CHANGELOG_NO_ENTRY: { exitCode: 4, httpStatus: 409, hint: 'The CHANGELOG has no "## [<version>]" entry for the rolled-back release; add it, then run `rewind incident changelog` again. Nothing was changed.' },
   REWIND_E_CHANGELOG_NO_IMPACT: { exitCode: 4, httpStatus: 409, hint: 'Only an incident with user impact goes in the CHANGELOG: record it with `rewind incident update <id> --impact ...`.' },
+  REWIND_E_FLAGS_SOURCE: { exitCode: 4, httpStatus: 409, hint: 'The flag source is missing, unreadable, not a map of flag names to true/false, or holds a non-boolean for a flag rewind sets; fix it and retry. Nothing was written.' },
   REWIND_E_OPERATION_NOT_FOUND: { exitCode: 3, httpStatus: 404, hint: 'No rollback operation has that id: find it with `rewind history` or `rewind status`.' },
   REWIND_E_CHECKLIST_ITEM_UNKNOWN: { exitCode: 2, httpStatus: 400, hint: 'Tick an item the checklist has: see them with `rewind checklist show <operation-id>`.' },
   REWIND_E_NO_LKG: { exitCode: 4, httpStatus: 409, hint: 'No release reached good before the current one; name one with --to <version>.' },
