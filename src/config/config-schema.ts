@@ -91,6 +91,10 @@ export const environmentSchema = z
   health: healthCheckSchema.optional(),
   smoke: smokeSettingsSchema.optional().describe('A smoke suite run after every activation and every rollback, and by `rewind smoke`.'),
   watch: watchSettingsSchema.optional().describe('Watch a new release for a window before marking it good; roll back by itself when a metric fails.'),
+  flags: z
+    .strictObject({ file: z.string().min(1).describe('A JSON or YAML file (by extension) mapping flag names to true/false, which the app or a flag daemon reads.') })
+    .optional()
+    .describe('Where the feature flags a release declares (`release register --flag`) live: a rollback turns them off, a roll-forward restores them.'),
   notify: notifySettingsSchema.optional().describe('Who hears about rollbacks, paused watches and failed deploys (webhooks, Slack, PagerDuty), through the ledger\'s outbox.'),
   deploy: deploySettingsSchema.prefault({}),
   lock: lockSettingsSchema.prefault({}),

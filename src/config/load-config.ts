@@ -56,11 +56,13 @@ function resolvePaths(config: RewindConfig, baseDir: string): RewindConfig {
     // Target, runtime and database paths: each adapter's definition knows its own.
     resolveAdapterPaths(envConfig, { env: envName, baseDir, abs });
     if (envConfig.smoke) envConfig.smoke.suite = abs(envConfig.smoke.suite);
+    if (envConfig.flags) envConfig.flags.file = abs(envConfig.flags.file);
   }
   // Looked up by names from argv and the ledger: a record without a prototype has no `constructor`.
   const environments = nullPrototypeRecord(Object.entries(config.environments));
   const ledger = resolveLedger(config.ledger, baseDir);
-  return { ...config, environments, ledger, log: { file: abs(config.log.file) }, artifacts: { store: abs(config.artifacts.store ?? defaultArtifactStore(ledger, baseDir)) } };
+  const incidents = config.incidents?.changelog ? { ...config.incidents, changelog: { ...config.incidents.changelog, path: abs(config.incidents.changelog.path) } } : config.incidents;
+  return { ...config, environments, ledger, ...(incidents ? { incidents } : {}), log: { file: abs(config.log.file) }, artifacts: { store: abs(config.artifacts.store ?? defaultArtifactStore(ledger, baseDir)) } };
 }
 
 /** rewind-artifacts/ beside a SQLite ledger file; a postgres:// ledger has no "beside", so beside the config file. */

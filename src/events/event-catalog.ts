@@ -61,6 +61,10 @@ export type EventFields = {
   incident_record_failed: { env: string; operationId: string; error: string };
   incident_updated: { env: string; incidentId: number; changes: Record<string, unknown> };
   incident_closed: { env: string; incidentId: number; resolution: string | null };
+  incident_changelog: { env: string; incidentId: number; path: string; section: string; yanked: string[] };
+  flags_off: { env: string; operationId: string; version: string; flags: string[]; previous: Record<string, boolean | null> };
+  flags_restored: { env: string; operationId: string; version: string; flags: string[]; restored: Record<string, boolean | null> };
+  flags_failed: { env: string; operationId: string; version: string; action: 'off' | 'restore'; error: string };
   checklist_ticked: { env: string; operationId: string; item: string; note: string };
   restore_start: { env: string; operationId: string; backupId?: number; release: string | null };
   restore_complete: DatabaseOperationEnd;
@@ -198,6 +202,22 @@ export const EVENT_CATALOG: { readonly [N in EventName]: EventSpec<EventFields[N
   incident_closed: {
     when: '`incident close` closed an incident',
     fields: { env: 'always', incidentId: 'always', resolution: 'always' },
+  },
+  incident_changelog: {
+    when: '`incident changelog` (or `incident close` of an incident with user impact) annotated the CHANGELOG: a line under Unreleased, the rolled-back releases marked [YANKED]',
+    fields: { env: 'always', incidentId: 'always', path: 'always', section: 'always', yanked: 'always' },
+  },
+  flags_off: {
+    when: 'a rollback succeeded: the feature flags the rolled-back release declared (`release register --flag`) were turned off in the flag file; `previous` is each one\'s value before',
+    fields: { env: 'always', operationId: 'always', version: 'always', flags: 'always', previous: 'always' },
+  },
+  flags_restored: {
+    when: 'a deploy of a release whose flags a rollback turned off (a roll-forward) put them back as they were',
+    fields: { env: 'always', operationId: 'always', version: 'always', flags: 'always', restored: 'always' },
+  },
+  flags_failed: {
+    when: 'the feature flags could not be turned off or restored (the operation\'s outcome is unchanged)',
+    fields: { env: 'always', operationId: 'always', version: 'always', action: 'always', error: 'always' },
   },
   checklist_ticked: {
     when: '`checklist tick` ticked a rollback checklist item by hand, with a note',

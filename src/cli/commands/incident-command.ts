@@ -1,4 +1,8 @@
 import { closeIncident, requireIncident, TEXT_FIELDS, updateIncident, flagOf, type IncidentUpdate, type TextField } from '../../core/incidents/incident-changes.js';
+import { changelogForIncident, hasUserImpact } from '../../core/incidents/changelog-run.js';
+import type { Services } from '../../core/services.js';
+import type { RewindConfig } from '../../config/config-schema.js';
+import type { IncidentRecord } from '../../ports/ledger.js';
 import { buildIncidentReport, renderReportMarkdown } from '../../core/incidents/incident-report.js';
 import { viewIncident, type IncidentView } from '../../core/incidents/incident-view.js';
 import { RewindError } from '../../errors/rewind-error.js';
@@ -14,7 +18,8 @@ export const usage = `rewind incident list [<env>] [--open|--closed] [--limit N]
                               [--prevention T] [--summary T] [--resolution T] [--severity S] [--detected ISO]
                               [--add-action T]... [--remove-action N]... [--json]
        rewind incident close <id> [--resolution T] [--json]
-       rewind incident report <id> [--json]`;
+       rewind incident report <id> [--json]
+       rewind incident changelog <id> [--dry-run] [--security] [--json]`;
 export const help = `${usage}
 
 Every rollback (by hand, or the one a failed deploy starts) opens an incident for its environment, or
@@ -35,17 +40,24 @@ rollback initiated, completed, service restored. People add the rest with \`upda
   report  the incident report as Markdown (summary, timeline, impact, root cause, resolution,
           prevention, action items, root cause analysis, and the internal and user notification texts), or as JSON; the same incident gives the same bytes.
           What nobody recorded reads [TO FILL IN: … — the command that fills it].
+  changelog  annotate the CHANGELOG configured at incidents.changelog (Keep a Changelog): a line under
+          ## [Unreleased] / ### Fixed (### Security with --security or section: Security) naming each
+          rollback (from → to), the incident and the reason, and the rolled-back release's entry
+          marked [YANKED] with the reason. Only for an incident with user impact recorded (--impact or
+          --users-affected). Idempotent; --dry-run prints the unified diff and changes nothing.
+          \`close\` runs it by itself when a CHANGELOG is configured and impact is recorded.
 
 Exit codes: 0 ok · 2 bad input (nothing changed) · 3 no such incident (REWIND_E_INCIDENT_NOT_FOUND)
-· 4 the incident is closed (REWIND_E_INCIDENT_CLOSED). See docs/incidents.md.`;
+· 4 the incident is closed (REWIND_E_INCIDENT_CLOSED), or \`changelog\` cannot annotate
+(REWIND_E_CHANGELOG_*, nothing changed). See docs/incidents.md.`;
 
-const SUBCOMMANDS = ['list', 'show', 'update', 'close', 'report'] as const;
+const SUBCOMMANDS = ['list', 'show', 'update', 'close', 'report', 'changelog'] as const;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const text = Object.fromEntries(TEXT_FIELDS.map((f) => [flagOf(f), { type: 'string' as const }]));
   const args = parseCommandArgs(
     argv,
-    { ...text, open: { type: 'boolean' }, closed: { type: 'boolean' }, limit: { type: 'string' }, severity: { type: 'string' }, detected: { type: 'string' }, 'add-action': { type: 'string', multiple: true }, 'remove-action': { type: 'string', multiple: true } },
+    { ...text, open: { type: 'boolean' }, closed: { type: 'boolean' }, limit: { type: 'string' }, severity: { type: 'string' }, detected: { type: 'string' }, 'dry-run': { type: 'boolean' }, security: { type: 'boolean' }, 'add-action': { type: 'string', multiple: true }, 'remove-action': { type: 'string', multiple: true } },
     { min: 1, max: 2, usage },
   );
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
@@ -82,6 +94,13 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       return 0;
     }
     const services = await buildServices(context, io, { json: false, quiet: true });
+    if (sub === 'changelog') {
+      const result = await changelogForIncident(services, context.config, target!, { dryRun: args.flag('dry-run'), security: args.flag('security') });
+      if (json) writeLine(io.stdout, toJson(result));
+      else if (!result.changed) writeLine(io.stdout, `${result.path}: already annotated for incident #${result.incidentId}; nothing changed`);
+      else io.stdout.write(result.dryRun ? result.diff : `${result.path}: annotated for incident #${result.incidentId} (### ${result.section})\n`);
+      return 0;
+    }
     const changed =
       sub === 'close'
         ? await closeIncident(services, target!, args.string('resolution'))
@@ -92,11 +111,29 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
             addActions: strings(args.values['add-action']),
             removeActions: strings(args.values['remove-action']).map(actionNumber),
           } satisfies IncidentUpdate);
+    if (sub === 'close') await changelogOnClose(services, context.config, changed, io);
     const view = await viewIncident(ledger, changed);
     writeLine(io.stdout, json ? toJson(view) : renderView(view));
     return 0;
   } finally {
     await context.close();
+  }
+}
+
+/**
+ * Closing is when the record is final: user impact is a person's judgement, recorded with \`update\`
+ * after the rollback (rarely known when the rollback ends), so the CHANGELOG is written then, not by
+ * the rollback. The incident is closed whatever happens here; a CHANGELOG that cannot be annotated
+ * is a warning naming the command to run once it is fixed.
+ */
+async function changelogOnClose(services: Services, config: RewindConfig, incident: IncidentRecord, io: CliIo): Promise<void> {
+  if (!config.incidents?.changelog || !hasUserImpact(incident)) return;
+  try {
+    const result = await changelogForIncident(services, config, String(incident.id));
+    if (result.changed) io.stderr.write(`${result.path}: annotated for incident #${incident.id} (### ${result.section})\n`);
+  } catch (error) {
+    const code = error instanceof RewindError ? `${error.code}: ` : '';
+    io.stderr.write(`warning: the CHANGELOG was not annotated (${code}${(error as Error).message}); run \`rewind incident changelog ${incident.id}\` once it is fixed\n`);
   }
 }
 

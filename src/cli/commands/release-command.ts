@@ -1,4 +1,5 @@
 import { environmentConfig } from '../../config/load-config.js';
+import { declareReleaseFlags } from '../../core/flags/release-flags.js';
 import { registerRelease } from '../../core/register-release.js';
 import { RewindError } from '../../errors/rewind-error.js';
 import { writeLine, type CliIo } from '../cli-io.js';
@@ -8,7 +9,7 @@ import { resolveEnvironment, resolveEnvironmentAndVersion } from '../environment
 import { toJson } from '../../util/iso-times.js';
 import type { Services } from '../../core/services.js';
 
-export const usage = 'rewind release register [<env>] <version> (--artifact <dir|.tgz> | --image <service>=<image>... | --task-definition <family:revision>) [--commit SHA] [--ci passed|failed|unknown]\n       rewind release list [<env>] [--json]';
+export const usage = 'rewind release register [<env>] <version> (--artifact <dir|.tgz> | --image <service>=<image>... | --task-definition <family:revision>) [--commit SHA] [--ci passed|failed|unknown] [--flag NAME]...\n       rewind release list [<env>] [--json]';
 export const help = `${usage}
 
   register  record an immutable release: SemVer version (a leading v is accepted and dropped), the
@@ -23,6 +24,9 @@ export const help = `${usage}
             the manifest of those digests, so a moved tag never changes what a rollback runs.
             For an ecs target, --task-definition <family:revision>: the revision's ARN and its
             container images (by digest when requireDigests) are the release.
+            --flag NAME (repeatable): a feature flag this release turns on. With the environment's
+            flags.file configured, a rollback from this release turns them off and a later deploy
+            of it restores them (docs/incidents.md).
   list      the environment's releases, newest first, with state and CI result.
 
 Rolling back to a release whose CI did not pass needs --allow-untested.
@@ -33,7 +37,7 @@ is then missing: REWIND_E_USAGE), and the version otherwise. With several enviro
 <env> out is REWIND_E_USAGE naming them.`;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const args = parseCommandArgs(argv, { artifact: { type: 'string' }, image: { type: 'string', multiple: true }, 'task-definition': { type: 'string' }, commit: { type: 'string' }, ci: { type: 'string' } }, { min: 1, max: 3, usage });
+  const args = parseCommandArgs(argv, { artifact: { type: 'string' }, image: { type: 'string', multiple: true }, 'task-definition': { type: 'string' }, commit: { type: 'string' }, ci: { type: 'string' }, flag: { type: 'string', multiple: true } }, { min: 1, max: 3, usage });
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
   const [sub, ...rest] = args.positionals as [string, ...string[]];
   if (sub === 'list') {
@@ -53,7 +57,12 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     if (!version) throw new RewindError('REWIND_E_USAGE', `release register needs a <version>, not an empty argument — usage: ${usage}`, { argument: '<version>' });
     const services = await buildServices(context, io, { json: false, quiet: true });
     const artifact = given ?? (taskDefinition ? await taskDefinitionManifest(services, env, taskDefinition) : await imageManifest(services, env, images!));
+    const flags = Array.isArray(args.values.flag) ? (args.values.flag as string[]) : [];
+    const badFlag = flags.find((f) => !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(f));
+    if (badFlag !== undefined) throw new RewindError('REWIND_E_USAGE', `--flag takes a flag name (letters, digits, . _ -), not ${JSON.stringify(badFlag)}`, { argument: '--flag' });
     const { release, created, stored, copied } = await registerRelease(services, env, version, { artifact, commit: args.string('commit'), ci: args.string('ci') });
+    // The feature flags this release turns on: a rollback turns them off in the environment's flag file.
+    if (flags.length) await declareReleaseFlags(services, env, release.version, flags);
     if (args.flag('json')) writeLine(io.stdout, toJson({ created, release, stored, copied }));
     else if (created) writeLine(io.stdout, `registered ${env} ${release.version} (#${release.seq}) ${release.digest}`);
     else if (copied) writeLine(io.stdout, `${env} ${release.version} (#${release.seq}) already registered with this digest; its artifact was not in the store and is now stored at ${stored}`);

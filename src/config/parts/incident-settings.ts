@@ -25,7 +25,16 @@ const checklistItemSchema = z.strictObject({
 
 const checklistPhase = z.array(checklistItemSchema).min(1);
 
+const changelogSchema = z.strictObject({
+  path: z.string().min(1).describe('The Keep a Changelog file to annotate (relative to the config file).'),
+  section: z
+    .enum(['auto', 'Fixed', 'Security'])
+    .default('auto')
+    .describe('Where the rollback line goes under ## [Unreleased]: Fixed, Security, or auto (Security when the incident was flagged --security, else Fixed).'),
+});
+
 export const incidentSettingsSchema = z.strictObject({
+  changelog: changelogSchema.optional().describe('Annotate the CHANGELOG after a rollback with user impact (`rewind incident changelog`, and on `incident close`).'),
   watchMinutes: z
     .number()
     .int()
@@ -42,6 +51,7 @@ export const incidentSettingsSchema = z.strictObject({
     .describe('The rollback checklists; each list left out keeps its default (docs/incidents.md).'),
 });
 
+export type ChangelogSettings = z.infer<typeof changelogSchema>;
 export type IncidentSettings = z.infer<typeof incidentSettingsSchema>;
 export type ChecklistItemConfig = z.infer<typeof checklistItemSchema>;
 export type ChecklistProof = (typeof CHECKLIST_PROOFS)[number];

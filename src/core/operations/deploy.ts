@@ -1,3 +1,4 @@
+import { restoreReleaseFlags } from '../flags/release-flags.js';
 import { RewindError } from '../../errors/rewind-error.js';
 import type { OperationRecord } from '../../ports/ledger.js';
 import type { Target } from '../../ports/target.js';
@@ -76,6 +77,7 @@ export async function executeDeploy(services: Services, environment: ResolvedEnv
   if (result.ok) {
     await services.ledger.finishOperation(operation.id, 'succeeded', null, services.now());
     await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: true, durationMs });
+    await restoreReleaseFlags(services, env, plan.to, operation.id);
     return { plan, operation, ok: true };
   }
   const failure = `${result.failedStep!.id}: ${result.outcome!.message}`;

@@ -5,6 +5,7 @@ import { parseVersion } from '../../util/semver.js';
 import { findDownTarget, type DownTarget } from '../database/database-down.js';
 import type { DatabaseOverride } from '../database/database-rollback-decision.js';
 import { failpoint } from '../failpoints.js';
+import { turnOffRolledBackFlags } from '../flags/release-flags.js';
 import { recordIncident } from '../incidents/record-incident.js';
 import type { Plan } from '../plan.js';
 import { planRollback } from '../plan/rollback-plan.js';
@@ -43,6 +44,7 @@ export async function executeRollback(services: Services, environment: ResolvedE
   const outcome = await runRollback(services, environment, target, plan, operation, resumedAt);
   // An interrupted rollback has not ended: its incident is recorded when it is resumed to an end.
   if (!outcome.interrupted) await recordIncident(services, plan, operation, outcome.ok);
+  if (outcome.ok) await turnOffRolledBackFlags(services, plan.env, plan.from, operation.id);
   return outcome;
 }
 
