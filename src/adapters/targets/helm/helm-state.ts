@@ -24,6 +24,8 @@ export interface RevisionEntry {
   version: string;
   /** The revision `stop` made (the same release with stopSet): not a deployment of it. */
   stopped?: boolean;
+  /** The revision's status right after the command that made it: only a `deployed` one is a rollback's destination. */
+  status?: string;
 }
 
 export class HelmState {

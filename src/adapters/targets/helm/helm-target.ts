@@ -71,18 +71,17 @@ export class HelmTarget implements Target {
     };
   }
 
-  /** The latest revision `version` ran as and that was deployed (not failed, not stop's): where a rollback goes. */
-  private deployedRevisionOf(version: string, history?: HistoryEntry[]): number | null {
+  /**
+   * The latest revision `version` ran as that ended `deployed` (not failed, not pending, not stop's):
+   * where a rollback goes. Read from what rewind recorded, not from today's history: Helm marks the
+   * revision a rollback leaves `superseded` even when it had failed (pkg/action/rollback.go).
+   */
+  private deployedRevisionOf(version: string): number | null {
     const revisions = this.state.revisions();
     const candidates = Object.entries(revisions)
-      .filter(([, e]) => e.version === version && !e.stopped)
+      .filter(([, e]) => e.version === version && !e.stopped && e.status === 'deployed')
       .map(([r]) => Number(r))
-      .filter((r) => {
-        if (!history) return true;
-        const status = history.find((h) => h.revision === r)?.status;
-        return status === 'deployed' || status === 'superseded';
-      })
-      .sort((a, b) => b - a);
+            .sort((a, b) => b - a);
     return candidates[0] ?? null;
   }
 
@@ -133,7 +132,7 @@ export class HelmTarget implements Target {
       history = await this.history();
       const made = history.at(-1)!;
       const entry = this.state.revisions()[String(good.revision)];
-      if (entry) await this.state.recordRevision(made.revision, entry);
+      if (entry) await this.state.recordRevision(made.revision, { ...entry, status: made.status });
       steps.push({ recovered: { stuckRevision: last.revision, stuckStatus: last.status, rolledBackTo: good.revision, newRevision: made.revision } });
     }
     const deployed = lastDeployed(history);
@@ -141,14 +140,14 @@ export class HelmTarget implements Target {
     if (deployed && current?.version === record.version && !!current.stopped === stopped && extraSet.length === 0) {
       return succeeded(`${record.version} already runs (revision ${deployed.revision} of ${this.config.release})`, { revision: deployed.revision, steps });
     }
-    const revision = stopped ? null : this.deployedRevisionOf(record.version, history);
+    const revision = stopped ? null : this.deployedRevisionOf(record.version);
     const command = revision !== null ? this.rollbackCommand(revision) : this.upgradeCommand(record, extraSet);
     const result = await this.executor.run(command);
     const after = await this.history();
     const made = after.at(-1);
     // Recorded even when it failed: `status` shows which revision each release got, and a failed
     // revision is never a rollback's destination (deployedRevisionOf reads its status).
-    if (made && made.revision !== last?.revision && made.revision > (history.at(-1)?.revision ?? 0)) await this.state.recordRevision(made.revision, { version: record.version, ...(stopped ? { stopped: true } : {}) });
+    if (made && made.revision !== last?.revision && made.revision > (history.at(-1)?.revision ?? 0)) await this.state.recordRevision(made.revision, { version: record.version, status: made.status, ...(stopped ? { stopped: true } : {}) });
     if (result.exitCode !== 0) {
       throw new RewindError('REWIND_E_HELM_FAILED', `helm ${command.argv[1]} of ${this.config.release} (${record.version}) failed: ${tail(result.stderr)}${made ? `; revision ${made.revision} is ${made.status}` : ''}`, { release: this.config.release, version: record.version, revision: made?.revision ?? null, status: made?.status ?? null, exitCode: result.exitCode });
     }
