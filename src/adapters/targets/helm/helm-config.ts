@@ -19,7 +19,7 @@ export const helmTargetSchema = z.strictObject({
   recoverPending: z.boolean().default(false).describe('When the release is stuck in pending-install/-upgrade/-rollback (an interrupted helm, helm/helm#4558), activate first runs `helm rollback <release> <last deployed revision>` and records it in its journaled outcome. Default false: activate refuses with REWIND_E_HELM_RELEASE_PENDING and changes nothing.'),
   stateDir: z.string().min(1).optional().describe('Where rewind keeps the record of each prepared release and the Helm revision each release got. Default: rewind-helm/<env> next to rewind.yaml.'),
   keep: z.number().int().min(1).default(5).describe('Prepared releases whose records are kept (Helm keeps its own history; see `--history-max`).'),
-  commandTimeoutMs: z.number().int().min(1000).default(900_000).describe('Timeout of each helm process (longer than `timeout`: helm itself gives up first).'),
+  commandTimeoutMs: z.number().int().min(1000).default(600_000).describe('Timeout of each helm process (longer than `timeout`: helm itself gives up first).'),
 });
 
 export type HelmTargetConfig = z.output<typeof helmTargetSchema>;
