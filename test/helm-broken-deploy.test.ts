@@ -114,6 +114,13 @@ describe('Helm: a failed chart rolls back to the LKG revision, not revision - 1;
     await writeFile(file, JSON.stringify(stuck));
     expect((await register('1.3.0')).code).toBe(0);
     const before = readFileSync(file, 'utf8');
+    // A plan runs no helm that changes anything and prints the argv the deploy would run (the chart
+    // version is read from the manifest at prepare, after the plan: named as a placeholder).
+    const dry = await cli(['deploy', ENV, '1.3.0', '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`$ ${FAKE_HELM} history ${RELEASE} -o json -n ${NS}`);
+    expect(dry.stdout).toContain(`$ ${FAKE_HELM} upgrade --install ${RELEASE} ${join(root, 'charts', 'shop')} --version '<chart version of 1.3.0>' --wait --timeout 5s -n ${NS}`);
+    expect(readFileSync(file, 'utf8')).toBe(before);
     const refused = await cli(['deploy', ENV, '1.3.0']);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('REWIND_E_HELM_RELEASE_PENDING');
