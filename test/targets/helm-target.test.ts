@@ -127,3 +127,25 @@ describe('helm target: rollback to the recorded revision, the pending-* wedge', 
     expect(recovering.describeActivate('1.3.0').summary).toContain('revision 7');
   });
 });
+
+describe('helm target: a first install left pending-install', () => {
+  let h: Awaited<ReturnType<typeof helmHarness>>;
+  beforeAll(async () => {
+    h = await helmHarness({ recoverPending: true });
+  });
+  afterAll(async () => {
+    await h?.cleanup();
+  });
+
+  it('has no deployed revision to roll back to: refused even with recoverPending, and nothing changes', async () => {
+    expect((await h.target.prepare(await h.release('1.0.0'))).status).toBe('succeeded');
+    await mkdir(h.fakeState, { recursive: true });
+    await writeFile(join(h.fakeState, 'interrupt'), '');
+    expect(await h.target.activate('1.0.0')).toMatchObject({ status: 'failed', code: 'REWIND_E_HELM_FAILED' });
+    expect(h.fakeHistory().map((r) => [r.revision, r.status])).toEqual([[1, 'pending-install']]);
+    const refused = await h.target.activate('1.0.0');
+    expect(refused).toMatchObject({ status: 'failed', code: 'REWIND_E_HELM_RELEASE_PENDING', unchanged: true, detail: { stuckRevision: 1, status: 'pending-install', lastDeployedRevision: null } });
+    expect(h.fakeHistory().map((r) => [r.revision, r.status])).toEqual([[1, 'pending-install']]);
+    expect(await h.target.activeVersion()).toBeNull();
+  });
+});

@@ -227,7 +227,7 @@ function pendingError(config: HelmTargetConfig, last: HistoryEntry, history: His
   const good = [...history].reverse().find((h) => h.status === 'deployed' || h.status === 'superseded');
   return new RewindError(
     'REWIND_E_HELM_RELEASE_PENDING',
-    `helm release ${config.release} (namespace ${config.namespace}) is stuck: revision ${last.revision} is ${last.status} (an interrupted helm; every helm operation would fail with "another operation (install/upgrade/rollback) is in progress"). Nothing was changed. Recover with target.recoverPending: true (a journaled helm rollback to revision ${good?.revision ?? '<none deployed>'})`,
+    `helm release ${config.release} (namespace ${config.namespace}) is stuck: revision ${last.revision} is ${last.status} (an interrupted helm; every helm operation would fail with "another operation (install/upgrade/rollback) is in progress"). Nothing was changed. ${good ? `Recover with target.recoverPending: true (a journaled helm rollback to revision ${good.revision})` : 'No revision was ever deployed, so there is nothing to roll back to: `helm uninstall` the release by hand (it deletes what the chart created), then deploy again'}`,
     { release: config.release, namespace: config.namespace, stuckRevision: last.revision, status: last.status, lastDeployedRevision: good?.revision ?? null },
   );
 }
