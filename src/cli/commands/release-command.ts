@@ -23,6 +23,9 @@ export const help = `${usage}
             the manifest of those digests, so a moved tag never changes what a rollback runs.
             For an ecs target, --task-definition <family:revision>: the revision's ARN and its
             container images (by digest when requireDigests) are the release.
+            For a helm target, --artifact <dir> holding helm-release.json
+            ({"chartVersion": "1.4.0", "values": {"image.digest": "sha256:..."}}): the chart version
+            and the --set values are the release.
   list      the environment's releases, newest first, with state and CI result.
 
 Rolling back to a release whose CI did not pass needs --allow-untested.
