@@ -75,7 +75,9 @@ describe('the notify outbox', () => {
     const env = freshEnv();
     let calls = 0;
     const flaky = await receiver(() => (++calls <= 2 ? 500 : 204));
-    const { deliverer, sink, err } = setup([hook(`${flaky.url}/hook`)]);
+    // A roomy per-attempt timeout: this case is about answers, and on a loaded CI machine a 300 ms
+    // budget was once spent before the third attempt reached the receiver (it then went dead, rightly).
+    const { deliverer, sink, err } = setup([hook(`${flaky.url}/hook`, { timeoutMs: 5000 })]);
     const started = performance.now();
     await sink.emit({ event: 'rollback_start', env, operationId: 'op-1', from: '1.1.0', to: '1.0.0', automatic: true, trigger: 'automatic' });
     await sink.emit({ event: 'deploy_start', env, operationId: 'op-1', from: '1.0.0', to: '1.1.0' }); // not subscribed: nothing queued

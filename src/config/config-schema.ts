@@ -12,6 +12,7 @@ import { nginxTrafficRouterSchema } from '../adapters/routers/nginx/nginx-config
 import { runtimeConfigOf, runtimeSupportsSlots, slotsConfigOf, targetHasReleaseFiles } from '../adapters/registry.js';
 import { runtimeSchema } from '../adapters/runtimes/runtime-config.js';
 import { releasesTargetSchema } from '../adapters/targets/releases/releases-config.js';
+import { helmTargetSchema } from '../adapters/targets/helm/helm-config.js';
 import { composeTargetSchema } from '../adapters/targets/compose/compose-config.js';
 import { redisStateSchema } from '../adapters/stores/redis/redis-config.js';
 import { ecsTargetSchema } from '../adapters/targets/ecs/ecs-config.js';
@@ -35,7 +36,7 @@ const environmentName = name.regex(
   `reserved: ${RESERVED_ENVIRONMENT_NAMES.join(', ')} are members of every JavaScript object, not environment names`,
 );
 
-export const targetSchema = z.discriminatedUnion('type', [releasesTargetSchema, composeTargetSchema, ecsTargetSchema, kubernetesTargetSchema]);
+export const targetSchema = z.discriminatedUnion('type', [releasesTargetSchema, composeTargetSchema, ecsTargetSchema, kubernetesTargetSchema, helmTargetSchema]);
 
 export const watchSettingsSchema = z.strictObject({
   windowMs: z.number().int().min(1000).default(180_000).describe('How long a new release is watched before it is marked good (2–5 minutes is usual).'),

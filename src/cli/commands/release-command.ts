@@ -24,6 +24,9 @@ export const help = `${usage}
             the manifest of those digests, so a moved tag never changes what a rollback runs.
             For an ecs target, --task-definition <family:revision>: the revision's ARN and its
             container images (by digest when requireDigests) are the release.
+            For a helm target, --artifact <dir> holding helm-release.json
+            ({"chartVersion": "1.4.0", "values": {"image.digest": "sha256:..."}}): the chart version
+            and the --set values are the release.
             --flag NAME (repeatable): a feature flag this release turns on. With the environment's
             flags.file configured, a rollback from this release turns them off and a later deploy
             of it restores them (docs/incidents.md).
