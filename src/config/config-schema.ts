@@ -107,7 +107,7 @@ export const environmentSchema = z
   .refine((e) => !slotsConfigOf(e.target) || runtimeSupportsSlots(runtimeConfigOf(e.target)!), { message: 'slots run under runtime type pm2 (one PM2 app per slot)', path: ['target', 'slots'] })
   .refine((e) => !slotsConfigOf(e.target) || e.traffic !== undefined, { message: 'target.slots needs traffic: a router to move traffic between the slots', path: ['target', 'slots'] })
   .refine((e) => !e.database?.migrations || targetHasReleaseFiles(e.target), {
-    message: "migrations are read from a release's files, and this target's releases are images (compose, ecs, kubernetes): leave database.migrations out and run them the way the platform runs one-off jobs (a one-off service of the stack, a task, a Job); backups and restores still apply",
+    message: "migrations are read from a release's files, and this target has none on this machine (compose, ecs, kubernetes and helm releases are images or charts): leave database.migrations out and run them the way the platform runs one-off jobs (a one-off service of the stack, a task, a Job); backups and restores still apply",
     path: ['database', 'migrations'],
   })
   .refine((e) => e.traffic?.strategy !== 'canary' || e.watch !== undefined, { message: 'a canary needs watch: its source measures the canary against stable between steps', path: ['traffic', 'strategy'] });

@@ -20,7 +20,7 @@ describe('compose target config', () => {
 
   it('refuses database.migrations: they are read from release files, and compose releases are images', () => {
     const text = base(`    database:\n      engine: sqlite\n      path: app.db\n      migrations: { tool: knex, dir: migrations, apply: [npx, knex, migrate:latest] }\n`);
-    expect(() => parseConfigText(text, '/etc/rewind', {})).toThrow(/environments\.production\.database\.migrations: migrations are read from a release's files, and this target's releases are images \(compose, ecs, kubernetes\)/);
+    expect(() => parseConfigText(text, '/etc/rewind', {})).toThrow(/environments\.production\.database\.migrations: migrations are read from a release's files, and this target has none on this machine \(compose, ecs, kubernetes and helm releases are images or charts\)/);
     // A database without migrations (backups, restores) is fine.
     expect(() => parseConfigText(base(`    database:\n      engine: sqlite\n      path: app.db\n`), '/etc/rewind', {})).not.toThrow();
   });
