@@ -109,6 +109,17 @@ environments:
     #     apply: [npx, prisma, migrate, deploy]
     #     env:
     #       DATABASE_URL: \${DATABASE_URL}
+    # Redis next to the database: snapshotted (BGSAVE) before every deploy, restored with the database
+    # on a rollback that needs it; the traps (AOF, TTLs) are in docs/config.md.
+    # state:
+    #   type: redis
+    #   url: redis://127.0.0.1:6379/0     # with a password: redis://:PASSWORD@host:6379/0, PASSWORD from an environment variable
+    #   prefixes: ["sess:"]               # key counts recorded with each snapshot, checked after a restore
+    #   restart: [redis-server, /etc/redis/redis.conf, --daemonize, "yes"]   # starts Redis after a restore
+    #   restoreOnRollback: with-database  # or always, never
+    # The feature flags a release turns on (release register --flag): a rollback turns them off.
+    # flags:
+    #   file: ./flags.json                # JSON or YAML the app or a flag daemon reads
     # Blue-green or canary through a router in front of the two slots (target.slots above).
     # traffic:
     #   strategy: blue-green              # or canary (needs watch:)

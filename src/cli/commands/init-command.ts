@@ -10,8 +10,8 @@ export const usage = 'rewind init [--config <path>] [--force]';
 export const help = `${usage}
 
 Write a commented starter rewind.yaml with one environment, "production": every section an
-environment has — target (and its slots), health, smoke, watch, deploy, lock, notify, database and
-traffic — each key with its default and a comment, the optional sections commented out (remove the
+environment has — target (and its slots), health, smoke, watch, flags, deploy, lock, notify, database,
+state and traffic — each key with its default and a comment, the optional sections commented out (remove the
 "# " in front of a section's lines to turn it on). The file passes \`rewind config check\` as written;
 edit the paths, the app and the health URL, then check it. Refuses to overwrite an existing file
 unless --force.`;
