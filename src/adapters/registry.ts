@@ -186,14 +186,30 @@ export interface Adapters {
   createStateStore(environment: EnvironmentAdapterConfigs, executor: Executor): StateStore;
 }
 
+/** The kinds whose implementations may pull in a platform's SDK (the Kubernetes client alone takes about 1 s to import). */
+const PLATFORM_KINDS: ReadonlySet<AdapterKind> = new Set(['target', 'runtime', 'router']);
+
+/** The target, runtime and router definitions these environments name: all a command built for them needs loaded. */
+function usedPlatformAdapters(environments: readonly EnvironmentAdapterConfigs[]): Set<AdapterDefinition<any, any, any, any, any>> {
+  const used = new Set<AdapterDefinition<any, any, any, any, any>>();
+  for (const environment of environments) {
+    used.add(targetOf(environment.target));
+    const runtime = runtimeConfigOf(environment.target);
+    if (runtime) used.add(runtimeOf(runtime));
+    if (environment.traffic) used.add(routerOf(environment.traffic.router));
+  }
+  return used;
+}
+
 const loaded = new Map<AdapterDefinition<any, any, any, any, any>, Promise<AdapterFactory<any, any, any>>>();
 
 /**
  * Imports the implementations of the given kinds (all by default), once per process, and returns
  * the factories. Only commands that build adapters call it; `status` without `traffic:` never does.
  */
-export async function loadAdapters(kinds: readonly AdapterKind[] = Object.keys(ALL) as AdapterKind[]): Promise<Adapters> {
-  const definitions = kinds.flatMap((kind) => ALL[kind]);
+export async function loadAdapters(kinds: readonly AdapterKind[] = Object.keys(ALL) as AdapterKind[], environments?: readonly EnvironmentAdapterConfigs[]): Promise<Adapters> {
+  const used = environments ? usedPlatformAdapters(environments) : undefined;
+  const definitions = kinds.flatMap((kind) => ALL[kind]).filter((d) => !used || !PLATFORM_KINDS.has(d.kind) || used.has(d));
   const factories = new Map(await Promise.all(definitions.map(async (d) => {
     if (!loaded.has(d)) loaded.set(d, d.load());
     return [d, await loaded.get(d)!] as const;

@@ -37,7 +37,8 @@ async function configExecutor(config: RewindConfig): Promise<StreamingExecutor> 
 /** The target and the traffic router of an environment, nothing else loaded: what `status` reads slots with. */
 export async function composeSlotReaders(config: RewindConfig, executor?: Executor): Promise<Pick<Services, 'createTarget' | 'createTrafficRouter'>> {
   const [{ loadAdapters }, shared] = await Promise.all([import('../adapters/registry.js'), executor ?? configExecutor(config)]);
-  const { createTarget, createTrafficRouter } = await loadAdapters(['target', 'runtime', 'router']);
+  // Only what this config's environments name: an SDK no environment uses is never imported.
+  const { createTarget, createTrafficRouter } = await loadAdapters(['target', 'runtime', 'router'], Object.values(config.environments));
   return {
     createTarget: (_env, envConfig) => createTarget(envConfig, shared),
     createTrafficRouter: (_env, envConfig) => createTrafficRouter(envConfig, shared),
