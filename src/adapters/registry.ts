@@ -219,13 +219,13 @@ export async function loadAdapters(kinds: readonly AdapterKind[] = Object.keys(A
     if (!factory) throw new Error(`the ${definition.kind} adapters were not loaded (loadAdapters([..., '${definition.kind}']))`);
     return factory;
   };
-  const createRuntime = (runtime: { type: string }, executor: Executor): Runtime => factoryOf(runtimeOf(runtime))(runtime, { executor });
+  const createRuntime = (runtime: { type: string }, executor: Executor, remote = false): Runtime => factoryOf(runtimeOf(runtime))(runtime, { executor, remote });
   return {
     createRuntime,
     createTarget(environment, executor) {
       const definition = targetOf(environment.target);
       const capabilities = { ...DEFAULT_TARGET_CAPABILITIES, ...definition.capabilities };
-      return factoryOf(definition)(environment.target, { executor, capabilities, createRuntime: (runtime: { type: string }, on?: Executor) => createRuntime(runtime, on ?? executor) });
+      return factoryOf(definition)(environment.target, { executor, capabilities, createRuntime: (runtime: { type: string }, on?: Executor) => (on ? createRuntime(runtime, on, true) : createRuntime(runtime, executor)) });
     },
     createDatabaseEngine(env, environment, executor) {
       if (!environment.database) {

@@ -64,7 +64,8 @@ export interface TargetDeps {
   readonly capabilities: TargetCapabilities;
   /**
    * Builds the runtime a `runtime:` config names, through its definition. `executor`: where its
-   * commands run instead of this machine (the ssh-fleet target hands one per host).
+   * commands run instead of this machine (the ssh-fleet target hands one per host); the runtime is
+   * then built as a remote one (RuntimeDeps.remote).
    */
   createRuntime(config: { type: string }, executor?: Executor): Runtime;
 }
@@ -79,6 +80,11 @@ export interface TargetDefinition<Config> extends AdapterDefinition<Config, Targ
 
 export interface RuntimeDeps {
   readonly executor: Executor;
+  /**
+   * True when `executor` runs its commands on another machine (a fleet's host, over ssh): the
+   * runtime must do everything through it, and reach into no process or file of this machine.
+   */
+  readonly remote?: boolean;
 }
 export type RuntimeDefinition<Config> = AdapterDefinition<Config, RuntimeDeps, Runtime, Partial<RuntimeCapabilities>>;
 

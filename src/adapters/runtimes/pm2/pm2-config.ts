@@ -12,7 +12,12 @@ export const pm2RuntimeSchema = z.strictObject({
   execMode: z.enum(['cluster', 'fork']).default('cluster').describe('cluster allows zero-downtime reload; fork restarts.'),
   instances: z.number().int().min(1).default(1),
   env: z.record(z.string(), z.string()).default({}).describe('Environment passed to the app; plans show the keys only, secret-looking keys and URL passwords are redacted.'),
-  pm2Home: z.string().optional().describe('PM2_HOME for this app (default: PM2 default, ~/.pm2).'),
+  pm2Home: z.string().optional().describe('PM2_HOME for this app (default: PM2 default, ~/.pm2). With hosts: an absolute path on every host (default: the login user\'s ~/.pm2 there).'),
+  bin: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('With hosts only: the `pm2` command on every host (default `pm2`, found on the login PATH), which rewind runs over ssh. On this machine rewind drives PM2 through its API instead.'),
   listenTimeoutMs: positiveMs.default(8000).describe('How long PM2 waits for a new worker to listen during reload.'),
   killTimeoutMs: positiveMs.default(5000).describe('Grace period before PM2 kills an old worker.'),
   busyTimeoutMs: positiveMs

@@ -26,7 +26,7 @@ export interface FleetSettings {
   rollout: FleetRolloutConfig;
   /** The runtime on one host: built with an executor whose commands run there. */
   runtimeOn(executor: Executor): Runtime;
-  /** The runtime's `status` argv (command runtime), run on a host to tell whether its app runs; absent: servedVersions cannot tell. */
+  /** The runtime's `status` argv (command runtime), run on a host to tell whether its app runs; absent: servedVersions asks the runtime's servedDirs (PM2), else cannot tell. */
   status?: readonly string[];
   /** `release.stored` copies are unpacked here first (verified by the releases target's own rules), then tarred and uploaded. */
   executor: Executor;
@@ -321,7 +321,7 @@ export class SshFleetTarget implements Target {
    */
   async servedVersions(): Promise<ServedProcess[] | null> {
     const status = this.settings.status;
-    if (!status) return null;
+    if (!status) return this.servedByRuntime();
     const connections = await this.connectAll();
     const entries = await Promise.all(
       connections.map(async (c): Promise<ServedProcess | null> => {
@@ -332,6 +332,18 @@ export class SshFleetTarget implements Target {
       }),
     );
     return entries.filter((e): e is ServedProcess => e !== null);
+  }
+
+  /**
+   * A runtime that can tell where its processes run (PM2 on the hosts): one entry per live process
+   * on each host, with the release its directory is (`releases/<version>`) and `where` = the host.
+   * Null when the runtime cannot tell, on any host.
+   */
+  private async servedByRuntime(): Promise<ServedProcess[] | null> {
+    const connections = await this.connectAll();
+    const perHost = await Promise.all(connections.map(async (c) => ({ host: c.host.name, dirs: (await this.runtime(c).servedDirs?.()) ?? null })));
+    if (perHost.some((h) => h.dirs === null)) return null;
+    return perHost.flatMap((h) => h.dirs!.map((dir) => ({ version: releaseOfHostDir(dir), where: h.host })));
   }
 
   /** The releases unpacked on every host (a release missing on one host cannot be activated on the fleet). */
@@ -373,6 +385,13 @@ export class SshFleetTarget implements Target {
   private names(): string {
     return this.settings.hosts.map((h) => h.name).join(', ');
   }
+}
+
+/** The release a process on a host runs from, by its real directory (`…/releases/<version>`), or null. */
+function releaseOfHostDir(dir: string): string | null {
+  const parts = dir.split('/');
+  const version = parts.at(-1) ?? '';
+  return parts.at(-2) === 'releases' && version !== '' && !version.startsWith('.') ? version : null;
 }
 
 function parseMarker(stdout: string): { digest: string } | null {
