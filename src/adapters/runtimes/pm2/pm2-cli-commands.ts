@@ -43,85 +43,107 @@ export function writeEcosystemArgv(path: string, json: string): string[] {
 }
 
 /**
- * Everything rewind reads about the app on a host, in one round trip, without starting a daemon
- * (`pm2 jlist` would start one, and print its banner): whether PM2_HOME's daemon lives, `pm2 jlist`,
- * then the working directory of each process the daemon forked (Linux /proc; a process started
- * before a link switch still shows the release it runs), and where `current` resolves now.
+ * What runs on a host, in one round trip and without PM2's client (a `pm2` command is a Node
+ * process, about a second on a busy host, and `pm2 jlist` would start a daemon, printing its
+ * banner): whether PM2_HOME's daemon lives; each process it forked, with its working directory
+ * (Linux /proc: a process started before a link switch still shows the release it runs) and the
+ * app it was started as (PM2 hands a cluster worker its description as JSON in `pm2_env`, a fork
+ * process `name` and `pm_id`); where `current` resolves now. `list`: also `pm2 jlist` (every app
+ * of the daemon, stopped ones too), which is also what a host without /proc gets.
  */
-export function probeArgv(bin: string, currentDir?: string): string[] {
+export function probeArgv(bin: string, currentDir?: string, list = false): string[] {
   return [
     'sh',
     '-c',
     `h="\${PM2_HOME:-$HOME/.pm2}"
 p=$(cat "$h/pm2.pid" 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null || { echo daemon:; exit 0; }
 printf 'daemon:%s\\n' "$p"
+[ -z "$2" ] || printf 'current:%s\\n' "$(readlink -f -- "$2" 2>/dev/null)"
+if [ -d "/proc/$p/task" ]; then
+  for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do
+    d=$(readlink "/proc/$c/cwd" 2>/dev/null) || continue
+    printf 'cwd:%s %s\\n' "$c" "$d"
+    tr '\\000' '\\n' < "/proc/$c/environ" 2>/dev/null | grep -E '^(pm2_env|name|pm_id)=' | sed "s/^/env:$c /"
+  done
+else echo noproc:; fi
+[ "$3" = list ] || [ ! -d "/proc/$p/task" ] || exit 0
 out=$("$1" jlist) || { printf '%s\\n' "$out" >&2; exit 1; }
 printf 'jlist:%s\\n' "$(printf '%s\\n' "$out" | grep '^\\[' | tail -n 1)"
-if [ -d "/proc/$p/task" ]; then
-  for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do printf 'cwd:%s %s\\n' "$c" "$(readlink "/proc/$c/cwd" 2>/dev/null)"; done
-else echo noproc:; fi
-[ -z "$2" ] || printf 'current:%s\\n' "$(readlink -f -- "$2" 2>/dev/null)"
 exit 0`,
     'sh',
     bin,
     currentDir ?? '',
+    list ? 'list' : '',
   ];
 }
 
-/** One process of the app as `pm2 jlist` lists it. */
-export interface Pm2ListedProcess {
-  pmId: number;
-  /** 0 when it does not run (stopped, errored). */
+/** A live process of the app on the host. */
+export interface Pm2LiveProcess {
   pid: number;
-  status: string;
-  /** The real directory it runs from (/proc), or null when unknown. */
-  dir: string | null;
+  /** The real directory it runs from. */
+  dir: string;
 }
 
 export interface Pm2HostView {
   /** Whether PM2_HOME's daemon runs. */
   daemon: boolean;
-  /** Every app the daemon holds, by name (a daemon may serve other apps too). */
-  appNames: string[];
-  /** The processes of this app (PM2's `_old_` workers of a reload in flight are left out). */
-  processes: Pm2ListedProcess[];
-  /** False where the host has no /proc: served directories cannot be told. */
+  /** False where the host has no /proc: what runs is known from `pm2 jlist` alone, and served directories cannot be told. */
   procfs: boolean;
+  /** The app's live processes (from /proc). */
+  live: Pm2LiveProcess[];
+  /** `pm2 jlist`, when it was asked for: every app of the daemon, by name, with its status. */
+  listed: { name: string; status: string }[] | null;
   /** Where `current` resolved to, when asked. */
   current: string | null;
 }
 
 /** Parses what probeArgv printed (throws on a jlist that is not JSON: pm2 said something unexpected). */
 export function parseProbe(stdout: string, name: string): Pm2HostView {
-  const view: Pm2HostView = { daemon: false, appNames: [], processes: [], procfs: true, current: null };
+  const view: Pm2HostView = { daemon: false, procfs: true, live: [], listed: null, current: null };
   const dirs = new Map<number, string>();
-  let listed: unknown[] = [];
+  const environ = new Map<number, Map<string, string>>();
   for (const line of stdout.split('\n')) {
     const colon = line.indexOf(':');
     if (colon < 0) continue;
     const [key, value] = [line.slice(0, colon), line.slice(colon + 1)];
+    const space = value.indexOf(' ');
     if (key === 'daemon') view.daemon = value !== '';
     else if (key === 'noproc') view.procfs = false;
     else if (key === 'current') view.current = value || null;
-    else if (key === 'cwd') {
-      const space = value.indexOf(' ');
+    else if (key === 'cwd' && space > 0) {
       // Linux marks a working directory removed since with " (deleted)": the process still runs that release.
-      if (space > 0 && value.length > space + 1) dirs.set(Number(value.slice(0, space)), value.slice(space + 1).replace(/ \(deleted\)$/, ''));
+      dirs.set(Number(value.slice(0, space)), value.slice(space + 1).replace(/ \(deleted\)$/, ''));
+    } else if (key === 'env' && space > 0) {
+      const pid = Number(value.slice(0, space));
+      const entry = value.slice(space + 1);
+      const equals = entry.indexOf('=');
+      if (!environ.has(pid)) environ.set(pid, new Map());
+      environ.get(pid)!.set(entry.slice(0, equals), entry.slice(equals + 1));
     } else if (key === 'jlist') {
-      if (!value.trim()) throw new Error('pm2 jlist printed no process list');
       const parsed = JSON.parse(value) as unknown;
       if (!Array.isArray(parsed)) throw new Error('pm2 jlist did not print a list');
-      listed = parsed;
+      view.listed = (parsed as { name?: unknown; pm2_env?: { status?: unknown } }[])
+        .filter((p) => typeof p?.name === 'string')
+        .map((p) => ({ name: p.name as string, status: typeof p.pm2_env?.status === 'string' ? p.pm2_env.status : 'unknown' }));
     }
   }
-  for (const entry of listed as { name?: unknown; pid?: unknown; pm_id?: unknown; pm2_env?: { status?: unknown } }[]) {
-    if (typeof entry?.name !== 'string') continue;
-    if (!view.appNames.includes(entry.name)) view.appNames.push(entry.name);
-    if (entry.name !== name || typeof entry.pm_id !== 'number') continue;
-    const pid = typeof entry.pid === 'number' ? entry.pid : 0;
-    view.processes.push({ pmId: entry.pm_id, pid, status: typeof entry.pm2_env?.status === 'string' ? entry.pm2_env.status : 'unknown', dir: pid > 0 ? (dirs.get(pid) ?? null) : null });
-  }
+  for (const [pid, dir] of dirs) if (appOf(environ.get(pid)) === name) view.live.push({ pid, dir });
   return view;
+}
+
+/** The app a process PM2 forked was started as: `pm2_env` (cluster worker), or `name` with `pm_id` (fork). */
+function appOf(env: Map<string, string> | undefined): string | null {
+  if (!env) return null;
+  const cluster = env.get('pm2_env');
+  if (cluster !== undefined) {
+    try {
+      const name = (JSON.parse(cluster) as { name?: unknown }).name;
+      return typeof name === 'string' ? name : null;
+    } catch {
+      return null;
+    }
+  }
+  return env.has('pm_id') ? (env.get('name') ?? null) : null;
 }
 
 /** A `pm2` command for the host, with PM2_HOME when the config names one (else the login user's ~/.pm2). */

@@ -17,7 +17,8 @@ const PM2_COMMAND_MS = 60_000;
  * ecosystem file next to `current` (the same declaration the local runtime hands PM2's API: script
  * and cwd through the link, so a reload after the link flips boots the new release), and started
  * or reloaded with `pm2 startOrReload` (cluster: zero-downtime) or `pm2 startOrRestart` (fork).
- * What runs is read back with `pm2 jlist` and the processes' working directories in /proc.
+ * What runs is read back from /proc on the host (the daemon's children: their app and working
+ * directory), without starting a Node process there; `pm2 jlist` where /proc is missing.
  * There is no daemon mutex across rewind processes here (the local runtime's lives in PM2_HOME's
  * files on this machine): rewind's per-environment lock serialises one environment, and a reload
  * PM2 refuses while another is in flight is retried up to busyTimeoutMs.
@@ -73,8 +74,8 @@ export class Pm2CliRuntime implements Runtime {
     } catch (error) {
       return { ...failed(`reading ${this.config.name} from pm2 failed: ${(error as Error).message}`, { action: 'probe' }), unchanged: true };
     }
-    const online = before.processes.some((p) => p.status === 'online');
-    const action = before.processes.length === 0 ? 'start' : online && this.supportsZeroDowntimeReload ? 'reload' : 'restart';
+    // What the outcome calls it: PM2's startOrReload/startOrRestart decides by the app it holds.
+    const action = !this.running(before) ? 'start' : this.supportsZeroDowntimeReload ? 'reload' : 'restart';
     const file = ecosystemPath(context, this.config.name);
     const declaration = JSON.stringify({ apps: [appDeclaration(this.config, context)] });
     const written = await this.executor.run(pm2Spec(this.config, writeEcosystemArgv(file, declaration), PM2_COMMAND_MS));
@@ -116,7 +117,7 @@ export class Pm2CliRuntime implements Runtime {
         // Asked again until the deadline: one failed `pm2 jlist` does not judge the release.
       }
       if (view && !view.procfs) return { note: '', detail: {} };
-      const live = view ? view.processes.filter((p) => p.pid > 0) : [];
+      const live = view?.live ?? [];
       const release = view?.current ?? null;
       if (release && live.length > 0 && live.every((p) => p.dir === release)) return { note: '', detail: {} };
       if (Date.now() > deadline) {
@@ -135,7 +136,7 @@ export class Pm2CliRuntime implements Runtime {
     } catch (error) {
       return failed(`reading ${this.config.name} from pm2 failed: ${(error as Error).message}`, { action: 'probe' });
     }
-    if (!view.processes.some((p) => p.pid > 0 || p.status === 'online')) return succeeded(`${this.config.name} is not running under pm2`, { action: 'stop', running: false });
+    if (!this.running(view)) return succeeded(`${this.config.name} is not running under pm2`, { action: 'stop', running: false });
     const command = pm2Spec(this.config, [this.bin, 'stop', this.config.name], PM2_COMMAND_MS + this.config.killTimeoutMs * this.config.instances);
     const result = await this.executor.run(command);
     if (result.exitCode !== 0) return failed(`pm2 stop ${this.config.name} exited ${result.exitCode ?? result.signal}: ${plainPm2Output(`${result.stderr}\n${result.stdout}`).slice(-500)}`, { action: 'stop' });
@@ -143,28 +144,34 @@ export class Pm2CliRuntime implements Runtime {
   }
 
   async isRunning(): Promise<boolean> {
-    return (await this.probe()).processes.some((p) => p.status === 'online');
+    return this.running(await this.probe());
+  }
+
+  /** A live process of the app (/proc), or, on a host without /proc, an online one in `pm2 jlist`. */
+  private running(view: Pm2HostView): boolean {
+    return view.procfs ? view.live.length > 0 : (view.listed ?? []).some((p) => p.name === this.config.name && p.status === 'online');
   }
 
   /** The real directory of each live process of the app (empty: none runs); null on a host without /proc. */
   async servedDirs(): Promise<string[] | null> {
     const view = await this.probe();
     if (!view.procfs) return null;
-    return view.processes.filter((p) => p.pid > 0 && p.dir !== null).map((p) => p.dir!);
+    return view.live.map((p) => p.dir);
   }
 
   /** Removes the app from PM2, and stops the daemon when it holds nothing else (tests and the demo leave nothing behind). */
   async destroy(): Promise<void> {
-    const view = await this.probe();
+    const view = await this.probe(undefined, true);
     if (!view.daemon) return;
-    if (view.appNames.includes(this.config.name)) await this.executor.run(pm2Spec(this.config, [this.bin, 'delete', this.config.name], PM2_COMMAND_MS));
-    if (view.appNames.every((name) => name === this.config.name)) await this.executor.run(pm2Spec(this.config, [this.bin, 'kill'], PM2_COMMAND_MS));
+    const appNames = (view.listed ?? []).map((p) => p.name);
+    if (appNames.includes(this.config.name)) await this.executor.run(pm2Spec(this.config, [this.bin, 'delete', this.config.name], PM2_COMMAND_MS));
+    if (appNames.every((name) => name === this.config.name)) await this.executor.run(pm2Spec(this.config, [this.bin, 'kill'], PM2_COMMAND_MS));
   }
 
   async close(): Promise<void> {}
 
-  private async probe(currentDir?: string): Promise<Pm2HostView> {
-    const result = await this.executor.run(pm2Spec(this.config, probeArgv(this.bin, currentDir), PM2_COMMAND_MS));
+  private async probe(currentDir?: string, list = false): Promise<Pm2HostView> {
+    const result = await this.executor.run(pm2Spec(this.config, probeArgv(this.bin, currentDir, list), PM2_COMMAND_MS));
     if (result.exitCode !== 0) throw new Error(`pm2 jlist exited ${result.exitCode ?? result.signal}: ${plainPm2Output(result.stderr).slice(-300)}`);
     return parseProbe(result.stdout, this.config.name);
   }

@@ -21,11 +21,27 @@ describe('the fleet keys of the releases target', () => {
     expect(chosen(releasesTargetSchema.parse({ type: 'releases', path: './srv', runtime }))).toBe('releases');
   });
 
-  it('refuses what a fleet cannot mean: no known_hosts, a relative path, slots, pm2, duplicate names, a bad batch', () => {
+  it('accepts pm2 on hosts (its command line runs there), and refuses the pm2 settings that cannot work there', () => {
+    const pm2 = { type: 'pm2', name: 'shop', bin: '/usr/local/bin/pm2', pm2Home: '/home/deploy/.pm2', env: { NODE_ENV: 'production', PORT: '3000' } };
+    expect(issues(fleet({ runtime: pm2 }))).toEqual([]);
+    expect(issues(fleet({ runtime: { type: 'pm2', name: 'shop' } }))).toEqual([]);
+    expect(issues(fleet({ runtime: { ...pm2, pm2Home: 'pm2-home' } }))).toEqual([expect.stringMatching(/^runtime.pm2Home: with hosts, pm2Home is a directory on every host: give it as an absolute path/)]);
+    // A secret reaches no host on an ssh command line: by its key, or a URL's password.
+    expect(issues(fleet({ runtime: { ...pm2, env: { API_TOKEN: 't0ps3cret', REDIS_URL: 'redis://:pw@cache:6379', PORT: '3000' } } }))).toEqual([
+      expect.stringMatching(/^runtime.env.API_TOKEN: with hosts, runtime.env reaches each host on an ssh command line, where rewind sends no secret: set API_TOKEN on the hosts/),
+      expect.stringMatching(/^runtime.env.REDIS_URL: .*set REDIS_URL on the hosts/),
+    ]);
+    // No message quotes the value.
+    expect(issues(fleet({ runtime: { ...pm2, env: { API_TOKEN: 't0ps3cret' } } })).join(' ')).not.toContain('t0ps3cret');
+    // bin is the command on hosts: on this machine PM2's API is used.
+    expect(issues({ type: 'releases', path: './srv', runtime: { type: 'pm2', name: 'shop', bin: 'pm2' } })).toEqual([expect.stringMatching(/^runtime.bin: bin is the pm2 command on hosts/)]);
+    expect(issues({ type: 'releases', path: './srv', runtime: { type: 'pm2', name: 'shop', pm2Home: 'pm2-home', env: { API_TOKEN: 'x' } } })).toEqual([]);
+  });
+
+  it('refuses what a fleet cannot mean: no known_hosts, a relative path, slots, duplicate names, a bad batch', () => {
     expect(issues(fleet({ ssh: undefined }))).toEqual([expect.stringMatching(/^ssh: hosts needs ssh/)]);
     expect(issues(fleet({ path: 'srv/shop' }))).toEqual([expect.stringMatching(/^path: with hosts, path is a directory on every host/)]);
     expect(issues(fleet({ slots: { blue: { port: 3001 }, green: { port: 3002 } } }))).toContainEqual(expect.stringMatching(/^slots: slots run on this machine/));
-    expect(issues(fleet({ runtime: { type: 'pm2', name: 'shop' } }))).toEqual([expect.stringMatching(/^runtime.type: on hosts/)]);
     expect(issues(fleet({ hosts: [{ host: 'web1' }, { host: 'web1' }] }))).toEqual([expect.stringMatching(/^hosts: every host needs a distinct name/)]);
     expect(issues(fleet({ hosts: [{ host: 'web1; rm -rf /' }] }))).toEqual([expect.stringMatching(/^hosts.0.host: a host name or IP address/)]);
     expect(issues({ type: 'releases', path: '/srv', runtime, ssh: { knownHosts: 'k' } })).toEqual([expect.stringMatching(/^hosts: ssh and rollout settings need hosts/)]);
