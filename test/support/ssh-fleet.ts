@@ -9,6 +9,7 @@ import { freePort } from '../../src/demo/sample-artifacts.js';
 import { ProcessExecutor } from '../../src/exec/process-executor.js';
 import { packageRoot } from '../../src/util/package-root.js';
 import { AppReleases, answeringVersion } from './app-releases.js';
+import { killPm2Daemon, PM2_BIN } from './pm2-cli-homes.js';
 import { clientKey, TestSshd } from './sshd.js';
 
 // From the package root, so the benchmarks (compiled into dist-bench/) find it too.
@@ -20,6 +21,8 @@ export interface FleetTestHost {
   sshd: TestSshd;
   root: string;
   appPort: number;
+  /** The host's PM2_HOME (pm2 runtime). */
+  pm2Home: string;
 }
 
 export interface FleetOptions {
@@ -33,6 +36,12 @@ export interface FleetOptions {
   hostKeyPolicy?: 'strict' | 'accept-new';
   /** The health URL of host `i` (default: its app's /health). */
   healthUrl?: (host: FleetTestHost, index: number) => string;
+  /**
+   * pm2: the real `pm2` command line runs the app on each host (cluster mode, app `shop`), each
+   * host with a PM2_HOME of its own and its app's PORT in its login environment (sshd SetEnv), as
+   * separate machines would have. Default: the command runtime (app-ctl.mjs).
+   */
+  runtime?: 'command' | 'pm2';
 }
 
 /**
@@ -41,6 +50,7 @@ export interface FleetOptions {
  * path an operator's rewind.yaml takes). The runtime is the command runtime, run on each host over
  * ssh: test/fixtures/app-ctl.mjs starts and stops the sample app, on the port written in
  * <root>/port (hosts share one runtime config, as in a real fleet; only the port differs here).
+ * With `runtime: 'pm2'` it is the real `pm2` command line on each host instead (FleetOptions.runtime).
  */
 export class SshFleet {
   private constructor(
@@ -59,12 +69,14 @@ export class SshFleet {
     const hosts: FleetTestHost[] = [];
     try {
       for (let i = 0; i < options.hosts; i++) {
-        const sshd = await TestSshd.start(key.publicKey);
+        const appPort = await freePort();
+        // Short: PM2's sockets in it must fit in 107 bytes.
+        const pm2Home = join(dir, `p${i}`);
+        const sshd = await TestSshd.start(key.publicKey, options.runtime === 'pm2' ? { PM2_HOME: pm2Home, PORT: String(appPort) } : {});
         const root = join(dir, `h${i}`, 'srv');
         await mkdir(root, { recursive: true });
-        const appPort = await freePort();
         await writeFile(join(root, 'port'), String(appPort));
-        hosts.push({ name: `web${i + 1}`, sshd, root, appPort });
+        hosts.push({ name: `web${i + 1}`, sshd, root, appPort, pm2Home });
       }
     } catch (error) {
       for (const host of hosts) await host.sshd.stop();
@@ -84,7 +96,10 @@ export class SshFleet {
     const rawTarget = {
       type: 'releases',
       path: '/srv/app',
-      runtime: { type: 'command', start: ctl('start'), reload: ctl('reload'), stop: ctl('stop'), status: ctl('status'), timeoutMs: 20_000 },
+      runtime:
+        options.runtime === 'pm2'
+          ? { type: 'pm2', name: 'shop', bin: PM2_BIN, execMode: 'cluster', instances: 1, env: { DRAIN_MS: '0' }, killTimeoutMs: 2000 }
+          : { type: 'command', start: ctl('start'), reload: ctl('reload'), stop: ctl('stop'), status: ctl('status'), timeoutMs: 20_000 },
       hosts: hostEntries,
       ssh: { knownHosts, identityFile: key.identity, user: 'root', connectTimeoutSec: 5, ...(options.hostKeyPolicy ? { hostKeyPolicy: options.hostKeyPolicy } : {}) },
       rollout: { batch: options.batch ?? 1, healthTimeoutMs: 5000 },
@@ -111,10 +126,11 @@ export class SshFleet {
     });
   }
 
-  /** Stops every app by the PID its pidfile names, closes the target, stops every sshd, removes the files. */
+  /** Stops every app by the PID its pidfile names (or each host's own PM2 daemon), closes the target, stops every sshd, removes the files. */
   async cleanup(): Promise<void> {
     await this.target.close().catch(() => undefined);
     for (const host of this.hosts) {
+      killPm2Daemon(host.pm2Home);
       const pidfile = join(host.root, 'app.pid');
       if (existsSync(pidfile)) {
         const pid = Number(readFileSync(pidfile, 'utf8'));

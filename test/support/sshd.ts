@@ -37,7 +37,8 @@ export class TestSshd {
     private exited: Promise<void>,
   ) {}
 
-  static async start(authorizedKey: string): Promise<TestSshd> {
+  /** `env`: variables every session on this host gets (sshd's SetEnv), as a machine's login environment would give them. */
+  static async start(authorizedKey: string, env: Record<string, string> = {}): Promise<TestSshd> {
     // Privilege separation dir: sshd refuses to start without it (Debian creates it from systemd, which does not run here).
     await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
     const root = await mkdtemp(join(tmpdir(), 'sshd-'));
@@ -64,7 +65,7 @@ export class TestSshd {
         'UseDNS no',
         // bash sources ~/.bashrc for commands run by sshd unless it is a nested shell (SHLVL >= 1); this
         // machine's root .bashrc (pyenv init) costs over a second per command, which is no part of what is tested.
-        'SetEnv SHLVL=1',
+        `SetEnv SHLVL=1${Object.entries(env).map(([key, value]) => ` ${key}=${value}`).join('')}`,
         'MaxSessions 50',
         'MaxStartups 50:30:100',
         'LogLevel ERROR',
