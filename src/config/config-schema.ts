@@ -49,6 +49,12 @@ export const watchSettingsSchema = z.strictObject({
     .default(50)
     .describe('The baseline p95 is taken as at least this: on a fast service a few ms of scheduling noise is not "50 % slower" for anyone (0 turns it off).'),
   source: z.discriminatedUnion('type', [httpProbeSourceSchema, prometheusSourceSchema]).describe('Where the numbers come from.'),
+  afterRollbackMs: z
+    .number()
+    .int()
+    .min(1000)
+    .optional()
+    .describe('After every rollback, watch the restored release this long (seed: "monitor for 30 minutes"); absent: no post-rollback watch (`rollback --watch` asks for one).'),
 });
 
 export { notifySettingsSchema };

@@ -26,6 +26,8 @@ export interface RollbackOptions {
   reason?: string;
   /** Override the database plan: restore the pre-upgrade backup, or skip the database (audited). */
   db?: DatabaseOverride;
+  /** Watch the restored release this long after the rollback (`--watch`); null: no watch even when configured. */
+  watchMs?: number | null;
 }
 
 /** Announces a rollback (and what it does to the database) and runs it; also the hand-over from a failed deploy. */
@@ -55,7 +57,13 @@ async function runRollback(services: Services, environment: ResolvedEnvironment,
   if (result.interrupted) return interrupted(services, environment, target, plan, operation, result);
   failpoint('rollback:operation:ran');
   const undone = !result.ok && result.changed ? await restartAppStoppedForNothing(services, environment, target, operation, result.failedStep!.id) : '';
-  const failure = result.ok ? null : `${result.failedStep!.id}: ${result.outcome!.message}${undone}`;
+  // The post-rollback watch runs after rollback-complete: the switch back stands, but service is not shown restored.
+  const watchFailed = result.failedStep?.id === 'post-rollback-watch';
+  const failure = result.ok
+    ? null
+    : watchFailed
+      ? `post-rollback-watch: ${plan.to} serves again, but its watch ${result.outcome!.status === 'inconclusive' ? 'paused' : 'failed'} (${result.outcome!.message}): service is not restored`
+      : `${result.failedStep!.id}: ${result.outcome!.message}${undone}`;
   await services.ledger.finishOperation(operation.id, result.ok ? 'succeeded' : 'failed', failure, services.now());
   await services.sink.emit({
     event: 'rollback_complete',
@@ -93,6 +101,9 @@ async function buildRollbackPlan(services: Services, environment: ResolvedEnviro
     const lkg = await services.ledger.findLastKnownGood(env, current?.version ?? null);
     if (!lkg) throw new RewindError('REWIND_E_NO_LKG', `no release of ${env} reached good before ${current?.version ?? 'the current state'}`, { env });
     to = lkg;
+  }
+  if (options.watchMs && !config.watch) {
+    throw new RewindError('REWIND_E_USAGE', `--watch needs environments.${env}.watch: its source is what the restored release is measured through`, { argument: '--watch', env });
   }
   if (current?.version === to.version) throw new RewindError('REWIND_E_NOTHING_TO_DO', `${env} already runs ${to.version}`, { env, version: to.version });
   if (to.ci !== 'passed' && !options.allowUntested) {
@@ -132,6 +143,7 @@ async function buildRollbackPlan(services: Services, environment: ResolvedEnviro
     down,
     slots: await slotsOf(target, config),
     state: await stateDecision(services, environment, to, database),
+    ...(options.watchMs !== undefined ? { watchMs: options.watchMs } : {}),
   });
 }
 
