@@ -5,7 +5,7 @@ import { parseVersion } from '../../util/semver.js';
 import { findDownTarget, type DownTarget } from '../database/database-down.js';
 import type { DatabaseOverride } from '../database/database-rollback-decision.js';
 import { failpoint } from '../failpoints.js';
-import { turnOffRolledBackFlags } from '../flags/release-flags.js';
+import { flagsToTurnOff } from '../flags/release-flags.js';
 import { recordIncident } from '../incidents/record-incident.js';
 import type { Plan } from '../plan.js';
 import { planRollback } from '../plan/rollback-plan.js';
@@ -46,7 +46,6 @@ export async function executeRollback(services: Services, environment: ResolvedE
   const outcome = await runRollback(services, environment, target, plan, operation, resumedAt);
   // An interrupted rollback has not ended: its incident is recorded when it is resumed to an end.
   if (!outcome.interrupted) await recordIncident(services, plan, operation, outcome.ok);
-  if (outcome.ok) await turnOffRolledBackFlags(services, plan.env, plan.from, operation.id);
   return outcome;
 }
 
@@ -144,6 +143,7 @@ async function buildRollbackPlan(services: Services, environment: ResolvedEnviro
     slots: await slotsOf(target, config),
     state: await stateDecision(services, environment, to, database),
     ...(options.watchMs !== undefined ? { watchMs: options.watchMs } : {}),
+    flags: await flagsToTurnOff(services, config, env, current?.version),
   });
 }
 

@@ -5,6 +5,7 @@ import { describeDownTarget, type DownTarget } from '../database/database-down.j
 import type { DatabaseDecision } from '../database/database-rollback-decision.js';
 import { PLAN_FORMAT_VERSION, type Plan, type PlanStep } from '../plan.js';
 import { healthStep, postRollbackWatchStep, smokeStep } from './steps/checks.js';
+import { flagsOffStep } from './steps/flags.js';
 import { downSteps, restoreSteps, type BackupDescription } from './steps/database.js';
 import { activateStep, prepareStep, releaseArtifact, rollbackCompleteStep, rollbackStartStep } from './steps/release.js';
 import { slotRollbackSteps } from './steps/slots.js';
@@ -38,6 +39,8 @@ export interface RollbackPlanInput {
   state?: StateDecision;
   /** The post-rollback watch's length (`rollback --watch`); null: none; absent: watch.afterRollbackMs. */
   watchMs?: number | null;
+  /** The flags `from` declared (`release register --flag`) and their source: turned off after the switch back. */
+  flags?: { flags: string[]; source: string };
 }
 
 /** Rollback: rollback_start → (unpack if needed) → activate LKG → health → rollback_complete. Pure. */
@@ -94,6 +97,7 @@ export function planRollback(input: RollbackPlanInput): Plan {
     ...(config.health ? [healthStep('health', config, to.version, 'verify')] : []),
     ...smokeStep(config, to.version),
     rollbackCompleteStep(from?.version ?? null, to.version),
+    ...(input.flags && from ? [flagsOffStep(from.version, input.flags.flags, input.flags.source)] : []),
     ...watch,
   ];
   return {
