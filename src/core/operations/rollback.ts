@@ -6,7 +6,7 @@ import { findDownTarget, type DownTarget } from '../database/database-down.js';
 import type { DatabaseOverride } from '../database/database-rollback-decision.js';
 import { failpoint } from '../failpoints.js';
 import { flagsToTurnOff } from '../flags/release-flags.js';
-import { recordIncident } from '../incidents/record-incident.js';
+import { incidentAtEnd, incidentAtStart, recordIncident } from '../incidents/record-incident.js';
 import type { Plan } from '../plan.js';
 import { planRollback } from '../plan/rollback-plan.js';
 import { lookUpEnvironment, type ResolvedEnvironment } from '../resolved-environment.js';
@@ -34,7 +34,8 @@ export interface RollbackOptions {
 export async function startRollback(services: Services, environment: ResolvedEnvironment, target: Target, plan: Plan, operation: OperationRecord): Promise<OperationOutcome> {
   const automatic = plan.automatic ?? false;
   const trigger = automatic ? 'automatic' : 'manual';
-  await services.sink.emit({ event: 'rollback_start', env: plan.env, operationId: operation.id, from: plan.from, to: plan.to, automatic, trigger, reason: plan.reason });
+  const incident = await incidentAtStart(services, plan, operation);
+  await services.sink.emit({ event: 'rollback_start', env: plan.env, operationId: operation.id, from: plan.from, to: plan.to, automatic, trigger, reason: plan.reason, ...incident });
   if (plan.database) {
     // What the rollback does to the database, and why, belongs in the audit log, not only in --dry-run.
     await services.sink.emit({ event: 'rollback_database_decision', env: plan.env, operationId: operation.id, from: plan.from, to: plan.to, trigger, ...plan.database });
@@ -43,10 +44,7 @@ export async function startRollback(services: Services, environment: ResolvedEnv
 }
 
 export async function executeRollback(services: Services, environment: ResolvedEnvironment, target: Target, plan: Plan, operation: OperationRecord, resumedAt?: number): Promise<OperationOutcome> {
-  const outcome = await runRollback(services, environment, target, plan, operation, resumedAt);
-  // An interrupted rollback has not ended: its incident is recorded when it is resumed to an end.
-  if (!outcome.interrupted) await recordIncident(services, plan, operation, outcome.ok);
-  return outcome;
+  return runRollback(services, environment, target, plan, operation, resumedAt);
 }
 
 async function runRollback(services: Services, environment: ResolvedEnvironment, target: Target, plan: Plan, operation: OperationRecord, resumedAt?: number): Promise<OperationOutcome> {
@@ -64,6 +62,9 @@ async function runRollback(services: Services, environment: ResolvedEnvironment,
       ? `post-rollback-watch: ${plan.to} serves again, but its watch ${result.outcome!.status === 'inconclusive' ? 'paused' : 'failed'} (${result.outcome!.message}): service is not restored`
       : `${result.failedStep!.id}: ${result.outcome!.message}${undone}`;
   await services.ledger.finishOperation(operation.id, result.ok ? 'succeeded' : 'failed', failure, services.now());
+  // Recorded before rollback_complete, so its notification (INCIDENT RESOLVED) carries the incident.
+  // An interrupted rollback (returned above) has not ended: its incident is recorded when it is resumed to an end.
+  const incident = await incidentAtEnd(services, await recordIncident(services, plan, operation, result.ok), operation);
   await services.sink.emit({
     event: 'rollback_complete',
     env,
@@ -73,6 +74,7 @@ async function runRollback(services: Services, environment: ResolvedEnvironment,
     success: result.ok,
     durationMs: await activeDurationMs(services, operation, resumedAt),
     ...(failure ? { error: failure } : {}),
+    ...incident,
   });
   if (result.ok) return { plan, operation, ok: true };
   if (!result.changed) {
