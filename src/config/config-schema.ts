@@ -55,7 +55,7 @@ export const watchSettingsSchema = z.strictObject({
     .int()
     .min(1000)
     .optional()
-    .describe('After every rollback, watch the restored release this long (seed: "monitor for 30 minutes"); absent: no post-rollback watch (`rollback --watch` asks for one).'),
+    .describe('After every rollback, watch the restored release this long ("monitor for 30 minutes"); absent: no post-rollback watch (`rollback --watch` asks for one).'),
 });
 
 export { notifySettingsSchema };
