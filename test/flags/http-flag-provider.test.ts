@@ -125,3 +125,16 @@ describe('HTTP flag adapter: what only HTTP has', () => {
     expect(writes()).toBe(2);
   });
 });
+
+describe('flags: in rewind.yaml', () => {
+  const yaml = (flags: string) => `environments:\n  production:\n    target: { type: releases, path: /srv/app, runtime: { type: pm2, name: app } }\n    flags: ${flags}\n`;
+  it('takes exactly one source; a bad url or variable name is REWIND_E_CONFIG_INVALID', async () => {
+    const { parseConfigText } = await import('../../src/config/load-config.js');
+    const http = parseConfigText(yaml('{ http: { url: "https://flags.internal/admin", tokenEnv: FLAG_ADMIN_TOKEN } }'), '/etc/rewind', {});
+    expect(http.environments.production!.flags).toEqual({ http: { url: 'https://flags.internal/admin', tokenEnv: 'FLAG_ADMIN_TOKEN', timeoutMs: 3000, attempts: 3 } });
+    expect(parseConfigText(yaml('{ file: flags.json }'), '/etc/rewind', {}).environments.production!.flags).toEqual({ file: '/etc/rewind/flags.json' });
+    for (const bad of ['{ file: flags.json, http: { url: "https://flags.internal" } }', '{}', '{ http: { url: "ftp://flags" } }', '{ http: { url: "https://flags", tokenEnv: "not a name" } }']) {
+      expect(() => parseConfigText(yaml(bad), '/etc/rewind', {}), bad).toThrow(expect.objectContaining({ code: 'REWIND_E_CONFIG_INVALID' }));
+    }
+  });
+});
