@@ -91,6 +91,9 @@ async function runRollback(services: Services, environment: ResolvedEnvironment,
 
 async function buildRollbackPlan(services: Services, environment: ResolvedEnvironment, target: Target, options: RollbackOptions): Promise<Plan> {
   const { env, config } = environment;
+  if (options.watchMs && !config.watch) {
+    throw new RewindError('REWIND_E_USAGE', `--watch needs environments.${env}.watch: its source is what the restored release is measured through`, { argument: '--watch', env });
+  }
   const current = await currentRelease(services, env);
   let to: ReleaseRecord;
   if (options.to !== undefined) {
@@ -102,9 +105,6 @@ async function buildRollbackPlan(services: Services, environment: ResolvedEnviro
     const lkg = await services.ledger.findLastKnownGood(env, current?.version ?? null);
     if (!lkg) throw new RewindError('REWIND_E_NO_LKG', `no release of ${env} reached good before ${current?.version ?? 'the current state'}`, { env });
     to = lkg;
-  }
-  if (options.watchMs && !config.watch) {
-    throw new RewindError('REWIND_E_USAGE', `--watch needs environments.${env}.watch: its source is what the restored release is measured through`, { argument: '--watch', env });
   }
   if (current?.version === to.version) throw new RewindError('REWIND_E_NOTHING_TO_DO', `${env} already runs ${to.version}`, { env, version: to.version });
   if (to.ci !== 'passed' && !options.allowUntested) {
