@@ -351,6 +351,12 @@ describe('bad input is refused with a coded error and changes nothing', () => {
       expect(ledger.locks).toEqual([]);
     });
 
+    it('--watch that is not a length, or without a watch source: REWIND_E_USAGE naming --watch', async () => {
+      expectRefused(await unchangedBy(() => run('rollback', ENV, '--yes', '--watch', '10')), 'REWIND_E_USAGE', '--watch takes a length of at least 1 s');
+      expectRefused(await unchangedBy(() => run('rollback', ENV, '--yes', '--watch', '500ms')), 'REWIND_E_USAGE', '--watch');
+      expectRefused(await unchangedBy(() => run('rollback', ENV, '--yes', '--watch', '5s')), 'REWIND_E_USAGE', `--watch needs environments.${ENV}.watch`);
+    });
+
     it('--to a release that never reached good: REWIND_E_RELEASE_NOT_GOOD', async () => {
       const result = await unchangedBy(() => run('rollback', ENV, '--yes', '--to', '1.0.0'));
       expectRefused(result, 'REWIND_E_RELEASE_NOT_GOOD', 'release 1.0.0 never reached good (state registered)');

@@ -65,9 +65,10 @@ describe('deploy good → deploy broken → automatic rollback (real PM2)', () =
     // Events (seed 000's log lines), in the audit table and the JSON-lines log file.
     const events = await sandbox.ledger.listEvents(ENV, { operationIds: [rb!.id] });
     expect(events[0]).toMatchObject({ event: 'rollback_start', fromVersion: '1.1.0', toVersion: '1.0.0', actor: 'tester@test' });
-    expect(events.at(-2)).toMatchObject({ event: 'rollback_complete', data: { success: true } });
-    // Then the rollback opens the environment's incident (docs/incidents.md).
-    expect(events.at(-1)).toMatchObject({ event: 'incident_opened', data: { severity: 'high', issue: 'failed-deploy' } });
+    // The rollback opens the environment's incident (docs/incidents.md) before it says it completed,
+    // so rollback_complete (and its INCIDENT RESOLVED text) carries the incident.
+    expect(events.at(-2)).toMatchObject({ event: 'incident_opened', data: { severity: 'high', issue: 'failed-deploy' } });
+    expect(events.at(-1)).toMatchObject({ event: 'rollback_complete', data: { success: true, severity: 'high', incidentId: (events.at(-2)!.data as { incidentId: number }).incidentId } });
     const lines = readFileSync(sandbox.config.log.file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const start = lines.find((l) => l.event === 'rollback_start');
     const complete = lines.find((l) => l.event === 'rollback_complete');

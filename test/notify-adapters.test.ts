@@ -32,20 +32,36 @@ const ROLLBACK_START: RewindEvent = {
   automatic: true,
   trigger: 'automatic',
   reason: 'health: unhealthy (HTTP 503)',
+  // What the rollback knows of its incident at the start: the matrix's severity, when the deploy's check failed.
+  severity: 'high',
+  issue: 'failed-deploy',
+  detectedAt: new Date(AT_START - 90_000).toISOString(),
   at: AT_START,
 };
-const ROLLBACK_DONE: RewindEvent = { event: 'rollback_complete', env: 'production', operationId: 'op-42', from: '1.4.0', to: '1.3.2', success: true, durationMs: 64_000, at: AT_START + 64_000 };
+const ROLLBACK_DONE: RewindEvent = {
+  event: 'rollback_complete',
+  env: 'production',
+  operationId: 'op-42',
+  from: '1.4.0',
+  to: '1.3.2',
+  success: true,
+  durationMs: 64_000,
+  severity: 'high',
+  incidentId: 7,
+  at: AT_START + 64_000,
+};
 
 const EXPECTED_ALERT = `🚨 INCIDENT ALERT
 
 **Status**: Rollback in progress
-**Severity**: Critical
+**Incident**: new (its number follows in the resolution)
+**Severity**: High
 **Impact**: production served release 1.4.0, which failed: health: unhealthy (HTTP 503)
 **Action**: Rolling back production to version 1.3.2
 **ETA**: 5 min (2026-12-06 10:59 UTC)
 
 **Timeline:**
-- 2026-12-06 10:54 UTC - Issue detected
+- 2026-12-06 10:53 UTC - Issue detected
 - 2026-12-06 10:54 UTC - Rollback initiated
 - 2026-12-06 10:59 UTC - Rollback complete (estimated)
 
@@ -54,6 +70,8 @@ const EXPECTED_ALERT = `🚨 INCIDENT ALERT
 const EXPECTED_RESOLVED = `✅ INCIDENT RESOLVED
 
 **Status**: Resolved
+**Incident**: #7
+**Severity**: High
 **Resolution**: Rolled back production to version 1.3.2
 **Duration**: 1 min 4 s
 **Impact**: production served release 1.4.0, which failed
@@ -91,6 +109,12 @@ describe('incident texts', () => {
     // Only a rollback's start and its success have one; a failed rollback resolves nothing.
     expect(incidentText({ ...ROLLBACK_DONE, success: false, error: 'health: unhealthy' } as RewindEvent)).toBeUndefined();
     expect(incidentText({ event: 'deploy_start', env: 'production', operationId: 'op-1', from: null, to: '1.0.0' })).toBeUndefined();
+    // A message queued without incident fields (by an older rewind) still reads.
+    const bare = { ...ROLLBACK_START, severity: undefined, detectedAt: undefined } as RewindEvent;
+    expect(incidentText(bare)).toContain('**Severity**: Critical');
+    expect(incidentText(bare)).toContain('- 2026-12-06 10:54 UTC - Issue detected');
+    // The impact a person recorded on the incident is said before the environment's default.
+    expect(incidentText({ ...ROLLBACK_DONE, impact: 'EU checkout failed for 4 minutes' } as RewindEvent)).toContain('**Impact**: EU checkout failed for 4 minutes');
   });
 
   it('notify.incident overrides them per environment; a placeholder rewind does not fill is refused when the config is loaded', () => {
@@ -158,7 +182,7 @@ describe('Slack and PagerDuty from rewind.yaml, through the outbox', () => {
     const alertAt = Date.parse(slack[1]!.metadata.event_payload.at as string);
     expect(slack[1]!.text).toBe(incidentText({ ...ROLLBACK_START, at: alertAt }));
     expect(slack[1]!.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: '🚨 INCIDENT ALERT', emoji: true } });
-    expect(slack[1]!.blocks[1].text.text).toContain('*Status*: Rollback in progress\n*Severity*: Critical');
+    expect(slack[1]!.blocks[1].text.text).toContain('*Status*: Rollback in progress\n*Incident*: new (its number follows in the resolution)\n*Severity*: High');
     expect(slack[1]!.blocks[2]).toEqual({ type: 'context', elements: [{ type: 'mrkdwn', text: 'rewind · production · rollback_start · op-42' }] });
     expect(slack[1]!.metadata).toMatchObject({ event_type: 'rewind_rollback_start', event_payload: { env: 'production', operationId: 'op-42', from: '1.4.0', to: '1.3.2', automatic: true } });
     expect(slack[2]!.text).toContain('**Resolution**: Rolled back production to version 1.3.2\n**Duration**: 1 min 4 s');

@@ -1,3 +1,4 @@
+import { httpFlagsSchema } from '../adapters/flags/http/http-flags-config.js';
 import * as z from 'zod';
 import { incidentSettingsSchema } from './parts/incident-settings.js';
 import { postgresDatabaseSchema } from '../adapters/databases/postgres/postgres-config.js';
@@ -49,6 +50,12 @@ export const watchSettingsSchema = z.strictObject({
     .default(50)
     .describe('The baseline p95 is taken as at least this: on a fast service a few ms of scheduling noise is not "50 % slower" for anyone (0 turns it off).'),
   source: z.discriminatedUnion('type', [httpProbeSourceSchema, prometheusSourceSchema]).describe('Where the numbers come from.'),
+  afterRollbackMs: z
+    .number()
+    .int()
+    .min(1000)
+    .optional()
+    .describe('After every rollback, watch the restored release this long ("monitor for 30 minutes"); absent: no post-rollback watch (`rollback --watch` asks for one).'),
 });
 
 export { notifySettingsSchema };
@@ -93,7 +100,11 @@ export const environmentSchema = z
   smoke: smokeSettingsSchema.optional().describe('A smoke suite run after every activation and every rollback, and by `rewind smoke`.'),
   watch: watchSettingsSchema.optional().describe('Watch a new release for a window before marking it good; roll back by itself when a metric fails.'),
   flags: z
-    .strictObject({ file: z.string().min(1).describe('A JSON or YAML file (by extension) mapping flag names to true/false, which the app or a flag daemon reads.') })
+    .strictObject({
+      file: z.string().min(1).optional().describe('A JSON or YAML file (by extension) mapping flag names to true/false, which the app or a flag daemon reads.'),
+      http: httpFlagsSchema.optional().describe("A flag service's admin API (GET/PUT/DELETE <url>/flags/<key>, bearer token from tokenEnv)."),
+    })
+    .refine((f) => (f.file === undefined) !== (f.http === undefined), { message: 'flags: name exactly one source, file or http' })
     .optional()
     .describe('Where the feature flags a release declares (`release register --flag`) live: a rollback turns them off, a roll-forward restores them.'),
   notify: notifySettingsSchema.optional().describe('Who hears about rollbacks, paused watches and failed deploys (webhooks, Slack, PagerDuty), through the ledger\'s outbox.'),

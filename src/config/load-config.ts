@@ -56,7 +56,7 @@ function resolvePaths(config: RewindConfig, baseDir: string): RewindConfig {
     // Target, runtime and database paths: each adapter's definition knows its own.
     resolveAdapterPaths(envConfig, { env: envName, baseDir, abs });
     if (envConfig.smoke) envConfig.smoke.suite = abs(envConfig.smoke.suite);
-    if (envConfig.flags) envConfig.flags.file = abs(envConfig.flags.file);
+    if (envConfig.flags?.file) envConfig.flags.file = abs(envConfig.flags.file);
   }
   // Looked up by names from argv and the ledger: a record without a prototype has no `constructor`.
   const environments = nullPrototypeRecord(Object.entries(config.environments));

@@ -78,6 +78,8 @@ environments:
     #     type: http-probe                # or prometheus (PromQL queries, see docs/config.md)
     #     url: http://127.0.0.1:3000/     # an ordinary page of the app, not /health
     #     requests: 100                   # per measurement
+    #   afterRollbackMs: 1800000          # also watch the restored release 30 min after every rollback
+    #                                     # (off when absent; rollback --watch 30m asks for one run)
     deploy:
       autoRollback: true        # roll back to the last known good release when a deploy fails after activation
       baselineHealth: true      # probe the running release before changing anything
@@ -120,6 +122,8 @@ environments:
     # The feature flags a release turns on (release register --flag): a rollback turns them off.
     # flags:
     #   file: ./flags.json                # JSON or YAML the app or a flag daemon reads
+    #   # or, instead of file, a flag service's admin API (GET/PUT/DELETE <url>/flags/<key>):
+    #   # http: { url: "https://flags.internal/admin", tokenEnv: FLAG_ADMIN_TOKEN }
     # Blue-green or canary through a router in front of the two slots (target.slots above).
     # traffic:
     #   strategy: blue-green              # or canary (needs watch:)

@@ -34,7 +34,9 @@ export type StepKind =
   | 'state-snapshot'
   | 'state-check'
   | 'state-restore'
-  | 'state-cleanup';
+  | 'state-cleanup'
+  | 'flags-off'
+  | 'flags-restore';
 
 /**
  * `preflight` steps change nothing that serves traffic: a failure there leaves the environment as it

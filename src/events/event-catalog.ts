@@ -37,12 +37,19 @@ type OperationEnd = OperationFields & { success: boolean; durationMs: number; er
 /** How `db restore` and `db down` end; they share one code path and one shape. */
 type DatabaseOperationEnd = { env: string; operationId: string; backupId?: number; success: boolean; durationMs: number; error?: string };
 
+/**
+ * What the incident texts are filled from (incident-templates.ts): the decision matrix's severity and
+ * issue, the incident's number when it exists (joined at the start, recorded by the end), when the
+ * problem was detected (ISO), and the impact a person recorded.
+ */
+type IncidentFields = { severity?: string; issue?: string; incidentId?: number; detectedAt?: string; impact?: string };
+
 /** Every event and its fields (besides `event` itself and the envelope the fanout stamps). */
 export type EventFields = {
   release_registered: { env: string; to: string; digest: string; artifact: string; stored: string; commit: string | null; ci: CiResult };
   deploy_start: OperationFields;
   deploy_complete: OperationFields & { success: boolean; durationMs?: number; stage?: 'preflight'; paused?: true; error?: string | null; resumed?: true };
-  rollback_start: OperationFields & { automatic: boolean; trigger: 'automatic' | 'manual'; reason?: string };
+  rollback_start: OperationFields & { automatic: boolean; trigger: 'automatic' | 'manual'; reason?: string } & IncidentFields;
   rollback_database_decision: OperationFields & { trigger: 'automatic' | 'manual'; mode: string; reasons: string[]; backupId?: number };
   rollback_database_skipped: OperationFields & { reasons: string[] };
   rollback_refused: {
@@ -55,7 +62,7 @@ export type EventFields = {
     reasons: string[];
     requested?: { to: string | null; db: string | null; reason: string | null };
   };
-  rollback_complete: OperationEnd;
+  rollback_complete: OperationEnd & IncidentFields;
   incident_opened: OperationFields & { incidentId: number; severity: string; issue: string };
   incident_joined: OperationFields & { incidentId: number; severity: string; issue: string };
   incident_record_failed: { env: string; operationId: string; error: string };
@@ -139,6 +146,8 @@ export interface EventSpec<F> {
   readonly fields: { readonly [K in keyof F]-?: Presence<F, K> };
 }
 
+const INCIDENT_FIELDS = { severity: 'optional', issue: 'optional', incidentId: 'optional', detectedAt: 'optional', impact: 'optional' } as const;
+
 export const EVENT_CATALOG: { readonly [N in EventName]: EventSpec<EventFields[N]> } = {
   release_registered: {
     when: '`release register` recorded a new release (not when the same artifact was registered before)',
@@ -165,7 +174,7 @@ export const EVENT_CATALOG: { readonly [N in EventName]: EventSpec<EventFields[N
   },
   rollback_start: {
     when: 'a rollback starts: asked for by a person (`trigger: manual`) or started by a failed deploy (`automatic`)',
-    fields: { env: 'always', operationId: 'always', from: 'always', to: 'always', automatic: 'always', trigger: 'always', reason: 'optional' },
+    fields: { env: 'always', operationId: 'always', from: 'always', to: 'always', automatic: 'always', trigger: 'always', reason: 'optional', ...INCIDENT_FIELDS },
   },
   rollback_database_decision: {
     when: 'right after `rollback_start` when the environment has a database: what the rollback does to it and why',
@@ -181,7 +190,7 @@ export const EVENT_CATALOG: { readonly [N in EventName]: EventSpec<EventFields[N
   },
   rollback_complete: {
     when: 'a rollback ends, succeeded or failed',
-    fields: { env: 'always', operationId: 'always', from: 'always', to: 'always', success: 'always', durationMs: 'always', error: 'optional' },
+    fields: { env: 'always', operationId: 'always', from: 'always', to: 'always', success: 'always', durationMs: 'always', error: 'optional', ...INCIDENT_FIELDS },
   },
   incident_opened: {
     when: 'a rollback ended and opened an incident for its environment (none was open), with the severity from the decision matrix',

@@ -4,12 +4,14 @@
 /**
  * Seed 002's "Incident Notification Template" and "Resolution Notification", as the default texts
  * of a rollback's start and its success (Slack's message and text fallback). Placeholders are
- * `{{name}}`, filled from the event and the environment's `notify.incident` settings; a template that
+ * `{{name}}`, filled from the event (which carries the incident: its number, the decision matrix's
+ * severity, when it was detected) and the environment's `notify.incident` settings; a template that
  * names any other is refused when the config is loaded.
  */
 export const DEFAULT_ALERT_TEMPLATE = `🚨 INCIDENT ALERT
 
 **Status**: Rollback in progress
+**Incident**: {{incident}}
 **Severity**: {{severity}}
 **Impact**: {{impact}}
 **Action**: Rolling back {{env}} to version {{to}}
@@ -25,6 +27,8 @@ export const DEFAULT_ALERT_TEMPLATE = `🚨 INCIDENT ALERT
 export const DEFAULT_RESOLVED_TEMPLATE = `✅ INCIDENT RESOLVED
 
 **Status**: Resolved
+**Incident**: {{incident}}
+**Severity**: {{severity}}
 **Resolution**: Rolled back {{env}} to version {{to}}
 **Duration**: {{duration}}
 **Impact**: {{impact}}
@@ -38,7 +42,8 @@ Thank you for your patience.`;
 
 /** What `notify.incident` sets for an environment's texts. */
 export interface IncidentSettings {
-  severity: string;
+  /** Pins the severity of every text; default: the incident's, from the decision matrix. */
+  severity?: string;
   /** Said under Impact; default: which release failed, and why when rewind knows. */
   impact?: string;
   /** How long a rollback is expected to take (the ETA and the estimated completion). */
@@ -49,7 +54,10 @@ export interface IncidentSettings {
   resolved?: string;
 }
 
-export const DEFAULT_INCIDENT_SETTINGS: IncidentSettings = { severity: 'Critical', etaMinutes: 5, nextUpdateMinutes: 30 };
+export const DEFAULT_INCIDENT_SETTINGS: IncidentSettings = { etaMinutes: 5, nextUpdateMinutes: 30 };
+
+/** Said under Severity when neither the event nor the config gives one (a message queued by an older rewind). */
+export const FALLBACK_SEVERITY = 'Critical';
 
 /** Every placeholder a template may use. */
 export const TEMPLATE_PLACEHOLDERS = [
@@ -57,6 +65,8 @@ export const TEMPLATE_PLACEHOLDERS = [
   'from',
   'to',
   'operationId',
+  'incident',
+  'incidentId',
   'trigger',
   'reason',
   'severity',

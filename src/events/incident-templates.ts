@@ -4,6 +4,7 @@ import {
   DEFAULT_ALERT_TEMPLATE,
   DEFAULT_INCIDENT_SETTINGS,
   DEFAULT_RESOLVED_TEMPLATE,
+  FALLBACK_SEVERITY,
   PLACEHOLDER,
   TEMPLATE_PLACEHOLDERS,
   unknownPlaceholders,
@@ -36,7 +37,24 @@ function fill(template: string, values: Record<Placeholder, string>): string {
   });
 }
 
-type IncidentView = { event: string; env: string; operationId?: string; from?: string | null; to?: string | null; trigger?: string; reason?: string; error?: string | null; durationMs?: number; at?: number };
+type IncidentView = {
+  event: string;
+  env: string;
+  operationId?: string;
+  from?: string | null;
+  to?: string | null;
+  trigger?: string;
+  reason?: string;
+  error?: string | null;
+  durationMs?: number;
+  at?: number;
+  severity?: string;
+  incidentId?: number;
+  detectedAt?: string;
+  impact?: string;
+};
+
+const capitalized = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /**
  * The incident text for an event: the alert for `rollback_start`, the resolution for a
@@ -50,8 +68,11 @@ export function incidentText(event: RewindEvent, settings: IncidentSettings = DE
   const minute = 60_000;
   const why = e.reason ?? e.error ?? undefined;
   const failed = e.from;
-  const impact = settings.impact ?? `${e.env} served release ${failed ?? 'none'}, which failed${why ? `: ${why}` : ''}`;
+  // A person's words on the incident first, then the environment's, then what rewind knows.
+  const impact = e.impact ?? settings.impact ?? `${e.env} served release ${failed ?? 'none'}, which failed${why ? `: ${why}` : ''}`;
   const started = e.event === 'rollback_complete' && typeof e.durationMs === 'number' ? at - e.durationMs : at;
+  const detected = typeof e.detectedAt === 'string' && !Number.isNaN(Date.parse(e.detectedAt)) ? Math.min(Date.parse(e.detectedAt), started) : started;
+  const incident = typeof e.incidentId === 'number' ? `#${e.incidentId}` : e.event === 'rollback_start' ? 'new (its number follows in the resolution)' : 'not recorded';
   return fill(template, {
     env: e.env,
     from: e.from ?? 'none',
@@ -59,10 +80,12 @@ export function incidentText(event: RewindEvent, settings: IncidentSettings = DE
     operationId: e.operationId ?? '',
     trigger: e.trigger ?? '',
     reason: why ?? '',
-    severity: settings.severity,
+    incident,
+    incidentId: typeof e.incidentId === 'number' ? String(e.incidentId) : '',
+    severity: settings.severity ?? (e.severity ? capitalized(e.severity) : FALLBACK_SEVERITY),
     impact,
     eta: `${settings.etaMinutes} min (${incidentTime(started + settings.etaMinutes * minute)})`,
-    detectedAt: incidentTime(started),
+    detectedAt: incidentTime(detected),
     initiatedAt: incidentTime(started),
     estimatedCompleteAt: incidentTime(started + settings.etaMinutes * minute),
     completedAt: incidentTime(at),

@@ -24,7 +24,7 @@ export const deliverySettingsSchema = z.strictObject({
 });
 
 export const incidentSettingsSchema = z.strictObject({
-  severity: z.string().min(1).default(DEFAULT_INCIDENT_SETTINGS.severity).describe('Said under Severity in the incident alert.'),
+  severity: z.string().min(1).optional().describe("Pins what is said under Severity; default: the incident's severity from the decision matrix."),
   impact: z.string().min(1).optional().describe('Said under Impact; default: the release that failed and why.'),
   etaMinutes: z.number().int().min(1).default(DEFAULT_INCIDENT_SETTINGS.etaMinutes).describe('How long a rollback is expected to take: the alert\'s ETA and estimated completion.'),
   nextUpdateMinutes: z.number().int().min(1).default(DEFAULT_INCIDENT_SETTINGS.nextUpdateMinutes).describe('When the alert promises the next update.'),

@@ -13,7 +13,7 @@ The usual pre-, during- and post-rollback checklists (replace a list under incid
 rewind.yaml), attached to each rollback operation. What rewind can
 prove it ticks by itself, with the evidence from the journal: the rollback version (the last known
 good release and why), the backup (its id and sha256), the activation, the database restore, the
-health check, the smoke step, the post-rollback watch (only one of at least incidents.watchMinutes)
+health check, the smoke step, the post-rollback watch (watch.afterRollbackMs or rollback --watch; only one of at least incidents.watchMinutes)
 and its metrics verdict, the incident record. Every other item is a person's job: \`tick\` it with a
 note, which lands in the audit log (checklist_ticked). \`rewind status\` lists what is still open for
 the latest rollback. The operation id is in \`rewind status\`, \`rewind history\` and \`incident show\`.

@@ -8,7 +8,7 @@ import { parseCommandArgs } from '../parse-args.js';
 import { renderPlan } from '../render-plan.js';
 import { finishOperation } from './operation-output.js';
 
-export const usage = 'rewind rollback [<env>] [--to <version>] [--db restore|down|skip] [--dry-run] [--yes] [--allow-untested] [--force] [--reason <text>] [--json]';
+export const usage = 'rewind rollback [<env>] [--to <version>] [--db restore|down|skip] [--dry-run] [--yes] [--allow-untested] [--force] [--reason <text>] [--watch <duration>|off] [--json]';
 
 export const help = `${usage}
 
@@ -41,6 +41,11 @@ Options:
                      migration was applied since the LKG and it has a down; its SQL and lint findings are shown)
   --db skip          leave the database as it is whatever the migrations did (needs --yes; audited)
   --reason <text>    why, for the audit log and the events
+  --watch <duration> after the rollback, watch the restored release this long (30m, 90s, 2h) through
+                     environments.<env>.watch's source, as the last step; "off" skips a configured
+                     watch.afterRollbackMs. Passing it ticks the checklist's "monitor for 30 minutes"
+                     (when at least incidents.watchMinutes) and "metrics normalized"; failing it fails
+                     the rollback (exit 9: the older release stays, service is not restored)
   --json             print events as JSON lines
 
 Exit codes: 0 rolled back and healthy; 4 nothing to roll back to, or refused as unsafe; 5 locked or
@@ -58,6 +63,7 @@ export async function run(argv: string[], io: CliIo, stdin: NodeJS.ReadableStrea
       force: { type: 'boolean' },
       reason: { type: 'string' },
       db: { type: 'string' },
+      watch: { type: 'string' },
     },
     { min: 0, max: 1, usage },
   );
@@ -69,7 +75,8 @@ export async function run(argv: string[], io: CliIo, stdin: NodeJS.ReadableStrea
   if (db === 'skip' && !args.flag('yes') && !args.flag('dry-run')) {
     throw new RewindError('REWIND_E_CONFIRM_REQUIRED', '--db skip rolls the code back onto a schema it may not handle: pass --yes to confirm (it is recorded in the audit log)', { argument: '--yes' });
   }
-  const options = { to: args.string('to'), allowUntested: args.flag('allow-untested'), force: args.flag('force'), reason: args.string('reason'), db: db as 'restore' | 'down' | 'skip' | undefined };
+  const watch = args.string('watch');
+  const options = { watchMs: watch === undefined ? undefined : parseWatch(watch), to: args.string('to'), allowUntested: args.flag('allow-untested'), force: args.flag('force'), reason: args.string('reason'), db: db as 'restore' | 'down' | 'skip' | undefined };
   const context = await openContext(args, io);
   try {
     const env = resolveEnvironment(args.positionals[0], Object.keys(context.config.environments), io, usage);
@@ -92,4 +99,13 @@ export async function run(argv: string[], io: CliIo, stdin: NodeJS.ReadableStrea
   } finally {
     await context.close();
   }
+}
+
+/** `--watch 30m` / `90s` / `2h` / `1500ms`, or `off`: a length people type, at least a second. */
+function parseWatch(text: string): number | null {
+  if (text === 'off') return null;
+  const match = /^(\d+)(ms|s|m|h)$/.exec(text.trim());
+  const ms = match ? Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'] : NaN;
+  if (!(ms >= 1000)) throw new RewindError('REWIND_E_USAGE', `--watch takes a length of at least 1 s such as 30m, 90s or 2h, or off; not ${JSON.stringify(text)}`, { argument: '--watch' });
+  return ms;
 }

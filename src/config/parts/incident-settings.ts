@@ -37,8 +37,7 @@ export const incidentSettingsSchema = z.strictObject({
   changelog: changelogSchema.optional().describe('Annotate the CHANGELOG after a rollback with user impact (`rewind incident changelog`, and on `incident close`).'),
   watchMinutes: z
     .number()
-    .int()
-    .min(1)
+    .positive()
     .default(30)
     .describe('"Monitor for 30 minutes" after a rollback: the post-rollback watch window, in minutes, that ticks it; a shorter watch does not.'),
   checklists: z

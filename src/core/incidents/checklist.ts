@@ -129,7 +129,7 @@ class Proofs {
       case 'watch-window':
         return this.watchWindow();
       case 'metrics':
-        return this.passed(['watch'], 'no post-rollback watch ran: no metrics verdict');
+        return this.metrics();
       case 'incident-documented': {
         const fields = this.incident?.fields;
         if (fields?.impact && fields.rootCause) return { state: 'done', evidence: `incident #${this.incident!.id} records impact and root cause` };
@@ -165,11 +165,18 @@ class Proofs {
   private watchWindow(): Verdict {
     const watch = this.step('watch');
     const needed = this.watchMinutes * 60_000;
-    if (!watch) return { state: 'open', evidence: `no post-rollback watch ran: watch ${this.watchMinutes} minutes by hand, then tick it` };
-    const ran = (watch.finishedAt ?? watch.startedAt) - watch.startedAt;
+    if (!watch) return { state: 'open', evidence: `no post-rollback watch ran (watch.afterRollbackMs or rollback --watch): watch ${this.watchMinutes} minutes by hand, then tick it` };
     if (watch.state !== 'succeeded') return { state: 'open', evidence: `the post-rollback watch ${watch.state}: ${messageOf(watch)}` };
-    if (ran < needed) return { state: 'open', evidence: `the post-rollback watch passed but lasted ${Math.round(ran / 60_000)} min, less than ${this.watchMinutes}` };
-    return { state: 'done', evidence: `step ${watch.stepId} passed over ${Math.round(ran / 60_000)} min: ${messageOf(watch)}` };
+    // The window's configured length, not the wall time: its last measurement is taken one interval before it ends.
+    const windowMs = (watch.detail as { windowMs?: number } | null)?.windowMs ?? (watch.finishedAt ?? watch.startedAt) - watch.startedAt;
+    if (windowMs < needed) return { state: 'open', evidence: `the post-rollback watch passed but lasted ${lengthOf(windowMs)}, less than ${this.watchMinutes} min (incidents.watchMinutes)` };
+    return { state: 'done', evidence: `step ${watch.stepId} watched ${this.operation.toVersion} for ${lengthOf(windowMs)}, ${samplesOf(watch)}: ${messageOf(watch)}` };
+  }
+
+  private metrics(): Verdict {
+    const verdict = this.passed(['watch'], 'no post-rollback watch ran: no metrics verdict');
+    const watch = this.step('watch');
+    return verdict.state === 'done' && watch ? { ...verdict, evidence: `${verdict.evidence} (${samplesOf(watch)})` } : verdict;
   }
 }
 
@@ -177,3 +184,10 @@ class Proofs {
 const incidentSettings = (config: RewindConfig) => config.incidents ?? { watchMinutes: 30, checklists: undefined };
 
 const messageOf = (step: StepRecord): string => (step.detail as { message?: string } | null)?.message ?? step.state;
+
+const samplesOf = (step: StepRecord): string => {
+  const measured = (step.detail as { measurements?: { seq: number }[] } | null)?.measurements ?? [];
+  return `${new Set(measured.map((m) => m.seq)).size} samples`;
+};
+
+const lengthOf = (ms: number): string => (ms < 60_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 6_000) / 10} min`);

@@ -33,6 +33,7 @@ const TIMELINE_WORDS: Record<TimelineKind, string> = {
   'rollback-completed': 'Rollback completed',
   'rollback-failed': 'Rollback failed',
   'service-restored': 'Service restored',
+  'service-not-restored': 'Service not restored',
 };
 
 export function buildIncidentReport(view: IncidentView, checklists: ChecklistView[] = []): IncidentReport {

@@ -6,7 +6,7 @@ import { firstFailedStep } from './incident-severity.js';
  * the journals of its rollbacks (and of the deploys that started them). Only stored data goes in,
  * so reading it twice gives the same answer.
  */
-export type TimelineKind = 'detected' | 'rollback-initiated' | 'database-restored' | 'rollback-completed' | 'rollback-failed' | 'service-restored';
+export type TimelineKind = 'detected' | 'rollback-initiated' | 'database-restored' | 'rollback-completed' | 'rollback-failed' | 'service-restored' | 'service-not-restored';
 
 export interface TimelineEntry {
   /** null: not recorded (a person fills it in). */
@@ -71,7 +71,9 @@ async function rollbackTimeline(ledger: Ledger, facts: IncidentRollbackFacts, de
   const steps = await ledger.listSteps(operationId);
   const restore = steps.find((s) => (s.kind === 'db-restore' || s.kind === 'db-down') && s.state === 'succeeded');
   if (restore) entries.push({ at: restore.finishedAt, kind: 'database-restored', text: messageOf(restore), operationId });
-  if (!facts.succeeded) {
+  // A rollback that failed only after rollback-complete (its post-rollback watch) did switch back.
+  const completed = steps.some((s) => s.kind === 'rollback-complete' && s.state === 'succeeded');
+  if (!facts.succeeded && !completed) {
     entries.push({ at: operation.finishedAt, kind: 'rollback-failed', text: `rollback failed: ${operation.error ?? 'see rewind history'}`, operationId });
     return entries;
   }
@@ -82,6 +84,9 @@ async function rollbackTimeline(ledger: Ledger, facts: IncidentRollbackFacts, de
   if (checks.length > 0 && checks.every((s) => s.state === 'succeeded')) {
     const at = Math.max(...checks.map((s) => s.finishedAt ?? s.startedAt));
     entries.push({ at, kind: 'service-restored', text: `post-rollback checks passed: ${checks.map((s) => s.stepId).join(', ')}`, operationId });
+  } else if (checks.some((s) => s.state !== 'succeeded')) {
+    const failed = checks.find((s) => s.state !== 'succeeded')!;
+    entries.push({ at: failed.finishedAt ?? operation.finishedAt, kind: 'service-not-restored', text: `service not restored: ${failed.stepId} ${failed.state}: ${messageOf(failed)}`, operationId });
   } else if (checks.length === 0) {
     entries.push({ at: operation.finishedAt, kind: 'service-restored', text: 'no post-rollback check is configured: restored as far as rewind can tell, not verified', operationId });
   }

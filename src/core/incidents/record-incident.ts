@@ -1,7 +1,8 @@
 import type { Plan } from '../plan.js';
 import type { IncidentRecord, IncidentRollbackFacts, OperationRecord } from '../../ports/ledger.js';
 import type { Services } from '../services.js';
-import { classifyRollback, worstSeverity } from './incident-severity.js';
+import { classifyRollback, firstFailedStep, worstSeverity } from './incident-severity.js';
+import { viewIncident } from './incident-view.js';
 
 /**
  * Every rollback opens an incident for its environment, or joins the one still open. Called when
@@ -57,4 +58,56 @@ async function rollbackFacts(services: Services, plan: Plan, operation: Operatio
     facts.database = { mode: plan.database.mode, reasons: plan.database.reasons, ...(plan.database.backupId !== undefined ? { backupId: plan.database.backupId } : {}), ...(backup ? { backupTakenAt: backup.createdAt } : {}) };
   }
   return facts;
+}
+
+/** What the incident texts (notify) are filled from; every field may be absent. */
+export interface IncidentNotice {
+  severity?: string;
+  issue?: string;
+  incidentId?: number;
+  detectedAt?: string;
+  impact?: string;
+}
+
+/**
+ * For `rollback_start`: the severity the decision matrix gives this rollback if it succeeds (the
+ * worse of it and the open incident's, which it will join), that incident's number and the impact a
+ * person recorded there, and when the deploy's first failed check detected the problem. A rollback
+ * that opens a new incident has no number yet: the incident is recorded when the rollback ends, so
+ * that a rollback that fails is recorded as one. Never throws: the alert is not worth a rollback.
+ */
+export async function incidentAtStart(services: Services, plan: Plan, operation: OperationRecord): Promise<IncidentNotice> {
+  try {
+    const parentSteps = operation.parentId ? await services.ledger.listSteps(operation.parentId) : [];
+    const cls = classifyRollback(operation, true, parentSteps);
+    const detected = operation.parentId ? firstFailedStep(parentSteps) : undefined;
+    const open = await services.ledger.findOpenIncident(plan.env);
+    return {
+      severity: open ? worstSeverity(open.severity, cls.severity) : cls.severity,
+      issue: cls.issue,
+      ...(open ? { incidentId: open.id } : {}),
+      ...(open?.fields.impact ? { impact: open.fields.impact } : {}),
+      ...(detected ? { detectedAt: new Date(detected.finishedAt ?? detected.startedAt).toISOString() } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
+/** For `rollback_complete`: the incident as recorded (number, severity, impact) and when it was detected. */
+export async function incidentAtEnd(services: Services, incident: IncidentRecord | undefined, operation: OperationRecord): Promise<IncidentNotice> {
+  if (!incident) return {};
+  try {
+    const view = await viewIncident(services.ledger, incident);
+    const facts = incident.rollbacks.find((r) => r.operationId === operation.id);
+    return {
+      severity: incident.severity,
+      ...(facts ? { issue: facts.issue } : {}),
+      incidentId: incident.id,
+      ...(incident.fields.impact ? { impact: incident.fields.impact } : {}),
+      ...(view.detectedAt !== null ? { detectedAt: new Date(view.detectedAt).toISOString() } : {}),
+    };
+  } catch {
+    return { severity: incident.severity, incidentId: incident.id };
+  }
 }

@@ -1,4 +1,4 @@
-import { restoreReleaseFlags } from '../flags/release-flags.js';
+import { flagsToRestore, flagsToTurnOff } from '../flags/release-flags.js';
 import { RewindError } from '../../errors/rewind-error.js';
 import type { OperationRecord } from '../../ports/ledger.js';
 import type { Target } from '../../ports/target.js';
@@ -48,6 +48,7 @@ async function buildDeployPlan(services: Services, environment: ResolvedEnvironm
     options: { baseline: options.baseline, autoRollback: options.autoRollback, allowBreaking: options.allowBreaking },
     backup: config.database ? describeBackup(services, environment, 'pre-upgrade', current?.version ?? null) : undefined,
     slots: await slotsOf(target, config),
+    flags: await flagsToRestore(services, config, env, release.version),
   });
 }
 
@@ -77,7 +78,6 @@ export async function executeDeploy(services: Services, environment: ResolvedEnv
   if (result.ok) {
     await services.ledger.finishOperation(operation.id, 'succeeded', null, services.now());
     await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: true, durationMs });
-    await restoreReleaseFlags(services, env, plan.to, operation.id);
     return { plan, operation, ok: true };
   }
   const failure = `${result.failedStep!.id}: ${result.outcome!.message}`;
@@ -127,6 +127,7 @@ export async function executeDeploy(services: Services, environment: ResolvedEnv
     safetyBackup: database?.mode === 'restore' ? describeBackup(services, environment, 'safety', plan.to) : undefined,
     slots: await slotsOf(target, environment.config),
     state: await stateDecision(services, environment, lkg, database),
+    flags: await flagsToTurnOff(services, environment.config, env, failedRelease?.version),
   });
   // The rollback operation exists before the deploy is closed, so a crash in between leaves it to resume.
   const rollbackOperation = await createOperation(services, rollbackPlan, operation.id, rollbackPlan.reason ?? null);

@@ -5,8 +5,8 @@ import { parseVersion } from '../../util/semver.js';
 import { findDownTarget, type DownTarget } from '../database/database-down.js';
 import type { DatabaseOverride } from '../database/database-rollback-decision.js';
 import { failpoint } from '../failpoints.js';
-import { turnOffRolledBackFlags } from '../flags/release-flags.js';
-import { recordIncident } from '../incidents/record-incident.js';
+import { flagsToTurnOff } from '../flags/release-flags.js';
+import { incidentAtEnd, incidentAtStart, recordIncident } from '../incidents/record-incident.js';
 import type { Plan } from '../plan.js';
 import { planRollback } from '../plan/rollback-plan.js';
 import { lookUpEnvironment, type ResolvedEnvironment } from '../resolved-environment.js';
@@ -26,13 +26,16 @@ export interface RollbackOptions {
   reason?: string;
   /** Override the database plan: restore the pre-upgrade backup, or skip the database (audited). */
   db?: DatabaseOverride;
+  /** Watch the restored release this long after the rollback (`--watch`); null: no watch even when configured. */
+  watchMs?: number | null;
 }
 
 /** Announces a rollback (and what it does to the database) and runs it; also the hand-over from a failed deploy. */
 export async function startRollback(services: Services, environment: ResolvedEnvironment, target: Target, plan: Plan, operation: OperationRecord): Promise<OperationOutcome> {
   const automatic = plan.automatic ?? false;
   const trigger = automatic ? 'automatic' : 'manual';
-  await services.sink.emit({ event: 'rollback_start', env: plan.env, operationId: operation.id, from: plan.from, to: plan.to, automatic, trigger, reason: plan.reason });
+  const incident = await incidentAtStart(services, plan, operation);
+  await services.sink.emit({ event: 'rollback_start', env: plan.env, operationId: operation.id, from: plan.from, to: plan.to, automatic, trigger, reason: plan.reason, ...incident });
   if (plan.database) {
     // What the rollback does to the database, and why, belongs in the audit log, not only in --dry-run.
     await services.sink.emit({ event: 'rollback_database_decision', env: plan.env, operationId: operation.id, from: plan.from, to: plan.to, trigger, ...plan.database });
@@ -41,11 +44,7 @@ export async function startRollback(services: Services, environment: ResolvedEnv
 }
 
 export async function executeRollback(services: Services, environment: ResolvedEnvironment, target: Target, plan: Plan, operation: OperationRecord, resumedAt?: number): Promise<OperationOutcome> {
-  const outcome = await runRollback(services, environment, target, plan, operation, resumedAt);
-  // An interrupted rollback has not ended: its incident is recorded when it is resumed to an end.
-  if (!outcome.interrupted) await recordIncident(services, plan, operation, outcome.ok);
-  if (outcome.ok) await turnOffRolledBackFlags(services, plan.env, plan.from, operation.id);
-  return outcome;
+  return runRollback(services, environment, target, plan, operation, resumedAt);
 }
 
 async function runRollback(services: Services, environment: ResolvedEnvironment, target: Target, plan: Plan, operation: OperationRecord, resumedAt?: number): Promise<OperationOutcome> {
@@ -55,8 +54,17 @@ async function runRollback(services: Services, environment: ResolvedEnvironment,
   if (result.interrupted) return interrupted(services, environment, target, plan, operation, result);
   failpoint('rollback:operation:ran');
   const undone = !result.ok && result.changed ? await restartAppStoppedForNothing(services, environment, target, operation, result.failedStep!.id) : '';
-  const failure = result.ok ? null : `${result.failedStep!.id}: ${result.outcome!.message}${undone}`;
+  // The post-rollback watch runs after rollback-complete: the switch back stands, but service is not shown restored.
+  const watchFailed = result.failedStep?.id === 'post-rollback-watch';
+  const failure = result.ok
+    ? null
+    : watchFailed
+      ? `post-rollback-watch: ${plan.to} serves again, but its watch ${result.outcome!.status === 'inconclusive' ? 'paused' : 'failed'} (${result.outcome!.message}): service is not restored`
+      : `${result.failedStep!.id}: ${result.outcome!.message}${undone}`;
   await services.ledger.finishOperation(operation.id, result.ok ? 'succeeded' : 'failed', failure, services.now());
+  // Recorded before rollback_complete, so its notification (INCIDENT RESOLVED) carries the incident.
+  // An interrupted rollback (returned above) has not ended: its incident is recorded when it is resumed to an end.
+  const incident = await incidentAtEnd(services, await recordIncident(services, plan, operation, result.ok), operation);
   await services.sink.emit({
     event: 'rollback_complete',
     env,
@@ -66,6 +74,7 @@ async function runRollback(services: Services, environment: ResolvedEnvironment,
     success: result.ok,
     durationMs: await activeDurationMs(services, operation, resumedAt),
     ...(failure ? { error: failure } : {}),
+    ...incident,
   });
   if (result.ok) return { plan, operation, ok: true };
   if (!result.changed) {
@@ -82,6 +91,9 @@ async function runRollback(services: Services, environment: ResolvedEnvironment,
 
 async function buildRollbackPlan(services: Services, environment: ResolvedEnvironment, target: Target, options: RollbackOptions): Promise<Plan> {
   const { env, config } = environment;
+  if (options.watchMs && !config.watch) {
+    throw new RewindError('REWIND_E_USAGE', `--watch needs environments.${env}.watch: its source is what the restored release is measured through`, { argument: '--watch', env });
+  }
   const current = await currentRelease(services, env);
   let to: ReleaseRecord;
   if (options.to !== undefined) {
@@ -132,6 +144,8 @@ async function buildRollbackPlan(services: Services, environment: ResolvedEnviro
     down,
     slots: await slotsOf(target, config),
     state: await stateDecision(services, environment, to, database),
+    ...(options.watchMs !== undefined ? { watchMs: options.watchMs } : {}),
+    flags: await flagsToTurnOff(services, config, env, current?.version),
   });
 }
 

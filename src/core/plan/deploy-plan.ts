@@ -6,6 +6,7 @@ import { baselineMetricsStep, healthStep, smokeStep, watchStep } from './steps/c
 import { backupStep, driftCheckStep, migrateStep, migrationsCheckStep, recordDatabaseFactsStep, type BackupDescription } from './steps/database.js';
 import { activateStep, diskSpaceStep, markGoodStep, prepareStep, pruneStep, recordRunningStep, releaseArtifact } from './steps/release.js';
 import { slotDeploySteps } from './steps/slots.js';
+import { flagsRestoreStep } from './steps/flags.js';
 import { stateCleanupStep, stateSnapshotStep } from './steps/state.js';
 import type { TargetDescriber } from './target-describer.js';
 
@@ -23,6 +24,8 @@ export interface DeployPlanInput {
   backup?: BackupDescription;
   /** Slotted targets with `traffic:`: what each slot holds now (blue-green, canary). */
   slots?: SlotState[];
+  /** A roll-forward of a release whose flags a rollback turned off: what to put back, and where. */
+  flags?: { off: Record<string, boolean | null>; source: string };
 }
 
 /** Deploy: record running → disk space → baseline health → unpack → activate → health → mark good → prune. Pure. */
@@ -85,6 +88,7 @@ export function planDeploy(input: DeployPlanInput): Plan {
     ...smokeStep(config, release.version),
     ...(config.watch ? [watchStep(config.watch, release.version)] : []),
     markGoodStep(release.version, current?.version ?? null),
+    ...(input.flags ? [flagsRestoreStep(release.version, input.flags.off, input.flags.source)] : []),
     pruneStep(config.target.keep),
   ];
   return {

@@ -232,6 +232,21 @@ describe('planRollback', () => {
     expect(warm.notes.at(-1)).toBe('1.0.0 is still warm: the rollback is a traffic switch');
   });
 
+  it('ends with flags-off and the post-rollback watch, after rollback-complete, when configured or asked for', () => {
+    const watch = { windowMs: 60_000, intervalMs: 5_000, afterRollbackMs: 1_800_000, source: { type: 'http-probe', url: 'http://127.0.0.1:3000/' } };
+    const config = envConfig({ watch });
+    const flags = { flags: ['new-checkout'], source: 'flag file /srv/flags.json' };
+    const plan = planRollback({ env: 'production', config, target: fakeTarget().target, from: failing, to: good, reason: 'r', automatic: true, flags });
+    expect(phases(plan).slice(-3)).toEqual(['rollback-complete:finalize', 'flags-off:finalize', 'post-rollback-watch:verify']);
+    expect(plan.steps.at(-1)).toMatchObject({ kind: 'watch', params: { version: '1.0.0', windowMs: 1_800_000, afterRollback: true } });
+    expect(plan.steps.at(-2)).toMatchObject({ kind: 'flags-off', params: { version: '1.1.0', flags: ['new-checkout'] } });
+    expect(plan.notes).toContain('after the rollback 1.0.0 is watched for 1800 s; service counts as restored only if it passes');
+    // --watch 2s overrides the length; --watch off (null) drops it; without watch: no step whatever is asked.
+    expect(planRollback({ env: 'production', config, target: fakeTarget().target, from: failing, to: good, reason: 'r', automatic: false, watchMs: 2000 }).steps.at(-1)!.params.windowMs).toBe(2000);
+    expect(ids(planRollback({ env: 'production', config, target: fakeTarget().target, from: failing, to: good, reason: 'r', automatic: false, watchMs: null }))).not.toContain('post-rollback-watch');
+    expect(ids(planRollback({ env: 'production', config: envConfig(), target: fakeTarget().target, from: failing, to: good, reason: 'r', automatic: false, watchMs: 2000 }))).not.toContain('post-rollback-watch');
+  });
+
   it('is plain JSON-serialisable data', () => {
     const plan = planRollback({ env: 'production', config: envConfig(), target: fakeTarget().target, from: failing, to: good, reason: 'r', automatic: false });
     expect(JSON.parse(JSON.stringify(plan))).toEqual(plan);

@@ -4,7 +4,8 @@ import type { SlotState } from '../../ports/target.js';
 import { describeDownTarget, type DownTarget } from '../database/database-down.js';
 import type { DatabaseDecision } from '../database/database-rollback-decision.js';
 import { PLAN_FORMAT_VERSION, type Plan, type PlanStep } from '../plan.js';
-import { healthStep, smokeStep } from './steps/checks.js';
+import { healthStep, postRollbackWatchStep, smokeStep } from './steps/checks.js';
+import { flagsOffStep } from './steps/flags.js';
 import { downSteps, restoreSteps, type BackupDescription } from './steps/database.js';
 import { activateStep, prepareStep, releaseArtifact, rollbackCompleteStep, rollbackStartStep } from './steps/release.js';
 import { slotRollbackSteps } from './steps/slots.js';
@@ -36,6 +37,10 @@ export interface RollbackPlanInput {
   slots?: SlotState[];
   /** With `state:`: whether the state store's snapshot is put back (decideStateRestore). */
   state?: StateDecision;
+  /** The post-rollback watch's length (`rollback --watch`); null: none; absent: watch.afterRollbackMs. */
+  watchMs?: number | null;
+  /** The flags `from` declared (`release register --flag`) and their source: turned off after the switch back. */
+  flags?: { flags: string[]; source: string };
 }
 
 /** Rollback: rollback_start → (unpack if needed) → activate LKG → health → rollback_complete. Pure. */
@@ -52,6 +57,9 @@ export function planRollback(input: RollbackPlanInput): Plan {
     ...(decision?.mode === 'down' && input.down ? describeDownTarget(input.down) : []),
   ];
   if (!config.health) notes.push('no health check configured: the rolled-back release is not probed');
+  const watchMs = input.watchMs === undefined ? config.watch?.afterRollbackMs : (input.watchMs ?? undefined);
+  const watch = config.watch && watchMs ? [postRollbackWatchStep(config.watch, to.version, watchMs)] : [];
+  if (watch.length) notes.push(`after the rollback ${to.version} is watched for ${Math.round(watchMs! / 1000)} s; service counts as restored only if it passes`);
   const unpack = prepareStep(artifact, prepare);
   const databaseSteps = [
     ...(decision?.mode === 'restore' && decision.backup ? restoreSteps(decision.backup.id, from?.version ?? null, input.safetyBackup, decision.undoes ?? []) : []),
@@ -89,6 +97,8 @@ export function planRollback(input: RollbackPlanInput): Plan {
     ...(config.health ? [healthStep('health', config, to.version, 'verify')] : []),
     ...smokeStep(config, to.version),
     rollbackCompleteStep(from?.version ?? null, to.version),
+    ...(input.flags && from ? [flagsOffStep(from.version, input.flags.flags, input.flags.source)] : []),
+    ...watch,
   ];
   return {
     version: PLAN_FORMAT_VERSION,

@@ -3,6 +3,7 @@ import type { StepExecutor } from './step-context.js';
 import { baselineHealth, diskSpace, recordRunning } from './preflight-steps.js';
 import { dbBackup, dbCheckBackup, dbDown, dbRestore, dbVerify, driftCheck, migrate, migrationsCheck, stopApp } from './database-steps.js';
 import { baselineMetrics, watchWindow } from './watch-steps.js';
+import { flagsOff, flagsRestore } from './flag-steps.js';
 import { canaryAnalysis, shiftTraffic, startSlot } from './traffic-steps.js';
 import { reconcile, recordCurrent } from './repair-steps.js';
 import { stateCheck, stateCleanup, stateRestore, stateSnapshot } from './state-steps.js';
@@ -41,4 +42,6 @@ export const STEP_EXECUTORS: Record<StepKind, StepExecutor> = {
   'state-check': stateCheck,
   'state-restore': stateRestore,
   'state-cleanup': stateCleanup,
+  'flags-off': flagsOff,
+  'flags-restore': flagsRestore,
 };

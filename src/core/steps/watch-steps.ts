@@ -52,7 +52,9 @@ export const watchWindow: StepExecutor = async (step, context): Promise<Outcome>
   if (!watch) return succeeded('no watch window configured');
   const version = step.params.version as string;
   const baselines = await baselineOf(context);
-  const template = templateFor(watch, LATENCY_P95_METRIC in baselines);
+  // A post-rollback watch carries its own length (watch.afterRollbackMs or `rollback --watch`).
+  const windowMs = typeof step.params.windowMs === 'number' ? step.params.windowMs : watch.windowMs;
+  const template = templateFor(watch, LATENCY_P95_METRIC in baselines, windowMs);
   const source = context.services.createMetricSource(watch.source);
   const { sink } = context.services;
   let state = startAnalysisRun(template, baselines);
@@ -80,7 +82,7 @@ export const watchWindow: StepExecutor = async (step, context): Promise<Outcome>
         decision: verdict.decision,
         phases: Object.fromEntries([...judged].map(([name, m]) => [name, m.phase])),
       });
-      const detail = { template: { intervalMs: template.intervalMs, count: template.count, metrics: template.metrics.map((m) => m.name) }, baselines, measurements: measured, decidedBy: verdict.decidedBy, reasons: verdict.reasons };
+      const detail = { windowMs, template: { intervalMs: template.intervalMs, count: template.count, metrics: template.metrics.map((m) => m.name) }, baselines, measurements: measured, decidedBy: verdict.decidedBy, reasons: verdict.reasons };
       if (verdict.decision === 'failed') return failed(`watch window: ${verdict.reasons.join('; ')}`, detail, 'REWIND_E_WATCH_FAILED');
       if (verdict.decision === 'paused') {
         await sink.emit({ event: 'watch_paused', env: context.env, operationId: context.operation.id, version, reasons: verdict.reasons });
@@ -91,7 +93,7 @@ export const watchWindow: StepExecutor = async (step, context): Promise<Outcome>
       if (seq < template.count && wait > 0) await sleep(wait);
     }
     const verdict = judgeAnalysisRun(state);
-    return succeeded(`watch window passed after ${template.count} measurements: ${verdict.reasons.join('; ')}`, { measurements: measured, reasons: verdict.reasons });
+    return succeeded(`watch window passed after ${template.count} measurements: ${verdict.reasons.join('; ')}`, { windowMs, measurements: measured, reasons: verdict.reasons });
   } finally {
     await source.close?.();
   }

@@ -49,3 +49,23 @@ export function watchStep(watch: WatchSettings, version: string): PlanStep {
     ],
   });
 }
+
+/**
+ * After a rollback: the restored release watched for `windowMs` (watch.afterRollbackMs or `rollback
+ * --watch`). It runs after rollback-complete, so the ledger already says what serves; its verdict is
+ * the evidence for the checklist's "monitor for 30 minutes" and "metrics normalized". There is no
+ * baseline to compare latency with (the release rolled back from was the bad one): error rate only.
+ */
+export function postRollbackWatchStep(watch: WatchSettings, version: string, windowMs: number): PlanStep {
+  return step({
+    id: 'post-rollback-watch',
+    kind: 'watch',
+    phase: 'verify',
+    title: `watch ${version} for ${Math.round(windowMs / 1000)} s after the rollback`,
+    params: { version, windowMs, afterRollback: true },
+    effects: [
+      `every ${watch.intervalMs / 1000} s through ${watch.source.type}: error rate > ${watch.errorRateThreshold * 100} % fails (no baseline: latency is not judged)`,
+      'a failed or paused watch fails the rollback (the release stays in place: there is nothing older to go back to by itself); service is not counted restored',
+    ],
+  });
+}
