@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deploy } from '../src/core/operations/deploy.js';
 import { createCommandSandbox, ENV, ReleaseHealthServer, type CommandSandbox } from './support/command-sandbox.js';
 import { FakeGithub } from './support/fake-github.js';
 
@@ -35,6 +36,8 @@ describe('the CI gate from GitHub check runs (real CLI, fake GitHub)', () => {
   };
 
   beforeAll(async () => {
+    // For the in-process services (compose-services reads the token variable from this process).
+    process.env[TOKEN_ENV] = TOKEN;
     [health, github] = await Promise.all([ReleaseHealthServer.start(), FakeGithub.start()]);
     github.addToken(TOKEN, { repos: [REPO], checks: true, statuses: true });
     github.addToken('read-contents-only', { repos: [REPO], checks: false, statuses: false });
@@ -47,6 +50,7 @@ describe('the CI gate from GitHub check runs (real CLI, fake GitHub)', () => {
     github.setCommit(REPO, SHA['2.0.0'], { runs: [{ name: 'test', status: 'in_progress', conclusion: null }], statuses: [{ context: 'ci/jenkins', state: 'success' }] });
   });
   afterAll(async () => {
+    delete process.env[TOKEN_ENV];
     await sandbox?.close();
     await Promise.all([health?.close(), github?.close()]);
   });
@@ -108,7 +112,8 @@ describe('the CI gate from GitHub check runs (real CLI, fake GitHub)', () => {
   });
 
   it('deploy asks GitHub again: a pending release is refused until its checks pass, a failed one always', async () => {
-    for (const v of ['1.0.0', '1.1.0']) expect((await cli(['deploy', ENV, v])).code).toBe(0);
+    // The two good releases go live in-process (the same services, the same gate), to spare CLI starts.
+    for (const v of ['1.0.0', '1.1.0']) expect((await deploy(sandbox.services, ENV, v)).ok).toBe(true);
     const pending = await cli(['deploy', ENV, '2.0.0']);
     expect(pending.code).toBe(3);
     expect(pending.stderr).toContain('REWIND_E_RELEASE_UNTESTED');
@@ -136,6 +141,9 @@ describe('the CI gate from GitHub check runs (real CLI, fake GitHub)', () => {
     const [op] = await sandbox.ledger.listOperations(ENV, { limit: 1 });
     expect((await ciEvents()).at(-1)).toMatchObject({ operationId: op!.id, toVersion: '1.1.0', data: { stage: 'rollback', verdict: 'passed' } });
     expect((await ciEvents()).at(-1)!.data.allowedUntested).toBeUndefined();
+    // Seed 003's post-rollback item, ticked by rewind from that evidence.
+    const checklist = JSON.parse((await cli(['checklist', 'show', op!.id, '--json'])).stdout) as { items: { id: string; state: string; by: string | null; evidence: string }[] };
+    expect(checklist.items.find((i) => i.id === 'ci-passed')).toMatchObject({ state: 'done', by: 'rewind', evidence: expect.stringContaining(`1.1.0 passed CI on github ${REPO}@${SHA['1.1.0']}`) });
   });
 
   it('a rollback to a release whose checks now fail is refused without --allow-untested, even though it registered as passed', async () => {
@@ -169,8 +177,11 @@ describe('the CI gate from GitHub check runs (real CLI, fake GitHub)', () => {
     const audit = (await ciEvents()).at(-1)!;
     expect(audit).toMatchObject({ operationId: op!.id, toVersion: '1.0.0', actor: expect.any(String), data: { stage: 'rollback', verdict: 'failed', allowedUntested: true, commit: SHA['1.0.0'] } });
     expect((op!.plan as { ci?: { verdict: string; allowedUntested?: boolean } }).ci).toMatchObject({ verdict: 'failed', allowedUntested: true });
-    const incidents = JSON.parse((await cli(['incident', 'list', ENV, '--json'])).stdout) as { id: number }[];
-    const [first, second] = await Promise.all([cli(['incident', 'report', String(incidents[0]!.id)]), cli(['incident', 'report', String(incidents[0]!.id)])]);
+    const incident = String((await sandbox.ledger.findIncidentByOperation(op!.id))!.id);
+    const [first, second, checklistRun] = await Promise.all([cli(['incident', 'report', incident]), cli(['incident', 'report', incident]), cli(['checklist', 'show', op!.id, '--json'])]);
+    const checklist = JSON.parse(checklistRun.stdout) as { items: { id: string; state: string; evidence: string }[]; open: string[] };
+    expect(checklist.items.find((i) => i.id === 'ci-passed')).toMatchObject({ state: 'open', evidence: expect.stringContaining('--allow-untested let it through') });
+    expect(checklist.open).toContain('ci-passed');
     expect(first.code, first.stderr).toBe(0);
     expect(second.stdout).toBe(first.stdout);
     expect(first.stdout).toMatch(new RegExp(`- CI of 1\\.1\\.0: PASSED on github ${REPO}@${SHA['1.1.0']}, read \\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z \\(lint neutral #\\d+, test success #\\d+\\)`));
