@@ -67,6 +67,14 @@ describe('GithubChecks against a fake GitHub REST API', () => {
     expect(github.requests.length).toBe(before);
   });
 
+  it('REWIND_E_CI_AUTH without sending or quoting a token that holds a newline (as a pasted secret may)', async () => {
+    const before = github.requests.length;
+    const e = await failure(checks({}, { GH_TOKEN: `${TOKEN}\n` }).read(SHA));
+    expect(e.code).toBe('REWIND_E_CI_AUTH');
+    expect(e.message).toContain('whitespace or control characters');
+    expect(github.requests.length).toBe(before);
+  });
+
   it('REWIND_E_CI_AUTH for a token GitHub does not know (401) and one without Checks: read (403), naming the repository and commit', async () => {
     const bad = await failure(checks({}, { GH_TOKEN: 'not-a-token' }).read(SHA));
     expect(bad.code).toBe('REWIND_E_CI_AUTH');

@@ -49,6 +49,14 @@ export class GithubChecks implements CiChecks {
         tokenEnv: this.config.tokenEnv,
       });
     }
+    // fetch would refuse such a header with a message that quotes it, token and all: refuse it first, unquoted.
+    if (/[\s\x00-\x1f\x7f]/.test(token)) {
+      throw new RewindError('REWIND_E_CI_AUTH', `the token in $${this.config.tokenEnv} holds whitespace or control characters (a stray newline?); it is not sent`, {
+        repository: this.repository,
+        commit,
+        tokenEnv: this.config.tokenEnv,
+      });
+    }
     const base = `repos/${this.repository}/commits/${encodeURIComponent(commit)}`;
     const runs = await this.pages<{ check_runs: CheckRunJson[] }>(token, commit, 'check runs', `${base}/check-runs`);
     const checks: CiCheck[] = runs.flatMap((page) => page.check_runs.map((r) => ({ name: r.name, kind: 'check-run' as const, status: r.status, conclusion: r.conclusion ?? null, id: r.id, url: r.html_url ?? null })));
@@ -89,7 +97,9 @@ export class GithubChecks implements CiChecks {
         });
       } catch (error) {
         const e = error as Error;
-        last = e.name === 'TimeoutError' ? `no answer within ${this.config.timeoutMs} ms` : `${e.message}${(e.cause as Error | undefined)?.message ? ` (${(e.cause as Error).message})` : ''}`;
+        const said = e.name === 'TimeoutError' ? `no answer within ${this.config.timeoutMs} ms` : `${e.message}${(e.cause as Error | undefined)?.message ? ` (${(e.cause as Error).message})` : ''}`;
+        // Whatever the HTTP stack says goes into an error message: never with the token in it.
+        last = said.split(token).join('***');
         continue;
       }
       if (response.ok) return response;
