@@ -172,6 +172,7 @@ describe('the CI gate from GitHub check runs (real CLI, fake GitHub)', () => {
   it('with --allow-untested the rollback runs, and the override is audited and in the incident report', async () => {
     const rolled = await cli(['rollback', ENV, '--to', '1.0.0', '--yes', '--allow-untested', '--reason', 'known-bad data in 1.1.0']);
     expect(rolled.code, rolled.stderr).toBe(0);
+    expect(rolled.stdout).toContain(`note: CI of 1.0.0 on github ${REPO}@${SHA['1.0.0'].slice(0, 12)}: failed — 1 of 2 checks failed: test (failure); let through by --allow-untested (audited)`);
     expect(sandbox.served().version).toBe('1.0.0');
     const [op] = await sandbox.ledger.listOperations(ENV, { limit: 1 });
     const audit = (await ciEvents()).at(-1)!;
