@@ -2,8 +2,8 @@
 // What a pushed tag asks for, for examples/github-actions/deploy.yml:
 //   v1.4.0            deploy 1.4.0 (build, register, deploy)
 //   v1.4.0-rc.2       deploy 1.4.0-rc.2 (a SemVer pre-release is a version like any other)
-//   v1.3.2-rollback   roll back to 1.3.2, an already registered release: build nothing (seed 004,
-//                     "Redeploy Previous Version": git tag -a v1.3.2-rollback -m "why"; git push origin v1.3.2-rollback)
+//   v1.3.2-rollback   roll back to 1.3.2, an already registered release: build nothing
+//                     (git tag -a v1.3.2-rollback -m "why"; git push origin v1.3.2-rollback)
 // Anything else is refused (exit 1) before a job runs. With $GITHUB_OUTPUT set (in a workflow step),
 // `action=` and `version=` are appended to it; they are printed either way.
 // No dependencies: copy it into your repository next to the workflow.

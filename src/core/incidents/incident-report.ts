@@ -124,7 +124,7 @@ function checklistLines(list: ChecklistView): string[] {
 function ciLine(to: string, ci: NonNullable<IncidentView['rollbacks'][number]['ci']>): string {
   const where = `${ci.provider} ${ci.repository}${ci.commit ? `@${ci.commit}` : ''}`;
   const checks = ci.checks.map((c) => `${c.name} ${c.result} #${c.id}`).join(', ');
-  const untested = ci.allowedUntested ? ' — UNTESTED: let through by --allow-untested, a separate incident (seed 003)' : '';
+  const untested = ci.allowedUntested ? ' — UNTESTED: let through by --allow-untested, a separate incident' : '';
   return `  - CI of ${to}: ${ci.verdict.toUpperCase()} on ${where}, read ${iso(ci.fetchedAt)}${checks ? ` (${checks})` : ''}${untested}`;
 }
 
