@@ -10,7 +10,7 @@ import { runCli } from './support/sandbox.js';
 // commented out, and the file passes `rewind config check` as written — and still does with every
 // commented section turned on the way the file says (remove the "# " in front of its lines).
 
-const OPTIONAL = ['slots', 'smoke', 'watch', 'notify', 'database', 'state', 'flags', 'traffic'];
+const OPTIONAL = ['slots', 'smoke', 'watch', 'notify', 'database', 'state', 'flags', 'traffic', 'ci'];
 const SECRETS = { DATABASE_URL: 'postgres://app:pw@127.0.0.1:5432/app', SLACK_WEBHOOK_URL: 'https://hooks.example.com/services/T0/B0/x' };
 
 /** Turns on the commented section `key`: its `# key:` line and the deeper `#` lines under it lose their "# ". */

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { databaseSchema, environmentSchema, stateStoreSchema, targetSchema, watchSettingsSchema, trafficSettingsSchema, notifySettingsSchema } from '../config/config-schema.js';
+import { ciChecksSchema, databaseSchema, environmentSchema, stateStoreSchema, targetSchema, watchSettingsSchema, trafficSettingsSchema, notifySettingsSchema } from '../config/config-schema.js';
 import { runtimeSchema } from './runtimes/runtime-config.js';
-import { DATABASES, METRIC_SOURCES, NOTIFIERS, ROUTERS, RUNTIMES, STATE_STORES, TARGETS } from './registry.js';
+import { CI_CHECKS, DATABASES, METRIC_SOURCES, NOTIFIERS, ROUTERS, RUNTIMES, STATE_STORES, TARGETS } from './registry.js';
 
 // The registry and the config schema list the same adapters: every definition's schema is a branch
 // of its union and every branch belongs to a definition, so adding one to either without the other fails here.
@@ -26,6 +26,7 @@ describe('the adapter registry', () => {
     ['metric source', METRIC_SOURCES, field(watchSettingsSchema, 'source')],
     ['router', ROUTERS, field(trafficSettingsSchema, 'router')],
     ['state store', STATE_STORES, stateStoreSchema],
+    ['CI system', CI_CHECKS, ciChecksSchema],
   ] as const)('has one definition per branch of the %s schema', (_kind, definitions, union) => {
     expect(new Set(definitions.map((d) => d.configSchema))).toEqual(options(union));
   });
@@ -37,7 +38,7 @@ describe('the adapter registry', () => {
   });
 
   it('names each definition once within its kind', () => {
-    for (const definitions of [TARGETS, RUNTIMES, DATABASES, METRIC_SOURCES, ROUTERS, NOTIFIERS, STATE_STORES]) {
+    for (const definitions of [TARGETS, RUNTIMES, DATABASES, METRIC_SOURCES, ROUTERS, NOTIFIERS, STATE_STORES, CI_CHECKS]) {
       const names = definitions.map((d) => d.name);
       expect(new Set(names).size).toBe(names.length);
     }

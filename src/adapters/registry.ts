@@ -4,6 +4,7 @@ import type {
   AdapterDefinition,
   AdapterFactory,
   AdapterKind,
+  CiChecksDefinition,
   DatabaseDefinition,
   MetricSourceDefinition,
   NotifierDefinition,
@@ -13,6 +14,7 @@ import type {
   StateStoreDefinition,
   TargetDefinition,
 } from '../ports/adapter-definition.js';
+import type { CiChecks } from '../ports/ci-checks.js';
 import type { DatabaseEngine } from '../ports/database-engine.js';
 import type { NotifierDestination } from '../ports/notifier.js';
 import { DEFAULT_INCIDENT_SETTINGS, type IncidentSettings } from '../events/incident-template-constants.js';
@@ -22,6 +24,7 @@ import { DEFAULT_RUNTIME_CAPABILITIES, type Runtime } from '../ports/runtime.js'
 import { DEFAULT_TARGET_CAPABILITIES, type Target } from '../ports/target.js';
 import type { RouterBackends, TrafficRouter } from '../ports/traffic-router.js';
 import type { StateStore } from '../ports/state-store.js';
+import { githubCiDefinition } from './ci/github/github-ci-definition.js';
 import { redisStateStoreDefinition } from './stores/redis/redis-definition.js';
 import { mysqlDatabaseDefinition } from './databases/mysql/mysql-definition.js';
 import { postgresDatabaseDefinition } from './databases/postgres/postgres-definition.js';
@@ -71,6 +74,7 @@ export interface EnvironmentAdapterConfigs {
   notify?: { webhooks: WebhookConfig[]; incident?: IncidentSettings; [configKey: string]: unknown };
   traffic?: { router: { type: string; [setting: string]: unknown } };
   state?: { type: string; [setting: string]: unknown };
+  ci?: { type: string; [setting: string]: unknown };
 }
 /*
  * Every adapter rewind has, one line each, by kind. The config picks one by its `type` (`engine` for
@@ -90,6 +94,7 @@ export const METRIC_SOURCES: readonly MetricSourceDefinition<any>[] = [prometheu
 export const ROUTERS: readonly RouterDefinition<any>[] = [haproxyRouterDefinition, nginxRouterDefinition, albRouterDefinition];
 export const NOTIFIERS: readonly NotifierDefinition<any>[] = [webhookNotifierDefinition, slackNotifierDefinition, pagerdutyNotifierDefinition];
 export const STATE_STORES: readonly StateStoreDefinition<any>[] = [redisStateStoreDefinition];
+export const CI_CHECKS: readonly CiChecksDefinition<any>[] = [githubCiDefinition];
 
 /** The config entries of one notifier in an environment's `notify:`. */
 const notifierConfigs = (notify: EnvironmentAdapterConfigs['notify'], definition: NotifierDefinition<any>): unknown[] => {
@@ -97,7 +102,7 @@ const notifierConfigs = (notify: EnvironmentAdapterConfigs['notify'], definition
   return Array.isArray(entries) ? entries : [];
 };
 
-const ALL: Record<AdapterKind, readonly AdapterDefinition<any, any, any, any, any>[]> = { target: TARGETS, runtime: RUNTIMES, database: DATABASES, 'metric-source': METRIC_SOURCES, router: ROUTERS, notifier: NOTIFIERS, 'state-store': STATE_STORES };
+const ALL: Record<AdapterKind, readonly AdapterDefinition<any, any, any, any, any>[]> = { target: TARGETS, runtime: RUNTIMES, database: DATABASES, 'metric-source': METRIC_SOURCES, router: ROUTERS, notifier: NOTIFIERS, 'state-store': STATE_STORES, 'ci-checks': CI_CHECKS };
 
 /**
  * The definition a config names. The schema admits only registered types, so a miss means a config
@@ -116,6 +121,7 @@ const databaseOf = (database: { engine: string }) => definitionOf(DATABASES, { .
 const metricSourceOf = (source: { type: string }) => definitionOf(METRIC_SOURCES, source, 'watch.source.type');
 const routerOf = (router: { type: string }) => definitionOf(ROUTERS, router, 'traffic.router.type');
 const stateStoreOf = (state: { type: string }) => definitionOf(STATE_STORES, state, 'state.type');
+const ciChecksOf = (ci: { type: string }) => definitionOf(CI_CHECKS, ci, 'ci.type');
 
 /** Whether slots (blue-green, canary) may run under this runtime: its definition declares `runsSlots`. */
 export function runtimeSupportsSlots(runtime: { type: string }): boolean {
@@ -184,6 +190,8 @@ export interface Adapters {
   createNotifiers(environments: (env: string) => EnvironmentAdapterConfigs | undefined): (env: string) => readonly NotifierDestination[];
   /** The environment's state store (`state:`); REWIND_E_CONFIG_INVALID when it has none. */
   createStateStore(environment: EnvironmentAdapterConfigs, executor: Executor): StateStore;
+  /** The environment's CI gate (`ci:`); REWIND_E_CONFIG_INVALID when it has none. `env`: where its token variable is read. */
+  createCiChecks(environment: EnvironmentAdapterConfigs, env: NodeJS.ProcessEnv): CiChecks;
 }
 
 /** The kinds whose implementations may pull in a platform's SDK (the Kubernetes client alone takes about 1 s to import). */
@@ -250,6 +258,10 @@ export async function loadAdapters(kinds: readonly AdapterKind[] = Object.keys(A
     createStateStore(environment, executor) {
       if (!environment.state) throw new RewindError('REWIND_E_CONFIG_INVALID', 'this environment has no state store (configure state:)');
       return factoryOf(stateStoreOf(environment.state))(environment.state, { executor });
+    },
+    createCiChecks(environment, env) {
+      if (!environment.ci) throw new RewindError('REWIND_E_CONFIG_INVALID', 'this environment has no CI gate (configure ci:)');
+      return factoryOf(ciChecksOf(environment.ci))(environment.ci, { env });
     },
     createNotifiers(environments) {
       const built = new Map<string, readonly NotifierDestination[]>();

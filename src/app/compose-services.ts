@@ -107,7 +107,8 @@ export async function composeServices(context: AppContext, options: ComposeOptio
   const sink = new EventFanout(actor, [new LedgerAuditSink(ledger, actor)]);
   if (options.eventLog ?? true) sink.add(await JsonLinesSink.create(config.log.file));
   const stores = Object.values(config.environments).some((e) => e.state);
-  const { createDatabaseEngine, createNotifiers, createStateStore } = await loadAdapters(['database', ...(notifies ? (['notifier'] as const) : []), ...(stores ? (['state-store'] as const) : [])]);
+  const gates = Object.values(config.environments).some((e) => e.ci);
+  const { createDatabaseEngine, createNotifiers, createStateStore, createCiChecks } = await loadAdapters(['database', ...(notifies ? (['notifier'] as const) : []), ...(stores ? (['state-store'] as const) : []), ...(gates ? (['ci-checks'] as const) : [])]);
   if (notifies) await addNotifyOutbox(context, sink, createNotifiers((env) => ownValue(config.environments, env)), options.stderr ?? process.stderr);
   for (const extra of options.sinks ?? []) sink.add(extra);
   return {
@@ -123,6 +124,8 @@ export async function composeServices(context: AppContext, options: ComposeOptio
     executor,
     createDatabaseEngine: (env, envConfig) => createDatabaseEngine(env, envConfig, executor),
     ...(stores ? { createStateStore: (_env: string, envConfig: EnvironmentConfig) => createStateStore(envConfig, executor) } : {}),
+    // The CI gate's token is read from the process environment when the checks are read, never from the config.
+    ...(gates ? { createCiChecks: (_env: string, envConfig: EnvironmentConfig) => createCiChecks(envConfig, process.env) } : {}),
     interruption: options.interruption,
   };
 }

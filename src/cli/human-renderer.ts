@@ -162,6 +162,12 @@ export class HumanRenderer implements EventSink {
       case 'incident_record_failed':
         line(s.warn(`  note: the incident of this rollback could not be recorded (${event.error})`));
         break;
+      case 'ci_checked': {
+        const where = `${event.provider} ${event.repository}${event.commit ? `@${event.commit.slice(0, 12)}` : ''}`;
+        if (event.allowedUntested) line(s.warn(`  note: CI of ${event.to} on ${where}: ${event.verdict} — ${event.summary}; let through by --allow-untested (audited)`));
+        else line(`  CI of ${event.to} on ${where}: ${event.verdict} — ${event.summary}`);
+        break;
+      }
       case 'lock_taken_over':
         line(s.warn(`  note: took over the lock of ${event.previousHolder} (${event.why})`));
         break;

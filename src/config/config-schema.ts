@@ -16,6 +16,7 @@ import { releasesTargetSchema } from '../adapters/targets/releases/releases-conf
 import { helmTargetSchema } from '../adapters/targets/helm/helm-config.js';
 import { composeTargetSchema } from '../adapters/targets/compose/compose-config.js';
 import { redisStateSchema } from '../adapters/stores/redis/redis-config.js';
+import { githubCiSchema } from '../adapters/ci/github/github-ci-config.js';
 import { ecsTargetSchema } from '../adapters/targets/ecs/ecs-config.js';
 import { kubernetesTargetSchema } from '../adapters/targets/kubernetes/kubernetes-config.js';
 import { DEFAULT_LEDGER } from './known-valid-config.js';
@@ -93,6 +94,8 @@ export const databaseSchema = z.discriminatedUnion('engine', [postgresDatabaseSc
 
 export const stateStoreSchema = z.discriminatedUnion('type', [redisStateSchema]);
 
+export const ciChecksSchema = z.discriminatedUnion('type', [githubCiSchema]);
+
 export const environmentSchema = z
   .strictObject({
   target: targetSchema,
@@ -113,6 +116,7 @@ export const environmentSchema = z
   database: databaseSchema.optional().describe('The database this environment\'s releases migrate: backed up, verified, restored.'),
   traffic: trafficSettingsSchema.optional().describe('Blue-green or canary deploys through a router in front of the two warm slots of `target.slots`.'),
   state: stateStoreSchema.optional().describe('A state store next to the database (Redis): snapshotted before an upgrade, restored on a rollback that needs it, sessions cleaned up.'),
+  ci: ciChecksSchema.optional().describe("The CI gate (docs/ci.md): read whether a release passed CI from its commit's checks on GitHub, at register and again at every deploy and rollback, instead of trusting `release register --ci`."),
 })
   .refine((e) => !e.traffic || slotsConfigOf(e.target) !== undefined, { message: 'traffic needs target.slots: the two warm slots the router moves traffic between', path: ['traffic'] })
   .refine((e) => !slotsConfigOf(e.target) || runtimeSupportsSlots(runtimeConfigOf(e.target)!), { message: 'slots run under runtime type pm2 (one PM2 app per slot)', path: ['target', 'slots'] })
@@ -158,4 +162,5 @@ export type WatchSettings = z.infer<typeof watchSettingsSchema>;
 export type TrafficSettings = z.infer<typeof trafficSettingsSchema>;
 export type DatabaseConfig = z.infer<typeof databaseSchema>;
 export type StateStoreConfig = z.infer<typeof stateStoreSchema>;
+export type CiChecksConfig = z.infer<typeof ciChecksSchema>;
 export type { RedisStateConfig } from '../adapters/stores/redis/redis-config.js';

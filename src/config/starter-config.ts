@@ -119,6 +119,13 @@ environments:
     #   prefixes: ["sess:"]               # key counts recorded with each snapshot, checked after a restore
     #   restart: [redis-server, /etc/redis/redis.conf, --daemonize, "yes"]   # starts Redis after a restore
     #   restoreOnRollback: with-database  # or always, never
+    # The CI gate (docs/ci.md): whether a release passed CI is read from its commit's check runs on
+    # GitHub (release register then needs --commit), and read again at every deploy and rollback.
+    # ci:
+    #   type: github
+    #   repository: your-org/your-app
+    #   tokenEnv: GITHUB_TOKEN            # fine-grained token, this repository only: Checks read, Commit statuses read
+    #   requiredChecks: [test]            # default: every check on the commit must pass
     # The feature flags a release turns on (release register --flag): a rollback turns them off.
     # flags:
     #   file: ./flags.json                # JSON or YAML the app or a flag daemon reads

@@ -1,4 +1,5 @@
 import type { CommandSpec } from '../ports/executor.js';
+import type { CiEvidence } from '../ports/ci-checks.js';
 import type { ReleaseState } from '../ports/ledger.js';
 
 export const PLAN_FORMAT_VERSION = 1;
@@ -77,5 +78,7 @@ export interface Plan {
   reason?: string;
   /** Rollbacks and restores: what happens to the database, and why (DESIGN.md "Database-aware rollback"). */
   database?: { mode: string; reasons: string[]; backupId?: number };
+  /** Deploys and rollbacks of an environment with a `ci:` gate: `to`'s CI, read when the plan was made (docs/ci.md). */
+  ci?: CiEvidence;
   steps: PlanStep[];
 }

@@ -5,6 +5,8 @@ import { artifactStoreDir } from '../config/load-config.js';
 import { RewindError } from '../errors/rewind-error.js';
 import type { CiResult, ReleaseRecord } from '../ports/ledger.js';
 import { parseVersion } from '../util/semver.js';
+import type { CiEvidence } from '../ports/ci-checks.js';
+import { ciCheckedEvent, readCiEvidence } from './ci/ci-gate.js';
 import { lookUpEnvironment } from './resolved-environment.js';
 import type { Services } from './services.js';
 
@@ -22,6 +24,8 @@ export interface RegisterResult {
   stored: string;
   /** Whether this call copied the artifact into the store (false: an entry with its digest was there). */
   copied: boolean;
+  /** With a `ci:` gate: what the CI system said of the commit, from which `release.ci` was recorded. */
+  ciEvidence?: CiEvidence;
 }
 
 const CI_RESULTS: readonly CiResult[] = ['passed', 'failed', 'unknown'];
@@ -35,8 +39,15 @@ const CI_RESULTS: readonly CiResult[] = ['passed', 'failed', 'unknown'];
  */
 export async function registerRelease(services: Services, env: string, versionInput: string, options: RegisterOptions): Promise<RegisterResult> {
   const version = parseVersion(versionInput);
-  lookUpEnvironment(services.config, env);
-  const ci = (options.ci ?? 'unknown') as CiResult;
+  const environment = lookUpEnvironment(services.config, env);
+  const gated = environment.config.ci !== undefined;
+  if (gated && options.ci !== undefined) {
+    throw new RewindError('REWIND_E_USAGE', `--ci is not taken for ${env}: its ci: gate reads the result from ${environment.config.ci!.type} for --commit (docs/ci.md)`, { argument: '--ci', env });
+  }
+  if (gated && options.commit === undefined) {
+    throw new RewindError('REWIND_E_USAGE', `--commit is required for ${env}: its ci: gate reads the checks of the release's commit (docs/ci.md)`, { argument: '--commit', env });
+  }
+  let ci = (options.ci ?? 'unknown') as CiResult;
   if (!CI_RESULTS.includes(ci)) throw new RewindError('REWIND_E_USAGE', `--ci must be one of ${CI_RESULTS.join(', ')}, not ${JSON.stringify(options.ci)}`, { argument: '--ci' });
   if (options.commit !== undefined && !/^[0-9a-f]{7,64}$/i.test(options.commit)) {
     throw new RewindError('REWIND_E_USAGE', `--commit must be a git SHA (7–64 hex digits), not ${JSON.stringify(options.commit)}`, { argument: '--commit' });
@@ -55,6 +66,9 @@ export async function registerRelease(services: Services, env: string, versionIn
     });
   const existing = await services.ledger.getRelease(env, version);
   if (existing && existing.digest !== digest) throw conflict(existing);
+  // Read before anything is stored: a token or repository problem is a coded error that records nothing.
+  const ciEvidence = await readCiEvidence(services, environment, version, options.commit ?? null);
+  if (ciEvidence) ci = ciEvidence.verdict;
 
   // Stored before it is recorded: a release in the ledger always had its copy made.
   const store = new ArtifactStore(artifactStoreDir(services.config));
@@ -67,6 +81,7 @@ export async function registerRelease(services: Services, env: string, versionIn
   if (!(await store.locate(digest))) ({ path: stored, copied } = await store.put(artifact, inspection));
   if (result.created) {
     await services.sink.emit({ event: 'release_registered', env, to: version, digest, artifact, stored, commit: options.commit ?? null, ci });
+    if (ciEvidence) await services.sink.emit(ciCheckedEvent(env, 'register', ciEvidence));
   }
-  return { ...result, stored, copied };
+  return { ...result, stored, copied, ...(ciEvidence ? { ciEvidence } : {}) };
 }

@@ -1,4 +1,5 @@
 import type { EnvironmentConfig, HealthCheckConfig, RewindConfig, SmokeSettings, WatchSettings } from '../config/config-schema.js';
+import type { CiChecks } from '../ports/ci-checks.js';
 import type { MetricSource } from '../ports/metric-source.js';
 import type { DatabaseEngine } from '../ports/database-engine.js';
 import type { EventSink } from '../ports/event-sink.js';
@@ -37,6 +38,8 @@ export interface Services {
   createDatabaseEngine(env: string, config: EnvironmentConfig): DatabaseEngine;
   /** The environment's state store (`state:`); absent in wirings without one (steps then fail, coded). */
   createStateStore?(env: string, config: EnvironmentConfig): StateStore;
+  /** The environment's CI gate (`ci:`); absent in wirings without one (a configured gate is then a coded config error). */
+  createCiChecks?(env: string, config: EnvironmentConfig): CiChecks;
   /** Set by the CLI: whether a signal asked the operation to stop at its next safe point (between steps). */
   interruption?: Interruption;
 }

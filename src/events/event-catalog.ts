@@ -47,6 +47,21 @@ type IncidentFields = { severity?: string; issue?: string; incidentId?: number; 
 /** Every event and its fields (besides `event` itself and the envelope the fanout stamps). */
 export type EventFields = {
   release_registered: { env: string; to: string; digest: string; artifact: string; stored: string; commit: string | null; ci: CiResult };
+  ci_checked: {
+    env: string;
+    operationId?: string;
+    stage: 'register' | 'deploy' | 'rollback';
+    to: string;
+    provider: string;
+    repository: string;
+    commit: string | null;
+    verdict: CiResult;
+    summary: string;
+    checks: { name: string; kind: 'check-run' | 'status'; status: string; conclusion: string | null; id: number; url: string | null }[];
+    missing: string[];
+    fetchedAt: number;
+    allowedUntested?: true;
+  };
   deploy_start: OperationFields;
   deploy_complete: OperationFields & { success: boolean; durationMs?: number; stage?: 'preflight'; paused?: true; error?: string | null; resumed?: true };
   rollback_start: OperationFields & { automatic: boolean; trigger: 'automatic' | 'manual'; reason?: string } & IncidentFields;
@@ -152,6 +167,10 @@ export const EVENT_CATALOG: { readonly [N in EventName]: EventSpec<EventFields[N
   release_registered: {
     when: '`release register` recorded a new release (not when the same artifact was registered before)',
     fields: { env: 'always', to: 'always', digest: 'always', artifact: 'always', stored: 'always', commit: 'always', ci: 'always' },
+  },
+  ci_checked: {
+    when: 'with a `ci:` gate (docs/ci.md): `release register` read the commit\'s checks (stage register), or a deploy or rollback read them again before planning (stage deploy / rollback; `allowedUntested` when --allow-untested let a result other than passed through)',
+    fields: { env: 'always', operationId: 'optional', stage: 'always', to: 'always', provider: 'always', repository: 'always', commit: 'always', verdict: 'always', summary: 'always', checks: 'always', missing: 'always', fetchedAt: 'always', allowedUntested: 'optional' },
   },
   deploy_start: {
     when: 'a deploy holds the lock and its operation is created, before its first step',

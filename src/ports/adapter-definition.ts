@@ -1,4 +1,5 @@
 import type { ZodType } from 'zod';
+import type { CiChecks } from './ci-checks.js';
 import type { DatabaseEngine } from './database-engine.js';
 import type { IncidentSettings } from '../events/incident-template-constants.js';
 import type { Executor, StreamingExecutor } from './executor.js';
@@ -11,7 +12,7 @@ import type { Target, TargetCapabilities } from './target.js';
 import type { RouterBackends, TrafficRouter, TrafficRouterCapabilities } from './traffic-router.js';
 
 /** The ports an adapter can fill, as the registry groups them. */
-export type AdapterKind = 'target' | 'runtime' | 'database' | 'metric-source' | 'router' | 'notifier' | 'state-store';
+export type AdapterKind = 'target' | 'runtime' | 'database' | 'metric-source' | 'router' | 'notifier' | 'state-store' | 'ci-checks';
 
 /** Where the config file is and which environment is being resolved, for `resolvePaths`. */
 export interface PathContext {
@@ -136,3 +137,9 @@ export interface StateStoreDeps {
   readonly executor: Executor;
 }
 export type StateStoreDefinition<Config> = AdapterDefinition<Config, StateStoreDeps, StateStore>;
+
+export interface CiChecksDeps {
+  /** Where the token variable (`tokenEnv`) is read: the process environment. */
+  readonly env: NodeJS.ProcessEnv;
+}
+export type CiChecksDefinition<Config> = AdapterDefinition<Config, CiChecksDeps, CiChecks>;

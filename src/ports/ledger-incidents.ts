@@ -29,6 +29,18 @@ export interface IncidentRollbackFacts {
     /** When the restored backup was taken: writes made after it are lost. */
     backupTakenAt?: number;
   };
+  /** With a `ci:` gate: the rollback target's CI as read when the rollback was planned (docs/ci.md). */
+  ci?: {
+    provider: string;
+    repository: string;
+    commit: string | null;
+    verdict: string;
+    summary: string;
+    fetchedAt: number;
+    /** The check runs and statuses that decided it: name, conclusion (or status while pending) and id. */
+    checks: { name: string; result: string; id: number }[];
+    allowedUntested?: boolean;
+  };
 }
 
 export interface IncidentActionItem {

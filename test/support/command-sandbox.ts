@@ -96,6 +96,8 @@ export async function createCommandSandbox(
     keep?: number;
     /** A replacement `runtime:` mapping's keys, YAML indented 8 spaces (`start: ["true"]`, `reload: ["true"]` by default). */
     runtimeYaml?: string;
+    /** More keys of the environment's section, YAML indented 4 spaces (`ci:`). */
+    environmentYaml?: string;
   } = {},
 ): Promise<CommandSandbox> {
   const root = await mkdtemp(join(tmpdir(), 'rewind-cmd-'));
@@ -131,7 +133,7 @@ ${options.runtimeYaml ?? `        type: command
     deploy:
       autoRollback: true
       minFreeMb: 1
-`,
+${options.environmentYaml ?? ''}`,
   );
   health.register(id, srv);
   const context = await openContext({ config: configPath, env: process.env, actor: 'tester@test' });

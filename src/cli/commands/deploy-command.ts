@@ -33,7 +33,8 @@ Options:
   --dry-run            print the plan, argv included, and change nothing
   --no-auto-rollback   leave a failed release in place instead of rolling back
   --no-baseline        skip the baseline health check of the running release
-  --allow-untested     deploy a release whose CI result is "failed"
+  --allow-untested     deploy a release whose CI result is "failed" (with a ci: gate, anything not "passed":
+                       the checks are read from GitHub again now, docs/ci.md; the override is audited)
   --allow-breaking     apply a pending migration the lint calls breaking even without a down migration
   --json               print events as JSON lines instead of the step list
   -c, --config <path>  config file (default ./rewind.yaml or $REWIND_CONFIG)

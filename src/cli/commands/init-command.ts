@@ -11,7 +11,7 @@ export const help = `${usage}
 
 Write a commented starter rewind.yaml with one environment, "production": every section an
 environment has — target (and its slots), health, smoke, watch, flags, deploy, lock, notify, database,
-state and traffic — each key with its default and a comment, the optional sections commented out (remove the
+state, traffic and ci (the CI gate) — each key with its default and a comment, the optional sections commented out (remove the
 "# " in front of a section's lines to turn it on). The file passes \`rewind config check\` as written;
 edit the paths, the app and the health URL, then check it. Refuses to overwrite an existing file
 unless --force.`;

@@ -30,6 +30,11 @@ export const help = `${usage}
             --flag NAME (repeatable): a feature flag this release turns on. With the environment's
             flags.file configured, a rollback from this release turns them off and a later deploy
             of it restores them (docs/incidents.md).
+            --ci passed|failed|unknown: the CI result, as your pipeline knows it (default unknown).
+            With the environment's ci: gate configured (docs/ci.md) --ci is refused and --commit
+            is required: rewind reads the commit's check runs and statuses from GitHub itself,
+            records passed / failed / unknown (pending) with the evidence (event ci_checked; with
+            --json, "ciEvidence"), and reads them again at every deploy and rollback.
   list      the environment's releases, newest first, with state and CI result.
 
 Rolling back to a release whose CI did not pass needs --allow-untested.
@@ -63,11 +68,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     const flags = Array.isArray(args.values.flag) ? (args.values.flag as string[]) : [];
     const badFlag = flags.find((f) => !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(f));
     if (badFlag !== undefined) throw new RewindError('REWIND_E_USAGE', `--flag takes a flag name (letters, digits, . _ -), not ${JSON.stringify(badFlag)}`, { argument: '--flag' });
-    const { release, created, stored, copied } = await registerRelease(services, env, version, { artifact, commit: args.string('commit'), ci: args.string('ci') });
+    const { release, created, stored, copied, ciEvidence } = await registerRelease(services, env, version, { artifact, commit: args.string('commit'), ci: args.string('ci') });
     // The feature flags this release turns on: a rollback turns them off in the environment's flag file.
     if (flags.length) await declareReleaseFlags(services, env, release.version, flags);
-    if (args.flag('json')) writeLine(io.stdout, toJson({ created, release, stored, copied }));
-    else if (created) writeLine(io.stdout, `registered ${env} ${release.version} (#${release.seq}) ${release.digest}`);
+    if (args.flag('json')) writeLine(io.stdout, toJson({ created, release, stored, copied, ...(ciEvidence ? { ciEvidence } : {}) }));
+    else if (created) writeLine(io.stdout, `registered ${env} ${release.version} (#${release.seq}) ${release.digest}${ciEvidence ? `; CI ${ciEvidence.verdict} (${ciEvidence.repository}: ${ciEvidence.summary})` : ''}`);
     else if (copied) writeLine(io.stdout, `${env} ${release.version} (#${release.seq}) already registered with this digest; its artifact was not in the store and is now stored at ${stored}`);
     else writeLine(io.stdout, `${env} ${release.version} (#${release.seq}) already registered with this digest (stored at ${stored}); nothing to do`);
     return 0;

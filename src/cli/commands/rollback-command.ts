@@ -34,7 +34,8 @@ Options:
   --to <version>     roll back to this release instead of the LKG (it must have reached good)
   --dry-run          print the plan, argv included, and change nothing
   --yes              do not ask for confirmation (required when stdin is not a terminal)
-  --allow-untested   allow a target whose CI result is not "passed" (running untested code is an incident of its own)
+  --allow-untested   allow a target whose CI result is not "passed" (running untested code is an incident of its own);
+                     with a ci: gate the result is read from GitHub again now (docs/ci.md), and the override is audited
   --force            allow a --to release that never reached good
   --db restore       restore the pre-upgrade backup even though the migrations look additive
   --db down          revert exactly one migration with its down commands instead of a restore (only when one

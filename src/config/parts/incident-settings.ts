@@ -15,6 +15,7 @@ export const CHECKLIST_PROOFS = [
   'watch-window',
   'metrics',
   'incident-documented',
+  'ci',
 ] as const;
 
 const checklistItemSchema = z.strictObject({

@@ -34,6 +34,7 @@ export const DEFAULT_CHECKLISTS: Record<ChecklistPhase, ChecklistItemConfig[]> =
     { id: 'services-healthy', text: 'Verify all services healthy', proof: 'health' },
     { id: 'smoke-tests', text: 'Run smoke tests', proof: 'smoke' },
     { id: 'database-integrity', text: 'Check database integrity', proof: 'db-verify' },
+    { id: 'ci-passed', text: "Confirm the rolled-back release passed CI (if not, you're now running untested code: a separate incident)", proof: 'ci' },
     { id: 'monitor-window', text: 'Monitor for {watchMinutes} minutes', proof: 'watch-window' },
     { id: 'metrics-normalized', text: 'Metrics normalized', proof: 'metrics' },
     { id: 'status-page', text: 'Update status page' },

@@ -130,12 +130,28 @@ class Proofs {
         return this.watchWindow();
       case 'metrics':
         return this.metrics();
+      case 'ci':
+        return this.ci();
       case 'incident-documented': {
         const fields = this.incident?.fields;
         if (fields?.impact && fields.rootCause) return { state: 'done', evidence: `incident #${this.incident!.id} records impact and root cause` };
         return { state: 'open', evidence: this.incident ? `incident #${this.incident.id} lacks ${[fields?.impact ? '' : 'impact', fields?.rootCause ? '' : 'root cause'].filter(Boolean).join(' and ')}: rewind incident update` : 'no incident is recorded' };
       }
     }
+  }
+
+  /** Seed 003: with a ci: gate, what GitHub said when the rollback was planned; without, the result recorded at register. */
+  private async ci(): Promise<Verdict> {
+    const to = this.operation.toVersion;
+    const ci = this.plan.ci;
+    if (ci) {
+      const where = `${ci.provider} ${ci.repository}${ci.commit ? `@${ci.commit}` : ''}, read ${new Date(ci.fetchedAt).toISOString()}`;
+      if (ci.verdict === 'passed') return { state: 'done', evidence: `${to} passed CI on ${where}: ${ci.summary}` };
+      return { state: 'open', evidence: `${to} had not passed CI on ${where} (${ci.verdict}: ${ci.summary}); --allow-untested let it through: untested code runs, a separate incident` };
+    }
+    const release = await this.ledger.getRelease(this.operation.env, to);
+    if (release?.ci === 'passed') return { state: 'done', evidence: `${to}'s CI result recorded at register is passed (release register --ci; no ci: gate asked GitHub)` };
+    return { state: 'open', evidence: `${to}'s CI result recorded at register is ${release?.ci ?? 'unknown'}, not passed: untested code runs, a separate incident` };
   }
 
   private async currentState(): Promise<Verdict> {

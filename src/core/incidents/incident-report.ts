@@ -49,7 +49,10 @@ export function buildIncidentReport(view: IncidentView, checklists: ChecklistVie
   const resolution = [
     fields.resolution ?? `Rolled back from ${first.from ?? 'none'} to ${last.to}.`,
     '',
-    ...view.rollbacks.map((r) => `- ${r.trigger} rollback ${r.from ?? 'none'} → ${r.to} (operation ${r.operationId}): ${r.succeeded ? 'succeeded' : 'FAILED'}; database: ${r.database ? `${r.database.mode} — ${r.database.reasons.join('; ')}` : 'none configured (code-only)'}`),
+    ...view.rollbacks.flatMap((r) => [
+      `- ${r.trigger} rollback ${r.from ?? 'none'} → ${r.to} (operation ${r.operationId}): ${r.succeeded ? 'succeeded' : 'FAILED'}; database: ${r.database ? `${r.database.mode} — ${r.database.reasons.join('; ')}` : 'none configured (code-only)'}`,
+      ...(r.ci ? [ciLine(r.to, r.ci)] : []),
+    ]),
   ];
   const actions = fields.actionItems?.length ? fields.actionItems.map((a) => `- [ ] ${a.text}`) : ['- [ ] Fix underlying issue', '- [ ] Add monitoring', '- [ ] Update tests', '- [ ] Document learnings', '', placeholder(view.id, 'action items (the usual ones above until you add yours)', '--add-action "…"')];
   const sections: IncidentReport['sections'] = [
@@ -116,6 +119,14 @@ function checklistLines(list: ChecklistView): string[] {
     ...list.items.map((i) => `- ${MARK[i.state]} ${i.phase}: ${i.text} — ${i.by === 'person' ? `${i.actor}: ${i.note}` : i.by === 'rewind' ? `rewind: ${i.evidence}` : i.evidence}`),
     '',
   ];
+}
+
+/** Seed 003 "confirm the rolled-back release passed CI", from the evidence stored with the rollback (no "now"). */
+function ciLine(to: string, ci: NonNullable<IncidentView['rollbacks'][number]['ci']>): string {
+  const where = `${ci.provider} ${ci.repository}${ci.commit ? `@${ci.commit}` : ''}`;
+  const checks = ci.checks.map((c) => `${c.name} ${c.result} #${c.id}`).join(', ');
+  const untested = ci.allowedUntested ? ' — UNTESTED: let through by --allow-untested, a separate incident' : '';
+  return `  - CI of ${to}: ${ci.verdict.toUpperCase()} on ${where}, read ${iso(ci.fetchedAt)}${checks ? ` (${checks})` : ''}${untested}`;
 }
 
 function between(start: number, end: number): string {

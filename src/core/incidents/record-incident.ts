@@ -57,6 +57,10 @@ async function rollbackFacts(services: Services, plan: Plan, operation: Operatio
     const backup = plan.database.backupId !== undefined ? await services.ledger.getBackup(plan.database.backupId) : undefined;
     facts.database = { mode: plan.database.mode, reasons: plan.database.reasons, ...(plan.database.backupId !== undefined ? { backupId: plan.database.backupId } : {}), ...(backup ? { backupTakenAt: backup.createdAt } : {}) };
   }
+  if (plan.ci) {
+    const { provider, repository, commit, verdict, summary, fetchedAt, checks, allowedUntested } = plan.ci;
+    facts.ci = { provider, repository, commit, verdict, summary, fetchedAt, checks: checks.map((c) => ({ name: c.name, result: c.conclusion ?? c.status, id: c.id })), ...(allowedUntested ? { allowedUntested } : {}) };
+  }
   return facts;
 }
 

@@ -1,4 +1,5 @@
 import { flagsToRestore, flagsToTurnOff } from '../flags/release-flags.js';
+import { ciCheckedEvent, ciNote, gateOnCi, hasCiGate } from '../ci/ci-gate.js';
 import { RewindError } from '../../errors/rewind-error.js';
 import type { OperationRecord } from '../../ports/ledger.js';
 import type { Target } from '../../ports/target.js';
@@ -29,7 +30,9 @@ export interface DeployOptions {
 async function buildDeployPlan(services: Services, environment: ResolvedEnvironment, version: string, target: Target, options: DeployOptions): Promise<Plan> {
   const { env, config } = environment;
   const release = await requireRelease(services, env, version);
-  if (release.ci === 'failed' && !options.allowUntested) {
+  // With a ci: gate the CI system's answer now decides (pending is not passed); without, the --ci recorded at register.
+  const ci = await gateOnCi(services, environment, release, 'deploy', options.allowUntested ?? false);
+  if (!hasCiGate(environment) && release.ci === 'failed' && !options.allowUntested) {
     throw new RewindError('REWIND_E_RELEASE_UNTESTED', `release ${version} failed CI`, { env, version, ci: release.ci });
   }
   const current = await currentRelease(services, env);
@@ -37,7 +40,7 @@ async function buildDeployPlan(services: Services, environment: ResolvedEnvironm
     throw new RewindError('REWIND_E_NOTHING_TO_DO', `${env} already runs ${version} and it is good`, { env, version });
   }
   const lkg = (await services.ledger.findLastKnownGood(env, version)) ?? null;
-  return planDeploy({
+  const plan = planDeploy({
     env,
     config,
     target,
@@ -50,6 +53,7 @@ async function buildDeployPlan(services: Services, environment: ResolvedEnvironm
     slots: await slotsOf(target, config),
     flags: await flagsToRestore(services, config, env, release.version),
   });
+  return ci ? { ...plan, ci, notes: [...plan.notes, ciNote(ci)] } : plan;
 }
 
 /** Ships a release: preflight, unpack, activate, verify, mark good; rolls back by itself on failure. */
@@ -64,6 +68,7 @@ export async function deploy(services: Services, env: string, versionInput: stri
     const operation = await createOperation(services, plan, null, null);
     await lock.attach(operation.id);
     await services.sink.emit({ event: 'deploy_start', env, operationId: operation.id, from: plan.from, to: plan.to });
+    if (plan.ci) await services.sink.emit(ciCheckedEvent(env, 'deploy', plan.ci, operation.id));
     return executeDeploy(services, environment, target, plan, operation, lock);
   });
 }

@@ -2,6 +2,7 @@ import { RewindError } from '../../errors/rewind-error.js';
 import type { OperationRecord, ReleaseRecord } from '../../ports/ledger.js';
 import type { Target } from '../../ports/target.js';
 import { parseVersion } from '../../util/semver.js';
+import { ciCheckedEvent, ciNote, gateOnCi, hasCiGate } from '../ci/ci-gate.js';
 import { findDownTarget, type DownTarget } from '../database/database-down.js';
 import type { DatabaseOverride } from '../database/database-rollback-decision.js';
 import { failpoint } from '../failpoints.js';
@@ -36,6 +37,7 @@ export async function startRollback(services: Services, environment: ResolvedEnv
   const trigger = automatic ? 'automatic' : 'manual';
   const incident = await incidentAtStart(services, plan, operation);
   await services.sink.emit({ event: 'rollback_start', env: plan.env, operationId: operation.id, from: plan.from, to: plan.to, automatic, trigger, reason: plan.reason, ...incident });
+  if (plan.ci) await services.sink.emit(ciCheckedEvent(plan.env, 'rollback', plan.ci, operation.id));
   if (plan.database) {
     // What the rollback does to the database, and why, belongs in the audit log, not only in --dry-run.
     await services.sink.emit({ event: 'rollback_database_decision', env: plan.env, operationId: operation.id, from: plan.from, to: plan.to, trigger, ...plan.database });
@@ -107,7 +109,9 @@ async function buildRollbackPlan(services: Services, environment: ResolvedEnviro
     to = lkg;
   }
   if (current?.version === to.version) throw new RewindError('REWIND_E_NOTHING_TO_DO', `${env} already runs ${to.version}`, { env, version: to.version });
-  if (to.ci !== 'passed' && !options.allowUntested) {
+  // Seed 003 "confirm the rolled-back release passed CI": with a ci: gate, asked of the CI system now.
+  const ci = await gateOnCi(services, environment, to, 'rollback', options.allowUntested ?? false);
+  if (!hasCiGate(environment) && to.ci !== 'passed' && !options.allowUntested) {
     throw new RewindError('REWIND_E_RELEASE_UNTESTED', `rollback target ${to.version} has CI result "${to.ci}", not "passed"`, { env, version: to.version, ci: to.ci });
   }
   const database = await databaseDecision(services, environment, current, to, options.db);
@@ -128,7 +132,7 @@ async function buildRollbackPlan(services: Services, environment: ResolvedEnviro
       throw new RewindError('REWIND_E_ROLLBACK_UNSAFE', why, { env, from: current?.version ?? null, to: to.version, mode: database.mode, reasons: [why] });
     }
   }
-  return planRollback({
+  const plan = planRollback({
     env,
     config,
     target,
@@ -147,6 +151,7 @@ async function buildRollbackPlan(services: Services, environment: ResolvedEnviro
     ...(options.watchMs !== undefined ? { watchMs: options.watchMs } : {}),
     flags: await flagsToTurnOff(services, config, env, current?.version),
   });
+  return ci ? { ...plan, ci, notes: [...plan.notes, ciNote(ci)] } : plan;
 }
 
 /**
