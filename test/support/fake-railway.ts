@@ -151,8 +151,8 @@ export class FakeRailway {
   }
 
   /** A deployment from earlier history: it built and ran, and a later one removed it. */
-  history(serviceId: string, environmentId: string, options: { commit: string; image: string; variables?: Record<string, string> }): FakeDeployment {
-    const d = this.create(serviceId, environmentId, { commitHash: options.commit, image: options.image }, options.image, 'ok', false);
+  history(serviceId: string, environmentId: string, options: { commit: string; image: string; variables?: Record<string, string>; behaviour?: Behaviour }): FakeDeployment {
+    const d = this.create(serviceId, environmentId, { commitHash: options.commit, image: options.image }, options.image, options.behaviour ?? 'ok', false);
     Object.assign(d, { status: 'REMOVED', built: true, createdAt: d.createdAt - 3_600_000 - this.deployments.length });
     if (options.variables) d.variables = { ...options.variables };
     return d;

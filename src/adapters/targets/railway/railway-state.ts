@@ -7,6 +7,7 @@ import { join } from 'node:path';
 //   releases/<v>/release.json   one per prepared release: the manifest, its digest, and the deployments
 //                               rewind's rollbacks made of it (each deploymentRollback is a new deployment)
 //   manifests/<hash>/railway-deployment.json  what `release register --deployment` wrote
+//   adopted                     written by the first successful activate: from then on the service is rewind's
 // Railway itself holds what runs; these files only map deployment ids back to releases.
 
 export const MANIFEST_FILE = 'railway-deployment.json';
@@ -78,6 +79,20 @@ export class RailwayState {
     const record = await this.record(version);
     if (!record || record.derived.includes(deploymentId)) return;
     await this.writeRecord({ ...record, derived: [...record.derived, deploymentId] });
+  }
+
+  get adoptedFile(): string {
+    return join(this.dir, 'adopted');
+  }
+
+  adopted(): boolean {
+    return existsSync(this.adoptedFile);
+  }
+
+  async markAdopted(): Promise<void> {
+    if (this.adopted()) return;
+    await mkdir(this.dir, { recursive: true });
+    await writeFile(this.adoptedFile, `${new Date().toISOString()}\n`);
   }
 
   async removeRecord(version: string): Promise<void> {

@@ -92,6 +92,7 @@ export class RailwayTarget implements Target {
       let action: string;
       if (active && ours.has(active.id) && !active.deploymentStopped) {
         // Already live (a repeated activate after a crash, or Railway deployed it on push): nothing to change.
+        await this.state.markAdopted();
         return succeeded(`${version} already runs on ${this.api.where}: deployment ${active.id} ${active.status}`, { deployment: active.id, action: 'none', retries: this.api.takeRetries() });
       } else if (active && ours.has(active.id)) {
         // Stopped by `stop` (before a database restore): the same deployment starts again.
@@ -112,6 +113,7 @@ export class RailwayTarget implements Target {
         }
       }
       const live = await this.waitLive(target.id, version);
+      await this.state.markAdopted();
       return succeeded(`${version} runs on ${this.api.where}: deployment ${live.id} ${live.status}${target.id !== record.deploymentId ? ` (made by ${action} of ${record.deploymentId})` : ''}`, {
         deployment: live.id,
         of: record.deploymentId,
@@ -199,15 +201,21 @@ export class RailwayTarget implements Target {
     return this.state.versionOf(activeOf(await this.api.deployments())?.id);
   }
 
-  /** One entry per live, running deployment: two while Railway overlaps the old and the new one. */
+  /**
+   * One entry per live, running deployment: two while Railway overlaps the old and the new one.
+   * Until rewind's first activation succeeds, a deployment it never prepared is what ran before
+   * rewind took the service over, not a disagreement: left out (as the ecs target does).
+   */
   async servedVersions(): Promise<ServedProcess[] | null> {
     const running = (await this.api.deployments()).filter((d) => LIVE.has(d.status) && !d.deploymentStopped);
-    return Promise.all(
+    const adopted = this.state.adopted();
+    const served = await Promise.all(
       running.map(async (d) => ({
         version: await this.state.versionOf(d.id),
         where: `Railway deployment ${d.id} (${d.status}${typeof d.meta?.commitHash === 'string' ? `, commit ${d.meta.commitHash.slice(0, 12)}` : ''}) of ${this.api.where}`,
       })),
     );
+    return served.filter((s) => adopted || s.version !== null);
   }
 
   /** release -> the Railway deployments that run it (its own and those rollbacks made), for `status`. */
