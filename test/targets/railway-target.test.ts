@@ -92,6 +92,10 @@ describe('railway target: the LKG deployment by record, crashes, bad input, faul
     const from = fake.calls.length;
     expect(await harness.target.activate('3.0.0')).toMatchObject({ status: 'succeeded', detail: { action: 'deploymentRollback' } });
     expect(fake.calls.slice(from).filter((c) => c.startsWith('mutation:'))).toEqual(['mutation:deploymentRollback']);
+    // By the LKG's recorded id, not the deployment before the crashed one ('between').
+    const goodId = (JSON.parse(await readFile(join(good.artifact, 'railway-deployment.json'), 'utf8')) as { deploymentId: string }).deploymentId;
+    const lastRollback = [...fake.requests].reverse().find((r) => r.body.includes('deploymentRollback'))!;
+    expect((JSON.parse(lastRollback.body) as { variables: { id: string } }).variables.id).toBe(goodId);
     expect(await harness.answering()).toEqual(['3.0.0']);
     expect(await harness.target.activeVersion()).toBe('3.0.0');
   });
