@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -179,6 +179,23 @@ describe('railway target: the LKG deployment by record, crashes, bad input, faul
     }
     expect({ answering: await harness.answering(), deployments: fake.deployments.length }).toEqual(before);
     expect(await harness.target.activeVersion()).toBe('3.2.0');
+  });
+
+  it('rewind stopped between sending deploymentRollback and recording what it made: the next activate adopts it, sends nothing again', async () => {
+    const release = await harness.release('3.5.0');
+    expect(await harness.target.prepare(release)).toMatchObject({ status: 'succeeded' });
+    const recordFile = join(harness.root, 'state', 'releases', '3.5.0', 'release.json');
+    const record = JSON.parse(await readFile(recordFile, 'utf8')) as { deploymentId: string };
+    // What the interrupted activate had done: the pending list written, the mutation sent, nothing more.
+    await writeFile(recordFile, JSON.stringify({ ...record, pending: fake.deployments.filter((d) => d.serviceId === serviceId).map((d) => d.id) }));
+    const response = await fetch(fake.endpoint, { method: 'POST', headers: { 'content-type': 'application/json', 'project-access-token': token }, body: JSON.stringify({ query: 'mutation r($id: String!) { deploymentRollback(id: $id) }', variables: { id: record.deploymentId } }) });
+    expect(await response.json()).toEqual({ data: { deploymentRollback: true } });
+    const from = fake.calls.length;
+    const outcome = await harness.target.activate('3.5.0');
+    expect(outcome, outcome.message).toMatchObject({ status: 'succeeded' });
+    expect(fake.calls.slice(from).filter((c) => c.startsWith('mutation:'))).toEqual([]);
+    expect(await harness.answering()).toEqual(['3.5.0']);
+    expect(JSON.parse(await readFile(recordFile, 'utf8'))).not.toHaveProperty('pending');
   });
 
   it('a deploymentRollback whose answer is lost (502 on the mutation) is not sent twice when it did happen', async () => {

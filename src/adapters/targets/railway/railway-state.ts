@@ -29,6 +29,12 @@ export interface RailwayRecord extends DeploymentManifest {
   digest: string;
   /** Deployments that run this release too: those deploymentRollback / deploymentRedeploy created from it. */
   derived: string[];
+  /**
+   * Written just before a deploymentRollback is sent: the deployment ids that existed then. If rewind
+   * stops before it records the new deployment, the next activate finds it as the one not in this
+   * list instead of sending the mutation again.
+   */
+  pending?: string[];
 }
 
 export class RailwayState {
@@ -75,10 +81,19 @@ export class RailwayState {
     }
   }
 
+  /** Records a deployment made of the release (and clears a pending rollback: it is this one). */
   async addDerived(version: string, deploymentId: string): Promise<void> {
     const record = await this.record(version);
-    if (!record || record.derived.includes(deploymentId)) return;
-    await this.writeRecord({ ...record, derived: [...record.derived, deploymentId] });
+    if (!record) return;
+    const { pending: _done, ...rest } = record;
+    await this.writeRecord({ ...rest, derived: record.derived.includes(deploymentId) ? record.derived : [...record.derived, deploymentId] });
+  }
+
+  async setPending(version: string, known: string[] | null): Promise<void> {
+    const record = await this.record(version);
+    if (!record) return;
+    const { pending: _old, ...rest } = record;
+    await this.writeRecord(known ? { ...rest, pending: known } : rest);
   }
 
   get adoptedFile(): string {

@@ -80,12 +80,19 @@ export class RailwayTarget implements Target {
   }
 
   async activate(version: string, progress?: ProgressReporter): Promise<Outcome> {
-    const record = await this.state.record(version);
+    let record = await this.state.record(version);
     if (!record) return failed(`${version} is not prepared (no ${this.state.recordFile(version)})`, undefined, 'REWIND_E_ARTIFACT_NOT_FOUND');
     this.progress = progress;
     try {
       const started = performance.now();
       const list = await this.api.deployments();
+      if (record.pending) {
+        // An earlier activate sent deploymentRollback and stopped before recording what it made.
+        const made = list.find(madeBy(record, record.pending));
+        if (made) await this.state.addDerived(version, made.id);
+        else await this.state.setPending(version, null);
+        record = (await this.state.record(version))!;
+      }
       const active = activeOf(list);
       const ours = new Set([record.deploymentId, ...record.derived]);
       let target: RailwayDeployment;
@@ -102,7 +109,8 @@ export class RailwayTarget implements Target {
         const building = list.find((d) => ours.has(d.id) && IN_PROGRESS.has(d.status));
         if (building) [target, action] = [building, 'wait'];
         else {
-          const original = list.find((d) => d.id === record.deploymentId) ?? (await this.api.deployment(record.deploymentId));
+          const originalId = record.deploymentId;
+          const original = list.find((d) => d.id === originalId) ?? (await this.api.deployment(originalId));
           this.usable(original, version);
           if (original.canRollback) [target, action] = [await this.rollbackTo(original, record, list), 'deploymentRollback'];
           else {
@@ -135,8 +143,8 @@ export class RailwayTarget implements Target {
    * mutation that got no answer may still have happened, so the list is read before it is sent again.
    */
   private async rollbackTo(original: RailwayDeployment, record: RailwayRecord, before: RailwayDeployment[]): Promise<RailwayDeployment> {
-    const known = new Set(before.map((d) => d.id));
-    const isNew = (d: RailwayDeployment) => !known.has(d.id) && (!record.commit || d.meta?.commitHash === record.commit);
+    const isNew = madeBy(record, before.map((d) => d.id));
+    await this.state.setPending(record.version, before.map((d) => d.id));
     for (let attempt = 1; ; attempt++) {
       let sent: RewindError | null = null;
       try {
@@ -314,6 +322,12 @@ export class RailwayTarget implements Target {
       return null;
     }
   }
+}
+
+/** A deployment that was not among `known` and carries the release's commit (when it has one): what a rollback to it made. */
+function madeBy(record: RailwayRecord, known: string[]): (d: RailwayDeployment) => boolean {
+  const before = new Set(known);
+  return (d) => !before.has(d.id) && (!record.commit || d.meta?.commitHash === record.commit);
 }
 
 /** The deployment Railway serves: the newest live one (an older one may overlap it for a while). */
