@@ -108,7 +108,6 @@ describe('Railway: crash after going live rolled back to the LKG deployment, bad
     fake.history(serviceId, environmentId, { commit: commit(3), image: 'registry.example/web:1.2.0' });
     const before = { mutations: mutations().length, running: fake.running(serviceId, environmentId), releases: (await ledger.listReleases('production', { limit: 100 })).length };
     const cases: [string[], NodeJS.ProcessEnv | undefined, RegExp][] = [
-      [['release', 'register', 'production', '1.2.0', '--deployment', commit(3)], {}, new RegExp(`REWIND_E_RAILWAY_TOKEN_MISSING[\\s\\S]*${TOKEN_ENV}`)],
       [['release', 'register', 'missing', '1.2.0', '--deployment', commit(3)], undefined, /REWIND_E_RAILWAY_NOT_FOUND[\s\S]*00000000-0000-4000-8000-00000000dead/],
       [['release', 'register', 'staging', '1.2.0', '--deployment', commit(3)], undefined, /REWIND_E_RAILWAY_UNAUTHORIZED[\s\S]*Not Authorized/],
     ];
@@ -144,8 +143,6 @@ describe('Railway: crash after going live rolled back to the LKG deployment, bad
     const steps = await ledger.listSteps(deploy.id);
     expect(JSON.stringify(steps.map((s) => s.detail))).toMatch(/"retries":\[\{"operation":"[a-z]+","attempt":1,"reason":"HTTP 503"/);
     expect(fake.running(serviceId, environmentId)).toEqual(['registry.example/web:1.2.0']);
-    const status = JSON.parse((await cli(['status', 'production', '--json'])).stdout) as { current: { version: string }; agreement: { agree: boolean } };
-    expect(status).toMatchObject({ current: { version: '1.2.0' }, agreement: { agree: true } });
   });
 
   it('the token was sent as Project-Access-Token and is in no output, ledger row, event log or state file', async () => {
