@@ -264,6 +264,8 @@ export class FakeRailway {
       const operation = parseOperation(request.query);
       const variables = (request.variables ?? {}) as Record<string, unknown>;
       const token = this.authenticate(req);
+      // The whole document is validated before anything runs: an invalid mutation changes nothing.
+      for (const field of operation.selections) this.validate(operation.type === 'query' ? 'Query' : 'Mutation', field);
       const data: Record<string, unknown> = {};
       for (const field of operation.selections) {
         this.calls.push(`${operation.type}:${field.name}`);
@@ -381,7 +383,19 @@ export class FakeRailway {
     };
   }
 
-  /** The selection set applied to a result, checked against the schema subset as a server validates it. */
+  /** A field and its selection set against the schema subset, as a server validates a document. */
+  private validate(parentType: string, field: Field): void {
+    const type = TYPES[parentType]?.[field.name];
+    if (!type) throw new GraphqlError(`Cannot query field "${field.name}" on type "${parentType}".`);
+    if (SCALARS.has(type)) {
+      if (field.selections) throw new GraphqlError(`Field "${field.name}" must not have a selection since type "${type}!" has no subfields.`);
+      return;
+    }
+    if (!field.selections) throw new GraphqlError(`Field "${field.name}" of type "${type}!" must have a selection of subfields. Did you mean "${field.name} { ... }"?`);
+    for (const sub of field.selections) this.validate(type, sub);
+  }
+
+  /** The selection set applied to a result (already validated). */
   private select(parentType: string, field: Field, value: unknown): unknown {
     const type = TYPES[parentType]?.[field.name];
     if (!type) throw new GraphqlError(`Cannot query field "${field.name}" on type "${parentType}".`);
