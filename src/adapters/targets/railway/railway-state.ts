@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ReleaseRecords } from '../release-records.js';
 
 // What the railway target keeps on this machine, under its state directory:
 //   releases/<v>/release.json   one per prepared release: the manifest, its digest, and the deployments
@@ -37,48 +37,11 @@ export interface RailwayRecord extends DeploymentManifest {
   pending?: string[];
 }
 
-export class RailwayState {
-  constructor(readonly dir: string) {}
-
-  get releasesDir(): string {
-    return join(this.dir, 'releases');
-  }
-  recordFile(version: string): string {
-    return join(this.releasesDir, version, 'release.json');
-  }
-
-  async record(version: string): Promise<RailwayRecord | null> {
-    try {
-      return JSON.parse(await readFile(this.recordFile(version), 'utf8')) as RailwayRecord;
-    } catch {
-      return null;
-    }
-  }
-
-  async records(): Promise<RailwayRecord[]> {
-    if (!existsSync(this.releasesDir)) return [];
-    const names = (await readdir(this.releasesDir, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
-    return (await Promise.all(names.map((n) => this.record(n)))).filter((r): r is RailwayRecord => r !== null);
-  }
-
+export class RailwayState extends ReleaseRecords<RailwayRecord> {
   /** The release a deployment runs, by its own id or one of its rollbacks'. */
   async versionOf(deploymentId: string | undefined): Promise<string | null> {
     if (!deploymentId) return null;
     return (await this.records()).find((r) => r.deploymentId === deploymentId || r.derived.includes(deploymentId))?.version ?? null;
-  }
-
-  /** Written under a temporary name and renamed: a crash never leaves half a record. */
-  async writeRecord(record: RailwayRecord): Promise<void> {
-    await mkdir(this.releasesDir, { recursive: true });
-    const staging = join(this.releasesDir, `.tmp-${record.version}-${randomBytes(4).toString('hex')}`);
-    await mkdir(staging, { recursive: true });
-    try {
-      await writeFile(join(staging, 'release.json'), JSON.stringify(record, null, 2) + '\n');
-      await rm(join(this.releasesDir, record.version), { recursive: true, force: true });
-      await rename(staging, join(this.releasesDir, record.version));
-    } finally {
-      await rm(staging, { recursive: true, force: true });
-    }
   }
 
   /** Records a deployment made of the release (and clears a pending rollback: it is this one). */
@@ -108,11 +71,5 @@ export class RailwayState {
     if (this.adopted()) return;
     await mkdir(this.dir, { recursive: true });
     await writeFile(this.adoptedFile, `${new Date().toISOString()}\n`);
-  }
-
-  async removeRecord(version: string): Promise<void> {
-    const doomed = join(this.releasesDir, `.del-${version}-${randomBytes(4).toString('hex')}`);
-    await rename(join(this.releasesDir, version), doomed);
-    await rm(doomed, { recursive: true, force: true });
   }
 }

@@ -1,12 +1,12 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename, rm, statfs, writeFile } from 'node:fs/promises';
+import { statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { inspectArtifact } from '../../../artifacts/artifact-digest.js';
 import { isRewindError, RewindError } from '../../../errors/rewind-error.js';
 import { failed, succeeded, type Outcome } from '../../../ports/outcome.js';
 import type { ProgressReporter } from '../../../ports/step-progress.js';
 import { DEFAULT_TARGET_CAPABILITIES, type ActionDescription, type FreeSpace, type ReleaseArtifact, type ServedProcess, type Target, type TargetCapabilities } from '../../../ports/target.js';
+import { writeManifestDir } from '../release-records.js';
 import { FAILED, IN_PROGRESS, RailwayApi, type RailwayDeployment } from './railway-api.js';
 import { RAILWAY_TARGET_TYPE, type RailwayTargetConfig } from './railway-config.js';
 import { MANIFEST_FILE, RailwayState, type DeploymentManifest, type RailwayRecord } from './railway-state.js';
@@ -39,7 +39,7 @@ export class RailwayTarget implements Target {
   }
 
   describeActivate(version: string): ActionDescription {
-    const deployment = this.recordSync(version)?.deploymentId ?? `the deployment of ${version}`;
+    const deployment = this.state.recordSync(version)?.deploymentId ?? `the deployment of ${version}`;
     return {
       summary: `activate ${version}: make Railway deployment ${deployment} the one ${this.api.where} runs`,
       commands: [],
@@ -279,14 +279,7 @@ export class RailwayTarget implements Target {
       commit: typeof deployment.meta?.commitHash === 'string' ? deployment.meta.commitHash : null,
       image: typeof deployment.meta?.image === 'string' ? deployment.meta.image : null,
     };
-    const content = JSON.stringify(manifest, null, 2) + '\n';
-    const dir = join(this.config.stateDir, 'manifests', createHash('sha256').update(content).digest('hex').slice(0, 16));
-    const staging = `${dir}.tmp-${process.pid}`;
-    await mkdir(staging, { recursive: true });
-    await writeFile(join(staging, MANIFEST_FILE), content);
-    await rm(dir, { recursive: true, force: true });
-    await rename(staging, dir);
-    return dir;
+    return writeManifestDir(this.config.stateDir, MANIFEST_FILE, JSON.stringify(manifest, null, 2) + '\n');
   }
 
   async close(): Promise<void> {}
@@ -315,13 +308,6 @@ export class RailwayTarget implements Target {
     throw error;
   }
 
-  private recordSync(version: string): RailwayRecord | null {
-    try {
-      return JSON.parse(readFileSync(this.state.recordFile(version), 'utf8')) as RailwayRecord;
-    } catch {
-      return null;
-    }
-  }
 }
 
 /** A deployment that was not among `known` and carries the release's commit (when it has one): what a rollback to it made. */
