@@ -255,7 +255,8 @@ export class FakeRailway {
     if (this.outage !== null && (this.outageCount === null || this.outageCount > 0)) {
       if (this.outageCount !== null) this.outageCount--;
       this.calls.push(`outage:${/\{\s*(\w+)/.exec(String(request.query))?.[1] ?? '?'}`);
-      res.writeHead(this.outage, { 'content-type': 'text/html' });
+      // Railway's backboard sets Retry-After (seconds) on every 429.
+      res.writeHead(this.outage, { 'content-type': 'text/html', ...(this.outage === 429 ? { 'retry-after': '1' } : {}) });
       return void res.end('<html><body>upstream unavailable</body></html>');
     }
     this.advance();

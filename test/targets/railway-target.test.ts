@@ -110,6 +110,24 @@ describe('railway target: the LKG deployment by record, crashes, bad input, faul
     expect(fake.deployments.length).toBe(before);
   });
 
+  it('with redeployWhenRollbackUnavailable, a deployment past retention is rebuilt with deploymentRedeploy (and recorded as the release\'s)', async () => {
+    const h = await railwayHarness({ redeployWhenRollbackUnavailable: true });
+    try {
+      const old = await h.release('2.8.0');
+      const id = (JSON.parse(await readFile(join(old.artifact, 'railway-deployment.json'), 'utf8')) as { deploymentId: string }).deploymentId;
+      fake.expire(id);
+      expect(await h.target.prepare(old)).toMatchObject({ status: 'succeeded', detail: { canRollback: false } });
+      const from = fake.calls.length;
+      const outcome = await h.target.activate('2.8.0');
+      expect(outcome, outcome.message).toMatchObject({ status: 'succeeded', detail: { action: 'deploymentRedeploy', of: id } });
+      expect(fake.calls.slice(from).filter((c) => c.startsWith('mutation:'))).toEqual(['mutation:deploymentRedeploy']);
+      expect(await h.answering()).toEqual(['2.8.0']);
+      expect(await h.target.activeVersion()).toBe('2.8.0');
+    } finally {
+      await h.cleanup();
+    }
+  });
+
   it('unknown service or environment, a token of another environment, a missing token: coded errors naming the object, nothing written', async () => {
     const other = fake.environment(projectId, 'staging');
     const stagingToken = fake.token('project', [projectId], other);
@@ -159,6 +177,18 @@ describe('railway target: the LKG deployment by record, crashes, bad input, faul
       expect.objectContaining({ operation: 'deployments', attempt: 1, reason: 'HTTP 503' }),
       expect.objectContaining({ operation: 'deployments', attempt: 2, reason: 'HTTP 503' }),
     ]);
+    expect(await harness.answering()).toEqual(['3.2.0']);
+  });
+
+  it('a 429 is retried after its Retry-After, recorded like any retry', async () => {
+    fake.outage = 429;
+    fake.outageCount = 1;
+    const started = Date.now();
+    const outcome = await harness.target.stop();
+    expect(outcome, outcome.message).toMatchObject({ status: 'succeeded' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect((outcome.detail as { retries: unknown[] }).retries).toEqual([{ operation: 'deployments', attempt: 1, reason: 'HTTP 429', waitMs: 1000 }]);
+    expect(await harness.target.activate('3.2.0')).toMatchObject({ status: 'succeeded', detail: { action: 'deploymentRestart' } });
     expect(await harness.answering()).toEqual(['3.2.0']);
   });
 
