@@ -136,6 +136,8 @@ export interface Target {
   artifactFromImages?(images: Record<string, string>): Promise<string>;
   /** ECS: `release register --task-definition family:revision` as a manifest directory (ARN and images). Throws coded errors. */
   artifactFromTaskDefinition?(reference: string): Promise<string>;
+  /** Railway: `release register --deployment <id | commit SHA>` as a manifest directory (the deployment id). Throws coded errors. */
+  artifactFromDeployment?(reference: string): Promise<string>;
   /**
    * Platforms that number their own rollouts (kubernetes: each Deployment's
    * `deployment.kubernetes.io/revision`): release -> object -> the revision it last rolled out as,

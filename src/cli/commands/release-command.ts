@@ -9,7 +9,7 @@ import { resolveEnvironment, resolveEnvironmentAndVersion } from '../environment
 import { toJson } from '../../util/iso-times.js';
 import type { Services } from '../../core/services.js';
 
-export const usage = 'rewind release register [<env>] <version> (--artifact <dir|.tgz> | --image <service>=<image>... | --task-definition <family:revision>) [--commit SHA] [--ci passed|failed|unknown] [--flag NAME]...\n       rewind release list [<env>] [--json]';
+export const usage = 'rewind release register [<env>] <version> (--artifact <dir|.tgz> | --image <service>=<image>... | --task-definition <family:revision> | --deployment <id|commit>) [--commit SHA] [--ci passed|failed|unknown] [--flag NAME]...\n       rewind release list [<env>] [--json]';
 export const help = `${usage}
 
   register  record an immutable release: SemVer version (a leading v is accepted and dropped), the
@@ -24,6 +24,9 @@ export const help = `${usage}
             the manifest of those digests, so a moved tag never changes what a rollback runs.
             For an ecs target, --task-definition <family:revision>: the revision's ARN and its
             container images (by digest when requireDigests) are the release.
+            For a railway target, --deployment <deployment id | git commit SHA>: that Railway
+            deployment of the service in the environment (by commit: the newest one built from it)
+            is the release; its id is recorded, and a rollback to the release brings back exactly it.
             For a helm target, --artifact <dir> holding helm-release.json
             ({"chartVersion": "1.4.0", "values": {"image.digest": "sha256:..."}}): the chart version
             and the --set values are the release.
@@ -45,7 +48,7 @@ is then missing: REWIND_E_USAGE), and the version otherwise. With several enviro
 <env> out is REWIND_E_USAGE naming them.`;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const args = parseCommandArgs(argv, { artifact: { type: 'string' }, image: { type: 'string', multiple: true }, 'task-definition': { type: 'string' }, commit: { type: 'string' }, ci: { type: 'string' }, flag: { type: 'string', multiple: true } }, { min: 1, max: 3, usage });
+  const args = parseCommandArgs(argv, { artifact: { type: 'string' }, image: { type: 'string', multiple: true }, 'task-definition': { type: 'string' }, deployment: { type: 'string' }, commit: { type: 'string' }, ci: { type: 'string' }, flag: { type: 'string', multiple: true } }, { min: 1, max: 3, usage });
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
   const [sub, ...rest] = args.positionals as [string, ...string[]];
   if (sub === 'list') {
@@ -57,14 +60,16 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const images = parseImages(args.strings('image'));
   const taskDefinition = args.string('task-definition');
   if (taskDefinition && (given || images)) throw new RewindError('REWIND_E_USAGE', 'release register takes one of --artifact, --image and --task-definition', { argument: '--task-definition' });
+  const deployment = args.string('deployment');
+  if (deployment !== undefined && (given || images || taskDefinition)) throw new RewindError('REWIND_E_USAGE', 'release register takes one of --artifact, --image, --task-definition and --deployment', { argument: '--deployment' });
   if (given && images) throw new RewindError('REWIND_E_USAGE', 'release register takes --artifact or --image, not both', { argument: '--image' });
-  if (!given && !images && !taskDefinition) throw new RewindError('REWIND_E_USAGE', `release register needs --artifact <dir|.tgz> (or --image <service>=<image> for a compose target)`, { argument: '--artifact' });
+  if (!given && !images && !taskDefinition && deployment === undefined) throw new RewindError('REWIND_E_USAGE', `release register needs --artifact <dir|.tgz> (or --image <service>=<image> for a compose target)`, { argument: '--artifact' });
   const context = await openContext(args, io);
   try {
     const { env, version } = resolveEnvironmentAndVersion(rest, Object.keys(context.config.environments), io, usage);
     if (!version) throw new RewindError('REWIND_E_USAGE', `release register needs a <version>, not an empty argument — usage: ${usage}`, { argument: '<version>' });
     const services = await buildServices(context, io, { json: false, quiet: true });
-    const artifact = given ?? (taskDefinition ? await taskDefinitionManifest(services, env, taskDefinition) : await imageManifest(services, env, images!));
+    const artifact = given ?? (taskDefinition ? await taskDefinitionManifest(services, env, taskDefinition) : deployment !== undefined ? await deploymentManifest(services, env, deployment) : await imageManifest(services, env, images!));
     const flags = Array.isArray(args.values.flag) ? (args.values.flag as string[]) : [];
     const badFlag = flags.find((f) => !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(f));
     if (badFlag !== undefined) throw new RewindError('REWIND_E_USAGE', `--flag takes a flag name (letters, digits, . _ -), not ${JSON.stringify(badFlag)}`, { argument: '--flag' });
@@ -125,6 +130,17 @@ async function taskDefinitionManifest(services: Services, env: string, reference
   try {
     if (!target.artifactFromTaskDefinition) throw new RewindError('REWIND_E_USAGE', `--task-definition is for ecs targets; ${env} has a ${target.type} target`, { argument: '--task-definition', env });
     return await target.artifactFromTaskDefinition(reference);
+  } finally {
+    await target.close();
+  }
+}
+
+/** The manifest directory a railway target writes for one of its deployments (by id or commit). */
+async function deploymentManifest(services: Services, env: string, reference: string): Promise<string> {
+  const target = services.createTarget(env, environmentConfig(services.config, env));
+  try {
+    if (!target.artifactFromDeployment) throw new RewindError('REWIND_E_USAGE', `--deployment is for railway targets; ${env} has a ${target.type} target`, { argument: '--deployment', env });
+    return await target.artifactFromDeployment(reference);
   } finally {
     await target.close();
   }
