@@ -17,6 +17,7 @@ import { composeTargetSchema } from '../adapters/targets/compose/compose-config.
 import { redisStateSchema } from '../adapters/stores/redis/redis-config.js';
 import { ecsTargetSchema } from '../adapters/targets/ecs/ecs-config.js';
 import { kubernetesTargetSchema } from '../adapters/targets/kubernetes/kubernetes-config.js';
+import { vercelTargetSchema } from '../adapters/targets/vercel/vercel-config.js';
 import { DEFAULT_LEDGER } from './known-valid-config.js';
 import { healthCheckSchema, smokeSettingsSchema } from './parts/check-settings.js';
 import { name, positiveMs } from './parts/schema-parts.js';
@@ -36,7 +37,7 @@ const environmentName = name.regex(
   `reserved: ${RESERVED_ENVIRONMENT_NAMES.join(', ')} are members of every JavaScript object, not environment names`,
 );
 
-export const targetSchema = z.discriminatedUnion('type', [releasesTargetSchema, composeTargetSchema, ecsTargetSchema, kubernetesTargetSchema, helmTargetSchema]);
+export const targetSchema = z.discriminatedUnion('type', [releasesTargetSchema, composeTargetSchema, ecsTargetSchema, kubernetesTargetSchema, helmTargetSchema, vercelTargetSchema]);
 
 export const watchSettingsSchema = z.strictObject({
   windowMs: z.number().int().min(1000).default(180_000).describe('How long a new release is watched before it is marked good (2–5 minutes is usual).'),

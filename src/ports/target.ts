@@ -137,6 +137,12 @@ export interface Target {
   /** ECS: `release register --task-definition family:revision` as a manifest directory (ARN and images). Throws coded errors. */
   artifactFromTaskDefinition?(reference: string): Promise<string>;
   /**
+   * Vercel: `release register` finds the release's existing deployment (by `deployment` id or URL,
+   * else by the git `commit` it was built from, else by a meta value naming the version) and writes
+   * the manifest directory recording its id. Throws coded errors; writes nothing when it does.
+   */
+  artifactFromDeployment?(query: { version: string; deployment?: string; commit?: string }): Promise<string>;
+  /**
    * Platforms that number their own rollouts (kubernetes: each Deployment's
    * `deployment.kubernetes.io/revision`): release -> object -> the revision it last rolled out as,
    * for `status`. Absent elsewhere.

@@ -9,7 +9,7 @@ import { resolveEnvironment, resolveEnvironmentAndVersion } from '../environment
 import { toJson } from '../../util/iso-times.js';
 import type { Services } from '../../core/services.js';
 
-export const usage = 'rewind release register [<env>] <version> (--artifact <dir|.tgz> | --image <service>=<image>... | --task-definition <family:revision>) [--commit SHA] [--ci passed|failed|unknown] [--flag NAME]...\n       rewind release list [<env>] [--json]';
+export const usage = 'rewind release register [<env>] <version> (--artifact <dir|.tgz> | --image <service>=<image>... | --task-definition <family:revision> | [--deployment <dpl_id|url>]) [--commit SHA] [--ci passed|failed|unknown] [--flag NAME]...\n       rewind release list [<env>] [--json]';
 export const help = `${usage}
 
   register  record an immutable release: SemVer version (a leading v is accepted and dropped), the
@@ -24,6 +24,10 @@ export const help = `${usage}
             the manifest of those digests, so a moved tag never changes what a rollback runs.
             For an ecs target, --task-definition <family:revision>: the revision's ARN and its
             container images (by digest when requireDigests) are the release.
+            For a vercel target, no --artifact: the release is an existing production deployment,
+            found by --deployment <dpl_id or URL>, else by --commit (the deployment built from it,
+            meta.githubCommitSha), else by the deployment whose meta rewindVersion (target.metaKey)
+            is the version. It must be READY; its deployment id is recorded with the release.
             For a helm target, --artifact <dir> holding helm-release.json
             ({"chartVersion": "1.4.0", "values": {"image.digest": "sha256:..."}}): the chart version
             and the --set values are the release.
@@ -40,7 +44,7 @@ is then missing: REWIND_E_USAGE), and the version otherwise. With several enviro
 <env> out is REWIND_E_USAGE naming them.`;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const args = parseCommandArgs(argv, { artifact: { type: 'string' }, image: { type: 'string', multiple: true }, 'task-definition': { type: 'string' }, commit: { type: 'string' }, ci: { type: 'string' }, flag: { type: 'string', multiple: true } }, { min: 1, max: 3, usage });
+  const args = parseCommandArgs(argv, { artifact: { type: 'string' }, image: { type: 'string', multiple: true }, 'task-definition': { type: 'string' }, deployment: { type: 'string' }, commit: { type: 'string' }, ci: { type: 'string' }, flag: { type: 'string', multiple: true } }, { min: 1, max: 3, usage });
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
   const [sub, ...rest] = args.positionals as [string, ...string[]];
   if (sub === 'list') {
@@ -53,13 +57,14 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const taskDefinition = args.string('task-definition');
   if (taskDefinition && (given || images)) throw new RewindError('REWIND_E_USAGE', 'release register takes one of --artifact, --image and --task-definition', { argument: '--task-definition' });
   if (given && images) throw new RewindError('REWIND_E_USAGE', 'release register takes --artifact or --image, not both', { argument: '--image' });
-  if (!given && !images && !taskDefinition) throw new RewindError('REWIND_E_USAGE', `release register needs --artifact <dir|.tgz> (or --image <service>=<image> for a compose target)`, { argument: '--artifact' });
+  const deployment = args.string('deployment');
+  if (deployment !== undefined && (given || images || taskDefinition)) throw new RewindError('REWIND_E_USAGE', 'release register takes --deployment (a vercel target) without --artifact, --image or --task-definition', { argument: '--deployment' });
   const context = await openContext(args, io);
   try {
     const { env, version } = resolveEnvironmentAndVersion(rest, Object.keys(context.config.environments), io, usage);
     if (!version) throw new RewindError('REWIND_E_USAGE', `release register needs a <version>, not an empty argument — usage: ${usage}`, { argument: '<version>' });
     const services = await buildServices(context, io, { json: false, quiet: true });
-    const artifact = given ?? (taskDefinition ? await taskDefinitionManifest(services, env, taskDefinition) : await imageManifest(services, env, images!));
+    const artifact = given ?? (taskDefinition ? await taskDefinitionManifest(services, env, taskDefinition) : images ? await imageManifest(services, env, images) : await deploymentManifest(services, env, { version, deployment, commit: args.string('commit') }));
     const flags = Array.isArray(args.values.flag) ? (args.values.flag as string[]) : [];
     const badFlag = flags.find((f) => !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(f));
     if (badFlag !== undefined) throw new RewindError('REWIND_E_USAGE', `--flag takes a flag name (letters, digits, . _ -), not ${JSON.stringify(badFlag)}`, { argument: '--flag' });
@@ -120,6 +125,23 @@ async function taskDefinitionManifest(services: Services, env: string, reference
   try {
     if (!target.artifactFromTaskDefinition) throw new RewindError('REWIND_E_USAGE', `--task-definition is for ecs targets; ${env} has a ${target.type} target`, { argument: '--task-definition', env });
     return await target.artifactFromTaskDefinition(reference);
+  } finally {
+    await target.close();
+  }
+}
+
+/**
+ * The manifest directory a vercel target writes for the release's existing deployment. Any other
+ * target needs one of --artifact, --image, --task-definition: the usage error it always had.
+ */
+async function deploymentManifest(services: Services, env: string, query: { version: string; deployment?: string; commit?: string }): Promise<string> {
+  const target = services.createTarget(env, environmentConfig(services.config, env));
+  try {
+    if (!target.artifactFromDeployment) {
+      if (query.deployment !== undefined) throw new RewindError('REWIND_E_USAGE', `--deployment is for vercel targets; ${env} has a ${target.type} target`, { argument: '--deployment', env });
+      throw new RewindError('REWIND_E_USAGE', `release register needs --artifact <dir|.tgz> (or --image <service>=<image> for a compose target)`, { argument: '--artifact' });
+    }
+    return await target.artifactFromDeployment({ version: query.version, ...(query.deployment !== undefined ? { deployment: query.deployment } : {}), ...(query.commit !== undefined ? { commit: query.commit } : {}) });
   } finally {
     await target.close();
   }
