@@ -89,6 +89,7 @@ export class VercelTarget implements Target {
   async activate(version: string, progress?: ProgressReporter): Promise<Outcome> {
     const record = await this.state.record(version);
     if (!record) return failed(`${version} is not prepared (no ${this.state.recordFile(version)})`, undefined, 'REWIND_E_ARTIFACT_NOT_FOUND');
+    this.api.takeRetries(); // retries of earlier reads belong to their own steps, not this one
     this.api.onRetry = (retry) => void progress?.({ message: `${retry.call}: ${retry.reason}; retrying (attempt ${retry.attempt + 1} of ${this.config.attempts})`, current: retry.attempt + 1, total: this.config.attempts });
     // Whether a call that may change the project was sent: a failure before it changed nothing.
     let sent = false;
