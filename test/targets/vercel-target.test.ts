@@ -203,3 +203,14 @@ describe('vercel target: register, bad input, faults', () => {
 function readManifest(dir: string): { deploymentId: string; commit: string | null; foundBy: string; url: string } {
   return JSON.parse(readFileSync(join(dir, 'vercel-deployment.json'), 'utf8'));
 }
+
+describe('docs/targets/vercel.md', () => {
+  it('its complete example is a valid config, and names every key of the vercel target', async () => {
+    const { parseConfigText } = await import('../../src/config/load-config.js');
+    const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'targets', 'vercel.md'), 'utf8');
+    const example = /```yaml\n([\s\S]*?)```/.exec(doc)![1]!;
+    const config = parseConfigText(example, '/etc/rewind', {});
+    expect(config.environments.production!.target).toMatchObject({ type: 'vercel', projectId: 'prj_9aXc2LrT4Qh1', teamId: 'team_1a2b3c4d5e6f', stateDir: '/etc/rewind/rewind-vercel/production' });
+    for (const key of Object.keys(vercelTargetSchema.shape).filter((k) => !['type', 'stateDir', 'keep'].includes(k))) expect(example, key).toContain(`${key}:`);
+  });
+});
