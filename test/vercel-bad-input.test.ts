@@ -67,8 +67,10 @@ describe('Vercel: bad input is refused, coded and named, with nothing changed (f
       [['release', 'register', 'otherteam', '1.0.0', '--deployment', good.id], 'REWIND_E_VERCEL_FORBIDDEN', 'the token in OTHER_VERCEL_TOKEN may not act on this project in team team_acme'],
       [['release', 'register', 'notoken', '1.0.0', '--deployment', good.id], 'REWIND_E_VERCEL_TOKEN_MISSING', 'VERCEL_TOKEN_NOT_SET is not set'],
     ];
-    for (const [args, code, names] of cases) {
-      const result = await cli(args);
+    // Each refusal reads and writes nothing, so they run side by side (the machine's CLI start-up dominates).
+    const results = await Promise.all(cases.map(([args]) => cli(args)));
+    for (const [i, [args, code, names]] of cases.entries()) {
+      const result = results[i]!;
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr, args.join(' ')).toContain(`error ${code}`);
       expect(result.stderr, args.join(' ')).toContain(names);

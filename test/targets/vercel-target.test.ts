@@ -168,6 +168,16 @@ describe('vercel target: register, bad input, faults', () => {
     }
     expect(await harness.target.activeVersion()).toBe('3.0.0');
     expect(await harness.answering()).toEqual(['3.0.0']);
+
+    // Failing before the promote was sent: the outcome says nothing changed, so the runner needs no rollback.
+    fake.failNext(10, 503, /^GET \/v9\/projects/);
+    try {
+      const early = await harness.target.activate('3.1.0');
+      expect(early).toMatchObject({ status: 'failed', code: 'REWIND_E_VERCEL_API', unchanged: true, message: expect.stringMatching(/; nothing was changed$/) });
+    } finally {
+      fake.clearFaults();
+    }
+    expect(await harness.answering()).toEqual(['3.0.0']);
   });
 
   it('an API that does not answer: each attempt ends at requestTimeoutMs, then REWIND_E_VERCEL_UNREACHABLE', async () => {

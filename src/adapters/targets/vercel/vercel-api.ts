@@ -24,6 +24,26 @@ export interface VercelProject {
   lastAliasRequest: { fromDeploymentId: string | null; toDeploymentId: string; jobStatus: string; requestedAt: number; type: string } | null;
 }
 
+/** The fields of Vercel's answers the target reads; anything else in them is ignored. */
+interface RawProject {
+  id: string;
+  name: string;
+  targets?: { production?: { id?: string; url?: string | null } | null };
+  lastAliasRequest?: VercelProject['lastAliasRequest'];
+}
+interface RawDeployment {
+  id?: string;
+  uid?: string;
+  url?: string | null;
+  readyState?: string;
+  state?: string;
+  target?: string | null;
+  projectId?: string;
+  meta?: Record<string, string> | null;
+  createdAt?: number;
+  created?: number;
+}
+
 /** One retried attempt: kept for the step's journal detail and told to the live view. */
 export interface ApiRetry {
   call: string;
@@ -55,7 +75,7 @@ export class VercelApi {
   }
 
   async project(): Promise<VercelProject> {
-    const body = (await this.call('GET', `/v9/projects/${encodeURIComponent(this.config.projectId)}`, {}, { project: this.config.projectId })) as Record<string, any>;
+    const body = (await this.call('GET', `/v9/projects/${encodeURIComponent(this.config.projectId)}`, {}, { project: this.config.projectId })) as RawProject;
     const production = body.targets?.production;
     return {
       id: String(body.id),
@@ -66,7 +86,7 @@ export class VercelApi {
   }
 
   async deployment(idOrUrl: string): Promise<VercelDeployment> {
-    const body = (await this.call('GET', `/v13/deployments/${encodeURIComponent(idOrUrl)}`, {}, { deployment: idOrUrl })) as Record<string, any>;
+    const body = (await this.call('GET', `/v13/deployments/${encodeURIComponent(idOrUrl)}`, {}, { deployment: idOrUrl })) as RawDeployment;
     return deploymentOf(body);
   }
 
@@ -75,7 +95,7 @@ export class VercelApi {
     const params: Record<string, string> = { projectId: this.config.projectId, limit: String(query.limit ?? 100) };
     if (query.sha) params.sha = query.sha;
     if (query.until) params.until = String(query.until);
-    const body = (await this.call('GET', '/v6/deployments', params, { project: this.config.projectId })) as { deployments?: Record<string, any>[]; pagination?: { next?: number | null } };
+    const body = (await this.call('GET', '/v6/deployments', params, { project: this.config.projectId })) as { deployments?: RawDeployment[]; pagination?: { next?: number | null } };
     return { deployments: (body.deployments ?? []).map(deploymentOf), next: body.pagination?.next ?? null };
   }
 
@@ -160,7 +180,7 @@ function errorOf(text: string): { code?: string; message?: string } {
   }
 }
 
-function deploymentOf(body: Record<string, any>): VercelDeployment {
+function deploymentOf(body: RawDeployment): VercelDeployment {
   return {
     id: String(body.id ?? body.uid),
     url: String(body.url ?? ''),
