@@ -12,6 +12,7 @@ const TEAM = 'team_acme';
 const TOKEN = 'vercel-token-SECRET-cli-51e0d7';
 const OTHER_TEAM_TOKEN = 'vercel-token-OTHER-cli-0b3c';
 const COMMIT_100 = '1000000000000000000000000000000000000abc';
+const COMMIT_120 = '1200000000000000000000000000000000000abc';
 
 /**
  * Issue 16, Vercel: the broken-deploy story through the built CLI against the fake Vercel REST API
@@ -47,7 +48,7 @@ describe('Vercel: promote by recorded outcome (LKG), 5xx mid-rollout, bad input 
     fake.setProduction('shop', deployments.base.id);
     deployments['1.0.0'] = fake.createDeployment('shop', { version: '1.0.0', commit: COMMIT_100 });
     deployments['1.1.0'] = fake.createDeployment('shop', { version: '1.1.0', meta: { rewindVersion: '1.1.0' }, healthy: false });
-    deployments['1.2.0'] = fake.createDeployment('shop', { version: '1.2.0', healthy: false });
+    deployments['1.2.0'] = fake.createDeployment('shop', { version: '1.2.0', commit: COMMIT_120, healthy: false });
     deployments['1.3.0'] = fake.createDeployment('shop', { version: '1.3.0', meta: { rewindVersion: '1.3.0' } });
     deployments.broken = fake.createDeployment('shop', { version: '2.0.0', meta: { rewindVersion: '2.0.0' }, readyState: 'ERROR' });
     root = await mkdtemp(join(tmpdir(), 'vercel-cli-'));
@@ -78,6 +79,8 @@ describe('Vercel: promote by recorded outcome (LKG), 5xx mid-rollout, bad input 
       expect(registered.code, registered.stderr).toBe(0);
     }
     expect((await ledger.getRelease('production', '1.0.0'))?.commit).toBe(COMMIT_100);
+    // Registered by id without --commit: the release records the commit Vercel built it from.
+    expect((await ledger.getRelease('production', '1.2.0'))?.commit).toBe(COMMIT_120);
     // The plan names the promote and changes nothing.
     const plan = await cli(['deploy', 'production', '1.0.0', '--dry-run', '--json']);
     expect(plan.code, plan.stderr).toBe(0);
@@ -96,9 +99,6 @@ describe('Vercel: promote by recorded outcome (LKG), 5xx mid-rollout, bad input 
       { call: `POST /v10/projects/${fake.project('shop').id}/promote/${deployments['1.0.0']!.id}`, attempt: 1, reason: 'HTTP 503 internal_server_error' },
       { call: `POST /v10/projects/${fake.project('shop').id}/promote/${deployments['1.0.0']!.id}`, attempt: 2, reason: 'HTTP 503 internal_server_error' },
     ]);
-    const status = JSON.parse((await cli(['status', 'production', '--json'])).stdout) as { current: { version: string }; agreement: { agree: boolean }; target: { revisions: Record<string, { deployment: string }> } };
-    expect(status).toMatchObject({ current: { version: '1.0.0' }, agreement: { agree: true } });
-    expect(status.target.revisions['1.0.0']).toEqual({ deployment: deployments['1.0.0']!.id });
   });
 
   it('1.1.0 fails health and is left in place; 1.2.0 fails too and the automatic rollback promotes the LKG (1.0.0), not the previous deployment (1.1.0)', async () => {
@@ -131,8 +131,9 @@ describe('Vercel: promote by recorded outcome (LKG), 5xx mid-rollout, bad input 
     const failedDeploy = (await ledger.listOperations('production', { limit: 5 })).find((o) => o.kind === 'deploy' && o.toVersion === '1.3.0')!;
     expect(failedDeploy.error).toMatch(/promote\/dpl_\w+ answered HTTP 503 internal_server_error after 3 attempt/);
     expect(production()).toBe(deployments['1.0.0']!.id);
-    const status = JSON.parse((await cli(['status', 'production', '--json'])).stdout) as { current: { version: string }; agreement: { agree: boolean }; lock: unknown };
+    const status = JSON.parse((await cli(['status', 'production', '--json'])).stdout) as { current: { version: string }; agreement: { agree: boolean }; lock: unknown; target: { revisions: Record<string, { deployment: string }> } };
     expect(status).toMatchObject({ current: { version: '1.0.0' }, agreement: { agree: true }, lock: null });
+    expect(status.target.revisions['1.3.0']).toEqual({ deployment: deployments['1.3.0']!.id });
   });
 
   it('the token is in no output, ledger row, event, plan or file rewind wrote', async () => {

@@ -139,9 +139,11 @@ export interface Target {
   /**
    * Vercel: `release register` finds the release's existing deployment (by `deployment` id or URL,
    * else by the git `commit` it was built from, else by a meta value naming the version) and writes
-   * the manifest directory recording its id. Throws coded errors; writes nothing when it does.
+   * the manifest directory recording its id, and the git commit the deployment was built from when
+   * the platform knows it (what the release records when --commit was not given). Throws coded
+   * errors; writes nothing when it does.
    */
-  artifactFromDeployment?(query: { version: string; deployment?: string; commit?: string }): Promise<string>;
+  artifactFromDeployment?(query: { version: string; deployment?: string; commit?: string }): Promise<{ artifact: string; commit: string | null }>;
   /**
    * Platforms that number their own rollouts (kubernetes: each Deployment's
    * `deployment.kubernetes.io/revision`): release -> object -> the revision it last rolled out as,

@@ -34,7 +34,7 @@ async function vercelHarness(fake: FakeVercel, project: string, extra: Record<st
     async release(version) {
       if (!releases.has(version)) {
         fake.createDeployment(project, { version, commit: sha(version), meta: { rewindVersion: version } });
-        const artifact = await target.artifactFromDeployment({ version });
+        const { artifact } = await target.artifactFromDeployment({ version });
         releases.set(version, { version, artifact, digest: (await inspectArtifact(artifact)).digest });
       }
       return releases.get(version)!;
@@ -89,13 +89,17 @@ describe('vercel target: register, bad input, faults', () => {
     const redeploy = fake.createDeployment('blog', { version: '2.0.0', commit: 'abc1234def5678' });
     fake.createDeployment('blog', { version: '2.0.0-preview', commit: 'abc1234def5678', target: null });
     const byCommit = await harness.target.artifactFromDeployment({ version: '2.0.0', commit: 'abc1234' });
-    expect(readManifest(byCommit)).toMatchObject({ deploymentId: redeploy.id, commit: 'abc1234def5678', foundBy: 'commit', url: redeploy.url });
+    expect(readManifest(byCommit.artifact)).toMatchObject({ deploymentId: redeploy.id, commit: 'abc1234def5678', foundBy: 'commit', url: redeploy.url });
     const byId = await harness.target.artifactFromDeployment({ version: '2.0.0', deployment: first.id });
-    expect(readManifest(byId)).toMatchObject({ deploymentId: first.id, foundBy: 'deployment' });
+    expect(readManifest(byId.artifact)).toMatchObject({ deploymentId: first.id, foundBy: 'deployment' });
     const byUrl = await harness.target.artifactFromDeployment({ version: '2.0.0', deployment: `https://${first.url}` });
-    expect(readManifest(byUrl).deploymentId).toBe(first.id);
+    expect(readManifest(byUrl.artifact).deploymentId).toBe(first.id);
+    // The commit Vercel built it from, for the release when --commit was not given.
+    expect(byUrl.commit).toBe('abc1234def5678');
     const tagged = fake.createDeployment('blog', { version: '2.1.0', meta: { rewindVersion: '2.1.0' } });
-    expect(readManifest(await harness.target.artifactFromDeployment({ version: '2.1.0' }))).toMatchObject({ deploymentId: tagged.id, foundBy: 'meta:rewindVersion' });
+    const byMeta = await harness.target.artifactFromDeployment({ version: '2.1.0' });
+    expect(readManifest(byMeta.artifact)).toMatchObject({ deploymentId: tagged.id, foundBy: 'meta:rewindVersion', commit: null });
+    expect(byMeta.commit).toBeNull();
   });
 
   it('refuses what cannot be promoted before writing anything: no match, preview only, ERROR, another project', async () => {

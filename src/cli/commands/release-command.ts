@@ -27,7 +27,8 @@ export const help = `${usage}
             For a vercel target, no --artifact: the release is an existing production deployment,
             found by --deployment <dpl_id or URL>, else by --commit (the deployment built from it,
             meta.githubCommitSha), else by the deployment whose meta rewindVersion (target.metaKey)
-            is the version. It must be READY; its deployment id is recorded with the release.
+            is the version. It must be READY; its deployment id is recorded with the release,
+            and without --commit the commit Vercel built it from (meta.githubCommitSha).
             For a helm target, --artifact <dir> holding helm-release.json
             ({"chartVersion": "1.4.0", "values": {"image.digest": "sha256:..."}}): the chart version
             and the --set values are the release.
@@ -64,11 +65,13 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     const { env, version } = resolveEnvironmentAndVersion(rest, Object.keys(context.config.environments), io, usage);
     if (!version) throw new RewindError('REWIND_E_USAGE', `release register needs a <version>, not an empty argument — usage: ${usage}`, { argument: '<version>' });
     const services = await buildServices(context, io, { json: false, quiet: true });
-    const artifact = given ?? (taskDefinition ? await taskDefinitionManifest(services, env, taskDefinition) : images ? await imageManifest(services, env, images) : await deploymentManifest(services, env, { version, deployment, commit: args.string('commit') }));
+    // A vercel release: its deployment's manifest, and the commit Vercel built it from when --commit was not given.
+    const found = given || taskDefinition || images ? null : await deploymentManifest(services, env, { version, deployment, commit: args.string('commit') });
+    const artifact = given ?? (taskDefinition ? await taskDefinitionManifest(services, env, taskDefinition) : images ? await imageManifest(services, env, images) : found!.artifact);
     const flags = Array.isArray(args.values.flag) ? (args.values.flag as string[]) : [];
     const badFlag = flags.find((f) => !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(f));
     if (badFlag !== undefined) throw new RewindError('REWIND_E_USAGE', `--flag takes a flag name (letters, digits, . _ -), not ${JSON.stringify(badFlag)}`, { argument: '--flag' });
-    const { release, created, stored, copied } = await registerRelease(services, env, version, { artifact, commit: args.string('commit'), ci: args.string('ci') });
+    const { release, created, stored, copied } = await registerRelease(services, env, version, { artifact, commit: args.string('commit') ?? found?.commit ?? undefined, ci: args.string('ci') });
     // The feature flags this release turns on: a rollback turns them off in the environment's flag file.
     if (flags.length) await declareReleaseFlags(services, env, release.version, flags);
     if (args.flag('json')) writeLine(io.stdout, toJson({ created, release, stored, copied }));
@@ -134,7 +137,7 @@ async function taskDefinitionManifest(services: Services, env: string, reference
  * The manifest directory a vercel target writes for the release's existing deployment. Any other
  * target needs one of --artifact, --image, --task-definition: the usage error it always had.
  */
-async function deploymentManifest(services: Services, env: string, query: { version: string; deployment?: string; commit?: string }): Promise<string> {
+async function deploymentManifest(services: Services, env: string, query: { version: string; deployment?: string; commit?: string }): Promise<{ artifact: string; commit: string | null }> {
   const target = services.createTarget(env, environmentConfig(services.config, env));
   try {
     if (!target.artifactFromDeployment) {

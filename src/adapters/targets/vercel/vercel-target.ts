@@ -210,7 +210,7 @@ export class VercelTarget implements Target {
    * --commit in meta.githubCommitSha, else by meta[metaKey] = version), checks it is a READY
    * production deployment of this project, and writes its manifest directory (named by content).
    */
-  async artifactFromDeployment(query: DeploymentQuery): Promise<string> {
+  async artifactFromDeployment(query: DeploymentQuery): Promise<{ artifact: string; commit: string | null }> {
     if (query.deployment !== undefined && !DEPLOYMENT_REFERENCE.test(query.deployment)) {
       throw new RewindError('REWIND_E_USAGE', `--deployment takes a Vercel deployment id (dpl_...) or its URL, not ${JSON.stringify(query.deployment)}`, { argument: '--deployment' });
     }
@@ -247,7 +247,7 @@ export class VercelTarget implements Target {
     await writeFile(join(staging, MANIFEST_FILE), content);
     await rm(dir, { recursive: true, force: true });
     await rename(staging, dir);
-    return dir;
+    return { artifact: dir, commit: manifest.commit };
   }
 
   async close(): Promise<void> {}
