@@ -228,3 +228,12 @@ describe('docs/targets/vercel.md', () => {
     for (const key of Object.keys(vercelTargetSchema.shape).filter((k) => !['type', 'stateDir', 'keep'].includes(k))) expect(example, key).toContain(`${key}:`);
   });
 });
+
+describe('vercel token redaction', () => {
+  it('the token of the variable tokenEnv names is among the config secret values (masked wherever rewind redacts)', async () => {
+    const { parseConfigText } = await import('../../src/config/load-config.js');
+    const { configSecretValues } = await import('../../src/config/config-secrets.js');
+    const config = parseConfigText(`environments:\n  production:\n    target: { type: vercel, projectId: shop }\n`, '/etc/rewind', {});
+    expect(configSecretValues(config)).toContain(TOKEN);
+  });
+});

@@ -14,6 +14,12 @@ export const vercelTargetDefinition: TargetDefinition<VercelTargetConfig> = {
   resolvePaths(config, at) {
     config.stateDir = at.abs(config.stateDir ?? `rewind-vercel/${at.env}`);
   },
+  // The token is not in the config, but it is a secret of this target: registered for redaction, so
+  // were an answer from Vercel ever to echo it, the redactor masks it in every output and record.
+  secrets: (config) => {
+    const token = process.env[config.tokenEnv];
+    return token ? [token] : [];
+  },
   // Deployments, not files: migrations cannot be read from a release here.
   releaseFiles: false,
   // Promoting re-points the production aliases at a deployment that is already built and running:
