@@ -28,6 +28,14 @@ describe('rewind demo', () => {
     expect(result.stdout).toContain('rollback demo: 1.1.0 → 1.0.0 (automatic)');
     expect(result.stdout).toContain('verified: GET /health → 200, version 1.0.0 serves again');
     expect(result.stdout).toContain('timeline');
+    // It ends with the incident report the automatic rollback opened, filled from the journal.
+    const report = result.stdout.slice(result.stdout.indexOf('the incident the rollback opened'));
+    expect(report).toMatch(/^the incident the rollback opened \(rewind incident report 1\)/);
+    expect(report).toMatch(/# Incident Report: \d{4}-\d\d-\d\d Rollback/);
+    expect(report).toMatch(/Issue detected/);
+    expect(report).toMatch(/Rollback completed/);
+    expect(report).toContain('1.1.0');
+    expect(report).toContain('[TO FILL IN: users affected');
     expect(result.stdout).toMatch(/✓ demo passed in \d+ ms; no process left running/);
   });
 

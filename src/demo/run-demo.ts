@@ -11,6 +11,7 @@ import { composeServices } from '../app/compose-services.js';
 import { openContext } from '../app/open-context.js';
 import { deploy } from '../core/operations/deploy.js';
 import { registerRelease } from '../core/register-release.js';
+import { incidentReportOf } from '../core/incidents/incident-report-of.js';
 import type { EventOf } from '../events/event-catalog.js';
 import type { EventSink } from '../ports/event-sink.js';
 import type { EventRecord } from '../ports/ledger.js';
@@ -38,7 +39,8 @@ function pidAlive(pid: number): boolean {
 /**
  * The self-contained demo: in a temp sandbox with its own SQLite ledger and PM2_HOME, deploy 1.0.0
  * (healthy, becomes good), deploy 1.1.0 (its health check fails), watch rewind roll back to 1.0.0 by
- * itself, check 1.0.0 serves again, print the timeline, and stop every process it started.
+ * itself, check 1.0.0 serves again, print the timeline and the incident report the rollback opened,
+ * and stop every process it started.
  */
 export interface DemoOptions {
   /** Print the closing line as JSON (and no narration); the event lines come from `view`. */
@@ -101,6 +103,10 @@ export async function runDemo(io: AppIo, options: DemoOptions): Promise<DemoResu
     await runtime.destroy().catch(() => undefined);
   }
   const events = await context.ledger.listEvents(ENV, { limit: 1000 });
+  // The automatic rollback opened an incident: the demo ends with the report rewind wrote for it.
+  const [incident] = await context.ledger.listIncidents({ env: ENV, limit: 1 });
+  const report = incident ? await incidentReportOf(context.ledger, context.config, incident) : null;
+  if (!report) ok = false;
   await context.close();
 
   if (!options.json) {
@@ -110,6 +116,10 @@ export async function runDemo(io: AppIo, options: DemoOptions): Promise<DemoResu
       const what = e.event === 'step_complete' ? `  ${String(e.data.step)}: ${String(e.data.status)} (${String(e.data.durationMs)} ms)` : `${e.event}${e.fromVersion || e.toVersion ? ` ${e.fromVersion ?? 'none'} → ${e.toVersion ?? ''}` : ''}${e.data.success !== undefined ? ` success=${String(e.data.success)}` : ''}${e.data.durationMs !== undefined && e.event !== 'step_complete' ? ` ${String(e.data.durationMs)} ms` : ''}`;
       say(`  +${String(e.at - t0).padStart(5)} ms  ${what}`);
     }
+    if (report) {
+      say(`\nthe incident the rollback opened (rewind incident report ${report.incidentId}); what no machine can know is left [TO FILL IN]\n`);
+      say(report.markdown.trimEnd());
+    } else say('\nunexpected: the rollback opened no incident');
   }
 
   // Nothing may outlive the demo: the PM2 daemon's pid file must name a dead process.

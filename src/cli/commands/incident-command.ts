@@ -3,7 +3,6 @@ import { changelogForIncident, hasUserImpact } from '../../core/incidents/change
 import type { Services } from '../../core/services.js';
 import type { RewindConfig } from '../../config/config-schema.js';
 import type { IncidentRecord } from '../../ports/ledger.js';
-import { buildIncidentReport, renderReportMarkdown } from '../../core/incidents/incident-report.js';
 import { viewIncident, type IncidentView } from '../../core/incidents/incident-view.js';
 import { RewindError } from '../../errors/rewind-error.js';
 import { environmentConfig } from '../../config/load-config.js';
@@ -80,15 +79,13 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       return 0;
     }
     if (sub === 'show' || sub === 'report') {
-      const view = await viewIncident(ledger, await requireIncident(ledger, target!));
-      if (sub === 'show') writeLine(io.stdout, json ? toJson(view) : renderView(view));
-      else {
-        // Each rollback's checklist, as it stands (rewind's ticks and people's): part of the record.
-        const { viewChecklist } = await import('../../core/incidents/checklist.js');
-        const operations = await Promise.all(view.rollbacks.map((r) => ledger.getOperation(r.operationId)));
-        const checklists = await Promise.all(operations.filter((op) => op !== undefined).map((op) => viewChecklist(ledger, context.config, op)));
-        const report = buildIncidentReport(view, checklists);
-        const markdown = renderReportMarkdown(report);
+      const incident = await requireIncident(ledger, target!);
+      if (sub === 'show') {
+        const view = await viewIncident(ledger, incident);
+        writeLine(io.stdout, json ? toJson(view) : renderView(view));
+      } else {
+        const { incidentReportOf } = await import('../../core/incidents/incident-report-of.js');
+        const { markdown, ...report } = await incidentReportOf(ledger, context.config, incident);
         io.stdout.write(json ? `${toJson({ ...report, markdown })}\n` : markdown);
       }
       return 0;

@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileFlagProvider } from '../../adapters/flags/file/file-flag-provider.js';
-import { writeFileAtomic } from '../../adapters/routers/atomic-file.js';
+import { writeFileAtomic } from '../../util/atomic-file.js';
 import type { Services } from '../services.js';
 
 // The flags a release turned on live in a side file next to the stored artifacts

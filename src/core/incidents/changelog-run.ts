@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../../adapters/routers/atomic-file.js';
+import { writeFileAtomic } from '../../util/atomic-file.js';
 import type { RewindConfig } from '../../config/config-schema.js';
 import { RewindError } from '../../errors/rewind-error.js';
 import type { IncidentRecord } from '../../ports/ledger.js';

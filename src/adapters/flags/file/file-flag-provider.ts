@@ -3,7 +3,7 @@ import { extname } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { RewindError } from '../../../errors/rewind-error.js';
 import type { FlagProvider } from '../../../ports/flag-provider.js';
-import { writeFileAtomic } from '../../routers/atomic-file.js';
+import { writeFileAtomic } from '../../../util/atomic-file.js';
 
 type FlagMap = Record<string, unknown>;
 

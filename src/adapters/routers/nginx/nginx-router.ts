@@ -6,7 +6,7 @@ import { nginxRouterDefinition } from './nginx-definition.js';
 import { routerCapabilities } from '../router-capabilities.js';
 import type { RouterBackends, TrafficRouter, TrafficRouterCapabilities, TrafficWeights } from '../../../ports/traffic-router.js';
 import { describeCommand } from '../../../exec/process-executor.js';
-import { readOptional, restoreFile, writeFileAtomic } from '../atomic-file.js';
+import { readOptional, restoreFile, writeFileAtomic } from '../../../util/atomic-file.js';
 import { nginxWorkers, readMasterPid } from './nginx-workers.js';
 import { parseNginxUpstream, renderNginxUpstream } from './nginx-upstream-file.js';
 import { hostPort, validateBackends, validateName } from '../router-backends.js';

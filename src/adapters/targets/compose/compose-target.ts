@@ -369,7 +369,7 @@ export class ComposeTarget implements Target {
     return resolveImages(images, {
       requireDigests: this.config.requireDigests,
       run: (args) => this.runQuiet(this.docker(args)),
-      manifestsDir: join(this.config.stateDir, 'manifests'),
+      stateDir: this.config.stateDir,
     });
   }
 

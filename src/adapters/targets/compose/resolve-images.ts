@@ -1,18 +1,16 @@
-import { createHash } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { RewindError } from '../../../errors/rewind-error.js';
 import type { CommandResult } from '../../../ports/executor.js';
 import { MANIFEST_FILE, type ImageManifest } from './compose-state.js';
 import { parseImageReference, pinned } from './image-reference.js';
+import { writeManifestDir } from '../release-records.js';
 
 export interface ResolveOptions {
   /** Refuse a reference without a digest (REWIND_E_IMAGE_DIGEST_REQUIRED) instead of resolving its tag. */
   requireDigests: boolean;
   /** Runs `docker <args>` (through the Executor). */
   run(args: readonly string[]): Promise<CommandResult>;
-  /** Where manifest directories are written, one per distinct content. */
-  manifestsDir: string;
+  /** The target's state directory: manifests are written under its manifests/ (release-records.ts). */
+  stateDir: string;
 }
 
 /**
@@ -48,12 +46,5 @@ export async function resolveImages(images: Record<string, string>, options: Res
   if (Object.keys(resolved).length === 0) throw new RewindError('REWIND_E_USAGE', 'release register --image needs at least one service=reference', { argument: '--image' });
   const manifest: ImageManifest = { images: resolved };
   const content = JSON.stringify(manifest, null, 2) + '\n';
-  // Named by content: the same images give the same directory (and digest); other images never overwrite it.
-  const dir = join(options.manifestsDir, createHash('sha256').update(content).digest('hex').slice(0, 16));
-  const staging = `${dir}.tmp-${process.pid}`;
-  await mkdir(staging, { recursive: true });
-  await writeFile(join(staging, MANIFEST_FILE), content);
-  await rm(dir, { recursive: true, force: true });
-  await rename(staging, dir);
-  return dir;
+  return writeManifestDir(options.stateDir, MANIFEST_FILE, content);
 }

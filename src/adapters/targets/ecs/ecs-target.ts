@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename, rm, statfs, writeFile } from 'node:fs/promises';
+import { statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Service } from '@aws-sdk/client-ecs';
 import { inspectArtifact } from '../../../artifacts/artifact-digest.js';
@@ -10,6 +9,7 @@ import { DEFAULT_TARGET_CAPABILITIES, type ActionDescription, type FreeSpace, ty
 import { EcsApi, primaryOf } from './ecs-api.js';
 import { ECS_TARGET_TYPE, type EcsTargetConfig } from './ecs-config.js';
 import { EcsState, MANIFEST_FILE, type EcsRecord, type TaskDefinitionManifest } from './ecs-state.js';
+import { writeManifestDir } from '../release-records.js';
 
 const DIGESTED = /@sha256:[0-9a-f]{64}$/;
 
@@ -224,13 +224,7 @@ export class EcsTarget implements Target {
     }
     const manifest: TaskDefinitionManifest = { taskDefinitionArn: definition.taskDefinitionArn!, taskDefinition: `${definition.family}:${definition.revision}`, images };
     const content = JSON.stringify(manifest, null, 2) + '\n';
-    const dir = join(this.config.stateDir, 'manifests', createHash('sha256').update(content).digest('hex').slice(0, 16));
-    const staging = `${dir}.tmp-${process.pid}`;
-    await mkdir(staging, { recursive: true });
-    await writeFile(join(staging, MANIFEST_FILE), content);
-    await rm(dir, { recursive: true, force: true });
-    await rename(staging, dir);
-    return dir;
+    return writeManifestDir(this.config.stateDir, MANIFEST_FILE, content);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename, rm, statfs, writeFile } from 'node:fs/promises';
+import { statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { inspectArtifact } from '../../../artifacts/artifact-digest.js';
@@ -13,6 +12,7 @@ import { KubeApi } from './kube-api.js';
 import { KUBERNETES_TARGET_TYPE, type KubernetesTargetConfig } from './kubernetes-config.js';
 import { KubernetesState, MANIFEST_FILE, type KubeReleaseRecord } from './kubernetes-state.js';
 import { rolloutState } from './rollout-status.js';
+import { writeManifestDir } from '../release-records.js';
 
 export type ResolvedKubernetesConfig = KubernetesTargetConfig & { stateDir: string };
 
@@ -295,13 +295,7 @@ export class KubernetesTarget implements Target {
     if (Object.keys(resolved).length === 0) throw new RewindError('REWIND_E_USAGE', 'release register --image needs at least one deployment[/container]=reference', { argument: '--image' });
     await this.checkTargets(Object.keys(resolved));
     const content = JSON.stringify({ images: resolved }, null, 2) + '\n';
-    const dir = join(this.config.stateDir, 'manifests', createHash('sha256').update(content).digest('hex').slice(0, 16));
-    const staging = `${dir}.tmp-${process.pid}`;
-    await mkdir(staging, { recursive: true });
-    await writeFile(join(staging, MANIFEST_FILE), content);
-    await rm(dir, { recursive: true, force: true });
-    await rename(staging, dir);
-    return dir;
+    return writeManifestDir(this.config.stateDir, MANIFEST_FILE, content);
   }
 
   /** `deployment` alone names its only container (configured, else the one its pod template has). */

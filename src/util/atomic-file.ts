@@ -1,6 +1,6 @@
 import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { processAlive } from '../../util/process-alive.js';
+import { processAlive } from './process-alive.js';
 
 let sequence = 0;
 
