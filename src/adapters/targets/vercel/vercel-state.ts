@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ReleaseRecords } from '../release-records.js';
 
 // What the vercel target keeps on this machine, under its state directory:
 //   releases/<v>/release.json  one per prepared release: the manifest digest and the deployment it names
@@ -33,49 +33,8 @@ export interface VercelRecord extends DeploymentManifest {
   digest: string;
 }
 
-export class VercelState {
-  constructor(readonly dir: string) {}
-
-  get releasesDir(): string {
-    return join(this.dir, 'releases');
-  }
-  recordFile(version: string): string {
-    return join(this.releasesDir, version, 'release.json');
-  }
-
-  async record(version: string): Promise<VercelRecord | null> {
-    try {
-      return JSON.parse(await readFile(this.recordFile(version), 'utf8')) as VercelRecord;
-    } catch {
-      return null;
-    }
-  }
-
-  async records(): Promise<VercelRecord[]> {
-    if (!existsSync(this.releasesDir)) return [];
-    const names = (await readdir(this.releasesDir, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
-    return (await Promise.all(names.map((n) => this.record(n)))).filter((r): r is VercelRecord => r !== null);
-  }
-
-  /** Written under a temporary name and renamed: a crash never leaves half a record. */
-  async writeRecord(record: VercelRecord): Promise<void> {
-    const staging = join(this.releasesDir, `.tmp-${record.version}-${randomBytes(4).toString('hex')}`);
-    await mkdir(staging, { recursive: true });
-    try {
-      await writeFile(join(staging, 'release.json'), JSON.stringify(record, null, 2) + '\n');
-      await rm(join(this.releasesDir, record.version), { recursive: true, force: true });
-      await rename(staging, join(this.releasesDir, record.version));
-    } finally {
-      await rm(staging, { recursive: true, force: true });
-    }
-  }
-
-  async removeRecord(version: string): Promise<void> {
-    const doomed = join(this.releasesDir, `.del-${version}-${randomBytes(4).toString('hex')}`);
-    await rename(join(this.releasesDir, version), doomed);
-    await rm(doomed, { recursive: true, force: true });
-  }
-
+/** The shared release records (crash-safe writes, dot-named staging), plus the target's two flags. */
+export class VercelState extends ReleaseRecords<VercelRecord> {
   private flagFile(name: 'adopted' | 'paused'): string {
     return join(this.dir, name);
   }

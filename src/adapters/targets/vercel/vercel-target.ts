@@ -1,12 +1,12 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename, rm, statfs, writeFile } from 'node:fs/promises';
+import { statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { inspectArtifact } from '../../../artifacts/artifact-digest.js';
 import { isRewindError, RewindError } from '../../../errors/rewind-error.js';
 import { failed, succeeded, type Outcome } from '../../../ports/outcome.js';
 import type { ProgressReporter } from '../../../ports/step-progress.js';
 import { DEFAULT_TARGET_CAPABILITIES, type ActionDescription, type FreeSpace, type ReleaseArtifact, type ServedProcess, type Target, type TargetCapabilities } from '../../../ports/target.js';
+import { writeManifestDir } from '../release-records.js';
 import { VercelApi, type VercelDeployment, type VercelProject } from './vercel-api.js';
 import { VERCEL_TARGET_TYPE, type VercelTargetConfig } from './vercel-config.js';
 import { MANIFEST_FILE, VercelState, type DeploymentManifest, type VercelRecord } from './vercel-state.js';
@@ -47,7 +47,7 @@ export class VercelTarget implements Target {
   }
 
   describeActivate(version: string): ActionDescription {
-    const deployment = this.recordSync(version)?.deploymentId ?? `the deployment of ${version}`;
+    const deployment = this.state.recordSync(version)?.deploymentId ?? `the deployment of ${version}`;
     return {
       summary: `activate ${version}: promote ${deployment} to production of ${this.api.where}`,
       commands: [],
@@ -240,14 +240,8 @@ export class VercelTarget implements Target {
       createdAt: deployment.createdAt,
     };
     this.api.takeRetries();
-    const content = JSON.stringify(manifest, null, 2) + '\n';
-    const dir = join(this.config.stateDir, 'manifests', createHash('sha256').update(content).digest('hex').slice(0, 16));
-    const staging = `${dir}.tmp-${process.pid}`;
-    await mkdir(staging, { recursive: true });
-    await writeFile(join(staging, MANIFEST_FILE), content);
-    await rm(dir, { recursive: true, force: true });
-    await rename(staging, dir);
-    return { artifact: dir, commit: manifest.commit };
+    const artifact = await writeManifestDir(this.config.stateDir, MANIFEST_FILE, JSON.stringify(manifest, null, 2) + '\n');
+    return { artifact, commit: manifest.commit };
   }
 
   async close(): Promise<void> {}
@@ -296,14 +290,6 @@ export class VercelTarget implements Target {
     const retries = this.api.takeRetries();
     if (isRewindError(error)) return failed(error.message, { ...error.details, ...(retries.length ? { retries } : {}) }, error.code);
     throw error;
-  }
-
-  private recordSync(version: string): VercelRecord | null {
-    try {
-      return JSON.parse(readFileSync(this.state.recordFile(version), 'utf8')) as VercelRecord;
-    } catch {
-      return null;
-    }
   }
 }
 
