@@ -36,9 +36,10 @@ const OWN_PAGES: Record<string, string[]> = {
   'kubernetes.md': ['kubernetes'],
   'helm.md': ['helm'],
   'ecs.md': ['ecs', 'releases'],
+  'vercel.md': ['vercel'],
 };
 /** Written elsewhere; checked (configs only) once they exist, listed in the index already. */
-const LATER_PAGES = ['vercel.md', 'railway.md'];
+const LATER_PAGES = ['railway.md'];
 
 const pages = readdirSync(DIR).filter((f) => f.endsWith('.md') && f !== 'README.md').sort();
 const page = (name: string) => readFileSync(join(DIR, name), 'utf8');

@@ -49,6 +49,8 @@ import type { HelmTargetConfig } from './targets/helm/helm-config.js';
 import { helmTargetDefinition } from './targets/helm/helm-definition.js';
 import type { RailwayTargetConfig } from './targets/railway/railway-config.js';
 import { railwayTargetDefinition } from './targets/railway/railway-definition.js';
+import type { VercelTargetConfig } from './targets/vercel/vercel-config.js';
+import { vercelTargetDefinition } from './targets/vercel/vercel-definition.js';
 import { haproxyRouterDefinition } from './routers/haproxy/haproxy-definition.js';
 import { nginxRouterDefinition } from './routers/nginx/nginx-definition.js';
 import { commandRuntimeDefinition } from './runtimes/command/command-definition.js';
@@ -66,7 +68,7 @@ import { sshFleetTargetDefinition } from './targets/ssh-fleet/ssh-fleet-definiti
  * A target's config, one member per target type. Only the releases targets have a `runtime:` (they
  * run the app on this machine) and `slots:`; an image target (compose) has neither: Docker runs it.
  */
-export type TargetAdapterConfig = ReleasesTargetConfig | ComposeTargetConfig | EcsTargetConfig | KubernetesTargetConfig | HelmTargetConfig | RailwayTargetConfig;
+export type TargetAdapterConfig = ReleasesTargetConfig | ComposeTargetConfig | EcsTargetConfig | KubernetesTargetConfig | HelmTargetConfig | RailwayTargetConfig | VercelTargetConfig;
 
 export interface EnvironmentAdapterConfigs {
   target: TargetAdapterConfig;
@@ -89,7 +91,7 @@ export interface EnvironmentAdapterConfigs {
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 /** In order: the first definition of a type whose `matches` accepts the config is the one built (slotted and fleet before plain releases). */
-export const TARGETS: readonly TargetDefinition<any>[] = [slottedReleasesTargetDefinition, sshFleetTargetDefinition, releasesTargetDefinition, composeTargetDefinition, ecsTargetDefinition, kubernetesTargetDefinition, helmTargetDefinition, railwayTargetDefinition];
+export const TARGETS: readonly TargetDefinition<any>[] = [slottedReleasesTargetDefinition, sshFleetTargetDefinition, releasesTargetDefinition, composeTargetDefinition, ecsTargetDefinition, kubernetesTargetDefinition, helmTargetDefinition, railwayTargetDefinition, vercelTargetDefinition];
 export const RUNTIMES: readonly RuntimeDefinition<any>[] = [pm2RuntimeDefinition, commandRuntimeDefinition];
 export const DATABASES: readonly DatabaseDefinition<any>[] = [postgresDatabaseDefinition, mysqlDatabaseDefinition, sqliteDatabaseDefinition];
 export const METRIC_SOURCES: readonly MetricSourceDefinition<any>[] = [prometheusSourceDefinition, httpProbeSourceDefinition];

@@ -20,6 +20,7 @@ import { githubCiSchema } from '../adapters/ci/github/github-ci-config.js';
 import { ecsTargetSchema } from '../adapters/targets/ecs/ecs-config.js';
 import { railwayTargetSchema } from '../adapters/targets/railway/railway-config.js';
 import { kubernetesTargetSchema } from '../adapters/targets/kubernetes/kubernetes-config.js';
+import { vercelTargetSchema } from '../adapters/targets/vercel/vercel-config.js';
 import { DEFAULT_LEDGER } from './known-valid-config.js';
 import { healthCheckSchema, smokeSettingsSchema } from './parts/check-settings.js';
 import { name, positiveMs } from './parts/schema-parts.js';
@@ -39,7 +40,7 @@ const environmentName = name.regex(
   `reserved: ${RESERVED_ENVIRONMENT_NAMES.join(', ')} are members of every JavaScript object, not environment names`,
 );
 
-export const targetSchema = z.discriminatedUnion('type', [releasesTargetSchema, composeTargetSchema, ecsTargetSchema, kubernetesTargetSchema, helmTargetSchema, railwayTargetSchema]);
+export const targetSchema = z.discriminatedUnion('type', [releasesTargetSchema, composeTargetSchema, ecsTargetSchema, kubernetesTargetSchema, helmTargetSchema, railwayTargetSchema, vercelTargetSchema]);
 
 export const watchSettingsSchema = z.strictObject({
   windowMs: z.number().int().min(1000).default(180_000).describe('How long a new release is watched before it is marked good (2–5 minutes is usual).'),

@@ -124,7 +124,7 @@ describe('unknown keys and values: the nearest known one, else the keys known th
 
   it('a value outside an enum, and a type tag the union does not know', () => {
     expect(problems(base('        execMode: clustr\n'))).toEqual(['environments.production.target.runtime.execMode: Invalid option: expected one of "cluster"|"fork"; did you mean cluster?']);
-    expect(problems(base().replace('      type: releases', '      type: relases'))).toEqual(['environments.production.target.type: expected one of releases, compose, ecs, kubernetes, helm, railway; did you mean releases?']);
+    expect(problems(base().replace('      type: releases', '      type: relases'))).toEqual(['environments.production.target.type: expected one of releases, compose, ecs, kubernetes, helm, railway, vercel; did you mean releases?']);
     expect(problems(base().replace('        type: pm2', '        type: pm3'))).toEqual(['environments.production.target.runtime.type: expected one of pm2, command; did you mean pm2?']);
     expect(problems(base().replace('        type: pm2\n', ''))).toEqual(['environments.production.target.runtime.type: required: one of pm2, command']);
   });

@@ -136,8 +136,15 @@ export interface Target {
   artifactFromImages?(images: Record<string, string>): Promise<string>;
   /** ECS: `release register --task-definition family:revision` as a manifest directory (ARN and images). Throws coded errors. */
   artifactFromTaskDefinition?(reference: string): Promise<string>;
-  /** Railway: `release register --deployment <id | commit SHA>` as a manifest directory (the deployment id). Throws coded errors. */
-  artifactFromDeployment?(reference: string): Promise<string>;
+  /**
+   * Vercel and Railway: `release register` finds the release's existing deployment (by `deployment` id or URL,
+   * else by the git `commit` it was built from, else by a meta value naming the version) and writes
+   * the manifest directory recording its id, and the git commit the deployment was built from when
+   * the platform knows it (what the release records when --commit was not given). Railway takes a
+   * deployment id or a commit (`deployment`, else `commit`) and no meta lookup. Throws coded
+   * errors; writes nothing when it does.
+   */
+  artifactFromDeployment?(query: { version: string; deployment?: string; commit?: string }): Promise<{ artifact: string; commit: string | null }>;
   /**
    * Platforms that number their own rollouts (kubernetes: each Deployment's
    * `deployment.kubernetes.io/revision`): release -> object -> the revision it last rolled out as,

@@ -29,7 +29,7 @@ async function railwayHarness(extra: Record<string, unknown> = {}): Promise<Targ
       if (!releases.has(version)) {
         // A deployment Railway built earlier for this version: in the history, removed by a later one.
         const d = fake.history(serviceId, environmentId, { commit: sha(version), image: `registry.example/web:${version}` });
-        const artifact = await target.artifactFromDeployment(d.id);
+        const { artifact } = await target.artifactFromDeployment({ version, deployment: d.id });
         releases.set(version, { version, artifact, digest: (await inspectArtifact(artifact)).digest });
       }
       return releases.get(version)!;
@@ -81,7 +81,7 @@ describe('railway target: the LKG deployment by record, crashes, bad input, faul
     // Some other deployment ran in between (a push rewind never registered): "previous" would be it.
     fake.push(serviceId, environmentId, { commit: sha('between'), image: 'registry.example/web:between' });
     const crashing = fake.push(serviceId, environmentId, { commit: sha('3.1.0'), image: 'registry.example/web:3.1.0', behaviour: 'crash' });
-    const artifact = await harness.target.artifactFromDeployment(sha('3.1.0'));
+    const { artifact } = await harness.target.artifactFromDeployment({ version: '3.1.0', deployment: sha('3.1.0') });
     expect(JSON.parse(await readFile(join(artifact, 'railway-deployment.json'), 'utf8'))).toMatchObject({ deploymentId: crashing.id, commit: sha('3.1.0') });
     expect(await harness.target.prepare({ version: '3.1.0', artifact, digest: (await inspectArtifact(artifact)).digest })).toMatchObject({ status: 'succeeded' });
     const outcome = await harness.target.activate('3.1.0');
@@ -144,7 +144,7 @@ describe('railway target: the LKG deployment by record, crashes, bad input, faul
       for (const [extra, code, message] of cases) {
         const h = await railwayHarness(extra);
         try {
-          const error = await h.target.artifactFromDeployment(sha('3.0.0')).then(() => null, (e: unknown) => e);
+          const error = await h.target.artifactFromDeployment({ version: '3.0.0', deployment: sha('3.0.0') }).then(() => null, (e: unknown) => e);
           expect(error, JSON.stringify(extra)).toMatchObject({ code, message: expect.stringMatching(message) });
           for (const secret of [token, stagingToken]) expect(JSON.stringify({ message: (error as Error).message, details: (error as { details: unknown }).details })).not.toContain(secret);
           expect(await readdir(h.root)).toEqual([]);
@@ -161,9 +161,9 @@ describe('railway target: the LKG deployment by record, crashes, bad input, faul
   it('a deployment of another service, or a reference that is neither an id nor a commit, is refused', async () => {
     const api = fake.service(projectId, 'api');
     const theirs = fake.history(api, environmentId, { commit: sha('api'), image: 'registry.example/api:1' });
-    await expect(harness.target.artifactFromDeployment(theirs.id)).rejects.toMatchObject({ code: 'REWIND_E_RAILWAY_NOT_FOUND', message: expect.stringContaining(`service ${api}`) });
-    await expect(harness.target.artifactFromDeployment('latest')).rejects.toMatchObject({ code: 'REWIND_E_USAGE' });
-    await expect(harness.target.artifactFromDeployment('abcdef0123456')).rejects.toMatchObject({ code: 'REWIND_E_RAILWAY_NOT_FOUND', message: expect.stringContaining('no deployment of commit abcdef0123456') });
+    await expect(harness.target.artifactFromDeployment({ version: '9.9.9', deployment: theirs.id })).rejects.toMatchObject({ code: 'REWIND_E_RAILWAY_NOT_FOUND', message: expect.stringContaining(`service ${api}`) });
+    await expect(harness.target.artifactFromDeployment({ version: '9.9.9', deployment: 'latest' })).rejects.toMatchObject({ code: 'REWIND_E_USAGE' });
+    await expect(harness.target.artifactFromDeployment({ version: '9.9.9', deployment: 'abcdef0123456' })).rejects.toMatchObject({ code: 'REWIND_E_RAILWAY_NOT_FOUND', message: expect.stringContaining('no deployment of commit abcdef0123456') });
   });
 
   it('an API answering 503 mid-rollout: reads are retried (bounded, recorded in the outcome), the rollout completes', async () => {

@@ -9,7 +9,7 @@ import { resolveEnvironment, resolveEnvironmentAndVersion } from '../environment
 import { toJson } from '../../util/iso-times.js';
 import type { Services } from '../../core/services.js';
 
-export const usage = 'rewind release register [<env>] <version> (--artifact <dir|.tgz> | --image <service>=<image>... | --task-definition <family:revision> | --deployment <id|commit>) [--commit SHA] [--ci passed|failed|unknown] [--flag NAME]...\n       rewind release list [<env>] [--json]';
+export const usage = 'rewind release register [<env>] <version> (--artifact <dir|.tgz> | --image <service>=<image>... | --task-definition <family:revision> | [--deployment <id|url|commit>]) [--commit SHA] [--ci passed|failed|unknown] [--flag NAME]...\n       rewind release list [<env>] [--json]';
 export const help = `${usage}
 
   register  record an immutable release: SemVer version (a leading v is accepted and dropped), the
@@ -27,6 +27,11 @@ export const help = `${usage}
             For a railway target, --deployment <deployment id | git commit SHA>: that Railway
             deployment of the service in the environment (by commit: the newest one built from it)
             is the release; its id is recorded, and a rollback to the release brings back exactly it.
+            For a vercel target, no --artifact: the release is an existing production deployment,
+            found by --deployment <dpl_id or URL>, else by --commit (the deployment built from it,
+            meta.githubCommitSha), else by the deployment whose meta rewindVersion (target.metaKey)
+            is the version. It must be READY; its deployment id is recorded with the release,
+            and without --commit the commit Vercel built it from (meta.githubCommitSha).
             For a helm target, --artifact <dir> holding helm-release.json
             ({"chartVersion": "1.4.0", "values": {"image.digest": "sha256:..."}}): the chart version
             and the --set values are the release.
@@ -60,20 +65,21 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const images = parseImages(args.strings('image'));
   const taskDefinition = args.string('task-definition');
   if (taskDefinition && (given || images)) throw new RewindError('REWIND_E_USAGE', 'release register takes one of --artifact, --image and --task-definition', { argument: '--task-definition' });
-  const deployment = args.string('deployment');
-  if (deployment !== undefined && (given || images || taskDefinition)) throw new RewindError('REWIND_E_USAGE', 'release register takes one of --artifact, --image, --task-definition and --deployment', { argument: '--deployment' });
   if (given && images) throw new RewindError('REWIND_E_USAGE', 'release register takes --artifact or --image, not both', { argument: '--image' });
-  if (!given && !images && !taskDefinition && deployment === undefined) throw new RewindError('REWIND_E_USAGE', `release register needs --artifact <dir|.tgz> (or --image <service>=<image> for a compose target)`, { argument: '--artifact' });
+  const deployment = args.string('deployment');
+  if (deployment !== undefined && (given || images || taskDefinition)) throw new RewindError('REWIND_E_USAGE', 'release register takes --deployment (a vercel or railway target) without --artifact, --image or --task-definition', { argument: '--deployment' });
   const context = await openContext(args, io);
   try {
     const { env, version } = resolveEnvironmentAndVersion(rest, Object.keys(context.config.environments), io, usage);
     if (!version) throw new RewindError('REWIND_E_USAGE', `release register needs a <version>, not an empty argument — usage: ${usage}`, { argument: '<version>' });
     const services = await buildServices(context, io, { json: false, quiet: true });
-    const artifact = given ?? (taskDefinition ? await taskDefinitionManifest(services, env, taskDefinition) : deployment !== undefined ? await deploymentManifest(services, env, deployment) : await imageManifest(services, env, images!));
+    // A vercel or railway release: its deployment's manifest, and the commit the platform built it from when --commit was not given.
+    const found = given || taskDefinition || images ? null : await deploymentManifest(services, env, { version, deployment, commit: args.string('commit') });
+    const artifact = given ?? (taskDefinition ? await taskDefinitionManifest(services, env, taskDefinition) : images ? await imageManifest(services, env, images) : found!.artifact);
     const flags = Array.isArray(args.values.flag) ? (args.values.flag as string[]) : [];
     const badFlag = flags.find((f) => !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(f));
     if (badFlag !== undefined) throw new RewindError('REWIND_E_USAGE', `--flag takes a flag name (letters, digits, . _ -), not ${JSON.stringify(badFlag)}`, { argument: '--flag' });
-    const { release, created, stored, copied, ciEvidence } = await registerRelease(services, env, version, { artifact, commit: args.string('commit'), ci: args.string('ci') });
+    const { release, created, stored, copied, ciEvidence } = await registerRelease(services, env, version, { artifact, commit: args.string('commit') ?? found?.commit ?? undefined, ci: args.string('ci') });
     // The feature flags this release turns on: a rollback turns them off in the environment's flag file.
     if (flags.length) await declareReleaseFlags(services, env, release.version, flags);
     if (args.flag('json')) writeLine(io.stdout, toJson({ created, release, stored, copied, ...(ciEvidence ? { ciEvidence } : {}) }));
@@ -135,12 +141,18 @@ async function taskDefinitionManifest(services: Services, env: string, reference
   }
 }
 
-/** The manifest directory a railway target writes for one of its deployments (by id or commit). */
-async function deploymentManifest(services: Services, env: string, reference: string): Promise<string> {
+/**
+ * The manifest directory a vercel or railway target writes for the release's existing deployment. Any other
+ * target needs one of --artifact, --image, --task-definition: the usage error it always had.
+ */
+async function deploymentManifest(services: Services, env: string, query: { version: string; deployment?: string; commit?: string }): Promise<{ artifact: string; commit: string | null }> {
   const target = services.createTarget(env, environmentConfig(services.config, env));
   try {
-    if (!target.artifactFromDeployment) throw new RewindError('REWIND_E_USAGE', `--deployment is for railway targets; ${env} has a ${target.type} target`, { argument: '--deployment', env });
-    return await target.artifactFromDeployment(reference);
+    if (!target.artifactFromDeployment) {
+      if (query.deployment !== undefined) throw new RewindError('REWIND_E_USAGE', `--deployment is for vercel and railway targets; ${env} has a ${target.type} target`, { argument: '--deployment', env });
+      throw new RewindError('REWIND_E_USAGE', `release register needs --artifact <dir|.tgz> (or --image <service>=<image> for a compose target)`, { argument: '--artifact' });
+    }
+    return await target.artifactFromDeployment({ version: query.version, ...(query.deployment !== undefined ? { deployment: query.deployment } : {}), ...(query.commit !== undefined ? { commit: query.commit } : {}) });
   } finally {
     await target.close();
   }

@@ -253,7 +253,10 @@ export class RailwayTarget implements Target {
    * environment (by id, or the newest one built from that commit), written as a manifest directory
    * named by its content. Checks the service, environment and token first; writes nothing on error.
    */
-  async artifactFromDeployment(reference: string): Promise<string> {
+  /** `--deployment <id | commit>` (else `--commit`): the deployment's manifest directory and the commit Railway built it from. */
+  async artifactFromDeployment(query: { version: string; deployment?: string; commit?: string }): Promise<{ artifact: string; commit: string | null }> {
+    const reference = query.deployment ?? query.commit;
+    if (reference === undefined) throw new RewindError('REWIND_E_USAGE', `release register for a railway target needs --deployment <deployment id | git commit SHA> (or --commit SHA)`, { argument: '--deployment' });
     if (!UUID.test(reference) && !COMMIT.test(reference)) {
       throw new RewindError('REWIND_E_USAGE', `--deployment takes a Railway deployment id (a UUID) or a git commit SHA (7 to 40 hex digits), not ${JSON.stringify(reference)}`, { argument: '--deployment' });
     }
@@ -279,7 +282,7 @@ export class RailwayTarget implements Target {
       commit: typeof deployment.meta?.commitHash === 'string' ? deployment.meta.commitHash : null,
       image: typeof deployment.meta?.image === 'string' ? deployment.meta.image : null,
     };
-    return writeManifestDir(this.config.stateDir, MANIFEST_FILE, JSON.stringify(manifest, null, 2) + '\n');
+    return { artifact: await writeManifestDir(this.config.stateDir, MANIFEST_FILE, JSON.stringify(manifest, null, 2) + '\n'), commit: manifest.commit };
   }
 
   async close(): Promise<void> {}
