@@ -52,6 +52,12 @@ beforeAll(async () => {
   token = fake.token('project', [projectId], environmentId);
   process.env[TOKEN_ENV] = token;
   fake.push(serviceId, environmentId, { commit: sha('base'), image: 'registry.example/web:base' });
+  // The base deployment builds for a while: the contract compares what answers before and after, so
+  // start once it serves (otherwise it may come up in the middle of a case).
+  for (const until = Date.now() + 10_000; !fake.running(serviceId, environmentId).includes('registry.example/web:base'); ) {
+    if (Date.now() > until) throw new Error(`the base deployment never went live: ${fake.statuses(serviceId, environmentId).join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 });
 afterAll(async () => {
   delete process.env[TOKEN_ENV];
