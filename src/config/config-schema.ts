@@ -17,7 +17,7 @@ import { composeTargetSchema } from '../adapters/targets/compose/compose-config.
 import { redisStateSchema } from '../adapters/stores/redis/redis-config.js';
 import { ecsTargetSchema } from '../adapters/targets/ecs/ecs-config.js';
 import { kubernetesTargetSchema } from '../adapters/targets/kubernetes/kubernetes-config.js';
-import { DEFAULT_LEDGER } from './known-valid-config.js';
+import { DEFAULT_DRILL_MAX_AGE_DAYS, DEFAULT_LEDGER } from './known-valid-config.js';
 import { healthCheckSchema, smokeSettingsSchema } from './parts/check-settings.js';
 import { name, positiveMs } from './parts/schema-parts.js';
 
@@ -88,6 +88,7 @@ export const stateStoreSchema = z.discriminatedUnion('type', [redisStateSchema])
 
 export const environmentSchema = z
   .strictObject({
+  production: z.boolean().optional().describe('Whether this is a production environment: `rewind drill` refuses it unless --force --reason. Default: true for the environment named `production`, false for any other.'),
   target: targetSchema,
   health: healthCheckSchema.optional(),
   smoke: smokeSettingsSchema.optional().describe('A smoke suite run after every activation and every rollback, and by `rewind smoke`.'),
@@ -122,6 +123,12 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .describe('The artifact store: the copies releases are deployed and rolled back from.'),
+  drills: z
+    .strictObject({
+      maxAgeDays: z.number().int().min(1).default(DEFAULT_DRILL_MAX_AGE_DAYS).describe('`rewind status` warns when an environment\'s last rollback drill is older than this many days, or it never had one (seeds 002, 004: practice quarterly).'),
+    })
+    .prefault({})
+    .describe('Rollback drills (docs/drills.md).'),
   incidents: incidentSettingsSchema.optional().describe('Incidents and the rollback checklists (docs/incidents.md).'),
   environments: z.record(environmentName, environmentSchema).refine((envs) => Object.keys(envs).length > 0, 'at least one environment is required'),
 });

@@ -43,7 +43,9 @@ export async function startRollback(services: Services, environment: ResolvedEnv
 export async function executeRollback(services: Services, environment: ResolvedEnvironment, target: Target, plan: Plan, operation: OperationRecord, resumedAt?: number): Promise<OperationOutcome> {
   const outcome = await runRollback(services, environment, target, plan, operation, resumedAt);
   // An interrupted rollback has not ended: its incident is recorded when it is resumed to an end.
-  if (!outcome.interrupted) await recordIncident(services, plan, operation, outcome.ok);
+  // A drill's rollback is a rehearsal, recorded as its drill (docs/drills.md), not an incident.
+  const fromDrill = plan.from !== null && (await services.ledger.getRelease(plan.env, plan.from))?.drill === true;
+  if (!outcome.interrupted && !fromDrill) await recordIncident(services, plan, operation, outcome.ok);
   if (outcome.ok) await turnOffRolledBackFlags(services, plan.env, plan.from, operation.id);
   return outcome;
 }
@@ -86,6 +88,7 @@ async function buildRollbackPlan(services: Services, environment: ResolvedEnviro
   let to: ReleaseRecord;
   if (options.to !== undefined) {
     to = await requireRelease(services, env, parseVersion(options.to, '--to'));
+    if (to.drill) throw new RewindError('REWIND_E_RELEASE_NOT_GOOD', `release ${to.version} is a drill release (rewind drill): never a rollback target`, { env, version: to.version, state: to.state });
     if (to.goodSeq === null && !options.force) {
       throw new RewindError('REWIND_E_RELEASE_NOT_GOOD', `release ${to.version} never reached good (state ${to.state})`, { env, version: to.version, state: to.state });
     }
