@@ -32,7 +32,7 @@ log:
 # One entry per environment. With only one, commands that take <env> use it when you leave it out.
 environments:
   production:
-    # production: true          # the default for an environment named production (\`rewind drill\` refuses it)
+    production: true            # \`rewind drill\` refuses it (true is the default for one named production)
     target:
       type: releases            # releases/<version>/ plus an atomically switched \`current\` symlink
       path: /srv/myapp          # deploy root
