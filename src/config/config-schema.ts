@@ -125,7 +125,7 @@ export const configSchema = z.strictObject({
     .describe('The artifact store: the copies releases are deployed and rolled back from.'),
   drills: z
     .strictObject({
-      maxAgeDays: z.number().int().min(1).default(DEFAULT_DRILL_MAX_AGE_DAYS).describe('`rewind status` warns when an environment\'s last rollback drill is older than this many days, or it never had one (seeds 002, 004: practice quarterly).'),
+      maxAgeDays: z.number().int().min(1).default(DEFAULT_DRILL_MAX_AGE_DAYS).describe('`rewind status` warns when an environment\'s last rollback drill is older than this many days, or it never had one (90 days: practise quarterly).'),
     })
     .prefault({})
     .describe('Rollback drills (docs/drills.md).'),

@@ -1,5 +1,5 @@
 import { runDatabaseDrill, type DatabaseDrillOutcome } from '../../core/drills/database-drill.js';
-import { DRILL_FAILURES, runFailureDrill, type FailureDrillOutcome } from '../../core/drills/failure-drill.js';
+import { runFailureDrill, type FailureDrillOutcome } from '../../core/drills/failure-drill.js';
 import { environmentConfig } from '../../config/load-config.js';
 import { RewindError } from '../../errors/rewind-error.js';
 import type { DrillFailure, DrillRecord } from '../../ports/ledger.js';
@@ -14,7 +14,7 @@ export const usage = `rewind drill [<env>] [--failure health|smoke|migration] [-
        rewind drill history [<env>] [--limit N] [--json]`;
 export const help = `${usage}
 
-Practise the rollback before you need it (seeds 002, 004: quarterly). A failure drill derives a
+Practise the rollback before you need it (quarterly is the usual advice). A failure drill derives a
 drill release from the release running now: rewind's stored copy of its artifact plus
 rewind-drill.json (the app reads it: its version, and which check to fail) and, for a migration
 drill, one migration that always fails. rewind registers it (marked as a drill: never a last known
