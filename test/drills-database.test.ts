@@ -97,6 +97,13 @@ describe('rewind drill --database, production refusal, status warnings (real Pos
     expect(forced.code, forced.stderr).toBe(0);
     expect(json<{ dryRun: boolean; plan: { forcedReason: string } }>(forced.stdout)).toMatchObject({ dryRun: true, plan: { forcedReason: 'pre-launch rehearsal' } });
     expect(await sandbox.ledger.listDrills()).toEqual(before.drills);
+
+    // Forced with a reason, it runs, and the reason is in the drill's row and its start event (the audit log).
+    const ran = await runDatabaseDrill(production, ENV, { force: true, reason: 'pre-launch rehearsal' });
+    // (The newest backup is still the one whose record says 5 users: the drill runs and finds that again.)
+    expect(ran.drill).toMatchObject({ state: 'failed', forcedReason: 'pre-launch rehearsal' });
+    const audit = (await sandbox.ledger.listEvents(ENV, { limit: 10_000 })).find((e) => e.event === 'drill_start' && e.data.drillId === ran.drill!.id);
+    expect(audit).toMatchObject({ actor: 'tester@test', data: { forced: true, forceReason: 'pre-launch rehearsal', kind: 'database' } });
   });
 
   it('status warns again once the last passing drill is older than drills.maxAgeDays', async () => {
