@@ -30,8 +30,21 @@ function readRelease() {
   }
 }
 
-const release = readRelease();
-const fault = release.fault || {};
+// A drill release (`rewind drill`, docs/drills.md) is the running release's code with rewind-drill.json
+// beside it: {"drill":true,"failure":"health"|"smoke"|"migration","of":"1.0.0","version":"1.0.0-drill.3"}.
+// The app honours it as docs/drills.md asks apps to: it answers with the drill's version, fails /health
+// for a health drill and /auth/login (what the smoke suite checks) for a smoke drill.
+function readDrill() {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(__dirname, 'rewind-drill.json'), 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+const drill = readDrill();
+const release = drill ? { ...readRelease(), version: drill.version } : readRelease();
+const fault = { ...(release.fault || {}), ...(drill?.failure === 'health' ? { health: 'fail' } : {}), ...(drill?.failure === 'smoke' ? { auth: 'fail' } : {}) };
 const started = Date.now();
 const operatorToken = process.env.OPERATOR_TOKEN || '';
 let draining = false;

@@ -18,6 +18,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   advise: { summary: 'rollback or fix forward? decision rules applied to live signals, with reasons', load: () => import('./commands/advise-command.js') },
   status: { summary: 'what an environment runs, its LKG, lock and last operation', load: () => import('./commands/status-command.js') },
   incident: { summary: 'the incidents rollbacks opened: list, show, update, close, the report, and the CHANGELOG annotation', load: () => import('./commands/incident-command.js') },
+  drill: { summary: 'rehearse a rollback: inject a failure and time detection and recovery, or test-restore the newest backup', load: () => import('./commands/drill-command.js') },
   checklist: { summary: 'a rollback\'s checklist: what rewind proved, what a person still has to tick', load: () => import('./commands/checklist-command.js') },
   history: { summary: 'operations with their step journal, or the audit log', load: () => import('./commands/history-command.js') },
   smoke: { summary: 'run the smoke suite against what an environment serves now', load: () => import('./commands/smoke-command.js') },

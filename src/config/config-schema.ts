@@ -21,7 +21,7 @@ import { ecsTargetSchema } from '../adapters/targets/ecs/ecs-config.js';
 import { railwayTargetSchema } from '../adapters/targets/railway/railway-config.js';
 import { kubernetesTargetSchema } from '../adapters/targets/kubernetes/kubernetes-config.js';
 import { vercelTargetSchema } from '../adapters/targets/vercel/vercel-config.js';
-import { DEFAULT_LEDGER } from './known-valid-config.js';
+import { DEFAULT_DRILL_MAX_AGE_DAYS, DEFAULT_LEDGER } from './known-valid-config.js';
 import { healthCheckSchema, smokeSettingsSchema } from './parts/check-settings.js';
 import { name, positiveMs } from './parts/schema-parts.js';
 
@@ -100,6 +100,7 @@ export const ciChecksSchema = z.discriminatedUnion('type', [githubCiSchema]);
 
 export const environmentSchema = z
   .strictObject({
+  production: z.boolean().optional().describe('Whether this is a production environment: `rewind drill` refuses it unless --force --reason. Default: true for the environment named `production`, false for any other.'),
   target: targetSchema,
   health: healthCheckSchema.optional(),
   smoke: smokeSettingsSchema.optional().describe('A smoke suite run after every activation and every rollback, and by `rewind smoke`.'),
@@ -139,6 +140,12 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .describe('The artifact store: the copies releases are deployed and rolled back from.'),
+  drills: z
+    .strictObject({
+      maxAgeDays: z.number().int().min(1).default(DEFAULT_DRILL_MAX_AGE_DAYS).describe('`rewind status` warns when an environment\'s last rollback drill is older than this many days, or it never had one (90 days: practise quarterly).'),
+    })
+    .prefault({})
+    .describe('Rollback drills (docs/drills.md).'),
   incidents: incidentSettingsSchema.optional().describe('Incidents and the rollback checklists (docs/incidents.md).'),
   environments: z.record(environmentName, environmentSchema).refine((envs) => Object.keys(envs).length > 0, 'at least one environment is required'),
 });

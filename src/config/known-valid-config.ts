@@ -9,6 +9,8 @@ import { readConfigFile } from './read-config-file.js';
 import { isKnownValidConfig } from './validated-config-stamp.js';
 
 export const DEFAULT_LEDGER = './rewind.db';
+/** drills.maxAgeDays when not given: seeds 002 and 004 say practise rollbacks quarterly. */
+export const DEFAULT_DRILL_MAX_AGE_DAYS = 90;
 
 /** A SQLite ledger path relative to the config file becomes absolute; a postgres:// URL is kept. */
 export function resolveLedger(ledger: string, baseDir: string): string {
@@ -36,6 +38,8 @@ export interface KnownValidConfig {
    * and its target section as written (the target's adapter reads what it runs from it). No prototype: looked up by argv.
    */
   environments: Record<string, { traffic: boolean; target: KnownValidTarget }>;
+  /** drills.maxAgeDays (status warns past it). */
+  drillMaxAgeDays: number;
 }
 
 /**
@@ -49,11 +53,11 @@ export function loadKnownValidConfig(path: string, env: NodeJS.ProcessEnv = proc
     const { value, secrets } = interpolateEnv(parseYaml(readConfigFile(path), path) ?? {}, env);
     if (!isKnownValidConfig(path, value, env)) return null;
     for (const secret of secrets) redactor.add(secret);
-    const document = value as { ledger?: string; environments: Record<string, { traffic?: unknown; target: KnownValidTarget }> };
+    const document = value as { ledger?: string; drills?: { maxAgeDays?: number }; environments: Record<string, { traffic?: unknown; target: KnownValidTarget }> };
     const ledger = resolveLedger(document.ledger ?? DEFAULT_LEDGER, dirname(path));
     redactor.addUrlPassword(ledger);
     const environments = Object.entries(document.environments).map(([name, e]) => [name, { traffic: e.traffic !== undefined, target: e.target }] as const);
-    return { ledger, environments: nullPrototypeRecord(environments) };
+    return { ledger, environments: nullPrototypeRecord(environments), drillMaxAgeDays: document.drills?.maxAgeDays ?? DEFAULT_DRILL_MAX_AGE_DAYS };
   } catch {
     return null;
   }

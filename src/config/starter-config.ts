@@ -24,9 +24,15 @@ log:
 # artifacts:
 #   store: ./rewind-artifacts
 
+# Rollback drills (docs/drills.md): \`rewind status\` warns when an environment's last drill is older
+# than this, or it never had one. \`rewind drill\` refuses production environments unless --force --reason.
+# drills:
+#   maxAgeDays: 90
+
 # One entry per environment. With only one, commands that take <env> use it when you leave it out.
 environments:
   production:
+    production: true            # \`rewind drill\` refuses it (true is the default for one named production)
     target:
       type: releases            # releases/<version>/ plus an atomically switched \`current\` symlink
       path: /srv/myapp          # deploy root

@@ -14,6 +14,8 @@ export interface RegisterOptions {
   artifact: string;
   commit?: string;
   ci?: string;
+  /** A drill release (`rewind drill`): recorded as such, never an LKG. */
+  drill?: boolean;
 }
 
 export interface RegisterResult {
@@ -74,7 +76,7 @@ export async function registerRelease(services: Services, env: string, versionIn
   const store = new ArtifactStore(artifactStoreDir(services.config));
   let { path: stored, copied } = await store.put(artifact, inspection);
   await services.ledger.ensureEnvironment(env, services.now());
-  const result = await services.ledger.registerRelease({ env, version, artifact, digest, commit: options.commit ?? null, ci }, services.now());
+  const result = await services.ledger.registerRelease({ env, version, artifact, digest, commit: options.commit ?? null, ci, ...(options.drill ? { drill: true } : {}) }, services.now());
   if (!result.created && result.release.digest !== digest) throw conflict(result.release);
   // A prune elsewhere may have dropped the entry between the copy and the ledger write (it saw no
   // release needing it yet): now that the release is recorded, any prune keeps it; store it again.

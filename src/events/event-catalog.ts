@@ -78,6 +78,8 @@ export type EventFields = {
     requested?: { to: string | null; db: string | null; reason: string | null };
   };
   rollback_complete: OperationEnd & IncidentFields;
+  drill_start: { env: string; drillId: number; kind: 'failure' | 'database'; failure: string | null; from: string | null; drillVersion: string | null; backupId: number | null; forced: boolean; forceReason: string | null };
+  drill_complete: { env: string; drillId: number; kind: 'failure' | 'database'; failure: string | null; success: boolean; ttdMs: number | null; ttrMs: number | null; error?: string };
   incident_opened: OperationFields & { incidentId: number; severity: string; issue: string };
   incident_joined: OperationFields & { incidentId: number; severity: string; issue: string };
   incident_record_failed: { env: string; operationId: string; error: string };
@@ -210,6 +212,14 @@ export const EVENT_CATALOG: { readonly [N in EventName]: EventSpec<EventFields[N
   rollback_complete: {
     when: 'a rollback ends, succeeded or failed',
     fields: { env: 'always', operationId: 'always', from: 'always', to: 'always', success: 'always', durationMs: 'always', error: 'optional', ...INCIDENT_FIELDS },
+  },
+  drill_start: {
+    when: '`rewind drill` began: a failure drill about to deploy its drill release, or a database drill about to test-restore a backup; `forced` and `forceReason` when it runs on a production environment with --force',
+    fields: { env: 'always', drillId: 'always', kind: 'always', failure: 'always', from: 'always', drillVersion: 'always', backupId: 'always', forced: 'always', forceReason: 'always' },
+  },
+  drill_complete: {
+    when: '`rewind drill` ended: `success` is whether the failure was detected and recovered from (or the backup restored and matched); time to detect and to recover from the journal',
+    fields: { env: 'always', drillId: 'always', kind: 'always', failure: 'always', success: 'always', ttdMs: 'always', ttrMs: 'always', error: 'optional' },
   },
   incident_opened: {
     when: 'a rollback ended and opened an incident for its environment (none was open), with the severity from the decision matrix',

@@ -32,6 +32,8 @@ import * as incidents from './incident-queries.js';
 import type { ChecklistTick, IncidentChange, IncidentRecord, IncidentStatus, NewIncident } from '../ports/ledger-incidents.js';
 import type { RowCounts } from '../ports/database-engine.js';
 import * as outbox from './notification-outbox.js';
+import * as drills from './drill-queries.js';
+import type { BackupTestRestore, DrillRecord, DrillResult, NewDrill } from '../ports/ledger-drills.js';
 
 type Row<T extends keyof LedgerTables> = Selectable<LedgerTables[T]>;
 
@@ -46,6 +48,7 @@ const toRelease = (r: Row<'releases'>): ReleaseRecord => ({
   state: r.state as ReleaseState,
   goodSeq: r.good_seq === null ? null : Number(r.good_seq),
   database: r.database_facts ? (JSON.parse(r.database_facts) as ReleaseDatabaseRecord) : null,
+  drill: Number(r.drill) === 1,
   createdAt: Number(r.created_at),
   updatedAt: Number(r.updated_at),
 });
@@ -116,6 +119,7 @@ const toBackup = (r: Row<'backups'>): BackupRecord => ({
   rowCounts: JSON.parse(r.row_counts) as RowCounts,
   createdAt: Number(r.created_at),
   deletedAt: r.deleted_at === null ? null : Number(r.deleted_at),
+  testRestore: r.test_restore ? (JSON.parse(r.test_restore) as BackupTestRestore) : null,
 });
 
 /** The one ledger implementation; the dialect only changes how the Kysely instance was built. */
@@ -170,6 +174,7 @@ export class KyselyLedger implements Ledger {
           state: 'registered',
           good_seq: null,
           database_facts: null,
+          drill: release.drill ? 1 : 0,
           created_at: now,
           updated_at: now,
         })
@@ -248,7 +253,9 @@ export class KyselyLedger implements Ledger {
       .selectAll()
       .where('env', '=', env)
       .where('good_seq', 'is not', null)
-      .where('state', 'in', ['good', 'superseded']);
+      .where('state', 'in', ['good', 'superseded'])
+      // A drill release is a rehearsal: it never becomes the release a rollback returns to.
+      .where('drill', '=', 0);
     if (excluding !== null) query = query.where('version', '!=', excluding);
     const row = await query.orderBy('good_seq', 'desc').limit(1).executeTakeFirst();
     return row ? toRelease(row) : undefined;
@@ -451,6 +458,7 @@ export class KyselyLedger implements Ledger {
         row_counts: JSON.stringify(backup.rowCounts),
         created_at: backup.createdAt,
         deleted_at: null,
+        test_restore: null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -486,6 +494,22 @@ export class KyselyLedger implements Ledger {
       .limit(1)
       .executeTakeFirst();
     return row ? toBackup(row) : undefined;
+  }
+
+  recordDrill(drill: NewDrill): Promise<DrillRecord> {
+    return drills.recordDrill(this.db, drill);
+  }
+
+  finishDrill(id: number, result: DrillResult): Promise<void> {
+    return drills.finishDrill(this.db, id, result);
+  }
+
+  listDrills(options?: { env?: string; limit?: number }): Promise<DrillRecord[]> {
+    return drills.listDrills(this.db, options);
+  }
+
+  recordBackupTestRestore(backupId: number, result: BackupTestRestore): Promise<void> {
+    return drills.recordBackupTestRestore(this.db, backupId, result);
   }
 
   createIncident(incident: NewIncident): Promise<IncidentRecord> {

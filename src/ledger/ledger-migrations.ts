@@ -222,6 +222,35 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0009_drills': {
+      async up(db: Kysely<any>) {
+        // Rollback drills (docs/drills.md). A drill release is marked so it never becomes an LKG and
+        // no report counts it as a deploy; a backup records its last test restore (never: untrusted).
+        await db.schema.alterTable('releases').addColumn('drill', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema.alterTable('backups').addColumn('test_restore', 'text').execute();
+        await db.schema
+          .createTable('drills')
+          .addColumn('id', pg ? 'bigserial' : 'integer', (c) => (pg ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('env', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('failure', 'text')
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('forced_reason', 'text')
+          .addColumn('from_version', 'text')
+          .addColumn('drill_version', 'text')
+          .addColumn('backup_id', pg ? 'bigint' : 'integer')
+          .addColumn('deploy_operation_id', 'text')
+          .addColumn('rollback_operation_id', 'text')
+          .addColumn('ttd_ms', pg ? 'bigint' : 'integer')
+          .addColumn('ttr_ms', pg ? 'bigint' : 'integer')
+          .addColumn('detail', 'text', (c) => c.notNull())
+          .addColumn('started_at', time, (c) => c.notNull())
+          .addColumn('finished_at', time)
+          .execute();
+        await db.schema.createIndex('drills_env_started').on('drills').columns(['env', 'started_at']).execute();
+      },
+    },
   };
 }
 

@@ -15,6 +15,7 @@ export interface LedgerTables {
     state: string;
     good_seq: number | null;
     database_facts: string | null;
+    drill: number;
     created_at: number;
     updated_at: number;
   };
@@ -69,6 +70,26 @@ export interface LedgerTables {
     row_counts: string;
     created_at: number;
     deleted_at: number | null;
+    test_restore: string | null;
+  };
+  drills: {
+    id: Generated<number>;
+    env: string;
+    kind: string;
+    failure: string | null;
+    state: string;
+    actor: string;
+    forced_reason: string | null;
+    from_version: string | null;
+    drill_version: string | null;
+    backup_id: number | null;
+    deploy_operation_id: string | null;
+    rollback_operation_id: string | null;
+    ttd_ms: number | null;
+    ttr_ms: number | null;
+    detail: string;
+    started_at: number;
+    finished_at: number | null;
   };
   locks: {
     env: string;

@@ -76,6 +76,13 @@ export interface DatabaseEngine {
    * dropped afterwards (REWIND_E_REPLAY_FAILED naming the file when one fails); absent where unsupported.
    */
   replaySchema?(migrations: readonly { id: string; upPath: string }[]): Promise<DatabaseSchema>;
+  /**
+   * Restores `backup` into a scratch database that is not the live one (PostgreSQL: a temporary
+   * database on the same server; SQLite: a temporary file), reads its snapshot, and removes the
+   * scratch database whatever happened. The live database is never touched. This is the database
+   * drill's test restore (docs/drills.md); absent on engines that cannot do it yet.
+   */
+  restoreIntoScratch?(backup: BackupArtifact, criticalTables: readonly string[]): Promise<DatabaseSnapshot & { scratch: string }>;
   /** Point-in-time recovery (continuous WAL archiving); absent on engines without it. */
   readonly pitr?: PitrSupport;
   close(): Promise<void>;

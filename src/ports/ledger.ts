@@ -1,8 +1,10 @@
 import type { DatabaseSchema } from './database-schema.js';
 import type { RowCounts } from './database-engine.js';
 import type { IncidentLedger } from './ledger-incidents.js';
+import type { BackupTestRestore, DrillLedger } from './ledger-drills.js';
 
 export type * from './ledger-incidents.js';
+export type * from './ledger-drills.js';
 
 /**
  * The ledger: the record of environments, releases, operations, their step journals, an append-only
@@ -36,6 +38,8 @@ export interface ReleaseRecord {
   goodSeq: number | null;
   /** What deploying it did to the database; null until a deploy with a database recorded it. */
   database: ReleaseDatabaseRecord | null;
+  /** A drill release (`rewind drill`): never a last known good, not a rollback target, not a deploy in statistics. */
+  drill: boolean;
   createdAt: number;
   updatedAt: number;
 }
@@ -72,6 +76,8 @@ export interface NewRelease {
   digest: string;
   commit: string | null;
   ci: CiResult;
+  /** Registered by `rewind drill` (default false). */
+  drill?: boolean;
 }
 
 export interface OperationRecord {
@@ -165,6 +171,8 @@ export interface BackupRecord extends NewBackup {
   id: number;
   /** When retention removed the file; the row stays for the audit trail. */
   deletedAt: number | null;
+  /** The last test restore a database drill made of it; null: never test-restored, so not trusted. */
+  testRestore: BackupTestRestore | null;
 }
 
 /** Where a notification stands in the outbox: waiting (or being sent), sent, or given up on. */
@@ -236,7 +244,7 @@ export type NotificationOutcome =
 
 export type NotificationCounts = Record<NotificationState, number>;
 
-export interface Ledger extends IncidentLedger {
+export interface Ledger extends IncidentLedger, DrillLedger {
   readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;
 
@@ -259,7 +267,7 @@ export interface Ledger extends IncidentLedger {
   setReleaseDatabase(env: string, version: string, facts: ReleaseDatabaseRecord, now: number): Promise<void>;
   /** Marks a release good and gives it the next good sequence number. */
   markReleaseGood(env: string, version: string, now: number): Promise<void>;
-  /** The newest release (by good sequence) that reached good and still stands, other than `excluding`. */
+  /** The newest release (by good sequence) that reached good and still stands, other than `excluding`; never a drill release. */
   findLastKnownGood(env: string, excluding: string | null): Promise<ReleaseRecord | undefined>;
 
   createOperation(operation: OperationRecord): Promise<void>;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, sep } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { BackupArtifact, DatabaseEngine, DatabaseSnapshot } from '../../src/ports/database-engine.js';
 import { isRewindError } from '../../src/errors/rewind-error.js';
@@ -79,6 +79,19 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<Erro
   expect(error, `expected ${code}`).toBeDefined();
   expect(isRewindError(error) ? error.code : error).toBe(code);
   return error as Error;
+}
+
+/**
+ * Whether the engine has the drill's scratch restore. Asked of an engine built before the suite
+ * creates its database; a factory that cannot build one yet (its file is made in `create`) counts as
+ * capable, so the case runs and fails loudly if the method is missing rather than skipping quietly.
+ */
+function canRestoreIntoScratch(factory: DatabaseEngineContractOptions): boolean {
+  try {
+    return factory.engine().restoreIntoScratch !== undefined;
+  } catch {
+    return true;
+  }
 }
 
 export function databaseEngineContract(factory: DatabaseEngineContractOptions): void {
@@ -193,6 +206,22 @@ export function databaseEngineContract(factory: DatabaseEngineContractOptions): 
       expect(await orders()).toEqual(originalOrders);
       expect(await factory.query('SELECT count(*) AS n FROM big_orders')).toEqual([{ n: expect.anything() }]);
       await expect(factory.query('SELECT * FROM added_by_failed_migration')).rejects.toThrow();
+    });
+
+    cases.itWith('restoreIntoScratch', canRestoreIntoScratch(factory), "restores into a scratch database for a drill: the backup's snapshot, the live database untouched, the scratch gone", async () => {
+      await factory.exec(["INSERT INTO users (id, email, name) VALUES (998, 'after@example.com', 'y')"]);
+      try {
+        const live = await engine.snapshot(CRITICAL);
+        expect(live).not.toEqual(original);
+        const scratch = await engine.restoreIntoScratch!(backup, CRITICAL);
+        expect({ migrationState: scratch.migrationState, rowCounts: scratch.rowCounts }).toEqual(original);
+        expect(await engine.snapshot(CRITICAL)).toEqual(live);
+        // A file (SQLite) or a database on the server (PostgreSQL): either way it no longer exists.
+        if (isAbsolute(scratch.scratch)) expect(existsSync(scratch.scratch)).toBe(false);
+        else expect(await factory.query(`SELECT datname FROM pg_database WHERE datname = '${scratch.scratch}'`)).toEqual([]);
+      } finally {
+        await factory.exec(['DELETE FROM users WHERE id = 998']);
+      }
     });
 
     cases.it('refuses a corrupted backup (one byte flipped) in verify and restore, before touching anything', async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { IncidentRollbackFacts, Ledger, LockRecord, LockRequest, NewRelease, OperationRecord } from '../../src/ports/ledger.js';
 import { contractSuite, type ContractRun } from './contract-suite.js';
 import { ledgerOutboxCases } from './ledger-outbox-cases.js';
+import { ledgerDrillCases } from './ledger-drill-cases.js';
 
 /**
  * The ledger contract: one suite that every Ledger backend runs (in the style of Hono's
@@ -222,6 +223,7 @@ export function ledgerContract(factory: LedgerContractOptions): void {
           state: 'registered',
           goodSeq: null,
           database: null,
+          drill: false,
           createdAt: T0 + 1,
           updatedAt: T0 + 1,
         });
@@ -772,6 +774,7 @@ export function ledgerContract(factory: LedgerContractOptions): void {
     });
 
     ledgerOutboxCases(cases, () => ({ ledger, second }), freshEnv, T0);
+    ledgerDrillCases(cases, () => ({ ledger, second }), freshEnv, T0);
 
     describe('locks', () => {
       cases.it('acquireLock on a free environment succeeds and stores the lock', async () => {

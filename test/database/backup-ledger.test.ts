@@ -56,7 +56,7 @@ function backupLedgerSuite(name: string, open: () => Promise<Ledger>, setup: () 
       const second = await ledger.recordBackup(newBackup({ kind: 'manual', releaseVersion: null, path: '/b', createdAt: T0 + 1000 }));
       expect(first.id).toBeGreaterThan(0);
       expect(second.id).toBeGreaterThan(first.id);
-      expect(await ledger.getBackup(first.id)).toEqual({ ...newBackup(), id: first.id, deletedAt: null });
+      expect(await ledger.getBackup(first.id)).toEqual({ ...newBackup(), id: first.id, deletedAt: null, testRestore: null });
       expect((await ledger.listBackups('prod')).map((b) => b.id)).toEqual([second.id, first.id]);
       expect(await ledger.listBackups('other')).toEqual([]);
       expect(await ledger.getBackup(999_999)).toBeUndefined();

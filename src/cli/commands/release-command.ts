@@ -99,7 +99,7 @@ async function list(args: ReturnType<typeof parseCommandArgs>, given: string | u
     environmentConfig(context.config, env);
     const releases = await context.ledger.listReleases(env, { limit: 100 });
     if (args.flag('json')) writeLine(io.stdout, toJson(releases));
-    else for (const r of releases) writeLine(io.stdout, `#${String(r.seq).padEnd(4)} ${r.version.padEnd(14)} ${r.state.padEnd(12)} CI ${r.ci.padEnd(8)} ${r.commit?.slice(0, 12) ?? '—'.padEnd(12)} ${r.digest.slice(0, 19)}`);
+    else for (const r of releases) writeLine(io.stdout, `#${String(r.seq).padEnd(4)} ${r.version.padEnd(14)} ${r.state.padEnd(12)} CI ${r.ci.padEnd(8)} ${r.commit?.slice(0, 12) ?? '—'.padEnd(12)} ${r.digest.slice(0, 19)}${r.drill ? '  (drill)' : ''}`);
     return 0;
   } finally {
     await context.close();

@@ -13,6 +13,7 @@ import { lastKnownGoodNote } from '../last-known-good-note.js';
 import { resolveEnvironment } from '../environment-argument.js';
 import { toJson } from '../../util/iso-times.js';
 import { latestRollbackChecklist } from './status-checklist.js';
+import { drillLines, drillStatus } from './status-drills.js';
 
 export const usage = 'rewind status [<env>] [--json]';
 export const help = `${usage}
@@ -21,6 +22,9 @@ Show what an environment runs: the current release and its state, what really se
 release each process of the app runs from), the last known good release a rollback would return
 to (or why there is none: right after a rollback the current release is often the newest good
 one), the lock, the last operation, and any unfinished operation to resume. Times are ISO 8601 UTC.
+It warns when the last passing rollback drill is older than drills.maxAgeDays (90 by default) or
+there was none, and says whether the newest backup is trusted: only a backup a database drill
+restored and checked is (\`rewind drill <env> --database\`, docs/drills.md).
 
 The ledger, the target's \`current\` link and the serving processes must name the same release.
 When they do not (a crash or a hand-run command in between), status says so line by line and
@@ -69,6 +73,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       unfinished: unfinished.map((op) => ({ id: op.id, kind: op.kind, from: op.fromVersion, to: op.toVersion })),
       checklist: await latestRollbackChecklist(ledger, env, async () => (await context.fullConfig()).config),
       ...(slots ? { slots } : {}),
+      ...(await drillStatus(ledger, env, context.drillMaxAgeDays, Date.now())),
     };
     if (args.flag('json')) {
       writeLine(io.stdout, toJson(status));
@@ -93,6 +98,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     for (const op of unfinished) writeLine(io.stdout, `${style.warn('unfinished')}      ${op.kind} ${op.fromVersion ?? 'none'} → ${op.toVersion} (${op.id}): run \`rewind resume ${env}\``);
     for (const problem of agreement.problems) writeLine(io.stdout, `${style.bad('DISAGREEMENT')}    ${problem}`);
     if (!agreement.agree) writeLine(io.stdout, `                run \`${status.agreement.fix}\` to reconcile from what really serves`);
+    for (const line of drillLines(status, env, style)) writeLine(io.stdout, line);
     if (status.checklist) writeLine(io.stdout, `checklist       ${status.checklist.open.length} open for rollback ${status.checklist.operationId}${status.checklist.incidentId !== null ? ` (incident #${status.checklist.incidentId})` : ''}${status.checklist.open.length ? `: ${status.checklist.open.join(', ')} — \`rewind checklist show ${status.checklist.operationId}\`` : ''}`);
     return 0;
   } finally {
@@ -104,6 +110,7 @@ interface StatusContext {
   env: string;
   ledger: Ledger;
   hasTraffic: boolean;
+  drillMaxAgeDays: number;
   /** What the target runs: its own record of the active release (`current`, compose pins) and the live processes. */
   observe(): Promise<{ link: string | null; served: ServedProcess[] | null; revisions?: Record<string, Record<string, string>> }>;
   /** The validated config and this environment's part of it (loads the schema): only for the slots. */
@@ -131,7 +138,7 @@ async function openStatusContext(args: ParsedArgs, io: CliIo, given: string | un
       return { config, environment: environmentConfig(config, env) };
     };
     const observe = readsLocally(environment.target) ? fastObserver(environment.target as Parameters<typeof observedReleasesTarget>[0], dirname(path), io.env) : () => observeThroughTarget(env, fullConfig);
-    return { env, ledger, hasTraffic: environment.traffic, observe, fullConfig, close: () => ledger.close() };
+    return { env, ledger, hasTraffic: environment.traffic, drillMaxAgeDays: known.drillMaxAgeDays, observe, fullConfig, close: () => ledger.close() };
   }
   const { loadConfig, environmentConfig } = await import('../../config/load-config.js');
   const { config } = loadConfig(path, io.env);
@@ -140,7 +147,7 @@ async function openStatusContext(args: ParsedArgs, io: CliIo, given: string | un
   const ledger = await openLedger(config.ledger);
   const fullConfig = async () => ({ config, environment: envConfig });
   const observe = readsLocally(envConfig.target) ? fastObserver(envConfig.target, dirname(path), io.env) : () => observeThroughTarget(env, fullConfig);
-  return { env, ledger, hasTraffic: envConfig.traffic !== undefined, observe, fullConfig, close: () => ledger.close() };
+  return { env, ledger, hasTraffic: envConfig.traffic !== undefined, drillMaxAgeDays: config.drills.maxAgeDays, observe, fullConfig, close: () => ledger.close() };
 }
 
 /** A releases target on this machine is read from its files; a fleet's `current` links are on its hosts (asked over ssh, through the adapter). */

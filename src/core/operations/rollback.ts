@@ -35,7 +35,7 @@ export interface RollbackOptions {
 export async function startRollback(services: Services, environment: ResolvedEnvironment, target: Target, plan: Plan, operation: OperationRecord): Promise<OperationOutcome> {
   const automatic = plan.automatic ?? false;
   const trigger = automatic ? 'automatic' : 'manual';
-  const incident = await incidentAtStart(services, plan, operation);
+  const incident = (await rollsBackDrill(services, plan)) ? {} : await incidentAtStart(services, plan, operation);
   await services.sink.emit({ event: 'rollback_start', env: plan.env, operationId: operation.id, from: plan.from, to: plan.to, automatic, trigger, reason: plan.reason, ...incident });
   if (plan.ci) await services.sink.emit(ciCheckedEvent(plan.env, 'rollback', plan.ci, operation.id));
   if (plan.database) {
@@ -47,6 +47,11 @@ export async function startRollback(services: Services, environment: ResolvedEnv
 
 export async function executeRollback(services: Services, environment: ResolvedEnvironment, target: Target, plan: Plan, operation: OperationRecord, resumedAt?: number): Promise<OperationOutcome> {
   return runRollback(services, environment, target, plan, operation, resumedAt);
+}
+
+/** Whether the release rolled back from is a drill release (`rewind drill`). */
+async function rollsBackDrill(services: Services, plan: Plan): Promise<boolean> {
+  return plan.from !== null && (await services.ledger.getRelease(plan.env, plan.from))?.drill === true;
 }
 
 async function runRollback(services: Services, environment: ResolvedEnvironment, target: Target, plan: Plan, operation: OperationRecord, resumedAt?: number): Promise<OperationOutcome> {
@@ -66,7 +71,8 @@ async function runRollback(services: Services, environment: ResolvedEnvironment,
   await services.ledger.finishOperation(operation.id, result.ok ? 'succeeded' : 'failed', failure, services.now());
   // Recorded before rollback_complete, so its notification (INCIDENT RESOLVED) carries the incident.
   // An interrupted rollback (returned above) has not ended: its incident is recorded when it is resumed to an end.
-  const incident = await incidentAtEnd(services, await recordIncident(services, plan, operation, result.ok), operation);
+  // A drill's rollback is a rehearsal, recorded as its drill (docs/drills.md), not an incident.
+  const incident = (await rollsBackDrill(services, plan)) ? {} : await incidentAtEnd(services, await recordIncident(services, plan, operation, result.ok), operation);
   await services.sink.emit({
     event: 'rollback_complete',
     env,
@@ -100,6 +106,7 @@ async function buildRollbackPlan(services: Services, environment: ResolvedEnviro
   let to: ReleaseRecord;
   if (options.to !== undefined) {
     to = await requireRelease(services, env, parseVersion(options.to, '--to'));
+    if (to.drill) throw new RewindError('REWIND_E_RELEASE_NOT_GOOD', `release ${to.version} is a drill release (rewind drill): never a rollback target`, { env, version: to.version, state: to.state });
     if (to.goodSeq === null && !options.force) {
       throw new RewindError('REWIND_E_RELEASE_NOT_GOOD', `release ${to.version} never reached good (state ${to.state})`, { env, version: to.version, state: to.state });
     }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type pg from 'pg';
@@ -327,6 +328,32 @@ export class PostgresEngine implements DatabaseEngine {
   async replaySchema(migrations: readonly { id: string; upPath: string }[]): Promise<DatabaseSchema> {
     const { replayPostgresMigrations } = await import('./postgres-scratch-replay.js');
     return (await replayPostgresMigrations({ url: this.config.url, migrations: [...migrations] })).schema;
+  }
+
+  async restoreIntoScratch(backup: BackupArtifact, criticalTables: readonly string[]): Promise<DatabaseSnapshot & { scratch: string }> {
+    const { connectPostgres } = await import('./postgres-schema-reader.js');
+    const { SCRATCH_DATABASE_PREFIX, dropScratch } = await import('./postgres-scratch-replay.js');
+    const database = `${SCRATCH_DATABASE_PREFIX}${randomBytes(8).toString('hex')}`;
+    const scratchUrl = new URL(this.config.url);
+    scratchUrl.pathname = `/${database}`;
+    const admin = await connectPostgres(this.config.url);
+    try {
+      try {
+        await admin.query(`CREATE DATABASE ${quoteIdent(database)}`);
+      } catch (error) {
+        throw new RewindError('REWIND_E_RESTORE_FAILED', `cannot create the scratch database ${database} on ${this.where}: ${(error as Error).message}`, { engine: 'postgres', atomic: true });
+      }
+      try {
+        // The same engine settings and password reference, pointed at the scratch database.
+        const scratch = new PostgresEngine({ ...this.config, url: scratchUrl.toString() }, this.executor, { passwordRef: this.passwordRef });
+        await scratch.restore(backup);
+        return { ...(await scratch.snapshot(criticalTables)), scratch: database };
+      } finally {
+        await dropScratch(admin, database);
+      }
+    } finally {
+      await admin.end().catch(() => undefined);
+    }
   }
 
   async close(): Promise<void> {

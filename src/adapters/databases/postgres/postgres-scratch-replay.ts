@@ -164,7 +164,7 @@ async function locateFailure(client: Awaited<ReturnType<typeof connectPostgres>>
  * Drops the scratch database. WITH (FORCE) (PostgreSQL 13+) ends any session still in it, e.g.
  * one a migration opened through dblink; older servers get a plain DROP, our own session being closed.
  */
-async function dropScratch(admin: Awaited<ReturnType<typeof connectPostgres>>, database: string): Promise<void> {
+export async function dropScratch(admin: Awaited<ReturnType<typeof connectPostgres>>, database: string): Promise<void> {
   const { rows } = await admin.query<{ v: number }>(`SELECT current_setting('server_version_num')::int AS v`);
   const force = (rows[0]?.v ?? 0) >= 130000 ? ' WITH (FORCE)' : '';
   await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)}${force}`);

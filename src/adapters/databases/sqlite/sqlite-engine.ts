@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { SqliteDatabaseConfig } from './sqlite-config.js';
 import { RewindError } from '../../../errors/rewind-error.js';
@@ -139,6 +140,18 @@ export class SqliteEngine implements DatabaseEngine {
       return db.transaction(() => readSnapshot(db, criticalTables))();
     } finally {
       db.close();
+    }
+  }
+
+  async restoreIntoScratch(backup: BackupArtifact, criticalTables: readonly string[]): Promise<DatabaseSnapshot & { scratch: string }> {
+    const dir = await mkdtemp(join(tmpdir(), 'rewind-scratch-'));
+    const scratchPath = join(dir, 'scratch.sqlite');
+    try {
+      const scratch = new SqliteEngine({ ...this.config, path: scratchPath });
+      await scratch.restore(backup);
+      return { ...(await scratch.snapshot(criticalTables)), scratch: scratchPath };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   }
 

@@ -1,0 +1,115 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runFailureDrill } from '../src/core/drills/failure-drill.js';
+import { rollback } from '../src/core/operations/rollback.js';
+import { packageRoot } from '../src/util/package-root.js';
+import { createAppDatabase, prismaDatabaseYaml, type AppDatabase } from './support/app-database.js';
+import { createSandbox, ENV, type Sandbox } from './support/sandbox.js';
+
+// Rollback drills (docs/drills.md) under real PM2 and real PostgreSQL: each failure drill deploys a
+// drill release derived from the running one, rewind's own deploy detects the failure and rolls back,
+// and the drill reads time to detect and to recover from the journal. The running release stays the
+// last known good; the drill release is marked, failed, and no rollback target.
+const SUITE = join(packageRoot(), 'examples', 'smoke', 'minimal.yaml');
+const MIGRATIONS = { 'prisma/migrations/20260101000000_users/migration.sql': 'CREATE TABLE users (id serial PRIMARY KEY, email text);\n' };
+
+describe('rewind drill (real PM2, real PostgreSQL)', () => {
+  let db: AppDatabase;
+  let sandbox: Sandbox;
+
+  // With --json the drill's events stream as JSON lines first; its result is the last line.
+  const json = <T>(stdout: string): T => JSON.parse(stdout.trim().split('\n').at(-1)!) as T;
+  const lkg = async () => (await sandbox.ledger.findLastKnownGood(ENV, null))?.version;
+
+  const previousToken = process.env.OPERATOR_TOKEN;
+
+  beforeAll(async () => {
+    // The smoke suite sends ${OPERATOR_TOKEN}; the sandbox's app is started with this value.
+    process.env.OPERATOR_TOKEN = 'demo-operator-token';
+    db = await createAppDatabase('rewind_drills');
+    sandbox = await createSandbox({
+      databaseYaml: (root, port) => `${prismaDatabaseYaml(db, root)}\n    smoke:\n      suite: ${SUITE}\n      baseUrl: http://127.0.0.1:${port}\n      timeoutMs: 2000`,
+    });
+    await sandbox.release('1.0.0', { files: MIGRATIONS });
+    const first = await sandbox.cli(['deploy', ENV, '1.0.0']);
+    expect(first.code, first.stderr).toBe(0);
+    await db.query(`INSERT INTO users (email) VALUES ('a@example.com'), ('b@example.com')`);
+  }, 60_000);
+  afterAll(async () => {
+    if (previousToken === undefined) delete process.env.OPERATOR_TOKEN;
+    else process.env.OPERATOR_TOKEN = previousToken;
+    await sandbox?.close();
+    await db?.drop();
+  });
+
+  it('a health drill: detected at health, rolled back to 1.0.0, TTD and TTR from the journal, LKG unchanged', async () => {
+    const result = await sandbox.cli(['drill', ENV, '--failure', 'health', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const { drill } = json<{ drill: { id: number; state: string; drillVersion: string; ttdMs: number; ttrMs: number; deployOperationId: string; rollbackOperationId: string; detail: Record<string, unknown> } }>(result.stdout);
+    expect(drill).toMatchObject({ state: 'passed', drillVersion: '1.0.0-drill.1', detail: { detectedBy: 'health', restoredBy: ['health', 'smoke'] } });
+    // The times are the journal's: the deploy's start → the failed health step → the rollback's last check.
+    const deployOp = await sandbox.ledger.getOperation(drill.deployOperationId);
+    const steps = await sandbox.ledger.listSteps(drill.deployOperationId);
+    const health = steps.find((s) => s.stepId === 'health')!;
+    expect(health.state).toBe('failed');
+    expect(drill.ttdMs).toBe(health.finishedAt! - deployOp!.startedAt);
+    const rollbackSteps = await sandbox.ledger.listSteps(drill.rollbackOperationId);
+    const restoredAt = Math.max(...rollbackSteps.filter((s) => s.stepId === 'health' || s.stepId === 'smoke').map((s) => s.finishedAt!));
+    expect(drill.ttrMs).toBe(restoredAt - health.finishedAt!);
+    expect(drill.ttdMs).toBeGreaterThan(0);
+    expect(drill.ttrMs).toBeGreaterThan(0);
+
+    expect(await sandbox.served()).toEqual({ status: 200, version: '1.0.0' });
+    expect(await lkg()).toBe('1.0.0');
+    expect(await sandbox.ledger.findLastKnownGood(ENV, '1.0.0')).toBeUndefined();
+    expect(await sandbox.ledger.getRelease(ENV, '1.0.0-drill.1')).toMatchObject({ drill: true, state: 'failed', goodSeq: null });
+    expect((await sandbox.ledger.getRelease(ENV, '1.0.0'))?.drill).toBe(false);
+    // A rehearsal opens no incident, and the drill release is no rollback target.
+    expect(await sandbox.ledger.listIncidents({ env: ENV })).toEqual([]);
+    await expect(rollback(sandbox.services, ENV, { to: '1.0.0-drill.1', force: true })).rejects.toMatchObject({ code: 'REWIND_E_RELEASE_NOT_GOOD', message: expect.stringContaining('drill release') });
+    const events = (await sandbox.ledger.listEvents(ENV, { limit: 1000 })).map((e) => e.event);
+    expect(events).toContain('drill_start');
+    expect(events).toContain('drill_complete');
+  }, 30_000);
+
+  it('a smoke drill: health passes, smoke fails, recovered; drill history lists both', async () => {
+    const outcome = await runFailureDrill(sandbox.services, ENV, { failure: 'smoke' });
+    expect(outcome.error?.message).toBeUndefined();
+    expect(outcome.ok).toBe(true);
+    expect(outcome.times).toMatchObject({ detectedBy: 'smoke' });
+    expect(outcome.drill).toMatchObject({ state: 'passed', failure: 'smoke', drillVersion: '1.0.0-drill.2' });
+    expect(outcome.drill!.ttdMs).toBeGreaterThan(0);
+    expect(outcome.drill!.ttrMs).toBeGreaterThan(0);
+    const deploySteps = await sandbox.ledger.listSteps(outcome.drill!.deployOperationId!);
+    expect(deploySteps.find((s) => s.stepId === 'health')?.state).toBe('succeeded');
+    expect(await sandbox.served()).toEqual({ status: 200, version: '1.0.0' });
+    expect(await lkg()).toBe('1.0.0');
+
+    const history = await sandbox.cli(['drill', 'history', ENV, '--json']);
+    expect(history.code, history.stderr).toBe(0);
+    const drills = json<{ id: number; failure: string; state: string }[]>(history.stdout);
+    expect(drills.map((d) => `${d.failure}:${d.state}`)).toEqual(['smoke:passed', 'health:passed']);
+    const human = await sandbox.cli(['drill', 'history', ENV]);
+    expect(human.stdout).toMatch(/#\d+ {2}staging {2}\S+ {2}smoke 1\.0\.0 → 1\.0\.0-drill\.2 {2}passed, detected in \d+ ms, recovered in \d+ ms/);
+  }, 30_000);
+
+  it('a migration drill: the injected migration fails at migrate, nothing of it applied, recovered', async () => {
+    const outcome = await runFailureDrill(sandbox.services, ENV, { failure: 'migration' });
+    expect(outcome.error?.message).toBeUndefined();
+    expect(outcome.times).toMatchObject({ detectedBy: 'migrate' });
+    expect(outcome.drill?.state).toBe('passed');
+    const applied = await db.query(`SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name`);
+    expect(applied.map((r) => r.migration_name)).toEqual(['20260101000000_users']);
+    expect((await db.query('SELECT count(*)::int AS n FROM users'))[0]!.n).toBe(2);
+    expect(await sandbox.served()).toEqual({ status: 200, version: '1.0.0' });
+    expect(await lkg()).toBe('1.0.0');
+  }, 30_000);
+
+  it("status after the drills: the last one with its times, no overdue warning, no checklist from a drill's rollback", async () => {
+    const status = await sandbox.cli(['status', ENV]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/last drill      #3 failure \(migration\) passed at \S+, detected in \d+ ms, recovered in \d+ ms/);
+    expect(status.stdout).not.toContain('drill overdue');
+    expect(status.stdout).not.toContain('checklist');
+  });
+});
