@@ -29,6 +29,8 @@ import type {
 } from '../ports/ledger.js';
 import type { LedgerTables } from './ledger-tables.js';
 import * as incidents from './incident-queries.js';
+import { readDoraRows } from './dora-queries.js';
+import type { DoraRows } from '../ports/ledger-dora.js';
 import type { ChecklistTick, IncidentChange, IncidentRecord, IncidentStatus, NewIncident } from '../ports/ledger-incidents.js';
 import type { RowCounts } from '../ports/database-engine.js';
 import * as outbox from './notification-outbox.js';
@@ -42,6 +44,7 @@ const toRelease = (r: Row<'releases'>): ReleaseRecord => ({
   artifact: r.artifact,
   digest: r.digest,
   commit: r.commit_sha,
+  commitTime: r.commit_time === null || r.commit_time === undefined ? null : Number(r.commit_time),
   ci: r.ci as CiResult,
   state: r.state as ReleaseState,
   goodSeq: r.good_seq === null ? null : Number(r.good_seq),
@@ -166,6 +169,7 @@ export class KyselyLedger implements Ledger {
           artifact: release.artifact,
           digest: release.digest,
           commit_sha: release.commit,
+          commit_time: release.commitTime ?? null,
           ci: release.ci,
           state: 'registered',
           good_seq: null,
@@ -486,6 +490,10 @@ export class KyselyLedger implements Ledger {
       .limit(1)
       .executeTakeFirst();
     return row ? toBackup(row) : undefined;
+  }
+
+  readDoraRows(env: string, window: { since: number; until: number }): Promise<DoraRows> {
+    return readDoraRows(this.db, env, window);
   }
 
   createIncident(incident: NewIncident): Promise<IncidentRecord> {

@@ -1,8 +1,10 @@
 import type { DatabaseSchema } from './database-schema.js';
 import type { RowCounts } from './database-engine.js';
+import type { DoraLedger } from './ledger-dora.js';
 import type { IncidentLedger } from './ledger-incidents.js';
 
 export type * from './ledger-incidents.js';
+export type * from './ledger-dora.js';
 
 /**
  * The ledger: the record of environments, releases, operations, their step journals, an append-only
@@ -30,6 +32,8 @@ export interface ReleaseRecord {
   artifact: string;
   digest: string;
   commit: string | null;
+  /** When the commit was made (epoch ms), given at register (`--commit-time`); null: not recorded. Lead time runs from it. */
+  commitTime?: number | null;
   ci: CiResult;
   state: ReleaseState;
   /** Order in which releases reached good; null if this one never did. The LKG is chosen by it. */
@@ -71,6 +75,8 @@ export interface NewRelease {
   artifact: string;
   digest: string;
   commit: string | null;
+  /** When the commit was made (epoch ms); absent or null: not known. */
+  commitTime?: number | null;
   ci: CiResult;
 }
 
@@ -236,7 +242,7 @@ export type NotificationOutcome =
 
 export type NotificationCounts = Record<NotificationState, number>;
 
-export interface Ledger extends IncidentLedger {
+export interface Ledger extends IncidentLedger, DoraLedger {
   readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;
 
