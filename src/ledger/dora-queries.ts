@@ -34,7 +34,7 @@ interface OperationSqlRow {
   parent_id: string | null;
   started_at: Num;
   finished_at: Num;
-  commit_time: Num;
+  committed_at: Num;
   registered_at: Num;
   deployed_before: Num;
   incident_id: Num;
@@ -54,7 +54,7 @@ const num = (v: Num): number | null => (v === null || v === undefined ? null : N
 function operationsQuery(where: RawBuilder<unknown>, since: number): RawBuilder<OperationSqlRow> {
   return sql<OperationSqlRow>`
     SELECT o.id, o.kind, o.state, o.to_version, o.from_version, o.parent_id, o.started_at, o.finished_at,
-      r.commit_time, r.created_at AS registered_at, io.incident_id,
+      r.committed_at, r.created_at AS registered_at, io.incident_id,
       CASE WHEN o.kind = 'deploy' AND o.state = 'succeeded' AND r.created_at < ${since}
         AND EXISTS (SELECT 1 FROM operations p WHERE p.env = o.env AND p.to_version = o.to_version
           AND p.kind = 'deploy' AND p.state = 'succeeded' AND p.started_at < ${since})
@@ -149,7 +149,7 @@ export async function readDoraRows(db: Kysely<LedgerTables>, env: string, window
       parentId: o.parent_id,
       startedAt: Number(o.started_at),
       finishedAt: num(o.finished_at),
-      commitTime: kind === 'deploy' ? num(o.commit_time) : null,
+      committedAt: kind === 'deploy' ? num(o.committed_at) : null,
       registeredAt: kind === 'deploy' ? num(o.registered_at) : null,
       deployedBefore: Number(o.deployed_before) === 1,
       incidentId: num(o.incident_id),

@@ -228,7 +228,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         // gave it (lead time runs from it); and the indexes that keep the report one range scan at
         // 100k releases: a version's earlier deploys, incidents by opening time, an incident's rollbacks.
         // Numbered 0010 so the drills branch's 0009_drills stays before it whichever merges first.
-        await db.schema.alterTable('releases').addColumn('commit_time', time).execute();
+        await db.schema.alterTable('releases').addColumn('committed_at', time).execute();
         await db.schema.createIndex('operations_env_version').on('operations').columns(['env', 'to_version', 'started_at']).execute();
         await db.schema.createIndex('incidents_env_opened').on('incidents').columns(['env', 'opened_at']).execute();
         await db.schema.createIndex('incident_operations_incident').on('incident_operations').columns(['incident_id']).execute();

@@ -16,7 +16,7 @@ export interface LedgerTables {
     good_seq: number | null;
     database_facts: string | null;
     /** When the commit was made (epoch ms), as `release register --commit-time` gave it; null: not given. */
-    commit_time: number | null;
+    committed_at: number | null;
     created_at: number;
     updated_at: number;
   };

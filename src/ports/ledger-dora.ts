@@ -30,7 +30,7 @@ export interface DoraOperationRow {
   startedAt: number;
   finishedAt: number | null;
   /** Deploys: the release's commit time and registration time (null: no such release row). Rollbacks: null. */
-  commitTime: number | null;
+  committedAt: number | null;
   registeredAt: number | null;
   /**
    * Succeeded deploys only: a succeeded deploy of the same version started before the window (a

@@ -33,7 +33,7 @@ export interface ReleaseRecord {
   digest: string;
   commit: string | null;
   /** When the commit was made (epoch ms), given at register (`--commit-time`); null: not recorded. Lead time runs from it. */
-  commitTime?: number | null;
+  committedAt?: number | null;
   ci: CiResult;
   state: ReleaseState;
   /** Order in which releases reached good; null if this one never did. The LKG is chosen by it. */
@@ -76,7 +76,7 @@ export interface NewRelease {
   digest: string;
   commit: string | null;
   /** When the commit was made (epoch ms); absent or null: not known. */
-  commitTime?: number | null;
+  committedAt?: number | null;
   ci: CiResult;
 }
 

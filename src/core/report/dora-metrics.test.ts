@@ -25,7 +25,7 @@ function deploy(id: string, version: string, startedAt: number, o: Partial<DoraO
     parentId: null,
     startedAt,
     finishedAt: state === 'running' ? null : startedAt + 10 * M,
-    commitTime: null,
+    committedAt: null,
     registeredAt: startedAt - H,
     deployedBefore: false,
     incidentId: null,
@@ -46,7 +46,7 @@ function rollback(id: string, from: string, startedAt: number, o: Partial<DoraOp
     parentId: null,
     startedAt,
     finishedAt: startedAt + 5 * M,
-    commitTime: null,
+    committedAt: null,
     registeredAt: null,
     deployedBefore: false,
     incidentId: null,
@@ -72,21 +72,21 @@ describe('computeDora', () => {
   const scenario: DoraRows = {
     operations: [
       // lead 3 h 10 min from its commit
-      deploy('d1', '1.0.0', T0 + H, { commitTime: T0 - 2 * H, registeredAt: T0 }),
+      deploy('d1', '1.0.0', T0 + H, { committedAt: T0 - 2 * H, registeredAt: T0 }),
       // no commit time: lead from register, 1 day 10 min
       deploy('d2', '1.1.0', T0 + 2 * D, { registeredAt: T0 + D }),
       // rolled back twice (the first rollback failed): one failed deploy; both rollbacks in incident 7
       rollback('r1', '1.1.0', T0 + 2 * D + H, { state: 'failed', incidentId: 7 }),
       rollback('r2', '1.1.0', T0 + 2 * D + 2 * H, { incidentId: 7, j: { checks: 2, checksPassed: 2, lastCheckAt: T0 + 2 * D + 2 * H + 4 * M } }),
       // two failed deploys, each rolled back automatically, both rollbacks joined into incident 9
-      deploy('d3', '2.0.0', T0 + 10 * D, { state: 'failed', commitTime: T0 + 9 * D, j: { activated: true, firstFailedAt: T0 + 10 * D + 3 * M } }),
+      deploy('d3', '2.0.0', T0 + 10 * D, { state: 'failed', committedAt: T0 + 9 * D, j: { activated: true, firstFailedAt: T0 + 10 * D + 3 * M } }),
       rollback('r3', '2.0.0', T0 + 10 * D + 4 * M, { parentId: 'd3', incidentId: 9, j: { checks: 1, checksPassed: 1, lastCheckAt: T0 + 10 * D + 7 * M } }),
       deploy('d4', '2.0.1', T0 + 10 * D + H, { state: 'failed', j: { activated: true, firstFailedAt: T0 + 10 * D + H + 2 * M } }),
       rollback('r4', '2.0.1', T0 + 10 * D + H + 3 * M, { parentId: 'd4', incidentId: 9, finishedAt: T0 + 10 * D + H + 9 * M }),
       // stopped in preflight: never went live
       deploy('d5', '2.0.2', T0 + 11 * D, { state: 'failed', j: { firstFailedAt: T0 + 11 * D + M } }),
       // lead 12 h 20 min (finished 20 min after start)
-      deploy('d6', '2.0.2', T0 + 12 * D, { commitTime: T0 + 11 * D + 12 * H, finishedAt: T0 + 12 * D + 20 * M }),
+      deploy('d6', '2.0.2', T0 + 12 * D, { committedAt: T0 + 11 * D + 12 * H, finishedAt: T0 + 12 * D + 20 * M }),
       // a rollback with no incident (a ledger from before incidents): of d6, the live deploy of 2.0.2
       rollback('r5', '2.0.2', T0 + 20 * D, { finishedAt: T0 + 20 * D + 10 * M, j: { checks: 1, checksPassed: 1, lastCheckAt: T0 + 20 * D + 9 * M } }),
       // the same version again: a redeploy, not a new change
@@ -241,7 +241,7 @@ describe('computeDora', () => {
   });
 
   it('a commit time after the deploy is refused as a sample, and said so', () => {
-    const rows: DoraRows = { operations: [deploy('d', '1.0.0', T0 + H, { commitTime: T0 + 2 * H })], incidents: [] };
+    const rows: DoraRows = { operations: [deploy('d', '1.0.0', T0 + H, { committedAt: T0 + 2 * H })], incidents: [] };
     expect(computeDora('production', rows, WINDOW).leadTime).toMatchObject({ samples: 0, excluded: { commitAfterDeploy: 1 } });
   });
 });
@@ -251,6 +251,10 @@ describe('frequencyBucket', () => {
   it('twice a day every day is on-demand; once a day is daily-weekly', () => {
     expect(frequencyBucket(WINDOW, [...times(28, D), ...times(28, D, T0 + 2 * H)]).bucket).toBe('on-demand');
     expect(frequencyBucket(WINDOW, times(28, D)).bucket).toBe('daily-weekly');
+  });
+  it('a window ending mid-day still has at most 7 deploying days a week, and a sliver of a period moves no median', () => {
+    const w = { since: T0 + 14 * H + 38 * M, until: T0 + 28 * D + 14 * H + 38 * M + 1000 };
+    expect(frequencyBucket(w, times(28 * 24, H, w.since))).toMatchObject({ medianDeployDaysPerWeek: 7, medianDeploysPerMonth: 28 * 24, bucket: 'on-demand' });
   });
   it('one deploy in four weeks: weekly-monthly; one in 90 days: monthly-6-monthly; one in a year: fewer', () => {
     expect(frequencyBucket(WINDOW, [T0 + D])).toMatchObject({ bucket: 'weekly-monthly', medianDeployDaysPerWeek: 0, medianDeploysPerMonth: 1 });

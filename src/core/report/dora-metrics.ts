@@ -32,9 +32,9 @@ export interface DoraReport {
     perWeek: number;
     /** Distinct UTC days with a successful deploy. */
     deployDays: number;
-    /** Median, over the window's 7-day periods, of the days in each with a successful deploy. */
+    /** Median, over the window's whole 7-day periods back from its end, of the days in each with a successful deploy. */
     medianDeployDaysPerWeek: number;
-    /** Median, over the window's 30-day periods, of the successful deploys in each. */
+    /** Median, over the window's whole 30-day periods back from its end, of the successful deploys in each. */
     medianDeploysPerMonth: number;
     bucket: FrequencyBucket;
     excluded: { failed: number; running: number; drill: number };
@@ -93,18 +93,24 @@ export function durationBucket(ms: number | null): DurationBucket | null {
 const median = (values: readonly number[]): number | null => percentile(values, 0.5);
 const p90 = (values: readonly number[]): number | null => percentile(values, 0.9);
 
-/** Counts per consecutive period of `length` ms from `since` (the last one may be shorter). */
+/**
+ * Counts per whole period of `length` ms, back from the window's end (a window shorter than one
+ * period is one period). The remainder at the oldest end is left out of these medians: a sliver of
+ * a period would count as a period with nothing in it, and move the median by when you ran the report.
+ */
 function perPeriod(window: DoraWindow, length: number, times: readonly number[], distinctDays: boolean): number[] {
-  const periods = Math.max(1, Math.ceil((window.until - window.since) / length));
-  const buckets = Array.from({ length: periods }, () => new Set<number>());
+  const periods = Math.max(1, Math.floor((window.until - window.since) / length));
+  const start = Math.max(window.since, window.until - periods * length);
+  const days = Array.from({ length: periods }, () => new Set<number>());
   const counts = new Array<number>(periods).fill(0);
   for (const t of times) {
-    const i = Math.min(periods - 1, Math.floor((t - window.since) / length));
-    if (i < 0) continue;
+    if (t < start || t >= window.until) continue;
+    const i = Math.min(periods - 1, Math.floor((t - start) / length));
     counts[i]!++;
-    buckets[i]!.add(Math.floor(t / DAY));
+    // Days as 24-hour slots of the period, so a 7-day period has at most 7 of them.
+    days[i]!.add(Math.floor((t - start) / DAY));
   }
-  return distinctDays ? buckets.map((b) => b.size) : counts;
+  return distinctDays ? days.map((d) => d.size) : counts;
 }
 
 /**
@@ -213,7 +219,7 @@ export function computeDora(env: string, rows: DoraRows, window: DoraWindow): Do
       continue;
     }
     firstSeen.add(d.toVersion);
-    const start = d.commitTime ?? d.registeredAt;
+    const start = d.committedAt ?? d.registeredAt;
     if (start === null) {
       leadExcluded.noRelease++;
       continue;
@@ -224,7 +230,7 @@ export function computeDora(env: string, rows: DoraRows, window: DoraWindow): Do
       continue;
     }
     leads.push(lead);
-    if (d.commitTime !== null) fromCommitTime++;
+    if (d.committedAt !== null) fromCommitTime++;
     else fromRegisterTime++;
   }
 
