@@ -141,14 +141,14 @@ export function generateDoraHistory(options: DoraHistoryOptions): DoraHistory {
       operation({ id, kind: 'deploy', from_version: from, to_version: version, state: 'succeeded', started_at: t, finished_at: t + 2 * M });
       current = version;
       goodVersions.push(version);
-      if (roll > 0.97 && from !== null) {
-        const at = t + between(1, 5) * H;
+      const at = t + between(1, 5) * H;
+      if (roll > 0.97 && from !== null && at < options.end) {
         const person = random() < 0.5 ? at - between(1, 30) * M : null;
         rollback(`m-${i}`, null, version, from, at, random() < 0.7, person);
       }
     }
     if (random() < 0.1) operation({ id: `s-${i}`, kind: 'deploy', to_version: version, state: 'succeeded', started_at: t - H }, noiseEnv);
-    if (random() < 0.02 && goodVersions.length > 3) {
+    if (random() < 0.02 && goodVersions.length > 3 && t + 6 * H < options.end) {
       const again = goodVersions[between(0, goodVersions.length - 2)]!;
       const at = t + 6 * H;
       step(`x-${i}`, 0, 'activate', 'succeeded', at, 10 * S);
