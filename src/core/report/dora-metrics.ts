@@ -136,27 +136,35 @@ export function frequencyBucket(window: DoraWindow, deployTimes: readonly number
 const inWindow = (window: DoraWindow, at: number) => at >= window.since && at < window.until;
 
 export function computeDora(env: string, rows: DoraRows, window: DoraWindow): DoraReport {
-  const byId = new Map(rows.operations.map((o) => [o.id, o]));
   const deploys = rows.operations.filter((o) => o.kind === 'deploy');
   const rollbacks = rows.operations.filter((o) => o.kind === 'rollback');
+  // Only operations something names are looked up by id (a rollback's parent, an incident's
+  // rollbacks): at 100k deploys a map of every id costs more than the rest of the arithmetic.
+  const named = new Set<string>();
+  for (const r of rollbacks) if (r.parentId !== null) named.add(r.parentId);
+  for (const incident of rows.incidents) for (const id of incident.operationIds) named.add(id);
+  const byId = new Map<string, DoraOperationRow>();
+  for (const o of rows.operations) if (named.has(o.id)) byId.set(o.id, o);
 
   // Which deploy each rollback undid. Automatic: its parent. Manual: the deploy that put its
   // from-version live last before it started (the one serving when the operator rolled back).
   const rolledBack = new Set<string>();
   for (const r of rollbacks) if (r.parentId !== null) rolledBack.add(r.parentId);
-  const undid = new Map<string, DoraOperationRow | undefined>();
-  const liveByVersion = new Map<string, DoraOperationRow[]>();
   const isLive = (d: DoraOperationRow) => d.state === 'succeeded' || d.journal?.activated === true || rolledBack.has(d.id);
-  for (const d of deploys) if (isLive(d)) (liveByVersion.get(d.toVersion) ?? liveByVersion.set(d.toVersion, []).get(d.toVersion)!).push(d);
+  const undid = new Map<DoraOperationRow, DoraOperationRow | undefined>();
+  const manualFrom = new Set<string>();
+  for (const r of rollbacks) if (r.parentId === null && r.fromVersion !== null) manualFrom.add(r.fromVersion);
+  const liveByVersion = new Map<string, DoraOperationRow[]>();
+  for (const d of deploys) if (manualFrom.has(d.toVersion) && isLive(d)) (liveByVersion.get(d.toVersion) ?? liveByVersion.set(d.toVersion, []).get(d.toVersion)!).push(d);
   for (const r of rollbacks) {
     if (r.parentId !== null) {
-      undid.set(r.id, byId.get(r.parentId));
+      undid.set(r, byId.get(r.parentId));
       continue;
     }
     const candidates = r.fromVersion === null ? [] : (liveByVersion.get(r.fromVersion) ?? []);
     let target: DoraOperationRow | undefined;
     for (const d of candidates) if (d.startedAt < r.startedAt && (!target || d.startedAt >= target.startedAt)) target = d;
-    undid.set(r.id, target);
+    undid.set(r, target);
   }
 
   // ---- deployment frequency and change failure rate: deploys started in the window.
@@ -179,29 +187,30 @@ export function computeDora(env: string, rows: DoraRows, window: DoraWindow): Do
     else if (isLive(d)) live.push(d);
     else cfrExcluded.neverLive++;
   }
-  const failed = new Set<string>();
-  const withIncident = new Set<string>();
-  const liveIds = new Set(live.map((d) => d.id));
+  const failed = new Set<DoraOperationRow>();
+  const withIncident = new Set<DoraOperationRow>();
+  const liveSet = new Set(live);
   for (const r of rollbacks) {
     if (r.drill || !inWindow(window, r.startedAt)) continue;
-    const target = undid.get(r.id);
-    if (!target || !liveIds.has(target.id)) {
+    const target = undid.get(r);
+    if (!target || !liveSet.has(target)) {
       if (!target || target.startedAt < window.since) cfrExcluded.rollbacksOfEarlierDeploys++;
       continue;
     }
-    failed.add(target.id);
-    if (r.incidentId !== null) withIncident.add(target.id);
+    failed.add(target);
+    if (r.incidentId !== null) withIncident.add(target);
   }
   // An incident names operations; a deploy named directly (not through a rollback) failed too.
   for (const incident of rows.incidents) {
     for (const id of incident.operationIds) {
-      if (liveIds.has(id)) {
-        failed.add(id);
-        withIncident.add(id);
+      const named = byId.get(id);
+      if (named && liveSet.has(named)) {
+        failed.add(named);
+        withIncident.add(named);
       }
     }
   }
-  const failedUnrolledBack = live.filter((d) => d.state !== 'succeeded' && !failed.has(d.id)).length;
+  const failedUnrolledBack = live.filter((d) => d.state !== 'succeeded' && !failed.has(d)).length;
 
   const days = (window.until - window.since) / DAY;
   const successTimes = succeeded.map((d) => d.finishedAt ?? d.startedAt);
