@@ -114,6 +114,7 @@ function planTemplates(env: string): { deploy: string; rollback: string; deployS
     state: goodSeq ? 'good' : 'registered',
     goodSeq,
     database: null,
+    drill: false,
     createdAt: T0,
     updatedAt: T0,
   });

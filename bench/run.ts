@@ -6,6 +6,7 @@
 //   npm run bench -- --only cold          cold start of the CLI
 //   npm run bench -- --only rollback      code-only rollback vs a bash script, under real PM2
 //   npm run bench -- --only ledger        ledger queries at 100k releases / 1M+ events (SQLite, PostgreSQL)
+//   npm run bench -- --only dora          rewind report dora at 100k releases (SQLite), in process and through the CLI
 //   npm run bench -- --only traffic       traffic switching under wrk (nginx, haproxy) and the automatic-revert simulation
 //   npm run bench -- --only bluegreen     real blue-green rollbacks and canary aborts (PM2 slots behind haproxy) under wrk
 //   npm run bench -- --only lint          migration lint vs squawk (installs squawk-cli into a temp prefix; rewrites its docs/benchmarks.md section)
@@ -24,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { CLI_MAIN, PACKAGE_ROOT, machineInfo, runCleanups } from './bench-util.js';
 import { coldStartBench } from './cold-start-bench.js';
 import { ledgerScaleBench } from './ledger-scale-bench.js';
+import { doraBench } from './dora-bench.js';
 import { rollbackBench } from './rollback-bench.js';
 import { fleetBench } from './ssh-fleet-bench.js';
 import { composeBench } from './compose-bench.js';
@@ -33,10 +35,10 @@ import { runLintBench } from './lint-bench.js';
 import { formatBackupBench, runBackupBench } from './backup-bench.js';
 import { formatRedisBench, runRedisBench } from './redis-state-bench.js';
 
-const BENCHES = ['cold', 'rollback', 'ledger', 'traffic', 'bluegreen', 'lint', 'backup', 'fleet', 'compose', 'redis'] as const;
+const BENCHES = ['cold', 'rollback', 'ledger', 'dora', 'traffic', 'bluegreen', 'lint', 'backup', 'fleet', 'compose', 'redis'] as const;
 type BenchName = (typeof BENCHES)[number];
 /** What a plain `npm run bench` runs. */
-const DEFAULT_BENCHES: readonly BenchName[] = ['cold', 'rollback', 'ledger', 'traffic', 'bluegreen'];
+const DEFAULT_BENCHES: readonly BenchName[] = ['cold', 'rollback', 'ledger', 'dora', 'traffic', 'bluegreen'];
 
 const USAGE = `usage: node dist-bench/bench/run.js [--only ${BENCHES.join('|')}]… [--scale F] [--no-postgres] [--out bench-results.json]`;
 
@@ -80,6 +82,7 @@ async function main(): Promise<number> {
   for (const name of selected) {
     if (name === 'cold') results.cold = await coldStartBench();
     if (name === 'rollback') results.rollback = await rollbackBench();
+    if (name === 'dora') results.dora = await doraBench({ releases: Math.round(100_000 * scale) });
     if (name === 'fleet') results.fleet = await fleetBench();
     if (name === 'compose') results.compose = await composeBench();
     if (name === 'traffic') results.traffic = await trafficBench();

@@ -20,6 +20,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   incident: { summary: 'the incidents rollbacks opened: list, show, update, close, the report, and the CHANGELOG annotation', load: () => import('./commands/incident-command.js') },
   drill: { summary: 'rehearse a rollback: inject a failure and time detection and recovery, or test-restore the newest backup', load: () => import('./commands/drill-command.js') },
   checklist: { summary: 'a rollback\'s checklist: what rewind proved, what a person still has to tick', load: () => import('./commands/checklist-command.js') },
+  report: { summary: 'DORA metrics from the ledger: deploy frequency, lead time, change failure rate, time to restore', load: () => import('./commands/report-command.js') },
   history: { summary: 'operations with their step journal, or the audit log', load: () => import('./commands/history-command.js') },
   smoke: { summary: 'run the smoke suite against what an environment serves now', load: () => import('./commands/smoke-command.js') },
   resume: { summary: 'continue (or abandon) an interrupted operation', load: () => import('./commands/resume-command.js') },

@@ -4,6 +4,7 @@ import { ArtifactStore } from '../artifacts/artifact-store.js';
 import { artifactStoreDir } from '../config/load-config.js';
 import { RewindError } from '../errors/rewind-error.js';
 import type { CiResult, ReleaseRecord } from '../ports/ledger.js';
+import { parseIsoInstant } from '../util/iso-instant.js';
 import { parseVersion } from '../util/semver.js';
 import type { CiEvidence } from '../ports/ci-checks.js';
 import { ciCheckedEvent, readCiEvidence } from './ci/ci-gate.js';
@@ -13,6 +14,8 @@ import type { Services } from './services.js';
 export interface RegisterOptions {
   artifact: string;
   commit?: string;
+  /** When the commit was made, ISO 8601 (`git log -1 --format=%cI`): lead time for changes runs from it. */
+  committedAt?: string;
   ci?: string;
   /** A drill release (`rewind drill`): recorded as such, never an LKG. */
   drill?: boolean;
@@ -54,6 +57,10 @@ export async function registerRelease(services: Services, env: string, versionIn
   if (options.commit !== undefined && !/^[0-9a-f]{7,64}$/i.test(options.commit)) {
     throw new RewindError('REWIND_E_USAGE', `--commit must be a git SHA (7–64 hex digits), not ${JSON.stringify(options.commit)}`, { argument: '--commit' });
   }
+  const committedAt = options.committedAt === undefined ? null : parseIsoInstant(options.committedAt);
+  if (options.committedAt !== undefined && committedAt === null) {
+    throw new RewindError('REWIND_E_USAGE', `--commit-time must be an ISO 8601 time (2026-09-01T12:00:00Z, or git log -1 --format=%cI), not ${JSON.stringify(options.committedAt)}`, { argument: '--commit-time' });
+  }
   const artifact = resolve(options.artifact);
   // Checks every entry against the artifact rules before anything is written: an artifact that
   // breaks them is refused with REWIND_E_ARTIFACT_UNSAFE and never reaches the ledger or the store.
@@ -76,7 +83,7 @@ export async function registerRelease(services: Services, env: string, versionIn
   const store = new ArtifactStore(artifactStoreDir(services.config));
   let { path: stored, copied } = await store.put(artifact, inspection);
   await services.ledger.ensureEnvironment(env, services.now());
-  const result = await services.ledger.registerRelease({ env, version, artifact, digest, commit: options.commit ?? null, ci, ...(options.drill ? { drill: true } : {}) }, services.now());
+  const result = await services.ledger.registerRelease({ env, version, artifact, digest, commit: options.commit ?? null, committedAt, ci, ...(options.drill ? { drill: true } : {}) }, services.now());
   if (!result.created && result.release.digest !== digest) throw conflict(result.release);
   // A prune elsewhere may have dropped the entry between the copy and the ledger write (it saw no
   // release needing it yet): now that the release is recorded, any prune keeps it; store it again.

@@ -29,6 +29,8 @@ import type {
 } from '../ports/ledger.js';
 import type { LedgerTables } from './ledger-tables.js';
 import * as incidents from './incident-queries.js';
+import { readDoraRows } from './dora-queries.js';
+import type { DoraRows } from '../ports/ledger-dora.js';
 import type { ChecklistTick, IncidentChange, IncidentRecord, IncidentStatus, NewIncident } from '../ports/ledger-incidents.js';
 import type { RowCounts } from '../ports/database-engine.js';
 import * as outbox from './notification-outbox.js';
@@ -44,6 +46,7 @@ const toRelease = (r: Row<'releases'>): ReleaseRecord => ({
   artifact: r.artifact,
   digest: r.digest,
   commit: r.commit_sha,
+  committedAt: r.committed_at === null || r.committed_at === undefined ? null : Number(r.committed_at),
   ci: r.ci as CiResult,
   state: r.state as ReleaseState,
   goodSeq: r.good_seq === null ? null : Number(r.good_seq),
@@ -170,6 +173,7 @@ export class KyselyLedger implements Ledger {
           artifact: release.artifact,
           digest: release.digest,
           commit_sha: release.commit,
+          committed_at: release.committedAt ?? null,
           ci: release.ci,
           state: 'registered',
           good_seq: null,
@@ -510,6 +514,10 @@ export class KyselyLedger implements Ledger {
 
   recordBackupTestRestore(backupId: number, result: BackupTestRestore): Promise<void> {
     return drills.recordBackupTestRestore(this.db, backupId, result);
+  }
+
+  readDoraRows(env: string, window: { since: number; until: number }): Promise<DoraRows> {
+    return readDoraRows(this.db, env, window);
   }
 
   createIncident(incident: NewIncident): Promise<IncidentRecord> {

@@ -16,6 +16,8 @@ export interface LedgerTables {
     good_seq: number | null;
     database_facts: string | null;
     drill: number;
+    /** When the commit was made (epoch ms), as `release register --commit-time` gave it; null: not given. */
+    committed_at: number | null;
     created_at: number;
     updated_at: number;
   };

@@ -1,10 +1,12 @@
 import type { DatabaseSchema } from './database-schema.js';
 import type { RowCounts } from './database-engine.js';
+import type { DoraLedger } from './ledger-dora.js';
 import type { IncidentLedger } from './ledger-incidents.js';
 import type { BackupTestRestore, DrillLedger } from './ledger-drills.js';
 
 export type * from './ledger-incidents.js';
 export type * from './ledger-drills.js';
+export type * from './ledger-dora.js';
 
 /**
  * The ledger: the record of environments, releases, operations, their step journals, an append-only
@@ -32,6 +34,8 @@ export interface ReleaseRecord {
   artifact: string;
   digest: string;
   commit: string | null;
+  /** When the commit was made (epoch ms), given at register (`--commit-time`); null: not recorded. Lead time runs from it. */
+  committedAt?: number | null;
   ci: CiResult;
   state: ReleaseState;
   /** Order in which releases reached good; null if this one never did. The LKG is chosen by it. */
@@ -75,6 +79,8 @@ export interface NewRelease {
   artifact: string;
   digest: string;
   commit: string | null;
+  /** When the commit was made (epoch ms); absent or null: not known. */
+  committedAt?: number | null;
   ci: CiResult;
   /** Registered by `rewind drill` (default false). */
   drill?: boolean;
@@ -244,7 +250,7 @@ export type NotificationOutcome =
 
 export type NotificationCounts = Record<NotificationState, number>;
 
-export interface Ledger extends IncidentLedger, DrillLedger {
+export interface Ledger extends IncidentLedger, DrillLedger, DoraLedger {
   readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;
 

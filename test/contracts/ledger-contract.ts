@@ -219,6 +219,7 @@ export function ledgerContract(factory: LedgerContractOptions): void {
           artifact: '/a/b.tgz',
           digest: 'sha256:deadbeef',
           commit: 'abc123',
+          committedAt: null,
           ci: 'unknown',
           state: 'registered',
           goodSeq: null,
@@ -232,6 +233,14 @@ export function ledgerContract(factory: LedgerContractOptions): void {
         expectEpoch(release.updatedAt, T0 + 1);
         expect(await second.getRelease(env, '1.0.0')).toEqual(release);
         expect(await ledger.getRelease(env, '9.9.9')).toBeUndefined();
+      });
+
+      cases.it('registerRelease stores the commit time when given (epoch ms, read back as a number)', async () => {
+        const env = freshEnv('commit-time');
+        const committedAt = Date.UTC(2026, 8, 1, 12, 30);
+        const { release } = await ledger.registerRelease(newRelease(env, '1.0.0', { commit: 'abc1234', committedAt }), T0);
+        expect(release.committedAt).toBe(committedAt);
+        expect((await second.getRelease(env, '1.0.0'))?.committedAt).toBe(committedAt);
       });
 
       cases.it('registerRelease assigns seq 1, 2, 3 per environment independently', async () => {

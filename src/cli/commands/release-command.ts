@@ -9,13 +9,16 @@ import { resolveEnvironment, resolveEnvironmentAndVersion } from '../environment
 import { toJson } from '../../util/iso-times.js';
 import type { Services } from '../../core/services.js';
 
-export const usage = 'rewind release register [<env>] <version> (--artifact <dir|.tgz> | --image <service>=<image>... | --task-definition <family:revision> | [--deployment <id|url|commit>]) [--commit SHA] [--ci passed|failed|unknown] [--flag NAME]...\n       rewind release list [<env>] [--json]';
+export const usage = 'rewind release register [<env>] <version> (--artifact <dir|.tgz> | --image <service>=<image>... | --task-definition <family:revision> | [--deployment <id|url|commit>]) [--commit SHA] [--commit-time ISO] [--ci passed|failed|unknown] [--flag NAME]...\n       rewind release list [<env>] [--json]';
 export const help = `${usage}
 
   register  record an immutable release: SemVer version (a leading v is accepted and dropped), the
             artifact (a directory or a .tgz) and its sha256, the git commit and the CI result.
             rewind keeps its own copy of the artifact (artifacts.store), which deploys and
             rollbacks unpack, so the build folder may be rebuilt or removed afterwards.
+            --commit-time ISO: when the commit was made (git log -1 --format=%cI); \`rewind
+            report dora\` measures lead time for changes from it (without it, from the register
+            time, and says so).
             Registering the same version with the same content again (from any path) does
             nothing; with different content it is an error (REWIND_E_RELEASE_DIGEST_CONFLICT).
             For a compose target, --image <service>=<repository:tag or repository@sha256:...>
@@ -53,7 +56,7 @@ is then missing: REWIND_E_USAGE), and the version otherwise. With several enviro
 <env> out is REWIND_E_USAGE naming them.`;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const args = parseCommandArgs(argv, { artifact: { type: 'string' }, image: { type: 'string', multiple: true }, 'task-definition': { type: 'string' }, deployment: { type: 'string' }, commit: { type: 'string' }, ci: { type: 'string' }, flag: { type: 'string', multiple: true } }, { min: 1, max: 3, usage });
+  const args = parseCommandArgs(argv, { artifact: { type: 'string' }, image: { type: 'string', multiple: true }, 'task-definition': { type: 'string' }, deployment: { type: 'string' }, commit: { type: 'string' }, 'commit-time': { type: 'string' }, ci: { type: 'string' }, flag: { type: 'string', multiple: true } }, { min: 1, max: 3, usage });
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
   const [sub, ...rest] = args.positionals as [string, ...string[]];
   if (sub === 'list') {
@@ -79,7 +82,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     const flags = Array.isArray(args.values.flag) ? (args.values.flag as string[]) : [];
     const badFlag = flags.find((f) => !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(f));
     if (badFlag !== undefined) throw new RewindError('REWIND_E_USAGE', `--flag takes a flag name (letters, digits, . _ -), not ${JSON.stringify(badFlag)}`, { argument: '--flag' });
-    const { release, created, stored, copied, ciEvidence } = await registerRelease(services, env, version, { artifact, commit: args.string('commit') ?? found?.commit ?? undefined, ci: args.string('ci') });
+    const { release, created, stored, copied, ciEvidence } = await registerRelease(services, env, version, { artifact, commit: args.string('commit') ?? found?.commit ?? undefined, committedAt: args.string('commit-time'), ci: args.string('ci') });
     // The feature flags this release turns on: a rollback turns them off in the environment's flag file.
     if (flags.length) await declareReleaseFlags(services, env, release.version, flags);
     if (args.flag('json')) writeLine(io.stdout, toJson({ created, release, stored, copied, ...(ciEvidence ? { ciEvidence } : {}) }));
