@@ -17,6 +17,7 @@ import type {
 import type { CiChecks } from '../ports/ci-checks.js';
 import type { DatabaseEngine } from '../ports/database-engine.js';
 import type { NotifierDestination } from '../ports/notifier.js';
+import { DEFAULT_DRILL_NOTICES, silentOnDrills, type DrillNotices } from '../events/drill-notices.js';
 import { DEFAULT_INCIDENT_SETTINGS, type IncidentSettings } from '../events/incident-template-constants.js';
 import type { Executor, StreamingExecutor } from '../ports/executor.js';
 import type { MetricScope, MetricSource } from '../ports/metric-source.js';
@@ -75,7 +76,7 @@ export interface EnvironmentAdapterConfigs {
   database?: { engine: string; [setting: string]: unknown };
   watch?: { source: { type: string; [setting: string]: unknown } };
   /** Each notifier's destinations under its definition's `configKey` (webhooks, slack, pagerduty). */
-  notify?: { webhooks: WebhookConfig[]; incident?: IncidentSettings; [configKey: string]: unknown };
+  notify?: { webhooks: WebhookConfig[]; incident?: IncidentSettings; drills?: DrillNotices; [configKey: string]: unknown };
   traffic?: { router: { type: string; [setting: string]: unknown } };
   state?: { type: string; [setting: string]: unknown };
   ci?: { type: string; [setting: string]: unknown };
@@ -272,8 +273,9 @@ export async function loadAdapters(kinds: readonly AdapterKind[] = Object.keys(A
       return (env) => {
         if (!built.has(env)) {
           const notify = environments(env)?.notify;
-          const deps = { env, incident: notify?.incident ?? DEFAULT_INCIDENT_SETTINGS };
-          built.set(env, NOTIFIERS.flatMap((definition) => notifierConfigs(notify, definition).map((entry) => factoryOf(definition)(entry, deps))));
+          const deps = { env, incident: notify?.incident ?? DEFAULT_INCIDENT_SETTINGS, drills: notify?.drills ?? DEFAULT_DRILL_NOTICES };
+          const destinations = NOTIFIERS.flatMap((definition) => notifierConfigs(notify, definition).map((entry) => factoryOf(definition)(entry, deps)));
+          built.set(env, deps.drills === 'off' ? destinations.map(silentOnDrills) : destinations);
         }
         return built.get(env)!;
       };

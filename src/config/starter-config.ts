@@ -103,6 +103,7 @@ environments:
     #   # slack: [{ webhookUrl: \${SLACK_WEBHOOK_URL} }]            # incident alert and resolution, Block Kit
     #   # pagerduty: [{ routingKey: \${PAGERDUTY_ROUTING_KEY} }]     # an incident per rollback, change events for deploys
     #   # delivery: { maxAttempts: 8, baseMs: 1000, maxMs: 300000, maxAgeMs: 86400000, drainMs: 5000 }  # the outbox's retries
+    #   # drills: summary   # rewind drill: a one-line [DRILL] notice, never a page or an incident text; quiet: no PagerDuty; off: nothing
     # The database your releases migrate: backed up before every deploy, restored when a breaking
     # migration has to be undone (see docs/config.md for mysql and sqlite).
     # database:

@@ -78,7 +78,15 @@ export interface Plan {
   reason?: string;
   /** Rollbacks and restores: what happens to the database, and why (DESIGN.md "Database-aware rollback"). */
   database?: { mode: string; reasons: string[]; backupId?: number };
+  /**
+   * Deploys of a drill release and rollbacks from one (`rewind drill`): their events carry
+   * `drill: true`, so notifiers tell a rehearsal from an incident (docs/drills.md).
+   */
+  drill?: true;
   /** Deploys and rollbacks of an environment with a `ci:` gate: `to`'s CI, read when the plan was made (docs/ci.md). */
   ci?: CiEvidence;
   steps: PlanStep[];
 }
+
+/** `{ drill: true }` for the events of a drill's operation, nothing otherwise (the field is absent, never false). */
+export const drillMark = (drill: boolean | undefined): { drill?: true } => (drill ? { drill: true } : {});

@@ -43,6 +43,8 @@ type DatabaseOperationEnd = { env: string; operationId: string; backupId?: numbe
  * problem was detected (ISO), and the impact a person recorded.
  */
 type IncidentFields = { severity?: string; issue?: string; incidentId?: number; detectedAt?: string; impact?: string };
+/** On the deploy and rollback events of a drill's operations (`rewind drill`): notifiers tell it from an incident. */
+type DrillMark = { drill?: true };
 
 /** Every event and its fields (besides `event` itself and the envelope the fanout stamps). */
 export type EventFields = {
@@ -62,9 +64,9 @@ export type EventFields = {
     fetchedAt: number;
     allowedUntested?: true;
   };
-  deploy_start: OperationFields;
-  deploy_complete: OperationFields & { success: boolean; durationMs?: number; stage?: 'preflight'; paused?: true; error?: string | null; resumed?: true };
-  rollback_start: OperationFields & { automatic: boolean; trigger: 'automatic' | 'manual'; reason?: string } & IncidentFields;
+  deploy_start: OperationFields & DrillMark;
+  deploy_complete: OperationFields & DrillMark & { success: boolean; durationMs?: number; stage?: 'preflight'; paused?: true; error?: string | null; resumed?: true };
+  rollback_start: OperationFields & DrillMark & { automatic: boolean; trigger: 'automatic' | 'manual'; reason?: string } & IncidentFields;
   rollback_database_decision: OperationFields & { trigger: 'automatic' | 'manual'; mode: string; reasons: string[]; backupId?: number };
   rollback_database_skipped: OperationFields & { reasons: string[] };
   rollback_refused: {
@@ -77,7 +79,7 @@ export type EventFields = {
     reasons: string[];
     requested?: { to: string | null; db: string | null; reason: string | null };
   };
-  rollback_complete: OperationEnd & IncidentFields;
+  rollback_complete: OperationEnd & DrillMark & IncidentFields;
   drill_start: { env: string; drillId: number; kind: 'failure' | 'database'; failure: string | null; from: string | null; drillVersion: string | null; backupId: number | null; forced: boolean; forceReason: string | null };
   drill_complete: { env: string; drillId: number; kind: 'failure' | 'database'; failure: string | null; success: boolean; ttdMs: number | null; ttrMs: number | null; error?: string };
   incident_opened: OperationFields & { incidentId: number; severity: string; issue: string };
@@ -176,7 +178,7 @@ export const EVENT_CATALOG: { readonly [N in EventName]: EventSpec<EventFields[N
   },
   deploy_start: {
     when: 'a deploy holds the lock and its operation is created, before its first step',
-    fields: { env: 'always', operationId: 'always', from: 'always', to: 'always' },
+    fields: { env: 'always', operationId: 'always', from: 'always', to: 'always', drill: 'optional' },
   },
   deploy_complete: {
     when: 'a deploy ends: succeeded, failed (`stage: preflight` when nothing was changed), paused by its watch or canary (`paused`), or closed by `resume` after it had handed over to its rollback (`resumed`, no `durationMs`)',
@@ -191,11 +193,12 @@ export const EVENT_CATALOG: { readonly [N in EventName]: EventSpec<EventFields[N
       paused: 'optional',
       error: 'optional',
       resumed: 'optional',
+      drill: 'optional',
     },
   },
   rollback_start: {
     when: 'a rollback starts: asked for by a person (`trigger: manual`) or started by a failed deploy (`automatic`)',
-    fields: { env: 'always', operationId: 'always', from: 'always', to: 'always', automatic: 'always', trigger: 'always', reason: 'optional', ...INCIDENT_FIELDS },
+    fields: { env: 'always', operationId: 'always', from: 'always', to: 'always', automatic: 'always', trigger: 'always', reason: 'optional', ...INCIDENT_FIELDS, drill: 'optional' },
   },
   rollback_database_decision: {
     when: 'right after `rollback_start` when the environment has a database: what the rollback does to it and why',
@@ -211,7 +214,7 @@ export const EVENT_CATALOG: { readonly [N in EventName]: EventSpec<EventFields[N
   },
   rollback_complete: {
     when: 'a rollback ends, succeeded or failed',
-    fields: { env: 'always', operationId: 'always', from: 'always', to: 'always', success: 'always', durationMs: 'always', error: 'optional', ...INCIDENT_FIELDS },
+    fields: { env: 'always', operationId: 'always', from: 'always', to: 'always', success: 'always', durationMs: 'always', error: 'optional', ...INCIDENT_FIELDS, drill: 'optional' },
   },
   drill_start: {
     when: '`rewind drill` began: a failure drill about to deploy its drill release, or a database drill about to test-restore a backup; `forced` and `forceReason` when it runs on a production environment with --force',

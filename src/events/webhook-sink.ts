@@ -1,5 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { deliveryHeaders, destinationFingerprint } from './destination-fingerprint.js';
+import { DRILL_PREFIX, isDrillEvent } from './drill-notices.js';
 import type { EventSink, RewindEvent } from '../ports/event-sink.js';
 import type { NotifierDestination } from '../ports/notifier.js';
 import { redactor } from '../util/redact.js';
@@ -48,7 +49,7 @@ export function signatureHeaders(secret: string, body: string, nowMs: number = D
  * retry is signed afresh, within the replay window). User info in the URL becomes a Basic header
  * (fetch refuses URLs with credentials); a header the config sets wins (names compared
  * case-insensitively), except the signature's, which only the secret makes. `deploy_complete` is
- * sent only when the deploy failed.
+ * sent only when the deploy failed. A drill's event (`drill: true`) has a `text` starting `[DRILL]`.
  */
 export function webhookDestination(target: WebhookTarget): NotifierDestination {
   return {
@@ -60,7 +61,7 @@ export function webhookDestination(target: WebhookTarget): NotifierDestination {
       if (!target.events.includes(event.event)) return [];
       if (event.event === 'deploy_complete' && event.success !== false) return [];
       const at = typeof event.at === 'number' ? new Date(event.at).toISOString() : new Date().toISOString();
-      return [{ text: summary(event), event: withIsoTimes({ ...event, at }) }];
+      return [{ text: `${isDrillEvent(event) ? DRILL_PREFIX : ''}${summary(event)}`, event: withIsoTimes({ ...event, at }) }];
     },
     request(payload, { key, now }) {
       const body = JSON.stringify(payload);

@@ -1,6 +1,7 @@
 import type { ZodType } from 'zod';
 import type { CiChecks } from './ci-checks.js';
 import type { DatabaseEngine } from './database-engine.js';
+import type { DrillNotices } from '../events/drill-notices.js';
 import type { IncidentSettings } from '../events/incident-template-constants.js';
 import type { Executor, StreamingExecutor } from './executor.js';
 import type { MetricScope, MetricSource } from './metric-source.js';
@@ -122,6 +123,8 @@ export interface NotifierDeps {
   readonly env: string;
   /** That environment's incident texts (`notify.incident`). */
   readonly incident: IncidentSettings;
+  /** How a drill's events are told (`notify.drills`); `off` is applied around every destination, the rest is each notifier's. */
+  readonly drills: DrillNotices;
 }
 /**
  * A notifier builds one outbox destination per config entry (`notify.<configKey>[]`); events reach

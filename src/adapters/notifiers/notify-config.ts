@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { DEFAULT_DRILL_NOTICES, DRILL_NOTICES } from '../../events/drill-notices.js';
 import { DEFAULT_INCIDENT_SETTINGS, TEMPLATE_PLACEHOLDERS, unknownPlaceholders } from '../../events/incident-template-constants.js';
 import { pagerdutySchema } from './pagerduty/pagerduty-config.js';
 import { slackSchema } from './slack/slack-config.js';
@@ -38,6 +39,10 @@ export const notifySettingsSchema = z.strictObject({
   pagerduty: z.array(pagerdutySchema).default([]).describe('PagerDuty services (Events API v2): an incident per rollback, change events for deploys.'),
   delivery: deliverySettingsSchema.prefault({}).describe('How the outbox retries: exponential backoff with full jitter, up to maxAttempts and maxAgeMs.'),
   incident: incidentSettingsSchema.prefault({}).describe('The incident alert and resolution texts (Slack), an incident alert and a resolution by default.'),
+  drills: z
+    .enum(DRILL_NOTICES)
+    .default(DEFAULT_DRILL_NOTICES)
+    .describe('How the events of a drill (rewind drill) are told: summary, a [DRILL] line (PagerDuty: a change event); quiet, the same without PagerDuty; off, nothing. A drill never pages and never posts an incident text.'),
 });
 
 export type NotifySettings = z.infer<typeof notifySettingsSchema>;

@@ -6,7 +6,7 @@ import type { Target } from '../../ports/target.js';
 import { parseVersion } from '../../util/semver.js';
 import { failpoint } from '../failpoints.js';
 import type { HeldLock } from '../lock-manager.js';
-import type { Plan } from '../plan.js';
+import { drillMark, type Plan } from '../plan.js';
 import { planDeploy } from '../plan/deploy-plan.js';
 import { planRollback } from '../plan/rollback-plan.js';
 import { lookUpEnvironment, type ResolvedEnvironment } from '../resolved-environment.js';
@@ -67,7 +67,7 @@ export async function deploy(services: Services, env: string, versionInput: stri
     const plan = await buildDeployPlan(services, environment, version, target, options);
     const operation = await createOperation(services, plan, null, null);
     await lock.attach(operation.id);
-    await services.sink.emit({ event: 'deploy_start', env, operationId: operation.id, from: plan.from, to: plan.to });
+    await services.sink.emit({ event: 'deploy_start', env, operationId: operation.id, from: plan.from, to: plan.to, ...drillMark(plan.drill) });
     if (plan.ci) await services.sink.emit(ciCheckedEvent(env, 'deploy', plan.ci, operation.id));
     return executeDeploy(services, environment, target, plan, operation, lock);
   });
@@ -82,14 +82,14 @@ export async function executeDeploy(services: Services, environment: ResolvedEnv
   const durationMs = await activeDurationMs(services, operation, resumedAt);
   if (result.ok) {
     await services.ledger.finishOperation(operation.id, 'succeeded', null, services.now());
-    await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: true, durationMs });
+    await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, ...drillMark(plan.drill), success: true, durationMs });
     return { plan, operation, ok: true };
   }
   const failure = `${result.failedStep!.id}: ${result.outcome!.message}`;
   if (!result.changed) {
     // Nothing that serves was touched: the release keeps its state, the environment runs what it ran.
     await services.ledger.finishOperation(operation.id, 'failed', failure, services.now());
-    await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: false, durationMs, stage: 'preflight', error: failure });
+    await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, ...drillMark(plan.drill), success: false, durationMs, stage: 'preflight', error: failure });
     return { plan, operation, ok: false, error: preflightStop(`deploy of ${plan.to} stopped before activation — nothing changed —`, result, { env, operationId: operation.id }) };
   }
 
@@ -99,14 +99,14 @@ export async function executeDeploy(services: Services, environment: ResolvedEnv
     // A paused canary has already sent all traffic back to the stable release (its step did).
     const where = result.failedStep!.kind === 'watch' ? `${plan.to} is live but not marked good` : `${plan.to} was not promoted and ${plan.from ?? 'the stable release'} serves`;
     await services.ledger.finishOperation(operation.id, 'failed', failure, services.now());
-    await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: false, durationMs, paused: true, error: failure });
+    await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, ...drillMark(plan.drill), success: false, durationMs, paused: true, error: failure });
     return { plan, operation, ok: false, error: new RewindError('REWIND_E_WATCH_PAUSED', `deploy of ${plan.to} paused at ${failure}; ${where}`, { env, operationId: operation.id }) };
   }
   await services.ledger.setReleaseState(env, plan.to, 'failed', services.now());
   const lkg = plan.rollbackTo ? await services.ledger.getRelease(env, plan.rollbackTo) : undefined;
   if (!lkg) {
     await services.ledger.finishOperation(operation.id, 'failed', failure, services.now());
-    await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: false, durationMs, error: failure });
+    await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, ...drillMark(plan.drill), success: false, durationMs, error: failure });
     return { plan, operation, ok: false, error: new RewindError('REWIND_E_DEPLOY_FAILED', `deploy of ${plan.to} failed at ${failure}; no automatic rollback (${plan.notes.at(-1)})`, { env, operationId: operation.id }) };
   }
   const failedRelease = (await services.ledger.getRelease(env, plan.to)) ?? null;
@@ -116,7 +116,7 @@ export async function executeDeploy(services: Services, environment: ResolvedEnv
     const why = `deploy of ${plan.to} failed at ${failure}; automatic rollback refused: ${database.reasons.join('; ')}`;
     await services.sink.emit({ event: 'rollback_refused', env, operationId: operation.id, from: plan.to, to: lkg.version, trigger: 'automatic', mode: database.mode, reasons: database.reasons });
     await services.ledger.finishOperation(operation.id, 'failed', why, services.now());
-    await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: false, durationMs, error: why });
+    await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, ...drillMark(plan.drill), success: false, durationMs, error: why });
     return { plan, operation, ok: false, error: new RewindError('REWIND_E_DEPLOY_FAILED', why, { env, operationId: operation.id }) };
   }
   const rollbackPlan = planRollback({
@@ -139,7 +139,7 @@ export async function executeDeploy(services: Services, environment: ResolvedEnv
   await lock.attach(rollbackOperation.id);
   failpoint('deploy:operation:handover');
   await services.ledger.finishOperation(operation.id, 'failed', failure, services.now());
-  await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: false, durationMs, error: failure });
+  await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, ...drillMark(plan.drill), success: false, durationMs, error: failure });
   const rollback = await startRollback(services, environment, target, rollbackPlan, rollbackOperation);
   const error = rollback.ok
     ? new RewindError('REWIND_E_DEPLOY_ROLLED_BACK', `deploy of ${plan.to} failed at ${failure}; rolled back to ${lkg.version}, which serves again`, { env, operationId: operation.id, rollbackOperationId: rollbackOperation.id })

@@ -2,7 +2,7 @@ import { RewindError } from '../../errors/rewind-error.js';
 import type { OperationRecord, ReleaseRecord } from '../../ports/ledger.js';
 import type { Target } from '../../ports/target.js';
 import { judgeAgreement } from '../environment-agreement.js';
-import type { Plan } from '../plan.js';
+import { drillMark, type Plan } from '../plan.js';
 import { chooseRepair } from '../repair-choice.js';
 import { lookUpEnvironment, type ResolvedEnvironment } from '../resolved-environment.js';
 import type { Services } from '../services.js';
@@ -38,7 +38,7 @@ export async function resume(services: Services, env: string, options: ResumeOpt
       if (operation.kind === 'deploy' && child) {
         // The deploy had already failed and handed over to its rollback; finish the deploy and let the loop resume the child.
         await services.ledger.finishOperation(operation.id, 'failed', child.reason, services.now());
-        await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, success: false, error: child.reason, resumed: true });
+        await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, ...drillMark(plan.drill), success: false, error: child.reason, resumed: true });
         continue;
       }
       const resumedAt = services.now();

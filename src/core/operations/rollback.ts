@@ -8,7 +8,7 @@ import type { DatabaseOverride } from '../database/database-rollback-decision.js
 import { failpoint } from '../failpoints.js';
 import { flagsToTurnOff } from '../flags/release-flags.js';
 import { incidentAtEnd, incidentAtStart, recordIncident } from '../incidents/record-incident.js';
-import type { Plan } from '../plan.js';
+import { drillMark, type Plan } from '../plan.js';
 import { planRollback } from '../plan/rollback-plan.js';
 import { lookUpEnvironment, type ResolvedEnvironment } from '../resolved-environment.js';
 import { runPlan } from '../run/runner.js';
@@ -35,8 +35,9 @@ export interface RollbackOptions {
 export async function startRollback(services: Services, environment: ResolvedEnvironment, target: Target, plan: Plan, operation: OperationRecord): Promise<OperationOutcome> {
   const automatic = plan.automatic ?? false;
   const trigger = automatic ? 'automatic' : 'manual';
-  const incident = (await rollsBackDrill(services, plan)) ? {} : await incidentAtStart(services, plan, operation);
-  await services.sink.emit({ event: 'rollback_start', env: plan.env, operationId: operation.id, from: plan.from, to: plan.to, automatic, trigger, reason: plan.reason, ...incident });
+  const drill = await rollsBackDrill(services, plan);
+  const incident = drill ? {} : await incidentAtStart(services, plan, operation);
+  await services.sink.emit({ event: 'rollback_start', env: plan.env, operationId: operation.id, from: plan.from, to: plan.to, ...drillMark(drill), automatic, trigger, reason: plan.reason, ...incident });
   if (plan.ci) await services.sink.emit(ciCheckedEvent(plan.env, 'rollback', plan.ci, operation.id));
   if (plan.database) {
     // What the rollback does to the database, and why, belongs in the audit log, not only in --dry-run.
@@ -49,8 +50,12 @@ export async function executeRollback(services: Services, environment: ResolvedE
   return runRollback(services, environment, target, plan, operation, resumedAt);
 }
 
-/** Whether the release rolled back from is a drill release (`rewind drill`). */
+/**
+ * Whether the release rolled back from is a drill release (`rewind drill`): the plan says so; a plan
+ * stored by an older rewind (resumed) does not have the mark, so the ledger is asked then.
+ */
 async function rollsBackDrill(services: Services, plan: Plan): Promise<boolean> {
+  if (plan.drill) return true;
   return plan.from !== null && (await services.ledger.getRelease(plan.env, plan.from))?.drill === true;
 }
 
@@ -72,13 +77,15 @@ async function runRollback(services: Services, environment: ResolvedEnvironment,
   // Recorded before rollback_complete, so its notification (INCIDENT RESOLVED) carries the incident.
   // An interrupted rollback (returned above) has not ended: its incident is recorded when it is resumed to an end.
   // A drill's rollback is a rehearsal, recorded as its drill (docs/drills.md), not an incident.
-  const incident = (await rollsBackDrill(services, plan)) ? {} : await incidentAtEnd(services, await recordIncident(services, plan, operation, result.ok), operation);
+  const drill = await rollsBackDrill(services, plan);
+  const incident = drill ? {} : await incidentAtEnd(services, await recordIncident(services, plan, operation, result.ok), operation);
   await services.sink.emit({
     event: 'rollback_complete',
     env,
     operationId: operation.id,
     from: plan.from,
     to: plan.to,
+    ...drillMark(drill),
     success: result.ok,
     durationMs: await activeDurationMs(services, operation, resumedAt),
     ...(failure ? { error: failure } : {}),

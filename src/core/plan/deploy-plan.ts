@@ -1,7 +1,7 @@
 import type { EnvironmentConfig } from '../../config/config-schema.js';
 import type { ReleaseRecord } from '../../ports/ledger.js';
 import type { SlotState } from '../../ports/target.js';
-import { PLAN_FORMAT_VERSION, type Plan, type PlanStep } from '../plan.js';
+import { drillMark, PLAN_FORMAT_VERSION, type Plan, type PlanStep } from '../plan.js';
 import { baselineMetricsStep, healthStep, smokeStep, watchStep } from './steps/checks.js';
 import { backupStep, driftCheckStep, migrateStep, migrationsCheckStep, recordDatabaseFactsStep, type BackupDescription } from './steps/database.js';
 import { activateStep, diskSpaceStep, markGoodStep, prepareStep, pruneStep, recordRunningStep, releaseArtifact } from './steps/release.js';
@@ -100,6 +100,7 @@ export function planDeploy(input: DeployPlanInput): Plan {
     toState: release.state,
     notes,
     rollbackTo: autoRollback && lkg ? lkg.version : null,
+    ...drillMark(release.drill),
     steps,
   };
 }

@@ -3,7 +3,7 @@ import type { ReleaseRecord } from '../../ports/ledger.js';
 import type { SlotState } from '../../ports/target.js';
 import { describeDownTarget, type DownTarget } from '../database/database-down.js';
 import type { DatabaseDecision } from '../database/database-rollback-decision.js';
-import { PLAN_FORMAT_VERSION, type Plan, type PlanStep } from '../plan.js';
+import { drillMark, PLAN_FORMAT_VERSION, type Plan, type PlanStep } from '../plan.js';
 import { healthStep, postRollbackWatchStep, smokeStep } from './steps/checks.js';
 import { flagsOffStep } from './steps/flags.js';
 import { downSteps, restoreSteps, type BackupDescription } from './steps/database.js';
@@ -110,6 +110,7 @@ export function planRollback(input: RollbackPlanInput): Plan {
     notes,
     automatic: input.automatic,
     reason: input.reason,
+    ...drillMark(from?.drill),
     ...(decision ? { database: { mode: decision.mode, reasons: decision.reasons, ...(decision.backup ? { backupId: decision.backup.id } : {}) } } : {}),
     steps,
   };

@@ -12,6 +12,6 @@ export const pagerdutyNotifierDefinition: NotifierDefinition<PagerDutyConfig> = 
   capabilities: undefined,
   load: async () => {
     const { pagerdutyDestination } = await import('./pagerduty-destination.js');
-    return (config) => pagerdutyDestination(config);
+    return (config, { drills }) => pagerdutyDestination(config, drills);
   },
 };

@@ -1,3 +1,4 @@
+import { DRILL_PREFIX, isDrillEvent } from '../../../events/drill-notices.js';
 import { incidentText, type IncidentSettings } from '../../../events/incident-templates.js';
 import { summary } from '../../../events/webhook-sink.js';
 import type { NotifierDestination } from '../../../ports/notifier.js';
@@ -28,13 +29,14 @@ function metadata(event: Parameters<NotifierDestination['messages']>[0]): { even
 }
 
 /**
- * A Slack message for an event: Block Kit `blocks` (the first line of an incident text as the
+ * A Slack message for an event (a drill's: its one `[DRILL]` line): Block Kit `blocks` (the first line of an incident text as the
  * header, the rest as a section, a context line naming the environment and operation), `text`, the
  * whole text as written, which Slack shows in notifications and where blocks cannot be shown, and
  * the event as message `metadata`.
  */
 export function slackMessage(event: Parameters<NotifierDestination['messages']>[0], incident: IncidentSettings): { text: string; blocks: unknown[]; metadata: ReturnType<typeof metadata> } {
-  const text = incidentText(event, incident) ?? summary(event);
+  // A drill is a rehearsal: one [DRILL] line, never the INCIDENT ALERT or RESOLVED text.
+  const text = isDrillEvent(event) ? `${DRILL_PREFIX}${summary(event)}` : (incidentText(event, incident) ?? summary(event));
   const [first = '', ...rest] = text.split('\n');
   const body = rest.join('\n').trim();
   const operation = (event as { operationId?: unknown }).operationId;
