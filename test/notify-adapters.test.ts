@@ -194,13 +194,15 @@ describe('Slack and PagerDuty from rewind.yaml, through the outbox', () => {
     ]);
     expect(alerts[0]).toMatchObject({
       routing_key: ROUTING_KEY,
-      payload: { summary: 'rewind production: rollback_start 1.4.0 → 1.3.2 (health: unhealthy (HTTP 503))', source: 'rewind/production', severity: 'error', component: 'production', custom_details: { operationId: 'op-42', trigger: 'automatic' } },
+      // The incident as the event has it at the start: the matrix's severity (its number comes with the end).
+      payload: { summary: 'rewind production: rollback_start 1.4.0 → 1.3.2 (health: unhealthy (HTTP 503)) [severity high]', source: 'rewind/production', severity: 'error', component: 'production', custom_details: { operationId: 'op-42', trigger: 'automatic', severity: 'high' } },
     });
     const changes = byPath('/v2/change/enqueue');
     expect(changes.map((c) => c.payload.summary)).toEqual([
       'rewind production: deploy_complete 1.3.2 → 1.4.0 FAILED — health: unhealthy (HTTP 503)',
-      'rewind production: rollback_complete 1.4.0 → 1.3.2 succeeded',
+      'rewind production: rollback_complete 1.4.0 → 1.3.2 succeeded [incident #7, severity high]',
     ]);
+    expect(changes[1]!.payload.custom_details).toMatchObject({ incidentId: 7, severity: 'high' });
     expect(await ledger.countNotifications('production')).toEqual({ pending: 0, delivered: 7, dead: 0 });
     // The outbox holds no secret: not the routing key, not the Slack path.
     const stored = JSON.stringify(await ledger.listNotifications({ env: 'production' }));
