@@ -415,7 +415,7 @@ export class FakeKubeApiServer {
         return this.status(res, 400, 'BadRequest', `the body of the request could not be decoded: ${(error as Error).message}`);
       }
     }
-    const write = (object: Json, previous: Json | undefined): Json | { field: string; message: string } => {
+    const write = (object: Json, previous: Json | undefined): { secret: Json } | { field: string; message: string } => {
       const data: Record<string, string> = { ...(object.data ?? {}) };
       for (const [k, v] of Object.entries(data)) if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v) || v.length % 4 !== 0) return { field: `data[${k}]`, message: 'illegal base64 data' };
       for (const [k, v] of Object.entries((object.stringData ?? {}) as Record<string, string>)) data[k] = Buffer.from(String(v)).toString('base64');
@@ -424,11 +424,13 @@ export class FakeKubeApiServer {
       const metadata = { ...(object.metadata ?? {}) };
       delete metadata.resourceVersion;
       return {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { ...metadata, name: previous?.metadata.name ?? metadata.name, namespace, uid: previous?.metadata.uid ?? randomUUID(), creationTimestamp: previous?.metadata.creationTimestamp ?? now(), resourceVersion: String(++this.rv) },
-        ...(Object.keys(data).length > 0 ? { data } : {}),
-        type,
+        secret: {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { ...metadata, name: previous?.metadata.name ?? metadata.name, namespace, uid: previous?.metadata.uid ?? randomUUID(), creationTimestamp: previous?.metadata.creationTimestamp ?? now(), resourceVersion: String(++this.rv) },
+          ...(Object.keys(data).length > 0 ? { data } : {}),
+          type,
+        },
       };
     };
     if (!name) {
@@ -447,8 +449,8 @@ export class FakeKubeApiServer {
       if (this.secrets.has(key(namespace, wanted))) return this.status(res, 409, 'AlreadyExists', `secrets "${wanted}" already exists`, { name: wanted, kind: 'secrets' });
       const created = write(input!, undefined);
       if ('field' in created) return this.invalid(res, wanted, created);
-      if (url.searchParams.get('dryRun') !== 'All') this.secrets.set(key(namespace, wanted), created);
-      return send(res, 201, created);
+      if (url.searchParams.get('dryRun') !== 'All') this.secrets.set(key(namespace, wanted), created.secret);
+      return send(res, 201, created.secret);
     }
     const object = this.secrets.get(key(namespace, name));
     if (!object) return notFound(name);
@@ -477,8 +479,8 @@ export class FakeKubeApiServer {
     } else return this.status(res, 405, 'MethodNotAllowed', `${method} is not served by this fake`);
     const replaced = write(next, object);
     if ('field' in replaced) return this.invalid(res, name, replaced);
-    if (url.searchParams.get('dryRun') !== 'All') this.secrets.set(key(namespace, name), replaced);
-    return send(res, 200, replaced);
+    if (url.searchParams.get('dryRun') !== 'All') this.secrets.set(key(namespace, name), replaced.secret);
+    return send(res, 200, replaced.secret);
   }
 
   /** A 422 as the API server words it: kubectl prints the causes under "The Secret ... is invalid". */
