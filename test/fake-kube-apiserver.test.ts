@@ -1,28 +1,12 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeKubeApiServer, NEVER_READY } from './support/fake-kube-apiserver.js';
+import { kubectl } from './support/kubectl.js';
 
-const KUBECTL = '/usr/bin/kubectl';
 const NS = 'shop';
 const IMAGE = (tag: string) => `registry.local/app-api@sha256:${tag.repeat(64).slice(0, 64)}`;
-
-function kubectl(kubeconfig: string, args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: dirname(kubeconfig) } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /**
  * The fake Kubernetes API server (test/support/fake-kube-apiserver.ts) checked with the real kubectl
@@ -107,5 +91,104 @@ describe('fake Kubernetes API server, checked with the real kubectl', () => {
     const result = await kubectl(kubeconfig, ['rollout', 'status', 'deployment/nope', '-n', NS, '--timeout=5s']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('deployments.apps "nope" not found');
+  });
+});
+
+/**
+ * core v1 Secrets (where the fake helm keeps Helm 3's release history), checked with the real kubectl:
+ * create, get by name (jsonpath), list by an equality label selector, label (a PATCH), replace (PUT,
+ * with the 409 of a stale resourceVersion), delete, and the NotFound / AlreadyExists answers.
+ */
+describe('fake Kubernetes API server: Secrets, checked with the real kubectl', () => {
+  let fake: FakeKubeApiServer;
+  let dir: string;
+  let kubeconfig: string;
+  const SNS = 'apps';
+
+  beforeAll(async () => {
+    fake = await FakeKubeApiServer.start();
+    dir = await mkdtemp(join(tmpdir(), 'kube-secrets-'));
+    kubeconfig = await fake.writeKubeconfig(join(dir, 'config'));
+  });
+  afterAll(async () => {
+    await fake?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('create, then AlreadyExists on a second create; get by name reads data and labels', async () => {
+    for (const [name, release, version, status] of [
+      ['sh.helm.release.v1.shop.v1', 'shop', '1', 'superseded'],
+      ['sh.helm.release.v1.shop.v2', 'shop', '2', 'deployed'],
+      ['sh.helm.release.v1.other.v1', 'other', '1', 'deployed'],
+    ] as const) {
+      // `kubectl create secret generic` speaks protobuf (a typed clientset), which this fake does not; `create -f` speaks JSON.
+      // --validate=false: the fake serves no OpenAPI document for kubectl's client-side schema check.
+      const manifest = join(dir, `${name}.json`);
+      await writeFile(manifest, JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: SNS }, type: 'helm.sh/release.v1', data: { release: Buffer.from(`payload-${name}`).toString('base64') } }));
+      const created = await kubectl(kubeconfig, ['create', '--validate=false', '-f', manifest]);
+      expect(created.stderr).toBe('');
+      expect(created.code).toBe(0);
+      expect(created.stdout).toContain(`secret/${name} created`);
+      const labelled = await kubectl(kubeconfig, ['label', 'secret', name, '-n', SNS, 'owner=helm', `name=${release}`, `version=${version}`, `status=${status}`]);
+      expect(labelled.stderr).toBe('');
+      expect(labelled.code).toBe(0);
+    }
+    const again = await kubectl(kubeconfig, ['create', '--validate=false', '-f', join(dir, 'sh.helm.release.v1.shop.v1.json')]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('secrets "sh.helm.release.v1.shop.v1" already exists');
+    const status = await kubectl(kubeconfig, ['get', 'secret', 'sh.helm.release.v1.shop.v2', '-n', SNS, '-o', 'jsonpath={.metadata.labels.status}']);
+    expect(status.stderr).toBe('');
+    expect(status.stdout).toBe('deployed');
+    const data = await kubectl(kubeconfig, ['get', 'secret', 'sh.helm.release.v1.shop.v2', '-n', SNS, '-o', 'jsonpath={.type} {.data.release}']);
+    expect(data.stdout).toBe(`helm.sh/release.v1 ${Buffer.from('payload-sh.helm.release.v1.shop.v2').toString('base64')}`);
+  });
+
+  it('list by label selector (equality, comma-separated) returns only the matching release', async () => {
+    const listed = await kubectl(kubeconfig, ['get', 'secrets', '-l', 'owner=helm,name=shop', '-n', SNS, '-o', 'jsonpath={range .items[*]}{.metadata.name}={.metadata.labels.status}{"\\n"}{end}']);
+    expect(listed.stderr).toBe('');
+    expect(listed.stdout.trim().split('\n')).toEqual(['sh.helm.release.v1.shop.v1=superseded', 'sh.helm.release.v1.shop.v2=deployed']);
+    const table = await kubectl(kubeconfig, ['get', 'secrets', '-l', 'owner=helm,name=shop', '-n', SNS]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^NAME\s/);
+    expect(table.stdout).toContain('sh.helm.release.v1.shop.v2');
+    expect(table.stdout).not.toContain('sh.helm.release.v1.other.v1');
+    const none = await kubectl(kubeconfig, ['get', 'secrets', '-l', 'owner=helm,name=shop,status=failed', '-n', SNS]);
+    expect(none.code).toBe(0);
+    expect(none.stderr).toContain('No resources found in apps namespace.');
+  });
+
+  it('replace (PUT) updates; a stale resourceVersion is a 409 Conflict; the type is immutable', async () => {
+    const got = await kubectl(kubeconfig, ['get', 'secret', 'sh.helm.release.v1.shop.v1', '-n', SNS, '-o', 'json']);
+    const secret = JSON.parse(got.stdout) as { metadata: { labels: Record<string, string>; resourceVersion: string } };
+    const stale = secret.metadata.resourceVersion;
+    secret.metadata.labels.status = 'failed';
+    const manifest = join(dir, 'secret.json');
+    await writeFile(manifest, JSON.stringify(secret));
+    const replaced = await kubectl(kubeconfig, ['replace', '--validate=false', '-f', manifest]);
+    expect(replaced.stderr).toBe('');
+    expect(replaced.code).toBe(0);
+    expect((await kubectl(kubeconfig, ['get', 'secret', 'sh.helm.release.v1.shop.v1', '-n', SNS, '-o', 'jsonpath={.metadata.labels.status}'])).stdout).toBe('failed');
+    // The same manifest again carries the resourceVersion it was read at: now stale.
+    expect(secret.metadata.resourceVersion).toBe(stale);
+    const conflict = await kubectl(kubeconfig, ['replace', '--validate=false', '-f', manifest]);
+    expect(conflict.code).toBe(1);
+    expect(conflict.stderr).toContain('the object has been modified');
+    await writeFile(manifest, JSON.stringify({ ...secret, metadata: { ...secret.metadata, resourceVersion: undefined }, type: 'Opaque' }));
+    const retyped = await kubectl(kubeconfig, ['replace', '--validate=false', '-f', manifest]);
+    expect(retyped.code).toBe(1);
+    expect(retyped.stderr).toContain('field is immutable');
+  });
+
+  it('delete removes it; get and delete of a missing Secret say NotFound', async () => {
+    const deleted = await kubectl(kubeconfig, ['delete', 'secret', 'sh.helm.release.v1.shop.v1', '-n', SNS]);
+    expect(deleted.stderr).toBe('');
+    expect(deleted.stdout).toContain('secret "sh.helm.release.v1.shop.v1" deleted');
+    const gone = await kubectl(kubeconfig, ['get', 'secret', 'sh.helm.release.v1.shop.v1', '-n', SNS]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain('secrets "sh.helm.release.v1.shop.v1" not found');
+    const again = await kubectl(kubeconfig, ['delete', 'secret', 'sh.helm.release.v1.shop.v1', '-n', SNS]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('secrets "sh.helm.release.v1.shop.v1" not found');
+    expect([...fake.secrets.keys()].sort()).toEqual([`${SNS}/sh.helm.release.v1.other.v1`, `${SNS}/sh.helm.release.v1.shop.v2`]);
   });
 });

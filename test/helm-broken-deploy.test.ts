@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,6 +7,9 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLedger } from '../src/ledger/open-ledger.js';
 import type { Ledger } from '../src/ports/ledger.js';
+import { FakeKubeApiServer } from './support/fake-kube-apiserver.js';
+import { createReleaseSecret, helmRevisions, secretsSnapshot } from './support/helm-release-secrets.js';
+import { kubectl } from './support/kubectl.js';
 import { runCli, type CliResult } from './support/sandbox.js';
 
 const ENV = 'production';
@@ -14,15 +17,10 @@ const RELEASE = 'shop';
 const NS = 'apps';
 const FAKE_HELM = resolve(import.meta.dirname, 'fixtures/fake-helm.mjs');
 
-interface FakeRevision {
-  revision: number;
-  status: string;
-  app_version: string;
-}
-
 /**
  * Issue 16, Helm: the broken-deploy story through the built CLI against the fake helm
- * (test/fixtures/fake-helm.mjs; the real helm is NOT exercised). 1.0.0 good; 1.1.0 deploys but fails
+ * (test/fixtures/fake-helm.mjs; the real helm is NOT exercised), which keeps Helm 3's release Secrets in
+ * the fake Kubernetes API server named by the target's kubeconfig. 1.0.0 good; 1.1.0 deploys but fails
  * the app's health check, left in place with --no-auto-rollback (recorded failed; it is helm's
  * revision - 1 from then on); 1.2.0's chart never gets ready (helm: failed) and the automatic
  * rollback is `helm rollback shop 1` (1.0.0's recorded revision), not revision 2 (1.1.0). Then a
@@ -36,14 +34,13 @@ describe('Helm: a failed chart rolls back to the LKG revision, not revision - 1;
   let health: Server;
   let healthUrl: string;
   let fakeState: string;
-  const history = (): FakeRevision[] => {
-    const file = join(fakeState, NS, `${RELEASE}.json`);
-    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as FakeRevision[]) : [];
-  };
+  let kube: FakeKubeApiServer;
+  let kubeconfig: string;
+  const history = () => helmRevisions(kube, NS, RELEASE);
   const summary = () => history().map((r) => [r.revision, r.status, r.app_version]);
   const cli = (args: string[]): Promise<CliResult> => runCli([...args, '--config', config], 120_000);
   const writeConfig = (recoverPending: boolean) =>
-    writeFile(config, `ledger: ./rewind.db\nlog:\n  file: ./events.log\nenvironments:\n  ${ENV}:\n    target:\n      type: helm\n      release: ${RELEASE}\n      namespace: ${NS}\n      chart: ./charts/shop\n      helm: ${FAKE_HELM}\n      timeout: 5s\n      recoverPending: ${recoverPending}\n    health:\n      url: ${healthUrl}\n      retries: 2\n      backoffMs: 100\n`);
+    writeFile(config, `ledger: ./rewind.db\nlog:\n  file: ./events.log\nenvironments:\n  ${ENV}:\n    target:\n      type: helm\n      release: ${RELEASE}\n      namespace: ${NS}\n      chart: ./charts/shop\n      helm: ${FAKE_HELM}\n      kubeconfig: ${kubeconfig}\n      timeout: 5s\n      recoverPending: ${recoverPending}\n    health:\n      url: ${healthUrl}\n      retries: 2\n      backoffMs: 100\n`);
   const register = async (version: string, chartVersion = version) => {
     const dir = join(root, 'manifests', version);
     await mkdir(dir, { recursive: true });
@@ -56,6 +53,8 @@ describe('Helm: a failed chart rolls back to the LKG revision, not revision - 1;
     fakeState = join(root, 'fake-helm-state');
     // The CLI's children inherit it, and so does the fake helm they run.
     process.env.FAKE_HELM_STATE = fakeState;
+    kube = await FakeKubeApiServer.start();
+    kubeconfig = await kube.writeKubeconfig(join(root, 'kubeconfig'));
     // The app's health endpoint: 1.1.0 answers 500 once helm deployed it.
     health = createServer((_req, res) => {
       const bad = history().find((r) => r.status === 'deployed')?.app_version === '1.1.0';
@@ -71,6 +70,7 @@ describe('Helm: a failed chart rolls back to the LKG revision, not revision - 1;
   afterAll(async () => {
     await ledger?.close();
     if (health) await new Promise((r) => health.close(r));
+    await kube?.stop();
     if (root) await rm(root, { recursive: true, force: true });
     delete process.env.FAKE_HELM_STATE;
   });
@@ -100,6 +100,15 @@ describe('Helm: a failed chart rolls back to the LKG revision, not revision - 1;
     expect(activate.detail).toMatchObject({ rolledBackTo: 1, revision: 4 });
     // Revision 4 is a copy of revision 1 (1.0.0). Helm marks the failed revision it left superseded.
     expect(summary()).toEqual([[1, 'superseded', '1.0.0'], [2, 'superseded', '1.1.0'], [3, 'superseded', '1.2.0-broken'], [4, 'deployed', '1.0.0']]);
+    // The cluster's view (the real kubectl on the release Secrets) is `helm history`'s, revision by revision.
+    const listed = await kubectl(kubeconfig, ['get', 'secrets', '-l', `owner=helm,name=${RELEASE}`, '-n', NS, '-o', 'jsonpath={range .items[*]}{.metadata.labels.version}={.metadata.labels.status}{"\\n"}{end}']);
+    expect(listed.stderr).toBe('');
+    const helmHistory = await new Promise<string>((resolveOut, reject) => {
+      execFile(process.execPath, [FAKE_HELM, 'history', RELEASE, '-o', 'json', '-n', NS, '--kubeconfig', kubeconfig], (error, stdout) => (error ? reject(error) : resolveOut(stdout)));
+    });
+    const fromHelm = (JSON.parse(helmHistory) as { revision: number; status: string }[]).map((r) => `${r.revision}=${r.status}`);
+    expect(listed.stdout.trim().split('\n').sort()).toEqual([...fromHelm].sort());
+    expect(fromHelm).toEqual(['1=superseded', '2=superseded', '3=superseded', '4=deployed']);
     const status = await cli(['status', ENV, '--json']);
     const seen = JSON.parse(status.stdout) as { current: { version: string }; target: { revisions: unknown } };
     expect(seen.current.version).toBe('1.0.0');
@@ -107,25 +116,26 @@ describe('Helm: a failed chart rolls back to the LKG revision, not revision - 1;
   });
 
   it('a release stuck in pending-upgrade is refused before anything changes; recoverPending recovers it in the journaled activate step', async () => {
-    // A helm killed mid-upgrade outside rewind: its revision stays pending-upgrade.
-    const file = join(fakeState, NS, `${RELEASE}.json`);
-    const stuck = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>[];
-    stuck.push({ ...stuck.at(-1), revision: 5, status: 'pending-upgrade', app_version: '1.0.0', description: 'Preparing upgrade' });
-    await writeFile(file, JSON.stringify(stuck));
+    // A helm killed mid-upgrade outside rewind: its revision's Secret stays pending-upgrade.
+    const last = history().at(-1)!.release;
+    await createReleaseSecret(kube, NS, { ...last, version: 5, info: { ...last.info, status: 'pending-upgrade', description: 'Preparing upgrade', last_deployed: new Date().toISOString() } });
+    const pending = await kubectl(kubeconfig, ['get', 'secrets', '-l', `owner=helm,name=${RELEASE},status=pending-upgrade`, '-n', NS, '-o', 'name']);
+    expect(pending.stderr).toBe('');
+    expect(pending.stdout.trim()).toBe(`secret/sh.helm.release.v1.${RELEASE}.v5`);
     expect((await register('1.3.0')).code).toBe(0);
-    const before = readFileSync(file, 'utf8');
+    const before = secretsSnapshot(kube, NS);
     // A plan runs no helm that changes anything and prints the argv the deploy would run (the chart
     // version is read from the manifest at prepare, after the plan: named as a placeholder).
     const dry = await cli(['deploy', ENV, '1.3.0', '--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain(`$ ${FAKE_HELM} history ${RELEASE} -o json -n ${NS}`);
     expect(dry.stdout).toContain(`$ ${FAKE_HELM} upgrade --install ${RELEASE} ${join(root, 'charts', 'shop')} --version '<chart version of 1.3.0>' --wait --timeout 5s -n ${NS}`);
-    expect(readFileSync(file, 'utf8')).toBe(before);
+    expect(secretsSnapshot(kube, NS)).toBe(before);
     const refused = await cli(['deploy', ENV, '1.3.0']);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('REWIND_E_HELM_RELEASE_PENDING');
     expect(refused.stderr).toContain('revision 5 is pending-upgrade');
-    expect(readFileSync(file, 'utf8')).toBe(before);
+    expect(secretsSnapshot(kube, NS)).toBe(before);
     expect((await ledger.getEnvironment(ENV))?.currentVersion).toBe('1.0.0');
 
     await writeConfig(true);

@@ -12,7 +12,8 @@ import type { AddressInfo } from 'node:net';
  * the new ReplicaSet surges by one pod per tick and the old ones scale down as new pods become
  * available; a pod is ready two ticks after it is created, unless its image contains NEVER_READY.
  * With no progress for spec.progressDeadlineSeconds the Progressing condition becomes
- * False/ProgressDeadlineExceeded. Enough of discovery (/api, /apis, /version) and of watch for the
+ * False/ProgressDeadlineExceeded. Core v1 Secrets in a namespace (the store of the fake helm's
+ * release history, as Helm 3's secret driver keeps it). Enough of discovery (/api, /apis, /version) and of watch for the
  * real kubectl (`rollout status`, `rollout history`, `rollout undo`): test/fake-kube-apiserver.test.ts.
  */
 export const NEVER_READY = 'never-ready';
@@ -47,6 +48,8 @@ export class FakeKubeApiServer {
   private timer: NodeJS.Timeout | null = null;
   readonly deployments = new Map<string, Json>();
   readonly replicaSets = new Map<string, Json>();
+  /** core v1 Secrets, `<namespace>/<name>` -> the object (what Helm 3 keeps its release history in). */
+  readonly secrets = new Map<string, Json>();
   private pods: Pod[] = [];
   /** When each deployment last progressed (ms), for the progress deadline. */
   private progressAt = new Map<string, number>();
@@ -304,7 +307,11 @@ export class FakeKubeApiServer {
     if (path === '/apis') {
       return send(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [{ name: 'apps', versions: [{ groupVersion: 'apps/v1', version: 'v1' }], preferredVersion: { groupVersion: 'apps/v1', version: 'v1' } }] });
     }
-    if (path === '/api/v1') return send(res, 200, { kind: 'APIResourceList', groupVersion: 'v1', resources: [{ name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get', 'list'], shortNames: ['po'] }] });
+    if (path === '/api/v1') return send(res, 200, { kind: 'APIResourceList', groupVersion: 'v1', resources: [
+          { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get', 'list'], shortNames: ['po'] },
+          { name: 'secrets', singularName: 'secret', namespaced: true, kind: 'Secret', verbs: ['create', 'delete', 'get', 'list', 'patch', 'update'] },
+        ],
+      });
     if (path === '/apis/apps/v1') {
       const verbs = ['get', 'list', 'watch', 'patch', 'update'];
       return send(res, 200, {
@@ -326,6 +333,8 @@ export class FakeKubeApiServer {
       const items = this.pods.filter((p) => p.namespace === pods[1] && selector(p.labels)).map((p) => this.podObject(p));
       return send(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) }, items });
     }
+    const secrets = /^\/api\/v1\/namespaces\/([^/]+)\/secrets(?:\/([^/]+))?$/.exec(path);
+    if (secrets) return this.handleSecret(req, res, method, url, body, secrets[1]!, secrets[2]);
     const apps = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/(deployments|replicasets)(?:\/([^/]+))?$/.exec(path);
     if (!apps) return this.status(res, 404, 'NotFound', 'the server could not find the requested resource');
     const [, namespace, kind, name] = apps as unknown as [string, string, 'deployments' | 'replicasets', string | undefined];
@@ -388,6 +397,95 @@ export class FakeKubeApiServer {
     if (kind === 'deployments') this.reconcile(next);
     this.notify();
     return send(res, 200, next);
+  }
+
+  /**
+   * core v1 Secrets as the API server answers them: create (201, 409 AlreadyExists), get (404
+   * NotFound), list with an equality label selector, replace (PUT: 404, 409 Conflict on a stale
+   * resourceVersion, `type` immutable), patch (merge, strategic, JSON patch) and delete. `stringData`
+   * is folded into `data` (base64) on write, as the real server does; `data` values must be base64.
+   */
+  private handleSecret(req: IncomingMessage, res: ServerResponse, method: string, url: URL, body: string, namespace: string, name: string | undefined): void {
+    const notFound = (n: string) => this.status(res, 404, 'NotFound', `secrets "${n}" not found`, { name: n, kind: 'secrets' });
+    let input: Json | null = null;
+    if (body && (method === 'POST' || method === 'PUT' || method === 'PATCH')) {
+      try {
+        input = JSON.parse(body);
+      } catch (error) {
+        return this.status(res, 400, 'BadRequest', `the body of the request could not be decoded: ${(error as Error).message}`);
+      }
+    }
+    const write = (object: Json, previous: Json | undefined): { secret: Json } | { field: string; message: string } => {
+      const data: Record<string, string> = { ...(object.data ?? {}) };
+      for (const [k, v] of Object.entries(data)) if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v) || v.length % 4 !== 0) return { field: `data[${k}]`, message: 'illegal base64 data' };
+      for (const [k, v] of Object.entries((object.stringData ?? {}) as Record<string, string>)) data[k] = Buffer.from(String(v)).toString('base64');
+      const type = object.type ?? previous?.type ?? 'Opaque';
+      if (previous && type !== previous.type) return { field: 'type', message: `Invalid value: "${type}": field is immutable` };
+      const metadata = { ...(object.metadata ?? {}) };
+      delete metadata.resourceVersion;
+      return {
+        secret: {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { ...metadata, name: previous?.metadata.name ?? metadata.name, namespace, uid: previous?.metadata.uid ?? randomUUID(), creationTimestamp: previous?.metadata.creationTimestamp ?? now(), resourceVersion: String(++this.rv) },
+          ...(Object.keys(data).length > 0 ? { data } : {}),
+          type,
+        },
+      };
+    };
+    if (!name) {
+      if (method === 'GET') {
+        const labels = labelMatcher(url.searchParams.get('labelSelector'));
+        const fields = fieldMatcher(url.searchParams.get('fieldSelector'));
+        const items = [...this.secrets.values()].filter((o) => o.metadata.namespace === namespace && labels(o.metadata.labels ?? {}) && fields(o)).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+        return send(res, 200, { kind: 'SecretList', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) }, items });
+      }
+      if (method !== 'POST') return this.status(res, 405, 'MethodNotAllowed', `${method} on a collection is not served by this fake`);
+      const wanted = input?.metadata?.name;
+      if (typeof wanted !== 'string' || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(wanted) || wanted.length > 253) {
+        return this.status(res, 422, 'Invalid', `Secret "${wanted ?? ''}" is invalid: metadata.name: Invalid value: a lowercase RFC 1123 subdomain is required`, { name: wanted ?? '', kind: 'Secret' });
+      }
+      if (input!.metadata.namespace && input!.metadata.namespace !== namespace) return this.status(res, 400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request');
+      if (this.secrets.has(key(namespace, wanted))) return this.status(res, 409, 'AlreadyExists', `secrets "${wanted}" already exists`, { name: wanted, kind: 'secrets' });
+      const created = write(input!, undefined);
+      if ('field' in created) return this.invalid(res, wanted, created);
+      if (url.searchParams.get('dryRun') !== 'All') this.secrets.set(key(namespace, wanted), created.secret);
+      return send(res, 201, created.secret);
+    }
+    const object = this.secrets.get(key(namespace, name));
+    if (!object) return notFound(name);
+    if (method === 'GET') return send(res, 200, object);
+    if (method === 'DELETE') {
+      if (url.searchParams.get('dryRun') !== 'All') this.secrets.delete(key(namespace, name));
+      return send(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, kind: 'secrets', uid: object.metadata.uid } });
+    }
+    let next: Json;
+    if (method === 'PUT') {
+      if (input?.metadata?.name !== name) return this.status(res, 400, 'BadRequest', `the name of the object (${input?.metadata?.name}) does not match the name on the URL (${name})`);
+      if (input.metadata.resourceVersion && input.metadata.resourceVersion !== object.metadata.resourceVersion) {
+        return this.status(res, 409, 'Conflict', `Operation cannot be fulfilled on secrets "${name}": the object has been modified; please apply your changes to the latest version and try again`, { name, kind: 'secrets' });
+      }
+      next = input;
+    } else if (method === 'PATCH') {
+      const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+      try {
+        if (type === 'application/json-patch+json') next = jsonPatch(clone(object), input as unknown as Json[]);
+        else if (type === 'application/merge-patch+json') next = mergePatch(clone(object), input!);
+        else if (type === 'application/strategic-merge-patch+json') next = strategicMerge(clone(object), input!);
+        else return this.status(res, 415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`);
+      } catch (error) {
+        return this.status(res, 422, 'Invalid', `invalid patch: ${(error as Error).message}`);
+      }
+    } else return this.status(res, 405, 'MethodNotAllowed', `${method} is not served by this fake`);
+    const replaced = write(next, object);
+    if ('field' in replaced) return this.invalid(res, name, replaced);
+    if (url.searchParams.get('dryRun') !== 'All') this.secrets.set(key(namespace, name), replaced.secret);
+    return send(res, 200, replaced.secret);
+  }
+
+  /** A 422 as the API server words it: kubectl prints the causes under "The Secret ... is invalid". */
+  private invalid(res: ServerResponse, name: string, cause: { field: string; message: string }): void {
+    this.status(res, 422, 'Invalid', `Secret "${name}" is invalid: ${cause.field}: ${cause.message}`, { name, kind: 'Secret', causes: [{ reason: 'FieldValueInvalid', message: cause.message, field: cause.field }] });
   }
 
   private podObject(p: Pod): Json {

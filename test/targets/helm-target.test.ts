@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -8,33 +7,35 @@ import { HelmTarget } from '../../src/adapters/targets/helm/helm-target.js';
 import { inspectArtifact } from '../../src/artifacts/artifact-digest.js';
 import { ProcessExecutor } from '../../src/exec/process-executor.js';
 import { targetContract, type TargetHarness } from '../contracts/target-contract.js';
+import { FakeKubeApiServer } from '../support/fake-kube-apiserver.js';
+import { helmRevisions, secretsSnapshot, type HelmRevision } from '../support/helm-release-secrets.js';
+import { kubectl } from '../support/kubectl.js';
 
-/** The fake helm (test/fixtures/fake-helm.mjs): history as JSON under $FAKE_HELM_STATE. The real helm is not exercised. */
+/**
+ * The fake helm (test/fixtures/fake-helm.mjs): history kept as Helm 3's release Secrets in the fake
+ * Kubernetes API server (test/support/fake-kube-apiserver.ts) named by the target's `kubeconfig`;
+ * $FAKE_HELM_STATE only holds its interrupt switch. The real helm is not exercised.
+ */
 export const FAKE_HELM = resolve(import.meta.dirname, '../fixtures/fake-helm.mjs');
 const RELEASE = 'shop';
 const NS = 'apps';
 
-interface FakeRevision {
-  revision: number;
-  status: string;
-  app_version: string;
-  values: Record<string, string>;
-}
-
-async function helmHarness(extra: Record<string, unknown> = {}): Promise<TargetHarness & { root: string; fakeState: string; target: HelmTarget; fakeHistory(): FakeRevision[] }> {
+async function helmHarness(extra: Record<string, unknown> = {}): Promise<TargetHarness & { root: string; fakeState: string; kubeconfig: string; kube: FakeKubeApiServer; target: HelmTarget; fakeHistory(): HelmRevision[] }> {
   const root = await mkdtemp(join(tmpdir(), 'helm-'));
   const fakeState = join(root, 'fake-helm-state');
+  await mkdir(fakeState, { recursive: true });
   process.env.FAKE_HELM_STATE = fakeState;
-  const config = helmTargetSchema.parse({ type: 'helm', release: RELEASE, namespace: NS, chart: join(root, 'charts', 'shop'), helm: FAKE_HELM, timeout: '5s', ...extra });
+  const kube = await FakeKubeApiServer.start();
+  const kubeconfig = await kube.writeKubeconfig(join(root, 'kubeconfig'));
+  const config = helmTargetSchema.parse({ type: 'helm', release: RELEASE, namespace: NS, chart: join(root, 'charts', 'shop'), helm: FAKE_HELM, timeout: '5s', kubeconfig, ...extra });
   const target = new HelmTarget({ ...config, stateDir: join(root, 'state') }, new ProcessExecutor());
   const releases = new Map<string, { artifact: string; digest: string; version: string }>();
-  const fakeHistory = (): FakeRevision[] => {
-    const file = join(fakeState, NS, `${RELEASE}.json`);
-    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as FakeRevision[]) : [];
-  };
+  const fakeHistory = (): HelmRevision[] => helmRevisions(kube, NS, RELEASE);
   return {
     root,
     fakeState,
+    kubeconfig,
+    kube,
     target,
     fakeHistory,
     async release(version) {
@@ -53,13 +54,14 @@ async function helmHarness(extra: Record<string, unknown> = {}): Promise<TargetH
     },
     async cleanup() {
       await target.close();
+      await kube.stop();
       await rm(root, { recursive: true, force: true });
     },
   };
 }
 
 targetContract({
-  name: 'helm (fake helm executable keeping Helm-shaped history; the real helm is not exercised)',
+  name: 'helm (fake helm executable keeping Helm 3 release Secrets in a fake Kubernetes API; the real helm is not exercised)',
   provider: 'helm',
   capabilities: { servedVersions: false, slots: false, releaseDir: false },
   create: () => helmHarness(),
@@ -95,6 +97,17 @@ describe('helm target: rollback to the recorded revision, the pending-* wedge', 
       [3, 'superseded', '1.2.0-broken'],
       [4, 'deployed', '1.0.0'],
     ]);
+    // What `kubectl get secrets -l owner=helm` shows is what `helm history` says: revisions and statuses.
+    const history = JSON.parse((await new ProcessExecutor().run({ argv: [FAKE_HELM, 'history', RELEASE, '-o', 'json', '-n', NS, '--kubeconfig', h.kubeconfig] })).stdout) as { revision: number; status: string }[];
+    const listed = await kubectl(h.kubeconfig, ['get', 'secrets', '-l', `owner=helm,name=${RELEASE}`, '-n', NS, '-o', 'jsonpath={range .items[*]}{.metadata.name} {.type} {.metadata.labels.version} {.metadata.labels.status}{"\\n"}{end}']);
+    expect(listed.stderr).toBe('');
+    const secrets = listed.stdout.trim().split('\n').map((l) => l.split(' '));
+    expect(secrets.map(([, , version, status]) => [Number(version), status]).sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual(history.map((r) => [r.revision, r.status]));
+    expect(history.map((r) => [r.revision, r.status])).toEqual([[1, 'superseded'], [2, 'superseded'], [3, 'superseded'], [4, 'deployed']]);
+    for (const [name, type, version] of secrets) {
+      expect(name).toBe(`sh.helm.release.v1.${RELEASE}.v${version}`);
+      expect(type).toBe('helm.sh/release.v1');
+    }
     expect(await h.target.activeVersion()).toBe('1.0.0');
     expect(await h.target.platformRevisions()).toEqual({ '1.0.0': { [RELEASE]: '4' }, '1.1.0': { [RELEASE]: '2' }, '1.2.0-broken': { [RELEASE]: '3' } });
   });
@@ -105,16 +118,23 @@ describe('helm target: rollback to the recorded revision, the pending-* wedge', 
     await writeFile(join(h.fakeState, 'interrupt'), '');
     expect(await h.target.activate('1.3.0')).toMatchObject({ status: 'failed', code: 'REWIND_E_HELM_FAILED' });
     expect(h.fakeHistory().at(-1)).toMatchObject({ revision: 5, status: 'pending-upgrade' });
-    const before = JSON.stringify(h.fakeHistory());
+    // The wedge as a cluster operator sees it: the revision's Secret labelled status=pending-upgrade.
+    const stuck = await kubectl(h.kubeconfig, ['get', 'secret', `sh.helm.release.v1.${RELEASE}.v5`, '-n', NS, '-o', 'jsonpath={.metadata.labels.status}']);
+    expect(stuck.stderr).toBe('');
+    expect(stuck.stdout).toBe('pending-upgrade');
+    const pending = await kubectl(h.kubeconfig, ['get', 'secrets', '-l', `owner=helm,name=${RELEASE},status=pending-upgrade`, '-n', NS, '-o', 'name']);
+    expect(pending.stdout.trim()).toBe(`secret/sh.helm.release.v1.${RELEASE}.v5`);
+    const before = secretsSnapshot(h.kube, NS);
     const refused = await h.target.activate('1.3.0');
     expect(refused).toMatchObject({ status: 'failed', code: 'REWIND_E_HELM_RELEASE_PENDING', unchanged: true, detail: { release: RELEASE, stuckRevision: 5, status: 'pending-upgrade', lastDeployedRevision: 4 } });
-    expect(JSON.stringify(h.fakeHistory())).toBe(before);
+    // Nothing written to the cluster: every Secret as it was, resourceVersions included.
+    expect(secretsSnapshot(h.kube, NS)).toBe(before);
     // activeVersion reads the deployed revision: still 1.0.0's revision 4.
     expect(await h.target.activeVersion()).toBe('1.0.0');
   });
 
   it('recoverPending: activate first rolls back to the last deployed revision (in its outcome), then deploys', async () => {
-    const recovering = new HelmTarget({ ...helmTargetSchema.parse({ type: 'helm', release: RELEASE, namespace: NS, chart: join(h.root, 'charts', 'shop'), helm: FAKE_HELM, timeout: '5s', recoverPending: true }), stateDir: join(h.root, 'state') }, new ProcessExecutor());
+    const recovering = new HelmTarget({ ...helmTargetSchema.parse({ type: 'helm', release: RELEASE, namespace: NS, chart: join(h.root, 'charts', 'shop'), helm: FAKE_HELM, timeout: '5s', kubeconfig: h.kubeconfig, recoverPending: true }), stateDir: join(h.root, 'state') }, new ProcessExecutor());
     const outcome = await recovering.activate('1.3.0');
     expect(outcome, outcome.message).toMatchObject({ status: 'succeeded', detail: { steps: [{ recovered: { stuckRevision: 5, stuckStatus: 'pending-upgrade', rolledBackTo: 4, newRevision: 6 } }] } });
     expect(h.fakeHistory().slice(4).map((r) => [r.revision, r.status, r.app_version])).toEqual([
