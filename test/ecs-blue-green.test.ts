@@ -150,6 +150,7 @@ environments:
 
     const status = await cli(['status', 'production', '--json']);
     expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout).agreement).toMatchObject({ agree: true });
     expect(JSON.parse(status.stdout).slots).toEqual([
       { name: 'blue', version: '1.0.0', online: true, trafficPercent: 100 },
       { name: 'green', version: '1.1.0', online: true, trafficPercent: 0 },
@@ -159,6 +160,7 @@ environments:
 
   it('a release whose tasks run but fail the target group health check is refused before the switch', async () => {
     const listenerBefore = structuredClone(listener.forward);
+    const updatesBefore = fake.calls.filter((c) => c === 'ecs:UpdateService').length;
     const result = await cli(['deploy', 'production', '1.2.0', '--json']);
     expect(result.code, result.stdout).not.toBe(0);
     // ECS calls green stable on shop:4; the ALB does not: the listener was never modified to it.
@@ -168,8 +170,14 @@ environments:
     expect(await reached()).toBe('web-blue shop:2');
     const deploy = (await ledger.listOperations('production', { limit: 5 })).find((o) => o.kind === 'deploy' && o.toVersion === '1.2.0')!;
     expect(deploy.error).toMatch(/target group .*shop-green.* is not ready for traffic: .*unhealthy/);
+    const steps = (await ledger.listSteps(deploy.id)).map((s) => `${s.stepId}:${s.state}`);
+    expect(steps.slice(-2)).toEqual(['start-slot:succeeded', 'switch-traffic:failed']);
+    // The deploy's own rollback: traffic stays on (is sent to) blue, where 1.0.0 runs; no service is rolled back.
+    expect((await ledger.listOperations('production', { limit: 1 }))[0]).toMatchObject({ kind: 'rollback', fromVersion: '1.2.0', toVersion: '1.0.0', state: 'succeeded', parentId: deploy.id });
     expect((await ledger.getEnvironment('production'))?.currentVersion).toBe('1.0.0');
     expect((await ledger.getRelease('production', '1.2.0'))?.state).toBe('failed');
+    // One UpdateService: green to 1.2.0; the rollback after it touched no service.
+    expect(fake.calls.filter((c) => c === 'ecs:UpdateService').length - updatesBefore).toBe(1);
   });
 
   it('refuses ecs slots behind a router that forwards to addresses, and a canary on them, before anything changes', async () => {
