@@ -43,6 +43,7 @@ import type { ComposeTargetConfig } from './targets/compose/compose-config.js';
 import { composeTargetDefinition } from './targets/compose/compose-definition.js';
 import type { EcsTargetConfig } from './targets/ecs/ecs-config.js';
 import { ecsTargetDefinition } from './targets/ecs/ecs-definition.js';
+import { slottedEcsTargetDefinition } from './targets/ecs/slotted-ecs-definition.js';
 import { albRouterDefinition } from './routers/alb/alb-definition.js';
 import type { KubernetesTargetConfig } from './targets/kubernetes/kubernetes-config.js';
 import { kubernetesTargetDefinition } from './targets/kubernetes/kubernetes-definition.js';
@@ -92,7 +93,7 @@ export interface EnvironmentAdapterConfigs {
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 /** In order: the first definition of a type whose `matches` accepts the config is the one built (slotted and fleet before plain releases). */
-export const TARGETS: readonly TargetDefinition<any>[] = [slottedReleasesTargetDefinition, sshFleetTargetDefinition, releasesTargetDefinition, composeTargetDefinition, ecsTargetDefinition, kubernetesTargetDefinition, helmTargetDefinition, railwayTargetDefinition, vercelTargetDefinition];
+export const TARGETS: readonly TargetDefinition<any>[] = [slottedReleasesTargetDefinition, sshFleetTargetDefinition, releasesTargetDefinition, composeTargetDefinition, slottedEcsTargetDefinition, ecsTargetDefinition, kubernetesTargetDefinition, helmTargetDefinition, railwayTargetDefinition, vercelTargetDefinition];
 export const RUNTIMES: readonly RuntimeDefinition<any>[] = [pm2RuntimeDefinition, commandRuntimeDefinition];
 export const DATABASES: readonly DatabaseDefinition<any>[] = [postgresDatabaseDefinition, mysqlDatabaseDefinition, sqliteDatabaseDefinition];
 export const METRIC_SOURCES: readonly MetricSourceDefinition<any>[] = [prometheusSourceDefinition, httpProbeSourceDefinition];
@@ -143,9 +144,24 @@ export function targetHasReleaseFiles(target: TargetAdapterConfig): boolean {
   return targetOf(target).releaseFiles !== false;
 }
 
-/** The two warm slots of a slotted releases target, or undefined (every other target). */
-export function slotsConfigOf(target: TargetAdapterConfig): ReleasesTargetConfig['slots'] {
+/** The two warm slots of a slotted target (releases: processes on ports; ecs: services), or undefined (every other target). */
+export function slotsConfigOf(target: TargetAdapterConfig): ReleasesTargetConfig['slots'] | EcsTargetConfig['slots'] {
   return 'slots' in target ? target.slots : undefined;
+}
+
+/**
+ * Whether the slots have addresses of their own (a host and a port rewind can probe and a proxy can
+ * forward to). ECS slots do not: each is a service whose tasks are registered in its own target
+ * group, so only a router that forwards to target groups (alb) can front them.
+ */
+export function slotsHaveAddresses(target: TargetAdapterConfig): boolean {
+  const slots = slotsConfigOf(target);
+  return slots !== undefined && 'host' in slots;
+}
+
+/** Whether this router can front slots without addresses (ECS services): its definition declares `frontsAddresslessSlots`. */
+export function routerFrontsAddresslessSlots(router: { type: string }): boolean {
+  return routerOf(router).frontsAddresslessSlots === true;
 }
 
 /** Makes the relative paths in an environment's adapter configs absolute, each as its definition says (in place). */
@@ -254,10 +270,13 @@ export async function loadAdapters(kinds: readonly AdapterKind[] = Object.keys(A
       if (!traffic || !slots) throw new RewindError('REWIND_E_CONFIG_INVALID', 'this environment has no traffic router (configure traffic: and target.slots)');
       const definition = routerOf(traffic.router);
       const names = definition.slotNames?.(traffic.router) ?? { blue: 'blue', green: 'green' };
-      const backends: RouterBackends = {
-        stable: { name: names.blue, host: slots.host, port: slots.blue.port },
-        canary: { name: names.green, host: slots.host, port: slots.green.port },
-      };
+      // ECS slots have no address (slotsHaveAddresses): the alb router, the only one the config lets
+      // front them, forwards to its target groups and never reads a backend's host or port. The
+      // services' names stand in, with port 0 for "none".
+      const backends: RouterBackends =
+        'host' in slots
+          ? { stable: { name: names.blue, host: slots.host, port: slots.blue.port }, canary: { name: names.green, host: slots.host, port: slots.green.port } }
+          : { stable: { name: names.blue, host: slots.blue.service, port: 0 }, canary: { name: names.green, host: slots.green.service, port: 0 } };
       return factoryOf(definition)(traffic.router, { executor, backends, capabilities: routerCapabilities(definition) });
     },
     createStateStore(environment, executor) {

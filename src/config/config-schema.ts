@@ -10,7 +10,7 @@ import { notifySettingsSchema } from '../adapters/notifiers/notify-config.js';
 import { albTrafficRouterSchema } from '../adapters/routers/alb/alb-config.js';
 import { haproxyTrafficRouterSchema } from '../adapters/routers/haproxy/haproxy-config.js';
 import { nginxTrafficRouterSchema } from '../adapters/routers/nginx/nginx-config.js';
-import { runtimeConfigOf, runtimeSupportsSlots, slotsConfigOf, targetHasReleaseFiles } from '../adapters/registry.js';
+import { routerFrontsAddresslessSlots, runtimeConfigOf, runtimeSupportsSlots, slotsConfigOf, slotsHaveAddresses, targetHasReleaseFiles } from '../adapters/registry.js';
 import { runtimeSchema } from '../adapters/runtimes/runtime-config.js';
 import { releasesTargetSchema } from '../adapters/targets/releases/releases-config.js';
 import { helmTargetSchema } from '../adapters/targets/helm/helm-config.js';
@@ -122,7 +122,10 @@ export const environmentSchema = z
   ci: ciChecksSchema.optional().describe("The CI gate (docs/ci.md): read whether a release passed CI from its commit's checks on GitHub, at register and again at every deploy and rollback, instead of trusting `release register --ci`."),
 })
   .refine((e) => !e.traffic || slotsConfigOf(e.target) !== undefined, { message: 'traffic needs target.slots: the two warm slots the router moves traffic between', path: ['traffic'] })
-  .refine((e) => !slotsConfigOf(e.target) || runtimeSupportsSlots(runtimeConfigOf(e.target)!), { message: 'slots run under runtime type pm2 (one PM2 app per slot)', path: ['target', 'slots'] })
+  .refine((e) => !slotsHaveAddresses(e.target) || runtimeSupportsSlots(runtimeConfigOf(e.target)!), { message: 'slots run under runtime type pm2 (one PM2 app per slot)', path: ['target', 'slots'] })
+  // ECS slots are services behind their own target groups: no host and port to forward to or probe.
+  .refine((e) => !e.traffic || !slotsConfigOf(e.target) || slotsHaveAddresses(e.target) || routerFrontsAddresslessSlots(e.traffic.router), { message: 'ecs slots (services behind target groups) need traffic.router.type alb: the router forwards to the slots\' target groups', path: ['traffic', 'router', 'type'] })
+  .refine((e) => e.traffic?.strategy !== 'canary' || !slotsConfigOf(e.target) || slotsHaveAddresses(e.target), { message: 'a canary measures each slot on its own address; ecs slots (services behind target groups) have none: use strategy blue-green', path: ['traffic', 'strategy'] })
   .refine((e) => !slotsConfigOf(e.target) || e.traffic !== undefined, { message: 'target.slots needs traffic: a router to move traffic between the slots', path: ['target', 'slots'] })
   .refine((e) => !e.database?.migrations || targetHasReleaseFiles(e.target), {
     message: "migrations are read from a release's files, and this target has none on this machine (compose, ecs, kubernetes and helm releases are images or charts): leave database.migrations out and run them the way the platform runs one-off jobs (a one-off service of the stack, a task, a Job); backups and restores still apply",

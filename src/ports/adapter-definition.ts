@@ -116,6 +116,12 @@ export interface RouterDeps {
 export interface RouterDefinition<Config> extends AdapterDefinition<Config, RouterDeps, TrafficRouter, Partial<TrafficRouterCapabilities>> {
   /** The router's own names for the blue and green slots (default `blue` and `green`). */
   slotNames?(config: Config): { blue: string; green: string };
+  /**
+   * The router forwards to groups the platform keeps (ALB target groups) and checks their health
+   * itself, so it can front slots that have no address of their own (ECS services). Default false:
+   * the router forwards to each slot's host and port.
+   */
+  readonly frontsAddresslessSlots?: boolean;
 }
 
 export interface NotifierDeps {

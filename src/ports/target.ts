@@ -64,13 +64,20 @@ export interface FreeSpace {
 
 /**
  * One of the two places a slotted target keeps a release running (blue-green and canary): its own
- * process on its own port, so the release it holds stays warm while the other slot serves.
+ * process on its own port (or its own ECS service), so the release it holds stays warm while the
+ * other slot serves.
  */
 export interface SlotState {
   /** `blue` or `green`. */
   readonly name: string;
-  readonly host: string;
-  readonly port: number;
+  /**
+   * Where the slot's own process listens, so rewind can probe it before traffic reaches it. Absent
+   * when a slot has no single address (an ECS service: its tasks come and go behind its own target
+   * group); then no probe goes to the slot directly, and the router's check of the slot (every
+   * target of the ALB target group healthy) is the gate before traffic moves.
+   */
+  readonly host?: string;
+  readonly port?: number;
   /** The release the slot holds (its link), or null when it was never used. */
   readonly version: string | null;
   /** Whether the slot's process runs. */

@@ -61,11 +61,18 @@ export interface FakeService {
   events: { id: string; createdAt: number; message: string }[];
   /** The revision of the last deployment that COMPLETED: what a circuit breaker rolls back to. */
   lastCompleted: string | null;
+  /**
+   * The ALB target group the service registers its tasks in (CreateService loadBalancers): each
+   * running task is a target of it, as ECS registers and deregisters them.
+   */
+  targetGroupArn: string | null;
 }
 export interface FakeTarget {
   id: string;
   port: number;
   state: 'healthy' | 'unhealthy' | 'initial' | 'draining' | 'unused';
+  /** For a task of an ECS service: the task definition it runs (the data plane answers for it). */
+  task?: { service: string; taskDefinition: string; images: string[] };
 }
 export interface FakeTargetGroup {
   arn: string;
@@ -88,6 +95,11 @@ export interface FakeAwsOptions {
   /** Images (matched as substrings) whose tasks never become healthy. */
   neverStable?: string[];
   failureThreshold?: number;
+  /**
+   * Images (substrings) whose tasks run, so ECS calls the service stable, but fail the target
+   * group's health check: their targets are `unhealthy`.
+   */
+  unhealthyTargets?: string[];
 }
 
 export class FakeAws {
@@ -95,6 +107,7 @@ export class FakeAws {
   readonly tickMs: number;
   readonly neverStable: string[];
   readonly failureThreshold: number;
+  readonly unhealthyTargets: string[];
   readonly clusters = new Set<string>();
   readonly taskDefinitions: FakeTaskDefinition[] = [];
   readonly services = new Map<string, FakeService>();
@@ -114,6 +127,7 @@ export class FakeAws {
     this.tickMs = options.tickMs ?? 50;
     this.neverStable = options.neverStable ?? [];
     this.failureThreshold = options.failureThreshold ?? 3;
+    this.unhealthyTargets = options.unhealthyTargets ?? [];
   }
 
   static async start(options: FakeAwsOptions = {}): Promise<FakeAws> {
@@ -140,8 +154,11 @@ export class FakeAws {
       for (const f of live) credit.set(f.arn, (credit.get(f.arn) ?? 0) + f.weight);
       const chosen = live.reduce((best, f) => ((credit.get(f.arn) ?? 0) > (credit.get(best.arn) ?? 0) ? f : best));
       credit.set(chosen.arn, credit.get(chosen.arn)! - total);
-      const target = this.targetGroups.get(chosen.arn)?.targets.find((t) => t.state === 'healthy');
+      const group = this.targetGroups.get(chosen.arn);
+      const target = group ? this.targetsOf(group).find((t) => t.state === 'healthy') : undefined;
       if (!target) return void res.writeHead(503).end('no healthy target');
+      // A task of an ECS service has no process here: the fake answers for it, naming what it runs.
+      if (target.task) return void req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ target: `${target.id}:${target.port}`, ...target.task })));
       const upstream = request({ host: target.id, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
@@ -174,7 +191,7 @@ export class FakeAws {
   }
 
   /** A service already settled on `taskDefinition` (running = desired, one COMPLETED deployment). */
-  createService(cluster: string, name: string, taskDefinition: string, desiredCount: number, circuitBreaker = true): FakeService {
+  createService(cluster: string, name: string, taskDefinition: string, desiredCount: number, circuitBreaker = true, targetGroupArn: string | null = null): FakeService {
     this.clusters.add(cluster);
     const arn = this.findTaskDefinition(taskDefinition)!.taskDefinitionArn;
     const now = Date.now() / 1000;
@@ -189,6 +206,7 @@ export class FakeAws {
       deployments: [{ id: `ecs-svc/${randomUUID().replace(/-/g, '').slice(0, 19)}`, status: 'PRIMARY', taskDefinition: arn, desiredCount, runningCount: desiredCount, pendingCount: 0, failedTasks: 0, rolloutState: 'COMPLETED', rolloutStateReason: 'ECS deployment completed.', createdAt: now, updatedAt: now }],
       events: [],
       lastCompleted: arn,
+      targetGroupArn,
     };
     this.services.set(`${cluster}/${name}`, service);
     return service;
@@ -209,6 +227,26 @@ export class FakeAws {
     const group = { arn: `arn:aws:elasticloadbalancing:${this.region}:${ACCOUNT}:targetgroup/${name}/${randomUUID().replace(/-/g, '').slice(0, 16)}`, name, port, targets };
     this.targetGroups.set(group.arn, group);
     return group;
+  }
+
+  /**
+   * A target group's targets: those registered by hand, then one per running task of each service
+   * attached to it (an address per task, healthy unless its image is in `unhealthyTargets`).
+   */
+  targetsOf(group: FakeTargetGroup): FakeTarget[] {
+    this.advance();
+    const tasks: FakeTarget[] = [];
+    [...this.services.values()].forEach((service, s) => {
+      if (service.targetGroupArn !== group.arn || service.status !== 'ACTIVE') return;
+      service.deployments.forEach((d, k) => {
+        const images = this.findTaskDefinition(d.taskDefinition)!.containerDefinitions.map((c) => c.image);
+        const unhealthy = images.some((image) => this.unhealthyTargets.some((bad) => image.includes(bad)));
+        for (let i = 0; i < d.runningCount; i++) {
+          tasks.push({ id: `10.${s % 250}.${k % 250}.${i + 1}`, port: group.port, state: unhealthy ? 'unhealthy' : 'healthy', task: { service: service.serviceName, taskDefinition: d.taskDefinition, images } });
+        }
+      });
+    });
+    return [...group.targets, ...tasks];
   }
 
   addListener(port: number, targetGroupArn: string): FakeListener {
@@ -383,7 +421,9 @@ export class FakeAws {
         const cluster = this.clusterName(input.cluster);
         const definition = this.findTaskDefinition(input.taskDefinition ?? '');
         if (!definition) throw new AwsError(400, 'ClientException', 'TaskDefinition not found.');
-        const service = this.createService(cluster, input.serviceName, definition.taskDefinitionArn, input.desiredCount ?? 1, input.deploymentConfiguration?.deploymentCircuitBreaker?.enable === true);
+        const attached = (input.loadBalancers as { targetGroupArn?: string }[] | undefined)?.[0]?.targetGroupArn ?? null;
+        if (attached !== null && !this.targetGroups.has(attached)) throw new AwsError(400, 'InvalidParameterException', `Unable to assume the target group ${attached}: not found`);
+        const service = this.createService(cluster, input.serviceName, definition.taskDefinitionArn, input.desiredCount ?? 1, input.deploymentConfiguration?.deploymentCircuitBreaker?.enable === true, attached);
         Object.assign(service.deployments[0]!, { runningCount: 0, rolloutState: 'IN_PROGRESS', rolloutStateReason: 'ECS deployment in progress.' });
         service.lastCompleted = null;
         return { service: this.serviceJson(service) };
@@ -447,6 +487,7 @@ export class FakeAws {
       events: service.events.slice(0, 10),
       schedulingStrategy: 'REPLICA',
       deploymentController: { type: 'ECS' },
+      loadBalancers: service.targetGroupArn ? [{ targetGroupArn: service.targetGroupArn, containerName: this.findTaskDefinition(service.taskDefinition)!.containerDefinitions[0]!.name, containerPort: this.targetGroups.get(service.targetGroupArn)!.port }] : [],
     };
   }
 
@@ -488,7 +529,7 @@ export class FakeAws {
       case 'DescribeTargetHealth': {
         const group = this.targetGroups.get(params.get('TargetGroupArn') ?? '');
         if (!group) throw new AwsError(400, 'TargetGroupNotFound', `Target group '${params.get('TargetGroupArn')}' not found`);
-        return `<TargetHealthDescriptions>${group.targets.map((t) => `<member><Target><Id>${t.id}</Id><Port>${t.port}</Port></Target><HealthCheckPort>${t.port}</HealthCheckPort><TargetHealth><State>${t.state}</State></TargetHealth></member>`).join('')}</TargetHealthDescriptions>`;
+        return `<TargetHealthDescriptions>${this.targetsOf(group).map((t) => `<member><Target><Id>${t.id}</Id><Port>${t.port}</Port></Target><HealthCheckPort>${t.port}</HealthCheckPort><TargetHealth><State>${t.state}</State></TargetHealth></member>`).join('')}</TargetHealthDescriptions>`;
       }
       default:
         throw new AwsError(400, 'InvalidAction', `${action} is not implemented by this fake`);

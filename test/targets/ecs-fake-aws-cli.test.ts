@@ -84,6 +84,19 @@ describe('fake AWS (ECS JSON, ELBv2 query/XML) against the real aws CLI', () => 
     await expect(aws(['elbv2', 'modify-listener', '--listener-arn', `${listener.arn}x`, '--default-actions', `Type=forward,TargetGroupArn=${blue.arn}`])).rejects.toThrow(/ListenerNotFound/);
   });
 
+  it('a service created with --load-balancers registers its running tasks in the target group: describe-target-health follows a rollout', async () => {
+    const group = fake.addTargetGroup('shop-slot', 8080, []);
+    const created = await aws(['ecs', 'create-service', '--cluster', 'prod', '--service-name', 'web-slot', '--task-definition', 'shop:1', '--desired-count', '2', '--load-balancers', `targetGroupArn=${group.arn},containerName=web,containerPort=8080`]);
+    expect(created.service.loadBalancers).toEqual([{ targetGroupArn: group.arn, containerName: 'web', containerPort: 8080 }]);
+    await aws(['ecs', 'wait', 'services-stable', '--cluster', 'prod', '--services', 'web-slot']);
+    const targets = async () => (await aws(['elbv2', 'describe-target-health', '--target-group-arn', group.arn])).TargetHealthDescriptions.map((d: any) => `${d.TargetHealth.State}:${fake.targetsOf(group).find((t) => t.id === d.Target.Id)?.task?.taskDefinition.split('/').pop()}`);
+    expect(await targets()).toEqual(['healthy:shop:1', 'healthy:shop:1']);
+    await aws(['ecs', 'update-service', '--cluster', 'prod', '--service', 'web-slot', '--task-definition', 'shop:2']);
+    await aws(['ecs', 'wait', 'services-stable', '--cluster', 'prod', '--services', 'web-slot']);
+    expect(await targets()).toEqual(['healthy:shop:2', 'healthy:shop:2']);
+    await expect(aws(['ecs', 'create-service', '--cluster', 'prod', '--service-name', 'web-lost', '--task-definition', 'shop:1', '--load-balancers', `targetGroupArn=${group.arn}x,containerName=web,containerPort=8080`])).rejects.toThrow(/InvalidParameterException/);
+  });
+
   it('every call the CLI made was signed: the fake recomputes SigV4 and refuses a wrong secret or none', async () => {
     await expect(aws(['ecs', 'describe-services', '--cluster', 'prod', '--services', 'web'], 'not-the-secret')).rejects.toThrow(/InvalidSignatureException/);
     const unsigned = await fetch(fake.endpoint, { method: 'POST', headers: { 'x-amz-target': 'AmazonEC2ContainerServiceV20141113.DescribeServices', 'content-type': 'application/x-amz-json-1.1' }, body: '{}' });

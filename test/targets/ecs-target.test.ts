@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EcsTarget } from '../../src/adapters/targets/ecs/ecs-target.js';
+import { SlottedEcsTarget } from '../../src/adapters/targets/ecs/slotted-ecs-target.js';
+import { slottedEcsTargetDefinition } from '../../src/adapters/targets/ecs/slotted-ecs-definition.js';
+import { DEFAULT_TARGET_CAPABILITIES } from '../../src/ports/target.js';
 import { ecsTargetSchema } from '../../src/adapters/targets/ecs/ecs-config.js';
 import { inspectArtifact } from '../../src/artifacts/artifact-digest.js';
 import { targetContract, type TargetHarness } from '../contracts/target-contract.js';
@@ -54,12 +57,47 @@ async function ecsHarness(fake: FakeAws, extra: Record<string, unknown> = {}): P
   };
 }
 
+/**
+ * The slotted ecs target (`slots:`): two services, web-blue and web-green, both running the base
+ * revision at first; what answers is what the tasks of both services run.
+ */
+async function slottedEcsHarness(fake: FakeAws): Promise<TargetHarness> {
+  const root = await mkdtemp(join(tmpdir(), 'ecs-slots-'));
+  const config = ecsTargetSchema.parse({ type: 'ecs', cluster: CLUSTER, slots: { blue: { service: 'web-blue' }, green: { service: 'web-green' } }, region: fake.region, endpoint: fake.endpoint, pollMs: 20, stableTimeoutMs: 5000 });
+  const target = new SlottedEcsTarget({ ...config, stateDir: join(root, 'state') }, { ...DEFAULT_TARGET_CAPABILITIES, ...slottedEcsTargetDefinition.capabilities });
+  const versionOfImage = new Map<string, string>();
+  const releases = new Map<string, { artifact: string; digest: string; version: string }>();
+  return {
+    target,
+    async release(version) {
+      if (!releases.has(version)) {
+        const image = `registry.example/web:slots-${version}@${digestOf(`slots-${version}`)}`;
+        versionOfImage.set(image, version);
+        const definition = fake.registerTaskDefinition('shop-slots', [{ name: 'web', image }]);
+        const artifact = await target.artifactFromTaskDefinition!(`shop-slots:${definition.revision}`);
+        releases.set(version, { version, artifact, digest: (await inspectArtifact(artifact)).digest });
+      }
+      return releases.get(version)!;
+    },
+    async answering() {
+      const images = ['web-blue', 'web-green'].flatMap((service) => fake.runningImages(CLUSTER, service));
+      return [...new Set(images.map((image) => versionOfImage.get(image) ?? image))].filter((v) => !v.includes('@')).sort();
+    },
+    async cleanup() {
+      await target.close();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
 let fake: FakeAws;
 useFakeCredentials();
 beforeAll(async () => {
   fake = await FakeAws.start({ tickMs: 20, neverStable: ['broken'] });
   const base = fake.registerTaskDefinition('shop', [{ name: 'web', image: `registry.example/web@${digestOf('base')}` }]);
   fake.createService(CLUSTER, SERVICE, base.taskDefinitionArn, 2);
+  fake.createService(CLUSTER, 'web-blue', base.taskDefinitionArn, 2);
+  fake.createService(CLUSTER, 'web-green', base.taskDefinitionArn, 2);
 });
 afterAll(async () => {
   await fake?.stop();
@@ -70,6 +108,13 @@ targetContract({
   provider: 'ecs',
   capabilities: { servedVersions: true, slots: false, releaseDir: false },
   create: () => ecsHarness(fake),
+});
+
+targetContract({
+  name: 'ecs with slots: two services (fake ECS JSON API on loopback, real @aws-sdk/client-ecs)',
+  provider: 'ecs',
+  capabilities: { servedVersions: false, slots: true, releaseDir: false },
+  create: () => slottedEcsHarness(fake),
 });
 
 describe('ecs target: circuit breaker, bad input', () => {

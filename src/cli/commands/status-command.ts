@@ -91,7 +91,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     }
     for (const slot of status.slots ?? []) {
       const share = slot.trafficPercent === null ? 'traffic unknown' : `${slot.trafficPercent} % of traffic`;
-      writeLine(io.stdout, `slot ${slot.name.padEnd(10)} ${slot.version ?? 'empty'} on ${slot.host}:${slot.port}, ${slot.online ? 'running' : 'stopped'}, ${share}`);
+      writeLine(io.stdout, `slot ${slot.name.padEnd(10)} ${slot.version ?? 'empty'} on ${slot.host !== undefined ? `${slot.host}:${slot.port}` : `its own service`}, ${slot.online ? 'running' : 'stopped'}, ${share}`);
     }
     if (status.slots?.some((s) => s.error)) writeLine(io.stdout, `router          ${status.slots.find((s) => s.error)!.error}`);
     const style = styleOf(io);

@@ -3,7 +3,7 @@ import { failed, succeeded, type Outcome } from '../../ports/outcome.js';
 import type { ReleaseRecord } from '../../ports/ledger.js';
 import type { ReleaseArtifact } from '../../ports/target.js';
 import { recordLiveSchema } from './database-steps.js';
-import { urlOnSlot } from '../traffic/slot-choice.js';
+import { slotAddress, urlOnSlot } from '../traffic/slot-choice.js';
 import type { StepExecutor } from './step-context.js';
 import { artifactNeeds, protectedByLedger, pruneReason, retentionOrder } from '../release-retention.js';
 import { pruneArtifactStore, type StorePrune } from '../stored-artifacts.js';
@@ -30,8 +30,13 @@ export const activate: StepExecutor = async (step, { target, ledger, env, now, p
 /** After activation, or (with a slot) on the new release's own port before any traffic reaches it. */
 export const health: StepExecutor = async (step, { probeHealth, config, services, progress }) => {
   const version = step.params.version as string;
-  const slot = step.params.slot as { host: string; port: number } | undefined;
-  if (slot && config.health) return services.checkHealth({ ...config.health, url: urlOnSlot(config.health.url, slot) }, version, progress);
+  const slot = step.params.slot as { host?: string; port?: number } | undefined;
+  if (slot && config.health) {
+    const address = slotAddress(slot);
+    // Plans give a slot without an address no probe of its own; through the router it would reach the other slot.
+    if (!address) return failed(`slot ${JSON.stringify(step.params.slot)} has no address to probe ${version} on`, undefined, 'REWIND_E_CONFIG_INVALID');
+    return services.checkHealth({ ...config.health, url: urlOnSlot(config.health.url, address) }, version, progress);
+  }
   return probeHealth(version, progress);
 };
 

@@ -5,7 +5,7 @@ import type { TrafficWeights } from '../../ports/traffic-router.js';
 import { judgeAnalysisRun, recordMeasurement, startAnalysisRun } from '../analysis/analysis-run.js';
 import { compareErrorRates, compareLatency, type ComparisonResult } from '../analysis/canary-comparison.js';
 import { ERROR_RATE_METRIC, LATENCY_P95_METRIC } from '../analysis/default-analysis.js';
-import { weightsForSlot } from '../traffic/slot-choice.js';
+import { slotAddress, weightsForSlot } from '../traffic/slot-choice.js';
 import type { StepContext, StepExecutor } from './step-context.js';
 import { measureMetric } from '../analysis/measure-metric.js';
 import { baselineOf, sleep, templateFor } from './watch-steps.js';
@@ -100,7 +100,9 @@ export const canaryAnalysis: StepExecutor = async (step, context): Promise<Outco
   const stableSlot = step.params.stable as SlotRef & { version: string };
   const baselines = await baselineOf(context);
   const template = { ...templateFor(watch, LATENCY_P95_METRIC in baselines, measurements * watch.intervalMs), count: measurements };
-  const scope = (slot: SlotRef) => ({ host: slot.host, port: slot.port, slot: slot.name });
+  // Per-slot measurements need each slot's address; the config refuses a canary on slots without one (ecs).
+  if (!slotAddress(canarySlot) || !slotAddress(stableSlot)) return failed('a canary needs slots with addresses of their own to measure each one', undefined, 'REWIND_E_CONFIG_INVALID');
+  const scope = (slot: SlotRef) => ({ ...slotAddress(slot)!, slot: slot.name });
   const placeholders = (slot: SlotRef) => ({ instance: `${slot.host}:${slot.port}`, slot: slot.name });
   const sources = { canary: context.services.createMetricSource(watch.source, scope(canarySlot)), stable: context.services.createMetricSource(watch.source, scope(stableSlot)) };
   const pooled = { canary: { errors: 0, total: 0, latencies: [] as number[] }, stable: { errors: 0, total: 0, latencies: [] as number[] } };

@@ -35,7 +35,21 @@ export function idleSlot(slots: readonly SlotState[], running: string | null): S
   return slots.find((s) => s !== serving) ?? slots[0]!;
 }
 
-/** `url` sent to one slot directly, not through the router. */
-export function urlOnSlot(url: string, slot: Pick<SlotState, 'host' | 'port'>): string {
+/** `url` sent to one slot directly, not through the router (only a slot with an address: slotAddress). */
+export function urlOnSlot(url: string, slot: { host: string; port: number }): string {
   return urlOnHost(url, slot.host, slot.port);
+}
+
+/**
+ * A slot's own address, or undefined for a slot that has none (an ECS service behind its target
+ * group): then nothing probes it directly and the router's health check of the slot is the gate.
+ */
+export function slotAddress(slot: Pick<SlotState, 'host' | 'port'>): { host: string; port: number } | undefined {
+  return slot.host !== undefined && slot.port !== undefined ? { host: slot.host, port: slot.port } : undefined;
+}
+
+/** ` (host:port)` for titles and effects, or nothing for a slot without an address. */
+export function slotWhere(slot: Pick<SlotState, 'host' | 'port'>): string {
+  const address = slotAddress(slot);
+  return address ? ` (${address.host}:${address.port})` : '';
 }

@@ -14,6 +14,9 @@ export const albRouterDefinition: RouterDefinition<AlbRouterConfig> = {
     // DescribeListeners reads what the load balancer applies, not a file rewind wrote.
     readsLiveWeights: true,
   },
+  // Forwards to target groups and checks DescribeTargetHealth before a group gets traffic: it can
+  // front ECS slots (services), which have no host and port of their own.
+  frontsAddresslessSlots: true,
   load: async () => {
     const { AlbRouter } = await import('./alb-router.js');
     return (config, { backends, capabilities }) => new AlbRouter(config as AlbRouterConfig, backends, capabilities);

@@ -1,6 +1,6 @@
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, UpdateServiceCommand, type Deployment, type Service, type TaskDefinition } from '@aws-sdk/client-ecs';
 import { RewindError } from '../../../errors/rewind-error.js';
-import type { EcsTargetConfig } from './ecs-config.js';
+import type { EcsServiceConfig } from './ecs-config.js';
 
 /**
  * The three ECS calls the target makes, with the SDK's errors turned into coded ones that name the
@@ -10,7 +10,7 @@ import type { EcsTargetConfig } from './ecs-config.js';
 export class EcsApi {
   private readonly client: ECSClient;
 
-  constructor(private readonly config: EcsTargetConfig) {
+  constructor(private readonly config: Omit<EcsServiceConfig, 'stateDir'>) {
     // The SDK warns on stderr, on every command under Node 20, that its releases after January 2027
     // need Node 22: the locked version works, and rewind's stderr is for the operation. Set the
     // variable to anything else to see it.

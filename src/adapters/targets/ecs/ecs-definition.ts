@@ -1,5 +1,5 @@
 import type { TargetDefinition } from '../../../ports/adapter-definition.js';
-import { ECS_TARGET_TYPE, ecsTargetSchema, type EcsTargetConfig } from './ecs-config.js';
+import { ECS_TARGET_TYPE, ecsTargetSchema, type EcsServiceConfig, type EcsTargetConfig } from './ecs-config.js';
 
 /**
  * An AWS ECS service: a release is one task definition revision (family:revision) with its images
@@ -21,6 +21,7 @@ export const ecsTargetDefinition: TargetDefinition<EcsTargetConfig> = {
   capabilities: {},
   load: async () => {
     const { EcsTarget } = await import('./ecs-target.js');
-    return (config) => new EcsTarget(config as EcsTargetConfig & { stateDir: string });
+    // `slots:` goes to slotted-ecs-definition.ts (first in the registry), so `service` is set here.
+    return (config) => new EcsTarget(config as EcsServiceConfig);
   },
 };

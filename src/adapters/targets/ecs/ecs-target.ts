@@ -7,7 +7,7 @@ import { isRewindError, RewindError } from '../../../errors/rewind-error.js';
 import { failed, succeeded, type Outcome } from '../../../ports/outcome.js';
 import { DEFAULT_TARGET_CAPABILITIES, type ActionDescription, type FreeSpace, type ReleaseArtifact, type ServedProcess, type Target, type TargetCapabilities } from '../../../ports/target.js';
 import { EcsApi, primaryOf } from './ecs-api.js';
-import { ECS_TARGET_TYPE, type EcsTargetConfig } from './ecs-config.js';
+import { ECS_TARGET_TYPE, type EcsServiceConfig } from './ecs-config.js';
 import { EcsState, MANIFEST_FILE, type EcsRecord, type TaskDefinitionManifest } from './ecs-state.js';
 import { writeManifestDir } from '../release-records.js';
 
@@ -19,7 +19,7 @@ export class EcsTarget implements Target {
   private readonly state: EcsState;
 
   constructor(
-    private readonly config: EcsTargetConfig & { stateDir: string },
+    private readonly config: EcsServiceConfig,
     readonly capabilities: TargetCapabilities = DEFAULT_TARGET_CAPABILITIES,
   ) {
     this.api = new EcsApi(config);
@@ -164,6 +164,17 @@ export class EcsTarget implements Target {
       if (isRewindError(error)) return failed(error.message, error.details, error.code);
       throw error;
     }
+  }
+
+  /** Whether the service runs tasks (desired count above 0, tasks running) and was not stopped by rewind. */
+  async running(): Promise<boolean> {
+    const service = await this.api.service();
+    return (service.desiredCount ?? 0) > 0 && (service.runningCount ?? 0) > 0 && (await this.state.stopped()) === null;
+  }
+
+  /** The service, cluster and region this target deploys to, for messages. */
+  get where(): string {
+    return this.api.where;
   }
 
   /** The release whose task definition the PRIMARY deployment runs (null: not one rewind prepared). */

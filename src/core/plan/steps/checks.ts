@@ -8,7 +8,7 @@ import { step } from './step.js';
 /** Step builders for the checks around an activation: health, smoke, metrics (plain data, no I/O). */
 
 /** A health probe of `version`; with `slot`, sent to that slot directly instead of through the router. */
-export function healthStep(id: string, config: EnvironmentConfig, version: string, phase: PlanStep['phase'], slot?: SlotState): PlanStep {
+export function healthStep(id: string, config: EnvironmentConfig, version: string, phase: PlanStep['phase'], slot?: SlotState & { host: string; port: number }): PlanStep {
   const health = config.health!;
   // The plan is printed and stored: a password in the URL is not part of it (the probe reads the config).
   const url = urlWithoutPassword(slot ? urlOnSlot(health.url, slot) : health.url);

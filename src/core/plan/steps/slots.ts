@@ -4,7 +4,7 @@ import type { SlotState, Target } from '../../../ports/target.js';
 import type { PlanStep } from '../../plan.js';
 import { healthStep } from './checks.js';
 import { step } from './step.js';
-import { idleSlot, slotHolding } from '../../traffic/slot-choice.js';
+import { idleSlot, slotAddress, slotHolding, slotWhere } from '../../traffic/slot-choice.js';
 
 /**
  * The blue-green and canary parts of deploy and rollback plans (pure). A deploy boots the new
@@ -16,7 +16,16 @@ import { idleSlot, slotHolding } from '../../traffic/slot-choice.js';
 
 type SlotTarget = Pick<Target, 'describeStartOnSlot'>;
 
-const slotParams = (slot: SlotState) => ({ name: slot.name, host: slot.host, port: slot.port });
+const slotParams = (slot: SlotState) => ({ name: slot.name, ...slotAddress(slot) });
+
+/**
+ * The probe of `version` on the slot's own address before traffic reaches it. A slot without one
+ * (an ECS service) gets none: the router checks its target group's health before it switches.
+ */
+function slotHealthSteps(config: EnvironmentConfig, version: string, phase: PlanStep['phase'], slot: SlotState): PlanStep[] {
+  const address = slotAddress(slot);
+  return config.health && address ? [healthStep('slot-health', config, version, phase, { ...slot, ...address })] : [];
+}
 
 function startSlotStep(target: SlotTarget, slot: SlotState, version: string, phase: PlanStep['phase']): PlanStep {
   const described = target.describeStartOnSlot?.(slot.name, version);
@@ -24,7 +33,7 @@ function startSlotStep(target: SlotTarget, slot: SlotState, version: string, pha
     id: 'start-slot',
     kind: 'start-slot',
     phase,
-    title: `run ${version} on slot ${slot.name} (${slot.host}:${slot.port})${slot.version && slot.version !== version ? `, replacing ${slot.version}` : ''}`,
+    title: `run ${version} on slot ${slot.name}${slotWhere(slot)}${slot.version && slot.version !== version ? `, replacing ${slot.version}` : ''}`,
     params: { version, slot: slotParams(slot) },
     commands: described?.commands ?? [],
     effects: described?.effects ?? [],
@@ -43,7 +52,7 @@ export function shiftStep(id: string, version: string, slot: SlotState, percent:
     title: percent === 100 ? `all traffic to ${version} on slot ${slot.name}` : `${percent} % of traffic to ${version} on slot ${slot.name}`,
     params: { version, slot: slotParams(slot), percent, mode, order },
     effects: [
-      `${router}: ${percent} % of new requests to slot ${slot.name} (${slot.host}:${slot.port}), ${100 - percent} % to the other slot`,
+      `${router}: ${percent} % of new requests to slot ${slot.name}${slotWhere(slot)}, ${100 - percent} % to the other slot`,
       ...(percent === 100 ? [`then ${version} is the current release`] : []),
     ],
   });
@@ -68,7 +77,8 @@ export function slotDeploySteps(input: SlotDeployInput): { steps: PlanStep[]; no
   const notes = [`${traffic.strategy}: ${release.version} boots on slot ${slot.name} while ${stable ? `${current!.version} keeps serving on slot ${stable.name}` : 'nothing else serves'}`];
   const steps: PlanStep[] = [startSlotStep(input.target, slot, release.version, 'preflight')];
   // Probed on its own port before any user reaches it: a failure here changed nothing that serves.
-  if (config.health) steps.push(healthStep('slot-health', config, release.version, 'preflight', slot));
+  steps.push(...slotHealthSteps(config, release.version, 'preflight', slot));
+  if (config.health && !slotAddress(slot)) notes.push(`slot ${slot.name} has no address of its own to probe: ${router} checks that every target of its target group is healthy before it switches`);
   const canary = traffic.strategy === 'canary' && stable !== undefined;
   if (traffic.strategy === 'canary' && !stable) notes.push('canary: no release serves on the other slot to compare with, so traffic moves at once (as blue-green)');
   if (canary) {
@@ -122,7 +132,7 @@ export function slotRollbackSteps(input: SlotRollbackInput): { unpack: boolean; 
   }
   const slot = holding ?? idleSlot(slots, input.from?.version ?? null);
   const steps = [startSlotStep(input.target, slot, to.version, 'change')];
-  if (config.health) steps.push(healthStep('slot-health', config, to.version, 'change', slot));
+  steps.push(...slotHealthSteps(config, to.version, 'change', slot));
   steps.push(shiftStep('switch-traffic', to.version, slot, 100, 'rollback', router, order));
   const why = input.restart ? 'the app is stopped for the restore' : holding ? `slot ${holding.name} holds it but is not running` : 'no slot holds it';
   return { unpack: true, steps, notes: [`${to.version} is booted on slot ${slot.name} (${why}), probed there, then gets all traffic`] };
