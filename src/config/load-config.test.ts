@@ -44,6 +44,7 @@ describe('parseConfigText', () => {
       ledger: '/etc/rewind/rewind.db',
       log: { file: '/etc/rewind/rewind-events.log' },
       artifacts: { store: '/etc/rewind/rewind-artifacts' },
+      drills: { maxAgeDays: 90 },
       environments: {
         production: {
           target: {
@@ -90,7 +91,7 @@ describe('parseConfigText', () => {
   it('names an unknown key by its full dotted path', () => {
     const text = BASE.replace('      type: releases\n', '      type: releases\n      bogus: 1\n');
     expect(problems(text)).toEqual(['environments.production.target.bogus: unknown key (known here: type, path, keep, runtime, slots, hosts, ssh, rollout)']);
-    expect(problems(`${BASE}extra: 1\n`)).toEqual(['extra: unknown key (known here: version, ledger, log, artifacts, incidents, environments)']);
+    expect(problems(`${BASE}extra: 1\n`)).toEqual(['extra: unknown key (known here: version, ledger, log, artifacts, drills, incidents, environments)']);
   });
 
   it('names a missing required key', () => {
