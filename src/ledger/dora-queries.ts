@@ -63,8 +63,7 @@ function operationsQuery(where: RawBuilder<unknown>, since: number): RawBuilder<
     FROM operations o
     LEFT JOIN incident_operations io ON io.operation_id = o.id
     LEFT JOIN releases r ON r.env = o.env AND r.version = (CASE WHEN o.kind = 'deploy' THEN o.to_version ELSE o.from_version END)
-    WHERE o.kind IN ('deploy', 'rollback') AND ${where}
-    ORDER BY o.started_at, o.id`;
+    WHERE o.kind IN ('deploy', 'rollback') AND ${where}`;
 }
 
 /** Journals of rollbacks and of deploys that did not succeed (a succeeded deploy went live: its journal is not needed). */
@@ -302,6 +301,7 @@ export async function readDoraRows(db: Kysely<LedgerTables>, env: string, window
       journal: succeededDeploy ? null : (journals.get(o.id) ?? NO_STEPS),
     };
   });
+  // Sorted here, not in SQL: the rows come from several queries, and JS compares ids one way on both dialects.
   operations.sort((a, b) => a.startedAt - b.startedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { operations, incidents: [...incidents.values()], succeeded };
 }
