@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { DoraIncidentRow, DoraJournal, DoraOperationRow, DoraRows } from '../ports/ledger-dora.js';
+import type { DoraIncidentRow, DoraJournal, DoraOperationRow, DoraRows, DoraSucceededDeploys } from '../ports/ledger-dora.js';
 import type { LedgerTables } from './ledger-tables.js';
 
 /**
@@ -22,6 +22,7 @@ const SWITCH_KINDS = sql`('activate', 'shift-traffic')`;
 /** Checks after a switch; all passed means service restored (incident-view's rule). */
 const CHECK_KINDS = sql`('health', 'smoke', 'watch', 'db-verify')`;
 const ID_BATCH = 500;
+const DAY_MS = sql.lit(86_400_000);
 
 type Num = number | string | null;
 interface OperationSqlRow {
@@ -62,8 +63,7 @@ function operationsQuery(where: RawBuilder<unknown>, since: number): RawBuilder<
     FROM operations o
     LEFT JOIN incident_operations io ON io.operation_id = o.id
     LEFT JOIN releases r ON r.env = o.env AND r.version = (CASE WHEN o.kind = 'deploy' THEN o.to_version ELSE o.from_version END)
-    WHERE o.kind IN ('deploy', 'rollback') AND ${where}
-    ORDER BY o.started_at, o.id`;
+    WHERE o.kind IN ('deploy', 'rollback') AND ${where}`;
 }
 
 /** Journals of rollbacks and of deploys that did not succeed (a succeeded deploy went live: its journal is not needed). */
@@ -80,13 +80,131 @@ function journalsQuery(where: RawBuilder<unknown>): RawBuilder<JournalSqlRow> {
     GROUP BY s.operation_id`;
 }
 
+/**
+ * The window's succeeded deploys, one row each, for the counting below: the success time, drill,
+ * whether it is a redeploy (its version succeeded before: before the window, as deployed_before
+ * above, or earlier in it, ties broken by id as the report's sort does), and its lead time (null: no
+ * release row). Joined to nothing the counting does not read.
+ */
+function succeededQuery(env: string, since: number, until: number): RawBuilder<unknown> {
+  return sql`
+    SELECT COALESCE(o.finished_at, o.started_at) AS end_at, ${DRILL_RELEASE} AS drill,
+      COALESCE(o.finished_at, o.started_at) - COALESCE(r.committed_at, r.created_at) AS lead_ms,
+      CASE WHEN r.committed_at IS NULL THEN 0 ELSE 1 END AS from_commit,
+      CASE WHEN (r.created_at < ${since}
+          AND EXISTS (SELECT 1 FROM operations p WHERE p.env = o.env AND p.to_version = o.to_version
+            AND p.kind = 'deploy' AND p.state = 'succeeded' AND p.started_at < ${since}))
+        OR EXISTS (SELECT 1 FROM operations p WHERE p.env = o.env AND p.to_version = o.to_version
+          AND p.kind = 'deploy' AND p.state = 'succeeded' AND p.started_at >= ${since}
+          AND (p.started_at < o.started_at OR (p.started_at = o.started_at AND p.id < o.id)))
+        THEN 1 ELSE 0 END AS redeploy
+    FROM operations o
+    LEFT JOIN releases r ON r.env = o.env AND r.version = o.to_version
+    WHERE o.env = ${env} AND o.kind = 'deploy' AND o.state = 'succeeded' AND o.started_at >= ${since} AND o.started_at < ${until}`;
+}
+
+interface CountedSqlRow {
+  /** 0: a group of deploys with the same day slots; 1: a lead-time sample near a percentile's rank. */
+  part: Num;
+  abs_day: Num;
+  from_until: Num;
+  from_since: Num;
+  drill: Num;
+  n: Num;
+  redeploys: Num;
+  no_release: Num;
+  commit_after: Num;
+  samples: Num;
+  from_commit: Num;
+  rn: Num;
+  lead_ms: Num;
+}
+
+/**
+ * Counts the succeeded deploys in SQL (ports/ledger-dora.ts DoraSucceededDeploys) in one query,
+ * their rows computed once (a MATERIALIZED common table expression, SQLite >= 3.35 and PostgreSQL
+ * >= 12): the groups of deploys with the same day slots (a few rows per day of the window), and
+ * the lead-time samples around the ranks the median and p90 read (ROW_NUMBER over the sorted
+ * samples), instead of a JS row per deploy. Integer division on both dialects: the times are
+ * integer columns, the window's bounds are cast to BIGINT.
+ */
+async function countSucceeded(db: Kysely<LedgerTables>, env: string, since: number, until: number): Promise<DoraSucceededDeploys> {
+  const lo = sql`CAST(${since} AS BIGINT)`;
+  const hi = sql`CAST(${until} AS BIGINT)`;
+  // The ranks are ⌊(n − 1)·p⌋ and the next; a slot either side absorbs any rounding of the
+  // floating-point product, and the exact ones are picked below as util/percentile.ts computes them.
+  const near = (tenths: number) => sql`ranked.rn BETWEEN (ranked.total - 1) * ${sql.lit(tenths)} / 10 - 1 AND (ranked.total - 1) * ${sql.lit(tenths)} / 10 + 2`;
+  const result = await sql<CountedSqlRow>`
+    WITH s AS MATERIALIZED (${succeededQuery(env, since, until)})
+    SELECT 0 AS part, abs_day, from_until, from_since, drill, COUNT(*) AS n,
+      SUM(redeploy) AS redeploys,
+      SUM(CASE WHEN redeploy = 0 AND lead_ms IS NULL THEN 1 ELSE 0 END) AS no_release,
+      SUM(CASE WHEN redeploy = 0 AND lead_ms < 0 THEN 1 ELSE 0 END) AS commit_after,
+      SUM(CASE WHEN redeploy = 0 AND lead_ms >= 0 THEN 1 ELSE 0 END) AS samples,
+      SUM(CASE WHEN redeploy = 0 AND lead_ms >= 0 THEN from_commit ELSE 0 END) AS from_commit,
+      NULL AS rn, NULL AS lead_ms
+    FROM (SELECT s.drill, s.redeploy, s.lead_ms, s.from_commit, s.end_at / ${DAY_MS} AS abs_day,
+        CASE WHEN s.end_at < ${hi} THEN -((${hi} - 1 - s.end_at) / ${DAY_MS}) - 1 END AS from_until,
+        CASE WHEN s.end_at >= ${lo} THEN (s.end_at - ${lo}) / ${DAY_MS} END AS from_since
+      FROM s) g
+    GROUP BY abs_day, from_until, from_since, drill
+    UNION ALL
+    SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, ranked.rn, ranked.lead_ms
+    FROM (SELECT s.lead_ms, ROW_NUMBER() OVER (ORDER BY s.lead_ms) - 1 AS rn, COUNT(*) OVER () AS total
+      FROM s WHERE s.drill = 0 AND s.redeploy = 0 AND s.lead_ms >= 0) ranked
+    WHERE ${near(5)} OR ${near(9)}`.execute(db);
+  const counted: DoraSucceededDeploys = {
+    deploys: 0,
+    drill: 0,
+    times: [],
+    lead: { samples: 0, median: null, p90: null, fromCommitTime: 0, fromRegisterTime: 0, redeploys: 0, commitAfterDeploy: 0, noRelease: 0 },
+  };
+  const lead = counted.lead;
+  const sorted = new Map<number, number>();
+  for (const g of result.rows) {
+    if (Number(g.part) === 1) {
+      sorted.set(Number(g.rn), Number(g.lead_ms));
+      continue;
+    }
+    const n = Number(g.n);
+    if (Number(g.drill) === 1) {
+      counted.drill += n;
+      continue;
+    }
+    counted.deploys += n;
+    counted.times.push({ absDay: Number(g.abs_day), fromUntil: num(g.from_until), fromSince: num(g.from_since), count: n });
+    lead.redeploys += Number(g.redeploys);
+    lead.noRelease += Number(g.no_release);
+    lead.commitAfterDeploy += Number(g.commit_after);
+    lead.samples += Number(g.samples);
+    lead.fromCommitTime += Number(g.from_commit);
+  }
+  lead.fromRegisterTime = lead.samples - lead.fromCommitTime;
+  // util/percentile.ts's rule (type 7): x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋]), h = (n − 1)·p.
+  const at = (p: number): number | null => {
+    if (lead.samples === 0) return null;
+    const h = (lead.samples - 1) * p;
+    const floor = Math.floor(h);
+    const below = sorted.get(floor);
+    const above = sorted.get(Math.min(floor + 1, lead.samples - 1));
+    if (below === undefined || above === undefined) throw new Error(`report dora: the lead-time sample at rank ${floor} of ${lead.samples} was not read`);
+    return below + (h - floor) * (above - below);
+  };
+  lead.median = at(0.5);
+  lead.p90 = at(0.9);
+  return counted;
+}
+
 const NO_STEPS: DoraJournal = { activated: false, firstFailedAt: null, checks: 0, checksPassed: 0, lastCheckAt: null };
 
 export async function readDoraRows(db: Kysely<LedgerTables>, env: string, window: { since: number; until: number }): Promise<DoraRows> {
   const { since, until } = window;
   const inWindow = sql`o.env = ${env} AND o.started_at >= ${since} AND o.started_at < ${until}`;
-  const [operationRows, journalRows, incidentRows] = await Promise.all([
-    operationsQuery(inWindow, since).execute(db),
+  // Succeeded deploys are counted by countSucceeded; rows come for the rest, and for a succeeded one
+  // only when something names it (fetched by id or version below, like rows from outside the window).
+  const notSucceeded = sql`${inWindow} AND NOT (o.kind = 'deploy' AND o.state = 'succeeded')`;
+  const [operationRows, journalRows, incidentRows, succeeded, succeededParents] = await Promise.all([
+    operationsQuery(notSucceeded, since).execute(db),
     journalsQuery(inWindow).execute(db),
     // fields is read only when it holds a person's detection time (most incidents have none).
     sql<{ id: Num; opened_at: Num; fields: string | null; operation_id: string | null }>`
@@ -94,6 +212,10 @@ export async function readDoraRows(db: Kysely<LedgerTables>, env: string, window
       FROM incidents i LEFT JOIN incident_operations io ON io.incident_id = i.id
       WHERE i.env = ${env} AND i.opened_at >= ${since} AND i.opened_at < ${until}
       ORDER BY i.id`.execute(db),
+    countSucceeded(db, env, since, until),
+    // A succeeded deploy's own parent is looked up like any in-window row's (rarely set on a deploy).
+    sql<{ parent_id: string }>`SELECT o.parent_id FROM operations o
+      WHERE ${inWindow} AND o.kind = 'deploy' AND o.state = 'succeeded' AND o.parent_id IS NOT NULL`.execute(db),
   ]);
   const journals = new Map<string, DoraJournal>();
   const addJournals = (rows: JournalSqlRow[]) => {
@@ -126,15 +248,38 @@ export async function readDoraRows(db: Kysely<LedgerTables>, env: string, window
   const seen = new Set(operationRows.rows.map((o) => o.id));
   const wanted = new Set<string>();
   for (const o of operationRows.rows) if (o.parent_id !== null && !seen.has(o.parent_id)) wanted.add(o.parent_id);
+  for (const row of succeededParents.rows) if (!seen.has(row.parent_id)) wanted.add(row.parent_id);
   for (const incident of incidents.values()) for (const id of incident.operationIds) if (!seen.has(id)) wanted.add(id);
   const extra: OperationSqlRow[] = [];
-  const ids = [...wanted];
-  for (let start = 0; start < ids.length; start += ID_BATCH) {
-    const byId = sql`o.env = ${env} AND o.id IN (${sql.join(ids.slice(start, start + ID_BATCH))})`;
-    const [more, moreJournals] = await Promise.all([operationsQuery(byId, since).execute(db), journalsQuery(byId).execute(db)]);
-    extra.push(...more.rows);
-    addJournals(moreJournals.rows);
+  const add = (rows: OperationSqlRow[]) => {
+    for (const o of rows) if (!seen.has(o.id)) (seen.add(o.id), extra.push(o));
+  };
+  // Succeeded deploys need no journal (journalsQuery skips them): `succeededOnly` saves the query.
+  const fetch = async (ids: string[], column: RawBuilder<unknown>, scope: RawBuilder<unknown>, succeededOnly: boolean) => {
+    for (let start = 0; start < ids.length; start += ID_BATCH) {
+      const where = sql`${scope} AND ${column} IN (${sql.join(ids.slice(start, start + ID_BATCH))})`;
+      const [more, moreJournals] = await Promise.all([operationsQuery(where, since).execute(db), succeededOnly ? { rows: [] } : journalsQuery(where).execute(db)]);
+      add(more.rows);
+      addJournals(moreJournals.rows);
+    }
+  };
+  await fetch([...wanted], sql`o.id`, sql`o.env = ${env}`, false);
+  // Then the succeeded in-window deploys the rows fetched so far name: the parents of rollbacks
+  // fetched from outside the window, and the deploys of the versions manual rollbacks left (the
+  // candidates for the deploy a manual rollback undid).
+  const succeededInWindow = sql`${inWindow} AND o.kind = 'deploy' AND o.state = 'succeeded'`;
+  const parents = new Set<string>();
+  const versions = new Set<string>();
+  for (const o of extra) {
+    if (o.parent_id !== null && !seen.has(o.parent_id)) parents.add(o.parent_id);
+    if (o.kind === 'rollback' && o.parent_id === null && o.from_version !== null) versions.add(o.from_version);
   }
+  // The in-window manual rollbacks' versions in one semi-join (thousands at 100k releases).
+  const manualInWindow = sql`SELECT m.from_version FROM operations m WHERE m.env = ${env} AND m.started_at >= ${since}
+    AND m.started_at < ${until} AND m.kind = 'rollback' AND m.parent_id IS NULL AND m.from_version IS NOT NULL`;
+  add((await operationsQuery(sql`${succeededInWindow} AND o.to_version IN (${manualInWindow})`, since).execute(db)).rows);
+  await fetch([...parents].filter((id) => !seen.has(id)), sql`o.id`, succeededInWindow, true);
+  await fetch([...versions], sql`o.to_version`, succeededInWindow, true);
 
   const operations = [...extra, ...operationRows.rows].map((o): DoraOperationRow => {
     const kind = o.kind as 'deploy' | 'rollback';
@@ -156,6 +301,7 @@ export async function readDoraRows(db: Kysely<LedgerTables>, env: string, window
       journal: succeededDeploy ? null : (journals.get(o.id) ?? NO_STEPS),
     };
   });
+  // Sorted here, not in SQL: the rows come from several queries, and JS compares ids one way on both dialects.
   operations.sort((a, b) => a.startedAt - b.startedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return { operations, incidents: [...incidents.values()] };
+  return { operations, incidents: [...incidents.values()], succeeded };
 }

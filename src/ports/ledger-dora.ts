@@ -54,9 +54,47 @@ export interface DoraIncidentRow {
   operationIds: string[];
 }
 
+/**
+ * The window's successful deploys, counted by the ledger instead of sent row by row: at 100k
+ * releases they are most of the rows, and each needs only a time and a lead time. With this given,
+ * `operations` holds a succeeded in-window deploy only when something names it (a rollback's parent,
+ * an incident's operation, a manual rollback's from-version), and the metrics count none of those
+ * rows again: their frequency, lead time and share of the change-failure denominator come from here.
+ */
+export interface DoraSucceededDeploys {
+  /** Succeeded deploys started in the window, drills left out; and the drills. */
+  deploys: number;
+  drill: number;
+  /**
+   * Their success times (finishedAt, else startedAt), as groups of deploys that fall in the same
+   * UTC day (absDay = ⌊t / day⌋), the same 24-hour slot back from the window's end (fromUntil =
+   * ⌊(t − until) / day⌋, null when t ≥ until: late) and the same slot from its start (fromSince =
+   * ⌊(t − since) / day⌋, null when t < since). That is all the frequency medians read of a time.
+   */
+  times: { absDay: number; fromUntil: number | null; fromSince: number | null; count: number }[];
+  /** Lead time over them, by the rules of DoraOperationRow (first successful deploy of a version, from its commit or register time). */
+  lead: {
+    samples: number;
+    /** Interpolated median and p90 (util/percentile.ts), unrounded; null without samples. */
+    median: number | null;
+    p90: number | null;
+    fromCommitTime: number;
+    fromRegisterTime: number;
+    redeploys: number;
+    commitAfterDeploy: number;
+    noRelease: number;
+  };
+}
+
 export interface DoraRows {
-  /** Deploys and rollbacks of the environment started in [since, until), oldest first, plus any operation an in-window row names (a parent deploy, an incident's rollback) from outside it. */
+  /**
+   * Deploys and rollbacks of the environment started in [since, until), oldest first, plus any
+   * operation an in-window row names (a parent deploy, an incident's rollback) from outside it. With
+   * `succeeded`, the in-window succeeded deploys are left out unless something names them.
+   */
   operations: DoraOperationRow[];
+  /** The window's succeeded deploys, already counted (the ledger's fast path); absent: they are all in `operations`. */
+  succeeded?: DoraSucceededDeploys;
   /** Incidents of the environment opened in [since, until). */
   incidents: DoraIncidentRow[];
 }

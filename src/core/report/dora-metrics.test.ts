@@ -289,3 +289,41 @@ describe('parseSince', () => {
     expect((error as Error).message).toContain('--since');
   });
 });
+
+describe('computeDora with the ledger\'s counted successful deploys (rows.succeeded)', () => {
+  // The frequency medians must not tell the ledger's day-slot groups from the real times: the same
+  // successful deploys, once as rows and once grouped as the SQL groups them, give the same report.
+  // Windows that do not start or end on a UTC midnight, and that are not whole weeks or months.
+  it('gives the same frequency as the rows, whatever the window', () => {
+    let seed = 11;
+    const next = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    for (const window of [WINDOW, { since: T0 + 5 * H + 17, until: T0 + 95 * D + 3 * H }, { since: T0 + 7, until: T0 + 3 * D + 11 }, { since: T0, until: T0 + 400 * D + 1 }]) {
+      const span = window.until - window.since;
+      const deploys = Array.from({ length: 300 }, (_, i) => deploy(`d${i}`, `v${i}`, window.since + Math.floor(next() * span), { finishedAt: null }))
+        // Some finish after the window ends (still counted, in no period), most at their start.
+        .map((d, i) => (i % 17 === 0 ? { ...d, finishedAt: window.until + (i % 3) * H } : d));
+      const slow = computeDora('production', { operations: deploys, incidents: [] }, window);
+      const groups = new Map<string, { absDay: number; fromUntil: number | null; fromSince: number | null; count: number }>();
+      for (const d of deploys) {
+        const t = d.finishedAt ?? d.startedAt;
+        const g = { absDay: Math.floor(t / D), fromUntil: t < window.until ? Math.floor((t - window.until) / D) : null, fromSince: t >= window.since ? Math.floor((t - window.since) / D) : null, count: 0 };
+        const key = JSON.stringify([g.absDay, g.fromUntil, g.fromSince]);
+        (groups.get(key) ?? groups.set(key, g).get(key)!).count++;
+      }
+      const fast = computeDora('production', {
+        operations: [],
+        incidents: [],
+        succeeded: {
+          deploys: deploys.length,
+          drill: 0,
+          times: [...groups.values()],
+          lead: { samples: slow.leadTime.samples, median: slow.leadTime.medianMs, p90: slow.leadTime.p90Ms, fromCommitTime: 0, fromRegisterTime: slow.leadTime.fromRegisterTime, redeploys: 0, commitAfterDeploy: 0, noRelease: 0 },
+        },
+      }, window);
+      expect(groups.size).toBeLessThan(deploys.length);
+      expect(fast.deploymentFrequency).toEqual(slow.deploymentFrequency);
+      expect(fast.changeFailureRate.deploys).toBe(slow.changeFailureRate.deploys);
+      expect(fast.leadTime).toEqual(slow.leadTime);
+    }
+  });
+});

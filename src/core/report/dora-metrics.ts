@@ -1,4 +1,4 @@
-import type { DoraOperationRow, DoraRows } from '../../ports/ledger-dora.js';
+import type { DoraOperationRow, DoraRows, DoraSucceededDeploys } from '../../ports/ledger-dora.js';
 import { percentile } from '../../util/percentile.js';
 
 /**
@@ -173,7 +173,19 @@ export function computeDora(env: string, rows: DoraRows, window: DoraWindow): Do
   const cfrExcluded = { neverLive: 0, running: 0, drill: 0, rollbacksOfEarlierDeploys: 0 };
   const succeeded: DoraOperationRow[] = [];
   const live: DoraOperationRow[] = [];
+  // The ledger's fast path (rows.succeeded): succeeded deploys are counted there; a row here is one
+  // something names, needed only to be found live (it is, having succeeded) when a rollback undid it.
+  const counted = rows.succeeded;
+  const namedLive: DoraOperationRow[] = [];
+  if (counted) {
+    frequencyExcluded.drill += counted.drill;
+    cfrExcluded.drill += counted.drill;
+  }
   for (const d of windowDeploys) {
+    if (counted && d.state === 'succeeded') {
+      if (!d.drill) namedLive.push(d);
+      continue;
+    }
     if (d.drill) {
       frequencyExcluded.drill++;
       cfrExcluded.drill++;
@@ -189,7 +201,8 @@ export function computeDora(env: string, rows: DoraRows, window: DoraWindow): Do
   }
   const failed = new Set<DoraOperationRow>();
   const withIncident = new Set<DoraOperationRow>();
-  const liveSet = new Set(live);
+  const liveSet = new Set([...live, ...namedLive]);
+  const liveCount = live.length + (counted?.deploys ?? 0);
   for (const r of rollbacks) {
     if (r.drill || !inWindow(window, r.startedAt)) continue;
     const target = undid.get(r);
@@ -213,7 +226,9 @@ export function computeDora(env: string, rows: DoraRows, window: DoraWindow): Do
   const failedUnrolledBack = live.filter((d) => d.state !== 'succeeded' && !failed.has(d)).length;
 
   const days = (window.until - window.since) / DAY;
-  const successTimes = succeeded.map((d) => d.finishedAt ?? d.startedAt);
+  const ownTimes = succeeded.map((d) => d.finishedAt ?? d.startedAt);
+  const successTimes = counted ? ownTimes.concat(timesOf(counted, window)) : ownTimes;
+  const deployCount = successTimes.length;
   const frequency = frequencyBucket(window, successTimes);
 
   // ---- lead time: a change's first successful production deploy, from its commit.
@@ -222,6 +237,11 @@ export function computeDora(env: string, rows: DoraRows, window: DoraWindow): Do
   let fromCommitTime = 0;
   let fromRegisterTime = 0;
   const firstSeen = new Set<string>();
+  if (counted) {
+    Object.assign(leadExcluded, { redeploys: counted.lead.redeploys, commitAfterDeploy: counted.lead.commitAfterDeploy, noRelease: counted.lead.noRelease });
+    fromCommitTime = counted.lead.fromCommitTime;
+    fromRegisterTime = counted.lead.fromRegisterTime;
+  }
   for (const d of succeeded) {
     if (d.deployedBefore || firstSeen.has(d.toVersion)) {
       leadExcluded.redeploys++;
@@ -305,15 +325,17 @@ export function computeDora(env: string, rows: DoraRows, window: DoraWindow): Do
     if (count(episode([r], null))) fromRollbacks++;
   }
 
-  const leadMedian = median(leads);
+  const leadMedian = counted ? counted.lead.median : median(leads);
+  const leadP90 = counted ? counted.lead.p90 : p90(leads);
+  const leadSamples = counted ? counted.lead.samples : leads.length;
   const restoreMedian = median(restores);
   return {
     env,
     window: { sinceAt: window.since, untilAt: window.until, days: round(days, 2) },
     deploymentFrequency: {
-      deploys: succeeded.length,
-      perDay: round(succeeded.length / Math.max(days, 1 / 24), 3),
-      perWeek: round((succeeded.length * 7) / Math.max(days, 1 / 24), 3),
+      deploys: deployCount,
+      perDay: round(deployCount / Math.max(days, 1 / 24), 3),
+      perWeek: round((deployCount * 7) / Math.max(days, 1 / 24), 3),
       deployDays: frequency.deployDays,
       medianDeployDaysPerWeek: frequency.medianDeployDaysPerWeek,
       medianDeploysPerMonth: frequency.medianDeploysPerMonth,
@@ -321,18 +343,18 @@ export function computeDora(env: string, rows: DoraRows, window: DoraWindow): Do
       excluded: frequencyExcluded,
     },
     leadTime: {
-      samples: leads.length,
+      samples: leadSamples,
       medianMs: leadMedian === null ? null : Math.round(leadMedian),
-      p90Ms: leads.length ? Math.round(p90(leads)!) : null,
+      p90Ms: leadP90 === null ? null : Math.round(leadP90),
       bucket: durationBucket(leadMedian),
       fromCommitTime,
       fromRegisterTime,
       excluded: leadExcluded,
     },
     changeFailureRate: {
-      deploys: live.length,
+      deploys: liveCount,
       failed: failed.size,
-      rate: live.length ? round(failed.size / live.length, 4) : null,
+      rate: liveCount ? round(failed.size / liveCount, 4) : null,
       withIncident: withIncident.size,
       failedUnrolledBack,
       excluded: cfrExcluded,
@@ -348,6 +370,23 @@ export function computeDora(env: string, rows: DoraRows, window: DoraWindow): Do
       excluded: restoreExcluded,
     },
   };
+}
+
+/**
+ * A time for each deploy of the ledger's groups that the frequency arithmetic cannot tell from the
+ * real one: the earliest instant in the same UTC day, the same slot back from the window's end and
+ * the same slot from its start (the real time is in all three, so the latest of their starts is
+ * too, and is no later than the real time). Periods are whole days counted from one of those ends.
+ */
+function timesOf(counted: DoraSucceededDeploys, window: DoraWindow): number[] {
+  const times: number[] = [];
+  for (const g of counted.times) {
+    let t = g.absDay * DAY;
+    t = Math.max(t, g.fromUntil === null ? window.until : window.until + g.fromUntil * DAY);
+    if (g.fromSince !== null) t = Math.max(t, window.since + g.fromSince * DAY);
+    for (let i = 0; i < g.count; i++) times.push(t);
+  }
+  return times;
 }
 
 const round = (x: number, digits: number): number => Math.round(x * 10 ** digits) / 10 ** digits;
