@@ -32,7 +32,7 @@ describe('the validated-config stamp (status without the schema library)', () =>
     const { dir, path, env } = fixture();
     expect(loadKnownValidConfig(path, env)).toBeNull();
     loadConfig(path, env);
-    expect(loadKnownValidConfig(path, env)).toEqual({ ledger: join(dir, 'state', 'rewind.db'), environments: { production: { traffic: false, target: { type: 'releases', path: '/srv/app', runtime: { type: 'pm2', name: 'app' } } } } });
+    expect(loadKnownValidConfig(path, env)).toEqual({ ledger: join(dir, 'state', 'rewind.db'), drillMaxAgeDays: 90, environments: { production: { traffic: false, target: { type: 'releases', path: '/srv/app', runtime: { type: 'pm2', name: 'app' } } } } });
     // What status then looks at is the target adapter's to say (zod-free as well).
     expect(observedReleasesTarget(loadKnownValidConfig(path, env)!.environments.production!.target, dir, env)).toEqual({ path: '/srv/app', pm2: { home: join(homedir(), '.pm2'), name: 'app' } });
     // Only a digest is stored: no value, so no secret, ever reaches the cache.

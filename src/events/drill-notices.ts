@@ -10,9 +10,7 @@ import type { NotifierDestination } from '../ports/notifier.js';
  * nothing for a drill's events. In no mode is a drill an incident: no PagerDuty trigger or resolve,
  * no INCIDENT ALERT or RESOLVED text.
  */
-export const DRILL_NOTICES = ['summary', 'quiet', 'off'] as const;
-export type DrillNotices = (typeof DRILL_NOTICES)[number];
-export const DEFAULT_DRILL_NOTICES: DrillNotices = 'summary';
+export { DEFAULT_DRILL_NOTICES, DRILL_NOTICES, type DrillNotices } from './drill-notice-constants.js';
 
 /** What a drill's one-line summary starts with, wherever it is sent. */
 export const DRILL_PREFIX = '[DRILL] ';

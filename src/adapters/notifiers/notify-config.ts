@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { DEFAULT_DRILL_NOTICES, DRILL_NOTICES } from '../../events/drill-notices.js';
+import { DEFAULT_DRILL_NOTICES, DRILL_NOTICES } from '../../events/drill-notice-constants.js';
 import { DEFAULT_INCIDENT_SETTINGS, TEMPLATE_PLACEHOLDERS, unknownPlaceholders } from '../../events/incident-template-constants.js';
 import { pagerdutySchema } from './pagerduty/pagerduty-config.js';
 import { slackSchema } from './slack/slack-config.js';
