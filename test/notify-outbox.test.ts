@@ -183,11 +183,13 @@ describe('the notify outbox', () => {
     const env = freshEnv();
     const hung = await receiver(() => 'hang');
     const fine = await receiver(() => 204);
-    const { deliverer, sink } = setup([hook(`${hung.url}/h`, { timeoutMs: 1500 }), hook(`${fine.url}/f`)]);
+    // The hung receiver holds its request for 6 s: the other one being delivered well before that
+    // shows they are sent side by side (a loaded CI machine once took 300 ms to reach the hung one).
+    const { deliverer, sink } = setup([hook(`${hung.url}/h`, { timeoutMs: 6000 }), hook(`${fine.url}/f`)]);
     await sink.emit({ event: 'rollback_start', env, operationId: 'op-6', from: '2.0.0', to: '1.0.0', automatic: true, trigger: 'automatic' });
     deliverer.kick();
-    await expect.poll(() => fine.requests.length, { timeout: 1000 }).toBe(1);
-    expect(hung.requests).toHaveLength(1);
+    await expect.poll(() => hung.requests.length, { timeout: 4000 }).toBe(1);
+    await expect.poll(() => fine.requests.length, { timeout: 4000 }).toBe(1);
     await deliverer.stop(0);
     expect(await ledger.countNotifications(env)).toMatchObject({ delivered: 1, pending: 1 });
   });
