@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -25,7 +25,9 @@ describe('reportDumpGrowth', () => {
     // Nothing yet: no file, no report.
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(seen).toEqual([]);
-    await writeFile(`${destination}.partial`, Buffer.alloc(2048));
+    // Written aside and renamed in, so the poller never sees the file empty (it did once, under load).
+    await writeFile(`${destination}.first`, Buffer.alloc(2048));
+    await rename(`${destination}.first`, `${destination}.partial`);
     await until(() => seen.length === 1);
     const total = 2048 + 3 * 1024 * 1024;
     await appendFile(`${destination}.partial`, Buffer.alloc(3 * 1024 * 1024));
