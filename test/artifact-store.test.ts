@@ -248,7 +248,7 @@ describe('a ledger written by the rewind before the store', () => {
       await ledger.close();
       // Back to the schema before migration 0006 (and the ones after it).
       const raw = new Database(file);
-      raw.exec(`DROP INDEX releases_digest; DROP INDEX operations_env_version; DROP TABLE drills; ALTER TABLE releases DROP COLUMN drill; ALTER TABLE releases DROP COLUMN committed_at; ALTER TABLE backups DROP COLUMN test_restore; DROP TABLE notify_outbox; DROP TABLE checklist_ticks; DROP TABLE incident_operations; DROP TABLE incidents; DELETE FROM rewind_migration WHERE name >= '0006'`);
+      raw.exec(`DROP INDEX releases_digest; DROP INDEX operations_env_version; DROP INDEX releases_env_version_times; DROP INDEX steps_operation_kind; DROP TABLE drills; ALTER TABLE releases DROP COLUMN drill; ALTER TABLE releases DROP COLUMN committed_at; ALTER TABLE backups DROP COLUMN test_restore; DROP TABLE notify_outbox; DROP TABLE checklist_ticks; DROP TABLE incident_operations; DROP TABLE incidents; DELETE FROM rewind_migration WHERE name >= '0006'`);
       raw.close();
 
       const reopened = await openLedger(file);

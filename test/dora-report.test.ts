@@ -3,10 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect, type CompiledQuery } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeDora, type DoraReport, type DoraWindow } from '../src/core/report/dora-metrics.js';
 import { viewIncident } from '../src/core/incidents/incident-view.js';
+import { indexHint, readDoraRows } from '../src/ledger/dora-queries.js';
+import type { LedgerTables } from '../src/ledger/ledger-tables.js';
 import { openLedger } from '../src/ledger/open-ledger.js';
 import type { IncidentRecord, Ledger, OperationRecord, StepRecord } from '../src/ports/ledger.js';
 import { toJson } from '../src/util/iso-times.js';
@@ -143,6 +147,25 @@ describe('report dora on a SQLite ledger', () => {
     const staging = computeDora('staging', await ledger.readDoraRows('staging', WINDOW), WINDOW);
     expect(staging.deploymentFrequency.deploys).toBe(HISTORY.operations.filter((o) => o.env === 'staging' && o.started_at >= WINDOW.since).length);
     expect(staging.changeFailureRate.failed).toBe(0);
+  });
+
+  it('reads SQLite from covering indexes only: no operation, step or release row is read (their plans and facts are KBs)', async () => {
+    const queries: CompiledQuery[] = [];
+    const database = new Database(file, { readonly: true });
+    const db = new Kysely<LedgerTables>({ dialect: new SqliteDialect({ database }), log: (event) => void queries.push(event.query) });
+    try {
+      const rows = await readDoraRows(db, ENV, WINDOW, indexHint('sqlite'));
+      expect(computeDora(ENV, rows, WINDOW)).toEqual(report);
+      const plans = queries.map((q) => database.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...(q.parameters as unknown[])).map((r) => (r as { detail: string }).detail));
+      const reads = plans.flat().filter((d) => /^(SEARCH|SCAN) (o|s|r|p|m)\b/.test(d));
+      expect(reads.length).toBeGreaterThan(10);
+      // Every read of operations (o, p, m), steps (s) and releases (r) is an index-only one; a
+      // correlated EXISTS seeks a version's deploys, never scans the window again per row.
+      expect(reads.filter((d) => !d.includes('USING COVERING INDEX'))).toEqual([]);
+      expect(reads.filter((d) => /^SEARCH p /.test(d) && !d.includes('operations_env_version (env=? AND to_version=? AND kind=? AND state=?'))).toEqual([]);
+    } finally {
+      await db.destroy();
+    }
   });
 
   it('a window that starts mid-history leaves out what came before it, and still agrees', async () => {

@@ -22,6 +22,16 @@ const SWITCH_KINDS = sql`('activate', 'shift-traffic')`;
 /** Checks after a switch; all passed means service restored (incident-view's rule). */
 const CHECK_KINDS = sql`('health', 'smoke', 'watch', 'db-verify')`;
 const ID_BATCH = 500;
+
+/**
+ * Names the covering index a join must use (migration 0011) on SQLite: its planner, without
+ * statistics (rewind runs no ANALYZE), prefers the unique (env, version) index for the release join
+ * and reads every release's row, overflow pages past its database facts included, and can pick an
+ * index that leaves a correlated EXISTS scanning the window once per row. PostgreSQL plans from
+ * the statistics autovacuum keeps, and gets no hint.
+ */
+export type IndexHint = (index: string) => RawBuilder<unknown>;
+export const indexHint = (dialect: 'sqlite' | 'postgres'): IndexHint => (dialect === 'sqlite' ? (index) => sql.raw(`INDEXED BY ${index}`) : () => sql``);
 const DAY_MS = sql.lit(86_400_000);
 
 type Num = number | string | null;
@@ -51,23 +61,23 @@ interface JournalSqlRow {
 
 const num = (v: Num): number | null => (v === null || v === undefined ? null : Number(v));
 
-function operationsQuery(where: RawBuilder<unknown>, since: number): RawBuilder<OperationSqlRow> {
+function operationsQuery(where: RawBuilder<unknown>, since: number, via: IndexHint): RawBuilder<OperationSqlRow> {
   return sql<OperationSqlRow>`
     SELECT o.id, o.kind, o.state, o.to_version, o.from_version, o.parent_id, o.started_at, o.finished_at,
       r.committed_at, r.created_at AS registered_at, io.incident_id,
       CASE WHEN o.kind = 'deploy' AND o.state = 'succeeded' AND r.created_at < ${since}
-        AND EXISTS (SELECT 1 FROM operations p WHERE p.env = o.env AND p.to_version = o.to_version
+        AND EXISTS (SELECT 1 FROM operations p ${via('operations_env_version')} WHERE p.env = o.env AND p.to_version = o.to_version
           AND p.kind = 'deploy' AND p.state = 'succeeded' AND p.started_at < ${since})
         THEN 1 ELSE 0 END AS deployed_before,
       ${DRILL_RELEASE} AS drill
     FROM operations o
     LEFT JOIN incident_operations io ON io.operation_id = o.id
-    LEFT JOIN releases r ON r.env = o.env AND r.version = (CASE WHEN o.kind = 'deploy' THEN o.to_version ELSE o.from_version END)
+    LEFT JOIN releases r ${via('releases_env_version_times')} ON r.env = o.env AND r.version = (CASE WHEN o.kind = 'deploy' THEN o.to_version ELSE o.from_version END)
     WHERE o.kind IN ('deploy', 'rollback') AND ${where}`;
 }
 
 /** Journals of rollbacks and of deploys that did not succeed (a succeeded deploy went live: its journal is not needed). */
-function journalsQuery(where: RawBuilder<unknown>): RawBuilder<JournalSqlRow> {
+function journalsQuery(where: RawBuilder<unknown>, via: IndexHint): RawBuilder<JournalSqlRow> {
   return sql<JournalSqlRow>`
     SELECT s.operation_id,
       MAX(CASE WHEN s.kind IN ${SWITCH_KINDS} AND s.state = 'succeeded' THEN 1 ELSE 0 END) AS activated,
@@ -75,7 +85,7 @@ function journalsQuery(where: RawBuilder<unknown>): RawBuilder<JournalSqlRow> {
       SUM(CASE WHEN s.kind IN ${CHECK_KINDS} THEN 1 ELSE 0 END) AS checks,
       SUM(CASE WHEN s.kind IN ${CHECK_KINDS} AND s.state = 'succeeded' THEN 1 ELSE 0 END) AS checks_passed,
       MAX(CASE WHEN s.kind IN ${CHECK_KINDS} THEN COALESCE(s.finished_at, s.started_at) END) AS last_check_at
-    FROM operations o JOIN steps s ON s.operation_id = o.id
+    FROM operations o JOIN steps s ${via('steps_operation_kind')} ON s.operation_id = o.id
     WHERE (o.kind = 'rollback' OR (o.kind = 'deploy' AND o.state <> 'succeeded')) AND ${where}
     GROUP BY s.operation_id`;
 }
@@ -86,20 +96,20 @@ function journalsQuery(where: RawBuilder<unknown>): RawBuilder<JournalSqlRow> {
  * above, or earlier in it, ties broken by id as the report's sort does), and its lead time (null: no
  * release row). Joined to nothing the counting does not read.
  */
-function succeededQuery(env: string, since: number, until: number): RawBuilder<unknown> {
+function succeededQuery(env: string, since: number, until: number, via: IndexHint): RawBuilder<unknown> {
   return sql`
     SELECT COALESCE(o.finished_at, o.started_at) AS end_at, ${DRILL_RELEASE} AS drill,
       COALESCE(o.finished_at, o.started_at) - COALESCE(r.committed_at, r.created_at) AS lead_ms,
       CASE WHEN r.committed_at IS NULL THEN 0 ELSE 1 END AS from_commit,
       CASE WHEN (r.created_at < ${since}
-          AND EXISTS (SELECT 1 FROM operations p WHERE p.env = o.env AND p.to_version = o.to_version
+          AND EXISTS (SELECT 1 FROM operations p ${via('operations_env_version')} WHERE p.env = o.env AND p.to_version = o.to_version
             AND p.kind = 'deploy' AND p.state = 'succeeded' AND p.started_at < ${since}))
-        OR EXISTS (SELECT 1 FROM operations p WHERE p.env = o.env AND p.to_version = o.to_version
+        OR EXISTS (SELECT 1 FROM operations p ${via('operations_env_version')} WHERE p.env = o.env AND p.to_version = o.to_version
           AND p.kind = 'deploy' AND p.state = 'succeeded' AND p.started_at >= ${since}
           AND (p.started_at < o.started_at OR (p.started_at = o.started_at AND p.id < o.id)))
         THEN 1 ELSE 0 END AS redeploy
     FROM operations o
-    LEFT JOIN releases r ON r.env = o.env AND r.version = o.to_version
+    LEFT JOIN releases r ${via('releases_env_version_times')} ON r.env = o.env AND r.version = o.to_version
     WHERE o.env = ${env} AND o.kind = 'deploy' AND o.state = 'succeeded' AND o.started_at >= ${since} AND o.started_at < ${until}`;
 }
 
@@ -128,14 +138,14 @@ interface CountedSqlRow {
  * samples), instead of a JS row per deploy. Integer division on both dialects: the times are
  * integer columns, the window's bounds are cast to BIGINT.
  */
-async function countSucceeded(db: Kysely<LedgerTables>, env: string, since: number, until: number): Promise<DoraSucceededDeploys> {
+async function countSucceeded(db: Kysely<LedgerTables>, env: string, since: number, until: number, via: IndexHint): Promise<DoraSucceededDeploys> {
   const lo = sql`CAST(${since} AS BIGINT)`;
   const hi = sql`CAST(${until} AS BIGINT)`;
   // The ranks are ⌊(n − 1)·p⌋ and the next; a slot either side absorbs any rounding of the
   // floating-point product, and the exact ones are picked below as util/percentile.ts computes them.
   const near = (tenths: number) => sql`ranked.rn BETWEEN (ranked.total - 1) * ${sql.lit(tenths)} / 10 - 1 AND (ranked.total - 1) * ${sql.lit(tenths)} / 10 + 2`;
   const result = await sql<CountedSqlRow>`
-    WITH s AS MATERIALIZED (${succeededQuery(env, since, until)})
+    WITH ok AS MATERIALIZED (${succeededQuery(env, since, until, via)})
     SELECT 0 AS part, abs_day, from_until, from_since, drill, COUNT(*) AS n,
       SUM(redeploy) AS redeploys,
       SUM(CASE WHEN redeploy = 0 AND lead_ms IS NULL THEN 1 ELSE 0 END) AS no_release,
@@ -143,15 +153,15 @@ async function countSucceeded(db: Kysely<LedgerTables>, env: string, since: numb
       SUM(CASE WHEN redeploy = 0 AND lead_ms >= 0 THEN 1 ELSE 0 END) AS samples,
       SUM(CASE WHEN redeploy = 0 AND lead_ms >= 0 THEN from_commit ELSE 0 END) AS from_commit,
       NULL AS rn, NULL AS lead_ms
-    FROM (SELECT s.drill, s.redeploy, s.lead_ms, s.from_commit, s.end_at / ${DAY_MS} AS abs_day,
-        CASE WHEN s.end_at < ${hi} THEN -((${hi} - 1 - s.end_at) / ${DAY_MS}) - 1 END AS from_until,
-        CASE WHEN s.end_at >= ${lo} THEN (s.end_at - ${lo}) / ${DAY_MS} END AS from_since
-      FROM s) g
+    FROM (SELECT ok.drill, ok.redeploy, ok.lead_ms, ok.from_commit, ok.end_at / ${DAY_MS} AS abs_day,
+        CASE WHEN ok.end_at < ${hi} THEN -((${hi} - 1 - ok.end_at) / ${DAY_MS}) - 1 END AS from_until,
+        CASE WHEN ok.end_at >= ${lo} THEN (ok.end_at - ${lo}) / ${DAY_MS} END AS from_since
+      FROM ok) g
     GROUP BY abs_day, from_until, from_since, drill
     UNION ALL
     SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, ranked.rn, ranked.lead_ms
-    FROM (SELECT s.lead_ms, ROW_NUMBER() OVER (ORDER BY s.lead_ms) - 1 AS rn, COUNT(*) OVER () AS total
-      FROM s WHERE s.drill = 0 AND s.redeploy = 0 AND s.lead_ms >= 0) ranked
+    FROM (SELECT ok.lead_ms, ROW_NUMBER() OVER (ORDER BY ok.lead_ms) - 1 AS rn, COUNT(*) OVER () AS total
+      FROM ok WHERE ok.drill = 0 AND ok.redeploy = 0 AND ok.lead_ms >= 0) ranked
     WHERE ${near(5)} OR ${near(9)}`.execute(db);
   const counted: DoraSucceededDeploys = {
     deploys: 0,
@@ -197,22 +207,22 @@ async function countSucceeded(db: Kysely<LedgerTables>, env: string, since: numb
 
 const NO_STEPS: DoraJournal = { activated: false, firstFailedAt: null, checks: 0, checksPassed: 0, lastCheckAt: null };
 
-export async function readDoraRows(db: Kysely<LedgerTables>, env: string, window: { since: number; until: number }): Promise<DoraRows> {
+export async function readDoraRows(db: Kysely<LedgerTables>, env: string, window: { since: number; until: number }, via: IndexHint): Promise<DoraRows> {
   const { since, until } = window;
   const inWindow = sql`o.env = ${env} AND o.started_at >= ${since} AND o.started_at < ${until}`;
   // Succeeded deploys are counted by countSucceeded; rows come for the rest, and for a succeeded one
   // only when something names it (fetched by id or version below, like rows from outside the window).
   const notSucceeded = sql`${inWindow} AND NOT (o.kind = 'deploy' AND o.state = 'succeeded')`;
   const [operationRows, journalRows, incidentRows, succeeded, succeededParents] = await Promise.all([
-    operationsQuery(notSucceeded, since).execute(db),
-    journalsQuery(inWindow).execute(db),
+    operationsQuery(notSucceeded, since, via).execute(db),
+    journalsQuery(inWindow, via).execute(db),
     // fields is read only when it holds a person's detection time (most incidents have none).
     sql<{ id: Num; opened_at: Num; fields: string | null; operation_id: string | null }>`
       SELECT i.id, i.opened_at, CASE WHEN i.fields LIKE '%detectedAt%' THEN i.fields END AS fields, io.operation_id
       FROM incidents i LEFT JOIN incident_operations io ON io.incident_id = i.id
       WHERE i.env = ${env} AND i.opened_at >= ${since} AND i.opened_at < ${until}
       ORDER BY i.id`.execute(db),
-    countSucceeded(db, env, since, until),
+    countSucceeded(db, env, since, until, via),
     // A succeeded deploy's own parent is looked up like any in-window row's (rarely set on a deploy).
     sql<{ parent_id: string }>`SELECT o.parent_id FROM operations o
       WHERE ${inWindow} AND o.kind = 'deploy' AND o.state = 'succeeded' AND o.parent_id IS NOT NULL`.execute(db),
@@ -258,7 +268,7 @@ export async function readDoraRows(db: Kysely<LedgerTables>, env: string, window
   const fetch = async (ids: string[], column: RawBuilder<unknown>, scope: RawBuilder<unknown>, succeededOnly: boolean) => {
     for (let start = 0; start < ids.length; start += ID_BATCH) {
       const where = sql`${scope} AND ${column} IN (${sql.join(ids.slice(start, start + ID_BATCH))})`;
-      const [more, moreJournals] = await Promise.all([operationsQuery(where, since).execute(db), succeededOnly ? { rows: [] } : journalsQuery(where).execute(db)]);
+      const [more, moreJournals] = await Promise.all([operationsQuery(where, since, via).execute(db), succeededOnly ? { rows: [] } : journalsQuery(where, via).execute(db)]);
       add(more.rows);
       addJournals(moreJournals.rows);
     }
@@ -277,7 +287,7 @@ export async function readDoraRows(db: Kysely<LedgerTables>, env: string, window
   // The in-window manual rollbacks' versions in one semi-join (thousands at 100k releases).
   const manualInWindow = sql`SELECT m.from_version FROM operations m WHERE m.env = ${env} AND m.started_at >= ${since}
     AND m.started_at < ${until} AND m.kind = 'rollback' AND m.parent_id IS NULL AND m.from_version IS NOT NULL`;
-  add((await operationsQuery(sql`${succeededInWindow} AND o.to_version IN (${manualInWindow})`, since).execute(db)).rows);
+  add((await operationsQuery(sql`${succeededInWindow} AND o.to_version IN (${manualInWindow})`, since, via).execute(db)).rows);
   await fetch([...parents].filter((id) => !seen.has(id)), sql`o.id`, succeededInWindow, true);
   await fetch([...versions], sql`o.to_version`, succeededInWindow, true);
 

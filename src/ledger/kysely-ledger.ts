@@ -29,7 +29,7 @@ import type {
 } from '../ports/ledger.js';
 import type { LedgerTables } from './ledger-tables.js';
 import * as incidents from './incident-queries.js';
-import { readDoraRows } from './dora-queries.js';
+import { indexHint, readDoraRows } from './dora-queries.js';
 import type { DoraRows } from '../ports/ledger-dora.js';
 import type { ChecklistTick, IncidentChange, IncidentRecord, IncidentStatus, NewIncident } from '../ports/ledger-incidents.js';
 import type { RowCounts } from '../ports/database-engine.js';
@@ -517,7 +517,7 @@ export class KyselyLedger implements Ledger {
   }
 
   readDoraRows(env: string, window: { since: number; until: number }): Promise<DoraRows> {
-    return readDoraRows(this.db, env, window);
+    return readDoraRows(this.db, env, window, indexHint(this.dialect));
   }
 
   createIncident(incident: NewIncident): Promise<IncidentRecord> {

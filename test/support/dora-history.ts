@@ -8,6 +8,8 @@ import type { LedgerTables } from '../../src/ledger/ledger-tables.js';
  * through the Ledger API; the bench loads 100,000. A little noise goes to a second environment,
  * which no number may count.
  *
+ * Rows are stored at their real size (plans of about 4 KB, releases with their database facts, a real deploy's bookkeeping steps).
+ *
  * Per release, in time order: 5 % stop in preflight (never live); 12 % fail their health check after
  * activation and are rolled back automatically (one rollback in ten fails, one in ten has no check;
  * 85 % open or join an incident); 3 % succeed and are rolled back by hand hours later (70 % with an
@@ -69,9 +71,14 @@ export function generateDoraHistory(options: DoraHistoryOptions): DoraHistory {
   let seq = 0;
 
   const step = (operation: string, idx: number, kind: string, state: string, startedAt: number, ms: number) =>
-    history.steps.push({ operation_id: operation, idx, step_id: kind, kind, state, attempt: 1, detail: JSON.stringify({ message: `${kind} ${state}` }), started_at: startedAt, finished_at: startedAt + ms });
+    history.steps.push({ operation_id: operation, idx, step_id: kind, kind, state, attempt: 1, detail: stepDetail(kind, state, ms), started_at: startedAt, finished_at: startedAt + ms });
+  /** The bookkeeping steps a real deploy journals around the ones the report reads (none of them switches or checks). */
+  const chores = (operation: string, idx: number, kinds: readonly string[], startedAt: number) => {
+    for (const [k, kind] of kinds.entries()) step(operation, idx + k, kind, 'succeeded', startedAt + k * 50, 40);
+    return idx + kinds.length;
+  };
   const operation = (o: Partial<OperationRow> & Pick<OperationRow, 'id' | 'kind' | 'to_version' | 'state' | 'started_at'>, where = env) =>
-    history.operations.push({ env: where, from_version: null, plan: '{}', actor: 'ci', parent_id: null, reason: null, error: null, finished_at: o.started_at + M, ...o });
+    history.operations.push({ env: where, from_version: null, plan: o.kind === 'rollback' ? ROLLBACK_PLAN : DEPLOY_PLAN, actor: 'ci', parent_id: null, reason: null, error: null, finished_at: o.started_at + M, ...o });
   /** A rollback opens an incident, or joins the open one (closing it now and then, as people do). */
   const incidentFor = (rollbackId: string, facts: Record<string, unknown>, startedAt: number, detectedAt: number | null) => {
     if (openIncident && random() < 0.5) {
@@ -91,8 +98,10 @@ export function generateDoraHistory(options: DoraHistoryOptions): DoraHistory {
   const rollback = (id: string, parent: string | null, from: string, to: string, startedAt: number, withIncident: boolean, detectedAt: number | null) => {
     const fails = random() < 0.1;
     const unchecked = !fails && random() < 0.1;
-    step(id, 0, 'activate', 'succeeded', startedAt, 10 * S);
-    if (!unchecked) step(id, 1, 'health', fails ? 'failed' : 'succeeded', startedAt + 10 * S, between(5, 120) * S);
+    const first = chores(id, 0, ['rollback-start', 'prepare'], startedAt - 2 * S);
+    step(id, first, 'activate', 'succeeded', startedAt, 10 * S);
+    if (!unchecked) step(id, first + 1, 'health', fails ? 'failed' : 'succeeded', startedAt + 10 * S, between(5, 120) * S);
+    if (!fails) chores(id, first + 2, ['rollback-complete'], startedAt + 3 * M - S);
     const finished = startedAt + (unchecked ? 15 * S : 3 * M);
     operation({ id, kind: 'rollback', from_version: from, to_version: to, state: fails ? 'failed' : 'succeeded', parent_id: parent, started_at: startedAt, finished_at: finished, actor: parent ? 'rewind' : 'oncall' });
     if (!fails) current = to;
@@ -115,7 +124,7 @@ export function generateDoraHistory(options: DoraHistoryOptions): DoraHistory {
       ci: 'passed',
       state: 'registered',
       good_seq: null,
-      database_facts: null,
+      database_facts: DATABASE_FACTS,
       drill: 0,
       created_at: registeredAt,
       updated_at: registeredAt,
@@ -123,22 +132,25 @@ export function generateDoraHistory(options: DoraHistoryOptions): DoraHistory {
     const id = `d-${i}`;
     const from = current;
     const roll = random();
-    step(id, 0, 'disk-space', roll < 0.05 ? 'failed' : 'succeeded', t, 2 * S);
+    const first = chores(id, 0, ['record-running'], t - S);
+    step(id, first, 'disk-space', roll < 0.05 ? 'failed' : 'succeeded', t, 2 * S);
+    const next = roll < 0.05 ? first + 1 : chores(id, first + 1, ['baseline-health', 'prepare'], t + 3 * S);
     if (roll < 0.05) {
       operation({ id, kind: 'deploy', from_version: from, to_version: version, state: 'failed', started_at: t, finished_at: t + 3 * S, error: 'disk-space: full' });
     } else if (roll < 0.17 && from !== null) {
-      step(id, 1, 'activate', 'succeeded', t + 30 * S, 10 * S);
-      step(id, 2, 'health', 'failed', t + 40 * S, 80 * S);
+      step(id, next, 'activate', 'succeeded', t + 30 * S, 10 * S);
+      step(id, next + 1, 'health', 'failed', t + 40 * S, 80 * S);
       operation({ id, kind: 'deploy', from_version: from, to_version: version, state: 'failed', started_at: t, finished_at: t + 2 * M, error: 'health: 500' });
       rollback(`r-${i}`, id, version, from, t + 2 * M + 5 * S, random() < 0.85, null);
     } else if (roll < 0.19 && from !== null) {
-      step(id, 1, 'activate', 'succeeded', t + 30 * S, 10 * S);
-      step(id, 2, 'watch', 'inconclusive', t + 40 * S, 5 * M);
+      step(id, next, 'activate', 'succeeded', t + 30 * S, 10 * S);
+      step(id, next + 1, 'watch', 'inconclusive', t + 40 * S, 5 * M);
       operation({ id, kind: 'deploy', from_version: from, to_version: version, state: 'failed', started_at: t, finished_at: t + 6 * M, error: 'watch: no data' });
       current = version;
     } else {
-      step(id, 1, 'activate', 'succeeded', t + 30 * S, 10 * S);
-      step(id, 2, 'health', 'succeeded', t + 40 * S, between(5, 60) * S);
+      step(id, next, 'activate', 'succeeded', t + 30 * S, 10 * S);
+      step(id, next + 1, 'health', 'succeeded', t + 40 * S, between(5, 60) * S);
+      chores(id, next + 2, ['mark-good', 'prune'], t + 2 * M - S);
       operation({ id, kind: 'deploy', from_version: from, to_version: version, state: 'succeeded', started_at: t, finished_at: t + 2 * M });
       current = version;
       goodVersions.push(version);
@@ -161,6 +173,52 @@ export function generateDoraHistory(options: DoraHistoryOptions): DoraHistory {
   const last = history.releases.at(-1);
   if (last) operation({ id: 'running', kind: 'deploy', from_version: current, to_version: last.version, state: 'running', started_at: options.end - M, finished_at: null });
   return history;
+}
+
+/**
+ * What rewind stores per operation and step, at its real size: a plan is its whole JSON (about 4 KB
+ * for a PM2 deploy, see any ledger's operations.plan), a step's detail a message and its facts
+ * (100 to 350 bytes). One string per kind, shared by every row: the rows are big on disk, not in memory.
+ */
+const planOf = (kind: string, steps: readonly string[]) =>
+  JSON.stringify({
+    version: 1,
+    kind,
+    notes: ['the release that runs now is recorded first, so that a failure can put it back'],
+    steps: steps.map((id) => ({
+      id,
+      kind: id,
+      phase: 'apply',
+      title: `${id}: what the step does, as the operator reads it in --dry-run`,
+      commands: [],
+      effects: [`${id} on /srv/app/releases/<version> (stored artifact sha256:${'0'.repeat(64)}), checked against its recorded tree digest before anything switches`],
+      params: { artifact: '/srv/app/artifacts/app-<version>.tgz', stored: `/var/lib/rewind/artifacts/sha256/${'0'.repeat(64)}` },
+    })),
+  });
+const DEPLOY_PLAN = planOf('deploy', ['record-running', 'disk-space', 'baseline-health', 'prepare', 'activate', 'health', 'mark-good', 'prune']);
+const ROLLBACK_PLAN = planOf('rollback', ['rollback-start', 'prepare', 'activate', 'health', 'rollback-complete']);
+/** A release's database facts with the live schema rewind records for drift detection (about 3 KB for a small app). */
+const DATABASE_FACTS = JSON.stringify({
+  migrations: [{ id: '20260101000000_users', name: 'users', hasDown: true }],
+  verdict: 'additive',
+  reasons: [],
+  preUpgradeBackupId: 1,
+  schema: {
+    tables: Array.from({ length: 12 }, (_, t) => ({
+      name: `table_${t}`,
+      columns: Array.from({ length: 6 }, (_, c) => ({ name: `column_${c}`, type: c === 0 ? 'bigint' : 'text', nullable: c > 1, default: null })),
+    })),
+  },
+});
+const details = new Map<string, string>();
+function stepDetail(kind: string, state: string, ms: number): string {
+  const key = `${kind} ${state} ${ms}`;
+  let detail = details.get(key);
+  if (detail === undefined) {
+    detail = JSON.stringify({ message: `${kind} ${state}: GET http://127.0.0.1:3000/health → status 200 after 1 attempt(s), checked against /srv/app/releases/current`, durationMs: ms, attempts: 1, path: '/srv/app/releases/current' });
+    details.set(key, detail);
+  }
+  return detail;
 }
 
 const INSERT_ORDER = ['releases', 'operations', 'steps', 'incidents', 'incident_operations'] as const;
