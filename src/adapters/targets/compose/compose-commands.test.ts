@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CommandResult, CommandSpec, Executor } from '../../../ports/executor.js';
-import { composeCommand, upCommand, type ComposeInvocation } from './compose-commands.js';
+import { composeCommand, healthcheckExecArgs, upCommand, type ComposeInvocation } from './compose-commands.js';
 import { composeTargetSchema } from './compose-config.js';
 import { overrideYaml } from './compose-state.js';
 import { ComposeTarget } from './compose-target.js';
@@ -89,5 +89,21 @@ describe('command: auto', () => {
     const { target, cleanup } = await targetWith({ 'docker compose version': 1, 'docker-compose version': 127 });
     await expect(target.checkServices(['web'])).rejects.toMatchObject({ code: 'REWIND_E_COMPOSE_UNAVAILABLE', message: expect.stringContaining('docker-compose version') });
     await cleanup();
+  });
+});
+
+describe('healthcheckExecArgs: a container\'s own HEALTHCHECK test, as Docker runs it', () => {
+  it('CMD is an argv; CMD-SHELL goes through the image\'s shell, else /bin/sh -c', () => {
+    expect(healthcheckExecArgs('abc', ['CMD', 'curl', '-f', 'http://127.0.0.1/health'])).toEqual(['exec', 'abc', 'curl', '-f', 'http://127.0.0.1/health']);
+    expect(healthcheckExecArgs('abc', ['CMD-SHELL', 'curl -f http://127.0.0.1/ || exit 1'])).toEqual(['exec', 'abc', '/bin/sh', '-c', 'curl -f http://127.0.0.1/ || exit 1']);
+    expect(healthcheckExecArgs('abc', ['CMD-SHELL', 'check'], ['/bin/bash', '-o', 'pipefail', '-c'])).toEqual(['exec', 'abc', '/bin/bash', '-o', 'pipefail', '-c', 'check']);
+  });
+  it('NONE, an empty or inherited test and unknown forms give nothing to run', () => {
+    expect(healthcheckExecArgs('abc', ['NONE'])).toBeNull();
+    expect(healthcheckExecArgs('abc', [])).toBeNull();
+    expect(healthcheckExecArgs('abc', null)).toBeNull();
+    expect(healthcheckExecArgs('abc', undefined)).toBeNull();
+    expect(healthcheckExecArgs('abc', ['CMD'])).toBeNull();
+    expect(healthcheckExecArgs('abc', ['SHELL', 'x'])).toBeNull();
   });
 });

@@ -57,3 +57,15 @@ export function dockerCommand(docker: string, env: Readonly<Record<string, strin
 export function projectContainersArgs(project: string, options: { all?: boolean; service?: string } = {}): string[] {
   return ['ps', ...(options.all ? ['-a'] : []), '-q', '--no-trunc', '--filter', `label=com.docker.compose.project=${project}`, ...(options.service ? ['--filter', `label=com.docker.compose.service=${options.service}`] : [])];
 }
+
+/**
+ * `docker exec` of a container's own HEALTHCHECK test (Docker's `Config.Healthcheck.Test`), as Docker
+ * itself runs it: `CMD` is an argv, `CMD-SHELL` a string for the image's shell (`Config.Shell`, else
+ * `/bin/sh -c`). null for `NONE`, an inherited empty test, or a form Docker does not define.
+ */
+export function healthcheckExecArgs(containerId: string, test: readonly string[] | null | undefined, shell?: readonly string[] | null): string[] | null {
+  if (!test || test.length < 2) return null;
+  if (test[0] === 'CMD') return ['exec', containerId, ...test.slice(1)];
+  if (test[0] === 'CMD-SHELL' && test.length === 2) return ['exec', containerId, ...(shell?.length ? shell : ['/bin/sh', '-c']), test[1]!];
+  return null;
+}

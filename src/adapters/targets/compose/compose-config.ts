@@ -32,6 +32,10 @@ export const composeTargetSchema = z.strictObject({
     .describe('Refuse `release register --image service=repo:tag` without a digest; by default a tag is resolved to its digest once, when the release is registered.'),
   keep: z.number().int().min(1).default(5).describe('Releases whose images are kept; the images of the current release, the LKG and any in use are never removed.'),
   healthTimeoutMs: z.number().int().min(1000).default(120_000).describe("How long activate waits for the changed services' containers to report healthy (their own HEALTHCHECK), or to run when they define none."),
+  execHealthcheck: z
+    .boolean()
+    .default(true)
+    .describe("While Docker still reports a changed service's container `starting`, run its own HEALTHCHECK test right away with `docker exec` and take a pass as healthy, instead of waiting up to the healthcheck's interval (30 s by default) for Docker to run it. A failure proves nothing: only Docker's `unhealthy` (after its retries) fails the activation. false: wait for Docker's status."),
   commandTimeoutMs: z.number().int().min(1000).default(600_000).describe('Timeout of each docker and compose call (a pull of a large image is one).'),
 });
 

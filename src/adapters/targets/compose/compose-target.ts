@@ -6,7 +6,7 @@ import { isRewindError, RewindError } from '../../../errors/rewind-error.js';
 import type { CommandResult, CommandSpec, Executor } from '../../../ports/executor.js';
 import { failed, succeeded, type Outcome } from '../../../ports/outcome.js';
 import { DEFAULT_TARGET_CAPABILITIES, type ActionDescription, type FreeSpace, type ReleaseArtifact, type ServedProcess, type Target, type TargetCapabilities } from '../../../ports/target.js';
-import { composeCommand, dockerCommand, projectContainersArgs, servicesCommand, stopCommand, upCommand, versionProbes, type ComposeFlavour, type ComposeInvocation } from './compose-commands.js';
+import { composeCommand, dockerCommand, healthcheckExecArgs, projectContainersArgs, servicesCommand, stopCommand, upCommand, versionProbes, type ComposeFlavour, type ComposeInvocation } from './compose-commands.js';
 import { COMPOSE_TARGET_TYPE, type ComposeTargetConfig } from './compose-config.js';
 import { ComposeState, MANIFEST_FILE, type ImageManifest, type Pins } from './compose-state.js';
 import { parseImageReference } from './image-reference.js';
@@ -19,7 +19,7 @@ export type ResolvedComposeConfig = ComposeTargetConfig & { stateDir: string };
 interface InspectedContainer {
   Id: string;
   Name: string;
-  Config: { Image: string; Labels: Record<string, string> | null };
+  Config: { Image: string; Labels: Record<string, string> | null; Healthcheck?: { Test?: string[] | null; Timeout?: number } | null; Shell?: string[] | null };
   State: { Status: string; Running: boolean; StartedAt: string; Health?: { Status: string } };
 }
 
@@ -159,7 +159,7 @@ export class ComposeTarget implements Target {
       commands: [upCommand({ ...at, override: this.state.overrideFile }, services)],
       effects: [
         `write ${this.state.overrideFile} (image and label rewind.version=${version} per service${this.config.imageVariables ? `; ${Object.values(this.config.imageVariables).join(', ')} set in the environment of every compose call` : ''}), then ${this.state.pinsFile}`,
-        `wait up to ${this.config.healthTimeoutMs} ms for the containers of ${services.join(', ')} to be healthy (docker inspect .State.Health; running, for services without a healthcheck)`,
+        `wait up to ${this.config.healthTimeoutMs} ms for the containers of ${services.join(', ')} to be healthy (docker inspect .State.Health; running, for services without a healthcheck${this.config.execHealthcheck ? "; while Docker says starting, their own HEALTHCHECK test is run at once with docker exec <container> <test>, and a pass counts" : ''})`,
         'on failure, put the previous pins back (the containers are left for the rollback to replace)',
         ...note,
       ],
@@ -251,16 +251,25 @@ export class ComposeTarget implements Target {
     }
   }
 
-  /** Until every container of `services` runs `images` and is healthy (or running, without a healthcheck). */
+  /**
+   * Until every container of `services` runs `images` and is healthy (or running, without a
+   * healthcheck). A container Docker still calls `starting` has its own healthcheck test run at once
+   * by `docker exec` (execHealthcheck): Docker runs the first one only an interval after the start
+   * (30 s by default), which would be the slowest part of every rollback. A pass is what Docker's
+   * next probe would conclude (one pass makes a container healthy); a failure is left to Docker's
+   * retries, so `unhealthy` still comes only from Docker.
+   */
   private async waitHealthy(services: readonly string[], images: Record<string, string>): Promise<string> {
     const deadline = Date.now() + this.config.healthTimeoutMs;
     let last = '';
+    const passedByExec = new Set<string>();
     // `up -d` has returned: the containers exist. Listed once, then only inspected (one process per poll).
     let ids = await this.containerIds({ all: true });
     for (;;) {
       let containers = await this.inspect(ids);
       if (containers.length < ids.length) containers = await this.inspect((ids = await this.containerIds({ all: true })));
       const pending: string[] = [];
+      const starting: InspectedContainer[] = [];
       let checked = 0;
       for (const service of services) {
         const mine = containers.filter((c) => c.Config.Labels?.['com.docker.compose.service'] === service && c.Config.Image === images[service]);
@@ -270,14 +279,38 @@ export class ComposeTarget implements Target {
           if (health) checked++;
           if (health === 'unhealthy') throw new RewindError('REWIND_E_COMPOSE_UNHEALTHY', `container ${c.Name.replace(/^\//, '')} of ${service} is unhealthy (its own healthcheck)`, { service, container: c.Id.slice(0, 12) });
           if (!c.State.Running) throw new RewindError('REWIND_E_COMPOSE_UNHEALTHY', `container ${c.Name.replace(/^\//, '')} of ${service} is ${c.State.Status}, not running`, { service, container: c.Id.slice(0, 12) });
-          if (health && health !== 'healthy') pending.push(`${service}: ${health}`);
+          if (health === 'starting' && passedByExec.has(c.Id)) continue;
+          if (health && health !== 'healthy') {
+            pending.push(`${service}: ${health}`);
+            if (health === 'starting') starting.push(c);
+          }
         }
       }
-      if (pending.length === 0) return checked ? `(healthy: ${checked} container healthcheck(s))` : '(running; no healthcheck defined)';
+      // Only when Docker's status is all that is left to wait for.
+      if (this.config.execHealthcheck && starting.length > 0 && starting.length === pending.length) {
+        const results = await Promise.all(starting.map(async (c) => ({ c, passed: await this.execHealthcheck(c, deadline) })));
+        for (const { c, passed } of results) if (passed) passedByExec.add(c.Id);
+        if (results.every((r) => r.passed)) pending.length = 0;
+      }
+      if (pending.length === 0) {
+        if (!checked) return '(running; no healthcheck defined)';
+        const byExec = passedByExec.size ? `, ${passedByExec.size} passed when rewind ran it with docker exec while Docker still said starting` : '';
+        return `(healthy: ${checked} container healthcheck(s)${byExec})`;
+      }
       last = pending.join(', ');
       if (Date.now() >= deadline) throw new RewindError('REWIND_E_COMPOSE_UNHEALTHY', `not healthy after ${this.config.healthTimeoutMs} ms (healthTimeoutMs): ${last}`, { pending });
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
+  }
+
+  /** The container's own healthcheck test, run now: true when it exits 0 within its timeout. */
+  private async execHealthcheck(container: InspectedContainer, deadline: number): Promise<boolean> {
+    const args = healthcheckExecArgs(container.Id, container.Config.Healthcheck?.Test, container.Config.Shell);
+    if (!args) return false;
+    // Docker's Timeout is in nanoseconds (0: its default, 30 s).
+    const own = container.Config.Healthcheck?.Timeout ? Math.ceil(container.Config.Healthcheck.Timeout / 1e6) : 30_000;
+    const timeoutMs = Math.max(1000, Math.min(own, deadline - Date.now()));
+    return (await this.runQuiet(this.docker(args, timeoutMs))).exitCode === 0;
   }
 
   private async containerIds(options: { all?: boolean } = {}): Promise<string[]> {
