@@ -2,6 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { inspectArtifact } from '../../artifacts/artifact-digest.js';
+import { failed, type Outcome } from '../../ports/outcome.js';
+import type { ReleaseArtifact } from '../../ports/target.js';
 
 // The targets whose releases live on a platform (compose, ecs, helm, kubernetes) keep, on this
 // machine, only what maps the platform's objects back to rewind releases: one record per prepared
@@ -72,6 +75,24 @@ export class ReleaseRecords<T extends { version: string }> {
     return records;
   }
 
+  /**
+   * The marker a platform target leaves once it has adopted what the platform ran before rewind
+   * (the first deploy's "previous" is that, not nothing): a file holding when, never removed.
+   */
+  get adoptedFile(): string {
+    return join(this.dir, 'adopted');
+  }
+
+  adopted(): boolean {
+    return existsSync(this.adoptedFile);
+  }
+
+  async markAdopted(): Promise<void> {
+    if (this.adopted()) return;
+    await mkdir(this.dir, { recursive: true });
+    await writeFile(this.adoptedFile, `${new Date().toISOString()}\n`);
+  }
+
   async removeRecord(version: string): Promise<void> {
     if (!existsSync(join(this.releasesDir, version))) return;
     const doomed = join(this.releasesDir, `.del-${version}-${randomBytes(4).toString('hex')}`);
@@ -94,4 +115,31 @@ export async function writeManifestDir(stateDir: string, file: string, content: 
   await rm(dir, { recursive: true, force: true });
   await rename(staging, dir);
   return dir;
+}
+
+/**
+ * What a platform target's prepare works from: the record of an earlier prepare of `release` (its
+ * digest must be the registered one), else the registered manifest directory (rewind's stored copy
+ * first, then the path given at register), whose digest is checked before its `file` is read. A
+ * failed Outcome names the mismatch or the missing manifest; `what` says what the manifest is.
+ */
+export async function preparedManifest<M, R extends M & { version: string; digest: string }>(
+  records: ReleaseRecords<R>,
+  release: ReleaseArtifact,
+  file: string,
+  what: string,
+  read: (path: string) => M,
+): Promise<{ manifest: M; existing: R | null } | { failure: Outcome }> {
+  const existing = await records.record(release.version);
+  if (existing && existing.digest !== release.digest) {
+    return { failure: failed(`${release.version} was prepared from digest ${existing.digest}, not the registered ${release.digest}`, { record: records.recordFile(release.version) }, 'REWIND_E_ARTIFACT_DIGEST_MISMATCH') };
+  }
+  if (existing) return { manifest: existing, existing };
+  const source = [release.stored, release.artifact].find((p): p is string => !!p && existsSync(join(p, file)));
+  if (!source) return { failure: failed(`the ${what} of ${release.version} is gone (${[release.stored, release.artifact].filter(Boolean).join(', ')})`, { artifact: release.artifact, stored: release.stored ?? null }, 'REWIND_E_ARTIFACT_NOT_FOUND') };
+  const inspection = await inspectArtifact(source);
+  if (inspection.digest !== release.digest) {
+    return { failure: failed(`${source} has digest ${inspection.digest}, but ${release.version} was registered with ${release.digest}`, { artifact: source, expected: release.digest, actual: inspection.digest }, 'REWIND_E_ARTIFACT_DIGEST_MISMATCH') };
+  }
+  return { manifest: read(join(source, file)), existing: null };
 }

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { statfs } from 'node:fs/promises';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { inspectArtifact } from '../../../artifacts/artifact-digest.js';
 import { isRewindError, RewindError } from '../../../errors/rewind-error.js';
 import type { CommandResult, CommandSpec, Executor } from '../../../ports/executor.js';
@@ -11,6 +10,7 @@ import { COMPOSE_TARGET_TYPE, type ComposeTargetConfig } from './compose-config.
 import { ComposeState, MANIFEST_FILE, type ImageManifest, type Pins } from './compose-state.js';
 import { parseImageReference } from './image-reference.js';
 import { resolveImages } from './resolve-images.js';
+import { freeSpaceAt } from '../../../util/free-space.js';
 
 /** The compose config after resolvePaths: files and stateDir absolute. */
 export type ResolvedComposeConfig = ComposeTargetConfig & { stateDir: string };
@@ -390,10 +390,7 @@ export class ComposeTarget implements Target {
   /** Docker's data root when this machine can see it (a local engine), else the state directory's file system. */
   async freeSpace(): Promise<FreeSpace> {
     const info = await this.runQuiet(this.docker(['info', '--format', '{{.DockerRootDir}}'], 30_000));
-    let probe = info.exitCode === 0 && existsSync(info.stdout.trim()) ? info.stdout.trim() : this.config.stateDir;
-    while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
-    const stats = await statfs(probe);
-    return { bytes: stats.bavail * stats.bsize, path: probe };
+    return freeSpaceAt(info.exitCode === 0 && existsSync(info.stdout.trim()) ? info.stdout.trim() : this.config.stateDir);
   }
 
   /** `release register --image service=reference`: resolves tags to digests once and writes the manifest directory. */

@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../../util/atomic-file.js';
 import { ReleaseRecords } from '../release-records.js';
@@ -32,19 +31,6 @@ export class EcsState extends ReleaseRecords<EcsRecord> {
     return join(this.dir, 'stopped.json');
   }
 
-  get adoptedFile(): string {
-    return join(this.dir, 'adopted');
-  }
-
-  adopted(): boolean {
-    return existsSync(this.adoptedFile);
-  }
-
-  async markAdopted(): Promise<void> {
-    if (this.adopted()) return;
-    await mkdir(this.dir, { recursive: true });
-    await writeFile(this.adoptedFile, `${new Date().toISOString()}\n`);
-  }
 
   async stopped(): Promise<{ desiredCount: number } | null> {
     try {

@@ -1,15 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { statfs } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Service } from '@aws-sdk/client-ecs';
-import { inspectArtifact } from '../../../artifacts/artifact-digest.js';
 import { isRewindError, RewindError } from '../../../errors/rewind-error.js';
 import { failed, succeeded, type Outcome } from '../../../ports/outcome.js';
 import { DEFAULT_TARGET_CAPABILITIES, type ActionDescription, type FreeSpace, type ReleaseArtifact, type ServedProcess, type Target, type TargetCapabilities } from '../../../ports/target.js';
 import { EcsApi, primaryOf } from './ecs-api.js';
 import { ECS_TARGET_TYPE, type EcsServiceConfig } from './ecs-config.js';
 import { EcsState, MANIFEST_FILE, type EcsRecord, type TaskDefinitionManifest } from './ecs-state.js';
-import { writeManifestDir } from '../release-records.js';
+import { preparedManifest, writeManifestDir } from '../release-records.js';
+import { freeSpaceAt } from '../../../util/free-space.js';
 
 const DIGESTED = /@sha256:[0-9a-f]{64}$/;
 
@@ -49,21 +48,9 @@ export class EcsTarget implements Target {
 
   async prepare(release: ReleaseArtifact): Promise<Outcome> {
     try {
-      const existing = await this.state.record(release.version);
-      if (existing && existing.digest !== release.digest) {
-        return failed(`${release.version} was prepared from digest ${existing.digest}, not the registered ${release.digest}`, { record: this.state.recordFile(release.version) }, 'REWIND_E_ARTIFACT_DIGEST_MISMATCH');
-      }
-      let manifest: TaskDefinitionManifest;
-      if (existing) manifest = existing;
-      else {
-        const source = [release.stored, release.artifact].find((p): p is string => !!p && existsSync(join(p, MANIFEST_FILE)));
-        if (!source) return failed(`the task definition manifest of ${release.version} is gone (${[release.stored, release.artifact].filter(Boolean).join(', ')})`, { artifact: release.artifact, stored: release.stored ?? null }, 'REWIND_E_ARTIFACT_NOT_FOUND');
-        const inspection = await inspectArtifact(source);
-        if (inspection.digest !== release.digest) {
-          return failed(`${source} has digest ${inspection.digest}, but ${release.version} was registered with ${release.digest}`, { artifact: source, expected: release.digest, actual: inspection.digest }, 'REWIND_E_ARTIFACT_DIGEST_MISMATCH');
-        }
-        manifest = readManifest(join(source, MANIFEST_FILE));
-      }
+      const found = await preparedManifest(this.state, release, MANIFEST_FILE, 'task definition manifest', readManifest);
+      if ('failure' in found) return found.failure;
+      const { manifest, existing } = found;
       // Checked every time (a rollback's too): a revision deregistered since cannot start new tasks.
       await this.activeTaskDefinition(manifest.taskDefinitionArn);
       if (!existing) await this.state.writeRecord({ version: release.version, digest: release.digest, ...manifest });
@@ -212,10 +199,7 @@ export class EcsTarget implements Target {
   }
 
   async freeSpace(): Promise<FreeSpace> {
-    let probe = this.config.stateDir;
-    while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
-    const stats = await statfs(probe);
-    return { bytes: stats.bavail * stats.bsize, path: probe };
+    return freeSpaceAt(this.config.stateDir);
   }
 
   /**

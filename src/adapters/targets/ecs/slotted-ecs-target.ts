@@ -5,6 +5,7 @@ import type { ActionDescription, FreeSpace, ReleaseArtifact, SlotState, Target, 
 import { writeFileAtomic } from '../../../util/atomic-file.js';
 import { ECS_TARGET_TYPE, type EcsServiceConfig, type EcsTargetConfig } from './ecs-config.js';
 import { EcsTarget } from './ecs-target.js';
+import { slotForRestart } from '../slot-restart.js';
 
 export const ECS_SLOT_NAMES = ['blue', 'green'] as const;
 type SlotName = (typeof ECS_SLOT_NAMES)[number];
@@ -84,7 +85,7 @@ export class SlottedEcsTarget implements Target {
   async activate(version: string): Promise<Outcome> {
     const slots = await this.slots();
     const active = await this.activeVersion();
-    const slot = slots.find((s) => s.version === version) ?? slots.find((s) => s.version !== active) ?? slots[0]!;
+    const slot = slotForRestart(slots, version, active);
     const outcome = await this.startOnSlot(slot.name, version);
     if (outcome.status === 'succeeded') await this.markActive(version);
     return outcome;

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { statfs } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { inspectArtifact } from '../../../artifacts/artifact-digest.js';
 import { isRewindError, RewindError } from '../../../errors/rewind-error.js';
@@ -13,6 +12,7 @@ import { KUBERNETES_TARGET_TYPE, type KubernetesTargetConfig } from './kubernete
 import { KubernetesState, MANIFEST_FILE, type KubeReleaseRecord } from './kubernetes-state.js';
 import { rolloutState } from './rollout-status.js';
 import { writeManifestDir } from '../release-records.js';
+import { freeSpaceAt } from '../../../util/free-space.js';
 
 export type ResolvedKubernetesConfig = KubernetesTargetConfig & { stateDir: string };
 
@@ -273,10 +273,7 @@ export class KubernetesTarget implements Target {
 
   /** The state directory's file system: releases are records there, the images live in registries. */
   async freeSpace(): Promise<FreeSpace> {
-    let probe = this.config.stateDir;
-    while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
-    const stats = await statfs(probe);
-    return { bytes: stats.bavail * stats.bsize, path: probe };
+    return freeSpaceAt(this.config.stateDir);
   }
 
   /**

@@ -1,6 +1,3 @@
-import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ReleaseRecords } from '../release-records.js';
 
 // What the railway target keeps on this machine, under its state directory:
@@ -59,17 +56,4 @@ export class RailwayState extends ReleaseRecords<RailwayRecord> {
     await this.writeRecord(known ? { ...rest, pending: known } : rest);
   }
 
-  get adoptedFile(): string {
-    return join(this.dir, 'adopted');
-  }
-
-  adopted(): boolean {
-    return existsSync(this.adoptedFile);
-  }
-
-  async markAdopted(): Promise<void> {
-    if (this.adopted()) return;
-    await mkdir(this.dir, { recursive: true });
-    await writeFile(this.adoptedFile, `${new Date().toISOString()}\n`);
-  }
 }

@@ -1,15 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { statfs } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { inspectArtifact } from '../../../artifacts/artifact-digest.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isRewindError, RewindError } from '../../../errors/rewind-error.js';
 import { failed, succeeded, type Outcome } from '../../../ports/outcome.js';
 import type { ProgressReporter } from '../../../ports/step-progress.js';
 import { DEFAULT_TARGET_CAPABILITIES, type ActionDescription, type FreeSpace, type ReleaseArtifact, type ServedProcess, type Target, type TargetCapabilities } from '../../../ports/target.js';
-import { writeManifestDir } from '../release-records.js';
+import { preparedManifest, writeManifestDir } from '../release-records.js';
 import { FAILED, IN_PROGRESS, RailwayApi, type RailwayDeployment } from './railway-api.js';
 import { RAILWAY_TARGET_TYPE, type RailwayTargetConfig } from './railway-config.js';
 import { MANIFEST_FILE, RailwayState, type DeploymentManifest, type RailwayRecord } from './railway-state.js';
+import { freeSpaceAt } from '../../../util/free-space.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const COMMIT = /^[0-9a-f]{7,40}$/i;
@@ -53,21 +52,9 @@ export class RailwayTarget implements Target {
 
   async prepare(release: ReleaseArtifact): Promise<Outcome> {
     try {
-      const existing = await this.state.record(release.version);
-      if (existing && existing.digest !== release.digest) {
-        return failed(`${release.version} was prepared from digest ${existing.digest}, not the registered ${release.digest}`, { record: this.state.recordFile(release.version) }, 'REWIND_E_ARTIFACT_DIGEST_MISMATCH');
-      }
-      let manifest: DeploymentManifest;
-      if (existing) manifest = existing;
-      else {
-        const source = [release.stored, release.artifact].find((p): p is string => !!p && existsSync(join(p, MANIFEST_FILE)));
-        if (!source) return failed(`the deployment manifest of ${release.version} is gone (${[release.stored, release.artifact].filter(Boolean).join(', ')})`, { artifact: release.artifact, stored: release.stored ?? null }, 'REWIND_E_ARTIFACT_NOT_FOUND');
-        const inspection = await inspectArtifact(source);
-        if (inspection.digest !== release.digest) {
-          return failed(`${source} has digest ${inspection.digest}, but ${release.version} was registered with ${release.digest}`, { artifact: source, expected: release.digest, actual: inspection.digest }, 'REWIND_E_ARTIFACT_DIGEST_MISMATCH');
-        }
-        manifest = readManifest(join(source, MANIFEST_FILE));
-      }
+      const found = await preparedManifest(this.state, release, MANIFEST_FILE, 'deployment manifest', readManifest);
+      if ('failure' in found) return found.failure;
+      const { manifest, existing } = found;
       this.ourScope(manifest);
       // Checked every time (a rollback's too): a deployment past the image retention cannot come back.
       const deployment = await this.api.deployment(manifest.deploymentId);
@@ -242,10 +229,7 @@ export class RailwayTarget implements Target {
   }
 
   async freeSpace(): Promise<FreeSpace> {
-    let probe = this.config.stateDir;
-    while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
-    const stats = await statfs(probe);
-    return { bytes: stats.bavail * stats.bsize, path: probe };
+    return freeSpaceAt(this.config.stateDir);
   }
 
   /**

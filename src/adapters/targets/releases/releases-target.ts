@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, readlink, rename, rm, statfs, symlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, readFile, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { releaseOfDir } from './releases-observer.js';
 import type { Outcome } from '../../../ports/outcome.js';
 import { failed, succeeded } from '../../../ports/outcome.js';
@@ -15,6 +15,7 @@ import { TreeWriter, TreeWriteError } from '../../../artifacts/tree-writer.js';
 import { verifyUnpackedTree } from '../../../artifacts/unpacked-tree.js';
 import { isRewindError } from '../../../errors/rewind-error.js';
 import { RELEASES_TARGET_TYPE } from './releases-config.js';
+import { freeSpaceAt } from '../../../util/free-space.js';
 
 /** What prepare writes into an unpacked release, after its tree was verified. */
 interface ReleaseMarker {
@@ -237,10 +238,7 @@ export class ReleasesTarget implements Target {
 
   /** Measured where releases are unpacked: `releases/` (or its nearest existing ancestor), which may be its own mount. */
   async freeSpace(): Promise<FreeSpace> {
-    let probe = this.releasesDir;
-    while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
-    const info = await statfs(probe);
-    return { bytes: info.bavail * info.bsize, path: probe };
+    return freeSpaceAt(this.releasesDir);
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,7 @@ import { failed, succeeded, type Outcome } from '../../../ports/outcome.js';
 import type { Runtime, RuntimeContext } from '../../../ports/runtime.js';
 import type { ActionDescription, FreeSpace, ReleaseArtifact, SlotState, Target, TargetCapabilities } from '../../../ports/target.js';
 import { pointLink, readLinkOrNull, ReleasesTarget } from '../releases/releases-target.js';
+import { slotForRestart } from '../slot-restart.js';
 
 export const SLOT_NAMES = ['blue', 'green'] as const;
 export type SlotName = (typeof SLOT_NAMES)[number];
@@ -97,7 +98,7 @@ export class SlottedReleasesTarget implements Target {
   async activate(version: string): Promise<Outcome> {
     const slots = await this.slots();
     const active = await this.activeVersion();
-    const slot = slots.find((s) => s.version === version) ?? slots.find((s) => s.version !== active) ?? slots[0]!;
+    const slot = slotForRestart(slots, version, active);
     const outcome = await this.startOnSlot(slot.name, version);
     if (outcome.status === 'succeeded') await this.markActive(version);
     return outcome;

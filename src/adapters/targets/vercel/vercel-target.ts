@@ -1,15 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { statfs } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { inspectArtifact } from '../../../artifacts/artifact-digest.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isRewindError, RewindError } from '../../../errors/rewind-error.js';
 import { failed, succeeded, type Outcome } from '../../../ports/outcome.js';
 import type { ProgressReporter } from '../../../ports/step-progress.js';
 import { DEFAULT_TARGET_CAPABILITIES, type ActionDescription, type FreeSpace, type ReleaseArtifact, type ServedProcess, type Target, type TargetCapabilities } from '../../../ports/target.js';
-import { writeManifestDir } from '../release-records.js';
+import { preparedManifest, writeManifestDir } from '../release-records.js';
 import { VercelApi, type VercelDeployment, type VercelProject } from './vercel-api.js';
 import { VERCEL_TARGET_TYPE, type VercelTargetConfig } from './vercel-config.js';
 import { MANIFEST_FILE, VercelState, type DeploymentManifest, type VercelRecord } from './vercel-state.js';
+import { freeSpaceAt } from '../../../util/free-space.js';
 
 /** How `release register` names the deployment of a release; with neither, the deployment whose meta[metaKey] is the version. */
 export interface DeploymentQuery {
@@ -62,21 +61,9 @@ export class VercelTarget implements Target {
 
   async prepare(release: ReleaseArtifact): Promise<Outcome> {
     try {
-      const existing = await this.state.record(release.version);
-      if (existing && existing.digest !== release.digest) {
-        return failed(`${release.version} was prepared from digest ${existing.digest}, not the registered ${release.digest}`, { record: this.state.recordFile(release.version) }, 'REWIND_E_ARTIFACT_DIGEST_MISMATCH');
-      }
-      let manifest: DeploymentManifest;
-      if (existing) manifest = existing;
-      else {
-        const source = [release.stored, release.artifact].find((p): p is string => !!p && existsSync(join(p, MANIFEST_FILE)));
-        if (!source) return failed(`the deployment manifest of ${release.version} is gone (${[release.stored, release.artifact].filter(Boolean).join(', ')})`, { artifact: release.artifact, stored: release.stored ?? null }, 'REWIND_E_ARTIFACT_NOT_FOUND');
-        const inspection = await inspectArtifact(source);
-        if (inspection.digest !== release.digest) {
-          return failed(`${source} has digest ${inspection.digest}, but ${release.version} was registered with ${release.digest}`, { artifact: source, expected: release.digest, actual: inspection.digest }, 'REWIND_E_ARTIFACT_DIGEST_MISMATCH');
-        }
-        manifest = readManifest(join(source, MANIFEST_FILE));
-      }
+      const found = await preparedManifest(this.state, release, MANIFEST_FILE, 'deployment manifest', readManifest);
+      if ('failure' in found) return found.failure;
+      const { manifest, existing } = found;
       // Checked every time (a rollback's too): a deployment deleted since (retention) cannot be promoted.
       const deployment = await this.promotable(manifest.deploymentId);
       if (!existing) await this.state.writeRecord({ version: release.version, digest: release.digest, ...manifest });
@@ -199,10 +186,7 @@ export class VercelTarget implements Target {
   }
 
   async freeSpace(): Promise<FreeSpace> {
-    let probe = this.config.stateDir;
-    while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
-    const stats = await statfs(probe);
-    return { bytes: stats.bavail * stats.bsize, path: probe };
+    return freeSpaceAt(this.config.stateDir);
   }
 
   /**
