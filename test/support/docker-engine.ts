@@ -165,9 +165,10 @@ export class DockerEngine {
    * Builds the test app for `version` (busybox httpd serving /www, listening on 127.0.0.1:$PORT) and
    * pushes it as <registry>/<name>:<version>; returns `repo:tag` and `repo@sha256:...`. With
    * `healthy: false` it has no /www/health (its healthcheck fails); `smoke: false` leaves out /www/smoke;
-   * `healthcheckInterval` (Docker's --interval, default 300ms) is when Docker first probes it.
+   * `healthcheckInterval` (Docker's --interval, default 300ms) is when Docker first probes it;
+   * `bootSeconds` delays the server's start, as an app's own boot does.
    */
-  async buildApp(registry: LocalRegistry, name: string, version: string, options: { healthy?: boolean; smoke?: boolean; healthcheckInterval?: string } = {}): Promise<{ tag: string; pinned: string }> {
+  async buildApp(registry: LocalRegistry, name: string, version: string, options: { healthy?: boolean; smoke?: boolean; healthcheckInterval?: string; bootSeconds?: number } = {}): Promise<{ tag: string; pinned: string }> {
     const context = join(this.root, 'build', `${name}-${version}`);
     await mkdir(join(context, 'www'), { recursive: true });
     copyFileSync('/bin/busybox', join(context, 'busybox'));
@@ -184,7 +185,7 @@ export class DockerEngine {
         // httpd runs as PID 1, which ignores SIGTERM without a handler: stop at once instead of after 10 s.
         'STOPSIGNAL SIGKILL',
         `HEALTHCHECK --interval=${options.healthcheckInterval ?? '300ms'} --timeout=2s --retries=2 CMD ["/bin/busybox", "sh", "-c", "/bin/busybox wget -q -O- http://127.0.0.1:$PORT/health"]`,
-        'CMD ["/bin/busybox", "sh", "-c", "exec /bin/busybox httpd -f -p 127.0.0.1:$PORT -h /www"]',
+        `CMD ["/bin/busybox", "sh", "-c", "${options.bootSeconds ? `/bin/busybox sleep ${options.bootSeconds}; ` : ''}exec /bin/busybox httpd -f -p 127.0.0.1:$PORT -h /www"]`,
         '',
       ].join('\n'),
     );

@@ -10,7 +10,7 @@ import { COMPOSE_TARGET_TYPE, type ComposeTargetConfig } from './compose-config.
 import { ComposeState, MANIFEST_FILE, type ImageManifest, type Pins } from './compose-state.js';
 import { parseImageReference } from './image-reference.js';
 import { resolveImages } from './resolve-images.js';
-import { freeSpaceAt } from '../../../util/free-space.js';
+import { freeSpaceAt } from '../free-space.js';
 
 /** The compose config after resolvePaths: files and stateDir absolute. */
 export type ResolvedComposeConfig = ComposeTargetConfig & { stateDir: string };

@@ -8,7 +8,7 @@ import { EcsApi, primaryOf } from './ecs-api.js';
 import { ECS_TARGET_TYPE, type EcsServiceConfig } from './ecs-config.js';
 import { EcsState, MANIFEST_FILE, type EcsRecord, type TaskDefinitionManifest } from './ecs-state.js';
 import { preparedManifest, writeManifestDir } from '../release-records.js';
-import { freeSpaceAt } from '../../../util/free-space.js';
+import { freeSpaceAt } from '../free-space.js';
 
 const DIGESTED = /@sha256:[0-9a-f]{64}$/;
 

@@ -12,7 +12,7 @@ import { KUBERNETES_TARGET_TYPE, type KubernetesTargetConfig } from './kubernete
 import { KubernetesState, MANIFEST_FILE, type KubeReleaseRecord } from './kubernetes-state.js';
 import { rolloutState } from './rollout-status.js';
 import { writeManifestDir } from '../release-records.js';
-import { freeSpaceAt } from '../../../util/free-space.js';
+import { freeSpaceAt } from '../free-space.js';
 
 export type ResolvedKubernetesConfig = KubernetesTargetConfig & { stateDir: string };
 

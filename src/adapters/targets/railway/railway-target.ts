@@ -8,7 +8,7 @@ import { preparedManifest, writeManifestDir } from '../release-records.js';
 import { FAILED, IN_PROGRESS, RailwayApi, type RailwayDeployment } from './railway-api.js';
 import { RAILWAY_TARGET_TYPE, type RailwayTargetConfig } from './railway-config.js';
 import { MANIFEST_FILE, RailwayState, type DeploymentManifest, type RailwayRecord } from './railway-state.js';
-import { freeSpaceAt } from '../../../util/free-space.js';
+import { freeSpaceAt } from '../free-space.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const COMMIT = /^[0-9a-f]{7,40}$/i;

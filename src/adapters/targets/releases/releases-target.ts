@@ -15,7 +15,7 @@ import { TreeWriter, TreeWriteError } from '../../../artifacts/tree-writer.js';
 import { verifyUnpackedTree } from '../../../artifacts/unpacked-tree.js';
 import { isRewindError } from '../../../errors/rewind-error.js';
 import { RELEASES_TARGET_TYPE } from './releases-config.js';
-import { freeSpaceAt } from '../../../util/free-space.js';
+import { freeSpaceAt } from '../free-space.js';
 
 /** What prepare writes into an unpacked release, after its tree was verified. */
 interface ReleaseMarker {

@@ -8,7 +8,7 @@ import { preparedManifest, writeManifestDir } from '../release-records.js';
 import { VercelApi, type VercelDeployment, type VercelProject } from './vercel-api.js';
 import { VERCEL_TARGET_TYPE, type VercelTargetConfig } from './vercel-config.js';
 import { MANIFEST_FILE, VercelState, type DeploymentManifest, type VercelRecord } from './vercel-state.js';
-import { freeSpaceAt } from '../../../util/free-space.js';
+import { freeSpaceAt } from '../free-space.js';
 
 /** How `release register` names the deployment of a release; with neither, the deployment whose meta[metaKey] is the version. */
 export interface DeploymentQuery {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { FreeSpace } from '../ports/target.js';
+import type { FreeSpace } from '../../ports/target.js';
 
 /**
  * Free space for an unprivileged writer on the file system that holds `path`, measured at `path` or
