@@ -87,6 +87,10 @@ describe('post-rollback watch window (real CLI, PM2, http-probe)', () => {
     const [operation] = await sandbox.ledger.listOperations(ENV, { limit: 1 });
     expect(operation).toMatchObject({ kind: 'rollback', state: 'failed', toVersion: '1.3.0' });
     expect(await sandbox.served()).toEqual({ status: 200, version: '1.3.0' });
+    // It serves, but it did not show it is good: the next rollback must not return to it.
+    expect(result.stderr).toContain('1.3.0 stays live but is no longer a last known good');
+    expect((await sandbox.ledger.getRelease(ENV, '1.3.0'))?.state).toBe('live');
+    expect((await sandbox.ledger.findLastKnownGood(ENV, null))?.version).not.toBe('1.3.0');
 
     const checklist = await json<ChecklistView>(['checklist', 'show', operation!.id]);
     expect(item(checklist, 'monitor-window')).toMatchObject({ state: 'open', by: null });

@@ -71,8 +71,12 @@ async function runRollback(services: Services, environment: ResolvedEnvironment,
   const failure = result.ok
     ? null
     : watchFailed
-      ? `post-rollback-watch: ${plan.to} serves again, but its watch ${result.outcome!.status === 'inconclusive' ? 'paused' : 'failed'} (${result.outcome!.message}): service is not restored`
+      ? `post-rollback-watch: ${plan.to} serves again, but its watch ${result.outcome!.status === 'inconclusive' ? 'paused' : 'failed'} (${result.outcome!.message}): service is not restored; ${plan.to} stays live but is no longer a last known good`
       : `${result.failedStep!.id}: ${result.outcome!.message}${undone}`;
+  // rollback-complete marked the restored release good before its watch ran; a release whose watch
+  // then failed has not shown it is good (a forced --to may never have been), so it must not be the
+  // release the next rollback returns to. Live: it serves, unproven, as a deploy paused at its watch.
+  if (watchFailed) await services.ledger.setReleaseState(env, plan.to, 'live', services.now());
   await services.ledger.finishOperation(operation.id, result.ok ? 'succeeded' : 'failed', failure, services.now());
   // Recorded before rollback_complete, so its notification (INCIDENT RESOLVED) carries the incident.
   // An interrupted rollback (returned above) has not ended: its incident is recorded when it is resumed to an end.
