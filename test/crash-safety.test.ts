@@ -29,6 +29,7 @@ describe('crash safety: SIGKILL the runner mid-operation, then resume (real PM2)
     await sandbox.release('1.0.0');
     await sandbox.release('1.1.0');
     await sandbox.release('1.2.0', { fault: { health: 'fail' } });
+    await sandbox.release('1.3.0', { fault: { health: 'fail' } });
     expect((await deploy(sandbox.services, ENV, '1.0.0')).ok).toBe(true);
   });
   afterAll(async () => sandbox?.close());
@@ -86,6 +87,24 @@ describe('crash safety: SIGKILL the runner mid-operation, then resume (real PM2)
     expect((await sandbox.ledger.getEnvironment(ENV))?.currentVersion).toBe('1.1.0');
     expect(await sandbox.ledger.findRunningOperations(ENV)).toEqual([]);
     expect(await sandbox.ledger.getLock(ENV)).toBeUndefined();
+  });
+
+  it('a deploy killed as it hands over to its rollback: resume closes the deploy with its own active time, then rolls back', async () => {
+    const killed = await sandbox.cli(['deploy', ENV, '1.3.0', '--json'], { env: { REWIND_FAILPOINTS: 'deploy:operation:handover' } });
+    expect(killed.signal).toBe('SIGKILL');
+    const [rollback, deploy] = await sandbox.ledger.findRunningOperations(ENV).then((ops) => [ops.find((o) => o.kind === 'rollback')!, ops.find((o) => o.kind === 'deploy')!]);
+    expect(rollback.parentId).toBe(deploy!.id);
+    await new Promise((r) => setTimeout(r, 1000)); // time passes before anyone resumes: not the deploy's
+    const resumed = await sandbox.cli(['resume', ENV, '--json']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const events = resumed.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const deployDone = events.find((e) => e.event === 'deploy_complete');
+    expect(deployDone).toMatchObject({ operationId: deploy!.id, success: false, resumed: true });
+    const lastStep = Math.max(...(await sandbox.ledger.listSteps(deploy!.id)).map((s) => s.finishedAt ?? s.startedAt));
+    expect(deployDone!.durationMs).toBe(lastStep - deploy!.startedAt);
+    expect(events.find((e) => e.event === 'rollback_complete')).toMatchObject({ operationId: rollback.id, success: true, from: '1.3.0' });
+    expect((await sandbox.ledger.getOperation(deploy!.id))?.state).toBe('failed');
+    expect(await sandbox.ledger.findRunningOperations(ENV)).toEqual([]);
   });
 
   it('a manual rollback killed during activation can be abandoned, and the ledger follows the target', async () => {

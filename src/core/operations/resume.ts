@@ -8,7 +8,7 @@ import { lookUpEnvironment, type ResolvedEnvironment } from '../resolved-environ
 import type { Services } from '../services.js';
 import { executeDatabaseOperation } from './database-operation.js';
 import { executeDeploy } from './deploy.js';
-import { observeEnvironment, withEnvironment, type OperationOutcome } from './operation-lifecycle.js';
+import { activeDurationMs, observeEnvironment, withEnvironment, type OperationOutcome } from './operation-lifecycle.js';
 import { executeRepair } from './repair.js';
 import { executeRollback } from './rollback.js';
 
@@ -38,7 +38,9 @@ export async function resume(services: Services, env: string, options: ResumeOpt
       if (operation.kind === 'deploy' && child) {
         // The deploy had already failed and handed over to its rollback; finish the deploy and let the loop resume the child.
         await services.ledger.finishOperation(operation.id, 'failed', child.reason, services.now());
-        await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, ...drillMark(plan.drill), success: false, error: child.reason, resumed: true });
+        // Its active time: start to its last journaled step (it does no more work now).
+        const durationMs = await activeDurationMs(services, operation, services.now());
+        await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, ...drillMark(plan.drill), success: false, durationMs, error: child.reason, resumed: true });
         continue;
       }
       const resumedAt = services.now();
