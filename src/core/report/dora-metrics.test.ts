@@ -261,6 +261,14 @@ describe('frequencyBucket', () => {
     expect(frequencyBucket({ since: T0, until: T0 + 90 * D }, [T0 + D])).toMatchObject({ bucket: 'monthly-6-monthly', medianDeploysPerMonth: 0 });
     expect(frequencyBucket({ since: T0, until: T0 + 365 * D }, [T0 + D]).bucket).toBe('fewer');
   });
+  it('a time weighted n counts as n deploys at that time (the ledger\'s groups)', () => {
+    const once = times(28, D);
+    const weighted = frequencyBucket(WINDOW, once, once.map(() => 2));
+    expect(weighted).toEqual(frequencyBucket(WINDOW, [...once, ...once]));
+    expect(weighted).toMatchObject({ bucket: 'on-demand', medianDeploysPerMonth: 56 });
+    expect(frequencyBucket({ since: T0, until: T0 + 365 * D }, [T0 + D], [3])).toEqual(frequencyBucket({ since: T0, until: T0 + 365 * D }, [T0 + D, T0 + D, T0 + D]));
+    expect(frequencyBucket({ since: T0, until: T0 + 365 * D }, [T0 + D], [3]).bucket).toBe('monthly-6-monthly');
+  });
 });
 
 describe('durationBucket', () => {

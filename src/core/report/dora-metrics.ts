@@ -97,16 +97,18 @@ const p90 = (values: readonly number[]): number | null => percentile(values, 0.9
  * Counts per whole period of `length` ms, back from the window's end (a window shorter than one
  * period is one period). The remainder at the oldest end is left out of these medians: a sliver of
  * a period would count as a period with nothing in it, and move the median by when you ran the report.
+ * `weights[i]` deploys happened at `times[i]` (1 each when absent).
  */
-function perPeriod(window: DoraWindow, length: number, times: readonly number[], distinctDays: boolean): number[] {
+function perPeriod(window: DoraWindow, length: number, times: readonly number[], weights: readonly number[] | undefined, distinctDays: boolean): number[] {
   const periods = Math.max(1, Math.floor((window.until - window.since) / length));
   const start = Math.max(window.since, window.until - periods * length);
   const days = Array.from({ length: periods }, () => new Set<number>());
   const counts = new Array<number>(periods).fill(0);
-  for (const t of times) {
+  for (let k = 0; k < times.length; k++) {
+    const t = times[k]!;
     if (t < start || t >= window.until) continue;
     const i = Math.min(periods - 1, Math.floor((t - start) / length));
-    counts[i]!++;
+    counts[i]! += weights?.[k] ?? 1;
     // Days as 24-hour slots of the period, so a 7-day period has at most 7 of them.
     days[i]!.add(Math.floor((t - start) / DAY));
   }
@@ -116,19 +118,22 @@ function perPeriod(window: DoraWindow, length: number, times: readonly number[],
 /**
  * Four Keys' bucket rules (median days per week with a deploy, median deploys per month) mapped
  * onto DORA's answer options; on-demand also asks for more than one deploy on a deploying day.
+ * `weights[i]` deploys succeeded at `deployTimes[i]` (1 each when absent): the ledger's counted
+ * groups arrive as one time per group, not one per deploy.
  */
-export function frequencyBucket(window: DoraWindow, deployTimes: readonly number[]): { bucket: FrequencyBucket; medianDeployDaysPerWeek: number; medianDeploysPerMonth: number; deployDays: number } {
-  const daysPerWeek = perPeriod(window, 7 * DAY, deployTimes, true);
-  const perMonth = perPeriod(window, 30 * DAY, deployTimes, false);
+export function frequencyBucket(window: DoraWindow, deployTimes: readonly number[], weights?: readonly number[]): { bucket: FrequencyBucket; medianDeployDaysPerWeek: number; medianDeploysPerMonth: number; deployDays: number } {
+  const daysPerWeek = perPeriod(window, 7 * DAY, deployTimes, weights, true);
+  const perMonth = perPeriod(window, 30 * DAY, deployTimes, weights, false);
   const medianDeployDaysPerWeek = median(daysPerWeek) ?? 0;
   const medianDeploysPerMonth = median(perMonth) ?? 0;
   const deployDays = new Set(deployTimes.map((t) => Math.floor(t / DAY))).size;
+  const deploys = weights ? weights.reduce((a, b) => a + b, 0) : deployTimes.length;
   const windowDays = (window.until - window.since) / DAY;
   let bucket: FrequencyBucket;
-  if (medianDeployDaysPerWeek >= 3 && deployTimes.length > deployDays) bucket = 'on-demand';
+  if (medianDeployDaysPerWeek >= 3 && deploys > deployDays) bucket = 'on-demand';
   else if (medianDeployDaysPerWeek >= 1) bucket = 'daily-weekly';
   else if (medianDeploysPerMonth >= 1) bucket = 'weekly-monthly';
-  else if (deployTimes.length > 0 && (deployTimes.length * 182) / Math.max(windowDays, 1) >= 1) bucket = 'monthly-6-monthly';
+  else if (deploys > 0 && (deploys * 182) / Math.max(windowDays, 1) >= 1) bucket = 'monthly-6-monthly';
   else bucket = 'fewer';
   return { bucket, medianDeployDaysPerWeek, medianDeploysPerMonth, deployDays };
 }
@@ -227,9 +232,11 @@ export function computeDora(env: string, rows: DoraRows, window: DoraWindow): Do
 
   const days = (window.until - window.since) / DAY;
   const ownTimes = succeeded.map((d) => d.finishedAt ?? d.startedAt);
-  const successTimes = counted ? ownTimes.concat(timesOf(counted, window)) : ownTimes;
-  const deployCount = successTimes.length;
-  const frequency = frequencyBucket(window, successTimes);
+  const groups = counted ? timesOf(counted, window) : null;
+  const successTimes = groups ? ownTimes.concat(groups.times) : ownTimes;
+  const weights = groups ? ownTimes.map(() => 1).concat(groups.counts) : undefined;
+  const deployCount = ownTimes.length + (counted?.deploys ?? 0);
+  const frequency = frequencyBucket(window, successTimes, weights);
 
   // ---- lead time: a change's first successful production deploy, from its commit.
   const leadExcluded = { redeploys: 0, commitAfterDeploy: 0, noRelease: 0, drill: frequencyExcluded.drill };
@@ -373,20 +380,23 @@ export function computeDora(env: string, rows: DoraRows, window: DoraWindow): Do
 }
 
 /**
- * A time for each deploy of the ledger's groups that the frequency arithmetic cannot tell from the
- * real one: the earliest instant in the same UTC day, the same slot back from the window's end and
- * the same slot from its start (the real time is in all three, so the latest of their starts is
- * too, and is no later than the real time). Periods are whole days counted from one of those ends.
+ * A time for each of the ledger's groups of deploys that the frequency arithmetic cannot tell from
+ * their real ones: the earliest instant in the same UTC day, the same slot back from the window's end
+ * and the same slot from its start (each real time is in all three, so the latest of their starts
+ * is too, and is no later than it). Periods are whole days counted from one of those ends. With the
+ * group's size as the time's weight.
  */
-function timesOf(counted: DoraSucceededDeploys, window: DoraWindow): number[] {
+function timesOf(counted: DoraSucceededDeploys, window: DoraWindow): { times: number[]; counts: number[] } {
   const times: number[] = [];
+  const counts: number[] = [];
   for (const g of counted.times) {
     let t = g.absDay * DAY;
     t = Math.max(t, g.fromUntil === null ? window.until : window.until + g.fromUntil * DAY);
     if (g.fromSince !== null) t = Math.max(t, window.since + g.fromSince * DAY);
-    for (let i = 0; i < g.count; i++) times.push(t);
+    times.push(t);
+    counts.push(g.count);
   }
-  return times;
+  return { times, counts };
 }
 
 const round = (x: number, digits: number): number => Math.round(x * 10 ** digits) / 10 ** digits;
