@@ -24,6 +24,11 @@ interface InspectedContainer {
 }
 
 const POLL_MS = 250;
+/**
+ * Between rewind's own runs of a starting container's healthcheck: each round is already a `docker
+ * inspect` and a `docker exec` (about 0.2 s), and a rollback waits on this loop once the app is up.
+ */
+const EXEC_POLL_MS = 100;
 
 /**
  * A Docker Compose stack (v2 plugin or v1 docker-compose). A release is a manifest of images, one
@@ -299,7 +304,8 @@ export class ComposeTarget implements Target {
       }
       last = pending.join(', ');
       if (Date.now() >= deadline) throw new RewindError('REWIND_E_COMPOSE_UNHEALTHY', `not healthy after ${this.config.healthTimeoutMs} ms (healthTimeoutMs): ${last}`, { pending });
-      await new Promise((r) => setTimeout(r, POLL_MS));
+      const probing = this.config.execHealthcheck && starting.length > 0 && starting.length === pending.length;
+      await new Promise((r) => setTimeout(r, probing ? EXEC_POLL_MS : POLL_MS));
     }
   }
 
