@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { atPoint, crashPoints, crashThenResume, expectSlottedConverged, planOf, privateTmp, stepDurations } from './support/crash-matrix.js';
+import { atPoint, crashPoints, crashThenResume, expectSlottedConverged, MATRIX_APP_ENV, planOf, privateTmp, stepDurations } from './support/crash-matrix.js';
 import { ENV } from './support/sandbox.js';
 import { createSlottedSandbox, type SlottedSandbox } from './support/slotted-sandbox.js';
 
@@ -20,7 +20,7 @@ describe('crash matrix: blue-green deploy and rollback, killed at every step, th
   let n = 0;
 
   beforeAll(async () => {
-    box = await createSlottedSandbox({ router: 'nginx', strategy: 'blue-green' });
+    box = await createSlottedSandbox({ router: 'nginx', strategy: 'blue-green', appEnv: MATRIX_APP_ENV });
     tmp = await privateTmp(box);
     await box.release('1.0.0');
     await box.release('1.0.1');

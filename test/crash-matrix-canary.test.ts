@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../src/core/plan.js';
-import { atPoint, crashPoints, crashThenResume, expectSlottedConverged, planOf, privateTmp, stepDurations } from './support/crash-matrix.js';
+import { atPoint, crashPoints, crashThenResume, expectSlottedConverged, MATRIX_APP_ENV, planOf, privateTmp, stepDurations } from './support/crash-matrix.js';
 import { ENV } from './support/sandbox.js';
 import { createSlottedSandbox, shortCanaryYaml, type SlottedSandbox } from './support/slotted-sandbox.js';
 
@@ -22,7 +22,7 @@ describe('crash matrix: canary deploy and its abort, killed at every step, then 
   let failing = 0;
 
   beforeAll(async () => {
-    box = await createSlottedSandbox({ router: 'haproxy', strategy: 'canary', extraYaml: shortCanaryYaml });
+    box = await createSlottedSandbox({ router: 'haproxy', strategy: 'canary', extraYaml: shortCanaryYaml, appEnv: MATRIX_APP_ENV });
     tmp = await privateTmp(box);
     await box.release('1.0.0');
     // The first deploy has no stable slot to compare with: it moves at once, the watch judges it.

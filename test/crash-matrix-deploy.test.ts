@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAppDatabase, prismaDatabaseYaml, type AppDatabase } from './support/app-database.js';
-import { atPoint, crashPoints, crashThenResume, expectConverged, planOf, privateTmp, stepDurations } from './support/crash-matrix.js';
+import { atPoint, crashPoints, crashThenResume, expectConverged, MATRIX_APP_ENV, planOf, privateTmp, stepDurations } from './support/crash-matrix.js';
 import { createSandbox, ENV, type Sandbox } from './support/sandbox.js';
 
 const SUITE = new URL('../examples/smoke/minimal.yaml', import.meta.url).pathname;
@@ -32,6 +32,7 @@ describe('crash matrix: every step of a deploy, killed, then resumed (real PM2, 
   beforeAll(async () => {
     db = await createAppDatabase('rewind_crash_deploy');
     sandbox = await createSandbox({
+      appEnv: MATRIX_APP_ENV,
       databaseYaml: (root, port) =>
         `${prismaDatabaseYaml(db, root)}
     smoke:

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { atPoint, crashPoints, crashThenResume, expectConverged, planOf, privateTmp, stepDurations } from './support/crash-matrix.js';
+import { atPoint, crashPoints, crashThenResume, expectConverged, MATRIX_APP_ENV, planOf, privateTmp, stepDurations } from './support/crash-matrix.js';
 import { createSandbox, ENV, type Sandbox } from './support/sandbox.js';
 
 /**
@@ -15,7 +15,9 @@ describe('crash matrix: every step of a rollback, killed, then resumed (real PM2
   let n = 0;
 
   beforeAll(async () => {
-    sandbox = await createSandbox();
+    // Three retries, not six: a broken release is judged after 0.7 s of backoff instead of 1.9 s, at every
+    // point of the automatic rollback; a good one answers its first probe (PM2's reload waits for it to listen).
+    sandbox = await createSandbox({ appEnv: MATRIX_APP_ENV, healthRetries: 3 });
     tmp = await privateTmp(sandbox);
     await sandbox.release('1.0.0');
     await sandbox.release('1.1.0');

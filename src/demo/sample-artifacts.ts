@@ -52,6 +52,8 @@ export function sampleConfigYaml(options: {
   healthHeaders?: Record<string, string>;
   /** `user:password` the health check sends in its URL. */
   healthUserinfo?: string;
+  /** More environment for the app's processes (examples/sample-app/server.js reads e.g. DRAIN_MS). */
+  appEnv?: Record<string, string>;
 }): string {
   const runtime =
     options.runtimeYaml ??
@@ -63,7 +65,9 @@ export function sampleConfigYaml(options: {
         pm2Home: ${join(options.root, 'pm2')}
         env:
           PORT: "${options.port}"
-          OPERATOR_TOKEN: demo-operator-token
+          OPERATOR_TOKEN: demo-operator-token${Object.entries(options.appEnv ?? {})
+            .map(([key, value]) => `\n          ${key}: ${JSON.stringify(value)}`)
+            .join('')}
         killTimeoutMs: 2000`;
   return `version: 1
 ledger: ${options.ledger ?? join(options.root, 'rewind.db')}

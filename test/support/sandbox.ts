@@ -61,6 +61,10 @@ export async function createSandbox(
     healthHeaders?: Record<string, string>;
     /** `user:password` the health check sends in its URL. */
     healthUserinfo?: string;
+    /** Health retries after the first probe (6 by default: 1.9 s of backoff before a broken release is judged). */
+    healthRetries?: number;
+    /** More environment for the app's processes, e.g. DRAIN_MS (the default PM2 runtime; a runtimeYaml brings its own). */
+    appEnv?: Record<string, string>;
   } = {},
 ): Promise<Sandbox> {
   const root = await mkdtemp(join(tmpdir(), 'rewind-test-'));
@@ -71,13 +75,14 @@ export async function createSandbox(
     env: ENV,
     port,
     appName: `rw-${port}`,
-    retries: 6,
+    retries: options.healthRetries ?? 6,
     readinessDelayMs: options.readinessDelayMs,
     instances: options.instances,
     runtimeYaml: options.runtimeYaml?.(root, port),
     ledger: options.ledger,
     healthHeaders: options.healthHeaders,
     healthUserinfo: options.healthUserinfo,
+    appEnv: options.appEnv,
   });
   const memory = new MemorySink();
   let context: AppContext | undefined;

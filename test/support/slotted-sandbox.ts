@@ -40,7 +40,13 @@ export interface SlottedSandbox extends Sandbox {
  * The sample app under real PM2 in two slots (blue, green) behind a real haproxy or nginx that listens
  * on the sandbox's port — so the sandbox's health URL and `served()` go through the router.
  */
-export async function createSlottedSandbox(options: { router: RouterType; strategy: 'blue-green' | 'canary'; extraYaml?: (port: number) => string }): Promise<SlottedSandbox> {
+export async function createSlottedSandbox(options: {
+  router: RouterType;
+  strategy: 'blue-green' | 'canary';
+  extraYaml?: (port: number) => string;
+  /** More environment for both slots' app processes (e.g. DRAIN_MS). */
+  appEnv?: Record<string, string>;
+}): Promise<SlottedSandbox> {
   const slots = { blue: await freePort(), green: await freePort() };
   const routerYaml = (root: string) =>
     options.router === 'haproxy'
@@ -56,7 +62,9 @@ export async function createSlottedSandbox(options: { router: RouterType; strate
         instances: 1
         pm2Home: ${join(root, 'pm2')}
         env:
-          OPERATOR_TOKEN: demo-operator-token
+          OPERATOR_TOKEN: demo-operator-token${Object.entries(options.appEnv ?? {})
+            .map(([key, value]) => `\n          ${key}: ${JSON.stringify(value)}`)
+            .join('')}
         killTimeoutMs: 2000
       slots:
         blue:
