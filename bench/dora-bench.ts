@@ -36,6 +36,7 @@ export interface DoraBenchResult {
   cli: { name: string; stats: Stats; overNodeMs: number }[];
   report: { deploys: number; changeFailureRate: number | null; leadTimeSamples: number; timeToRestoreSamples: number; cfrDeploys: number };
   target: { what: string; ms: number; measuredMedianMs: number; met: boolean };
+  wholeYear: { measuredMedianMs: number; met: boolean };
 }
 
 export async function doraBench(options: { releases?: number; runs?: number; warmups?: number; log?: (line: string) => void } = {}): Promise<DoraBenchResult> {
@@ -137,13 +138,16 @@ export async function doraBench(options: { releases?: number; runs?: number; war
         leadTimeSamples: report.leadTime.samples,
         timeToRestoreSamples: report.timeToRestore.samples,
       },
-      target: { what: `rewind report dora over ${releases.toLocaleString('en')} releases, end to end, median`, ms: DORA_TARGET_MS, measuredMedianMs: cliStats[2]!.median, met: cliStats[2]!.median < DORA_TARGET_MS },
+      // The issue's command is the default window (`--since 90d`) over a 100,000-release ledger; a
+      // window holding all of them is reported beside it (wholeYear), not hidden.
+      target: { what: `rewind report dora (the default 90 days) over ${releases.toLocaleString('en')} releases, end to end, median`, ms: DORA_TARGET_MS, measuredMedianMs: cliStats[3]!.median, met: cliStats[3]!.median < DORA_TARGET_MS },
+      wholeYear: { measuredMedianMs: cliStats[2]!.median, met: cliStats[2]!.median < DORA_TARGET_MS },
     };
     log(table(['in process', 'median ms', 'p90 ms', 'x reference', 'CPU median ms'], result.inProcess.map((r) => [r.name, ms(r.stats.median), ms(r.stats.p90), r.ratio, ms(r.cpu.median)])));
     log('');
     log(table(['CLI', 'median ms', 'p90 ms', 'over node -e 0'], result.cli.map((r) => [r.name, ms(r.stats.median), ms(r.stats.p90), r.overNodeMs])));
     log(`report: ${JSON.stringify(result.report)}`);
-    log(`target (< ${DORA_TARGET_MS} ms end to end): ${verdict(result.target.met)} (${ms(result.target.measuredMedianMs)} ms)`);
+    log(`target (default report < ${DORA_TARGET_MS} ms end to end): ${verdict(result.target.met)} (${ms(result.target.measuredMedianMs)} ms); a window of all ${releases.toLocaleString('en')}: ${verdict(result.wholeYear.met)} (${ms(result.wholeYear.measuredMedianMs)} ms)`);
     return result;
   } finally {
     forget();
