@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { atPoint, crashPoints, crashThenResume, expectSlottedConverged, MATRIX_APP_ENV, planOf, privateTmp, stepDurations } from './support/crash-matrix.js';
 import { ENV } from './support/sandbox.js';
 import { createSlottedSandbox, type SlottedSandbox } from './support/slotted-sandbox.js';
+import './in-process-status.js';
 
 /** Steps this long get a middle point: the slot's boot and probe, nginx's reload. */
 const LONG_MS = 50;

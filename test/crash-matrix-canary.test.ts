@@ -3,6 +3,7 @@ import type { Plan } from '../src/core/plan.js';
 import { atPoint, crashPoints, crashThenResume, expectSlottedConverged, MATRIX_APP_ENV, planOf, privateTmp, stepDurations } from './support/crash-matrix.js';
 import { ENV } from './support/sandbox.js';
 import { createSlottedSandbox, shortCanaryYaml, type SlottedSandbox } from './support/slotted-sandbox.js';
+import './in-process-status.js';
 
 /** Steps this long get a middle point: the slot's boot and probe, the analysis and the watch (mid-measurement). */
 const LONG_MS = 20;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { atPoint, crashPoints, crashThenResume, expectConverged, planOf, stepDurations } from './support/crash-matrix.js';
 import { useDatabaseMatrix } from './support/crash-matrix-database.js';
 import { ENV } from './support/sandbox.js';
+import './in-process-status.js';
 
 /**
  * Crash matrix, `rewind db restore` (real PostgreSQL, real PM2): check the backup → stop the app →

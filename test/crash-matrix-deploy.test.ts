@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAppDatabase, prismaDatabaseYaml, type AppDatabase } from './support/app-database.js';
 import { atPoint, crashPoints, crashThenResume, expectConverged, MATRIX_APP_ENV, planOf, privateTmp, stepDurations } from './support/crash-matrix.js';
 import { createSandbox, ENV, type Sandbox } from './support/sandbox.js';
+import './in-process-status.js';
 
 const SUITE = new URL('../examples/smoke/minimal.yaml', import.meta.url).pathname;
 const ENV_VARS = { OPERATOR_TOKEN: 'demo-operator-token' };

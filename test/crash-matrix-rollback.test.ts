@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { atPoint, crashPoints, crashThenResume, expectConverged, MATRIX_APP_ENV, planOf, privateTmp, stepDurations } from './support/crash-matrix.js';
 import { createSandbox, ENV, type Sandbox } from './support/sandbox.js';
+import './in-process-status.js';
 
 /**
  * Crash matrix, rollback plans (real PM2): the automatic rollback of a deploy whose release fails

@@ -1,9 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { expect } from 'vitest';
-import { main } from '../../src/cli/rewind-cli.js';
 import type { Plan } from '../../src/core/plan.js';
 import { ENV, type CliResult, type Sandbox } from './sandbox.js';
 import type { SlottedSandbox } from './slotted-sandbox.js';
@@ -94,24 +92,20 @@ export async function atPoint(point: string, attempt: (point: string) => Promise
   }
 }
 
+type StatusRun = { code: number | null; stdout: string; stderr: string };
+type StatusReader = Pick<Sandbox, 'cli' | 'configPath'>;
+let statusRunner: (sandbox: StatusReader) => Promise<StatusRun> = (sandbox) => sandbox.cli(['status', ENV, '--json']);
+
 /**
- * `rewind status <env> --json`, run in this process through the CLI's own entry (main): the very
- * command code, on the sandbox's config and ledger, without a Node start-up and bundle load per
- * check (about a quarter of a second, once per kill point). What is under test here is the killed
- * command and `resume`, which stay real processes; status only reads what they left.
+ * How the convergence checks read `rewind status <env> --json`: a CLI process by default. The crash
+ * matrices swap in test/in-process-status.ts (the same command code, run in the test's process,
+ * without a Node start-up per kill point); support code may not import the CLI itself.
  */
-async function statusOf(sandbox: Sandbox): Promise<{ code: number; stdout: string; stderr: string }> {
-  const capture = () => {
-    const stream = new PassThrough();
-    const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    return Object.assign(stream, { text: () => Buffer.concat(chunks).toString('utf8') });
-  };
-  const stdout = capture();
-  const stderr = capture();
-  const code = await main(['status', ENV, '--json', '--config', sandbox.configPath], { stdout, stderr, env: process.env });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
+export function readStatusWith(runner: (sandbox: StatusReader) => Promise<StatusRun>): void {
+  statusRunner = runner;
 }
+
+const statusOf = (sandbox: StatusReader): Promise<StatusRun> => statusRunner(sandbox);
 
 interface StatusJson {
   current: { version: string; state: string } | null;
