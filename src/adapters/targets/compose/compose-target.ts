@@ -292,7 +292,8 @@ export class ComposeTarget implements Target {
         }
       }
       // Only when Docker's status is all that is left to wait for.
-      if (this.config.execHealthcheck && starting.length > 0 && starting.length === pending.length) {
+      const probing = this.config.execHealthcheck && starting.length > 0 && starting.length === pending.length;
+      if (probing) {
         const results = await Promise.all(starting.map(async (c) => ({ c, passed: await this.execHealthcheck(c, deadline) })));
         for (const { c, passed } of results) if (passed) passedByExec.add(c.Id);
         if (results.every((r) => r.passed)) pending.length = 0;
@@ -304,7 +305,6 @@ export class ComposeTarget implements Target {
       }
       last = pending.join(', ');
       if (Date.now() >= deadline) throw new RewindError('REWIND_E_COMPOSE_UNHEALTHY', `not healthy after ${this.config.healthTimeoutMs} ms (healthTimeoutMs): ${last}`, { pending });
-      const probing = this.config.execHealthcheck && starting.length > 0 && starting.length === pending.length;
       await new Promise((r) => setTimeout(r, probing ? EXEC_POLL_MS : POLL_MS));
     }
   }

@@ -31,7 +31,6 @@ export class EcsState extends ReleaseRecords<EcsRecord> {
     return join(this.dir, 'stopped.json');
   }
 
-
   async stopped(): Promise<{ desiredCount: number } | null> {
     try {
       return JSON.parse(await readFile(this.stoppedFile, 'utf8')) as { desiredCount: number };

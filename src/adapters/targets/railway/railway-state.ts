@@ -55,5 +55,4 @@ export class RailwayState extends ReleaseRecords<RailwayRecord> {
     const { pending: _old, ...rest } = record;
     await this.writeRecord(known ? { ...rest, pending: known } : rest);
   }
-
 }
