@@ -340,9 +340,9 @@ describe('docs/targets/ecs.md: the IAM policy grants exactly the actions the tar
 
 describe('docs/targets/compose.md: every docker and compose call the target makes is on the page', () => {
   const text = page('compose.md');
-  const files = ['compose-commands.ts', 'compose-target.ts', 'resolve-images.ts'].map((f) => source('adapters', 'targets', 'compose', f)).join('\n');
+  const files = ['compose-commands.ts', 'compose-target.ts', 'container-reads.ts', 'resolve-images.ts'].map((f) => source('adapters', 'targets', 'compose', f)).join('\n');
 
-  it('docker subcommands (pull, image inspect, inspect, ps, image rm, info, compose version)', () => {
+  it('docker subcommands (pull, image inspect, inspect, ps, exec, image rm, info, compose version)', () => {
     // `docker(['a', 'b'` / `run(['a', 'b'` in the target, and the argv builders in compose-commands.ts.
     const calls = new Set<string>();
     for (const [, first, second] of files.matchAll(/(?:docker|run)\(\[\s*'([a-z]+)'(?:,\s*'([a-z]+)')?/g)) calls.add(first === 'image' ? `docker image ${second}` : `docker ${first}`);
@@ -350,6 +350,16 @@ describe('docs/targets/compose.md: every docker and compose call the target make
     for (const [, first] of files.matchAll(/\[docker, '([a-z]+)', '([a-z]+)'\]/g)) calls.add(`docker ${first}`);
     expect(calls.size).toBeGreaterThanOrEqual(6);
     for (const call of calls) expect(text, call).toContain(call);
+  });
+
+  it('Engine API requests (method and path, ids as {id})', () => {
+    const reads = source('adapters', 'targets', 'compose', 'container-reads.ts');
+    const calls = new Set<string>();
+    for (const [, method, path] of [...reads.matchAll(/(?:request\('(GET|POST)', |(get)\()[`']([^`'?]+)/g)].map((m) => [m[0], m[1] ?? 'GET', m[3]!] as const)) {
+      calls.add(`${method} ${path!.replace(/\$\{[^}]*\}/g, '{id}')}`);
+    }
+    expect([...calls].sort()).toEqual(['GET /containers/json', 'GET /containers/{id}/json', 'GET /exec/{id}/json', 'GET /images/{id}/json', 'GET /info', 'POST /containers/{id}/exec', 'POST /exec/{id}/start']);
+    for (const call of calls) expect(text, call).toContain(`\`${call}\``);
   });
 
   it('compose subcommands (config --services, up -d --no-deps, stop)', () => {

@@ -59,13 +59,20 @@ export function projectContainersArgs(project: string, options: { all?: boolean;
 }
 
 /**
- * `docker exec` of a container's own HEALTHCHECK test (Docker's `Config.Healthcheck.Test`), as Docker
- * itself runs it: `CMD` is an argv, `CMD-SHELL` a string for the image's shell (`Config.Shell`, else
- * `/bin/sh -c`). null for `NONE`, an inherited empty test, or a form Docker does not define.
+ * A container's own HEALTHCHECK test (Docker's `Config.Healthcheck.Test`) as the argv Docker itself
+ * runs in the container: `CMD` is an argv, `CMD-SHELL` a string for the image's shell
+ * (`Config.Shell`, else `/bin/sh -c`). null for `NONE`, an inherited empty test, or a form Docker
+ * does not define.
  */
-export function healthcheckExecArgs(containerId: string, test: readonly string[] | null | undefined, shell?: readonly string[] | null): string[] | null {
+export function healthcheckCommand(test: readonly string[] | null | undefined, shell?: readonly string[] | null): string[] | null {
   if (!test || test.length < 2) return null;
-  if (test[0] === 'CMD') return ['exec', containerId, ...test.slice(1)];
-  if (test[0] === 'CMD-SHELL' && test.length === 2) return ['exec', containerId, ...(shell?.length ? shell : ['/bin/sh', '-c']), test[1]!];
+  if (test[0] === 'CMD') return test.slice(1);
+  if (test[0] === 'CMD-SHELL' && test.length === 2) return [...(shell?.length ? shell : ['/bin/sh', '-c']), test[1]!];
   return null;
+}
+
+/** `docker exec <container> <test>`: the healthcheck test run through the docker CLI. */
+export function healthcheckExecArgs(containerId: string, test: readonly string[] | null | undefined, shell?: readonly string[] | null): string[] | null {
+  const command = healthcheckCommand(test, shell);
+  return command ? ['exec', containerId, ...command] : null;
 }

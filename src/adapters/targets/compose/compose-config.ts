@@ -36,6 +36,10 @@ export const composeTargetSchema = z.strictObject({
     .boolean()
     .default(true)
     .describe("While Docker still reports a changed service's container `starting`, run its own HEALTHCHECK test right away with `docker exec` and take a pass as healthy, instead of waiting up to the healthcheck's interval (30 s by default) for Docker to run it. A failure proves nothing: only Docker's `unhealthy` (after its retries) fails the activation. false: wait for Docker's status."),
+  engineApi: z
+    .boolean()
+    .default(true)
+    .describe("Ask Docker's Engine API on its unix socket (dockerHost or DOCKER_HOST `unix://…`, else /var/run/docker.sock) for container state, image presence and the healthcheck runs of execHealthcheck: one kept-alive connection instead of a docker process per question. A Docker host that is not a local socket (tcp://, ssh://, a docker context), or a socket rewind cannot open, uses the docker CLI. Changes (pull, compose up and stop, image rm) are always docker and compose argvs. false: the docker CLI for everything."),
   commandTimeoutMs: z.number().int().min(1000).default(600_000).describe('Timeout of each docker and compose call (a pull of a large image is one).'),
 });
 

@@ -5,9 +5,11 @@ import { isRewindError, RewindError } from '../../../errors/rewind-error.js';
 import type { CommandResult, CommandSpec, Executor } from '../../../ports/executor.js';
 import { failed, succeeded, type Outcome } from '../../../ports/outcome.js';
 import { DEFAULT_TARGET_CAPABILITIES, type ActionDescription, type FreeSpace, type ReleaseArtifact, type ServedProcess, type Target, type TargetCapabilities } from '../../../ports/target.js';
-import { composeCommand, dockerCommand, healthcheckExecArgs, projectContainersArgs, servicesCommand, stopCommand, upCommand, versionProbes, type ComposeFlavour, type ComposeInvocation } from './compose-commands.js';
+import { dockerCommand, healthcheckCommand, servicesCommand, stopCommand, upCommand, versionProbes, type ComposeFlavour, type ComposeInvocation } from './compose-commands.js';
 import { COMPOSE_TARGET_TYPE, type ComposeTargetConfig } from './compose-config.js';
 import { ComposeState, MANIFEST_FILE, type ImageManifest, type Pins } from './compose-state.js';
+import { CliReads, EngineApiReads, type ContainerReads, type InspectedContainer } from './container-reads.js';
+import { dockerSocketPath } from './engine-socket.js';
 import { parseImageReference } from './image-reference.js';
 import { resolveImages } from './resolve-images.js';
 import { freeSpaceAt } from '../free-space.js';
@@ -15,20 +17,13 @@ import { freeSpaceAt } from '../free-space.js';
 /** The compose config after resolvePaths: files and stateDir absolute. */
 export type ResolvedComposeConfig = ComposeTargetConfig & { stateDir: string };
 
-/** The slice of `docker inspect` this target reads. */
-interface InspectedContainer {
-  Id: string;
-  Name: string;
-  Config: { Image: string; Labels: Record<string, string> | null; Healthcheck?: { Test?: string[] | null; Timeout?: number } | null; Shell?: string[] | null };
-  State: { Status: string; Running: boolean; StartedAt: string; Health?: { Status: string } };
-}
-
 const POLL_MS = 250;
 /**
- * Between rewind's own runs of a starting container's healthcheck: each round is already a `docker
- * inspect` and a `docker exec` (about 0.2 s), and a rollback waits on this loop once the app is up.
+ * Between rewind's own runs of a starting container's healthcheck: each round already inspects the
+ * containers and runs the test in them (the exec alone is 30 to 50 ms), and a rollback waits on this
+ * loop once the app is up.
  */
-const EXEC_POLL_MS = 100;
+const EXEC_POLL_MS = 50;
 
 /**
  * A Docker Compose stack (v2 plugin or v1 docker-compose). A release is a manifest of images, one
@@ -45,6 +40,8 @@ export class ComposeTarget implements Target {
   private flavour: ComposeFlavour | null;
   /** Manifests describePrepare read, so describeActivate of a release not yet prepared can list its services. */
   private readonly described = new Map<string, Record<string, string>>();
+  /** Container state, image checks and healthcheck runs: the Engine API on a local socket, else the docker CLI. */
+  private readonly reads: ContainerReads;
 
   constructor(
     private readonly config: ResolvedComposeConfig,
@@ -56,6 +53,9 @@ export class ComposeTarget implements Target {
     this.capabilities = capabilities;
     this.state = new ComposeState(config.stateDir);
     this.flavour = config.command === 'auto' ? null : config.command;
+    const cli = new CliReads({ docker: (args, timeoutMs) => this.docker(args, timeoutMs), quiet: (c) => this.runQuiet(c), checked: (c) => this.run(c) });
+    const socket = config.engineApi ? dockerSocketPath(config.dockerHost, env) : null;
+    this.reads = socket ? new EngineApiReads(socket, cli) : cli;
   }
 
   /** DOCKER_HOST when configured: every docker and compose call gets it. */
@@ -147,7 +147,7 @@ export class ComposeTarget implements Target {
       effects: [
         `verify sha256 of ${from} equals ${release.digest}`,
         `check every service of ${MANIFEST_FILE} is defined in ${this.config.files.join(', ')} (compose config --services)`,
-        `skip an image \`docker image inspect\` already finds; pull the others by digest`,
+        `skip an image Docker already has (${this.reads.via === 'engine-api' ? "Engine API GET /images/<ref>/json" : 'docker image inspect'}); pull the others by digest`,
         `record ${this.state.recordFile(release.version)}`,
       ],
     };
@@ -164,7 +164,7 @@ export class ComposeTarget implements Target {
       commands: [upCommand({ ...at, override: this.state.overrideFile }, services)],
       effects: [
         `write ${this.state.overrideFile} (image and label rewind.version=${version} per service${this.config.imageVariables ? `; ${Object.values(this.config.imageVariables).join(', ')} set in the environment of every compose call` : ''}), then ${this.state.pinsFile}`,
-        `wait up to ${this.config.healthTimeoutMs} ms for the containers of ${services.join(', ')} to be healthy (docker inspect .State.Health; running, for services without a healthcheck${this.config.execHealthcheck ? "; while Docker says starting, their own HEALTHCHECK test is run at once with docker exec <container> <test>, and a pass counts" : ''})`,
+        `wait up to ${this.config.healthTimeoutMs} ms for the containers of ${services.join(', ')} to be healthy (.State.Health from ${this.reads.via === 'engine-api' ? "Docker's Engine API" : 'docker inspect'}; running, for services without a healthcheck${this.config.execHealthcheck ? `; while Docker says starting, their own HEALTHCHECK test is run at once in the container (${this.reads.via === 'engine-api' ? 'an Engine API exec' : 'docker exec <container> <test>'}), and a pass counts` : ''})`,
         'on failure, put the previous pins back (the containers are left for the rollback to replace)',
         ...note,
       ],
@@ -213,7 +213,7 @@ export class ComposeTarget implements Target {
     if (!existing) await this.checkServices(Object.keys(images));
     const pulled: string[] = [];
     for (const image of Object.values(images)) {
-      if ((await this.runQuiet(this.docker(['image', 'inspect', '--format', '{{.Id}}', image], 60_000))).exitCode === 0) continue;
+      if (await this.reads.imageExists(image)) continue;
       await this.run(this.docker(['pull', image]), 'REWIND_E_IMAGE_PULL_FAILED');
       pulled.push(image);
     }
@@ -269,10 +269,10 @@ export class ComposeTarget implements Target {
     let last = '';
     const passedByExec = new Set<string>();
     // `up -d` has returned: the containers exist. Listed once, then only inspected (one process per poll).
-    let ids = await this.containerIds({ all: true });
+    let ids = await this.reads.containerIds(this.config.project, { all: true });
     for (;;) {
-      let containers = await this.inspect(ids);
-      if (containers.length < ids.length) containers = await this.inspect((ids = await this.containerIds({ all: true })));
+      let containers = await this.reads.inspect(ids);
+      if (containers.length < ids.length) containers = await this.reads.inspect((ids = await this.reads.containerIds(this.config.project, { all: true })));
       const pending: string[] = [];
       const starting: InspectedContainer[] = [];
       let checked = 0;
@@ -300,7 +300,7 @@ export class ComposeTarget implements Target {
       }
       if (pending.length === 0) {
         if (!checked) return '(running; no healthcheck defined)';
-        const byExec = passedByExec.size ? `, ${passedByExec.size} passed when rewind ran it with docker exec while Docker still said starting` : '';
+        const byExec = passedByExec.size ? `, ${passedByExec.size} passed when rewind ran it in the container while Docker still said starting` : '';
         return `(healthy: ${checked} container healthcheck(s)${byExec})`;
       }
       last = pending.join(', ');
@@ -311,28 +311,11 @@ export class ComposeTarget implements Target {
 
   /** The container's own healthcheck test, run now: true when it exits 0 within its timeout. */
   private async execHealthcheck(container: InspectedContainer, deadline: number): Promise<boolean> {
-    const args = healthcheckExecArgs(container.Id, container.Config.Healthcheck?.Test, container.Config.Shell);
-    if (!args) return false;
+    const command = healthcheckCommand(container.Config.Healthcheck?.Test, container.Config.Shell);
+    if (!command) return false;
     // Docker's Timeout is in nanoseconds (0: its default, 30 s).
     const own = container.Config.Healthcheck?.Timeout ? Math.ceil(container.Config.Healthcheck.Timeout / 1e6) : 30_000;
-    const timeoutMs = Math.max(1000, Math.min(own, deadline - Date.now()));
-    return (await this.runQuiet(this.docker(args, timeoutMs))).exitCode === 0;
-  }
-
-  private async containerIds(options: { all?: boolean } = {}): Promise<string[]> {
-    const result = await this.run(this.docker(projectContainersArgs(this.config.project, options), 60_000));
-    return result.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
-  }
-
-  private async inspect(ids: readonly string[]): Promise<InspectedContainer[]> {
-    if (ids.length === 0) return [];
-    // A container removed between ps and inspect makes inspect exit 1 with the others still printed.
-    const result = await this.runQuiet(this.docker(['inspect', ...ids], 60_000));
-    try {
-      return JSON.parse(result.stdout) as InspectedContainer[];
-    } catch {
-      throw new RewindError('REWIND_E_COMPOSE_FAILED', `docker inspect failed: ${tail(result.stderr)}`, { exitCode: result.exitCode });
-    }
+    return this.reads.passes(container.Id, command, Math.max(1000, Math.min(own, deadline - Date.now())));
   }
 
   async stop(): Promise<Outcome> {
@@ -358,7 +341,7 @@ export class ComposeTarget implements Target {
    */
   async servedVersions(): Promise<ServedProcess[] | null> {
     const pins = this.state.pins();
-    const containers = await this.inspect(await this.containerIds());
+    const containers = await this.reads.inspect(await this.reads.containerIds(this.config.project));
     return containers
       .filter((c) => c.State.Running && pins.services[c.Config.Labels?.['com.docker.compose.service'] ?? ''])
       .map((c) => {
@@ -395,8 +378,8 @@ export class ComposeTarget implements Target {
 
   /** Docker's data root when this machine can see it (a local engine), else the state directory's file system. */
   async freeSpace(): Promise<FreeSpace> {
-    const info = await this.runQuiet(this.docker(['info', '--format', '{{.DockerRootDir}}'], 30_000));
-    return freeSpaceAt(info.exitCode === 0 && existsSync(info.stdout.trim()) ? info.stdout.trim() : this.config.stateDir);
+    const root = await this.reads.dockerRootDir();
+    return freeSpaceAt(root && existsSync(root) ? root : this.config.stateDir);
   }
 
   /** `release register --image service=reference`: resolves tags to digests once and writes the manifest directory. */
@@ -410,7 +393,8 @@ export class ComposeTarget implements Target {
   }
 
   async close(): Promise<void> {
-    // Nothing held open: every call is its own process.
+    // The Engine API's kept-alive socket; docker and compose calls are their own processes.
+    this.reads.close();
   }
 }
 
