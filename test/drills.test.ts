@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFailureDrill } from '../src/core/drills/failure-drill.js';
@@ -112,4 +114,47 @@ describe('rewind drill (real PM2, real PostgreSQL)', () => {
     expect(status.stdout).not.toContain('drill overdue');
     expect(status.stdout).not.toContain('checklist');
   });
+
+  it('a drill killed mid-deploy (SIGKILL): history says interrupted, resume closes it as failed and finishes its deploy', async () => {
+    // The drill's deploy is killed as its health step begins: no verdict was recorded.
+    const killed = await sandbox.cli(['drill', ENV, '--failure', 'health', '--json'], { env: { REWIND_FAILPOINTS: 'deploy:health:begin' } });
+    expect(killed.signal).toBe('SIGKILL');
+    const [running] = await sandbox.ledger.listDrills({ env: ENV, limit: 1 });
+    expect(running).toMatchObject({ state: 'running', owner: { pid: expect.any(Number) } });
+    const id = running!.id;
+    expect(running!.owner!.pid).not.toBe(process.pid);
+    const history = await sandbox.cli(['drill', 'history', ENV]);
+    expect(history.stdout).toMatch(new RegExp(`#${id} .* interrupted \\(its process, pid ${running!.owner!.pid}, is gone; \`rewind resume ${ENV}\` closes it\\)`));
+
+    // Resume finishes the drill release's deploy as any deploy: its health fails, it rolls back (exit 7).
+    const resumed = await sandbox.cli(['resume', ENV]);
+    expect(resumed.code, resumed.stderr).toBe(7);
+    expect(resumed.stderr).toContain('REWIND_E_DEPLOY_ROLLED_BACK');
+    expect(resumed.stdout).toContain(`closed drill #${id} on ${ENV} as failed: interrupted (its process, pid ${running!.owner!.pid}, is gone)`);
+    const [closed] = await sandbox.ledger.listDrills({ env: ENV, limit: 1 });
+    expect(closed).toMatchObject({ id, state: 'failed', ttdMs: null, ttrMs: null, detail: { interrupted: true, gap: expect.stringContaining('interrupted') } });
+    expect(closed!.finishedAt).not.toBeNull();
+    expect(await sandbox.ledger.findRunningOperations(ENV)).toEqual([]);
+    expect(await sandbox.served()).toEqual({ status: 200, version: '1.0.0' });
+    expect(await lkg()).toBe('1.0.0');
+    const events = await sandbox.ledger.listEvents(ENV);
+    expect(events.filter((e) => e.event === 'drill_complete' && e.data.drillId === id).map((e) => e.data.success)).toEqual([false]);
+
+    // Nothing is left to close: a second resume has nothing to do.
+    const again = await sandbox.cli(['resume', ENV]);
+    expect(again.code).toBe(4);
+    expect(again.stderr).toContain('REWIND_E_NOTHING_TO_RESUME');
+  }, 60_000);
+
+  it('the next drill closes an interrupted drill of its environment; one run on another host is left to that host', async () => {
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid!; // a process that has exited
+    const here = await sandbox.ledger.recordDrill({ env: ENV, kind: 'failure', failure: 'smoke', actor: 't', forcedReason: null, fromVersion: '1.0.0', drillVersion: null, backupId: null, startedAt: Date.now(), owner: { host: hostname(), pid: gone } });
+    const elsewhere = await sandbox.ledger.recordDrill({ env: ENV, kind: 'failure', failure: 'smoke', actor: 't', forcedReason: null, fromVersion: '1.0.0', drillVersion: null, backupId: null, startedAt: Date.now(), owner: { host: `not-${hostname()}`, pid: gone } });
+    const outcome = await runFailureDrill(sandbox.services, ENV, { failure: 'health' });
+    expect(outcome.error?.message).toBeUndefined();
+    const rows = await sandbox.ledger.listDrills({ env: ENV });
+    expect(rows.find((d) => d.id === here.id)).toMatchObject({ state: 'failed', detail: { interrupted: true } });
+    expect(rows.find((d) => d.id === elsewhere.id)).toMatchObject({ state: 'running' });
+    expect(rows.find((d) => d.id === outcome.drill!.id)).toMatchObject({ state: 'passed' });
+  }, 60_000);
 });

@@ -24,6 +24,7 @@ const toDrill = (r: Selectable<LedgerTables['drills']>): DrillRecord => ({
   detail: JSON.parse(r.detail) as Record<string, unknown>,
   startedAt: Number(r.started_at),
   finishedAt: num(r.finished_at),
+  owner: r.owner_host !== null && r.owner_pid !== null ? { host: r.owner_host, pid: Number(r.owner_pid) } : null,
 });
 
 export async function recordDrill(db: Kysely<LedgerTables>, drill: NewDrill): Promise<DrillRecord> {
@@ -46,6 +47,8 @@ export async function recordDrill(db: Kysely<LedgerTables>, drill: NewDrill): Pr
       detail: '{}',
       started_at: drill.startedAt,
       finished_at: null,
+      owner_host: drill.owner?.host ?? null,
+      owner_pid: drill.owner?.pid ?? null,
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -65,6 +68,8 @@ export async function finishDrill(db: Kysely<LedgerTables>, id: number, result: 
       finished_at: result.finishedAt,
     })
     .where('id', '=', id)
+    // Only a drill still running: one closed as interrupted stays as it was closed.
+    .where('state', '=', 'running')
     .execute();
 }
 

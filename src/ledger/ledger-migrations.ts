@@ -284,6 +284,15 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('steps_operation_kind').on('steps').columns(['operation_id', 'kind', 'state', 'started_at', 'finished_at']).execute();
       },
     },
+    '0012_drill_owner': {
+      async up(db: Kysely<any>) {
+        // The process that runs a drill (host and pid). A drill whose process died (a second Ctrl-C,
+        // SIGKILL, a lost runner) would otherwise say `running` forever; with its owner recorded, the
+        // next drill and `rewind resume` on that host can see it is gone and close the row.
+        await db.schema.alterTable('drills').addColumn('owner_host', 'text').execute();
+        await db.schema.alterTable('drills').addColumn('owner_pid', 'integer').execute();
+      },
+    },
   };
 }
 

@@ -92,6 +92,8 @@ export interface LedgerTables {
     detail: string;
     started_at: number;
     finished_at: number | null;
+    owner_host: string | null;
+    owner_pid: number | null;
   };
   locks: {
     env: string;

@@ -27,6 +27,8 @@ export interface NewDrill {
   /** The backup test-restored (database drills). */
   backupId: number | null;
   startedAt: number;
+  /** The process running the drill: a `running` drill whose process is gone was interrupted. null in rows older than 0012. */
+  owner: { host: string; pid: number } | null;
 }
 
 export interface DrillResult {
@@ -65,6 +67,7 @@ export interface BackupTestRestore {
 
 export interface DrillLedger {
   recordDrill(drill: NewDrill): Promise<DrillRecord>;
+  /** Records the result of a drill still running; a drill already finished is left as it is. */
   finishDrill(id: number, result: DrillResult): Promise<void>;
   /** Newest first; `env`: only that environment's. */
   listDrills(options?: { env?: string; limit?: number }): Promise<DrillRecord[]>;

@@ -25,11 +25,11 @@ export function ledgerDrillCases(cases: ContractCases, ledgers: () => { ledger: 
       const { ledger, second } = ledgers();
       const env = freshEnv('drill-rows');
       const other = freshEnv('drill-other');
-      const first = await ledger.recordDrill({ env, kind: 'failure', failure: 'health', actor: 'a@b', forcedReason: null, fromVersion: '1.0.0', drillVersion: '1.0.0-drill.1', backupId: null, startedAt: T0 });
+      const first = await ledger.recordDrill({ env, kind: 'failure', failure: 'health', actor: 'a@b', forcedReason: null, fromVersion: '1.0.0', drillVersion: '1.0.0-drill.1', backupId: null, startedAt: T0, owner: { host: 'ci-7', pid: 4242 } });
       expect(first).toMatchObject({ env, kind: 'failure', failure: 'health', state: 'running', ttdMs: null, ttrMs: null, finishedAt: null, detail: {} });
       await ledger.finishDrill(first.id, { state: 'passed', deployOperationId: 'op-d', rollbackOperationId: 'op-r', ttdMs: 1234, ttrMs: 5678, detail: { detectedBy: 'health', quote: '"✓"' }, finishedAt: T0 + 10 });
-      const database = await ledger.recordDrill({ env, kind: 'database', failure: null, actor: 'a@b', forcedReason: 'rehearsal', fromVersion: null, drillVersion: null, backupId: 7, startedAt: T0 + 20 });
-      await ledger.recordDrill({ env: other, kind: 'database', failure: null, actor: 'x', forcedReason: null, fromVersion: null, drillVersion: null, backupId: 1, startedAt: T0 + 30 });
+      const database = await ledger.recordDrill({ env, kind: 'database', failure: null, actor: 'a@b', forcedReason: 'rehearsal', fromVersion: null, drillVersion: null, backupId: 7, startedAt: T0 + 20, owner: null });
+      await ledger.recordDrill({ env: other, kind: 'database', failure: null, actor: 'x', forcedReason: null, fromVersion: null, drillVersion: null, backupId: 1, startedAt: T0 + 30, owner: null });
       const listed = await second.listDrills({ env });
       expect(listed.map((d) => d.id)).toEqual([database.id, first.id]);
       expect(listed[1]).toEqual({
@@ -50,8 +50,12 @@ export function ledgerDrillCases(cases: ContractCases, ledgers: () => { ledger: 
         detail: { detectedBy: 'health', quote: '"✓"' },
         startedAt: T0,
         finishedAt: T0 + 10,
+        owner: { host: 'ci-7', pid: 4242 },
       });
-      expect(listed[0]).toMatchObject({ kind: 'database', backupId: 7, forcedReason: 'rehearsal', state: 'running' });
+      expect(listed[0]).toMatchObject({ kind: 'database', backupId: 7, forcedReason: 'rehearsal', state: 'running', owner: null });
+      // A finished drill is not finished again (one closed as interrupted stays as it was closed).
+      await ledger.finishDrill(first.id, { state: 'failed', deployOperationId: null, rollbackOperationId: null, ttdMs: null, ttrMs: null, detail: { gap: 'late' }, finishedAt: T0 + 40 });
+      expect((await second.listDrills({ env }))[1]).toMatchObject({ state: 'passed', ttdMs: 1234, finishedAt: T0 + 10 });
       expect((await second.listDrills({ env, limit: 1 })).map((d) => d.id)).toEqual([database.id]);
       expect((await second.listDrills()).some((d) => d.env === other)).toBe(true);
     });

@@ -1,4 +1,5 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,6 +109,20 @@ describe('compose activate: the container\'s own healthcheck, run by rewind whil
     expect(outcome.code).toBe('REWIND_E_COMPOSE_UNHEALTHY');
     expect(outcome.message).toMatch(/^not healthy after 3000 ms \(healthTimeoutMs\): web: starting; pins restored to nothing$/);
     expect(ms).toBeGreaterThanOrEqual(3000);
+  }, 120_000);
+
+  it('a container that exits (its port is taken) is reported as exited with its exit code, not as unhealthy', async () => {
+    const s = await stack('port-taken', { healthTimeoutMs: 20_000 });
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(s.port, '127.0.0.1', resolve));
+    try {
+      const { outcome } = await s.deploy('1.0.0');
+      expect(outcome.status).toBe('failed');
+      expect(outcome.code).toBe('REWIND_E_COMPOSE_UNHEALTHY');
+      expect(outcome.message).toMatch(/^container \S+ of web is exited \(exit code \d+\), not running \(`docker logs [0-9a-f]{12}` says why\); pins restored to nothing$/);
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
   }, 120_000);
 
   it('the Engine API reads answer as the CLI does, and a socket that cannot be opened hands over to the CLI', async () => {

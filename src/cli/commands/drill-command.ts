@@ -1,3 +1,4 @@
+import { drillInterrupted } from '../../core/drills/interrupted-drills.js';
 import { runDatabaseDrill, type DatabaseDrillOutcome } from '../../core/drills/database-drill.js';
 import { runFailureDrill, type FailureDrillOutcome } from '../../core/drills/failure-drill.js';
 import { environmentConfig } from '../../config/load-config.js';
@@ -95,8 +96,9 @@ function finish(outcome: FailureDrillOutcome | DatabaseDrillOutcome, io: CliIo, 
 
 function describeDrill(drill: DrillRecord): string {
   const what = drill.kind === 'database' ? `database (backup #${drill.backupId})` : `${drill.failure} ${drill.fromVersion ?? 'none'} → ${drill.drillVersion ?? '?'}`;
-  const times = drill.kind === 'failure' ? `, detected in ${drill.ttdMs ?? '–'} ms, recovered in ${drill.ttrMs ?? '–'} ms` : '';
+  const times = drill.kind === 'failure' && drill.state !== 'running' ? `, detected in ${drill.ttdMs ?? '–'} ms, recovered in ${drill.ttrMs ?? '–'} ms` : '';
+  const state = drillInterrupted(drill) ? `interrupted (its process, pid ${drill.owner!.pid}, is gone; \`rewind resume ${drill.env}\` closes it)` : drill.state;
   const gap = typeof drill.detail.gap === 'string' ? `: ${drill.detail.gap}` : '';
   const forced = drill.forcedReason ? ` (forced on production: ${drill.forcedReason})` : '';
-  return `#${drill.id}  ${drill.env}  ${new Date(drill.startedAt).toISOString()}  ${what}  ${drill.state}${times}${forced}${gap}`;
+  return `#${drill.id}  ${drill.env}  ${new Date(drill.startedAt).toISOString()}  ${what}  ${state}${times}${forced}${gap}`;
 }

@@ -1,4 +1,6 @@
+import { closeInterruptedDrills } from '../../core/drills/interrupted-drills.js';
 import { resume } from '../../core/operations/resume.js';
+import { lookUpEnvironment } from '../../core/resolved-environment.js';
 import type { CliIo } from '../cli-io.js';
 import { buildServices, openContext } from '../cli-context.js';
 import { parseCommandArgs } from '../parse-args.js';
@@ -12,6 +14,8 @@ Continue an operation that was interrupted (the runner crashed or was killed): s
 records as succeeded are skipped, the step that was in flight runs again (steps are idempotent), and
 a failed deploy still rolls back by itself. A lock left by a process that is gone is taken over.
 Without <env>, every environment in rewind.yaml that has an unfinished operation is resumed.
+A drill whose process is gone (killed before it recorded a result) is closed as failed, marked
+interrupted; the deploy or rollback it had started is resumed like any other.
 
 A Ctrl-C or SIGTERM stops a resume like any operation: at the next safe point between two steps.
 
@@ -29,11 +33,17 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const context = await openContext(args, io);
   try {
     const services = await buildServices(context, io, { json: args.flag('json') });
-    let envs = args.positionals.length ? [args.positionals[0]!] : [];
+    const named = args.positionals[0];
+    // An environment not in rewind.yaml is refused with its code before anything is looked at.
+    if (named !== undefined) lookUpEnvironment(context.config, named);
+    const closedDrills = (await closeInterruptedDrills(services, named)).filter((d) => Object.hasOwn(context.config.environments, d.env));
+    if (!args.flag('json')) for (const d of closedDrills) writeLine(io.stdout, `closed drill #${d.id} on ${d.env} as failed: interrupted (its process, pid ${d.owner!.pid}, is gone)`);
+    const running = await context.ledger.findRunningOperations(named);
+    let envs = [...new Set(running.map((op) => op.env))].filter((env) => Object.hasOwn(context.config.environments, env));
+    if (named !== undefined && (envs.length > 0 || closedDrills.length === 0)) envs = [named];
     if (envs.length === 0) {
-      const running = await context.ledger.findRunningOperations();
-      envs = [...new Set(running.map((op) => op.env))].filter((env) => Object.hasOwn(context.config.environments, env));
-      if (envs.length === 0) throw new RewindError('REWIND_E_NOTHING_TO_RESUME', 'no environment has an unfinished operation');
+      if (closedDrills.length > 0) return 0;
+      throw new RewindError('REWIND_E_NOTHING_TO_RESUME', 'no environment has an unfinished operation');
     }
     const outcomes = [];
     for (const env of envs) outcomes.push(...(await resume(services, env, { abandon: args.flag('abandon') })));

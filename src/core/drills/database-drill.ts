@@ -1,3 +1,4 @@
+import { closeInterruptedDrills, drillOwner } from './interrupted-drills.js';
 import { RewindError, toRewindError } from '../../errors/rewind-error.js';
 import type { MigrationTableState, RowCounts } from '../../ports/database-engine.js';
 import type { BackupRecord, DrillRecord } from '../../ports/ledger.js';
@@ -96,7 +97,8 @@ export async function runDatabaseDrill(services: Services, env: string, options:
     };
     if (options.dryRun) return { ok: true, dryRun: true, plan };
 
-    const drill = await services.ledger.recordDrill({ env, kind: 'database', failure: null, actor: services.actor, forcedReason, fromVersion: backup.releaseVersion, drillVersion: null, backupId: backup.id, startedAt: services.now() });
+    await closeInterruptedDrills(services, env);
+    const drill = await services.ledger.recordDrill({ env, owner: drillOwner(), kind: 'database', failure: null, actor: services.actor, forcedReason, fromVersion: backup.releaseVersion, drillVersion: null, backupId: backup.id, startedAt: services.now() });
     await services.sink.emit({ event: 'drill_start', env, drillId: drill.id, kind: 'database', failure: null, from: backup.releaseVersion, drillVersion: null, backupId: backup.id, forced: forcedReason !== null, forceReason: forcedReason });
     const started = performance.now();
     let checks: RestoreCheck[];

@@ -1,3 +1,4 @@
+import { closeInterruptedDrills, drillOwner } from './interrupted-drills.js';
 import { RewindError, toRewindError } from '../../errors/rewind-error.js';
 import type { DrillFailure, DrillRecord } from '../../ports/ledger-drills.js';
 import { deploy } from '../operations/deploy.js';
@@ -86,8 +87,10 @@ export async function runFailureDrill(services: Services, env: string, options: 
   const { plan, stored, migrationPath } = await planFailureDrill(services, env, options);
   if (options.dryRun) return { ok: true, dryRun: true, plan };
 
+  await closeInterruptedDrills(services, env);
   const drill = await services.ledger.recordDrill({
     env,
+    owner: drillOwner(),
     kind: 'failure',
     failure: plan.failure,
     actor: services.actor,

@@ -282,8 +282,12 @@ export class ComposeTarget implements Target {
         for (const c of mine) {
           const health = c.State.Health?.Status;
           if (health) checked++;
+          // Not running first: Docker also calls a stopped container unhealthy, which would hide why it stopped.
+          if (!c.State.Running) {
+            const why = [c.State.ExitCode !== undefined ? `exit code ${c.State.ExitCode}` : '', c.State.Error ?? ''].filter(Boolean).join(': ');
+            throw new RewindError('REWIND_E_COMPOSE_UNHEALTHY', `container ${c.Name.replace(/^\//, '')} of ${service} is ${c.State.Status}${why ? ` (${why})` : ''}, not running (\`docker logs ${c.Id.slice(0, 12)}\` says why)`, { service, container: c.Id.slice(0, 12), exitCode: c.State.ExitCode ?? null });
+          }
           if (health === 'unhealthy') throw new RewindError('REWIND_E_COMPOSE_UNHEALTHY', `container ${c.Name.replace(/^\//, '')} of ${service} is unhealthy (its own healthcheck)`, { service, container: c.Id.slice(0, 12) });
-          if (!c.State.Running) throw new RewindError('REWIND_E_COMPOSE_UNHEALTHY', `container ${c.Name.replace(/^\//, '')} of ${service} is ${c.State.Status}, not running`, { service, container: c.Id.slice(0, 12) });
           if (health === 'starting' && passedByExec.has(c.Id)) continue;
           if (health && health !== 'healthy') {
             pending.push(`${service}: ${health}`);

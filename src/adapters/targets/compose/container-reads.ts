@@ -8,7 +8,7 @@ export interface InspectedContainer {
   Id: string;
   Name: string;
   Config: { Image: string; Labels: Record<string, string> | null; Healthcheck?: { Test?: string[] | null; Timeout?: number } | null; Shell?: string[] | null };
-  State: { Status: string; Running: boolean; StartedAt: string; Health?: { Status: string } };
+  State: { Status: string; Running: boolean; StartedAt: string; ExitCode?: number; Error?: string; Health?: { Status: string } };
 }
 
 /**
