@@ -115,6 +115,7 @@ export type EventFields = {
   notify_dead: { env: string; operationId: string | null; id: number; notifier: string; destination: string; about: string; attempts: number; error: string };
   backup_complete: {
     env: string;
+    operationId?: string;
     backupId: number;
     kind: BackupKind;
     release: string | null;
@@ -126,7 +127,7 @@ export type EventFields = {
     rowCounts: RowCounts;
     durationMs: number;
   };
-  backup_failed: { env: string; kind: BackupKind; release: string | null; engine: DatabaseEngineName; code: ErrorCode; error: string };
+  backup_failed: { env: string; operationId?: string; kind: BackupKind; release: string | null; engine: DatabaseEngineName; code: ErrorCode; error: string };
   backup_verified: { env: string; backupId: number; path: string; ok: boolean; reason?: string };
   backup_pruned: { env: string; backupId: number; kind: BackupKind; release: string | null; path: string; size: number; ageDays: number };
   pitr_checked: { env: string; ok: boolean; failed: string[] };
@@ -362,9 +363,10 @@ export const EVENT_CATALOG: { readonly [N in EventName]: EventSpec<EventFields[N
     fields: { env: 'always', operationId: 'always', id: 'always', notifier: 'always', destination: 'always', about: 'always', attempts: 'always', error: 'always' },
   },
   backup_complete: {
-    when: 'a database backup (pre-upgrade, safety or manual) was written, verified and recorded',
+    when: 'a database backup (pre-upgrade, safety or manual) was written, verified and recorded; `operationId` when a step of an operation took it',
     fields: {
       env: 'always',
+      operationId: 'optional',
       backupId: 'always',
       kind: 'always',
       release: 'always',
@@ -378,8 +380,8 @@ export const EVENT_CATALOG: { readonly [N in EventName]: EventSpec<EventFields[N
     },
   },
   backup_failed: {
-    when: 'taking a database backup failed',
-    fields: { env: 'always', kind: 'always', release: 'always', engine: 'always', code: 'always', error: 'always' },
+    when: 'taking a database backup failed; `operationId` when a step of an operation took it',
+    fields: { env: 'always', operationId: 'optional', kind: 'always', release: 'always', engine: 'always', code: 'always', error: 'always' },
   },
   backup_verified: {
     when: '`db verify` checked a recorded backup: its sha256, then that it is readable',

@@ -125,6 +125,10 @@ describe('database backups (core, on the SQLite engine and a SQLite ledger)', ()
     const event = memory.events.find((e) => e.event === 'backup_complete');
     expect(event).toMatchObject({ env: 'staging', backupId: backup.id, path: backup.path, size: backup.size, sha256: backup.sha256, durationMs });
     expect(typeof event?.durationMs).toBe('number');
+    // A manual backup belongs to no operation; a step's backup names its operation.
+    expect(event).not.toHaveProperty('operationId');
+    await backupDatabase(services, 'staging', { kind: 'safety', operationId: 'op_step' });
+    expect(memory.events.filter((e) => e.event === 'backup_complete').at(-1)).toMatchObject({ kind: 'safety', operationId: 'op_step' });
   });
 
   it('describes a backup for dry-runs without taking one', () => {

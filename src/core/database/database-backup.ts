@@ -22,12 +22,16 @@ import type { Services } from '../services.js';
 
 const DAY_MS = 86_400_000;
 
+const operationOf = (options: BackupOptions): { operationId?: string } => (options.operationId ? { operationId: options.operationId } : {});
+
 export interface BackupOptions {
   kind: BackupKind;
   /** Defaults to the environment's current release (null when nothing is deployed). */
   releaseVersion?: string | null;
   /** Told how much of the dump is written, every 2 s while it streams. */
   progress?: ProgressReporter;
+  /** The operation whose step takes the backup (a deploy's pre-upgrade, a restore's safety backup): on its events. */
+  operationId?: string;
 }
 
 export interface BackupOutcome {
@@ -84,7 +88,7 @@ export async function backupDatabase(services: Services, environment: string | R
     } catch (error) {
       const coded = toRewindError(error);
       const failure = coded.code === 'REWIND_E_INTERNAL' ? new RewindError('REWIND_E_BACKUP_FAILED', `backup of ${env} failed: ${coded.message}`, { env }) : coded;
-      await services.sink.emit({ event: 'backup_failed', env, kind: options.kind, release: releaseVersion, engine: engine.engine, code: failure.code, error: failure.message });
+      await services.sink.emit({ event: 'backup_failed', env, ...operationOf(options), kind: options.kind, release: releaseVersion, engine: engine.engine, code: failure.code, error: failure.message });
       throw failure;
     }
     const durationMs = Math.round(performance.now() - started);
@@ -119,6 +123,7 @@ export async function backupDatabase(services: Services, environment: string | R
     await services.sink.emit({
       event: 'backup_complete',
       env,
+      ...operationOf(options),
       backupId: backup.id,
       kind: options.kind,
       release: releaseVersion,

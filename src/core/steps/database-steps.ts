@@ -67,7 +67,7 @@ const asFailure = (error: unknown, prefix = ''): Outcome => {
 export const dbBackup: StepExecutor = async (step, context) => {
   const kind = step.params.kind as BackupKind;
   try {
-    const { backup, durationMs } = await backupDatabase(context.services, context, { kind, releaseVersion: (step.params.release as string | null) ?? null, progress: context.progress });
+    const { backup, durationMs } = await backupDatabase(context.services, context, { kind, releaseVersion: (step.params.release as string | null) ?? null, progress: context.progress, operationId: context.operation.id });
     // A critical table the release's own migrations create is absent before its first deploy: recorded as such, said here.
     const absent = Object.keys(backup.rowCounts).filter((table) => backup.rowCounts[table] === null);
     const note = absent.length ? `; critical table${absent.length > 1 ? 's' : ''} ${absent.join(', ')} not there yet (recorded as absent)` : '';
