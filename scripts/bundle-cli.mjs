@@ -22,9 +22,8 @@ await build({
   sourcemap: true,
   minify: true,
   logLevel: 'warning',
-  // Native addons, packages that load files next to themselves at run time (WASM, worker
-  // transports), and PM2, which is AGPL-3.0 and must come from the user's own install.
-  external: ['better-sqlite3', 'pm2', 'pg-native', 'libpg-query', 'pino', 'node-sql-parser'],
+  // Native addons, packages that load files next to themselves at run time (WASM), and PM2, which is AGPL-3.0 and must come from the user's own install.
+  external: ['better-sqlite3', 'pm2', 'pg-native', 'libpg-query', 'node-sql-parser'],
   // Bundled CommonJS (pg, tar's deps) calls require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __rewindCreateRequire } from 'node:module'; const require = __rewindCreateRequire(import.meta.url);" },
 });

@@ -15,7 +15,7 @@ ledger: ./rewind.db
 # ledger: postgres://rewind:\${REWIND_LEDGER_PASSWORD}@db.internal:5432/rewind
 
 log:
-  # Every event as one JSON line (pino), appended.
+  # Every event as one JSON line, appended.
   file: ./rewind-events.log
 
 # rewind copies every registered artifact here (by digest) and deploys and rolls back from the copy,

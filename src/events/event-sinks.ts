@@ -1,10 +1,10 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EventSink, RewindEvent } from '../ports/event-sink.js';
 import type { Ledger } from '../ports/ledger.js';
 import { LIVE_ONLY_EVENTS } from '../ports/step-progress.js';
 import { redactor } from '../util/redact.js';
-import { withIsoTimes } from '../util/iso-times.js';
+import { toJson } from '../util/iso-times.js';
 
 /** Any event, read through the fields the audit table has columns for; the rest is its `data`. */
 type AuditView = { event: string; env: string; operationId?: string | null; from?: string | null; to?: string | null; at?: number; actor?: string; [field: string]: unknown };
@@ -37,34 +37,36 @@ export class LedgerAuditSink implements EventSink {
   }
 }
 
-interface LineWriter {
-  info(object: Record<string, unknown>): void;
-}
-
 /**
- * One JSON line per event through pino, synchronously, so a SIGKILL never loses a written line.
+ * One JSON line per event, written synchronously, so a SIGKILL never loses a written line: to a file
+ * (opened once for appending; each line is one write(2) of the whole line) or to a stream such as
+ * stdout. The line is `{"level":"info","time":"<ISO 8601>", …the event}`, the shape the log had when
+ * pino wrote it; pino itself cost every command ~20 ms to load for what is one JSON.stringify here.
  * The log file is a record like the audit table and leaves progress out; `--json` on stdout is a
  * live view and includes it (`{ live: true }`).
  */
 export class JsonLinesSink implements EventSink {
   private constructor(
-    private readonly logger: LineWriter,
+    private readonly write: (line: string) => void,
     private readonly live: boolean,
   ) {}
 
   /** `destination` is a file path (appended to) or an already open stream such as stdout. */
   static async create(destination: string | NodeJS.WritableStream, options: { live?: boolean } = {}): Promise<JsonLinesSink> {
-    const { pino } = await import('pino');
-    if (typeof destination === 'string') mkdirSync(dirname(destination), { recursive: true });
-    const stream = typeof destination === 'string' ? pino.destination({ dest: destination, sync: true, append: true }) : destination;
-    const logger = pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } }, stream);
-    return new JsonLinesSink(logger, options.live ?? false);
+    let write: (line: string) => void;
+    if (typeof destination === 'string') {
+      mkdirSync(dirname(destination), { recursive: true });
+      const fd = openSync(destination, 'a');
+      write = (line) => writeSync(fd, line);
+    } else write = (line) => void destination.write(line);
+    return new JsonLinesSink(write, options.live ?? false);
   }
 
   async emit(event: RewindEvent): Promise<void> {
     if (!this.live && LIVE_ONLY_EVENTS.has(event.event)) return;
-    // pino stamps `time` (ISO 8601); a time field the event carries is given the same format.
-    this.logger.info(withIsoTimes({ ...event, at: undefined }));
+    // `time` is when the line is written (ISO 8601); a time field the event carries gets the same format.
+    const fields = toJson({ ...event, at: undefined });
+    this.write(`{"level":"info","time":"${new Date().toISOString()}"${fields === '{}' ? '' : `,${fields.slice(1, -1)}`}}\n`);
   }
 }
 

@@ -15,5 +15,5 @@ export function isoTimes(this: unknown, key: string, value: unknown): unknown {
 /** JSON.stringify with every time field as ISO 8601 UTC. */
 export const toJson = (value: unknown): string => JSON.stringify(value, isoTimes);
 
-/** The same conversion as a value, for writers that serialize themselves (pino, webhooks). */
+/** The same conversion as a value, for writers that serialize themselves (webhooks, notifiers). */
 export const withIsoTimes = <T>(value: T): T => JSON.parse(toJson(value)) as T;

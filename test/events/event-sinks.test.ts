@@ -6,7 +6,7 @@ import { JsonLinesSink, LedgerAuditSink } from '../../src/events/event-sinks.js'
 import { openLedger } from '../../src/ledger/open-ledger.js';
 import { eventSinkContract, type DeliveredEvent } from '../contracts/event-sink-contract.js';
 
-// The event log file: pino writing JSON lines synchronously into a file of its own, read back as lines.
+// The event log file: JSON lines appended synchronously to a file of its own, read back as lines.
 eventSinkContract({
   name: 'json-lines file',
   provider: 'json-lines',
