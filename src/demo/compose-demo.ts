@@ -57,7 +57,8 @@ export async function runComposeDemo(io: AppIo, options: DemoOptions): Promise<D
   };
   const sandbox = await mkdtemp(join(tmpdir(), 'rewind-demo-compose-'));
   const project = `rewinddemo${process.pid}`;
-  const [registryPort, appPort] = [await freePort(), await freePort()];
+  const registryPort = await freePort();
+  let appPort = 0;
   let registry: ChildProcess | undefined;
   const images: string[] = [];
   let ok = false;
@@ -100,6 +101,9 @@ export async function runComposeDemo(io: AppIo, options: DemoOptions): Promise<D
     const good = await build('1.0.0', true);
     const broken = await build('1.1.0', false);
     say('built and pushed 1.0.0 (healthy) and 1.1.0 (its container healthcheck fails)\n');
+    // Chosen once the images are built, just before the first container needs it: the shorter the
+    // wait, the smaller the chance something else takes it meanwhile.
+    appPort = await freePort();
     await writeFile(join(sandbox, 'docker-compose.yml'), `version: "3.8"\nservices:\n  app:\n    image: ${good}\n    network_mode: host\n    environment:\n      PORT: "${appPort}"\n`);
     const configPath = join(sandbox, 'rewind.yaml');
     await writeFile(configPath, `ledger: ./rewind.db\nlog:\n  file: ./events.log\nenvironments:\n  ${ENV}:\n    target:\n      type: compose\n      project: ${project}\n      files: [docker-compose.yml]\n      healthTimeoutMs: 30000\n    health:\n      url: http://127.0.0.1:${appPort}/health\n`);

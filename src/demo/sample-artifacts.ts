@@ -1,7 +1,10 @@
 import { cp, mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { packageRoot } from '../util/package-root.js';
+import { freePort } from '../util/free-port.js';
+
+/** Re-exported: the tests and the demo take their ports from one place (src/util/free-port.ts). */
+export { freePort };
 
 /** The sample app shipped in the package under examples/. */
 export const SAMPLE_APP_DIR = join(packageRoot(), 'examples', 'sample-app');
@@ -21,17 +24,6 @@ export async function buildSampleArtifact(root: string, release: SampleRelease):
   return dir;
 }
 
-/** A TCP port that was free a moment ago on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A rewind.yaml for one environment running the sample app under PM2 inside `root`. */
 export function sampleConfigYaml(options: {

@@ -1,10 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RespClient } from '../../src/adapters/stores/redis/resp-client.js';
+import { freePort } from '../../src/util/free-port.js';
+
+/** Re-exported: the tests and the demo take their ports from one place (src/util/free-port.ts). */
+export { freePort };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -17,17 +20,6 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** A loopback port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface RedisServerOptions {
   /** appendonly yes: the trap a restore must handle. */
