@@ -268,7 +268,7 @@ export class ComposeTarget implements Target {
     const deadline = Date.now() + this.config.healthTimeoutMs;
     let last = '';
     const passedByExec = new Set<string>();
-    // `up -d` has returned: the containers exist. Listed once, then only inspected (one process per poll).
+    // `up -d` has returned: the containers exist. Listed once, then only inspected each round.
     let ids = await this.reads.containerIds(this.config.project, { all: true });
     for (;;) {
       let containers = await this.reads.inspect(ids);
