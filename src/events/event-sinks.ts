@@ -57,7 +57,11 @@ export class JsonLinesSink implements EventSink {
     if (typeof destination === 'string') {
       mkdirSync(dirname(destination), { recursive: true });
       const fd = openSync(destination, 'a');
-      write = (line) => writeSync(fd, line);
+      write = (line) => {
+        // write(2) on a file writes it all unless a signal or a full disk cuts it short: finish the line.
+        const bytes = Buffer.from(line);
+        for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
+      };
     } else write = (line) => void destination.write(line);
     return new JsonLinesSink(write, options.live ?? false);
   }
