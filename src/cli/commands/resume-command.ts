@@ -36,7 +36,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     const named = args.positionals[0];
     // An environment not in rewind.yaml is refused with its code before anything is looked at.
     if (named !== undefined) lookUpEnvironment(context.config, named);
-    const closedDrills = (await closeInterruptedDrills(services, named)).filter((d) => Object.hasOwn(context.config.environments, d.env));
+    // Only environments of this rewind.yaml: a ledger shared with other configs keeps their drills as they are.
+    const closedDrills = [];
+    for (const env of named !== undefined ? [named] : Object.keys(context.config.environments)) closedDrills.push(...(await closeInterruptedDrills(services, env)));
     if (!args.flag('json')) for (const d of closedDrills) writeLine(io.stdout, `closed drill #${d.id} on ${d.env} as failed: interrupted (its process, pid ${d.owner!.pid}, is gone)`);
     const running = await context.ledger.findRunningOperations(named);
     let envs = [...new Set(running.map((op) => op.env))].filter((env) => Object.hasOwn(context.config.environments, env));

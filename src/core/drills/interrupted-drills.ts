@@ -17,10 +17,9 @@ export function drillInterrupted(drill: DrillRecord, host: string = hostname()):
  * became (`rewind resume` finishes a deploy or rollback the drill had started; the drill's own
  * verdict, detection and recovery times, cannot be known). Run by a new drill and by `rewind resume`.
  */
-export async function closeInterruptedDrills(services: Services, env?: string): Promise<DrillRecord[]> {
-  const running = (await services.ledger.listDrills({ ...(env === undefined ? {} : { env }), limit: 200 })).filter((d) => drillInterrupted(d));
+export async function closeInterruptedDrills(services: Services, env: string): Promise<DrillRecord[]> {
+  const running = (await services.ledger.listDrills({ env, limit: 200 })).filter((d) => drillInterrupted(d));
   for (const drill of running) {
-    const { env } = drill;
     const gap = `interrupted: the drill's process (pid ${drill.owner!.pid} on ${drill.owner!.host}) ended before it recorded a result; a deploy or rollback it started is finished by \`rewind resume ${env}\`, and its times are not known`;
     await services.ledger.finishDrill(drill.id, { state: 'failed', deployOperationId: null, rollbackOperationId: null, ttdMs: null, ttrMs: null, detail: { gap, interrupted: true }, finishedAt: services.now() });
     await services.sink.emit({ event: 'drill_complete', env, drillId: drill.id, kind: drill.kind, failure: drill.failure, success: false, ttdMs: null, ttrMs: null, error: gap });

@@ -8,7 +8,7 @@ import { DEFAULT_TARGET_CAPABILITIES, type ActionDescription, type FreeSpace, ty
 import { dockerCommand, healthcheckCommand, servicesCommand, stopCommand, upCommand, versionProbes, type ComposeFlavour, type ComposeInvocation } from './compose-commands.js';
 import { COMPOSE_TARGET_TYPE, type ComposeTargetConfig } from './compose-config.js';
 import { ComposeState, MANIFEST_FILE, type ImageManifest, type Pins } from './compose-state.js';
-import { CliReads, EngineApiReads, type ContainerReads, type InspectedContainer } from './container-reads.js';
+import { CliReads, EngineApiReads, tail, type ContainerReads, type InspectedContainer } from './container-reads.js';
 import { dockerSocketPath } from './engine-socket.js';
 import { parseImageReference } from './image-reference.js';
 import { resolveImages } from './resolve-images.js';
@@ -429,10 +429,5 @@ function findFlavour(env: NodeJS.ProcessEnv): ComposeFlavour | null {
 
 function firstLine(text: string): string {
   return text.trim().split('\n')[0] ?? '';
-}
-
-function tail(text: string): string {
-  const lines = text.trim().split('\n');
-  return lines.slice(-5).join(' | ').slice(0, 1000);
 }
 

@@ -52,7 +52,7 @@ export class CliReads implements ContainerReads {
     try {
       return JSON.parse(result.stdout) as InspectedContainer[];
     } catch {
-      throw new RewindError('REWIND_E_COMPOSE_FAILED', `docker inspect failed: ${result.stderr.trim().split('\n').slice(-5).join(' | ').slice(0, 1000)}`, { exitCode: result.exitCode });
+      throw new RewindError('REWIND_E_COMPOSE_FAILED', `docker inspect failed: ${tail(result.stderr)}`, { exitCode: result.exitCode });
     }
   }
 
@@ -163,6 +163,12 @@ export class EngineApiReads implements ContainerReads {
   close(): void {
     this.engine.close();
   }
+}
+
+/** The last lines of a tool's output, on one line, for an error message. */
+export function tail(text: string): string {
+  const lines = text.trim().split('\n');
+  return lines.slice(-5).join(' | ').slice(0, 1000);
 }
 
 function apiFailure(what: string, res: { status: number; body: string }): RewindError {
