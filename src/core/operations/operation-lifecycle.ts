@@ -141,8 +141,7 @@ export async function runPlannedOperation(
  * How long an operation was at work: a resumed one does not count the time it lay interrupted
  * (from its last journal entry before the resume to the resume).
  */
-export async function activeDurationMs(services: Services, operation: OperationRecord, resumedAt?: number): Promise<number> {
-  const now = services.now();
+export async function activeDurationMs(services: Services, operation: OperationRecord, resumedAt?: number, now = services.now()): Promise<number> {
   if (resumedAt === undefined) return now - operation.startedAt;
   const before = (await services.ledger.listSteps(operation.id)).map((s) => s.finishedAt ?? s.startedAt).filter((at) => at < resumedAt);
   const lastActivity = Math.max(operation.startedAt, ...before);

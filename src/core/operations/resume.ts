@@ -37,9 +37,11 @@ export async function resume(services: Services, env: string, options: ResumeOpt
       const child = running.find((other) => other.parentId === operation.id);
       if (operation.kind === 'deploy' && child) {
         // The deploy had already failed and handed over to its rollback; finish the deploy and let the loop resume the child.
-        await services.ledger.finishOperation(operation.id, 'failed', child.reason, services.now());
-        // Its active time: start to its last journaled step (it does no more work now).
-        const durationMs = await activeDurationMs(services, operation, services.now());
+        const closedAt = services.now();
+        await services.ledger.finishOperation(operation.id, 'failed', child.reason, closedAt);
+        // Its active time: start to its last journaled step. It does no more work now, so the resume
+        // adds nothing: one instant for both ends, or a millisecond tick between two reads would count.
+        const durationMs = await activeDurationMs(services, operation, closedAt, closedAt);
         await services.sink.emit({ event: 'deploy_complete', env, operationId: operation.id, from: plan.from, to: plan.to, ...drillMark(plan.drill), success: false, durationMs, error: child.reason, resumed: true });
         continue;
       }
