@@ -77,8 +77,8 @@ export interface DatabaseEngine {
    */
   replaySchema?(migrations: readonly { id: string; upPath: string }[]): Promise<DatabaseSchema>;
   /**
-   * Restores `backup` into a scratch database that is not the live one (PostgreSQL: a temporary
-   * database on the same server; SQLite: a temporary file), reads its snapshot, and removes the
+   * Restores `backup` into a scratch database that is not the live one (PostgreSQL, MySQL: a
+   * temporary database on the same server; SQLite: a temporary file), reads its snapshot, and removes the
    * scratch database whatever happened. The live database is never touched. This is the database
    * drill's test restore (docs/drills.md); absent on engines that cannot do it yet.
    */

@@ -21,6 +21,8 @@ export interface DatabaseEngineContractOptions extends ContractRun {
   /** Runs statements on the database outside the engine, in order. */
   exec(statements: readonly string[]): Promise<void>;
   query(sql: string): Promise<Record<string, unknown>[]>;
+  /** Whether a database of this name exists on the server (engines whose scratch restore makes one beside the live database). */
+  databaseExists?(name: string): Promise<boolean>;
   /** Removes the database. Called once, at the end. */
   drop(): Promise<void>;
 }
@@ -216,9 +218,13 @@ export function databaseEngineContract(factory: DatabaseEngineContractOptions): 
         const scratch = await engine.restoreIntoScratch!(backup, CRITICAL);
         expect({ migrationState: scratch.migrationState, rowCounts: scratch.rowCounts }).toEqual(original);
         expect(await engine.snapshot(CRITICAL)).toEqual(live);
-        // A file (SQLite) or a database on the server (PostgreSQL): either way it no longer exists.
+        // A file (SQLite) or a database on the server (PostgreSQL, MariaDB): either way it no longer exists.
         if (isAbsolute(scratch.scratch)) expect(existsSync(scratch.scratch)).toBe(false);
-        else expect(await factory.query(`SELECT datname FROM pg_database WHERE datname = '${scratch.scratch}'`)).toEqual([]);
+        else {
+          expect(scratch.scratch).toMatch(/^rewind_scratch_[0-9a-f]{16}$/);
+          expect(factory.databaseExists, 'a server engine needs databaseExists in its contract factory').toBeDefined();
+          expect(await factory.databaseExists!(scratch.scratch)).toBe(false);
+        }
       } finally {
         await factory.exec(['DELETE FROM users WHERE id = 998']);
       }

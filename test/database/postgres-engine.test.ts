@@ -58,6 +58,15 @@ function postgresContract(label: string, options: Record<string, unknown>): void
         await client.end();
       }
     },
+    databaseExists: async (name) => {
+      const client = new pg.Client({ connectionString: ADMIN });
+      await client.connect();
+      try {
+        return (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
+      } finally {
+        await client.end();
+      }
+    },
   });
 }
 

@@ -87,7 +87,7 @@ export async function runDatabaseDrill(services: Services, env: string, options:
   const engine = services.createDatabaseEngine(env, config);
   try {
     if (!engine.restoreIntoScratch) {
-      throw new RewindError('REWIND_E_DRILL_UNSUPPORTED', `database drill on ${env}: the ${engine.engine} engine cannot restore into a scratch database yet (postgres and sqlite can). Nothing was changed`, { env });
+      throw new RewindError('REWIND_E_DRILL_UNSUPPORTED', `database drill on ${env}: the ${engine.engine} engine cannot restore into a scratch database (postgres, mysql and sqlite can). Nothing was changed`, { env });
     }
     const plan: DatabaseDrillPlan = {
       env,

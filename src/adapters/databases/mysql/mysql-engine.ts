@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -17,8 +18,7 @@ import { assertIntact, checksumProblem, writeHashed } from '../backup-digest.js'
 import { pickTool, pipelineFailure } from '../client-tools.js';
 import { discardPartial, finalize, partialPath } from '../partial-dump.js';
 import { splitTableName, stableRows } from '../snapshot-rows.js';
-
-const quoteIdent = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
+import { quoteIdent, SCRATCH_DATABASE_PREFIX, ScratchDumpRewriter } from './scratch-dump.js';
 /** mysqldump's last line; a dump without it was cut short. */
 const TRAILER = /-- Dump completed/;
 
@@ -105,7 +105,9 @@ export class MysqlEngine implements DatabaseEngine {
   }
 
   private async connect(): Promise<Connection> {
-    const mysql = await import('mysql2/promise');
+    // The package's CommonJS exports object, as `default`: the CLI's bundle exposes nothing else
+    // (a named `createConnection` is undefined there, though plain Node resolves it).
+    const { default: mysql } = await import('mysql2/promise');
     try {
       return await mysql.createConnection({
         host: this.host,
@@ -190,6 +192,69 @@ export class MysqlEngine implements DatabaseEngine {
       },
     });
     if (!result.ok) throw new RewindError('REWIND_E_RESTORE_FAILED', `restore of ${backup.path} into ${this.where} failed: ${pipelineFailure(result, [this.password])}`, { engine: 'mysql', atomic: false });
+  }
+
+  /**
+   * The drill's test restore: a scratch database beside the live one (the URL's user needs CREATE
+   * and DROP), the dump loaded into it through ScratchDumpRewriter (which points the dump's own
+   * `USE` lines at it, leaves out its DROP/CREATE DATABASE and its events) by a client that runs
+   * with `--one-database <scratch>`, then its snapshot, then DROP DATABASE whatever happened. A
+   * critical table named in another database (`other.table`) is not in the dump: it reads as absent.
+   */
+  async restoreIntoScratch(backup: BackupArtifact, criticalTables: readonly string[]): Promise<DatabaseSnapshot & { scratch: string }> {
+    await assertIntact(backup);
+    const scratch = `${SCRATCH_DATABASE_PREFIX}${randomBytes(8).toString('hex')}`;
+    const where = `${this.host}:${this.port}/${scratch}`;
+    const admin = await this.connect();
+    try {
+      try {
+        await admin.query(`CREATE DATABASE ${quoteIdent(scratch)}`);
+      } catch (error) {
+        throw new RewindError('REWIND_E_RESTORE_FAILED', redactor.redact(`cannot create the scratch database ${scratch} on ${this.host}:${this.port}: ${(error as Error).message}`), { engine: 'mysql', atomic: true });
+      }
+      let failure: unknown;
+      try {
+        const rewriter = new ScratchDumpRewriter(this.database, scratch);
+        const client = pickTool(['mariadb', 'mysql'], this.config.binDir);
+        const result = await this.executor.runPipeline([this.spec([client, ...this.connectionArgs(), '--default-character-set=utf8mb4', '--batch', '--one-database', scratch])], {
+          stdin: async (sink) => {
+            await pipeline([...this.source(backup), rewriter, sink as NodeJS.WritableStream]);
+          },
+        });
+        if (!result.ok) throw new RewindError('REWIND_E_RESTORE_FAILED', `restore of ${backup.path} into ${where} failed: ${pipelineFailure(result, [this.password])}`, { engine: 'mysql', atomic: false });
+        if (rewriter.counts.uses === 0) {
+          throw new RewindError('REWIND_E_RESTORE_FAILED', `${backup.path} never selects ${quoteIdent(this.database)} (no \`USE\` line): not a dump of this database as rewind takes it, so it cannot be pointed at a scratch database`, { engine: 'mysql', atomic: false });
+        }
+        const url = new URL(this.config.url);
+        url.pathname = `/${encodeURIComponent(scratch)}`;
+        // The same settings and password reference, pointed at the scratch database.
+        const scratchEngine = new MysqlEngine({ ...this.config, url: url.toString() }, this.executor, this.passwordRef ? { passwordRef: this.passwordRef } : {});
+        const inDump = criticalTables.filter((table) => this.holdsTable(table));
+        const read = await scratchEngine.snapshot(inDump.map((table) => splitTableName(table).at(-1)!));
+        const rowCounts: RowCounts = nullPrototypeRecord<number | null>();
+        for (const table of criticalTables) rowCounts[table] = this.holdsTable(table) ? read.rowCounts[splitTableName(table).at(-1)!]! : null;
+        return { migrationState: read.migrationState, rowCounts, scratch };
+      } catch (error) {
+        failure = error;
+        throw error;
+      } finally {
+        try {
+          await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(scratch)}`);
+        } catch (error) {
+          const message = redactor.redact(`could not drop the scratch database ${scratch} on ${this.host}:${this.port}; drop it by hand: ${(error as Error).message}`);
+          if (failure instanceof RewindError) failure.details.scratchLeftBehind = message;
+          else if (failure === undefined) throw new RewindError('REWIND_E_RESTORE_FAILED', message, { engine: 'mysql', atomic: true });
+        }
+      }
+    } finally {
+      await admin.end().catch(() => undefined);
+    }
+  }
+
+  /** Whether a critical table (`table` or `database.table`) lives in this database, the one the dump holds. */
+  private holdsTable(table: string): boolean {
+    const parts = splitTableName(table);
+    return parts.length === 1 || parts[0] === this.database;
   }
 
   async snapshot(criticalTables: readonly string[]): Promise<DatabaseSnapshot> {
