@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, ENV, type Sandbox } from './support/sandbox.js';
 import { mysqlUrl } from './support/services.js';
 
-// `rewind drill --database` on real MariaDB (docs/drills.md): the newest backup, a `--databases`
+// `rewind drill --database` and `db restore` on real MariaDB, through the CLI (its bundle): the newest backup, a `--databases`
 // dump that names the live database, restored into a scratch database beside it, checked and dropped.
 describe('rewind drill --database on MariaDB', () => {
   const live = `rewind_drill_${randomBytes(5).toString('hex')}`;
@@ -58,5 +58,13 @@ describe('rewind drill --database on MariaDB', () => {
     expect(await sql(mysqlUrl(live), 'SELECT count(*) AS n FROM user_ids')).toEqual([{ n: 3 }]);
     const status = await sandbox.cli(['status', ENV]);
     expect(status.stdout).toMatch(new RegExp(`newest backup   #${newest.id} \\(\\w+, .*\\): test-restored at .*, ok`));
+  }, 60_000);
+
+  it('`db restore` through the CLI puts the backup back on the live database (the row written after it is gone, the view answers)', async () => {
+    const backup = (await sandbox.ledger.listBackups(ENV)).find((b) => b.kind === 'manual')!;
+    const restored = await sandbox.cli(['db', 'restore', ENV, '--backup', String(backup.id), '--yes', '--reason', 'drill follow-up']);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(await sql(mysqlUrl(live), 'SELECT id FROM users ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }]);
+    expect(await sql(mysqlUrl(live), 'SELECT count(*) AS n FROM user_ids')).toEqual([{ n: 2 }]);
   }, 60_000);
 });
