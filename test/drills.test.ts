@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFailureDrill } from '../src/core/drills/failure-drill.js';
 import { rollback } from '../src/core/operations/rollback.js';
+import { buildSampleArtifact } from '../src/demo/sample-artifacts.js';
 import { packageRoot } from '../src/util/package-root.js';
 import { createAppDatabase, prismaDatabaseYaml, type AppDatabase } from './support/app-database.js';
 import { createSandbox, ENV, type Sandbox } from './support/sandbox.js';
@@ -156,5 +158,31 @@ describe('rewind drill (real PM2, real PostgreSQL)', () => {
     expect(rows.find((d) => d.id === here.id)).toMatchObject({ state: 'failed', detail: { interrupted: true } });
     expect(rows.find((d) => d.id === elsewhere.id)).toMatchObject({ state: 'running' });
     expect(rows.find((d) => d.id === outcome.drill!.id)).toMatchObject({ state: 'passed' });
+  }, 60_000);
+
+  it('a health drill of a release registered as a tarball: the drill release is the unpacked tarball plus the marker, recovered to it', async () => {
+    const dir = await buildSampleArtifact(join(sandbox.root, 'tarball-src'), { version: '1.1.0' });
+    for (const [file, text] of Object.entries(MIGRATIONS)) {
+      await mkdir(join(dir, file, '..'), { recursive: true });
+      await writeFile(join(dir, file), text);
+    }
+    const tarball = join(sandbox.root, 'app-1.1.0.tgz');
+    const tar = spawnSync('tar', ['-czf', tarball, '-C', join(dir, '..'), basename(dir)], { encoding: 'utf8' });
+    expect(tar.status, tar.stderr).toBe(0);
+    const registered = await sandbox.cli(['release', 'register', ENV, '1.1.0', '--artifact', tarball, '--ci', 'passed']);
+    expect(registered.code, registered.stderr).toBe(0);
+    const deployed = await sandbox.cli(['deploy', ENV, '1.1.0']);
+    expect(deployed.code, deployed.stderr).toBe(0);
+
+    const result = await sandbox.cli(['drill', ENV, '--failure', 'health', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const { drill } = json<{ drill: { state: string; fromVersion: string; drillVersion: string; detail: Record<string, unknown> } }>(result.stdout);
+    expect(drill).toMatchObject({ state: 'passed', fromVersion: '1.1.0', drillVersion: expect.stringMatching(/^1\.1\.0-drill\.\d+$/), detail: { detectedBy: 'health' } });
+    // The drill release holds the tarball's files (its release root unpacked) and the marker.
+    const drillDir = join(sandbox.root, 'srv', 'releases', drill.drillVersion);
+    expect(JSON.parse(await readFile(join(drillDir, 'rewind-drill.json'), 'utf8'))).toMatchObject({ failure: 'health', of: '1.1.0', version: drill.drillVersion });
+    expect(JSON.parse(await readFile(join(drillDir, 'release.json'), 'utf8'))).toMatchObject({ version: '1.1.0' });
+    expect(await sandbox.served()).toEqual({ status: 200, version: '1.1.0' });
+    expect(await lkg()).toBe('1.1.0');
   }, 60_000);
 });

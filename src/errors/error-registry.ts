@@ -43,7 +43,7 @@ export const ERROR_REGISTRY = {
   REWIND_E_RELEASE_NOT_GOOD: { exitCode: 3, httpStatus: 409, hint: 'Only releases that reached good are rollback targets; pass --force to override.' },
   REWIND_E_DRILL_PRODUCTION: { exitCode: 2, httpStatus: 403, hint: 'Drills run on non-production environments (docs/drills.md): drill staging instead, or pass --force --reason "<why>" to drill production anyway (audited).' },
   REWIND_E_DRILL_NOT_READY: { exitCode: 4, httpStatus: 409, hint: 'The drill needs what the message names (a good release running, a health check, a smoke suite, migrations or a recorded backup): set it up first (docs/drills.md). Nothing was changed.' },
-  REWIND_E_DRILL_UNSUPPORTED: { exitCode: 4, httpStatus: 409, hint: 'This drill needs a releases target with a directory artifact (or, for --database, an engine with a scratch restore: postgres, mysql, sqlite); see docs/drills.md. Nothing was changed.' },
+  REWIND_E_DRILL_UNSUPPORTED: { exitCode: 4, httpStatus: 409, hint: 'This drill needs a releases target (or, for --database, an engine with a scratch restore: postgres, mysql, sqlite); see docs/drills.md. Nothing was changed.' },
   REWIND_E_DRILL_FAILED: { exitCode: 1, httpStatus: 500, hint: 'The drill found a gap: read its result with `rewind drill history <env>`; fix what it names before you need the real rollback.' },
   REWIND_E_INCIDENT_NOT_FOUND: { exitCode: 3, httpStatus: 404, hint: 'No incident has that id: list them with `rewind incident list`.' },
   REWIND_E_INCIDENT_CLOSED: { exitCode: 4, httpStatus: 409, hint: 'That incident is closed and no longer changes; a new rollback opens a new one.' },

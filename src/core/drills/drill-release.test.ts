@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -39,6 +40,51 @@ describe('drill releases and the production rule', () => {
       expect(existsSync(artifact.dir)).toBe(false);
     } finally {
       rmSync(stored, { recursive: true, force: true });
+    }
+  });
+
+  it('builds the drill artifact from a stored tarball: unpacked under its release root (real tar), executable bits and links kept, the tarball untouched', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'rewind-stored-tgz-'));
+    try {
+      const app = join(work, 'app-1.0.0');
+      mkdirSync(join(app, 'bin'), { recursive: true });
+      writeFileSync(join(app, 'server.js'), 'ok');
+      writeFileSync(join(app, 'bin', 'start'), '#!/bin/sh\n');
+      chmodSync(join(app, 'bin', 'start'), 0o755);
+      symlinkSync('server.js', join(app, 'main.js'));
+      const tarball = join(work, 'app-1.0.0.tar.gz');
+      const tar = spawnSync('tar', ['-czf', tarball, '-C', work, 'app-1.0.0'], { encoding: 'utf8' });
+      expect(tar.status, tar.stderr).toBe(0);
+      const before = readFileSync(tarball);
+      const artifact = await buildDrillArtifact(tarball, { failure: 'health', of: '1.0.0', version: '1.0.0-drill.2' });
+      // The archive's single top-level folder is the release root, as when a deploy unpacks it.
+      expect(readdirSync(artifact.dir).sort()).toEqual(['bin', 'main.js', 'rewind-drill.json', 'server.js']);
+      expect(readFileSync(join(artifact.dir, 'server.js'), 'utf8')).toBe('ok');
+      expect(statSync(join(artifact.dir, 'bin', 'start')).mode & 0o111).not.toBe(0);
+      expect(readlinkSync(join(artifact.dir, 'main.js'))).toBe('server.js');
+      expect(JSON.parse(readFileSync(join(artifact.dir, 'rewind-drill.json'), 'utf8'))).toMatchObject({ failure: 'health', version: '1.0.0-drill.2' });
+      expect(readFileSync(tarball).equals(before)).toBe(true);
+      await artifact.dispose();
+      expect(existsSync(artifact.dir)).toBe(false);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a stored tarball that breaks the artifact rules, leaving no temporary directory', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'rewind-stored-bad-'));
+    try {
+      writeFileSync(join(work, 'x'), 'x');
+      const tarball = join(work, 'bad.tar.gz');
+      // An entry that climbs out of the release root.
+      const tar = spawnSync('tar', ['-czf', tarball, '-C', work, '--transform', 's,^x$,../escape,', 'x'], { encoding: 'utf8' });
+      expect(tar.status, tar.stderr).toBe(0);
+      const temps = () => readdirSync(tmpdir()).filter((n) => n.startsWith('rewind-drill-')).sort();
+      const before = temps();
+      await expect(buildDrillArtifact(tarball, { failure: 'health', of: '1.0.0', version: '1.0.0-drill.3' })).rejects.toMatchObject({ code: 'REWIND_E_ARTIFACT_UNSAFE' });
+      expect(temps()).toEqual(before);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
     }
   });
 

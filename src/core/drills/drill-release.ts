@@ -1,6 +1,9 @@
 import { cp, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspectArtifact } from '../../artifacts/artifact-digest.js';
+import { readTarball } from '../../artifacts/tarball-scan.js';
+import { TreeWriter } from '../../artifacts/tree-writer.js';
 import type { MigrationsConfig } from '../../config/config-schema.js';
 import { RewindError } from '../../errors/rewind-error.js';
 import type { DrillFailure } from '../../ports/ledger-drills.js';
@@ -53,13 +56,22 @@ export interface DrillArtifact {
   dispose(): Promise<void>;
 }
 
-/** Copies the stored artifact of the running release and adds the marker (and the failing migration). */
+/**
+ * Copies the stored artifact of the running release, a directory or a tarball (unpacked with the
+ * same checks and release root as a deploy), and adds the marker (and the failing migration). The
+ * drill release is a directory either way.
+ */
 export async function buildDrillArtifact(stored: string, marker: { failure: DrillFailure; of: string; version: string }, migrationPath?: string): Promise<DrillArtifact> {
   const parent = await mkdtemp(join(tmpdir(), 'rewind-drill-'));
   const dir = join(parent, marker.version);
   const dispose = () => rm(parent, { recursive: true, force: true });
   try {
-    await cp(stored, dir, { recursive: true, verbatimSymlinks: true });
+    if (await isDirectory(stored)) await cp(stored, dir, { recursive: true, verbatimSymlinks: true });
+    else {
+      const { root } = await inspectArtifact(stored);
+      await mkdir(dir);
+      await readTarball(stored, { writer: new TreeWriter(dir), root });
+    }
     await writeFile(join(dir, DRILL_MARKER), `${JSON.stringify({ drill: true, ...marker })}\n`);
     const added = [DRILL_MARKER];
     if (migrationPath) {
@@ -74,7 +86,7 @@ export async function buildDrillArtifact(stored: string, marker: { failure: Dril
   }
 }
 
-/** Whether rewind's stored copy is a directory tree (a tarball is not rebuilt for a drill yet). */
+/** Whether rewind's stored copy is a directory tree (else a tarball). */
 export async function isDirectory(path: string): Promise<boolean> {
   return (await stat(path).catch(() => null))?.isDirectory() ?? false;
 }

@@ -9,7 +9,7 @@ import { registerRelease } from '../register-release.js';
 import { lookUpEnvironment } from '../resolved-environment.js';
 import type { Services } from '../services.js';
 import { storedCopy } from '../stored-artifacts.js';
-import { buildDrillArtifact, drillVersionOf, failingMigrationPath, isDirectory } from './drill-release.js';
+import { buildDrillArtifact, drillVersionOf, failingMigrationPath } from './drill-release.js';
 import { permitDrill, type DrillPermission } from './drill-policy.js';
 import { drillTimes, type DrillTimes } from './drill-timing.js';
 
@@ -62,11 +62,11 @@ async function planFailureDrill(services: Services, env: string, options: Failur
   if (options.failure === 'smoke' && !config.smoke) throw notReady('a smoke drill needs a smoke suite (environments.<env>.smoke)');
   const migrationPath = options.failure === 'migration' ? failingMigrationPath(config.database?.migrations) : undefined;
   if (config.target.type !== 'releases') {
-    throw new RewindError('REWIND_E_DRILL_UNSUPPORTED', `drill on ${env}: the ${config.target.type} target's releases are images or charts; a failure drill rebuilds a directory artifact. Nothing was changed`, { env });
+    throw new RewindError('REWIND_E_DRILL_UNSUPPORTED', `drill on ${env}: the ${config.target.type} target's releases are images or charts; a failure drill rebuilds the running release's directory or tarball. Nothing was changed`, { env });
   }
   const stored = await storedCopy(services, current);
-  if (!stored || !(await isDirectory(stored))) {
-    throw new RewindError('REWIND_E_DRILL_UNSUPPORTED', `drill on ${env}: ${current.version}'s stored artifact is ${stored ? 'a tarball' : 'missing from the artifact store'}; a failure drill copies a directory artifact. Nothing was changed`, { env, version: current.version });
+  if (!stored) {
+    throw new RewindError('REWIND_E_DRILL_NOT_READY', `drill on ${env}: ${current.version}'s artifact is missing from rewind's artifact store; a failure drill copies it. Nothing was changed`, { env, version: current.version });
   }
   const n = (await services.ledger.listDrills({ env, limit: 1 }))[0]?.id ?? 0;
   let drillVersion = drillVersionOf(current.version, n + 1);
