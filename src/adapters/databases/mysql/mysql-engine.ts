@@ -19,6 +19,7 @@ import { pickTool, pipelineFailure } from '../client-tools.js';
 import { discardPartial, finalize, partialPath } from '../partial-dump.js';
 import { splitTableName, stableRows } from '../snapshot-rows.js';
 import { quoteIdent, SCRATCH_DATABASE_PREFIX, ScratchDumpRewriter } from './scratch-dump.js';
+
 /** mysqldump's last line; a dump without it was cut short. */
 const TRAILER = /-- Dump completed/;
 
