@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -18,7 +17,8 @@ import { assertIntact, checksumProblem, writeHashed } from '../backup-digest.js'
 import { pickTool, pipelineFailure } from '../client-tools.js';
 import { discardPartial, finalize, partialPath } from '../partial-dump.js';
 import { splitTableName, stableRows } from '../snapshot-rows.js';
-import { quoteIdent, SCRATCH_DATABASE_PREFIX, ScratchDumpRewriter } from './scratch-dump.js';
+import { scratchDatabaseName } from '../scratch-database-name.js';
+import { quoteIdent, ScratchDumpRewriter } from './scratch-dump.js';
 
 /** mysqldump's last line; a dump without it was cut short. */
 const TRAILER = /-- Dump completed/;
@@ -204,7 +204,7 @@ export class MysqlEngine implements DatabaseEngine {
    */
   async restoreIntoScratch(backup: BackupArtifact, criticalTables: readonly string[]): Promise<DatabaseSnapshot & { scratch: string }> {
     await assertIntact(backup);
-    const scratch = `${SCRATCH_DATABASE_PREFIX}${randomBytes(8).toString('hex')}`;
+    const scratch = scratchDatabaseName();
     const where = `${this.host}:${this.port}/${scratch}`;
     const admin = await this.connect();
     try {

@@ -1,8 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
 
-/** Scratch databases are named `rewind_scratch_<16 hex>`, as on PostgreSQL: recognisable, and safe to drop if a crash leaves one. */
-export const SCRATCH_DATABASE_PREFIX = 'rewind_scratch_';
-
 export const quoteIdent = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
 
 /** What the rewrite did to one dump, for the drill's report and for refusing a dump of another shape. */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { scratchDatabaseName } from '../scratch-database-name.js';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type pg from 'pg';
@@ -332,8 +332,8 @@ export class PostgresEngine implements DatabaseEngine {
 
   async restoreIntoScratch(backup: BackupArtifact, criticalTables: readonly string[]): Promise<DatabaseSnapshot & { scratch: string }> {
     const { connectPostgres } = await import('./postgres-schema-reader.js');
-    const { SCRATCH_DATABASE_PREFIX, dropScratch } = await import('./postgres-scratch-replay.js');
-    const database = `${SCRATCH_DATABASE_PREFIX}${randomBytes(8).toString('hex')}`;
+    const { dropScratch } = await import('./postgres-scratch-replay.js');
+    const database = scratchDatabaseName();
     const scratchUrl = new URL(this.config.url);
     scratchUrl.pathname = `/${database}`;
     const admin = await connectPostgres(this.config.url);

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { scratchDatabaseName } from '../scratch-database-name.js';
 import { readFile } from 'node:fs/promises';
 import type { DatabaseSchema } from '../../../ports/database-schema.js';
 import { RewindError } from '../../../errors/rewind-error.js';
@@ -6,8 +6,6 @@ import type { MigrationFile } from '../../../migrations/migration-history.js';
 import { redactor } from '../../../util/redact.js';
 import { connectPostgres, describePostgresUrl, readPostgresSchema, type ReadSchemaOptions } from './postgres-schema-reader.js';
 
-/** Scratch databases are named `rewind_scratch_<16 hex>`: recognisable (and safe to drop) if a crash ever leaves one. */
-export const SCRATCH_DATABASE_PREFIX = 'rewind_scratch_';
 
 export interface ScratchReplayOptions extends ReadSchemaOptions {
   /**
@@ -50,7 +48,7 @@ function lineOf(sql: string, position: number): number {
  */
 export async function replayPostgresMigrations(options: ScratchReplayOptions): Promise<ScratchReplayResult> {
   const started = Date.now();
-  const database = `${SCRATCH_DATABASE_PREFIX}${randomBytes(8).toString('hex')}`;
+  const database = scratchDatabaseName();
   const scratchUrl = new URL(options.url);
   scratchUrl.pathname = `/${database}`;
   const where = describePostgresUrl(options.url);
