@@ -215,17 +215,23 @@ export interface Adapters {
   createCiChecks(environment: EnvironmentAdapterConfigs, env: NodeJS.ProcessEnv): CiChecks;
 }
 
-/** The kinds whose implementations may pull in a platform's SDK (the Kubernetes client alone takes about 1 s to import). */
-const PLATFORM_KINDS: ReadonlySet<AdapterKind> = new Set(['target', 'runtime', 'router']);
-
-/** The target, runtime and router definitions these environments name: all a command built for them needs loaded. */
-function usedPlatformAdapters(environments: readonly EnvironmentAdapterConfigs[]): Set<AdapterDefinition<any, any, any, any, any>> {
+/**
+ * The definitions these environments name, of every kind: all a command built for them needs loaded.
+ * A platform's SDK is the weight that matters (the Kubernetes client alone takes about 1 s to
+ * import), but every adapter no environment names is a chunk compiled for nothing at each start.
+ */
+function usedAdapters(environments: readonly EnvironmentAdapterConfigs[]): Set<AdapterDefinition<any, any, any, any, any>> {
   const used = new Set<AdapterDefinition<any, any, any, any, any>>();
   for (const environment of environments) {
     used.add(targetOf(environment.target));
     const runtime = runtimeConfigOf(environment.target);
     if (runtime) used.add(runtimeOf(runtime));
     if (environment.traffic) used.add(routerOf(environment.traffic.router));
+    if (environment.database) used.add(databaseOf(environment.database));
+    if (environment.watch) used.add(metricSourceOf(environment.watch.source));
+    for (const notifier of NOTIFIERS) if (notifierConfigs(environment.notify, notifier).length > 0) used.add(notifier);
+    if (environment.state) used.add(stateStoreOf(environment.state));
+    if (environment.ci) used.add(ciChecksOf(environment.ci));
   }
   return used;
 }
@@ -235,17 +241,18 @@ const loaded = new Map<AdapterDefinition<any, any, any, any, any>, Promise<Adapt
 /**
  * Imports the implementations of the given kinds (all by default), once per process, and returns
  * the factories. Only commands that build adapters call it; `status` without `traffic:` never does.
+ * With `environments`, only the definitions they name are imported; building any other is an error.
  */
 export async function loadAdapters(kinds: readonly AdapterKind[] = Object.keys(ALL) as AdapterKind[], environments?: readonly EnvironmentAdapterConfigs[]): Promise<Adapters> {
-  const used = environments ? usedPlatformAdapters(environments) : undefined;
-  const definitions = kinds.flatMap((kind) => ALL[kind]).filter((d) => !used || !PLATFORM_KINDS.has(d.kind) || used.has(d));
+  const used = environments ? usedAdapters(environments) : undefined;
+  const definitions = kinds.flatMap((kind) => ALL[kind]).filter((d) => !used || used.has(d));
   const factories = new Map(await Promise.all(definitions.map(async (d) => {
     if (!loaded.has(d)) loaded.set(d, d.load());
     return [d, await loaded.get(d)!] as const;
   })));
   const factoryOf = (definition: AdapterDefinition<any, any, any, any, any>) => {
     const factory = factories.get(definition);
-    if (!factory) throw new Error(`the ${definition.kind} adapters were not loaded (loadAdapters([..., '${definition.kind}']))`);
+    if (!factory) throw new Error(`the ${definition.kind} adapter ${definition.type} was not loaded (loadAdapters([..., '${definition.kind}']) with environments that name it)`);
     return factory;
   };
   const createRuntime = (runtime: { type: string }, executor: Executor, remote = false): Runtime => factoryOf(runtimeOf(runtime))(runtime, { executor, remote });

@@ -45,10 +45,10 @@ export async function composeSlotReaders(config: RewindConfig, executor?: Execut
   };
 }
 
-/** The health check and the metric sources: what `advise` gathers live signals with. */
-export async function composeSignalReaders(): Promise<Pick<Services, 'checkHealth' | 'createMetricSource'>> {
+/** The health check and the metric sources the config's environments name: what `advise` gathers live signals with. */
+export async function composeSignalReaders(config: RewindConfig): Promise<Pick<Services, 'checkHealth' | 'createMetricSource'>> {
   const [{ checkHealth }, { loadAdapters }] = await Promise.all([import('../adapters/checks/http-health-check.js'), import('../adapters/registry.js')]);
-  const { createMetricSource } = await loadAdapters(['metric-source']);
+  const { createMetricSource } = await loadAdapters(['metric-source'], Object.values(config.environments));
   return { checkHealth, createMetricSource };
 }
 
@@ -102,13 +102,14 @@ export async function composeServices(context: AppContext, options: ComposeOptio
     import('./run-smoke.js'),
     executing,
     executing.then((shared) => composeSlotReaders(config, shared)),
-    composeSignalReaders(),
+    composeSignalReaders(config),
   ]);
   const sink = new EventFanout(actor, [new LedgerAuditSink(ledger, actor)]);
   if (options.eventLog ?? true) sink.add(await JsonLinesSink.create(config.log.file));
   const stores = Object.values(config.environments).some((e) => e.state);
   const gates = Object.values(config.environments).some((e) => e.ci);
-  const { createDatabaseEngine, createNotifiers, createStateStore, createCiChecks } = await loadAdapters(['database', ...(notifies ? (['notifier'] as const) : []), ...(stores ? (['state-store'] as const) : []), ...(gates ? (['ci-checks'] as const) : [])]);
+  // Only the engines, notifiers, stores and gates the environments name: each other one is a chunk compiled for nothing.
+  const { createDatabaseEngine, createNotifiers, createStateStore, createCiChecks } = await loadAdapters(['database', ...(notifies ? (['notifier'] as const) : []), ...(stores ? (['state-store'] as const) : []), ...(gates ? (['ci-checks'] as const) : [])], Object.values(config.environments));
   if (notifies) await addNotifyOutbox(context, sink, createNotifiers((env) => ownValue(config.environments, env)), options.stderr ?? process.stderr);
   for (const extra of options.sinks ?? []) sink.add(extra);
   return {

@@ -87,7 +87,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       import('../../core/advisor/rollback-advisor.js'),
       import('../../app/compose-services.js'),
     ]);
-    const live = await gatherLiveSignals({ config: context.config, ledger: context.ledger, ...(await composeSignalReaders()) }, env);
+    const live = await gatherLiveSignals({ config: context.config, ledger: context.ledger, ...(await composeSignalReaders(context.config)) }, env);
     const configArg = args.string('config');
     const signals = combineSignals(live, operator, configArg ? ['--config', configArg] : []);
     const advice = adviseRollback(signals);
