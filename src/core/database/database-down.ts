@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { migrationsEnvRefs } from '../../config/config-secrets.js';
 import { RewindError } from '../../errors/rewind-error.js';
-import { lintMigrations } from '../../lint/run/lint-sql.js';
 import type { LintFinding } from '../../lint/lint-types.js';
 import { compareVersions, listMigrationFiles } from '../../migrations/migration-files.js';
 import type { CommandSpec } from '../../ports/executor.js';
@@ -58,7 +57,8 @@ export async function findDownTarget(services: Services, { env, config }: Resolv
   const needsFile = migrations.down.some((argv) => argv.some((arg) => arg.includes('{down_file}')));
   if (needsFile && !newest.downPath) throw new RewindError('REWIND_E_MIGRATION_UNSAFE', `${newest.name} has no down migration file`, { env, migration: newest.id });
   const downSql = newest.downPath ? await readFile(newest.downPath, 'utf8') : null;
-  const findings = downSql && newest.downPath ? (await lintMigrations([{ path: newest.downPath, sql: downSql }], { engine: database.engine })).findings : [];
+  // Imported here: every rollback plan reaches this module, few have a down migration to lint.
+  const findings = downSql && newest.downPath ? (await (await import('../../lint/run/lint-sql.js')).lintMigrations([{ path: newest.downPath, sql: downSql }], { engine: database.engine })).findings : [];
   // By reference: these commands are stored in the plan and run later (perhaps by `resume`).
   const commandEnv = migrationsEnvRefs(env, migrations.env);
   const commands = migrations.down.map((argv) => ({

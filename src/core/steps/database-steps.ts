@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import type { MigrationsConfig } from '../../config/config-schema.js';
 import { migrationsEnvRefs } from '../../config/config-secrets.js';
 import { toRewindError } from '../../errors/rewind-error.js';
-import { lintMigrations } from '../../lint/run/lint-sql.js';
 import type { MigrationSource } from '../../lint/lint-types.js';
 import type { MigrationFile, MigrationHistory } from '../../migrations/migration-history.js';
 import { listMigrationFiles } from '../../migrations/migration-files.js';
@@ -104,7 +103,8 @@ async function judge(pending: readonly MigrationFile[], engine: DatabaseEngine['
   const scripts = pending.filter((m) => !SQL_FILE.test(m.upPath));
   const sources: MigrationSource[] = [];
   for (const m of pending.filter((p) => SQL_FILE.test(p.upPath))) sources.push({ path: m.upPath, sql: await readFile(m.upPath, 'utf8') });
-  const lint = sources.length ? await lintMigrations(sources, { engine }) : null;
+  // Imported here: the linter (and its SQL parser front end) is only compiled by runs that have migrations to check.
+  const lint = sources.length ? await (await import('../../lint/run/lint-sql.js')).lintMigrations(sources, { engine }) : null;
   const risky = new Set(scripts.map((m) => m.id));
   for (const finding of lint?.findings ?? []) {
     if (finding.class !== 'breaking' && finding.class !== 'unchecked') continue;

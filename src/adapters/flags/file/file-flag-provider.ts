@@ -1,11 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { RewindError } from '../../../errors/rewind-error.js';
 import type { FlagProvider } from '../../../ports/flag-provider.js';
 import { writeFileAtomic } from '../../../util/atomic-file.js';
 
 type FlagMap = Record<string, unknown>;
+
+/**
+ * The `yaml` package, imported when a YAML flag file is read or written: every deploy and rollback
+ * builds this provider's module graph, few of them keep flags in YAML. A CommonJS package, so its
+ * functions come on `default` once bundled (test/bundle-cjs-imports.test.ts).
+ */
+const yamlPackage = async () => (await import('yaml')).default;
 
 /**
  * Flags in a JSON or YAML file (by extension) that the app or a flag daemon reads: a top-level map of
@@ -58,7 +64,7 @@ export class FileFlagProvider implements FlagProvider {
     }
     let parsed: unknown;
     try {
-      parsed = this.yaml ? parseYaml(text) : JSON.parse(text);
+      parsed = this.yaml ? (await yamlPackage()).parse(text) : JSON.parse(text);
     } catch (error) {
       throw this.invalid(`is not valid ${this.yaml ? 'YAML' : 'JSON'} (${(error as Error).message.split('\n')[0]})`);
     }
@@ -70,7 +76,7 @@ export class FileFlagProvider implements FlagProvider {
   }
 
   private async write(flags: FlagMap): Promise<void> {
-    await writeFileAtomic(this.path, this.yaml ? stringifyYaml({ ...flags }) : `${JSON.stringify({ ...flags }, null, 2)}\n`);
+    await writeFileAtomic(this.path, this.yaml ? (await yamlPackage()).stringify({ ...flags }) : `${JSON.stringify({ ...flags }, null, 2)}\n`);
   }
 
   private invalid(why: string): RewindError {
