@@ -508,7 +508,8 @@ describe('bad input is refused with a coded error and changes nothing', () => {
 
       const broken = await unchangedBy(() => cli(['smoke', ENV, '--config', configs.smokeBroken!]));
       expectRefused(broken, 'REWIND_E_CONFIG_YAML');
-      expect(errorLine(broken)).toMatch(new RegExp(`^error REWIND_E_CONFIG_YAML: smoke suite ${join(root, 'smoke', 'broken.yaml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid YAML: .* at line 3, column 1$`));
+      expect(errorLine(broken)).toMatch(new RegExp(`^error REWIND_E_CONFIG_YAML: smoke suite ${join(root, 'smoke', 'broken.yaml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid YAML \\(line 3, column 1\\): .+$`));
+      expect(JSON.parse((await cli(['smoke', ENV, '--config', configs.smokeBroken!, '--json'])).stdout).error).toMatchObject({ code: 'REWIND_E_CONFIG_YAML', path: join(root, 'smoke', 'broken.yaml'), line: 3, column: 1 });
       expect(broken.stderr).not.toContain(`${config} is not valid`);
     });
 

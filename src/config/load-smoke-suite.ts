@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { RewindError } from '../errors/rewind-error.js';
 import { redactor } from '../util/redact.js';
 import { interpolateEnv } from './interpolate.js';
+import { parseYaml } from './parse-yaml.js';
 import { formatIssue } from './describe-issue.js';
 import { PROTOTYPE_KEY_PROBLEM, prototypeKeyPaths } from './prototype-keys.js';
 import { smokeSuiteSchema, type SmokeSuite } from './parts/smoke-schema.js';
@@ -21,12 +21,8 @@ export function loadSmokeSuite(path: string, env: NodeJS.ProcessEnv = process.en
     const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (error as Error).message})`;
     throw new RewindError('REWIND_E_SMOKE_SUITE_NOT_FOUND', `the smoke suite file ${path} ${why}`, { path });
   }
-  let document: unknown;
-  try {
-    document = parse(text);
-  } catch (error) {
-    throw new RewindError('REWIND_E_CONFIG_YAML', `smoke suite ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]!.replace(/:$/, '')}`, { path });
-  }
+  // The config's YAML rules (one document, unique keys, the alias budget), errors naming the suite.
+  const document = parseYaml(text, path, `smoke suite ${path}`);
   const { value, secrets } = interpolateEnv(document ?? {}, env);
   const prototypeKeys = prototypeKeyPaths(value).map((keyPath) => `${keyPath}: ${PROTOTYPE_KEY_PROBLEM}`);
   if (prototypeKeys.length) throw new RewindError('REWIND_E_CONFIG_INVALID', `invalid smoke suite ${path}:\n  ${prototypeKeys.join('\n  ')}`, { path, problems: prototypeKeys });
