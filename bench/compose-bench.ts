@@ -28,14 +28,18 @@ export const COMPOSE_SCENARIOS: readonly ComposeScenario[] = [
 
 export interface ComposeScenarioResult {
   scenario: ComposeScenario;
-  samplesMs: { rewind: number[]; hand: number[] };
-  stats: { rewind: Stats; hand: Stats };
+  /** rewind: command to exit (LKG serving, then verified and journaled); rewindServing: command to the LKG first answering the poll, as the hand-run is timed. */
+  samplesMs: { rewind: number[]; rewindServing: number[]; hand: number[] };
+  stats: { rewind: Stats; rewindServing: Stats; hand: Stats };
   /** rewind's rollback, medians of its journaled steps (ms). */
   rewindStepsMs: Record<string, number>;
-  /** rewind's median minus the hand-run's: what rewind adds, in ms. */
+  /** rewind's median (to exit) minus the hand-run's: what rewind adds, in ms. */
   overMs: number;
+  /** rewind to exit against the hand-run (the strict reading: rewind's own verification included). */
   ratio: number;
-  target: { ratio: number; met: boolean };
+  /** rewind to the LKG serving against the hand-run (the issue's words: "command to LKG serving"). */
+  servingRatio: number;
+  target: { ratio: number; met: boolean; servingMet: boolean };
 }
 
 export interface ComposeBenchResult {
@@ -96,14 +100,9 @@ export async function composeBench(options: { rounds?: number; scenarios?: reado
       const hand = async (tag: string, version: string) => {
         const started = performance.now();
         await runOk(['docker-compose', '-p', `hand${n}`, '-f', handFile, 'up', '-d', 'web'], { env: { ...env, WEB_IMAGE: tag } });
-        for (;;) {
-          const answer = await fetch(`http://127.0.0.1:${handPort}/version`).then(async (r) => (r.ok ? (await r.text()).trim() : null), () => null);
-          if (answer === version) return performance.now() - started;
-          if (performance.now() - started > 120_000) throw new Error(`hand-run: ${version} did not answer`);
-          await new Promise((r) => setTimeout(r, 50));
-        }
+        return (await pollVersion(handPort, version, started, 'hand-run')) - started;
       };
-      const samples = { rewind: [] as number[], hand: [] as number[] };
+      const samples = { rewind: [] as number[], rewindServing: [] as number[], hand: [] as number[] };
       const steps: Record<string, number[]> = {};
       for (let i = 0; i < rounds; i++) {
         // Untimed: both stacks forward to 1.1.0 (rewind: a new version of the same image, so the LKG stays 1.0.0).
@@ -112,11 +111,15 @@ export async function composeBench(options: { rounds?: number; scenarios?: reado
         await rewind('deploy', ENV, version);
         await hand(next.tag, '1.1.0');
         const timeRewind = async () => {
+          // The same 50 ms poll as the hand-run's, from the command's start: when the LKG serves again.
+          const started = performance.now();
+          const serving = pollVersion(rewindPort, '1.0.0', started, 'rewind rollback');
           const result = await run([process.execPath, CLI_MAIN, 'rollback', ENV, '--yes', '--json', '--config', config], { env, timeoutMs: 180_000 });
           if (result.code !== 0) throw new Error(`rewind rollback exited ${result.code}: ${result.stderr}`);
           const answer = await fetch(`http://127.0.0.1:${rewindPort}/version`).then((r) => r.text());
           if (answer.trim() !== '1.0.0') throw new Error(`after rewind rollback, ${answer.trim()} answers`);
           samples.rewind.push(result.ms);
+          samples.rewindServing.push((await serving) - started);
           // history --json: operations newest first, each with its steps (times as ISO strings).
           const history = JSON.parse((await rewind('history', ENV, '--json', '--limit', '1')).stdout) as { kind: string; steps: { stepId: string; startedAt: string | number; finishedAt: string | number | null }[] }[];
           const time = (t: string | number) => (typeof t === 'number' ? t : Date.parse(t));
@@ -128,18 +131,21 @@ export async function composeBench(options: { rounds?: number; scenarios?: reado
         // Alternate which goes first, so neither always runs on a machine the other just warmed.
         if (i % 2 === 0) await timeRewind().then(timeHand);
         else await timeHand().then(timeRewind);
-        log(`round ${i + 1}/${rounds}: rewind ${ms(samples.rewind.at(-1)!)} ms, hand-run ${ms(samples.hand.at(-1)!)} ms`);
+        log(`round ${i + 1}/${rounds}: rewind ${ms(samples.rewind.at(-1)!)} ms (serving at ${ms(samples.rewindServing.at(-1)!)}), hand-run ${ms(samples.hand.at(-1)!)} ms`);
       }
-      const result = { rewind: stats(samples.rewind), hand: stats(samples.hand) };
+      const result = { rewind: stats(samples.rewind), rewindServing: stats(samples.rewindServing), hand: stats(samples.hand) };
       const ratio = Math.round((result.rewind.median / result.hand.median) * 100) / 100;
+      const servingRatio = Math.round((result.rewindServing.median / result.hand.median) * 100) / 100;
       const rewindStepsMs = Object.fromEntries(Object.entries(steps).map(([id, values]) => [id, stats(values).median]));
       log(table(['method', 'n', 'median ms', 'p90 ms', 'min ms', 'max ms'], [
-        ['rewind rollback (CLI)', result.rewind.n, ms(result.rewind.median), ms(result.rewind.p90), ms(result.rewind.min), ms(result.rewind.max)],
+        ['rewind rollback (CLI), to exit', result.rewind.n, ms(result.rewind.median), ms(result.rewind.p90), ms(result.rewind.min), ms(result.rewind.max)],
+        ['rewind rollback (CLI), to serving', result.rewindServing.n, ms(result.rewindServing.median), ms(result.rewindServing.p90), ms(result.rewindServing.min), ms(result.rewindServing.max)],
         ['hand-run up -d + poll', result.hand.n, ms(result.hand.median), ms(result.hand.p90), ms(result.hand.min), ms(result.hand.max)],
       ]));
       const overMs = Math.round(result.rewind.median - result.hand.median);
-      log(`ratio ${ratio} (goal ≤ ${COMPOSE_ROLLBACK_TARGET.ratio}), rewind +${overMs} ms; rewind steps (median ms): ${JSON.stringify(rewindStepsMs)}`);
-      scenarios.push({ scenario, samplesMs: samples, stats: result, rewindStepsMs, overMs, ratio, target: { ratio: COMPOSE_ROLLBACK_TARGET.ratio, met: ratio <= COMPOSE_ROLLBACK_TARGET.ratio } });
+      log(`ratio to exit ${ratio}, to serving ${servingRatio} (goal ≤ ${COMPOSE_ROLLBACK_TARGET.ratio}), rewind +${overMs} ms to exit; rewind steps (median ms): ${JSON.stringify(rewindStepsMs)}`);
+      const goal = COMPOSE_ROLLBACK_TARGET.ratio;
+      scenarios.push({ scenario, samplesMs: samples, stats: result, rewindStepsMs, overMs, ratio, servingRatio, target: { ratio: goal, met: ratio <= goal, servingMet: servingRatio <= goal } });
     }
     const dockerd = engine.docker(['version', '--format', '{{.Server.Version}}']).stdout.trim();
     const compose = (await runOk(['docker-compose', 'version', '--short'])).stdout.trim();
@@ -147,6 +153,16 @@ export async function composeBench(options: { rounds?: number; scenarios?: reado
   } finally {
     forget();
     await cleanup();
+  }
+}
+
+/** Polls the app on `port` every 50 ms until it answers `version`; resolves with the time it did (performance.now()). */
+async function pollVersion(port: number, version: string, started: number, who: string): Promise<number> {
+  for (;;) {
+    const answer = await fetch(`http://127.0.0.1:${port}/version`).then(async (r) => (r.ok ? (await r.text()).trim() : null), () => null);
+    if (answer === version) return performance.now();
+    if (performance.now() - started > 120_000) throw new Error(`${who}: ${version} did not answer`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
