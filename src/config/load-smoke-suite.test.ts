@@ -68,4 +68,26 @@ steps:
       }),
     );
   });
+
+  it('parses by the config\'s YAML rules: a duplicated key and an alias bomb are refused, naming the suite, line and column', async () => {
+    const refusal = async (name: string, text: string): Promise<RewindError> => {
+      const file = join(dir, name);
+      await writeFile(file, text);
+      try {
+        loadSmokeSuite(file, {});
+      } catch (caught) {
+        return caught as RewindError;
+      }
+      throw new Error(`${name} was loaded`);
+    };
+    const duplicate = await refusal('duplicate.yaml', suite('').replace('name: t\n', 'name: t\nname: u\n'));
+    expect(duplicate).toMatchObject({ code: 'REWIND_E_CONFIG_YAML', details: { path: join(dir, 'duplicate.yaml'), line: 2, column: 1 } });
+    expect(duplicate.message).toBe(`smoke suite ${join(dir, 'duplicate.yaml')} is not valid YAML (line 2, column 1): duplicated mapping key (map keys must be unique)`);
+    // Nine levels of nine aliases: 9^9 nodes from a few hundred bytes ("billion laughs").
+    const levels = ['l0: &l0 [x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `l${i + 1}: &l${i + 1} [${Array(9).fill(`*l${i}`).join(', ')}]`)];
+    const bomb = await refusal('bomb.yaml', `${suite('')}${levels.map((l) => `x-${l}`).join('\n')}\n`);
+    expect(bomb.code).toBe('REWIND_E_CONFIG_TOO_LARGE');
+    expect(bomb.message).toMatch(new RegExp(`^smoke suite ${join(dir, 'bomb.yaml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is too large \\(line \\d+, column \\d+\\): with alias \\*l\\d`));
+  });
 });
+
