@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ciChecksSchema, databaseSchema, environmentSchema, stateStoreSchema, targetSchema, watchSettingsSchema, trafficSettingsSchema, notifySettingsSchema } from '../config/config-schema.js';
 import { runtimeSchema } from './runtimes/runtime-config.js';
-import { CI_CHECKS, DATABASES, loadAdapters, METRIC_SOURCES, NOTIFIERS, ROUTERS, RUNTIMES, STATE_STORES, TARGETS, type EnvironmentAdapterConfigs } from './registry.js';
+import { CI_CHECKS, DATABASES, METRIC_SOURCES, NOTIFIERS, ROUTERS, RUNTIMES, STATE_STORES, TARGETS } from './registry.js';
 
 // The registry and the config schema list the same adapters: every definition's schema is a branch
 // of its union and every branch belongs to a definition, so adding one to either without the other fails here.
@@ -68,25 +68,6 @@ describe('the adapter registry', () => {
       const staticImports = [...readFileSync(file, 'utf8').matchAll(/^import (?!type )[^;]*? from '([^']+)'/gm)].map((m) => m[1]!);
       // Static imports reach only schemas, constants, ports and small helpers: never a module that implements an adapter.
       for (const spec of staticImports) expect(spec, relative(root, file)).toMatch(/(^zod$|^node:path$|-config\.js$|-constants\.js$|-name\.js$|\/config\/parts\/[a-z-]+\.js$|database-paths\.js$|\/events\/event-catalog\.js$|runtime-config\.js$)/);
-    }
-  });
-
-  it('loads, for the environments it is given, only the adapters they name, of every kind', async () => {
-    const loads = new Map([...DATABASES, ...METRIC_SOURCES, ...NOTIFIERS].map((d) => [d.name, vi.spyOn(d, 'load')]));
-    const environment = {
-      target: { type: 'compose', project: 'shop', files: ['docker-compose.yml'] },
-      database: { engine: 'sqlite', path: '/srv/shop/app.db' },
-      watch: { source: { type: 'http-probe', url: 'http://127.0.0.1:3000/' } },
-      notify: { webhooks: [], slack: [{ webhookUrlEnv: 'SLACK_URL' }] },
-    } as unknown as EnvironmentAdapterConfigs;
-    try {
-      const adapters = await loadAdapters(['database', 'metric-source', 'notifier'], [environment]);
-      const called = [...loads].filter(([, spy]) => spy.mock.calls.length > 0).map(([name]) => name);
-      expect(called.sort()).toEqual(['http-probe', 'slack', 'sqlite']);
-      // Building one no environment names is a programming error that says what was not loaded.
-      expect(() => adapters.createMetricSource({ type: 'prometheus', url: 'http://127.0.0.1:9090', queries: {} })).toThrow('the metric-source adapter prometheus was not loaded');
-    } finally {
-      for (const spy of loads.values()) spy.mockRestore();
     }
   });
 });
