@@ -1,13 +1,14 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HOLDER_FILE } from '../src/adapters/runtimes/pm2/pm2-daemon-files.js';
 import { Pm2Runtime } from '../src/adapters/runtimes/pm2/pm2-runtime.js';
 import { buildSampleArtifact, freePort } from '../src/demo/sample-artifacts.js';
 import { ProcessExecutor } from '../src/exec/process-executor.js';
 import { openLedger } from '../src/ledger/open-ledger.js';
 import type { Ledger } from '../src/ports/ledger.js';
-import { runCli } from './support/sandbox.js';
+import { runCli, waitFor } from './support/sandbox.js';
 
 /**
  * Two environments on one host share one PM2 daemon (one PM2_HOME), the usual single-host setup.
@@ -61,7 +62,10 @@ describe('two environments on one PM2 daemon (real PM2)', () => {
     await writeFile(configPath, `version: 1\nledger: ${join(root, 'rewind.db')}\nlog:\n  file: ${join(root, 'events.log')}\nenvironments:\n${envs.map((e) => envYaml(e, ports[e]!)).join('')}`);
     for (const env of envs) {
       for (const version of ['1.0.0', '1.1.0']) {
-        const dir = await buildSampleArtifact(join(root, 'artifacts', env), { version, fault: { bootDelayMs: 300 } });
+        // The first environment's 1.1.0 boots slowly: its reload holds the daemon long enough (two
+        // workers, one after the other) for the second deploy to reach its own activate meanwhile.
+        const bootDelayMs = env === envs[0] && version === '1.1.0' ? 4000 : 300;
+        const dir = await buildSampleArtifact(join(root, 'artifacts', env), { version, fault: { bootDelayMs } });
         const registered = await runCli(['release', 'register', env, version, '--artifact', dir, '--ci', 'passed', '--config', configPath]);
         expect(registered.code, registered.stderr).toBe(0);
       }
@@ -79,8 +83,24 @@ describe('two environments on one PM2 daemon (real PM2)', () => {
   });
 
   it('deploys to both at the same moment: both succeed, one waits for the other and says so', async () => {
-    const [a, b] = await Promise.all(envs.map((env) => runCli(['deploy', env, '1.1.0', '--json', '--config', configPath], 120_000)));
-    for (const result of [a!, b!]) expect(result.code, result.stderr + result.stdout).toBe(0);
+    // The second deploy starts once the first holds the daemon for its activate (the holder file
+    // names it), so the two reloads certainly meet: timing the steps from their events could not
+    // tell, on a loaded machine, whether the daemon itself was wanted by both at once.
+    const [first, second] = envs as [string, string];
+    const a = runCli(['deploy', first, '1.1.0', '--json', '--config', configPath], 120_000);
+    const holder = join(root, 'pm2', HOLDER_FILE);
+    await waitFor(async () => {
+      let record: { app?: string; action?: string } = {};
+      try {
+        record = JSON.parse(await readFile(holder, 'utf8')) as typeof record;
+      } catch {
+        // Not written yet, or cleared between two holders.
+      }
+      return record.app === `shared-${first}-${ports[first]}` && record.action === 'activate';
+    }, 60_000);
+    const b = runCli(['deploy', second, '1.1.0', '--json', '--config', configPath], 120_000);
+    const results = await Promise.all([a, b]);
+    for (const result of results) expect(result.code, result.stderr + result.stdout).toBe(0);
     for (const env of envs) {
       expect(await served(env)).toBe('1.1.0');
       expect((await ledger.getRelease(env, '1.1.0'))?.state).toBe('good');
@@ -88,17 +108,11 @@ describe('two environments on one PM2 daemon (real PM2)', () => {
       expect(await ledger.getLock(env)).toBeUndefined();
       expect(await ledger.findRunningOperations(env)).toEqual([]);
     }
-    // The two reloads were serialised on the shared daemon: when the activations overlapped in
-    // time, the later one says it waited for the other environment's reload.
-    const activations = [a!, b!].map((r) => {
-      const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-      const at = (e: Record<string, unknown> | undefined) => Date.parse(String(e?.time));
-      const start = events.find((e) => e.event === 'step_start' && e.step === 'activate');
-      const end = events.find((e) => e.event === 'step_complete' && e.step === 'activate');
-      return { start: at(start), end: at(end), message: String(end?.message) };
-    });
-    const [x, y] = activations as [(typeof activations)[0], (typeof activations)[0]];
-    const overlapped = x.start < y.end && y.start < x.end;
-    if (overlapped) expect(activations.some((act) => /waited [\d.]+ s for the shared PM2 daemon \(shared-/.test(act.message))).toBe(true);
+    // The two reloads were serialised on the shared daemon: the second says whom it waited for.
+    const activateMessage = (stdout: string) => {
+      const events = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      return String(events.find((e) => e.event === 'step_complete' && e.step === 'activate')?.message);
+    };
+    expect(activateMessage(results[1]!.stdout)).toMatch(new RegExp(`waited [\\d.]+ s for the shared PM2 daemon \\(shared-${first}-${ports[first]}: activate by pid \\d+\\)`));
   });
 });
