@@ -111,6 +111,10 @@ export class DockerEngine {
     const root = await mkdtemp(join(tmpdir(), 'dk-'));
     const log = join(root, 'dockerd.log');
     const out = await import('node:fs').then((fs) => fs.openSync(log, 'a'));
+    // dockerd's and containerd's own temp files (containerd writes containerd.<pid>.stacks.log there
+    // when it dumps its goroutines on a slow shutdown) stay inside the engine's dir, removed by stop().
+    const temp = join(root, 'daemon-tmp');
+    await import('node:fs').then((fs) => fs.mkdirSync(temp));
     const child = spawn(
       'dockerd',
       [
@@ -120,7 +124,7 @@ export class DockerEngine {
         '--pidfile', join(root, 'd.pid'),
         '--storage-driver=vfs', '--bridge=none', '--iptables=false', '--ip6tables=false',
       ],
-      { stdio: ['ignore', out, out] },
+      { stdio: ['ignore', out, out], env: { ...process.env, TMPDIR: temp } },
     );
     const engine = new DockerEngine(root, new OwnedProcess(child));
     for (let i = 0; ; i++) {
