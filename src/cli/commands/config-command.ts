@@ -1,3 +1,6 @@
+// A named import, never `await import('zod')`: a dynamic import hands over zod's whole namespace, so
+// the bundle would carry all of zod (every locale included) in the chunk every command loads.
+import { toJSONSchema } from 'zod';
 import { configSchema } from '../../config/config-schema.js';
 import { loadConfig, resolveConfigPath } from '../../config/load-config.js';
 import { redactor } from '../../util/redact.js';
@@ -17,8 +20,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   if (args.flag('help')) return (io.stdout.write(`${help}\n`), 0);
   const sub = args.positionals[0];
   if (sub === 'schema') {
-    const z = await import('zod');
-    writeLine(io.stdout, JSON.stringify(z.toJSONSchema(configSchema, { io: 'input' }), null, 2));
+    writeLine(io.stdout, JSON.stringify(toJSONSchema(configSchema, { io: 'input' }), null, 2));
     return 0;
   }
   if (sub !== 'check') throw unknownSubcommand('config', sub!, ['check', 'schema'], usage);
