@@ -7,6 +7,7 @@ import { releasesTargetSchema, type ReleasesTargetConfig } from '../../src/adapt
 import type { SshFleetTarget } from '../../src/adapters/targets/ssh-fleet/ssh-fleet-target.js';
 import { freePort } from '../../src/demo/sample-artifacts.js';
 import { ProcessExecutor } from '../../src/exec/process-executor.js';
+import type { Executor } from '../../src/ports/executor.js';
 import { packageRoot } from '../../src/util/package-root.js';
 import { AppReleases, answeringVersion } from './app-releases.js';
 import { killPm2Daemon, PM2_BIN } from './pm2-cli-homes.js';
@@ -61,6 +62,8 @@ export class SshFleet {
     readonly rawTarget: Record<string, unknown>,
     readonly target: SshFleetTarget,
     readonly releases: AppReleases,
+    /** Every argv the target ran (ssh, scp), in order: what a test counts round trips with. */
+    readonly ran: string[][],
   ) {}
 
   static async start(options: FleetOptions): Promise<SshFleet> {
@@ -106,8 +109,11 @@ export class SshFleet {
     };
     const config = releasesTargetSchema.parse(rawTarget);
     const adapters = await loadAdapters(['target', 'runtime']);
-    const target = adapters.createTarget({ target: config }, new ProcessExecutor()) as SshFleetTarget;
-    return new SshFleet(dir, hosts, config, rawTarget, target, new AppReleases(join(dir, 'build')));
+    const ran: string[][] = [];
+    const processes = new ProcessExecutor();
+    const executor: Executor = { run: (command) => (ran.push([...command.argv]), processes.run(command)) };
+    const target = adapters.createTarget({ target: config }, executor) as SshFleetTarget;
+    return new SshFleet(dir, hosts, config, rawTarget, target, new AppReleases(join(dir, 'build')), ran);
   }
 
   /** What each host's app answers (null: nothing), asked over HTTP, in host order. */

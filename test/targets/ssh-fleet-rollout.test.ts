@@ -53,8 +53,15 @@ describe('ssh-fleet rollout, three hosts, one at a time', () => {
     expect(await fleet.perHost()).toEqual(['2.0.0', '2.0.0', '2.0.0']);
 
     const news: { message: string; current?: number; total?: number }[] = [];
+    fleet.ran.length = 0;
     const back = await fleet.target.activate('1.0.0', async (update) => void news.push(update));
     expect(back, back.message).toMatchObject({ status: 'succeeded' });
+    // Two ssh sessions per host: one reads its state, one switches the link and runs the runtime's
+    // status then reload there (three sessions before, one each). Each is a round trip on a real network.
+    for (const host of fleet.hosts) {
+      const sessions = fleet.ran.filter((argv) => argv[0] === 'ssh' && argv.includes('ControlMaster=no') && argv.includes(`Port=${host.sshd.port}`));
+      expect(sessions.map((argv) => (argv.at(-1)!.includes('rewind-fleet-phase:') ? 'switch+activate' : argv.at(-1)!.includes('link:') ? 'state' : argv.at(-1)))).toEqual(['state', 'switch+activate']);
+    }
     // Each batch is reported as it finishes (the runner turns these into step_progress events).
     expect(news).toEqual(['web1', 'web2', 'web3'].map((host, i) => ({ message: `batch ${i + 1}/3: ${host} on 1.0.0, healthy`, current: i + 1, total: 3 })));
     const hosts = back.detail!.hosts as HostReport[];

@@ -1,7 +1,7 @@
 import { COMMAND_RUNTIME_TYPE, type CommandRuntimeConfig } from './command-config.js';
-import type { CommandSpec, Executor } from '../../../ports/executor.js';
+import type { CommandResult, CommandSpec, Executor } from '../../../ports/executor.js';
 import { failed, succeeded, type Outcome } from '../../../ports/outcome.js';
-import type { Runtime, RuntimeContext } from '../../../ports/runtime.js';
+import type { ActivationCommands, Runtime, RuntimeContext } from '../../../ports/runtime.js';
 import type { ActionDescription } from '../../../ports/target.js';
 import { describeCommand } from '../../../exec/process-executor.js';
 import { substituteArgv } from '../../../util/substitute-argv.js';
@@ -20,7 +20,7 @@ export class CommandRuntime implements Runtime {
     this.supportsZeroDowntimeReload = config.zeroDowntime;
   }
 
-  activationCommands(context: RuntimeContext): { check?: CommandSpec; start: CommandSpec; reload: CommandSpec } {
+  activationCommands(context: RuntimeContext): ActivationCommands {
     const spec = (argv: readonly string[]): CommandSpec => ({ argv: substituteArgv(argv, context), cwd: context.currentDir, timeoutMs: this.config.timeoutMs });
     return {
       check: this.config.status ? spec(this.config.status) : undefined,
@@ -45,7 +45,12 @@ export class CommandRuntime implements Runtime {
       const status = await this.executor.run(check);
       if (status.exitCode !== 0) command = start;
     }
-    return this.runChecked(command, command === start ? 'start' : 'reload');
+    const action = command === start ? 'start' : 'reload';
+    return this.judgeActivation(command, action, await this.executor.run(command));
+  }
+
+  judgeActivation(command: CommandSpec, action: 'start' | 'reload', result: CommandResult): Outcome {
+    return judged(command, action, result);
   }
 
   async stop(context: RuntimeContext): Promise<Outcome> {
@@ -56,12 +61,16 @@ export class CommandRuntime implements Runtime {
   async close(): Promise<void> {}
 
   private async runChecked(command: CommandSpec, action: string): Promise<Outcome> {
-    const result = await this.executor.run(command);
-    const detail = { action, argv: describeCommand(command), exitCode: result.exitCode, ms: Math.round(result.durationMs) };
-    if (result.timedOut) return failed(`${action} timed out after ${command.timeoutMs} ms: ${describeCommand(command)}`, detail);
-    if (result.exitCode !== 0) {
-      return failed(`${action} exited ${result.exitCode ?? result.signal}: ${describeCommand(command)}: ${result.stderr.trim().slice(-500)}`, detail);
-    }
-    return succeeded(`${action}: ${describeCommand(command)}`, detail);
+    return judged(command, action, await this.executor.run(command));
   }
+}
+
+/** What one of the runtime's commands did, as an Outcome naming it. */
+function judged(command: CommandSpec, action: string, result: CommandResult): Outcome {
+  const detail = { action, argv: describeCommand(command), exitCode: result.exitCode, ms: Math.round(result.durationMs) };
+  if (result.timedOut) return failed(`${action} timed out after ${command.timeoutMs} ms: ${describeCommand(command)}`, detail);
+  if (result.exitCode !== 0) {
+    return failed(`${action} exited ${result.exitCode ?? result.signal}: ${describeCommand(command)}: ${result.stderr.trim().slice(-500)}`, detail);
+  }
+  return succeeded(`${action}: ${describeCommand(command)}`, detail);
 }

@@ -72,24 +72,72 @@ mv -T "$tmp" "$r/$v" || { rm -rf "$tmp"; exit ${REMOTE_EXIT.unpack}; }`,
   );
 }
 
+const SWITCH = `cd "$1" || exit 1
+prev=$(readlink current 2>/dev/null || true)
+printf 'prev:%s\\n' "$prev"
+if [ -z "$2" ]; then rm -f current; exit 0; fi
+[ -f "releases/$2/$3" ] || exit ${REMOTE_EXIT.notPrepared}
+[ "$prev" = "releases/$2" ] && exit 0
+ln -sfn "releases/$2" "current.tmp-$$" && mv -T "current.tmp-$$" current`;
+
 /**
  * Points `current` at releases/<version> atomically (a new link under a temporary name, `mv -T` over
  * the old: rename is atomic, nothing sees `current` missing). Prints `prev:<what it pointed at>`
  * first. `version` empty: removes `current` (a host put back to "nothing was active").
  */
 export function switchArgv(root: string, version: string): string[] {
+  return script(SWITCH, root, version, RELEASE_MARKER);
+}
+
+/** The lines switchAndActivateArgv's script writes to stderr to say how far it got (parseActivation reads and removes them). */
+const PHASE = 'rewind-fleet-phase:';
+
+/** A runtime's activation commands, each as the command line ssh would send (SshConnection.remoteCommandLine). */
+export interface ActivationLines {
+  check?: string;
+  start: string;
+  reload: string;
+}
+
+/**
+ * The link switch and the runtime's activation in one round trip: switchArgv's script (in a subshell:
+ * its `exit` ends only that), then, once the link is in place, `check` (output discarded), then
+ * `reload` if it exited 0 or there is none, else `start`; the script exits with that command's code.
+ * A switch that fails exits with its own code before any runtime command runs. Each command line is
+ * POSIX-quoted by rewind (quoteArgv) and run by `eval` in a subshell, as the login shell would run it
+ * on its own (its `exec` then replaces the subshell, not the script).
+ */
+export function switchAndActivateArgv(root: string, version: string, lines: ActivationLines): string[] {
   return script(
-    `cd "$1" || exit 1
-prev=$(readlink current 2>/dev/null || true)
-printf 'prev:%s\\n' "$prev"
-if [ -z "$2" ]; then rm -f current; exit 0; fi
-[ -f "releases/$2/$3" ] || exit ${REMOTE_EXIT.notPrepared}
-[ "$prev" = "releases/$2" ] && exit 0
-ln -sfn "releases/$2" "current.tmp-$$" && mv -T "current.tmp-$$" current`,
+    `( ${SWITCH}
+)
+s=$?
+[ "$s" -eq 0 ] || exit "$s"
+printf '${PHASE}linked\\n' >&2
+action=reload
+if [ -n "$4" ] && ! ( eval "$4" ) </dev/null >/dev/null 2>&1; then action=start; fi
+printf '${PHASE}%s\\n' "$action" >&2
+if [ "$action" = reload ]; then ( eval "$5" ); else ( eval "$6" ); fi`,
     root,
     version,
     RELEASE_MARKER,
+    lines.check ?? '',
+    lines.reload,
+    lines.start,
   );
+}
+
+/** What switchAndActivateArgv's script said about itself, and its stderr without those lines. */
+export function parseActivation(stderr: string): { linked: boolean; action: 'start' | 'reload' | null; stderr: string } {
+  let linked = false;
+  let action: 'start' | 'reload' | null = null;
+  const rest: string[] = [];
+  for (const line of stderr.split('\n')) {
+    if (line === `${PHASE}linked`) linked = true;
+    else if (line === `${PHASE}reload` || line === `${PHASE}start`) action = line.slice(PHASE.length) as 'start' | 'reload';
+    else rest.push(line);
+  }
+  return { linked, action, stderr: rest.join('\n') };
 }
 
 /** Removes releases/<version>: renamed to a dot name first, so a half-deleted directory is never taken for a release. */

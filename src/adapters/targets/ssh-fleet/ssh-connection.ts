@@ -98,6 +98,16 @@ export class SshConnection {
     return result;
   }
 
+  /** Runs `argv` on the host and returns what happened, a failed connection included (the caller tells it apart). */
+  async runRaw(argv: readonly string[], timeoutMs: number): Promise<CommandResult> {
+    return this.executor.run({ argv: this.commandArgv(argv), timeoutMs });
+  }
+
+  /** Whether a result of runRaw is ssh failing to reach the host rather than the command failing there. */
+  static unreachable(result: CommandResult): boolean {
+    return result.exitCode === SSH_FAILED && isConnectionFailure(result.stderr);
+  }
+
   /** Runs `argv` and returns its stdout, or throws a coded error with its stderr. */
   async output(argv: readonly string[], what: string): Promise<string> {
     const result = await this.run(argv);
@@ -133,6 +143,11 @@ export class SshConnection {
 
   /** The ssh argv that runs a runtime's command on the host (what executorOnHost runs, and what plans show). */
   specArgv(command: CommandSpec): string[] {
+    return ['ssh', ...this.options(), '-o', 'ControlMaster=no', '--', this.host.address, this.remoteCommandLine(command)];
+  }
+
+  /** A runtime's command as the command line the host's shell runs: `cd DIR && exec env K=V argv...`, every element quoted. */
+  remoteCommandLine(command: CommandSpec): string {
     const env = Object.entries(command.env ?? {}).map(([key, value]) => {
       // A secret reference is resolved by the local executor into the local environment; ssh would
       // have to put its value on a command line on the host, which rewind never does.
@@ -141,8 +156,7 @@ export class SshConnection {
     });
     // `cd DIR && exec env K=V argv...`: each element quoted; && and exec are rewind's own words.
     const argv = env.length > 0 ? ['env', ...env, ...command.argv] : [...command.argv];
-    const remote = command.cwd ? `cd ${quoteArgv([command.cwd])} && exec ${quoteArgv(argv)}` : quoteArgv(argv);
-    return ['ssh', ...this.options(), '-o', 'ControlMaster=no', '--', this.host.address, remote];
+    return command.cwd ? `cd ${quoteArgv([command.cwd])} && exec ${quoteArgv(argv)}` : quoteArgv(argv);
   }
 }
 

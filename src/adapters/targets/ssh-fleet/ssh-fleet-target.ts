@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import { isRewindError } from '../../../errors/rewind-error.js';
-import type { Executor } from '../../../ports/executor.js';
+import type { CommandSpec, Executor } from '../../../ports/executor.js';
 import { failed, succeeded, type Outcome } from '../../../ports/outcome.js';
 import type { Runtime, RuntimeContext } from '../../../ports/runtime.js';
 import { noProgress, type ProgressReporter } from '../../../ports/step-progress.js';
@@ -16,8 +16,8 @@ import { RELEASES_TARGET_TYPE } from '../releases/releases-config.js';
 import { ReleasesTarget } from '../releases/releases-target.js';
 import type { FleetRolloutConfig, FleetSshConfig } from './fleet-config.js';
 import { healthUrlOf, rolloutBatches, waitHealthy } from './fleet-rollout.js';
-import { freeSpaceArgv, installArgv, markerArgv, parseState, REMOTE_EXIT, removeArgv, stateArgv, switchArgv, type HostState } from './remote-scripts.js';
-import { SshConnection, type FleetHost } from './ssh-connection.js';
+import { freeSpaceArgv, installArgv, markerArgv, parseActivation, parseState, REMOTE_EXIT, removeArgv, stateArgv, switchAndActivateArgv, switchArgv, type HostState } from './remote-scripts.js';
+import { connectionError, SSH_FAILED, SshConnection, type FleetHost } from './ssh-connection.js';
 
 /** What the fleet target is built from (ssh-fleet-definition.ts resolves the config into this). */
 export interface FleetSettings {
@@ -149,17 +149,27 @@ export class SshFleetTarget implements Target {
 
   describeActivate(version: string): ActionDescription {
     const batches = rolloutBatches(this.settings.hosts, this.settings.rollout.batch);
+    let oneTrip = false;
     const commands = this.settings.hosts.flatMap((host) => {
       const connection = new SshConnection(host, this.settings.ssh, '<control socket>', this.settings.executor);
-      const runtime = this.settings.runtimeOn(connection.executorOnHost()).describeActivate(this.context(host, version));
-      return [{ argv: connection.commandArgv(switchArgv(host.root, version)) }, ...runtime.commands.map((c) => ({ argv: connection.specArgv(c), timeoutMs: c.timeoutMs }))];
+      const runtime = this.settings.runtimeOn(connection.executorOnHost());
+      const context = this.context(host, version);
+      if (runtime.activationCommands) {
+        oneTrip = true;
+        const c = runtime.activationCommands(context);
+        const lines = { ...(c.check ? { check: connection.remoteCommandLine(c.check) } : {}), start: connection.remoteCommandLine(c.start), reload: connection.remoteCommandLine(c.reload) };
+        return [{ argv: connection.commandArgv(switchAndActivateArgv(host.root, version, lines)) }];
+      }
+      return [{ argv: connection.commandArgv(switchArgv(host.root, version)) }, ...runtime.describeActivate(context).commands.map((c) => ({ argv: connection.specArgv(c), timeoutMs: c.timeoutMs }))];
     });
     return {
       summary: `switch ${version} on ${this.settings.hosts.length} host(s) in ${batches.length} batch(es): ${batches.map((b) => b.map((h) => h.name).join(' + ')).join(', then ')}`,
       commands,
       effects: [
         'connect to every host first; an unknown or unreachable host stops here, nothing changed',
-        `per host: symlink current.tmp-* -> releases/${version}, mv -T it over current, then the runtime's activate there`,
+        oneTrip
+          ? `per host, in one ssh round trip: symlink current.tmp-* -> releases/${version}, mv -T it over current, then the runtime's status there, then reload if it exits 0, else start`
+          : `per host: symlink current.tmp-* -> releases/${version}, mv -T it over current, then the runtime's activate there`,
         ...batches.map((b, i) => `batch ${i + 1}: ${b.map((h) => `${h.name}${healthUrlOf(h, this.settings.rollout.healthUrl) ? ` (health ${healthUrlOf(h, this.settings.rollout.healthUrl)})` : ''}`).join(', ')}`),
         'a host that fails stops the rollout: every host switched so far goes back to what it ran before',
       ],
@@ -254,12 +264,9 @@ export class SshFleetTarget implements Target {
     let touched = false;
     const report = (status: HostReport['status'], message: string): HostReport => ({ host: host.name, previous, status, message, touched, ms: Math.round(performance.now() - started) });
     try {
-      const linked = await connection.run(switchArgv(host.root, version));
-      // The script moves the link last: a failure there left it as it was.
-      if (linked.exitCode !== 0) return report('failed', `switching current exited ${linked.exitCode}: ${linked.stderr.trim().slice(-300)}`);
-      touched = true;
-      const runtime = await this.runtime(connection).activate(this.context(host, version));
-      if (runtime.status !== 'succeeded') return report('failed', runtime.message);
+      const switched = await this.linkAndActivate(connection, version);
+      touched = switched.linked;
+      if (switched.failure) return report('failed', switched.failure);
       const url = healthUrlOf(host, this.settings.rollout.healthUrl);
       if (url) {
         const unhealthy = await waitHealthy(url, this.settings.rollout.healthTimeoutMs);
@@ -271,16 +278,56 @@ export class SshFleetTarget implements Target {
     }
   }
 
+  /**
+   * One host: `current` to `version`, then the runtime's activate there. When the runtime's activation
+   * is fixed commands (the command runtime), all of it is one ssh round trip (switchAndActivateArgv)
+   * instead of three (link, status, reload or start), each a new session on the host: what a fleet
+   * rollout costs per host on a real network. `linked`: whether `current` was moved (the switch moves
+   * it last, so a failure before that left it as it was).
+   */
+  private async linkAndActivate(connection: SshConnection, version: string): Promise<{ linked: boolean; failure: string | null }> {
+    const host = connection.host;
+    const runtime = this.runtime(connection);
+    const context = this.context(host, version);
+    if (runtime.activationCommands && runtime.judgeActivation) {
+      const commands = runtime.activationCommands(context);
+      const lines = { ...(commands.check ? { check: connection.remoteCommandLine(commands.check) } : {}), start: connection.remoteCommandLine(commands.start), reload: connection.remoteCommandLine(commands.reload) };
+      // One deadline for the three: the switch's, the check's and the longer of reload and start.
+      const within = (c: CommandSpec | undefined) => (c ? (c.timeoutMs ?? this.settings.ssh.commandTimeoutMs) : 0);
+      const timeoutMs = this.settings.ssh.commandTimeoutMs + within(commands.check) + Math.max(within(commands.start), within(commands.reload));
+      const result = await connection.runRaw(switchAndActivateArgv(host.root, version, lines), timeoutMs);
+      const said = parseActivation(result.stderr);
+      if (!said.linked) {
+        if (result.exitCode === SSH_FAILED) throw connectionError(host, result);
+        return { linked: false, failure: `switching current ${result.timedOut ? `timed out after ${timeoutMs} ms` : `exited ${result.exitCode ?? result.signal}`}: ${said.stderr.trim().slice(-300)}` };
+      }
+      if (SshConnection.unreachable(result)) return { linked: true, failure: connectionError(host, result).message };
+      if (!said.action) return { linked: true, failure: `the runtime's status ${result.timedOut ? `did not finish in ${timeoutMs} ms` : `stopped the activation (exit ${result.exitCode ?? result.signal})`}` };
+      const outcome = runtime.judgeActivation(said.action === 'start' ? commands.start : commands.reload, said.action, { ...result, stderr: said.stderr });
+      return { linked: true, failure: outcome.status === 'succeeded' ? null : outcome.message };
+    }
+    const linked = await connection.run(switchArgv(host.root, version));
+    if (linked.exitCode !== 0) return { linked: false, failure: `switching current exited ${linked.exitCode}: ${linked.stderr.trim().slice(-300)}` };
+    const outcome = await runtime.activate(context);
+    return { linked: true, failure: outcome.status === 'succeeded' ? null : outcome.message };
+  }
+
   /** Puts one host back on the release it ran before the rollout (or stops the app and removes `current` when it ran none). */
   private async putBack(connection: SshConnection, report: HostReport): Promise<HostReport> {
     const host = connection.host;
     const previous = report.previous?.split('/').pop() ?? null;
     try {
-      const linked = await connection.run(switchArgv(host.root, previous ?? ''));
+      if (previous) {
+        const back = await this.linkAndActivate(connection, previous);
+        if (!back.linked) return { ...report, status: 'rollback failed', message: `${report.message}; putting current back failed: ${back.failure}` };
+        if (back.failure) return { ...report, status: 'rollback failed', message: `${report.message}; restarting ${previous} failed: ${back.failure}` };
+        return { ...report, status: 'rolled back', message: `${report.message}; back on ${previous}` };
+      }
+      const linked = await connection.run(switchArgv(host.root, ''));
       if (linked.exitCode !== 0) return { ...report, status: 'rollback failed', message: `${report.message}; putting current back exited ${linked.exitCode}` };
-      const runtime = previous ? await this.runtime(connection).activate(this.context(host, previous)) : await this.runtime(connection).stop(this.context(host, 'none'));
-      if (runtime.status !== 'succeeded') return { ...report, status: 'rollback failed', message: `${report.message}; restarting ${previous ?? '(stop)'} failed: ${runtime.message}` };
-      return { ...report, status: 'rolled back', message: `${report.message}; back on ${previous ?? 'nothing'}` };
+      const runtime = await this.runtime(connection).stop(this.context(host, 'none'));
+      if (runtime.status !== 'succeeded') return { ...report, status: 'rollback failed', message: `${report.message}; restarting (stop) failed: ${runtime.message}` };
+      return { ...report, status: 'rolled back', message: `${report.message}; back on nothing` };
     } catch (error) {
       return { ...report, status: 'rollback failed', message: `${report.message}; putting it back failed: ${(error as Error).message}` };
     }
