@@ -48,7 +48,8 @@ export class HostMutex {
 
   /**
    * Waits for the mutex with bounded backoff; `onWait` is told once, when it first has to wait.
-   * Returns how long it waited, or throws after `timeoutMs`.
+   * Returns how long it waited (0 when the first try took it: that try's own few milliseconds are
+   * not a wait, and reported as one they read "waited 0.0 s"), or throws after `timeoutMs`.
    */
   async acquire(options: { timeoutMs: number; onWait?: () => void }): Promise<number> {
     const started = Date.now();
@@ -61,7 +62,7 @@ export class HostMutex {
       await new Promise((resolve) => setTimeout(resolve, delay));
       delay = Math.min(delay * 2, 500);
     }
-    return Date.now() - started;
+    return told ? Date.now() - started : 0;
   }
 
   async release(): Promise<void> {
