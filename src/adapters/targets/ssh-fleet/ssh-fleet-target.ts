@@ -7,7 +7,7 @@ import * as tar from 'tar';
 import { isRewindError } from '../../../errors/rewind-error.js';
 import type { CommandSpec, Executor } from '../../../ports/executor.js';
 import { failed, succeeded, type Outcome } from '../../../ports/outcome.js';
-import type { Runtime, RuntimeContext } from '../../../ports/runtime.js';
+import type { ActivationCommands, Runtime, RuntimeContext } from '../../../ports/runtime.js';
 import { noProgress, type ProgressReporter } from '../../../ports/step-progress.js';
 import type { ActionDescription, FreeSpace, ReleaseArtifact, ServedProcess, Target, TargetCapabilities } from '../../../ports/target.js';
 import { describeCommand } from '../../../exec/process-executor.js';
@@ -16,7 +16,7 @@ import { RELEASES_TARGET_TYPE } from '../releases/releases-config.js';
 import { ReleasesTarget } from '../releases/releases-target.js';
 import type { FleetRolloutConfig, FleetSshConfig } from './fleet-config.js';
 import { healthUrlOf, rolloutBatches, waitHealthy } from './fleet-rollout.js';
-import { freeSpaceArgv, installArgv, markerArgv, parseActivation, parseState, REMOTE_EXIT, removeArgv, stateArgv, switchAndActivateArgv, switchArgv, type HostState } from './remote-scripts.js';
+import { freeSpaceArgv, installArgv, markerArgv, parseActivation, parseState, REMOTE_EXIT, removeArgv, stateArgv, switchAndActivateArgv, switchArgv, type ActivationLines, type HostState } from './remote-scripts.js';
 import { connectionError, SSH_FAILED, SshConnection, type FleetHost } from './ssh-connection.js';
 
 /** What the fleet target is built from (ssh-fleet-definition.ts resolves the config into this). */
@@ -156,9 +156,7 @@ export class SshFleetTarget implements Target {
       const context = this.context(host, version);
       if (runtime.activationCommands) {
         oneTrip = true;
-        const c = runtime.activationCommands(context);
-        const lines = { ...(c.check ? { check: connection.remoteCommandLine(c.check) } : {}), start: connection.remoteCommandLine(c.start), reload: connection.remoteCommandLine(c.reload) };
-        return [{ argv: connection.commandArgv(switchAndActivateArgv(host.root, version, lines)) }];
+        return [{ argv: connection.commandArgv(switchAndActivateArgv(host.root, version, activationLines(connection, runtime.activationCommands(context)))) }];
       }
       return [{ argv: connection.commandArgv(switchArgv(host.root, version)) }, ...runtime.describeActivate(context).commands.map((c) => ({ argv: connection.specArgv(c), timeoutMs: c.timeoutMs }))];
     });
@@ -291,11 +289,10 @@ export class SshFleetTarget implements Target {
     const context = this.context(host, version);
     if (runtime.activationCommands && runtime.judgeActivation) {
       const commands = runtime.activationCommands(context);
-      const lines = { ...(commands.check ? { check: connection.remoteCommandLine(commands.check) } : {}), start: connection.remoteCommandLine(commands.start), reload: connection.remoteCommandLine(commands.reload) };
       // One deadline for the three: the switch's, the check's and the longer of reload and start.
       const within = (c: CommandSpec | undefined) => (c ? (c.timeoutMs ?? this.settings.ssh.commandTimeoutMs) : 0);
       const timeoutMs = this.settings.ssh.commandTimeoutMs + within(commands.check) + Math.max(within(commands.start), within(commands.reload));
-      const result = await connection.runRaw(switchAndActivateArgv(host.root, version, lines), timeoutMs);
+      const result = await connection.runRaw(switchAndActivateArgv(host.root, version, activationLines(connection, commands)), timeoutMs);
       const said = parseActivation(result.stderr);
       if (!said.linked) {
         if (result.exitCode === SSH_FAILED) throw connectionError(host, result);
@@ -326,7 +323,7 @@ export class SshFleetTarget implements Target {
       const linked = await connection.run(switchArgv(host.root, ''));
       if (linked.exitCode !== 0) return { ...report, status: 'rollback failed', message: `${report.message}; putting current back exited ${linked.exitCode}` };
       const runtime = await this.runtime(connection).stop(this.context(host, 'none'));
-      if (runtime.status !== 'succeeded') return { ...report, status: 'rollback failed', message: `${report.message}; restarting (stop) failed: ${runtime.message}` };
+      if (runtime.status !== 'succeeded') return { ...report, status: 'rollback failed', message: `${report.message}; stopping the app failed: ${runtime.message}` };
       return { ...report, status: 'rolled back', message: `${report.message}; back on nothing` };
     } catch (error) {
       return { ...report, status: 'rollback failed', message: `${report.message}; putting it back failed: ${(error as Error).message}` };
@@ -449,6 +446,15 @@ function parseMarker(stdout: string): { digest: string } | null {
   } catch {
     return null;
   }
+}
+
+/** A runtime's activation commands as the command lines the host's shell runs (what switchAndActivateArgv takes). */
+function activationLines(connection: SshConnection, commands: ActivationCommands): ActivationLines {
+  return {
+    ...(commands.check ? { check: connection.remoteCommandLine(commands.check) } : {}),
+    start: connection.remoteCommandLine(commands.start),
+    reload: connection.remoteCommandLine(commands.reload),
+  };
 }
 
 async function fileSha256(path: string): Promise<string> {
