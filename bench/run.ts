@@ -10,7 +10,7 @@
 //   npm run bench -- --only traffic       traffic switching under wrk (nginx, haproxy) and the automatic-revert simulation
 //   npm run bench -- --only bluegreen     real blue-green rollbacks and canary aborts (PM2 slots behind haproxy) under wrk
 //   npm run bench -- --only lint          migration lint vs squawk (installs squawk-cli into a temp prefix; rewrites its docs/benchmarks.md section)
-//   npm run bench -- --only fleet         rollback of 5 hosts over ssh (real sshd on loopback) vs a hand-run ln -sfn && mv -T && restart per host
+//   npm run bench -- --only fleet         rollback of 5 hosts over ssh (real sshd on loopback; the target, then the CLI end to end) vs a hand-run ln -sfn && mv -T && restart per host
 //   npm run bench -- --only compose       Compose rollback vs a hand-run docker-compose up -d + health poll (needs dockerd, docker-compose, docker-registry, busybox-static; as root)
 //   npm run bench -- --only backup        PostgreSQL backup and restore vs the raw tools (builds a ~350 MB database; REWIND_BENCH_* settings)
 //   npm run bench -- --only redis         Redis snapshot and restore vs redis-cli --rdb and a hand-run restore (~256 MB; REWIND_BENCH_REDIS_MB)

@@ -1,22 +1,26 @@
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SshConnection } from '../src/adapters/targets/ssh-fleet/ssh-connection.js';
+import { buildSampleArtifact } from '../src/demo/sample-artifacts.js';
 import { ProcessExecutor } from '../src/exec/process-executor.js';
 import { answeringVersion } from '../test/support/app-releases.js';
 import { SshFleet } from '../test/support/ssh-fleet.js';
-import { ms, stats, table, timed, type Stats } from './bench-util.js';
+import { CLI_MAIN, ms, runOk, stats, table, timed, type Stats } from './bench-util.js';
 
 // Rollback of a fleet of 5 hosts (real OpenSSH sshd processes on loopback, the sample app run by the
 // command runtime on each) to the previous release: rewind's ssh-fleet target (activate of the LKG,
 // one host at a time, each health-checked before the next), against the same job run by hand: per
 // host, one `ssh host 'cd root && ln -sfn releases/V current.tmp && mv -T current.tmp current &&
-// <restart>'`, then a poll of the host's /health until it serves V, host after host.
+// <restart>'`, then a poll of the host's /health until it serves V, host after host. Then the same
+// rollback through the CLI (`rewind rollback`, a fresh process each time), end to end.
 //   npm run bench -- --only fleet
 
 const HOSTS = 5;
 const GOOD = '1.0.0';
 const NEXT = '1.1.0';
 
-type Method = 'rewind (ssh-fleet activate of the LKG)' | 'hand-run (ssh ln -sfn && mv -T && restart, poll /health), serial';
+const CLI_METHOD = 'rewind rollback (CLI: config, ledger, lock, journal, then the same activate), to exit';
+type Method = 'rewind (ssh-fleet activate of the LKG)' | 'hand-run (ssh ln -sfn && mv -T && restart, poll /health), serial' | typeof CLI_METHOD;
 
 export interface FleetBenchResult {
   measuredAt: string;
@@ -34,6 +38,39 @@ async function waitVersion(port: number, version: string): Promise<void> {
     if (Date.now() > deadline) throw new Error(`port ${port} never served ${version}`);
     await sleep(20);
   }
+}
+
+/**
+ * `rewind rollback` of the same fleet through the CLI, a fresh process per round (what an operator
+ * runs): config, ledger, lock, plan and journal around the activate timed above. Its own releases
+ * (2.0.0, then 2.1.<round>, sample artifacts registered and deployed untimed) and its own SQLite
+ * ledger; run after the interleaved rounds, one warm-up round first.
+ */
+async function cliRounds(fleet: SshFleet, rounds: number): Promise<number[]> {
+  const config = join(fleet.dir, 'bench-rewind.yaml');
+  const env = 'production';
+  // JSON is YAML: the config an operator would write, with the fleet target.
+  await writeFile(config, JSON.stringify({ version: 1, ledger: join(fleet.dir, 'bench-rewind.db'), log: { file: join(fleet.dir, 'bench-rewind-events.log') }, environments: { [env]: { target: fleet.rawTarget } } }, null, 2));
+  const rewind = (...args: string[]) => runOk([process.execPath, CLI_MAIN, ...args, '--config', config], { timeoutMs: 300_000 });
+  const release = async (version: string) => {
+    await rewind('release', 'register', env, version, '--artifact', await buildSampleArtifact(join(fleet.dir, 'bench-artifacts'), { version }), '--ci', 'passed');
+    await rewind('deploy', env, version);
+  };
+  // A fresh start for the ledger: no app running and no `current` on any host (rewind refuses a
+  // first deploy onto a link its ledger knows nothing of).
+  const stopped = await fleet.target.stop();
+  if (stopped.status !== 'succeeded') throw new Error(stopped.message);
+  await fleet.target.close();
+  for (const host of fleet.hosts) await rm(join(host.root, 'current'), { force: true });
+  await release('2.0.0');
+  const samples: number[] = [];
+  for (let round = 0; round <= rounds; round++) {
+    await release(`2.1.${round}`);
+    const took = (await rewind('rollback', env, '--yes')).ms;
+    for (const host of fleet.hosts) await waitVersion(host.appPort, '2.0.0');
+    if (round > 0) samples.push(took);
+  }
+  return samples;
 }
 
 export async function fleetBench(rounds = 5): Promise<FleetBenchResult> {
@@ -88,6 +125,7 @@ export async function fleetBench(rounds = 5): Promise<FleetBenchResult> {
         for (const host of fleet.hosts) await waitVersion(host.appPort, GOOD);
       }
     }
+    samplesMs[CLI_METHOD] = await cliRounds(fleet, rounds);
     const result: FleetBenchResult = {
       measuredAt: new Date().toISOString(),
       hosts: HOSTS,
