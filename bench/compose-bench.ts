@@ -113,9 +113,15 @@ export async function composeBench(options: { rounds?: number; scenarios?: reado
         const timeRewind = async () => {
           // The same 50 ms poll as the hand-run's, from the command's start: when the LKG serves again.
           const started = performance.now();
-          const serving = pollVersion(rewindPort, '1.0.0', started, 'rewind rollback');
+          const stopPolling = new AbortController();
+          const serving = pollVersion(rewindPort, '1.0.0', started, 'rewind rollback', stopPolling.signal);
           const result = await run([process.execPath, CLI_MAIN, 'rollback', ENV, '--yes', '--json', '--config', config], { env, timeoutMs: 180_000 });
-          if (result.code !== 0) throw new Error(`rewind rollback exited ${result.code}: ${result.stderr}`);
+          if (result.code !== 0) {
+            // The run fails here; its poller must not keep asking the stack for two more minutes.
+            stopPolling.abort();
+            await serving.catch(() => undefined);
+            throw new Error(`rewind rollback exited ${result.code}: ${result.stderr}`);
+          }
           const answer = await fetch(`http://127.0.0.1:${rewindPort}/version`).then((r) => r.text());
           if (answer.trim() !== '1.0.0') throw new Error(`after rewind rollback, ${answer.trim()} answers`);
           samples.rewind.push(result.ms);
@@ -156,9 +162,10 @@ export async function composeBench(options: { rounds?: number; scenarios?: reado
   }
 }
 
-/** Polls the app on `port` every 50 ms until it answers `version`; resolves with the time it did (performance.now()). */
-async function pollVersion(port: number, version: string, started: number, who: string): Promise<number> {
+/** Polls the app on `port` every 50 ms until it answers `version`; resolves with the time it did (performance.now()). `stop` ends it (rejecting). */
+async function pollVersion(port: number, version: string, started: number, who: string, stop?: AbortSignal): Promise<number> {
   for (;;) {
+    if (stop?.aborted) throw new Error(`${who}: stopped polling for ${version}`);
     const answer = await fetch(`http://127.0.0.1:${port}/version`).then(async (r) => (r.ok ? (await r.text()).trim() : null), () => null);
     if (answer === version) return performance.now();
     if (performance.now() - started > 120_000) throw new Error(`${who}: ${version} did not answer`);
