@@ -1,9 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostReport } from '../../src/adapters/targets/ssh-fleet/ssh-fleet-target.js';
+import { artifactDigest } from '../../src/artifacts/artifact-digest.js';
+import { buildSampleArtifact } from '../../src/demo/sample-artifacts.js';
 import { freePort } from '../../src/demo/sample-artifacts.js';
 import { answeringVersion } from '../support/app-releases.js';
 import { SshFleet } from '../support/ssh-fleet.js';
@@ -95,6 +98,28 @@ describe('ssh-fleet rollout, three hosts, one at a time', () => {
     await expect(fleet.target.activeVersion()).rejects.toMatchObject({ code: 'REWIND_E_SSH_UNREACHABLE' });
     await web3.sshd.up();
     expect(await fleet.target.activeVersion()).toBe('1.0.0');
+  });
+
+  it('a release whose app dies at boot fails on the first host in the session that switched its link: that host is put back (link and app), the others are never touched', async () => {
+    // The sample app, with a server.js that exits at once: app-ctl's reload (stop, start, wait until it listens) fails.
+    const dir = await buildSampleArtifact(join(fleet.dir, 'crashing'), { version: '3.0.0' });
+    await writeFile(join(dir, 'server.js'), "console.error('boom: no config'); process.exit(3);\n");
+    const prepared = await fleet.target.prepare({ version: '3.0.0', artifact: dir, digest: await artifactDigest(dir) });
+    expect(prepared, prepared.message).toMatchObject({ status: 'succeeded' });
+
+    const outcome = await fleet.target.activate('3.0.0');
+    expect(outcome).toMatchObject({ status: 'failed', code: 'REWIND_E_FLEET_HOST_FAILED', unchanged: true });
+    const hosts = outcome.detail!.hosts as HostReport[];
+    expect(hosts.map(({ host, status, touched }) => ({ host, status, touched }))).toEqual([
+      { host: 'web1', status: 'rolled back', touched: true },
+      { host: 'web2', status: 'not reached', touched: false },
+      { host: 'web3', status: 'not reached', touched: false },
+    ]);
+    // What failed is the runtime's reload (its own stderr), not the link; the script's progress lines are not part of it.
+    expect(hosts[0]!.message).toMatch(/^reload exited 1: .*app did not start listening.*; back on 1\.0\.0$/s);
+    expect(outcome.message).not.toContain('rewind-fleet-phase');
+    expect(fleet.links()).toEqual(['1.0.0', '1.0.0', '1.0.0'].map(onVersion));
+    expect(await fleet.perHost()).toEqual(['1.0.0', '1.0.0', '1.0.0']);
   });
 
   it('plans and messages name hosts, files and commands, never key material', async () => {
