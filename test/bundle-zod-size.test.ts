@@ -6,7 +6,7 @@ import { packageRoot } from '../src/util/package-root.js';
 // Every rewind command loads the chunk that holds zod (the config is validated first). Named imports
 // let esbuild keep only the zod that rewind uses (about 100 KB minified); one `await import('zod')`
 // hands over the module's whole namespace, and the bundle then carried all of zod in that chunk
-// (454 KB: every locale, fromJSONSchema), compiled by every command: about 20 ms of each cold start.
+// (454 KB: every locale, fromJSONSchema), compiled by every command: 10 to 20 ms of each cold start.
 // This reads the built bundle's source maps (npm run build; CI builds before it tests).
 
 const CHUNKS = join(packageRoot(), 'dist', 'cli', 'chunks');

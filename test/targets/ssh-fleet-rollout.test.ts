@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostReport } from '../../src/adapters/targets/ssh-fleet/ssh-fleet-target.js';
 import { artifactDigest } from '../../src/artifacts/artifact-digest.js';
-import { buildSampleArtifact } from '../../src/demo/sample-artifacts.js';
-import { freePort } from '../../src/demo/sample-artifacts.js';
+import { buildSampleArtifact, freePort } from '../../src/demo/sample-artifacts.js';
 import { answeringVersion } from '../support/app-releases.js';
 import { SshFleet } from '../support/ssh-fleet.js';
 
