@@ -103,7 +103,7 @@ export class SshConnection {
     return this.executor.run({ argv: this.commandArgv(argv), timeoutMs });
   }
 
-  /** Whether a result of runRaw is ssh failing to reach the host rather than the command failing there. */
+  /** Whether a result is ssh failing to reach the host rather than the command failing there. */
   static unreachable(result: CommandResult): boolean {
     return result.exitCode === SSH_FAILED && isConnectionFailure(result.stderr);
   }
@@ -119,7 +119,7 @@ export class SshConnection {
 
   async upload(localPath: string, remotePath: string): Promise<CommandResult> {
     const result = await this.executor.run({ argv: this.uploadArgv(localPath, remotePath), timeoutMs: this.ssh.commandTimeoutMs });
-    if (result.exitCode === SSH_FAILED && isConnectionFailure(result.stderr)) throw connectionError(this.host, result);
+    if (SshConnection.unreachable(result)) throw connectionError(this.host, result);
     return result;
   }
 
@@ -137,7 +137,7 @@ export class SshConnection {
 
   private async runSpec(command: CommandSpec): Promise<CommandResult> {
     const result = await this.executor.run({ argv: this.specArgv(command), timeoutMs: command.timeoutMs ?? this.ssh.commandTimeoutMs });
-    if (result.exitCode === SSH_FAILED && isConnectionFailure(result.stderr)) throw connectionError(this.host, result);
+    if (SshConnection.unreachable(result)) throw connectionError(this.host, result);
     return result;
   }
 

@@ -154,7 +154,7 @@ export class SshFleetTarget implements Target {
       const connection = new SshConnection(host, this.settings.ssh, '<control socket>', this.settings.executor);
       const runtime = this.settings.runtimeOn(connection.executorOnHost());
       const context = this.context(host, version);
-      if (runtime.activationCommands) {
+      if (runtime.activationCommands && runtime.judgeActivation) {
         oneTrip = true;
         return [{ argv: connection.commandArgv(switchAndActivateArgv(host.root, version, activationLines(connection, runtime.activationCommands(context)))) }];
       }
