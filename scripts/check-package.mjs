@@ -164,7 +164,7 @@ try {
     expectExit('npm pack', result, 0);
     const [packed] = JSON.parse(result.stdout);
     const files = packed.files.map((f) => f.path);
-    for (const needed of ['package.json', 'dist/cli/main.js', 'dist/cli/lint-worker.cjs', 'examples/sample-app/server.js', 'examples/smoke/minimal.yaml', 'docs/errors.md', 'README.md']) {
+    for (const needed of ['package.json', 'dist/cli/main.js', 'dist/cli/rewind.cjs', 'dist/cli/lint-worker.cjs', 'examples/sample-app/server.js', 'examples/smoke/minimal.yaml', 'docs/errors.md', 'README.md']) {
       if (!files.includes(needed)) fail('npm pack', `the tarball lacks ${needed}`);
     }
     const stray = files.filter((f) => /^(src|test|scripts|bench|dist-bench|dist\/bench|node_modules)\//.test(f) || /\.test\.[jt]s$/.test(f));

@@ -15,8 +15,8 @@ const ROOT = packageRoot();
 /** The packages the bundle leaves out (loaded by Node itself at run time, named exports and all). */
 function bundleExternals(): Set<string> {
   const script = readFileSync(join(ROOT, 'scripts', 'bundle-cli.mjs'), 'utf8');
-  const list = /external: \[([^\]]*)\]/.exec(script)?.[1];
-  if (!list) throw new Error('scripts/bundle-cli.mjs: no external list found');
+  const list = /EXTERNALS = \[([^\]]*)\]/.exec(script)?.[1];
+  if (!list) throw new Error('scripts/bundle-cli.mjs: no EXTERNALS list found');
   return new Set([...list.matchAll(/'([^']+)'/g)].map((m) => m[1]!));
 }
 
