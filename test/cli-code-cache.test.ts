@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -88,11 +88,29 @@ describe('the rewind bin and its code cache', () => {
     expect(warmUpDirs()).toEqual(before);
   });
 
-  it('a tree built by tsc alone (no bundle) runs its modules directly', () => {
+  it('a cache it cannot write is an error naming the file, and leaves no partial file behind', () => {
+    const root = copyPackage();
+    const cli = join(root, 'dist', 'cli');
+    const [file] = caches(root);
+    rmSync(join(cli, file!));
+    // A directory where the cache goes: the rename onto it fails (as root, a read-only mode would not).
+    mkdirSync(join(cli, file!));
+    writeFileSync(join(cli, file!, 'keep'), '');
+    const write = spawnSync(process.execPath, [join(cli, 'main.js')], { env: { ...process.env, REWIND_CODE_CACHE: 'write' }, encoding: 'utf8', timeout: 120_000 });
+    expect(write.status).toBe(1);
+    expect(write.stderr).toContain(`rewind: cannot write the code cache ${join(cli, file!)}:`);
+    expect(readdirSync(cli).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(rewind(root, ['--version'])).toMatchObject({ code: 0, stdout: `${VERSION}\n`, cache: 'absent' });
+  });
+
+  it('a tree built by tsc alone (no bundle) runs its modules directly, and has no cache to write', () => {
     const root = copyPackage();
     rmSync(join(root, 'dist', 'cli', 'rewind.cjs'));
     const run = rewind(root, ['--version']);
     expect(run).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
     expect(run.cache).toBeUndefined();
+    const write = spawnSync(process.execPath, [join(root, 'dist', 'cli', 'main.js')], { env: { ...process.env, REWIND_CODE_CACHE: 'write' }, encoding: 'utf8' });
+    expect(write.status).toBe(1);
+    expect(write.stderr).toContain('rewind.cjs to write a code cache for (run `npm run build`)');
   });
 });

@@ -69,8 +69,14 @@ async function writeCache(source: string): Promise<number> {
   const runs = await bundle.warmUpCommands();
   const data = script.createCachedData();
   const temporary = `${cacheFile}.${process.pid}.tmp`;
-  writeFileSync(temporary, data);
-  renameSync(temporary, cacheFile);
+  try {
+    writeFileSync(temporary, data);
+    renameSync(temporary, cacheFile);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    process.stderr.write(`rewind: cannot write the code cache ${cacheFile}: ${(error as Error).message}; run this with the write access the install had\n`);
+    return 1;
+  }
   for (const old of readdirSync(HERE)) {
     if (old.startsWith('rewind.cjs.') && old.endsWith('.cache') && old !== basename(cacheFile)) rmSync(join(HERE, old), { force: true });
   }
@@ -82,7 +88,10 @@ async function writeCache(source: string): Promise<number> {
 
 const mode = process.env.REWIND_CODE_CACHE;
 const source = readBundle();
-if (source === null) {
+if (source === null && mode === 'write') {
+  process.stderr.write(`rewind: no ${BUNDLE} to write a code cache for (run \`npm run build\`)\n`);
+  process.exit(1);
+} else if (source === null) {
   // A tree built by tsc alone (no bundle): run the modules directly.
   const { runCli } = await import('./run-cli.js');
   await runCli();

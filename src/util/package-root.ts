@@ -10,8 +10,8 @@ export const PACKAGE_NAME = 'rewind-release';
 
 /**
  * The directory holding rewind's own package.json. Found by walking up from this module, because
- * the same code runs from `src/` (tests), from `dist/` (tsc output) and from the bundled CLI in
- * `dist/cli/` and its chunks, each at a different depth.
+ * the same code runs from `src/` (tests), from `dist/` (tsc output) and from the CLI's bundle,
+ * `dist/cli/rewind.cjs` (where import.meta.url is the bundle's URL), each at a different depth.
  */
 let root: string | undefined;
 export function packageRoot(): string {
