@@ -76,8 +76,12 @@ describe('the rewind bin and its code cache', () => {
 
     const warmUpDirs = () => readdirSync(tmpdir()).filter((f) => f.startsWith('rewind-code-cache-') && !f.startsWith('rewind-code-cache-test-'));
     const before = warmUpDirs();
-    const write = spawnSync(process.execPath, [join(root, 'dist', 'cli', 'main.js')], { env: { ...process.env, REWIND_CODE_CACHE: 'write' }, encoding: 'utf8', timeout: 120_000 });
+    // HOME and XDG_CACHE_HOME of their own: the warm-up must write nothing there either.
+    const home = join(root, 'home');
+    mkdirSync(home);
+    const write = spawnSync(process.execPath, [join(root, 'dist', 'cli', 'main.js')], { env: { ...process.env, HOME: home, XDG_CACHE_HOME: join(home, '.cache'), REWIND_CODE_CACHE: 'write' }, encoding: 'utf8', timeout: 120_000 });
     expect(write.stderr).toBe('');
+    expect(readdirSync(home)).toEqual([]);
     expect(write.status).toBe(0);
     expect(write.stdout).toMatch(/^rewind: wrote .*rewind\.cjs\.0123456789abcdef\.cache \(\d+ bytes, after \d+ warm-up commands\)\n$/);
     // The other build's cache is gone, this one's is there and taken.

@@ -56,7 +56,8 @@ export async function warmUpCommands(): Promise<WarmUpRun[]> {
       ['history', 'production'],
     ];
     const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+    // XDG_CACHE_HOME: the valid-config stamps `config check` writes land in the temp dir too.
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', XDG_CACHE_HOME: join(root, 'cache') };
     delete env.REWIND_CODE_CACHE;
     const runs: WarmUpRun[] = [];
     for (const argv of commands) {
