@@ -51,6 +51,12 @@ describe('the rewind bin and its code cache', () => {
     expect(run).toMatchObject({ code: 0, stdout: `${VERSION}\n`, cache: 'off' });
   });
 
+  it('another REWIND_CODE_CACHE value is a usage error that runs nothing', () => {
+    const run = rewind(ROOT, ['--version'], { REWIND_CODE_CACHE: '0' });
+    expect(run).toMatchObject({ code: 2, stdout: '' });
+    expect(run.stderr).toContain('error REWIND_E_USAGE: REWIND_CODE_CACHE must be off or write, not "0"');
+  });
+
   it('a damaged cache is refused by V8 and the command runs from source, unchanged', () => {
     const root = copyPackage();
     const [file] = caches(root);

@@ -88,7 +88,11 @@ async function writeCache(source: string): Promise<number> {
 
 const mode = process.env.REWIND_CODE_CACHE;
 const source = readBundle();
-if (source === null && mode === 'write') {
+if (mode !== undefined && mode !== '' && mode !== 'off' && mode !== 'write') {
+  // Said here, before anything runs: the bundle (and its error registry) is not loaded yet.
+  process.stderr.write(`error REWIND_E_USAGE: REWIND_CODE_CACHE must be off or write, not ${JSON.stringify(mode)}\n  hint: Unset it to run with the code cache; docs/architecture.md, "Start-up".\n`);
+  process.exit(2);
+} else if (source === null && mode === 'write') {
   process.stderr.write(`rewind: no ${BUNDLE} to write a code cache for (run \`npm run build\`)\n`);
   process.exit(1);
 } else if (source === null) {
