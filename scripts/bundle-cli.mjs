@@ -13,9 +13,11 @@ import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 
 const OUT = 'dist/cli';
-// Left out of the bundle, loaded by Node from node_modules: native addons, packages that load files
-// next to themselves at run time (WASM), and PM2, which is AGPL-3.0 and must come from the user's own install.
-const EXTERNALS = ['better-sqlite3', 'pm2', 'pg-native', 'libpg-query', 'node-sql-parser'];
+// Left out of the bundle, loaded by Node from node_modules: native addons (pg-native; better-sqlite3's
+// JavaScript is bundled, and src/util/sqlite-database.ts hands it its addon from node_modules), packages
+// that load files next to themselves at run time (WASM), and PM2, which is AGPL-3.0 and must come from
+// the user's own install.
+const EXTERNALS = ['pm2', 'pg-native', 'libpg-query', 'node-sql-parser'];
 // Outputs of earlier layouts: the ES module chunks, and the benchmarks before they moved out of src/
 // (npm pack would ship both).
 rmSync(join(OUT, 'chunks'), { recursive: true, force: true });

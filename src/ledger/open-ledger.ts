@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
 import { RewindError } from '../errors/rewind-error.js';
 import type { Ledger } from '../ports/ledger.js';
 import { redactor } from '../util/redact.js';
+import { openSqliteDatabase } from '../util/sqlite-database.js';
 import { KyselyLedger } from './kysely-ledger.js';
 import { guardLedger, ledgerLocation } from './ledger-boundary.js';
 import { LATEST_LEDGER_MIGRATION, MIGRATION_LOCK_TABLE, MIGRATION_TABLE, ledgerMigrationProvider } from './ledger-migrations.js';
@@ -41,28 +41,14 @@ function ledgerError(location: string, error: unknown): RewindError {
 }
 
 async function sqliteKysely(file: string): Promise<Kysely<LedgerTables>> {
-  // require(), not import(): better-sqlite3 is CommonJS, and import() would first run Node's CJS
-  // export lexer over its files, ~5 ms of every cold start of a command that reads the ledger.
-  const require = createRequire(import.meta.url);
-  const Database = require('better-sqlite3') as typeof import('better-sqlite3');
   mkdirSync(dirname(file), { recursive: true });
-  const database = new Database(file, { nativeBinding: sqliteAddon(require) });
+  const database = await openSqliteDatabase(file);
   // WAL lets readers (status, history) run while a deploy writes; busy_timeout makes two writers queue
   // instead of failing, which the lock protocol relies on.
   database.pragma('journal_mode = WAL');
   database.pragma('busy_timeout = 10000');
   database.pragma('synchronous = NORMAL');
   return new Kysely<LedgerTables>({ dialect: new ImmediateSqliteDialect({ database }) });
-}
-
-/**
- * The addon file better-sqlite3's own loader (the `bindings` package) would pick, when it is in one of
- * the first places that loader tries (node-gyp builds into build/Release); naming it skips loading
- * `bindings` and its search, ~1-2 ms. undefined: none there, better-sqlite3 searches as usual.
- */
-function sqliteAddon(require: NodeJS.Require): string | undefined {
-  const root = dirname(require.resolve('better-sqlite3/package.json'));
-  return ['build', 'build/Debug', 'build/Release'].map((dir) => join(root, dir, 'better_sqlite3.node')).find((path) => existsSync(path));
 }
 
 /**

@@ -8,6 +8,7 @@ import { RewindError } from '../../../errors/rewind-error.js';
 import type { BackupArtifact, BackupResult, DatabaseEngine, DatabaseSnapshot, MigrationTableState, RowCounts } from '../../../ports/database-engine.js';
 import type { CommandSpec } from '../../../ports/executor.js';
 import { nullPrototypeRecord } from '../../../util/own-property.js';
+import { openSqliteDatabase } from '../../../util/sqlite-database.js';
 import { MIGRATION_TABLES } from '../../../migrations/history-readers.js';
 import { assertIntact, checksumProblem, sha256File } from '../backup-digest.js';
 import { discardPartial, finalize, partialPath } from '../partial-dump.js';
@@ -17,8 +18,7 @@ type Database = BetterSqlite3.Database;
 const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 async function openDatabase(path: string, options: BetterSqlite3.Options = {}): Promise<Database> {
-  const { default: Sqlite } = await import('better-sqlite3');
-  const db = new Sqlite(path, options);
+  const db = await openSqliteDatabase(path, options);
   db.pragma('busy_timeout = 10000');
   return db;
 }
