@@ -62,7 +62,8 @@ const result = await build({
   logLevel: 'warning',
   // No `import()` is left in the bundle: main.ts runs it through vm.Script, where Node 20 has no
   // loader for one. Lazy imports of bundled modules become lazy initialisers; those of the externals
-  // below become require() (each is CommonJS: the check after the build holds that).
+  // become require() (the check after the build holds the bundle to that), so an external must be
+  // CommonJS: Node 20 cannot require() an ES module.
   supported: { 'dynamic-import': false },
   external: EXTERNALS,
   // The few modules that locate files from their own URL get the bundle's (dist/cli/rewind.cjs).
