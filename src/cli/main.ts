@@ -4,8 +4,8 @@
 //
 // Why: a rollback is a fresh process, and before it can call `docker-compose up -d` it must parse
 // and compile its code. Node 20 keeps no compiled code between runs of ES modules, and that compile
-// was most of rewind's own start: with the cache, a rollback spawns `up -d` 100 to 130 ms sooner and
-// `rewind status` takes 150 instead of 245 ms (docs/benchmarks.md). V8 checks a cache against its
+// was most of rewind's own start: with the cache, a rollback's operation starts 85 ms sooner and every
+// command that validates its config 37 to 41 ms sooner (docs/benchmarks.md). V8 checks a cache against its
 // own version and flags and refuses one that does not match (a Node upgraded since the build): the
 // bundle then compiles from source, as fast as before, and nothing else changes.
 //

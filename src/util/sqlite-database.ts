@@ -6,8 +6,8 @@ import type BetterSqlite3 from 'better-sqlite3';
 /**
  * Opens a SQLite file with better-sqlite3 (the ledger, the sqlite database engine), handing it its
  * native addon. The CLI's bundle carries better-sqlite3's JavaScript, compiled with the bundle's code
- * cache (loaded by Node file by file from node_modules it cost 5 to 10 ms of every command that opens
- * the ledger). The addon cannot be bundled: it stays in better-sqlite3's own folder, and this finds it
+ * cache (loaded by Node file by file from node_modules it cost 3 to 6 ms of every command that opens
+ * the ledger, measured). The addon cannot be bundled: it stays in better-sqlite3's own folder, and this finds it
  * there, because better-sqlite3's own lookup (the `bindings` package) would search next to the bundle.
  */
 export async function openSqliteDatabase(file: string, options: BetterSqlite3.Options = {}): Promise<BetterSqlite3.Database> {
